@@ -3,7 +3,8 @@
 //! downloading.
 //!
 //! - [`parse_babi`] reads the bAbI text format into [`QaExample`]s (story tokens up to each question, question
-//!   tokens, answer, supporting-fact ids), with typed errors naming the file and line;
+//!   tokens, answer, supporting-fact ids), with typed errors naming the file and line; the stories and
+//!   questions are [`Tokens`], views of one store per file in which each statement is tokenised once;
 //! - [`tokenize()`] splits sentences as the example's `re.split(r"(\W+)", …)`;
 //! - [`load_task_dir`], [`load_task_archive`] and [`BabiSource`] (with the `BABI_DIR` variable) load a task's
 //!   train and test files from a directory or from the official `tasks_1-20_v1-2.tar.gz`;
@@ -31,7 +32,9 @@ pub mod load;
 pub mod parse;
 pub mod source;
 pub mod task;
+mod token_store;
 pub mod tokenize;
+pub mod tokens;
 pub mod vectorize;
 
 pub use archive::{DEFAULT_SUBSET, load_task_archive};
@@ -42,5 +45,6 @@ pub use load::{
 pub use parse::{QaExample, parse_babi, parse_babi_bytes};
 pub use source::{BABI_SUBSET_ENV, BabiSource};
 pub use task::{Split, Task};
-pub use tokenize::tokenize;
+pub use tokenize::{split_tokens, tokenize};
+pub use tokens::{Tokens, TokensIter};
 pub use vectorize::{PAD, Vectorized, Vectorizer};

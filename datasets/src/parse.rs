@@ -9,6 +9,8 @@
 //! of the story); the question is tokenised with [`tokenize`](crate::tokenize()); the answer is kept verbatim, so
 //! a list answer such as `apple,football` is one token. With `only_supporting`, the story holds only the
 //! supporting statements, in the order the question lists them (Keras's `get_stories(only_supporting=True)`).
+//! Each statement is tokenised once: the examples of a file view one shared [`Tokens`] store, so the stories
+//! of a story's questions, which grow by prefix, are not copied.
 //!
 //! Beyond what Keras checks, the parser rejects, with the source name and 1-based line: a line without an id,
 //! ids that do not count up, a question without its answer (or a TAB-less line ending in `?`), and supporting
@@ -28,23 +30,51 @@
 //! # Ok::<(), rkeras_datasets::DatasetError>(())
 //! ```
 
+use std::ops::Range;
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use crate::error::{DatasetError, Result};
-use crate::tokenize::tokenize;
+use crate::token_store::Interner;
+use crate::tokenize::split_tokens;
+use crate::tokens::Tokens;
 
 /// One question with its story, as the Keras bAbI examples build it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QaExample {
     /// The tokens of the story's statements before the question (or of its supporting statements only),
-    /// flattened into one list.
-    pub story: Vec<String>,
+    /// flattened into one list. The statements are shared with the other questions of the file.
+    pub story: Tokens,
     /// The question's tokens.
-    pub question: Vec<String>,
+    pub question: Tokens,
     /// The answer, verbatim (one token even when it is a list such as `apple,football`).
     pub answer: String,
     /// The ids of the supporting statements, in the order the question lists them.
     pub supporting: Vec<usize>,
+}
+
+impl QaExample {
+    /// An example from its story and question tokens, answer and supporting-statement ids.
+    ///
+    /// ```
+    /// use rkeras_datasets::QaExample;
+    /// let example = QaExample::new(["Mary", "moved", "."], ["Where", "is", "Mary", "?"], "hallway", vec![1]);
+    /// assert_eq!((example.story.len(), example.question.last()), (3, Some("?")));
+    /// ```
+    pub fn new<S: AsRef<str>, Q: AsRef<str>>(
+        story: impl IntoIterator<Item = S>,
+        question: impl IntoIterator<Item = Q>,
+        answer: impl Into<String>,
+        supporting: Vec<usize>,
+    ) -> QaExample {
+        QaExample {
+            story: Tokens::new(story),
+            question: Tokens::new(question),
+            answer: answer.into(),
+            supporting,
+        }
+    }
 }
 
 /// Parses bAbI text into one [`QaExample`] per question.
@@ -52,11 +82,11 @@ pub struct QaExample {
 /// `source` names the text in errors (a file name). With `only_supporting`, each story keeps only the question's
 /// supporting statements.
 pub fn parse_babi(text: &str, source: &str, only_supporting: bool) -> Result<Vec<QaExample>> {
-    let mut parser = StoryParser::new(source, only_supporting);
+    let mut parser = StoryParser::new(source, only_supporting, text.len());
     for (index, raw_line) in text.lines().enumerate() {
         parser.line(index + 1, raw_line)?;
     }
-    Ok(parser.examples)
+    Ok(parser.finish())
 }
 
 /// Like [`parse_babi`], from raw bytes: bytes that are not UTF-8 are an error naming the line at fault.
@@ -75,26 +105,47 @@ pub fn parse_babi_bytes(
     parse_babi(text, source, only_supporting)
 }
 
-/// Parser state: the statements of the current story, indexed by line id.
-struct StoryParser<'a> {
-    source: &'a str,
-    only_supporting: bool,
-    /// Entry `id - 1` holds the tokens of statement `id`, or `None` when line `id` is a question.
-    lines: Vec<Option<Vec<String>>>,
-    examples: Vec<QaExample>,
+/// A question as parsed: its story and question as ranges of the parser's token buffers.
+struct ParsedQuestion<'t> {
+    story: Range<usize>,
+    question: Range<usize>,
+    answer: &'t str,
+    supporting: Vec<usize>,
 }
 
-impl<'a> StoryParser<'a> {
-    fn new(source: &'a str, only_supporting: bool) -> Self {
+/// Parser state: the file's tokens as symbol ids, and the statements of the current story, indexed by line id.
+struct StoryParser<'s, 't> {
+    source: &'s str,
+    only_supporting: bool,
+    interner: Interner<'t>,
+    /// Every statement's tokens, in file order, so the statements of a story are one range; with
+    /// `only_supporting`, the stories gathered from the supporting statements follow the statements they copy.
+    story_ids: Vec<usize>,
+    /// Every question's tokens, in file order.
+    question_ids: Vec<usize>,
+    /// Where the current story's statements start in `story_ids`.
+    story_start: usize,
+    /// Entry `id - 1` holds the range of statement `id` in `story_ids`, or `None` when line `id` is a question.
+    lines: Vec<Option<Range<usize>>>,
+    questions: Vec<ParsedQuestion<'t>>,
+}
+
+impl<'s, 't> StoryParser<'s, 't> {
+    fn new(source: &'s str, only_supporting: bool, text_len: usize) -> Self {
         Self {
             source,
             only_supporting,
+            interner: Interner::default(),
+            // bAbI text averages about five bytes per token.
+            story_ids: Vec::with_capacity(text_len / 5),
+            question_ids: Vec::new(),
+            story_start: 0,
             lines: Vec::new(),
-            examples: Vec::new(),
+            questions: Vec::new(),
         }
     }
 
-    fn line(&mut self, line_no: usize, raw_line: &str) -> Result<()> {
+    fn line(&mut self, line_no: usize, raw_line: &'t str) -> Result<()> {
         let line = raw_line.trim();
         if line.is_empty() {
             return Ok(());
@@ -111,6 +162,7 @@ impl<'a> StoryParser<'a> {
         let id: usize = id_text.parse().map_err(|_| missing_id())?;
         if id == 1 {
             self.lines.clear();
+            self.story_start = self.story_ids.len();
         } else if id != self.lines.len() + 1 {
             return Err(DatasetError::UnexpectedLineId {
                 file: self.source.to_string(),
@@ -120,20 +172,25 @@ impl<'a> StoryParser<'a> {
             });
         }
         if text.contains('\t') {
-            let example = self.question(line_no, line, id, text)?;
-            self.examples.push(example);
+            self.question(line_no, line, id, text)?;
             self.lines.push(None);
         } else if text.trim_end().ends_with('?') {
             return Err(self.missing_answer(line_no, line));
         } else {
-            self.lines.push(Some(tokenize(text)));
+            let start = self.story_ids.len();
+            for token in split_tokens(text) {
+                self.story_ids.push(self.interner.intern(token));
+            }
+            self.lines.push(Some(start..self.story_ids.len()));
         }
         Ok(())
     }
 
-    fn question(&self, line_no: usize, line: &str, id: usize, text: &str) -> Result<QaExample> {
-        let fields: Vec<&str> = text.split('\t').collect();
-        let [question, answer, supporting] = fields[..] else {
+    fn question(&mut self, line_no: usize, line: &str, id: usize, text: &'t str) -> Result<()> {
+        let mut fields = text.split('\t');
+        let (Some(question), Some(answer), Some(supporting), None) =
+            (fields.next(), fields.next(), fields.next(), fields.next())
+        else {
             return Err(self.missing_answer(line_no, line));
         };
         if answer.trim().is_empty() {
@@ -141,21 +198,56 @@ impl<'a> StoryParser<'a> {
         }
         let supporting = self.supporting_ids(line_no, id, supporting)?;
         let story = if self.only_supporting {
-            supporting
-                .iter()
-                .filter_map(|&fact| self.lines.get(fact - 1).and_then(Option::as_ref))
-                .flatten()
-                .cloned()
-                .collect()
+            let start = self.story_ids.len();
+            for &fact in &supporting {
+                let statement = fact.checked_sub(1).and_then(|i| self.lines.get(i));
+                if let Some(Some(range)) = statement {
+                    self.story_ids.extend_from_within(range.clone());
+                }
+            }
+            start..self.story_ids.len()
         } else {
-            self.lines.iter().flatten().flatten().cloned().collect()
+            self.story_start..self.story_ids.len()
         };
-        Ok(QaExample {
+        let question_start = self.question_ids.len();
+        for token in split_tokens(question) {
+            self.question_ids.push(self.interner.intern(token));
+        }
+        self.questions.push(ParsedQuestion {
             story,
-            question: tokenize(question),
-            answer: answer.to_string(),
+            question: question_start..self.question_ids.len(),
+            answer,
             supporting,
-        })
+        });
+        Ok(())
+    }
+
+    /// The examples, viewing one store that holds the statements and then the questions.
+    fn finish(self) -> Vec<QaExample> {
+        let question_offset = self.story_ids.len();
+        let mut ids = self.story_ids;
+        ids.extend(self.question_ids);
+        let store = self.interner.into_store(ids);
+        self.questions
+            .into_iter()
+            .map(|parsed| {
+                let question = parsed.question;
+                QaExample {
+                    story: Tokens::in_store(
+                        Arc::clone(&store),
+                        parsed.story.start,
+                        parsed.story.end,
+                    ),
+                    question: Tokens::in_store(
+                        Arc::clone(&store),
+                        question_offset + question.start,
+                        question_offset + question.end,
+                    ),
+                    answer: parsed.answer.to_string(),
+                    supporting: parsed.supporting,
+                }
+            })
+            .collect()
     }
 
     /// Parses and checks the supporting-fact ids: each must name a statement before the question.
@@ -243,6 +335,22 @@ mod tests {
     }
 
     #[test]
+    fn questions_share_the_statements_instead_of_copying_them() {
+        let ex = parse_babi(TWO_STORIES, "t", false).unwrap();
+        let store = ex[0].story.store();
+        for example in &ex {
+            assert!(Arc::ptr_eq(example.story.store(), store));
+            assert!(Arc::ptr_eq(example.question.store(), store));
+        }
+        // The second question's story extends the first's in place.
+        let (first, second) = (ex[0].story.ids(), ex[1].story.ids());
+        assert_eq!((first.len(), second.len()), (12, 19));
+        assert_eq!(first.as_ptr(), second.as_ptr());
+        // A new story starts after the last one's statements.
+        assert_eq!(ex[2].story.ids().as_ptr(), second[second.len()..].as_ptr());
+    }
+
+    #[test]
     fn only_supporting_keeps_listed_statements_in_listed_order() {
         let text = "1 Mary got the football there.\n2 John went to the hallway.\n\
                     3 Mary went to the garden.\n4 Where is the football? \tgarden\t3 1\n";
@@ -268,7 +376,7 @@ mod tests {
         let text = "1 Mary moved to the bathroom.\r\n\r\n2 Where is Mary? \tbathroom\t1\r\n";
         let ex = parse_babi(text, "t", false).unwrap();
         assert_eq!(ex[0].supporting, [1]);
-        assert_eq!(ex[0].story.last().map(String::as_str), Some("."));
+        assert_eq!(ex[0].story.last(), Some("."));
     }
 
     fn error_line(text: &str) -> (DatasetError, usize) {

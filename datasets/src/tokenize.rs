@@ -21,30 +21,63 @@ fn is_word_char(c: char) -> bool {
 
 /// Splits a sentence into word and punctuation tokens, exactly as the Keras bAbI examples do.
 pub fn tokenize(sentence: &str) -> Vec<String> {
-    let mut tokens = Vec::new();
-    let mut run_start = 0;
-    let mut run_is_word: Option<bool> = None;
-    for (pos, c) in sentence.char_indices() {
-        let word = is_word_char(c);
-        match run_is_word {
-            Some(current) if current == word => {}
-            Some(_) => {
-                push_stripped(&mut tokens, &sentence[run_start..pos]);
-                run_start = pos;
-                run_is_word = Some(word);
-            }
-            None => run_is_word = Some(word),
-        }
-    }
-    push_stripped(&mut tokens, &sentence[run_start..]);
-    tokens
+    split_tokens(sentence).map(str::to_string).collect()
 }
 
-fn push_stripped(tokens: &mut Vec<String>, run: &str) {
-    let stripped = run.trim();
-    if !stripped.is_empty() {
-        tokens.push(stripped.to_string());
+/// The tokens of [`tokenize()`] as slices of `sentence`, without allocating.
+///
+/// ```
+/// use rkeras_datasets::tokenize::split_tokens;
+/// assert!(split_tokens("a.. b").eq(["a", "..", "b"]));
+/// ```
+pub fn split_tokens(sentence: &str) -> SplitTokens<'_> {
+    SplitTokens { rest: sentence }
+}
+
+/// The iterator of [`split_tokens`]: the stripped, non-empty runs of word and of non-word characters.
+#[derive(Debug, Clone)]
+pub struct SplitTokens<'a> {
+    /// The text not yet split.
+    rest: &'a str,
+}
+
+impl<'a> Iterator for SplitTokens<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        loop {
+            let word = is_word_char(self.rest.chars().next()?);
+            let (run, rest) = self.rest.split_at(run_end(self.rest, word));
+            self.rest = rest;
+            // A word character is never whitespace, so only a run of non-word characters needs stripping.
+            let stripped = if word { run } else { run.trim() };
+            if !stripped.is_empty() {
+                return Some(stripped);
+            }
+        }
     }
+}
+
+/// The byte offset where the run of word (or non-word) characters at the start of `text` ends. ASCII bytes
+/// are classified directly; other characters are decoded.
+fn run_end(text: &str, word: bool) -> usize {
+    let bytes = text.as_bytes();
+    let mut pos = 0;
+    while let Some(&byte) = bytes.get(pos) {
+        let (is_word, len) = if byte.is_ascii() {
+            (byte == b'_' || byte.is_ascii_alphanumeric(), 1)
+        } else {
+            match text.get(pos..).and_then(|rest| rest.chars().next()) {
+                Some(c) => (is_word_char(c), c.len_utf8()),
+                None => return bytes.len(),
+            }
+        };
+        if is_word != word {
+            return pos;
+        }
+        pos += len;
+    }
+    bytes.len()
 }
 
 #[cfg(test)]
@@ -81,6 +114,21 @@ mod tests {
     fn empty_and_blank_give_no_tokens() {
         assert!(tokenize("").is_empty());
         assert!(tokenize(" \t ").is_empty());
+    }
+
+    #[test]
+    fn split_tokens_borrows_the_same_tokens() {
+        let sentence = "  Bob's cat,  2 dogs..  ";
+        let borrowed: Vec<&str> = split_tokens(sentence).collect();
+        assert_eq!(borrowed, ["Bob", "'", "s", "cat", ",", "2", "dogs", ".."]);
+        assert_eq!(tokenize(sentence), borrowed);
+    }
+
+    #[test]
+    fn runs_mixing_ascii_and_other_characters_stay_whole() {
+        assert_eq!(tokenize("naïve café_2… ok"), ["naïve", "café_2", "…", "ok"]);
+        assert_eq!(tokenize("x\u{3000}!\u{a0}y"), ["x", "!", "y"]);
+        assert_eq!(tokenize("Σ=Δ"), ["Σ", "=", "Δ"]);
     }
 
     #[test]

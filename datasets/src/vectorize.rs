@@ -12,6 +12,10 @@
 //! [`with_story_maxlen`](Vectorizer::with_story_maxlen) / [`with_query_maxlen`](Vectorizer::with_query_maxlen)
 //! fix the lengths instead, e.g. to the input shape of a model trained on other data.
 //!
+//! Both work on the symbol ids of the examples' [`Tokens`] stores: `fit` marks the symbols the examples use and
+//! sorts those words once, and `vectorize` maps each store's symbols to vocabulary indices once, so that every
+//! token costs an array lookup rather than a string hash.
+//!
 //! ```
 //! use rkeras_datasets::{parse_babi, Vectorizer};
 //! let text = "1 Mary moved to the bathroom.\n2 Where is Mary? \tbathroom\t1\n";
@@ -27,11 +31,14 @@
 //! ```
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
-use ndarray::{Array1, Array2};
+use ndarray::{Array1, Array2, ArrayViewMut1};
 
 use crate::error::{DatasetError, Result};
 use crate::parse::QaExample;
+use crate::token_store::{PerStore, TokenStore};
+use crate::tokens::Tokens;
 
 /// The name shown for index 0 (padding) in [`Vectorizer::vocab`].
 pub const PAD: &str = "<pad>";
@@ -73,11 +80,24 @@ impl Vectorizer {
                 op: "Vectorizer::fit",
             });
         }
-        let mut words = BTreeSet::new();
+        // The symbols each store's examples use: a store also holds statements that no question's story includes.
+        let mut used: PerStore<(Arc<TokenStore>, Vec<bool>)> = PerStore::default();
         for example in all() {
-            words.extend(example.story.iter().map(String::as_str));
-            words.extend(example.question.iter().map(String::as_str));
-            words.insert(example.answer.as_str());
+            for tokens in [&example.story, &example.question] {
+                let (_, flags) = used.get_or_insert_with(tokens.store(), |store| {
+                    (Arc::clone(store), vec![false; store.symbols().len()])
+                });
+                for &id in tokens.ids() {
+                    if let Some(flag) = flags.get_mut(id) {
+                        *flag = true;
+                    }
+                }
+            }
+        }
+        let mut words: BTreeSet<&str> = all().map(|example| example.answer.as_str()).collect();
+        for (store, flags) in used.values() {
+            let symbols = store.symbols().iter().zip(flags);
+            words.extend(symbols.filter(|&(_, &used)| used).map(|(word, _)| &**word));
         }
         let story_maxlen = all().map(|e| e.story.len()).max().unwrap_or(0);
         let query_maxlen = all().map(|e| e.question.len()).max().unwrap_or(0);
@@ -168,11 +188,12 @@ impl Vectorizer {
         let mut stories = Array2::zeros((n, self.story_maxlen));
         let mut queries = Array2::zeros((n, self.query_maxlen));
         let mut answers = Array1::zeros(n);
+        let mut remaps = PerStore::default();
         for (i, example) in examples.iter().enumerate() {
-            let story = self.indices(&example.story, "story", i)?;
-            pad_pre_into(&story, stories.row_mut(i));
-            let query = self.indices(&example.question, "question", i)?;
-            pad_pre_into(&query, queries.row_mut(i));
+            let story = Field::new(&example.story, "story", i);
+            self.write_padded(story, &mut remaps, stories.row_mut(i))?;
+            let question = Field::new(&example.question, "question", i);
+            self.write_padded(question, &mut remaps, queries.row_mut(i))?;
             answers[i] = self.lookup(&example.answer, "answer", i)? as f32;
         }
         Ok(Vectorized {
@@ -183,10 +204,43 @@ impl Vectorizer {
         })
     }
 
-    fn indices(&self, words: &[String], field: &'static str, example: usize) -> Result<Vec<usize>> {
-        words
+    /// Writes a field's word indices into the zero-filled `row` as Keras `pad_sequences` does with
+    /// `padding='pre'` and `truncating='pre'`: a short sequence ends at the row's end, a long one keeps its last
+    /// `row.len()` items. Every token must be in the vocabulary, the truncated ones too.
+    fn write_padded(
+        &self,
+        field: Field<'_>,
+        remaps: &mut PerStore<Vec<Option<usize>>>,
+        mut row: ArrayViewMut1<'_, f32>,
+    ) -> Result<()> {
+        let store = field.tokens.store();
+        let remap = remaps.get_or_insert_with(store, |store| self.remap(store));
+        let ids = field.tokens.ids();
+        let kept = ids.len().min(row.len());
+        let truncated = ids.len() - kept;
+        let padding = row.len() - kept;
+        let mut slots = row.iter_mut().skip(padding);
+        for (position, &id) in ids.iter().enumerate() {
+            let index = remap
+                .get(id)
+                .copied()
+                .flatten()
+                .ok_or_else(|| field.unknown_word(store.symbol(id).unwrap_or_default()))?;
+            if position >= truncated {
+                if let Some(slot) = slots.next() {
+                    *slot = index as f32;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The vocabulary index of each of a store's symbols, `None` for a word outside the vocabulary.
+    fn remap(&self, store: &TokenStore) -> Vec<Option<usize>> {
+        store
+            .symbols()
             .iter()
-            .map(|w| self.lookup(w, field, example))
+            .map(|word| self.index_of(word))
             .collect()
     }
 
@@ -200,14 +254,29 @@ impl Vectorizer {
     }
 }
 
-/// Writes `seq` into the zero-filled `row` as Keras `pad_sequences` does with `padding='pre'` and
-/// `truncating='pre'`: a short sequence ends at the row's end, a long one keeps its last `row.len()` items.
-fn pad_pre_into(seq: &[usize], mut row: ndarray::ArrayViewMut1<'_, f32>) {
-    let len = row.len();
-    let kept = &seq[seq.len().saturating_sub(len)..];
-    let offset = len - kept.len();
-    for (slot, &value) in row.iter_mut().skip(offset).zip(kept) {
-        *slot = value as f32;
+/// The story or question of one example, for error messages.
+#[derive(Clone, Copy)]
+struct Field<'a> {
+    tokens: &'a Tokens,
+    name: &'static str,
+    example: usize,
+}
+
+impl<'a> Field<'a> {
+    fn new(tokens: &'a Tokens, name: &'static str, example: usize) -> Self {
+        Self {
+            tokens,
+            name,
+            example,
+        }
+    }
+
+    fn unknown_word(&self, word: &str) -> DatasetError {
+        DatasetError::UnknownWord {
+            word: word.to_string(),
+            field: self.name,
+            example: self.example,
+        }
     }
 }
 
@@ -239,12 +308,12 @@ mod tests {
     use super::*;
 
     fn example(story: &str, question: &str, answer: &str) -> QaExample {
-        QaExample {
-            story: story.split_whitespace().map(str::to_string).collect(),
-            question: question.split_whitespace().map(str::to_string).collect(),
-            answer: answer.to_string(),
-            supporting: vec![1],
-        }
+        QaExample::new(
+            story.split_whitespace(),
+            question.split_whitespace(),
+            answer,
+            vec![1],
+        )
     }
 
     #[test]
@@ -286,6 +355,27 @@ mod tests {
         assert_eq!(
             data.one_hot_answers(),
             ndarray::array![[0.0, 0.0, 1.0, 0.0], [0.0, 1.0, 0.0, 0.0]]
+        );
+    }
+
+    #[test]
+    fn statements_no_story_includes_stay_out_of_the_vocabulary() {
+        let text = "1 Mary moved to the bathroom.\n2 John went to the hallway.\n\
+                    3 Where is Mary? \tbathroom\t1\n4 Sandra journeyed away.\n";
+        let all = crate::parse_babi(text, "t", false).unwrap();
+        let v = Vectorizer::fit(&all, &[]).unwrap();
+        // Statement 4 follows the last question; Keras never sees it.
+        assert_eq!(v.index_of("Sandra"), None);
+        assert_eq!(v.vocab_size(), 13);
+        let only = crate::parse_babi(text, "t", true).unwrap();
+        let v = Vectorizer::fit(&only, &[]).unwrap();
+        // Only statement 1 supports the question: John's statement is left out too.
+        assert_eq!((v.index_of("John"), v.index_of("hallway")), (None, None));
+        assert_eq!(
+            v.vocab(),
+            [
+                PAD, ".", "?", "Mary", "Where", "bathroom", "is", "moved", "the", "to"
+            ]
         );
     }
 

@@ -47,8 +47,11 @@ fn only_supporting_keeps_one_statement_per_question() {
     for example in splits.train.iter().chain(&splits.test) {
         assert_eq!(example.supporting.len(), 1);
         // "<Person> <verb…> the <place> ." ending with the answer and the full stop.
-        assert_eq!(example.story[0], example.question[2]);
-        assert_eq!(example.story[example.story.len() - 2], example.answer);
+        assert_eq!(example.story.first(), example.question.get(2));
+        assert_eq!(
+            example.story.get(example.story.len() - 2),
+            Some(example.answer.as_str())
+        );
     }
 }
 

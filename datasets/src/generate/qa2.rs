@@ -19,7 +19,7 @@
 //! use rkeras_datasets::{generate, parse_babi};
 //! let examples = parse_babi(&generate::qa2(3, 9), "qa2", false)?;
 //! assert_eq!(examples.len(), 15);
-//! assert!(examples.iter().all(|e| e.supporting.len() == 2 && e.question[..3] == ["Where", "is", "the"]));
+//! assert!(examples.iter().all(|e| e.supporting.len() == 2 && e.question.iter().take(3).eq(["Where", "is", "the"])));
 //! # Ok::<(), rkeras_datasets::DatasetError>(())
 //! ```
 
