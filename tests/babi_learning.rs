@@ -56,9 +56,9 @@ fn most_recent_place_share(examples: &[QaExample]) -> f64 {
         .iter()
         .filter(|example| {
             let story = &example.story;
-            story.last().map(String::as_str) == Some(".")
+            story.last() == Some(".")
                 && story.len() >= 2
-                && story[story.len() - 2] == example.answer
+                && story.get(story.len() - 2) == Some(example.answer.as_str())
         })
         .count();
     right as f64 / examples.len() as f64

@@ -49,6 +49,9 @@ impl Node {
 
 thread_local! {
     static GRAD_ENABLED: Cell<bool> = const { Cell::new(true) };
+    /// Tensors in the last graph walked on this thread: a training loop walks graphs of one size, so the
+    /// walk's containers are sized once instead of growing step after step.
+    static GRAPH_SIZE_HINT: Cell<usize> = const { Cell::new(0) };
 }
 
 /// Whether operations on this thread record backward rules.
@@ -80,6 +83,15 @@ pub fn no_grad<R>(f: impl FnOnce() -> R) -> R {
 #[derive(Debug, Default)]
 pub struct Gradients {
     grads: HashMap<TensorId, ArrayD<f32>>,
+}
+
+impl Drop for Gradients {
+    /// Hands the gradient buffers back to this thread's [`crate::buffer_pool`].
+    fn drop(&mut self) {
+        for (_, grad) in self.grads.drain() {
+            crate::buffer_pool::give_array(grad);
+        }
+    }
 }
 
 impl Gradients {
@@ -135,7 +147,9 @@ impl Tensor {
             return Ok(store);
         }
         let order = topological_order(self);
-        let mut pending: HashMap<TensorId, ArrayD<f32>> = HashMap::new();
+        let leaves = order.iter().filter(|t| t.0.node.is_none()).count();
+        store.grads.reserve(leaves);
+        let mut pending: HashMap<TensorId, ArrayD<f32>> = HashMap::with_capacity(order.len());
         pending.insert(self.id(), ArrayD::ones(IxDyn(self.shape())));
         for tensor in order.iter().rev() {
             let Some(grad) = pending.remove(&tensor.id()) else {
@@ -151,6 +165,7 @@ impl Tensor {
                 grad: &grad,
             };
             let input_grads = (node.backward)(&ctx)?;
+            crate::buffer_pool::give_array(grad);
             if input_grads.len() != node.inputs.len() {
                 return Err(TensorError::Internal {
                     op: node.op,
@@ -201,6 +216,7 @@ fn accumulate(
                 ));
             }
             *existing += &grad;
+            crate::buffer_pool::give_array(grad);
         }
         None => {
             store.insert(id, grad);
@@ -211,10 +227,12 @@ fn accumulate(
 
 /// Tensors reachable from `root` through tensors that require gradients, inputs before outputs.
 fn topological_order(root: &Tensor) -> Vec<Tensor> {
-    let mut order = Vec::new();
-    let mut visited: HashSet<TensorId> = HashSet::new();
+    let hint = GRAPH_SIZE_HINT.with(Cell::get);
+    let mut order = Vec::with_capacity(hint);
+    let mut visited: HashSet<TensorId> = HashSet::with_capacity(hint);
     // Iterative post-order DFS: (tensor, children pushed yet?)
-    let mut stack: Vec<(Tensor, bool)> = vec![(root.clone(), false)];
+    let mut stack: Vec<(Tensor, bool)> = Vec::with_capacity(2 * hint + 1);
+    stack.push((root.clone(), false));
     while let Some((tensor, expanded)) = stack.pop() {
         if expanded {
             order.push(tensor);
@@ -232,5 +250,6 @@ fn topological_order(root: &Tensor) -> Vec<Tensor> {
             }
         }
     }
+    GRAPH_SIZE_HINT.with(|h| h.set(order.len()));
     order
 }

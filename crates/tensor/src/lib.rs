@@ -7,6 +7,7 @@
 //! - [`ops`](crate::ops): the differentiable operations, one family per file.
 //! - [`kernels`]: plain functions on slices (GEMM, batched GEMM, the fused LSTM), tested against naive references.
 //! - [`Initializer`]: Keras's initializers, seeded.
+//! - [`buffer_pool`]: per-thread reuse of array buffers across training steps.
 //!
 //! ```
 //! use rkeras_tensor::{Tensor, Variable};
@@ -21,11 +22,13 @@
 #![warn(missing_docs)]
 
 pub mod backprop;
+pub mod buffer_pool;
 pub mod error;
 pub mod gradcheck;
 pub mod init;
 pub mod kernels;
 pub mod ops;
+mod pooled;
 pub mod tensor;
 pub mod variable;
 

@@ -35,6 +35,10 @@ pub(crate) struct TensorInner {
 impl Drop for TensorInner {
     fn drop(&mut self) {
         LIVE_TENSORS.fetch_sub(1, Ordering::Relaxed);
+        // The last owner of the values hands the buffer back for the next step's arrays.
+        if let Some(values) = Arc::get_mut(&mut self.data) {
+            crate::buffer_pool::give_array(std::mem::take(values));
+        }
     }
 }
 

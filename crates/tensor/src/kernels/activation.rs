@@ -1,21 +1,22 @@
-//! Scalar activation kernels shared by the ops and the fused LSTM.
+//! Scalar activation kernels shared by the ops and the fused LSTM. Both use [`super::exp::exp`], so loops over
+//! them vectorize.
+
+use super::exp::exp;
 
 /// `tanh(x)` as `1 − 2 / (e^{2x} + 1)`: one `exp` instead of libm's slower `tanhf`, saturating to ±1 for
 /// large |x|; the absolute error stays below 2.5e-7 everywhere (tested against f64).
 #[inline]
 pub fn tanh(x: f32) -> f32 {
-    1.0 - 2.0 / ((2.0 * x).exp() + 1.0)
+    1.0 - 2.0 / (exp(2.0 * x) + 1.0)
 }
 
 /// The logistic sigmoid `1 / (1 + e^{−x})`, without overflow for large |x|.
 #[inline]
 pub fn sigmoid(x: f32) -> f32 {
-    if x >= 0.0 {
-        1.0 / (1.0 + (-x).exp())
-    } else {
-        let e = x.exp();
-        e / (1.0 + e)
-    }
+    // e^{−|x|} ≤ 1 never overflows; both branches are computed and one is selected, which vectorizes.
+    let e = exp(-x.abs());
+    let positive = 1.0 / (1.0 + e);
+    if x >= 0.0 { positive } else { e * positive }
 }
 
 #[cfg(test)]

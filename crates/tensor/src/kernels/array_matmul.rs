@@ -30,7 +30,8 @@ use crate::{Result, TensorError};
 /// [`TensorError::ShapeMismatch`] if the inner dimensions differ.
 pub fn matmul(lhs: ArrayView2<'_, f32>, rhs: ArrayView2<'_, f32>) -> Result<Array2<f32>> {
     let (m, n) = (lhs.nrows(), rhs.ncols());
-    let mut out = Array2::zeros((m, n));
+    // `beta = 0` overwrites every element.
+    let mut out = crate::pooled::for_overwrite(ndarray::Ix2(m, n));
     matmul_into(out.view_mut(), lhs, rhs, 1.0, 0.0)?;
     Ok(out)
 }
@@ -62,20 +63,31 @@ pub fn matmul_into(
             format!("the destination of a {m}×{k} · {k}×{n} product must be {m}×{n}"),
         ));
     }
-    let dst_shape = dst.shape().to_vec();
-    let dst = dst.as_slice_mut().ok_or_else(|| {
-        TensorError::invalid_shape("matmul", &dst_shape, "the destination must be contiguous")
-    })?;
+    if !dst.is_standard_layout() {
+        return Err(TensorError::invalid_shape(
+            "matmul",
+            dst.shape(),
+            "the destination must be contiguous",
+        ));
+    }
+    let dst = dst
+        .as_slice_mut()
+        .ok_or_else(|| internal("a standard-layout view is not contiguous"))?;
     let (lhs, rhs) = (in_place_or_copy(lhs), in_place_or_copy(rhs));
-    let (lhs_ref, rhs_ref) = (mat_ref(&lhs)?, mat_ref(&rhs)?);
-    gemm(
-        dst,
-        lhs_ref,
-        rhs_ref,
-        alpha,
-        beta,
-        Parallelism::auto(gemm_flops(m, n, k)),
-    )
+    let product = match (mat_ref(&lhs), mat_ref(&rhs)) {
+        (Ok(lhs_ref), Ok(rhs_ref)) => gemm(
+            dst,
+            lhs_ref,
+            rhs_ref,
+            alpha,
+            beta,
+            Parallelism::auto(gemm_flops(m, n, k)),
+        ),
+        (Err(error), _) | (_, Err(error)) => Err(error),
+    };
+    give_back(lhs);
+    give_back(rhs);
+    product
 }
 
 /// `lhs[b] · rhs[b]` for `[batch, m, k]` and `[batch, k, n]` views; permuted views
@@ -94,14 +106,23 @@ pub fn batched_matmul(lhs: ArrayView3<'_, f32>, rhs: ArrayView3<'_, f32>) -> Res
         ));
     }
     let (lhs, rhs) = (in_place_or_copy(lhs), in_place_or_copy(rhs));
-    let (lhs_ref, rhs_ref) = (batched_mat_ref(&lhs)?, batched_mat_ref(&rhs)?);
-    let mut out = Array3::zeros((batch, m, n));
+    // `beta = 0` overwrites every element.
+    let mut out = crate::pooled::for_overwrite(ndarray::Ix3(batch, m, n));
     let flops = gemm_flops(m, n, k).saturating_mul(batch as u64);
-    let dst = out
-        .as_slice_mut()
-        .ok_or_else(|| internal("a fresh array is not contiguous"))?;
-    batched_gemm(dst, lhs_ref, rhs_ref, 1.0, 0.0, Parallelism::auto(flops))?;
-    Ok(out)
+    let product = match (
+        batched_mat_ref(&lhs),
+        batched_mat_ref(&rhs),
+        out.as_slice_mut(),
+    ) {
+        (Ok(lhs_ref), Ok(rhs_ref), Some(dst)) => {
+            batched_gemm(dst, lhs_ref, rhs_ref, 1.0, 0.0, Parallelism::auto(flops))
+        }
+        (Err(error), _, _) | (_, Err(error), _) => Err(error),
+        (_, _, None) => Err(internal("a fresh array is not contiguous")),
+    };
+    give_back(lhs);
+    give_back(rhs);
+    product.map(|()| out)
 }
 
 fn internal(reason: &str) -> TensorError {
@@ -111,46 +132,51 @@ fn internal(reason: &str) -> TensorError {
     }
 }
 
-/// The view itself when its memory is one contiguous block with non-negative strides, else a standard copy.
+/// The view itself when its memory is one contiguous block with non-negative strides, else a standard copy
+/// (in a pooled buffer: hand it back with [`give_back`]).
 fn in_place_or_copy<D: Dimension>(view: ArrayView<'_, f32, D>) -> CowArray<'_, f32, D> {
     let readable = view.strides().iter().all(|&s| s >= 0) && view.to_slice_memory_order().is_some();
     if readable {
         CowArray::from(view)
     } else {
-        CowArray::from(view.as_standard_layout().into_owned())
+        CowArray::from(crate::pooled::standard_copy(&view))
     }
 }
 
-/// The slice under a view prepared by [`in_place_or_copy`] and its strides as `usize`.
-fn slice_and_strides<'a, D: Dimension>(
+/// Returns the buffer of a copy made by [`in_place_or_copy`] to the pool.
+fn give_back<D: Dimension>(operand: CowArray<'_, f32, D>) {
+    if !operand.is_view() {
+        crate::buffer_pool::give_array(operand.into_owned());
+    }
+}
+
+/// The slice under a view prepared by [`in_place_or_copy`] and its `N` strides as `usize`.
+fn slice_and_strides<'a, D: Dimension, const N: usize>(
     view: &'a CowArray<'_, f32, D>,
-) -> Result<(&'a [f32], Vec<usize>)> {
+) -> Result<(&'a [f32], [usize; N])> {
     let data = view
         .as_slice_memory_order()
         .ok_or_else(|| internal("operand is not contiguous"))?;
-    let strides = view
-        .strides()
-        .iter()
-        .map(|&s| usize::try_from(s).map_err(|_| internal("negative stride")))
-        .collect::<Result<Vec<_>>>()?;
+    let signed = view.strides();
+    if signed.len() != N {
+        return Err(internal("a view of unexpected rank"));
+    }
+    let mut strides = [0; N];
+    for (stride, &s) in strides.iter_mut().zip(signed) {
+        *stride = usize::try_from(s).map_err(|_| internal("negative stride"))?;
+    }
     Ok((data, strides))
 }
 
 fn mat_ref<'a>(view: &'a CowArray<'_, f32, ndarray::Ix2>) -> Result<MatRef<'a>> {
-    let (data, strides) = slice_and_strides(view)?;
-    match strides[..] {
-        [rs, cs] => MatRef::new(data, view.nrows(), view.ncols(), rs, cs),
-        _ => Err(internal("a 2-d view without two strides")),
-    }
+    let (data, [rs, cs]) = slice_and_strides(view)?;
+    MatRef::new(data, view.nrows(), view.ncols(), rs, cs)
 }
 
 fn batched_mat_ref<'a>(view: &'a CowArray<'_, f32, ndarray::Ix3>) -> Result<BatchedMatRef<'a>> {
-    let (data, strides) = slice_and_strides(view)?;
+    let (data, [bs, rs, cs]) = slice_and_strides(view)?;
     let (batch, rows, cols) = view.dim();
-    match strides[..] {
-        [bs, rs, cs] => BatchedMatRef::new(data, batch, rows, cols, bs, rs, cs),
-        _ => Err(internal("a 3-d view without three strides")),
-    }
+    BatchedMatRef::new(data, batch, rows, cols, bs, rs, cs)
 }
 
 #[cfg(test)]

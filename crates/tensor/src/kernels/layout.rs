@@ -1,10 +1,16 @@
 //! Data movement on row-major buffers: batched transposes of the last two axes, and joining / splitting
-//! along one axis. Each is a plain loop over contiguous runs, tested against a naive reference.
+//! along one axis. Each is a plain loop over contiguous runs, tested against a naive reference; the results'
+//! buffers come from [`crate::buffer_pool`].
 
 /// `dst[b][j][i] = src[b][i][j]` for `batch` row-major `rows × cols` matrices.
 pub fn transpose_last_two(src: &[f32], batch: usize, rows: usize, cols: usize) -> Vec<f32> {
-    let mut dst = vec![0.0; src.len()];
     let size = rows * cols;
+    // Written whole when `src` holds exactly the `batch` matrices; any other tail stays zero.
+    let mut dst = if batch.checked_mul(size) == Some(src.len()) {
+        crate::buffer_pool::take(src.len())
+    } else {
+        crate::buffer_pool::take_zeroed(src.len())
+    };
     if size == 0 {
         return dst;
     }
@@ -27,7 +33,7 @@ pub fn transpose_last_two(src: &[f32], batch: usize, rows: usize, cols: usize) -
 /// the part's size along the axis times the product of the axes after it).
 pub fn join_runs(parts: &[&[f32]], runs: &[usize], outer: usize) -> Vec<f32> {
     let total: usize = runs.iter().sum();
-    let mut out = Vec::with_capacity(total * outer);
+    let mut out = crate::buffer_pool::take_empty(total * outer);
     for o in 0..outer {
         for (part, &run) in parts.iter().zip(runs) {
             out.extend_from_slice(&part[o * run..(o + 1) * run]);
@@ -41,7 +47,7 @@ pub fn split_runs(joined: &[f32], runs: &[usize], outer: usize) -> Vec<Vec<f32>>
     let total: usize = runs.iter().sum();
     let mut parts: Vec<Vec<f32>> = runs
         .iter()
-        .map(|&r| Vec::with_capacity(r * outer))
+        .map(|&r| crate::buffer_pool::take_empty(r * outer))
         .collect();
     for o in 0..outer {
         let mut start = o * total;

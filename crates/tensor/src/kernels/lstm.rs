@@ -137,6 +137,15 @@ pub struct LstmCache {
     hidden: Array3<f32>,
 }
 
+impl Drop for LstmCache {
+    /// Hands the state buffers back to this thread's [`crate::buffer_pool`].
+    fn drop(&mut self) {
+        crate::buffer_pool::give_array(std::mem::take(&mut self.gates));
+        crate::buffer_pool::give_array(std::mem::take(&mut self.cells));
+        crate::buffer_pool::give_array(std::mem::take(&mut self.hidden));
+    }
+}
+
 impl LstmCache {
     /// Hidden states `h_t` of every step, `[batch, time, units]`.
     pub fn hidden_states(&self) -> ArrayView3<'_, f32> {
@@ -216,7 +225,7 @@ pub fn lstm_forward(
     let dims = validate(OP, x.shape(), params)?;
     let states = run_forward(x, params, dims)?;
     let output = if return_sequences {
-        states.hidden.clone().into_dyn()
+        crate::pooled::to_owned(&states.hidden).into_dyn()
     } else {
         last_hidden(&states.hidden, dims)
     };
@@ -237,11 +246,19 @@ pub fn lstm_forward_inference(
     return_sequences: bool,
 ) -> Result<ArrayD<f32>> {
     let dims = validate(OP, x.shape(), params)?;
-    let states = run_forward(x, params, dims)?;
+    let ForwardStates {
+        gates,
+        cells,
+        hidden,
+    } = run_forward(x, params, dims)?;
+    crate::buffer_pool::give_array(gates);
+    crate::buffer_pool::give_array(cells);
     Ok(if return_sequences {
-        states.hidden.into_dyn()
+        hidden.into_dyn()
     } else {
-        last_hidden(&states.hidden, dims)
+        let last = last_hidden(&hidden, dims);
+        crate::buffer_pool::give_array(hidden);
+        last
     })
 }
 
@@ -299,12 +316,13 @@ pub fn lstm_backward(
     };
     let first_output_step = time.saturating_sub(grad_steps.len_of(Axis(1)));
 
-    let mut d_gates = Array3::<f32>::zeros((batch, time, gate_width));
-    let mut d_recurrent_kernel = Array2::<f32>::zeros((units, gate_width));
+    // Every row of `d_gates` is written by `cell_backward` before it is read.
+    let mut d_gates = crate::pooled::for_overwrite(Ix3(batch, time, gate_width));
+    let mut d_recurrent_kernel = crate::pooled::zeros(Ix2(units, gate_width));
     // Gradient reaching h_t and c_t from the later steps.
-    let mut d_hidden = Array2::<f32>::zeros((batch, units));
-    let mut d_cell = vec![0.0f32; batch * units];
-    let zero_state = vec![0.0f32; units];
+    let mut d_hidden = crate::pooled::zeros(Ix2(batch, units));
+    let mut d_cell = crate::buffer_pool::take_zeroed(batch * units);
+    let zero_state = crate::buffer_pool::take_zeroed(units);
     let gates = flat(&cache.gates)?;
     let cells = flat(&cache.cells)?;
 
@@ -355,9 +373,10 @@ pub fn lstm_backward(
         .view()
         .into_shape_with_order((batch * time, gate_width))
         .map_err(shape_internal)?;
-    let mut d_kernel = Array2::<f32>::zeros((input_dim, gate_width));
+    // Both products overwrite their destination (`beta = 0`).
+    let mut d_kernel = crate::pooled::for_overwrite(Ix2(input_dim, gate_width));
     matmul_into(&x_rows.t(), &d_gate_rows, 0.0, &mut d_kernel.view_mut())?;
-    let mut d_x = Array3::<f32>::zeros((batch, time, input_dim));
+    let mut d_x = crate::pooled::for_overwrite(Ix3(batch, time, input_dim));
     {
         let mut d_x_rows = d_x
             .view_mut()
@@ -365,7 +384,11 @@ pub fn lstm_backward(
             .map_err(shape_internal)?;
         matmul_into(&d_gate_rows, &params.kernel.t(), 0.0, &mut d_x_rows)?;
     }
-    let d_bias = d_gate_rows.sum_axis(Axis(0));
+    let d_bias = crate::pooled::sum_axis(&d_gate_rows, Axis(0));
+    crate::buffer_pool::give_array(d_gates);
+    crate::buffer_pool::give_array(d_hidden);
+    crate::buffer_pool::give(d_cell);
+    crate::buffer_pool::give(zero_state);
     Ok(LstmGrads {
         x: d_x,
         kernel: d_kernel,
@@ -439,7 +462,8 @@ fn run_forward(x: ArrayView3<f32>, params: &LstmParams, dims: LstmDims) -> Resul
         units,
     } = dims;
     let gate_width = 4 * units;
-    let mut gates = Array3::<f32>::zeros((batch, time, gate_width));
+    // Every row is overwritten by the input projection (`beta = 0`).
+    let mut gates = crate::pooled::for_overwrite(Ix3(batch, time, gate_width));
     {
         // The input projection of every step at once; the bias is added when the gates are activated.
         let x_standard = x.as_standard_layout();
@@ -450,12 +474,20 @@ fn run_forward(x: ArrayView3<f32>, params: &LstmParams, dims: LstmDims) -> Resul
             .map_err(shape_internal)?;
         matmul_into(&x_rows, &params.kernel, 0.0, &mut gate_rows)?;
     }
-    let mut cells = Array3::<f32>::zeros((batch, time, units));
-    let mut hidden = Array3::<f32>::zeros((batch, time, units));
-    let bias = params.bias.to_vec();
-    let zero_state = vec![0.0f32; units];
+    // Every step writes the cell and hidden state of every sample.
+    let mut cells = crate::pooled::for_overwrite(Ix3(batch, time, units));
+    let mut hidden = crate::pooled::for_overwrite(Ix3(batch, time, units));
+    let bias_copy;
+    let bias = match params.bias.as_slice() {
+        Some(bias) => bias,
+        None => {
+            bias_copy = params.bias.to_vec();
+            &bias_copy[..]
+        }
+    };
+    let zero_state = crate::buffer_pool::take_zeroed(units);
     // h_{t-1}·recurrent_kernel of the current step; zero for the first step since h₀ = 0.
-    let mut recurrent = Array2::<f32>::zeros((batch, gate_width));
+    let mut recurrent = crate::pooled::zeros(Ix2(batch, gate_width));
 
     for step in 0..time {
         if step > 0 {
@@ -483,7 +515,7 @@ fn run_forward(x: ArrayView3<f32>, params: &LstmParams, dims: LstmDims) -> Resul
             cell_forward(
                 &mut gates_flat[row * gate_width..(row + 1) * gate_width],
                 &recurrent_flat[sample * gate_width..(sample + 1) * gate_width],
-                &bias,
+                bias,
                 cell_prev,
                 &mut current[..units],
                 &mut hidden_flat[row * units..(row + 1) * units],
@@ -491,6 +523,8 @@ fn run_forward(x: ArrayView3<f32>, params: &LstmParams, dims: LstmDims) -> Resul
             );
         }
     }
+    crate::buffer_pool::give_array(recurrent);
+    crate::buffer_pool::give(zero_state);
     Ok(ForwardStates {
         gates,
         cells,
@@ -501,8 +535,8 @@ fn run_forward(x: ArrayView3<f32>, params: &LstmParams, dims: LstmDims) -> Resul
 /// The hidden state after the last step, `[batch, units]`; the zero initial state if there are no steps.
 fn last_hidden(hidden: &Array3<f32>, dims: LstmDims) -> ArrayD<f32> {
     match dims.time {
-        0 => Array2::<f32>::zeros((dims.batch, dims.units)).into_dyn(),
-        time => hidden.index_axis(Axis(1), time - 1).to_owned().into_dyn(),
+        0 => crate::pooled::zeros(Ix2(dims.batch, dims.units)).into_dyn(),
+        time => crate::pooled::to_owned(&hidden.index_axis(Axis(1), time - 1)).into_dyn(),
     }
 }
 
@@ -525,15 +559,52 @@ fn cell_forward(
     let (z_f, rest) = rest.split_at_mut(units);
     let (z_c, z_o) = rest.split_at_mut(units);
     let (z_o, cell_prev, hidden) = (&mut z_o[..units], &cell_prev[..units], &mut hidden[..units]);
+    let gates = CellGates { z_i, z_f, z_c, z_o };
+    // One loop per gate activation, so that each is a straight-line loop the compiler vectorizes.
+    match activation {
+        GateActivation::Sigmoid => activate_cell(gates, cell_prev, cell, hidden, |z| {
+            GateActivation::Sigmoid.apply(z)
+        }),
+        GateActivation::HardSigmoid => activate_cell(gates, cell_prev, cell, hidden, |z| {
+            GateActivation::HardSigmoid.apply(z)
+        }),
+    }
+}
+
+/// The four pre-activation blocks of one sample's gates (each `units` long), activated in place.
+struct CellGates<'a> {
+    z_i: &'a mut [f32],
+    z_f: &'a mut [f32],
+    z_c: &'a mut [f32],
+    z_o: &'a mut [f32],
+}
+
+#[inline(always)]
+fn activate_cell(
+    gates: CellGates<'_>,
+    cell_prev: &[f32],
+    cell: &mut [f32],
+    hidden: &mut [f32],
+    gate: impl Fn(f32) -> f32,
+) {
+    let CellGates { z_i, z_f, z_c, z_o } = gates;
+    // Simple loops over one slice each, which the compiler vectorizes (one fused loop does not).
+    for block in [&mut *z_i, &mut *z_f, &mut *z_o] {
+        for z in block.iter_mut() {
+            *z = gate(*z);
+        }
+    }
+    for z in z_c.iter_mut() {
+        *z = super::activation::tanh(*z);
+    }
+    let units = cell.len();
+    let (z_i, z_f, z_c, z_o) = (&z_i[..units], &z_f[..units], &z_c[..units], &z_o[..units]);
+    let (cell_prev, hidden) = (&cell_prev[..units], &mut hidden[..units]);
     for k in 0..units {
-        let i = activation.apply(z_i[k]);
-        let f = activation.apply(z_f[k]);
-        let candidate = super::activation::tanh(z_c[k]);
-        let o = activation.apply(z_o[k]);
-        let c = f * cell_prev[k] + i * candidate;
-        (z_i[k], z_f[k], z_c[k], z_o[k]) = (i, f, candidate, o);
-        cell[k] = c;
-        hidden[k] = o * super::activation::tanh(c);
+        cell[k] = z_f[k] * cell_prev[k] + z_i[k] * z_c[k];
+    }
+    for k in 0..units {
+        hidden[k] = z_o[k] * super::activation::tanh(cell[k]);
     }
 }
 

@@ -26,12 +26,14 @@ pub mod activation;
 mod array_matmul;
 mod batched;
 mod elementwise;
+pub mod exp;
 pub mod layout;
 pub mod lstm;
 mod mat_ref;
 mod matmul;
 mod narrow;
 mod parallelism;
+pub mod random;
 mod reduce;
 #[cfg(test)]
 mod test_util;

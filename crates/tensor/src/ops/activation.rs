@@ -1,16 +1,8 @@
 //! Activation functions: relu, sigmoid, hard_sigmoid, tanh, elu, softplus.
 
 use crate::error::Result;
+use crate::kernels::activation::sigmoid;
 use crate::tensor::Tensor;
-
-fn sigmoid(x: f32) -> f32 {
-    if x >= 0.0 {
-        1.0 / (1.0 + (-x).exp())
-    } else {
-        let e = x.exp();
-        e / (1.0 + e)
-    }
-}
 
 impl Tensor {
     /// `max(x, 0)`; the gradient at 0 is 0.

@@ -2,14 +2,15 @@
 
 use crate::backprop::Node;
 use crate::error::{Result, TensorError};
+use crate::kernels::random::{dropout_mask_into, dropout_threshold};
 use crate::tensor::Tensor;
 use ndarray::{ArrayD, IxDyn};
-use rand::rngs::SmallRng;
-use rand::{Rng, SeedableRng};
+use rand::Rng;
 
 /// A dropout mask of `shape`: each entry is 0 with probability `rate`, else `1 / (1 − rate)`.
-/// The same RNG state gives the same mask. Takes one `u64` from `rng` to seed a fast generator
-/// (xoshiro256++), draws one `u32` per entry from it and drops the entry when it falls below `rate · 2³²`.
+/// The same RNG state gives the same mask. Takes one `u64` from `rng` to seed
+/// [`crate::kernels::random::dropout_mask_into`] (eight xoshiro256++ streams side by side, one `u32` draw per
+/// entry, dropped when it falls below `rate · 2³²`).
 pub fn dropout_mask(shape: &[usize], rate: f32, rng: &mut impl Rng) -> Result<ArrayD<f32>> {
     if !(0.0..1.0).contains(&rate) {
         return Err(TensorError::invalid_argument(
@@ -17,15 +18,15 @@ pub fn dropout_mask(shape: &[usize], rate: f32, rng: &mut impl Rng) -> Result<Ar
             format!("rate must be in [0, 1), received {rate}"),
         ));
     }
-    let scale = 1.0 / (1.0 - rate);
-    let threshold = (f64::from(rate) * 4_294_967_296.0) as u64;
     let len: usize = shape.iter().product();
-    let mut draws = vec![0u32; len];
-    SmallRng::seed_from_u64(rng.next_u64()).fill(&mut draws[..]);
-    let values: Vec<f32> = draws
-        .into_iter()
-        .map(|u| if u64::from(u) < threshold { 0.0 } else { scale })
-        .collect();
+    // Every entry is written below, so a reused buffer needs no zeroing.
+    let mut values = crate::buffer_pool::take(len);
+    dropout_mask_into(
+        &mut values,
+        rng.next_u64(),
+        dropout_threshold(rate),
+        1.0 / (1.0 - rate),
+    );
     ArrayD::from_shape_vec(IxDyn(shape), values).map_err(|_| TensorError::Internal {
         op: "dropout",
         reason: "mask shape".into(),
@@ -60,14 +61,26 @@ impl Tensor {
             ));
         }
         let out = super::fast::zip(self.data(), &mask, |x, m| x * m);
+        let mask = PooledMask(mask);
         Ok(Tensor::from_op(
             out,
             || {
                 Node::new("dropout", vec![self.clone()], move |ctx| {
-                    Ok(vec![Some(super::fast::zip(ctx.grad, &mask, |g, m| g * m))])
+                    Ok(vec![Some(super::fast::zip(ctx.grad, &mask.0, |g, m| {
+                        g * m
+                    }))])
                 })
             },
             self.requires_grad(),
         ))
+    }
+}
+
+/// A mask kept for the backward pass; its buffer goes back to the pool when the graph is freed.
+struct PooledMask(ArrayD<f32>);
+
+impl Drop for PooledMask {
+    fn drop(&mut self) {
+        crate::buffer_pool::give_array(std::mem::take(&mut self.0));
     }
 }

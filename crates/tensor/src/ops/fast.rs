@@ -6,10 +6,7 @@ use ndarray::{ArrayD, Zip};
 /// `f` applied to every element, in a new array of the same shape.
 pub(crate) fn map(a: &ArrayD<f32>, f: impl Fn(f32) -> f32) -> ArrayD<f32> {
     match a.as_slice() {
-        Some(s) => {
-            let values: Vec<f32> = s.iter().map(|&v| f(v)).collect();
-            ArrayD::from_shape_vec(a.raw_dim(), values).unwrap_or_else(|_| a.mapv(&f))
-        }
+        Some(s) => crate::pooled::from_iter(a.raw_dim(), s.iter().map(|&v| f(v))),
         None => a.mapv(f),
     }
 }
@@ -18,35 +15,71 @@ pub(crate) fn map(a: &ArrayD<f32>, f: impl Fn(f32) -> f32) -> ArrayD<f32> {
 pub(crate) fn zip(a: &ArrayD<f32>, b: &ArrayD<f32>, f: impl Fn(f32, f32) -> f32) -> ArrayD<f32> {
     match (a.as_slice(), b.as_slice()) {
         (Some(x), Some(y)) if a.shape() == b.shape() => {
-            let values: Vec<f32> = x.iter().zip(y).map(|(&p, &q)| f(p, q)).collect();
-            ArrayD::from_shape_vec(a.raw_dim(), values).unwrap_or_else(|_| a.clone())
+            crate::pooled::from_iter(a.raw_dim(), x.iter().zip(y).map(|(&p, &q)| f(p, q)))
         }
         _ => {
-            let mut out = a.clone();
+            let mut out = crate::pooled::clone(a);
             Zip::from(&mut out).and(b).for_each(|o, &q| *o = f(*o, q));
             out
         }
     }
 }
 
-/// `dst[i] = f(dst[i], a[i], b[i])` for three arrays of the same shape.
-pub(crate) fn zip3_inplace(
-    dst: &mut ArrayD<f32>,
+/// `f(a[i], b[i], c[i])` for three arrays of the same shape, in a new array of `a`'s layout.
+pub(crate) fn zip3(
     a: &ArrayD<f32>,
     b: &ArrayD<f32>,
+    c: &ArrayD<f32>,
     f: impl Fn(f32, f32, f32) -> f32,
-) {
-    let same = dst.shape() == a.shape() && dst.shape() == b.shape();
-    if let (true, Some(x), Some(y)) = (same, a.as_slice(), b.as_slice()) {
-        if let Some(d) = dst.as_slice_mut() {
-            for ((d, &p), &q) in d.iter_mut().zip(x).zip(y) {
-                *d = f(*d, p, q);
-            }
-            return;
+) -> ArrayD<f32> {
+    let same = a.shape() == b.shape() && a.shape() == c.shape();
+    if let (true, Some(x), Some(y), Some(z)) = (same, a.as_slice(), b.as_slice(), c.as_slice()) {
+        let values = x.iter().zip(y).zip(z).map(|((&p, &q), &r)| f(p, q, r));
+        return crate::pooled::from_iter(a.raw_dim(), values);
+    }
+    let mut out = crate::pooled::clone(a);
+    Zip::from(&mut out)
+        .and(b)
+        .and(c)
+        .for_each(|d, &q, &r| *d = f(*d, q, r));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pooled::testing::{assert_identical, varied};
+
+    /// `dst[i] = f(dst[i], a[i], b[i])`, the in-place form `zip3` replaces.
+    fn zip3_inplace(
+        dst: &mut ArrayD<f32>,
+        a: &ArrayD<f32>,
+        b: &ArrayD<f32>,
+        f: impl Fn(f32, f32, f32) -> f32,
+    ) {
+        Zip::from(dst)
+            .and(a)
+            .and(b)
+            .for_each(|d, &p, &q| *d = f(*d, p, q));
+    }
+
+    #[test]
+    fn zip3_matches_a_clone_updated_in_place() {
+        let f = |g: f32, x: f32, y: f32| g * (x - y * 0.5);
+        let (a, b, c) = (varied(&[3, 4], 1), varied(&[3, 4], 2), varied(&[3, 4], 3));
+        let a_t = a.clone().reversed_axes();
+        let (b_t, c_t) = (b.clone().reversed_axes(), c.clone().reversed_axes());
+        for (a, b, c, what) in [(&a, &b, &c, "standard"), (&a_t, &b_t, &c_t, "transposed")] {
+            let mut expected = a.clone();
+            zip3_inplace(&mut expected, b, c, f);
+            assert_identical(&zip3(a, b, c, f), &expected, what);
         }
     }
-    Zip::from(dst)
-        .and(a)
-        .and(b)
-        .for_each(|d, &p, &q| *d = f(*d, p, q));
+
+    #[test]
+    fn map_and_zip_match_ndarray() {
+        let (a, b) = (varied(&[2, 3, 4], 4), varied(&[2, 3, 4], 5));
+        assert_identical(&map(&a, f32::exp), &a.mapv(f32::exp), "map");
+        assert_identical(&zip(&a, &b, |x, y| x * y - y), &(&a * &b - &b), "zip");
+    }
 }

@@ -7,21 +7,19 @@ use ndarray::{ArrayD, IxDyn};
 
 /// Converts float-coded ids to row indices, as Keras casts an Embedding's input to integers (truncating).
 fn row_indices(indices: &ArrayD<f32>, rows: usize) -> Result<Vec<usize>> {
-    indices
-        .iter()
-        .map(|&v| {
-            let truncated = v.trunc();
-            if !v.is_finite() || truncated < 0.0 || truncated >= rows as f32 {
-                Err(TensorError::IndexOutOfRange {
-                    op: "gather",
-                    index: f64::from(v),
-                    bound: rows,
-                })
-            } else {
-                Ok(truncated as usize)
-            }
-        })
-        .collect()
+    let mut ids = Vec::with_capacity(indices.len());
+    for &v in indices {
+        let truncated = v.trunc();
+        if !v.is_finite() || truncated < 0.0 || truncated >= rows as f32 {
+            return Err(TensorError::IndexOutOfRange {
+                op: "gather",
+                index: f64::from(v),
+                bound: rows,
+            });
+        }
+        ids.push(truncated as usize);
+    }
+    Ok(ids)
 }
 
 impl Tensor {
@@ -51,11 +49,12 @@ impl Tensor {
             op: "gather",
             reason: "table layout".into(),
         })?;
-        let mut values = Vec::with_capacity(ids.len() * dim);
+        let mut values = crate::buffer_pool::take_empty(ids.len() * dim);
         for &id in &ids {
             values.extend_from_slice(&table[id * dim..(id + 1) * dim]);
         }
-        let mut out_shape = indices.shape().to_vec();
+        let mut out_shape = Vec::with_capacity(indices.ndim() + 1);
+        out_shape.extend_from_slice(indices.shape());
         out_shape.push(dim);
         let out = ArrayD::from_shape_vec(IxDyn(&out_shape), values).map_err(|_| {
             TensorError::Internal {
@@ -67,7 +66,7 @@ impl Tensor {
             out,
             || {
                 Node::new("gather", vec![self.clone(), indices.clone()], move |ctx| {
-                    let mut grad = vec![0.0f32; rows * dim];
+                    let mut grad = crate::buffer_pool::take_zeroed(rows * dim);
                     let upstream = ctx.grad.as_standard_layout();
                     let upstream = upstream.as_slice().ok_or_else(|| TensorError::Internal {
                         op: "gather",

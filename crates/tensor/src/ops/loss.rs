@@ -31,15 +31,23 @@ impl Tensor {
                 targets.shape(),
             ));
         }
-        let mut log_probs = self.data().clone();
+        let mut log_probs = crate::pooled::clone(self.data());
         for mut lane in log_probs.lanes_mut(Axis(axis)) {
             let max = lane.fold(f32::NEG_INFINITY, |m, &v| m.max(v));
             let log_sum = lane.fold(0.0f32, |s, &v| s + (v - max).exp()).ln() + max;
             lane.mapv_inplace(|v| v - log_sum);
         }
-        let out = (&log_probs * targets.data())
-            .sum_axis(Axis(axis))
-            .mapv(|v| -v);
+        let out = if log_probs.is_standard_layout() && targets.data().is_standard_layout() {
+            // The product in place, row-major as `&log_probs * targets` would be.
+            log_probs.zip_mut_with(targets.data(), |p, &t| *p *= t);
+            let out = log_probs.sum_axis(Axis(axis)).mapv(|v| -v);
+            crate::buffer_pool::give_array(log_probs);
+            out
+        } else {
+            (&log_probs * targets.data())
+                .sum_axis(Axis(axis))
+                .mapv(|v| -v)
+        };
         Ok(Tensor::from_op(
             out,
             || {
@@ -82,22 +90,18 @@ impl Tensor {
         if labels_shape != expected && !squeeze {
             return Err(TensorError::shape_mismatch(OP, self.shape(), labels_shape));
         }
-        let ids: Vec<usize> = labels
-            .data()
-            .iter()
-            .map(|&v| {
-                if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && (v as usize) < classes {
-                    Ok(v as usize)
-                } else {
-                    Err(TensorError::IndexOutOfRange {
-                        op: OP,
-                        index: f64::from(v),
-                        bound: classes,
-                    })
-                }
-            })
-            .collect::<Result<_>>()?;
-        let mut losses = Vec::with_capacity(ids.len());
+        let mut ids: Vec<usize> = Vec::with_capacity(labels.len());
+        for &v in labels.data() {
+            if !(v.is_finite() && v >= 0.0 && v.fract() == 0.0 && (v as usize) < classes) {
+                return Err(TensorError::IndexOutOfRange {
+                    op: OP,
+                    index: f64::from(v),
+                    bound: classes,
+                });
+            }
+            ids.push(v as usize);
+        }
+        let mut losses = crate::buffer_pool::take_empty(ids.len());
         for (lane, &id) in self.data().lanes(Axis(axis)).into_iter().zip(&ids) {
             let max = lane.fold(f32::NEG_INFINITY, |m, &v| m.max(v));
             let log_sum = lane.fold(0.0f32, |s, &v| s + (v - max).exp()).ln() + max;
@@ -128,5 +132,29 @@ impl Tensor {
             },
             self.requires_grad(),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Tensor;
+    use crate::pooled::testing::{assert_identical, varied};
+    use ndarray::Axis;
+
+    #[test]
+    fn dense_cross_entropy_matches_the_array_expression_bit_for_bit() {
+        let logits = varied(&[5, 4], 1);
+        let targets = varied(&[5, 4], 2).mapv(f32::abs);
+        let mut log_probs = logits.clone();
+        for mut lane in log_probs.lanes_mut(Axis(1)) {
+            let max = lane.fold(f32::NEG_INFINITY, |m, &v| m.max(v));
+            let log_sum = lane.fold(0.0f32, |s, &v| s + (v - max).exp()).ln() + max;
+            lane.mapv_inplace(|v| v - log_sum);
+        }
+        let expected = (&log_probs * &targets).sum_axis(Axis(1)).mapv(|v| -v);
+        let loss = Tensor::new(logits)
+            .softmax_cross_entropy(&Tensor::new(targets))
+            .unwrap();
+        assert_identical(loss.data(), &expected, "softmax_cross_entropy");
     }
 }

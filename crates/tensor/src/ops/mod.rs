@@ -18,7 +18,7 @@ pub use dropout::dropout_mask;
 pub use lstm::LstmConfig;
 
 use crate::error::{Result, TensorError};
-use ndarray::{ArrayD, Axis, IxDyn};
+use ndarray::{ArrayD, Axis, Dimension, IxDyn};
 
 /// Sums a broadcast gradient back down to `shape` (the inverse of broadcasting `shape` up to `grad`'s shape).
 pub(crate) fn sum_to_shape(
@@ -27,24 +27,48 @@ pub(crate) fn sum_to_shape(
     op: &'static str,
 ) -> Result<ArrayD<f32>> {
     if grad.shape() == shape {
-        return Ok(grad.clone());
+        return Ok(crate::pooled::clone(grad));
     }
     if shape.len() > grad.ndim() {
         return Err(TensorError::shape_mismatch(op, grad.shape(), shape));
     }
-    let mut out = grad.clone();
+    // The sums so far (`None`: none yet, the gradient itself).
+    let mut summed: Option<ArrayD<f32>> = None;
+    fn replace(summed: &mut Option<ArrayD<f32>>, next: ArrayD<f32>) {
+        if let Some(previous) = summed.replace(next) {
+            crate::buffer_pool::give_array(previous);
+        }
+    }
     // Leading axes that broadcasting added.
-    while out.ndim() > shape.len() {
-        out = out.sum_axis(Axis(0));
+    for _ in shape.len()..grad.ndim() {
+        let next = crate::pooled::sum_axis(summed.as_ref().unwrap_or(grad), Axis(0));
+        replace(&mut summed, next);
     }
     for (axis, &size) in shape.iter().enumerate() {
-        if size == 1 && out.shape()[axis] != 1 {
-            out = out.sum_axis(Axis(axis)).insert_axis(Axis(axis));
-        } else if size != out.shape()[axis] {
+        let current = summed.as_ref().unwrap_or(grad);
+        if size == 1 && current.shape()[axis] != 1 {
+            let next = crate::pooled::sum_axis(current, Axis(axis)).insert_axis(Axis(axis));
+            replace(&mut summed, next);
+        } else if size != current.shape()[axis] {
             return Err(TensorError::shape_mismatch(op, grad.shape(), shape));
         }
     }
-    Ok(out)
+    Ok(summed.unwrap_or_else(|| crate::pooled::clone(grad)))
+}
+
+/// [`sum_to_shape`] of an owned gradient: the gradient itself when it already has `shape` (no copy), otherwise
+/// its sums, its buffer going back to the pool.
+pub(crate) fn into_shape_sum(
+    grad: ArrayD<f32>,
+    shape: &[usize],
+    op: &'static str,
+) -> Result<ArrayD<f32>> {
+    if grad.shape() == shape {
+        return Ok(grad);
+    }
+    let summed = sum_to_shape(&grad, shape, op);
+    crate::buffer_pool::give_array(grad);
+    summed
 }
 
 /// Resolves a possibly negative axis against a rank.
@@ -57,14 +81,11 @@ pub(crate) fn normalize_axis(axis: isize, rank: usize, op: &'static str) -> Resu
 }
 
 /// The shape two operands broadcast to (NumPy rules), or a shape error naming `op`.
-pub(crate) fn broadcast_shape(
-    lhs: &[usize],
-    rhs: &[usize],
-    op: &'static str,
-) -> Result<Vec<usize>> {
+pub(crate) fn broadcast_shape(lhs: &[usize], rhs: &[usize], op: &'static str) -> Result<IxDyn> {
     let rank = lhs.len().max(rhs.len());
-    let mut out = vec![0; rank];
-    for i in 0..rank {
+    // Up to four axes are stored inline: no allocation.
+    let mut out = IxDyn::zeros(rank);
+    for (i, size) in out.slice_mut().iter_mut().enumerate() {
         let l = if i + lhs.len() >= rank {
             lhs[i + lhs.len() - rank]
         } else {
@@ -75,7 +96,7 @@ pub(crate) fn broadcast_shape(
         } else {
             1
         };
-        out[i] = match (l, r) {
+        *size = match (l, r) {
             (a, b) if a == b => a,
             (1, b) => b,
             (a, 1) => a,
@@ -91,8 +112,52 @@ pub(crate) fn broadcast_to(
     shape: &[usize],
     op: &'static str,
 ) -> Result<ArrayD<f32>> {
-    array
-        .broadcast(IxDyn(shape))
-        .map(|view| view.to_owned())
+    crate::pooled::broadcast(array.view(), shape)
         .ok_or_else(|| TensorError::shape_mismatch(op, array.shape(), shape))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pooled::testing::{assert_identical, varied};
+
+    /// `sum_to_shape` as it was written on cloned arrays.
+    fn summed_by_clones(grad: &ArrayD<f32>, shape: &[usize]) -> ArrayD<f32> {
+        let mut out = grad.clone();
+        while out.ndim() > shape.len() {
+            out = out.sum_axis(Axis(0));
+        }
+        for (axis, &size) in shape.iter().enumerate() {
+            if size == 1 && out.shape()[axis] != 1 {
+                out = out.sum_axis(Axis(axis)).insert_axis(Axis(axis));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn sums_back_to_a_shape_exactly_as_on_cloned_arrays() {
+        let grad = varied(&[3, 4, 5], 7);
+        let transposed = grad.clone().reversed_axes();
+        for (g, shape) in [
+            (&grad, &[3usize, 4, 5][..]),
+            (&grad, &[5]),
+            (&grad, &[4, 1]),
+            (&grad, &[1, 4, 1]),
+            (&grad, &[]),
+            (&transposed, &[5, 1, 3]),
+            (&transposed, &[1, 3]),
+        ] {
+            let expected = summed_by_clones(g, shape);
+            let what = format!("{:?} to {shape:?}", g.shape());
+            assert_identical(&sum_to_shape(g, shape, "test").unwrap(), &expected, &what);
+            assert_identical(
+                &into_shape_sum(g.clone(), shape, "test").unwrap(),
+                &expected,
+                &what,
+            );
+        }
+        assert!(sum_to_shape(&grad, &[2, 5], "test").is_err());
+        assert!(into_shape_sum(grad.clone(), &[1, 3, 4, 5], "test").is_err());
+    }
 }

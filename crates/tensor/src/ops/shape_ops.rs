@@ -7,10 +7,14 @@ use crate::tensor::Tensor;
 use ndarray::{ArrayD, Axis, IxDyn, Slice};
 
 fn reshaped(array: &ArrayD<f32>, shape: &[usize], op: &'static str) -> Result<ArrayD<f32>> {
-    array
+    let reshaped = array
         .to_shape((IxDyn(shape), ndarray::Order::RowMajor))
-        .map(|a| a.into_owned())
-        .map_err(|_| TensorError::shape_mismatch(op, array.shape(), shape))
+        .map_err(|_| TensorError::shape_mismatch(op, array.shape(), shape))?;
+    Ok(if reshaped.is_view() {
+        crate::pooled::to_owned(&reshaped)
+    } else {
+        reshaped.into_owned()
+    })
 }
 
 /// `array` with its axes reordered, in row-major layout. Swapping the last two axes of a row-major array (the
@@ -131,11 +135,12 @@ impl Tensor {
     /// Reorders the axes: output axis `i` is input axis `axes[i]`.
     pub fn permute(&self, axes: &[usize]) -> Result<Tensor> {
         let rank = self.ndim();
-        let mut seen = vec![false; rank];
+        let repeated = |i: usize, a: usize| axes[..i].contains(&a);
         if axes.len() != rank
             || axes
                 .iter()
-                .any(|&a| a >= rank || std::mem::replace(&mut seen[a], true))
+                .enumerate()
+                .any(|(i, &a)| a >= rank || repeated(i, a))
         {
             return Err(TensorError::invalid_shape(
                 "permute",
@@ -189,12 +194,12 @@ impl Tensor {
             ));
         }
         let slice = Slice::from(start..start + len);
-        let out = self.data().slice_axis(Axis(axis), slice).to_owned();
+        let out = crate::pooled::to_owned(&self.data().slice_axis(Axis(axis), slice));
         Ok(Tensor::from_op(
             out,
             || {
                 Node::new("narrow", vec![self.clone()], move |ctx| {
-                    let mut grad = ArrayD::zeros(IxDyn(ctx.inputs[0].shape()));
+                    let mut grad = crate::pooled::zeros(IxDyn(ctx.inputs[0].shape()));
                     grad.slice_axis_mut(Axis(axis), slice).assign(ctx.grad);
                     Ok(vec![Some(grad)])
                 })

@@ -17,13 +17,10 @@ impl Tensor {
             out,
             || {
                 Node::new(op, vec![self.clone()], move |ctx| {
-                    let mut grad = ctx.grad.clone();
-                    super::fast::zip3_inplace(
-                        &mut grad,
-                        ctx.inputs[0].data(),
-                        ctx.output,
-                        |g, x, y| g * df(x, y),
-                    );
+                    let grad =
+                        super::fast::zip3(ctx.grad, ctx.inputs[0].data(), ctx.output, |g, x, y| {
+                            g * df(x, y)
+                        });
                     Ok(vec![Some(grad)])
                 })
             },
