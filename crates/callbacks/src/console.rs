@@ -39,6 +39,31 @@ pub fn capture<R>(f: impl FnOnce() -> R) -> (R, Captured) {
     (result, captured)
 }
 
+/// Runs `f` on a worker of rayon's global pool (in place when already on one), carrying this thread's
+/// [`capture`] state there and back, so that what `f` prints is recorded exactly as if it ran here.
+///
+/// ```
+/// use rkeras_callbacks::console;
+/// let (on_worker, said) = console::capture(|| {
+///     console::in_worker(|| {
+///         console::print_msg("from the pool");
+///         rayon::current_thread_index().is_some()
+///     })
+/// });
+/// assert!(on_worker);
+/// assert_eq!(said.messages, ["from the pool"]);
+/// ```
+pub fn in_worker<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    let carried = CAPTURE.with(|c| c.borrow_mut().take());
+    let (result, carried) = rayon::scope(move |_| {
+        let outer = CAPTURE.with(|c| c.replace(carried));
+        let result = f();
+        (result, CAPTURE.with(|c| c.replace(outer)))
+    });
+    CAPTURE.with(|c| *c.borrow_mut() = carried);
+    result
+}
+
 /// Whether [`capture`] is recording on this thread.
 pub fn is_capturing() -> bool {
     CAPTURE.with(|c| c.borrow().is_some())

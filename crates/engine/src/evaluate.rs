@@ -3,10 +3,11 @@
 use crate::data::{check_arrays, check_batch_size, row_range};
 use crate::error::{EngineError, Result};
 use crate::model::Model;
-use crate::train_step::{EpochMeans, test_step};
+use crate::train_step::{EpochMeans, Task, test_step};
 use ndarray::{ArrayD, Axis};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
+use rayon::prelude::*;
 use rkeras_callbacks::Logs;
 use rkeras_layers::CallContext;
 use rkeras_tensor::{Tensor, no_grad};
@@ -28,17 +29,27 @@ impl Model {
         let compiled = self.compiled("evaluate")?;
         check_batch_size(batch_size)?;
         let n = y.shape().first().copied().unwrap_or(0);
-        let mut rng = StdRng::seed_from_u64(0);
+        let starts: Vec<usize> = (0..n).step_by(batch_size).collect();
+        let task = Task::of(compiled);
+        let network = &self.network;
+        // Batches are independent in inference mode: they run in parallel, and their sums are added in batch
+        // order, so the result does not depend on the number of threads.
+        let steps: Vec<_> = starts
+            .par_iter()
+            .map(|&start| {
+                let end = (start + batch_size).min(n);
+                let inputs: Vec<Tensor> = x
+                    .iter()
+                    .map(|a| Tensor::new(row_range(a, start, end)))
+                    .collect();
+                let targets = Tensor::new(row_range(y, start, end));
+                let mut rng = StdRng::seed_from_u64(0);
+                test_step(network, &task, &inputs, &targets, None, &mut rng)
+            })
+            .collect::<Result<_>>()?;
         let mut means = EpochMeans::default();
-        for start in (0..n).step_by(batch_size) {
-            let end = (start + batch_size).min(n);
-            let inputs: Vec<Tensor> = x
-                .iter()
-                .map(|a| Tensor::new(row_range(a, start, end)))
-                .collect();
-            let targets = Tensor::new(row_range(y, start, end));
-            let step = test_step(&self.network, compiled, &inputs, &targets, None, &mut rng)?;
-            means.add(&step);
+        for step in &steps {
+            means.add(step);
         }
         Ok(means.logs(compiled, ""))
     }
@@ -59,29 +70,37 @@ impl Model {
     ) -> Result<Vec<ArrayD<f32>>> {
         let n = check_arrays(&self.network, x, None, "x")?;
         check_batch_size(batch_size)?;
-        let mut rng = StdRng::seed_from_u64(0);
-        let mut parts: Vec<Vec<ArrayD<f32>>> = vec![Vec::new(); self.network.outputs().len()];
-        for start in (0..n).step_by(batch_size) {
-            let end = (start + batch_size).min(n);
-            let inputs: Vec<Tensor> = x
-                .iter()
-                .map(|a| Tensor::new(row_range(a, start, end)))
-                .collect();
-            let outputs = no_grad(|| {
-                let mut ctx = CallContext {
-                    training: false,
-                    rng: &mut rng,
-                };
-                self.network.forward(&inputs, &mut ctx)
-            })?;
+        let network = &self.network;
+        let starts: Vec<usize> = (0..n).step_by(batch_size).collect();
+        // Batches run in parallel; their outputs are joined in batch order.
+        let batches: Vec<Vec<Tensor>> = starts
+            .par_iter()
+            .map(|&start| {
+                let end = (start + batch_size).min(n);
+                let inputs: Vec<Tensor> = x
+                    .iter()
+                    .map(|a| Tensor::new(row_range(a, start, end)))
+                    .collect();
+                no_grad(|| {
+                    let mut rng = StdRng::seed_from_u64(0);
+                    let mut ctx = CallContext {
+                        training: false,
+                        rng: &mut rng,
+                    };
+                    network.forward(&inputs, &mut ctx)
+                })
+            })
+            .collect::<std::result::Result<_, _>>()?;
+        let mut parts: Vec<Vec<Tensor>> = vec![Vec::new(); network.outputs().len()];
+        for outputs in batches {
             for (part, out) in parts.iter_mut().zip(outputs) {
-                part.push(out.data().clone());
+                part.push(out);
             }
         }
         parts
             .into_iter()
             .map(|chunks| {
-                let views: Vec<_> = chunks.iter().map(|c| c.view()).collect();
+                let views: Vec<_> = chunks.iter().map(|c| c.data().view()).collect();
                 ndarray::concatenate(Axis(0), &views)
                     .map_err(|e| EngineError::invalid("x", e.to_string()))
             })

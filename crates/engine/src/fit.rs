@@ -151,6 +151,17 @@ impl Model {
         &mut self,
         x: &[ArrayD<f32>],
         y: &ArrayD<f32>,
+        config: FitConfig<'_>,
+    ) -> Result<History> {
+        // The loop runs on a worker of rayon's pool: each batch's two shards then run on this worker and one
+        // other, instead of the calling thread handing both to the pool and sleeping until they finish.
+        rkeras_callbacks::console::in_worker(|| self.fit_on_current_thread(x, y, config))
+    }
+
+    fn fit_on_current_thread(
+        &mut self,
+        x: &[ArrayD<f32>],
+        y: &ArrayD<f32>,
         mut config: FitConfig<'_>,
     ) -> Result<History> {
         self.compiled("fit")?;

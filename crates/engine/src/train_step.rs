@@ -40,13 +40,13 @@ fn metric_sums(task: &Task<'_>, y: &Tensor, out: &NetworkOutput) -> Result<Vec<f
 }
 
 /// What a step needs from the compiled model besides the optimizer (which stays on the calling thread).
-struct Task<'a> {
+pub(crate) struct Task<'a> {
     loss: &'a crate::loss::Loss,
     metrics: &'a [crate::metric::Metric],
 }
 
 impl<'a> Task<'a> {
-    fn of(compiled: &'a Compiled) -> Self {
+    pub(crate) fn of(compiled: &'a Compiled) -> Self {
         Task {
             loss: &compiled.loss,
             metrics: &compiled.metrics,
@@ -172,16 +172,21 @@ pub(crate) fn train_step(
     compiled.profile.steps += 1;
     let all_grads: Option<Vec<rkeras_tensor::Gradients>> =
         results.into_iter().map(|r| r.grads).collect();
-    if let (true, Some(all_grads)) = (loss_value.is_finite(), all_grads) {
+    if let (true, Some(mut all_grads)) = (loss_value.is_finite(), all_grads) {
         let started = Instant::now();
         let variables = network.trainable_weights();
         let mut grads: Vec<ndarray::ArrayD<f32>> = Vec::with_capacity(variables.len());
         for v in &variables {
+            // The first shard's gradient becomes the sum; the others are added to it in shard order.
             let mut total: Option<ndarray::ArrayD<f32>> = None;
-            for g in all_grads.iter().filter_map(|g| g.get_var(v)) {
-                match total.as_mut() {
-                    Some(t) => *t += g,
-                    None => total = Some(g.clone()),
+            for shard_grads in &mut all_grads {
+                match (total.as_mut(), shard_grads.remove_var(v)) {
+                    (Some(t), Some(g)) => {
+                        *t += &g;
+                        rkeras_tensor::buffer_pool::give_array(g);
+                    }
+                    (None, Some(g)) => total = Some(g),
+                    (_, None) => {}
                 }
             }
             grads.push(total.unwrap_or_else(|| ndarray::ArrayD::zeros(ndarray::IxDyn(&v.shape()))));
@@ -195,6 +200,12 @@ pub(crate) fn train_step(
         compiled
             .optimizer
             .apply_gradients(&mut value_refs, &grad_refs)?;
+        drop(value_refs);
+        drop(guards);
+        drop(grad_refs);
+        grads
+            .into_iter()
+            .for_each(rkeras_tensor::buffer_pool::give_array);
         compiled.profile.optimizer += started.elapsed();
     }
     Ok(StepResult {
@@ -207,7 +218,7 @@ pub(crate) fn train_step(
 /// Runs one evaluation step (inference mode: no dropout, no graph).
 pub(crate) fn test_step(
     network: &Network,
-    compiled: &Compiled,
+    task: &Task<'_>,
     inputs: &[Tensor],
     y: &Tensor,
     weights: Option<&Tensor>,
@@ -218,12 +229,11 @@ pub(crate) fn test_step(
             training: false,
             rng,
         };
-        let task = Task::of(compiled);
         let outputs = network.forward_outputs(inputs, &mut ctx, task.loss.wants_logits())?;
         let out = single_output(outputs)?;
         let batch = y.shape().first().copied().unwrap_or(0);
-        let loss = f64::from(weighted_loss(&task, y, &out, weights, batch)?.to_scalar()?);
-        let metric_sums = metric_sums(&task, y, &out)?;
+        let loss = f64::from(weighted_loss(task, y, &out, weights, batch)?.to_scalar()?);
+        let metric_sums = metric_sums(task, y, &out)?;
         Ok(StepResult {
             loss,
             metric_sums,
