@@ -95,7 +95,8 @@ impl OptimizerConfig for AdagradConfig {
     fn update_step(
         &self,
         _iterations: u64,
-    ) -> impl FnMut(&mut ArrayD<f32>, ArrayViewD<'_, f32>, &mut [ArrayD<f32>]) -> Result<()> {
+    ) -> impl Fn(&mut ArrayD<f32>, ArrayViewD<'_, f32>, &mut [ArrayD<f32>]) -> Result<()> + Sync
+    {
         let lr = self.base.learning_rate as f32;
         let epsilon = self.epsilon as f32;
         move |param, grad, slots| {

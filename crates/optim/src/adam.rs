@@ -118,7 +118,8 @@ impl OptimizerConfig for AdamConfig {
     fn update_step(
         &self,
         iterations: u64,
-    ) -> impl FnMut(&mut ArrayD<f32>, ArrayViewD<'_, f32>, &mut [ArrayD<f32>]) -> Result<()> {
+    ) -> impl Fn(&mut ArrayD<f32>, ArrayViewD<'_, f32>, &mut [ArrayD<f32>]) -> Result<()> + Sync
+    {
         let lr = self.base.learning_rate as f32;
         // Keras: local_step = iterations + 1 and the powers, all cast to the variable's dtype (f32).
         let local_step = (iterations + 1) as f32;

@@ -16,6 +16,7 @@ use crate::error::{OptimError, Result};
 use crate::optimizer::OptimizerState;
 use crate::slots::SlotStore;
 use ndarray::{ArrayD, ArrayViewD};
+use rayon::prelude::*;
 use serde_json::{Map, Value, json};
 
 /// The hyper-parameters of Keras's `BaseOptimizer` that rkeras implements.
@@ -182,6 +183,10 @@ pub(crate) fn check_epsilon(optimizer: &'static str, epsilon: f64) -> Result<()>
     )
 }
 
+/// Parameters (elements, summed over all parameters) from which an update step spreads the parameters over
+/// rayon's threads.
+const PARALLEL_UPDATE_ELEMENTS: usize = 16_384;
+
 /// The mutable part every optimizer shares: iteration count, slots and the clipping scratch buffer.
 #[derive(Debug, Clone)]
 pub(crate) struct BaseState {
@@ -211,10 +216,10 @@ impl BaseState {
         base: &BaseConfig,
         params: &mut [&mut ArrayD<f32>],
         grads: &[&ArrayD<f32>],
-        mut update: F,
+        update: F,
     ) -> Result<()>
     where
-        F: FnMut(&mut ArrayD<f32>, ArrayViewD<'_, f32>, &mut [ArrayD<f32>]) -> Result<()>,
+        F: Fn(&mut ArrayD<f32>, ArrayViewD<'_, f32>, &mut [ArrayD<f32>]) -> Result<()> + Sync,
     {
         if params.len() != grads.len() {
             return Err(OptimError::CountMismatch {
@@ -247,6 +252,26 @@ impl BaseState {
         let learning_rate = base.learning_rate as f32;
         let weight_decay = base.weight_decay.map(|d| d as f32);
         let slot_lists = self.slots.per_param_mut(optimizer)?;
+        let elements: usize = params.iter().map(|p| p.len()).sum();
+        if clipping == Clipping::None
+            && elements >= PARALLEL_UPDATE_ELEMENTS
+            && rayon::current_num_threads() > 1
+        {
+            // Parameters are updated independently, each by the same element-wise arithmetic as below, so
+            // spreading them over threads changes no result.
+            params
+                .par_iter_mut()
+                .zip(grads.par_iter())
+                .zip(slot_lists.par_iter_mut())
+                .try_for_each(|((param, grad), slots)| {
+                    if let Some(decay) = weight_decay {
+                        param.mapv_inplace(|w| w - w * decay * learning_rate);
+                    }
+                    update(param, grad.view(), slots)
+                })?;
+            self.iterations += 1;
+            return Ok(());
+        }
         for ((param, grad), slots) in params.iter_mut().zip(grads).zip(slot_lists.iter_mut()) {
             let grad = clipping::clipped_gradient(
                 optimizer,

@@ -39,7 +39,7 @@ pub(crate) trait OptimizerConfig {
     fn update_step(
         &self,
         iterations: u64,
-    ) -> impl FnMut(&mut ArrayD<f32>, ArrayViewD<'_, f32>, &mut [ArrayD<f32>]) -> Result<()>;
+    ) -> impl Fn(&mut ArrayD<f32>, ArrayViewD<'_, f32>, &mut [ArrayD<f32>]) -> Result<()> + Sync;
 
     /// The class's own `get_config()` entries, in Keras's key order, to follow the base ones.
     fn keras_entries(&self) -> Vec<(&'static str, Value)>;

@@ -121,7 +121,8 @@ impl OptimizerConfig for RMSpropConfig {
     fn update_step(
         &self,
         _iterations: u64,
-    ) -> impl FnMut(&mut ArrayD<f32>, ArrayViewD<'_, f32>, &mut [ArrayD<f32>]) -> Result<()> {
+    ) -> impl Fn(&mut ArrayD<f32>, ArrayViewD<'_, f32>, &mut [ArrayD<f32>]) -> Result<()> + Sync
+    {
         let lr = self.base.learning_rate as f32;
         let rho = self.rho as f32;
         // Keras computes `1 - rho` in Python (f64) and then casts it.

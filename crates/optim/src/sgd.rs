@@ -93,7 +93,8 @@ impl OptimizerConfig for SGDConfig {
     fn update_step(
         &self,
         _iterations: u64,
-    ) -> impl FnMut(&mut ArrayD<f32>, ArrayViewD<'_, f32>, &mut [ArrayD<f32>]) -> Result<()> {
+    ) -> impl Fn(&mut ArrayD<f32>, ArrayViewD<'_, f32>, &mut [ArrayD<f32>]) -> Result<()> + Sync
+    {
         let lr = self.base.learning_rate as f32;
         let momentum = self.momentum as f32;
         let with_momentum = self.momentum != 0.0;
