@@ -219,3 +219,69 @@ fn one_and_two_threads_give_the_same_bits() {
             .all(|w| w.iter().all(|v| v.is_finite()))
     );
 }
+
+/// `evaluate` and `predict` run their batches in parallel: the figures and the row order must be those of one
+/// batch after another, whatever the number of threads.
+#[test]
+fn evaluate_and_predict_do_not_depend_on_the_thread_count() {
+    let (x, y) = classification_data(300, 16, 3, 5);
+    let mut model = mlp(2, 16, 32, 0.0);
+    model
+        .fit(
+            std::slice::from_ref(&x),
+            &y,
+            FitConfig::new().epochs(1).verbose(0).seed(1),
+        )
+        .unwrap();
+    let in_pool = |threads: usize, model: Model| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let x = x.clone();
+        let y = y.clone();
+        pool.install(move || {
+            let logs = model.evaluate(std::slice::from_ref(&x), &y, 32).unwrap();
+            let predictions = model.predict(std::slice::from_ref(&x), 32).unwrap();
+            (logs, predictions, model)
+        })
+    };
+    let (logs_one, predictions_one, model) = in_pool(1, model);
+    let (logs_two, predictions_two, model) = in_pool(2, model);
+    assert_eq!(logs_one, logs_two);
+    assert_eq!(predictions_one, predictions_two);
+    // Row i of the prediction is sample i's: predicting rows 64..96 alone gives the same rows.
+    let slice = x.slice(ndarray::s![64..96, ..]).to_owned().into_dyn();
+    let alone = model.predict(&[slice], 32).unwrap();
+    assert_eq!(
+        alone,
+        predictions_two
+            .slice(ndarray::s![64..96, ..])
+            .to_owned()
+            .into_dyn()
+    );
+}
+
+/// `fit` runs its loop on a worker of rayon's pool, so callbacks run there, not on the calling thread.
+#[test]
+fn fit_runs_its_loop_and_callbacks_on_a_pool_worker() {
+    let (x, y) = classification_data(64, 8, 2, 3);
+    let mut model = mlp(1, 8, 8, 0.0);
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = seen.clone();
+    let mut probe = rkeras_callbacks::LambdaCallback::new().on_epoch_begin(move |_| {
+        record
+            .lock()
+            .unwrap()
+            .push(rayon::current_thread_index().is_some());
+    });
+    assert!(rayon::current_thread_index().is_none());
+    model
+        .fit(
+            &[x],
+            &y,
+            FitConfig::new().epochs(2).verbose(0).callback(&mut probe),
+        )
+        .unwrap();
+    assert_eq!(*seen.lock().unwrap(), vec![true, true]);
+}
