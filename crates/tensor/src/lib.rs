@@ -4,7 +4,7 @@
 //!   [`Gradients`] for every leaf. Gradients accumulate over every use of a tensor and are summed back over
 //!   broadcast axes. [`no_grad`] switches recording off (inference).
 //! - [`Variable`]: a named weight updated in place by an optimizer.
-//! - [`ops`](crate::ops): the differentiable operations, one family per file.
+//! - [`ops`]: the differentiable operations, one family per file.
 //! - [`kernels`]: plain functions on slices (GEMM, batched GEMM, the fused LSTM), tested against naive references.
 //! - [`Initializer`]: Keras's initializers, seeded.
 //! - [`buffer_pool`]: per-thread reuse of array buffers across training steps.

@@ -48,10 +48,10 @@ pub fn gemm(
     Ok(())
 }
 
-/// Naive triple loop with the same contract as [`gemm`], accumulating in `f64`; the reference for tests.
+/// Naive triple loop with the same contract as [`gemm()`], accumulating in `f64`; the reference for tests.
 ///
 /// # Errors
-/// As [`gemm`].
+/// As [`gemm()`].
 pub fn gemm_reference(
     dst: &mut [f32],
     lhs: MatRef<'_>,
@@ -131,7 +131,7 @@ fn gemm_stride(dim: usize, stride: usize) -> isize {
     }
 }
 
-/// [`gemm`] on operands already validated by [`check_product`]; `scratch` is reused between calls.
+/// [`gemm()`] on operands already validated by [`check_product`]; `scratch` is reused between calls.
 pub(crate) fn gemm_checked(
     dst: &mut [f32],
     lhs: MatRef<'_>,

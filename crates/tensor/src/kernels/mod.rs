@@ -4,10 +4,12 @@
 //! threshold stays on one thread, and reductions use a fixed chunking so that results do not depend on the
 //! number of threads.
 //!
-//! - [`gemm`] / [`batched_gemm`]: matrix products on strided slice views ([`MatRef`], [`BatchedMatRef`]), with
+//! - [`gemm()`] / [`batched_gemm`]: matrix products on strided slice views ([`MatRef`], [`BatchedMatRef`]), with
 //!   the `gemm` crate as micro-kernel; [`matmul`], [`matmul_into`], [`batched_matmul`] on `ndarray` views.
 //! - [`map_inplace`], [`map`], [`zip_map`], [`zip_map_inplace`]: elementwise kernels.
 //! - [`sum`], [`dot`], [`max`], [`sum_rows`], [`sum_axis0`]: reductions.
+//! - [`exp::exp`]: `e^x` in plain arithmetic, so that loops over it vectorize (softmax, sigmoid, tanh, LSTM).
+//! - [`random::dropout_mask_into`]: dropout masks from eight xoshiro256++ streams run side by side.
 //!
 //! ```
 //! use rkeras_tensor::kernels::{gemm, gemm_flops, MatRef, Parallelism};
