@@ -27,7 +27,6 @@ use crate::error::Result;
 use crate::macros::optimizer;
 use crate::optimizer_config::{OptimizerConfig, unexpected_slots};
 use crate::slots::SlotStore;
-use ndarray::{ArrayD, ArrayViewD};
 use serde_json::{Value, json};
 
 /// Hyper-parameters of [`Adagrad`], with Keras 3's defaults.
@@ -92,21 +91,23 @@ impl OptimizerConfig for AdagradConfig {
         SlotStore::new(vec!["accumulator"], initial, &[])
     }
 
-    fn update_step(
-        &self,
-        _iterations: u64,
-    ) -> impl Fn(&mut ArrayD<f32>, ArrayViewD<'_, f32>, &mut [ArrayD<f32>]) -> Result<()> + Sync
-    {
+    fn update_step(&self, _iterations: u64) -> impl crate::optimizer_config::UpdateStep {
         let lr = self.base.learning_rate as f32;
         let epsilon = self.epsilon as f32;
-        move |param, grad, slots| {
+        move |param, grad, squares, slots| {
             let [accumulator] = slots else {
                 return Err(unexpected_slots(Adagrad::CLASS_NAME));
             };
-            for_each_1(param, &grad, accumulator, |w, g, acc| {
-                *acc += g * g;
-                *w -= (lr * g) / (*acc + epsilon).sqrt();
-            });
+            for_each_1(
+                param,
+                &grad,
+                squares.as_ref(),
+                accumulator,
+                |w, g, g2, acc| {
+                    *acc += g2;
+                    *w -= (lr * g) / (*acc + epsilon).sqrt();
+                },
+            );
             Ok(())
         }
     }

@@ -28,7 +28,6 @@ use crate::error::Result;
 use crate::macros::optimizer;
 use crate::optimizer_config::{OptimizerConfig, unexpected_slots};
 use crate::slots::SlotStore;
-use ndarray::{ArrayD, ArrayViewD};
 use serde_json::{Value, json};
 
 /// Hyper-parameters of [`Adam`], with Keras 3's defaults.
@@ -115,11 +114,7 @@ impl OptimizerConfig for AdamConfig {
         SlotStore::new(slots, initial, aliases)
     }
 
-    fn update_step(
-        &self,
-        iterations: u64,
-    ) -> impl Fn(&mut ArrayD<f32>, ArrayViewD<'_, f32>, &mut [ArrayD<f32>]) -> Result<()> + Sync
-    {
+    fn update_step(&self, iterations: u64) -> impl crate::optimizer_config::UpdateStep {
         let lr = self.base.learning_rate as f32;
         // Keras: local_step = iterations + 1 and the powers, all cast to the variable's dtype (f32).
         let local_step = (iterations + 1) as f32;
@@ -131,19 +126,21 @@ impl OptimizerConfig for AdamConfig {
         let one_minus_beta_2 = (1.0 - self.beta_2) as f32;
         let epsilon = self.epsilon as f32;
         let amsgrad = self.amsgrad;
-        move |param, grad, slots| {
-            let moments = |m: &mut f32, v: &mut f32, g: f32| {
+        move |param, grad, squares, slots| {
+            // `g2` is `g · g`, or the per-lookup squares of an embedding's gradient when given.
+            let moments = |m: &mut f32, v: &mut f32, g: f32, g2: f32| {
                 *m += (g - *m) * one_minus_beta_1;
-                *v += (g * g - *v) * one_minus_beta_2;
+                *v += (g2 - *v) * one_minus_beta_2;
             };
+            let sq = squares.as_ref();
             match (amsgrad, slots) {
-                (false, [m, v]) => for_each_2(param, &grad, m, v, |w, g, m, v| {
-                    moments(m, v, g);
+                (false, [m, v]) => for_each_2(param, &grad, sq, m, v, |w, g, g2, m, v| {
+                    moments(m, v, g, g2);
                     *w -= (*m * alpha) / (v.sqrt() + epsilon);
                 }),
                 (true, [m, v, v_hat]) => {
-                    for_each_3(param, &grad, m, v, v_hat, |w, g, m, v, v_hat| {
-                        moments(m, v, g);
+                    for_each_3(param, &grad, sq, m, v, v_hat, |w, g, g2, m, v, v_hat| {
+                        moments(m, v, g, g2);
                         *v_hat = v_hat.max(*v);
                         *w -= (*m * alpha) / (v_hat.sqrt() + epsilon);
                     })

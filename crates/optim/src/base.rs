@@ -35,6 +35,11 @@ pub struct BaseConfig {
     pub clipvalue: Option<f64>,
     /// Scales all gradients so that their global L2 norm is at most this value (> 0). Defaults to `None`.
     pub global_clipnorm: Option<f64>,
+    /// Square an embedding table's gradient per lookup, as Keras's TensorFlow backend does (its gradient is one row
+    /// per lookup, squared before the rows are summed into RMSprop's, Adam's or Adagrad's second-moment slot);
+    /// `false` squares the summed gradient, as Keras's JAX backend does. Defaults to `true`. Not a Keras config
+    /// key (Keras decides it by backend), so it is not saved with the optimizer's config.
+    pub per_lookup_squares: bool,
 }
 
 impl BaseConfig {
@@ -47,6 +52,7 @@ impl BaseConfig {
             clipnorm: None,
             clipvalue: None,
             global_clipnorm: None,
+            per_lookup_squares: true,
         }
     }
 
@@ -209,17 +215,26 @@ impl BaseState {
     }
 
     /// One update step: checks every shape, creates the slots at the first step, then for each parameter clips its
-    /// gradient, applies weight decay and calls `update(param, gradient, slots)`; finally counts the step.
+    /// gradient, applies weight decay and calls `update(param, gradient, squares, slots)`; finally counts the
+    /// step. `squares` is empty or holds one entry per parameter: an embedding's per-lookup squared gradients,
+    /// used (without clipping) where the update squares the gradient.
     pub(crate) fn step<F>(
         &mut self,
         optimizer: &'static str,
         base: &BaseConfig,
         params: &mut [&mut ArrayD<f32>],
         grads: &[&ArrayD<f32>],
+        squares: &[Option<&ArrayD<f32>>],
         update: F,
     ) -> Result<()>
     where
-        F: Fn(&mut ArrayD<f32>, ArrayViewD<'_, f32>, &mut [ArrayD<f32>]) -> Result<()> + Sync,
+        F: Fn(
+                &mut ArrayD<f32>,
+                ArrayViewD<'_, f32>,
+                Option<ArrayViewD<'_, f32>>,
+                &mut [ArrayD<f32>],
+            ) -> Result<()>
+            + Sync,
     {
         if params.len() != grads.len() {
             return Err(OptimError::CountMismatch {
@@ -241,6 +256,23 @@ impl BaseState {
                 });
             }
         }
+        if !squares.is_empty() && squares.len() != params.len() {
+            return Err(OptimError::SquaresCountMismatch {
+                optimizer,
+                params: params.len(),
+                squares: squares.len(),
+            });
+        }
+        for (index, (param, square)) in params.iter().zip(squares).enumerate() {
+            if let Some(square) = square.filter(|s| s.shape() != param.shape()) {
+                return Err(OptimError::GradientShapeMismatch {
+                    optimizer,
+                    index,
+                    param: param.shape().to_vec(),
+                    grad: square.shape().to_vec(),
+                });
+            }
+        }
         self.slots.check_params(optimizer, params)?;
         self.slots.ensure_built(params);
 
@@ -252,6 +284,11 @@ impl BaseState {
         let learning_rate = base.learning_rate as f32;
         let weight_decay = base.weight_decay.map(|d| d as f32);
         let slot_lists = self.slots.per_param_mut(optimizer)?;
+        // Per-lookup squares describe the unclipped gradient; with clipping, `g · g` of the clipped one is used.
+        let square_of = |index: usize| match clipping {
+            Clipping::None => squares.get(index).copied().flatten().map(|s| s.view()),
+            _ => None,
+        };
         let elements: usize = params.iter().map(|p| p.len()).sum();
         if clipping == Clipping::None
             && elements >= PARALLEL_UPDATE_ELEMENTS
@@ -263,16 +300,18 @@ impl BaseState {
                 .par_iter_mut()
                 .zip(grads.par_iter())
                 .zip(slot_lists.par_iter_mut())
-                .try_for_each(|((param, grad), slots)| {
+                .enumerate()
+                .try_for_each(|(index, ((param, grad), slots))| {
                     if let Some(decay) = weight_decay {
                         param.mapv_inplace(|w| w - w * decay * learning_rate);
                     }
-                    update(param, grad.view(), slots)
+                    update(param, grad.view(), square_of(index), slots)
                 })?;
             self.iterations += 1;
             return Ok(());
         }
-        for ((param, grad), slots) in params.iter_mut().zip(grads).zip(slot_lists.iter_mut()) {
+        let lists = params.iter_mut().zip(grads).zip(slot_lists.iter_mut());
+        for (index, ((param, grad), slots)) in lists.enumerate() {
             let grad = clipping::clipped_gradient(
                 optimizer,
                 grad,
@@ -283,7 +322,7 @@ impl BaseState {
             if let Some(decay) = weight_decay {
                 param.mapv_inplace(|w| w - w * decay * learning_rate);
             }
-            update(param, grad, slots)?;
+            update(param, grad, square_of(index), slots)?;
         }
         self.iterations += 1;
         Ok(())

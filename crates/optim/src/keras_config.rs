@@ -141,6 +141,8 @@ impl KerasConfigReader {
             clipnorm,
             clipvalue,
             global_clipnorm,
+            // Not in Keras's config (Keras decides it by backend): the default, TensorFlow's form.
+            per_lookup_squares: true,
         })
     }
 

@@ -43,6 +43,13 @@ macro_rules! base_config_builders {
             self.base.global_clipnorm = Some(global_clipnorm);
             self
         }
+
+        /// Whether embedding gradients are squared per lookup (Keras's TensorFlow backend, the default) or
+        /// summed first (Keras's JAX backend); see [`crate::BaseConfig::per_lookup_squares`].
+        pub fn with_per_lookup_squares(mut self, per_lookup_squares: bool) -> Self {
+            self.base.per_lookup_squares = per_lookup_squares;
+            self
+        }
     };
 }
 pub(crate) use base_config_builders;
@@ -151,7 +158,25 @@ macro_rules! optimizer {
                     self.state.iterations,
                 );
                 self.state
-                    .step(Self::CLASS_NAME, &self.config.base, params, grads, update)
+                    .step(Self::CLASS_NAME, &self.config.base, params, grads, &[], update)
+            }
+
+            fn apply_gradients_with_squares(
+                &mut self,
+                params: &mut [&mut ndarray::ArrayD<f32>],
+                grads: &[&ndarray::ArrayD<f32>],
+                squares: &[Option<&ndarray::ArrayD<f32>>],
+            ) -> $crate::error::Result<()> {
+                let update = $crate::optimizer_config::OptimizerConfig::update_step(
+                    &self.config,
+                    self.state.iterations,
+                );
+                self.state
+                    .step(Self::CLASS_NAME, &self.config.base, params, grads, squares, update)
+            }
+
+            fn per_lookup_squares(&self) -> bool {
+                self.config.base.per_lookup_squares
             }
 
             fn config(&self) -> serde_json::Value {

@@ -51,6 +51,23 @@ pub trait Optimizer: Send + std::fmt::Debug {
         grads: &[&ArrayD<f32>],
     ) -> Result<()>;
 
+    /// [`Optimizer::apply_gradients`] where `squares[i]`, when given, replaces `grads[i]²` wherever the update
+    /// squares the gradient (RMSprop's `velocity`, Adam's `v`, Adagrad's `accumulator`): the per-lookup squared
+    /// gradients of an embedding table, as Keras's TensorFlow backend squares them (its embedding gradient holds
+    /// one row per lookup). `squares` is empty (none given) or has one entry per parameter. Ignored when the
+    /// optimizer clips gradients; SGD never squares a gradient.
+    fn apply_gradients_with_squares(
+        &mut self,
+        params: &mut [&mut ArrayD<f32>],
+        grads: &[&ArrayD<f32>],
+        squares: &[Option<&ArrayD<f32>>],
+    ) -> Result<()>;
+
+    /// Whether the training loop should hand this optimizer per-lookup squared embedding gradients
+    /// ([`BaseConfig::per_lookup_squares`](crate::BaseConfig::per_lookup_squares); true by default, as on Keras's
+    /// TensorFlow backend).
+    fn per_lookup_squares(&self) -> bool;
+
     /// Keras's `get_config()`: the hyper-parameters under Keras 3's keys, e.g.
     /// `{"name": "rm_sprop", "learning_rate": 0.001, …, "rho": 0.9, "momentum": 0.0, "epsilon": 1e-7, "centered": false}`.
     fn config(&self) -> serde_json::Value;

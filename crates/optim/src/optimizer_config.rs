@@ -34,15 +34,35 @@ pub(crate) trait OptimizerConfig {
     fn slots(&self) -> SlotStore;
 
     /// The update of one parameter at the step that follows `iterations` steps: called as
-    /// `update(param, clipped_gradient, slots)` after clipping and weight decay, with the parameter's slots in
-    /// [`OptimizerConfig::slots`] order.
-    fn update_step(
-        &self,
-        iterations: u64,
-    ) -> impl Fn(&mut ArrayD<f32>, ArrayViewD<'_, f32>, &mut [ArrayD<f32>]) -> Result<()> + Sync;
+    /// `update(param, clipped_gradient, squares, slots)` after clipping and weight decay, with the parameter's
+    /// slots in [`OptimizerConfig::slots`] order; `squares` replaces `gradient²` when given.
+    fn update_step(&self, iterations: u64) -> impl UpdateStep;
 
     /// The class's own `get_config()` entries, in Keras's key order, to follow the base ones.
     fn keras_entries(&self) -> Vec<(&'static str, Value)>;
+}
+
+/// One parameter's update: `update(param, gradient, squares, slots)`.
+pub(crate) trait UpdateStep:
+    Fn(
+        &mut ArrayD<f32>,
+        ArrayViewD<'_, f32>,
+        Option<ArrayViewD<'_, f32>>,
+        &mut [ArrayD<f32>],
+    ) -> Result<()>
+    + Sync
+{
+}
+
+impl<T> UpdateStep for T where
+    T: Fn(
+            &mut ArrayD<f32>,
+            ArrayViewD<'_, f32>,
+            Option<ArrayViewD<'_, f32>>,
+            &mut [ArrayD<f32>],
+        ) -> Result<()>
+        + Sync
+{
 }
 
 /// The error of an update step handed slots that its config did not create (an internal invariant).

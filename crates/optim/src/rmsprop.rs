@@ -31,7 +31,6 @@ use crate::error::Result;
 use crate::macros::optimizer;
 use crate::optimizer_config::{OptimizerConfig, unexpected_slots};
 use crate::slots::SlotStore;
-use ndarray::{ArrayD, ArrayViewD};
 use serde_json::{Value, json};
 
 /// Hyper-parameters of [`RMSprop`], with Keras 3's defaults.
@@ -118,11 +117,7 @@ impl OptimizerConfig for RMSpropConfig {
         SlotStore::new(slots, initial, aliases)
     }
 
-    fn update_step(
-        &self,
-        _iterations: u64,
-    ) -> impl Fn(&mut ArrayD<f32>, ArrayViewD<'_, f32>, &mut [ArrayD<f32>]) -> Result<()> + Sync
-    {
+    fn update_step(&self, _iterations: u64) -> impl crate::optimizer_config::UpdateStep {
         let lr = self.base.learning_rate as f32;
         let rho = self.rho as f32;
         // Keras computes `1 - rho` in Python (f64) and then casts it.
@@ -131,31 +126,35 @@ impl OptimizerConfig for RMSpropConfig {
         let momentum = self.momentum as f32;
         let with_momentum = self.momentum > 0.0;
         let centered = self.centered;
-        move |param, grad, slots| {
-            let increment = |v: &mut f32, g: f32| {
-                *v = rho * *v + one_minus_rho * (g * g);
+        move |param, grad, squares, slots| {
+            // `g2` is `g · g`, or the per-lookup squares of an embedding's gradient when given.
+            let increment = |v: &mut f32, g: f32, g2: f32| {
+                *v = rho * *v + one_minus_rho * g2;
                 (lr * g) / (*v + epsilon).sqrt()
             };
-            let centered_increment = |v: &mut f32, a: &mut f32, g: f32| {
-                *v = rho * *v + one_minus_rho * (g * g);
+            let centered_increment = |v: &mut f32, a: &mut f32, g: f32, g2: f32| {
+                *v = rho * *v + one_minus_rho * g2;
                 *a = rho * *a + one_minus_rho * g;
                 (lr * g) / (*v - *a * *a + epsilon).sqrt()
             };
+            let sq = squares.as_ref();
             match (with_momentum, centered, slots) {
                 (false, false, [v]) => {
-                    for_each_1(param, &grad, v, |w, g, v| *w -= increment(v, g));
+                    for_each_1(param, &grad, sq, v, |w, g, g2, v| *w -= increment(v, g, g2));
                 }
-                (true, false, [v, m]) => for_each_2(param, &grad, v, m, |w, g, v, m| {
-                    *m = momentum * *m + increment(v, g);
+                (true, false, [v, m]) => for_each_2(param, &grad, sq, v, m, |w, g, g2, v, m| {
+                    *m = momentum * *m + increment(v, g, g2);
                     *w -= *m;
                 }),
-                (false, true, [v, a]) => for_each_2(param, &grad, v, a, |w, g, v, a| {
-                    *w -= centered_increment(v, a, g);
+                (false, true, [v, a]) => for_each_2(param, &grad, sq, v, a, |w, g, g2, v, a| {
+                    *w -= centered_increment(v, a, g, g2);
                 }),
-                (true, true, [v, m, a]) => for_each_3(param, &grad, v, m, a, |w, g, v, m, a| {
-                    *m = momentum * *m + centered_increment(v, a, g);
-                    *w -= *m;
-                }),
+                (true, true, [v, m, a]) => {
+                    for_each_3(param, &grad, sq, v, m, a, |w, g, g2, v, m, a| {
+                        *m = momentum * *m + centered_increment(v, a, g, g2);
+                        *w -= *m;
+                    })
+                }
                 _ => return Err(unexpected_slots(RMSprop::CLASS_NAME)),
             }
             Ok(())

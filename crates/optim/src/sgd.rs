@@ -26,7 +26,6 @@ use crate::error::Result;
 use crate::macros::optimizer;
 use crate::optimizer_config::{OptimizerConfig, unexpected_slots};
 use crate::slots::SlotStore;
-use ndarray::{ArrayD, ArrayViewD};
 use serde_json::{Value, json};
 
 /// Hyper-parameters of [`SGD`], with Keras 3's defaults.
@@ -90,23 +89,20 @@ impl OptimizerConfig for SGDConfig {
         SlotStore::new(slots, initial, &[("m", "momentum")])
     }
 
-    fn update_step(
-        &self,
-        _iterations: u64,
-    ) -> impl Fn(&mut ArrayD<f32>, ArrayViewD<'_, f32>, &mut [ArrayD<f32>]) -> Result<()> + Sync
-    {
+    fn update_step(&self, _iterations: u64) -> impl crate::optimizer_config::UpdateStep {
         let lr = self.base.learning_rate as f32;
         let momentum = self.momentum as f32;
         let with_momentum = self.momentum != 0.0;
         let nesterov = self.nesterov;
-        move |param, grad, slots| {
+        // Plain and momentum SGD never square a gradient, so per-lookup squares change nothing.
+        move |param, grad, _squares, slots| {
             match (with_momentum, slots) {
-                (false, []) => for_each_0(param, &grad, |w, g| *w -= g * lr),
-                (true, [m]) if nesterov => for_each_1(param, &grad, m, |w, g, m| {
+                (false, []) => for_each_0(param, &grad, None, |w, g, _| *w -= g * lr),
+                (true, [m]) if nesterov => for_each_1(param, &grad, None, m, |w, g, _, m| {
                     *m = *m * momentum - g * lr;
                     *w += *m * momentum - g * lr;
                 }),
-                (true, [m]) => for_each_1(param, &grad, m, |w, g, m| {
+                (true, [m]) => for_each_1(param, &grad, None, m, |w, g, _, m| {
                     *m = *m * momentum - g * lr;
                     *w += *m;
                 }),

@@ -4,7 +4,7 @@ use crate::error::{Result, TensorError};
 use crate::tensor::{Tensor, TensorId};
 use crate::variable::Variable;
 use ndarray::{ArrayD, IxDyn};
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
 
 /// What a backward rule sees: the op's inputs, its output values and the gradient flowing into the output.
@@ -48,6 +48,9 @@ impl Node {
 }
 
 thread_local! {
+    /// While [`Tensor::backward_with_lookup_squares`] runs on this thread: for every gathered table, the sum over
+    /// its lookups of each lookup's squared gradient row.
+    static LOOKUP_SQUARES: RefCell<Option<HashMap<TensorId, ArrayD<f32>>>> = const { RefCell::new(None) };
     static GRAD_ENABLED: Cell<bool> = const { Cell::new(true) };
     /// Tensors in the last graph walked on this thread: a training loop walks graphs of one size, so the
     /// walk's containers are sized once instead of growing step after step.
@@ -79,16 +82,35 @@ pub fn no_grad<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
+/// Whether the running backward pass records per-lookup squared gradients (see
+/// [`Tensor::backward_with_lookup_squares`]).
+pub(crate) fn lookup_squares_wanted() -> bool {
+    LOOKUP_SQUARES.with(|s| s.borrow().is_some())
+}
+
+/// Adds a gathered table's per-lookup squared gradients (`Σₖ gₖ²` per row, the table's shape) to the running
+/// backward pass's record; nothing happens outside [`Tensor::backward_with_lookup_squares`].
+pub(crate) fn add_lookup_squares(table: TensorId, squares: ArrayD<f32>) -> Result<()> {
+    LOOKUP_SQUARES.with(|s| match s.borrow_mut().as_mut() {
+        Some(record) => accumulate(record, table, squares, "gather"),
+        None => {
+            crate::buffer_pool::give_array(squares);
+            Ok(())
+        }
+    })
+}
+
 /// Gradients of a scalar with respect to the graph's leaves (variables and [`Tensor::leaf`] inputs).
 #[derive(Debug, Default)]
 pub struct Gradients {
     grads: HashMap<TensorId, ArrayD<f32>>,
+    lookup_squares: HashMap<TensorId, ArrayD<f32>>,
 }
 
 impl Drop for Gradients {
     /// Hands the gradient buffers back to this thread's [`crate::buffer_pool`].
     fn drop(&mut self) {
-        for (_, grad) in self.grads.drain() {
+        for (_, grad) in self.grads.drain().chain(self.lookup_squares.drain()) {
             crate::buffer_pool::give_array(grad);
         }
     }
@@ -115,6 +137,19 @@ impl Gradients {
         self.grads.remove(&var.id())
     }
 
+    /// For a variable looked up by [`Tensor::gather_rows`] (an embedding table), the sum over its lookups of
+    /// each lookup's squared gradient row, when recorded by [`Tensor::backward_with_lookup_squares`]. Where a
+    /// row was looked up once per batch it equals the gradient's square; where the lookups' gradients cancel,
+    /// it is larger.
+    pub fn lookup_squares_var(&self, var: &Variable) -> Option<&ArrayD<f32>> {
+        self.lookup_squares.get(&var.id())
+    }
+
+    /// Takes a variable's per-lookup squared gradients out of the store.
+    pub fn remove_lookup_squares_var(&mut self, var: &Variable) -> Option<ArrayD<f32>> {
+        self.lookup_squares.remove(&var.id())
+    }
+
     /// How many leaves received a gradient.
     pub fn len(&self) -> usize {
         self.grads.len()
@@ -130,6 +165,40 @@ impl Tensor {
     /// A graph leaf that requires gradients (an input to differentiate with respect to).
     pub fn leaf(data: ArrayD<f32>) -> Tensor {
         Tensor::from_parts(TensorId::fresh(), std::sync::Arc::new(data), true, None)
+    }
+
+    /// [`Tensor::backward`], also recording for every table read by [`Tensor::gather_rows`] the sum over its
+    /// lookups of each lookup's squared gradient row ([`Gradients::lookup_squares_var`]): what Keras's
+    /// TensorFlow backend squares when an optimizer squares an embedding's gradient, which it keeps as one row
+    /// per lookup.
+    ///
+    /// ```
+    /// use rkeras_tensor::{Tensor, Variable};
+    /// let table = Variable::new("table", ndarray::arr2(&[[1.0f32], [2.0]]).into_dyn());
+    /// let ids = Tensor::from_vec(&[3], vec![1.0, 1.0, 0.0])?;
+    /// let weights = Tensor::from_vec(&[3, 1], vec![3.0, -1.0, 5.0])?;
+    /// // loss = 3·t₁ − t₁ + 5·t₀: row 1 is looked up twice, with gradients 3 and −1.
+    /// let loss = table.tensor().gather_rows(&ids)?.mul(&weights)?.sum_all()?;
+    /// let grads = loss.backward_with_lookup_squares()?;
+    /// assert_eq!(grads.get_var(&table).unwrap().as_slice().unwrap(), &[5.0, 2.0]);
+    /// assert_eq!(grads.lookup_squares_var(&table).unwrap().as_slice().unwrap(), &[25.0, 10.0]);
+    /// # Ok::<(), rkeras_tensor::TensorError>(())
+    /// ```
+    pub fn backward_with_lookup_squares(&self) -> Result<Gradients> {
+        struct Restore(Option<HashMap<TensorId, ArrayD<f32>>>);
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                let previous = self.0.take();
+                LOOKUP_SQUARES.with(|s| *s.borrow_mut() = previous);
+            }
+        }
+        let restore = Restore(LOOKUP_SQUARES.with(|s| s.replace(Some(HashMap::new()))));
+        let mut grads = self.backward()?;
+        grads.lookup_squares = LOOKUP_SQUARES
+            .with(|s| s.borrow_mut().take())
+            .unwrap_or_default();
+        drop(restore);
+        Ok(grads)
     }
 
     /// Back-propagates from this scalar: returns d self / d leaf for every leaf that requires gradients.

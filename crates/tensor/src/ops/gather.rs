@@ -65,6 +65,7 @@ impl Tensor {
         Ok(Tensor::from_op(
             out,
             || {
+                let table = self.id();
                 Node::new("gather", vec![self.clone(), indices.clone()], move |ctx| {
                     let mut grad = crate::buffer_pool::take_zeroed(rows * dim);
                     let upstream = ctx.grad.as_standard_layout();
@@ -76,6 +77,20 @@ impl Tensor {
                         for (g, &c) in grad[id * dim..(id + 1) * dim].iter_mut().zip(chunk) {
                             *g += c;
                         }
+                    }
+                    if crate::backprop::lookup_squares_wanted() {
+                        let mut squares = crate::buffer_pool::take_zeroed(rows * dim);
+                        for (chunk, &id) in upstream.chunks_exact(dim.max(1)).zip(&ids) {
+                            for (s, &c) in squares[id * dim..(id + 1) * dim].iter_mut().zip(chunk) {
+                                *s += c * c;
+                            }
+                        }
+                        let squares = ArrayD::from_shape_vec(IxDyn(&[rows, dim]), squares)
+                            .map_err(|_| TensorError::Internal {
+                                op: "gather",
+                                reason: "squared gradient shape".into(),
+                            })?;
+                        crate::backprop::add_lookup_squares(table, squares)?;
                     }
                     let grad = ArrayD::from_shape_vec(IxDyn(&[rows, dim]), grad).map_err(|_| {
                         TensorError::Internal {
