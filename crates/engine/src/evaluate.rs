@@ -29,19 +29,14 @@ impl Model {
         let compiled = self.compiled("evaluate")?;
         check_batch_size(batch_size)?;
         let n = y.shape().first().copied().unwrap_or(0);
-        let starts: Vec<usize> = (0..n).step_by(batch_size).collect();
         let task = Task::of(compiled);
         let network = &self.network;
         // Batches are independent in inference mode: they run in parallel, and their sums are added in batch
         // order, so the result does not depend on the number of threads.
-        let steps: Vec<_> = starts
+        let steps: Vec<_> = batch_ranges(n, batch_size)
             .par_iter()
-            .map(|&start| {
-                let end = (start + batch_size).min(n);
-                let inputs: Vec<Tensor> = x
-                    .iter()
-                    .map(|a| Tensor::new(row_range(a, start, end)))
-                    .collect();
+            .map(|&(start, end)| {
+                let inputs = batch_inputs(x, start, end);
                 let targets = Tensor::new(row_range(y, start, end));
                 let mut rng = StdRng::seed_from_u64(0);
                 test_step(network, &task, &inputs, &targets, None, &mut rng)
@@ -71,16 +66,11 @@ impl Model {
         let n = check_arrays(&self.network, x, None, "x")?;
         check_batch_size(batch_size)?;
         let network = &self.network;
-        let starts: Vec<usize> = (0..n).step_by(batch_size).collect();
         // Batches run in parallel; their outputs are joined in batch order.
-        let batches: Vec<Vec<Tensor>> = starts
+        let batches: Vec<Vec<Tensor>> = batch_ranges(n, batch_size)
             .par_iter()
-            .map(|&start| {
-                let end = (start + batch_size).min(n);
-                let inputs: Vec<Tensor> = x
-                    .iter()
-                    .map(|a| Tensor::new(row_range(a, start, end)))
-                    .collect();
+            .map(|&(start, end)| {
+                let inputs = batch_inputs(x, start, end);
                 no_grad(|| {
                     let mut rng = StdRng::seed_from_u64(0);
                     let mut ctx = CallContext {
@@ -106,4 +96,19 @@ impl Model {
             })
             .collect()
     }
+}
+
+/// The `[start, end)` sample ranges of consecutive batches of `batch_size` over `n` samples.
+fn batch_ranges(n: usize, batch_size: usize) -> Vec<(usize, usize)> {
+    (0..n)
+        .step_by(batch_size)
+        .map(|start| (start, (start + batch_size).min(n)))
+        .collect()
+}
+
+/// Rows `start..end` of every input array, as tensors.
+fn batch_inputs(x: &[ArrayD<f32>], start: usize, end: usize) -> Vec<Tensor> {
+    x.iter()
+        .map(|a| Tensor::new(row_range(a, start, end)))
+        .collect()
 }
