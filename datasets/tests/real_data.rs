@@ -57,13 +57,57 @@ fn only_supporting_keeps_one_statement_per_question() {
 
 #[test]
 fn a_missing_task_names_the_task_and_directory() {
-    let Some(dir) = shared_or_skip(REAL_EN10K) else {
+    let Some(real) = shared_or_skip(REAL_EN10K) else {
         return;
     };
+    // A directory named like the real one holding only qa1's files, whatever else the shared copy has.
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("en-10k");
+    std::fs::create_dir(&dir).unwrap();
+    for split in ["train", "test"] {
+        let name = format!("qa1_single-supporting-fact_{split}.txt");
+        std::fs::copy(real.join(&name), dir.join(&name)).unwrap();
+    }
+    assert!(load_task_dir(&dir, Task::QA1, false).is_ok());
     let err = load_task_dir(&dir, Task::new(20).unwrap(), false).unwrap_err();
     assert!(
         matches!(&err, DatasetError::MissingTaskFile { task, .. } if task == "qa20"),
         "{err}"
     );
     assert!(err.to_string().contains("en-10k"), "{err}");
+}
+
+/// Every task whose files are present (in `en-10k` or `en`) loads and vectorises; tasks without files are
+/// listed as skipped.
+#[test]
+fn every_present_task_loads_and_vectorises() {
+    let Some(real) = shared_or_skip(REAL_EN10K) else {
+        return;
+    };
+    let mut skipped = Vec::new();
+    for dir in [real.clone(), real.with_file_name("en")] {
+        if !dir.is_dir() {
+            skipped.push(format!("{} (absent)", dir.display()));
+            continue;
+        }
+        for n in 1..=20 {
+            let task = Task::new(n).unwrap();
+            let splits = match load_task_dir(&dir, task, false) {
+                Ok(splits) => splits,
+                Err(DatasetError::MissingTaskFile { .. }) => {
+                    skipped.push(format!("{}/qa{n}", dir.display()));
+                    continue;
+                }
+                Err(err) => panic!("{}: qa{n}: {err}", dir.display()),
+            };
+            assert!(!splits.train.is_empty() && !splits.test.is_empty(), "qa{n}");
+            let v = Vectorizer::fit(&splits.train, &splits.test).unwrap();
+            let test = v.vectorize(&splits.test).unwrap();
+            assert_eq!(test.stories.dim(), (splits.test.len(), v.story_maxlen()));
+            assert_eq!(test.queries.dim(), (splits.test.len(), v.query_maxlen()));
+        }
+    }
+    if !skipped.is_empty() {
+        eprintln!("skipping tasks without files: {}", skipped.join(", "));
+    }
 }
