@@ -228,13 +228,7 @@ impl BaseState {
         update: F,
     ) -> Result<()>
     where
-        F: Fn(
-                &mut ArrayD<f32>,
-                ArrayViewD<'_, f32>,
-                Option<ArrayViewD<'_, f32>>,
-                &mut [ArrayD<f32>],
-            ) -> Result<()>
-            + Sync,
+        F: crate::optimizer_config::UpdateStep,
     {
         if params.len() != grads.len() {
             return Err(OptimError::CountMismatch {
@@ -289,6 +283,16 @@ impl BaseState {
             Clipping::None => squares.get(index).copied().flatten().map(|s| s.view()),
             _ => None,
         };
+        // Weight decay, then the optimizer's rule, for one parameter (the same on both paths below).
+        let decay_and_update = |param: &mut ArrayD<f32>,
+                                grad: ArrayViewD<'_, f32>,
+                                index: usize,
+                                slots: &mut [ArrayD<f32>]| {
+            if let Some(decay) = weight_decay {
+                param.mapv_inplace(|w| w - w * decay * learning_rate);
+            }
+            update(param, grad, square_of(index), slots)
+        };
         let elements: usize = params.iter().map(|p| p.len()).sum();
         if clipping == Clipping::None
             && elements >= PARALLEL_UPDATE_ELEMENTS
@@ -302,10 +306,7 @@ impl BaseState {
                 .zip(slot_lists.par_iter_mut())
                 .enumerate()
                 .try_for_each(|(index, ((param, grad), slots))| {
-                    if let Some(decay) = weight_decay {
-                        param.mapv_inplace(|w| w - w * decay * learning_rate);
-                    }
-                    update(param, grad.view(), square_of(index), slots)
+                    decay_and_update(param, grad.view(), index, slots)
                 })?;
             self.iterations += 1;
             return Ok(());
@@ -319,10 +320,7 @@ impl BaseState {
                 global_scale,
                 &mut self.scratch,
             )?;
-            if let Some(decay) = weight_decay {
-                param.mapv_inplace(|w| w - w * decay * learning_rate);
-            }
-            update(param, grad, square_of(index), slots)?;
+            decay_and_update(param, grad, index, slots)?;
         }
         self.iterations += 1;
         Ok(())

@@ -3,35 +3,30 @@
 use ndarray::{ArrayD, IxDyn};
 use rkeras_optim::{AdamConfig, Optimizer, RMSpropConfig};
 
+/// An array of `shape` with deterministic values in [−scale, scale), different for each `seed`.
+fn filled(shape: &[usize], seed: usize, scale: f32) -> ArrayD<f32> {
+    let mut n = 0;
+    ArrayD::from_shape_fn(IxDyn(shape), |_| {
+        n += 1;
+        scale * ((((seed * 7919 + n * 104_729) % 2003) as f32 / 1001.5) - 1.0)
+    })
+}
+
 /// Parameters and gradients with more elements than the parallel threshold, in several parameters of
 /// different sizes.
 fn problem() -> (Vec<ArrayD<f32>>, Vec<Vec<ArrayD<f32>>>) {
     let shapes: [&[usize]; 4] = [&[132, 128], &[32, 128], &[128], &[22, 64]];
-    let value =
-        |seed: usize, i: usize| (((seed * 7919 + i * 104_729) % 2003) as f32 / 1001.5) - 1.0;
     let params = shapes
         .iter()
         .enumerate()
-        .map(|(k, s)| {
-            let mut n = 0;
-            ArrayD::from_shape_fn(IxDyn(s), |_| {
-                n += 1;
-                value(k, n)
-            })
-        })
+        .map(|(k, s)| filled(s, k, 1.0))
         .collect();
     let steps = (0..3)
         .map(|step| {
             shapes
                 .iter()
                 .enumerate()
-                .map(|(k, s)| {
-                    let mut n = 0;
-                    ArrayD::from_shape_fn(IxDyn(s), |_| {
-                        n += 1;
-                        0.1 * value(100 * step + k + 1, n)
-                    })
-                })
+                .map(|(k, s)| filled(s, 100 * step + k + 1, 0.1))
                 .collect()
         })
         .collect();

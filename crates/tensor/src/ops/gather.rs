@@ -68,36 +68,37 @@ impl Tensor {
                 let table = self.id();
                 Node::new("gather", vec![self.clone(), indices.clone()], move |ctx| {
                     let mut grad = crate::buffer_pool::take_zeroed(rows * dim);
+                    // Per-lookup squares (Keras/TensorFlow's embedding second moments), only when asked for.
+                    let mut squares = crate::backprop::lookup_squares_wanted()
+                        .then(|| crate::buffer_pool::take_zeroed(rows * dim));
                     let upstream = ctx.grad.as_standard_layout();
                     let upstream = upstream.as_slice().ok_or_else(|| TensorError::Internal {
                         op: "gather",
                         reason: "gradient layout".into(),
                     })?;
                     for (chunk, &id) in upstream.chunks_exact(dim.max(1)).zip(&ids) {
-                        for (g, &c) in grad[id * dim..(id + 1) * dim].iter_mut().zip(chunk) {
+                        let row = id * dim..(id + 1) * dim;
+                        for (g, &c) in grad[row.clone()].iter_mut().zip(chunk) {
                             *g += c;
                         }
-                    }
-                    if crate::backprop::lookup_squares_wanted() {
-                        let mut squares = crate::buffer_pool::take_zeroed(rows * dim);
-                        for (chunk, &id) in upstream.chunks_exact(dim.max(1)).zip(&ids) {
-                            for (s, &c) in squares[id * dim..(id + 1) * dim].iter_mut().zip(chunk) {
+                        if let Some(squares) = squares.as_mut() {
+                            for (s, &c) in squares[row].iter_mut().zip(chunk) {
                                 *s += c * c;
                             }
                         }
-                        let squares = ArrayD::from_shape_vec(IxDyn(&[rows, dim]), squares)
-                            .map_err(|_| TensorError::Internal {
-                                op: "gather",
-                                reason: "squared gradient shape".into(),
-                            })?;
-                        crate::backprop::add_lookup_squares(table, squares)?;
                     }
-                    let grad = ArrayD::from_shape_vec(IxDyn(&[rows, dim]), grad).map_err(|_| {
-                        TensorError::Internal {
-                            op: "gather",
-                            reason: "gradient shape".into(),
-                        }
-                    })?;
+                    let table_shaped = |values: Vec<f32>| {
+                        ArrayD::from_shape_vec(IxDyn(&[rows, dim]), values).map_err(|_| {
+                            TensorError::Internal {
+                                op: "gather",
+                                reason: "gradient shape".into(),
+                            }
+                        })
+                    };
+                    if let Some(squares) = squares {
+                        crate::backprop::add_lookup_squares(table, table_shaped(squares)?)?;
+                    }
+                    let grad = table_shaped(grad)?;
                     Ok(vec![Some(grad), None])
                 })
             },
