@@ -18,16 +18,35 @@ pub fn memory_network(
     story_maxlen: usize,
     query_maxlen: usize,
 ) -> Result<Model> {
+    memory_network_with_dropout(vocab_size, story_maxlen, query_maxlen, 0.3)
+}
+
+/// [`memory_network`] with another dropout rate for its four `Dropout` layers (the example's is 0.3; 0 makes
+/// training deterministic, as when comparing step by step with another framework). A rate outside `[0, 1)` is
+/// an error naming the layer.
+///
+/// ```
+/// let model = rkeras_engine::models::memory_network_with_dropout(22, 68, 4, 0.0)?;
+/// assert_eq!(model.count_params(), 24_750);
+/// assert!(rkeras_engine::models::memory_network_with_dropout(22, 68, 4, 1.0).is_err());
+/// # Ok::<(), rkeras_engine::EngineError>(())
+/// ```
+pub fn memory_network_with_dropout(
+    vocab_size: usize,
+    story_maxlen: usize,
+    query_maxlen: usize,
+    dropout: f32,
+) -> Result<Model> {
     let story = Input::new(&[story_maxlen]);
     let question = Input::new(&[query_maxlen]);
     // Encoders: m (memory), c (output memory) and u (question).
-    let m = Dropout::new(0.3).call(&Embedding::new(vocab_size, 64).call(&story)?)?;
-    let c = Dropout::new(0.3).call(&Embedding::new(vocab_size, query_maxlen).call(&story)?)?;
-    let u = Dropout::new(0.3).call(&Embedding::new(vocab_size, 64).call(&question)?)?;
+    let m = Dropout::new(dropout).call(&Embedding::new(vocab_size, 64).call(&story)?)?;
+    let c = Dropout::new(dropout).call(&Embedding::new(vocab_size, query_maxlen).call(&story)?)?;
+    let u = Dropout::new(dropout).call(&Embedding::new(vocab_size, 64).call(&question)?)?;
     let matched = Activation::new("softmax")?.call(&dot(&[m, u.clone()], (2, 2))?)?;
     let response = Permute::new(&[2, 1]).call(&add(&[matched, c])?)?;
     let answer = concatenate(&[response, u], -1)?;
-    let answer = Dropout::new(0.3).call(&LSTM::new(32).call(&answer)?)?;
+    let answer = Dropout::new(dropout).call(&LSTM::new(32).call(&answer)?)?;
     let answer = Activation::new("softmax")?.call(&Dense::new(vocab_size).call(&answer)?)?;
     Ok(Model::new(&[story, question], &answer)?.with_name("memory_network"))
 }

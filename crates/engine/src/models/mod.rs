@@ -2,4 +2,4 @@
 
 mod memory_network;
 
-pub use memory_network::{memory_network, memory_network_keras1};
+pub use memory_network::{memory_network, memory_network_keras1, memory_network_with_dropout};
