@@ -11,7 +11,11 @@ use common::{Args, epoch_timer, fit_config, fit_unless_zero, load_data, write_su
 use rkeras::prelude::*;
 use std::time::Instant;
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> std::process::ExitCode {
+    common::exit_code(run())
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error>> {
     let started = Instant::now();
     let args = Args::parse();
     let data = load_data(&args)?;

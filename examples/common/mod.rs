@@ -152,6 +152,17 @@ pub fn epoch_timer() -> (LambdaCallback, Arc<Mutex<Vec<f64>>>) {
     (callback, times)
 }
 
+/// Prints an error with its message (not its debug form) and turns the outcome into the exit code.
+pub fn exit_code(result: Result<(), Box<dyn std::error::Error>>) -> std::process::ExitCode {
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
 /// Peak resident memory of this process, in MB (Linux's VmHWM).
 pub fn peak_rss_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
