@@ -11,18 +11,33 @@ use common::{Args, epoch_timer, fit_config, fit_unless_zero, load_data, write_su
 use rkeras::prelude::*;
 use std::time::Instant;
 
+/// The shared arguments and this network's dropout rate.
+#[derive(Parser, Debug)]
+struct MemnnArgs {
+    #[command(flatten)]
+    common: Args,
+    /// The rate of the network's four Dropout layers (Keras's example: 0.3). With 0 and --no-shuffle nothing in
+    /// training is random, so a run can be compared step by step with Keras's (scripts/keras_lockstep.py).
+    #[arg(long, default_value_t = 0.3)]
+    dropout: f32,
+}
+
 fn main() -> std::process::ExitCode {
     common::exit_code(run())
 }
 
 fn run() -> Result<(), Box<dyn std::error::Error>> {
     let started = Instant::now();
-    let args = Args::parse();
+    let MemnnArgs {
+        common: args,
+        dropout,
+    } = MemnnArgs::parse();
     let data = load_data(&args)?;
     let (vocab, story_len, query_len) = data.sizes();
     println!("{}", data.describe());
     set_random_seed(args.seed);
-    let mut model = rkeras::models::memory_network(vocab, story_len, query_len)?;
+    let mut model =
+        rkeras::models::memory_network_with_dropout(vocab, story_len, query_len, dropout)?;
     model.compile("rmsprop", "sparse_categorical_crossentropy", &["accuracy"])?;
     if args.verbose > 0 {
         println!("{}", model.summary());

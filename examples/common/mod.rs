@@ -44,6 +44,9 @@ pub struct Args {
     /// 0 silent, 1 progress bar, 2 one line per epoch.
     #[arg(long, default_value_t = 1)]
     pub verbose: u8,
+    /// Train in file order every epoch (Keras's `shuffle=False`) instead of reshuffling.
+    #[arg(long)]
+    pub no_shuffle: bool,
 }
 
 /// The vectorised splits.
@@ -105,8 +108,8 @@ impl Data {
     }
 }
 
-/// The examples' `fit` arguments: the command line's epochs, batch size, verbosity and seed, validating on the
-/// test split.
+/// The examples' `fit` arguments: the command line's epochs, batch size, verbosity, seed and shuffling,
+/// validating on the test split.
 pub fn fit_config<'a>(
     args: &Args,
     x_test: &[ndarray::ArrayD<f32>],
@@ -117,6 +120,7 @@ pub fn fit_config<'a>(
         .batch_size(args.batch_size)
         .verbose(args.verbose)
         .seed(args.seed)
+        .shuffle(!args.no_shuffle)
         .validation_data(x_test.to_vec(), y_test.clone())
 }
 

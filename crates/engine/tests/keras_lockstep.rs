@@ -2,8 +2,9 @@
 //! dropout off and the training data in file order, nothing is random, so three epochs of fit (939 RMSprop
 //! steps, the last batch of each epoch partial) must end where Keras's end, epoch logs and weights alike.
 //!
-//! The figures are Keras 3.15.1's, printed by `python3 scripts/keras_lockstep.py
-//! ../shared/fixtures/keras_memnn_qa1 3 out.json` on TensorFlow 2.21 and with `KERAS_BACKEND=jax` on JAX 0.10:
+//! The figures are Keras 3.15.1's, printed by `python3 scripts/keras_lockstep.py --data
+//! ../shared/fixtures/keras_memnn_qa1/data --weights ../shared/fixtures/keras_memnn_qa1/model.h5 --epochs 3
+//! --out out.json` on TensorFlow 2.21 and with `KERAS_BACKEND=jax` on JAX 0.10:
 //! TensorFlow squares an embedding's gradient per lookup in RMSprop's velocity, JAX after summing the lookups
 //! (rkeras's `with_per_lookup_squares`). The fixture lives in the shared material next to the repository;
 //! without it each test says so and passes.
