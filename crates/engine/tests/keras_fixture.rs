@@ -5,17 +5,15 @@
 //! The fixture lives in the shared material next to the repository; without it every test says so and passes.
 #![allow(clippy::cloned_ref_to_slice_refs)]
 
+mod common;
+
+use common::inputs;
 use ndarray::{ArrayD, Axis};
 use rkeras_datasets::{Task, Vectorized, Vectorizer, load_task_dir};
 use rkeras_engine::{Model, load_model};
 use rkeras_layers::set_random_seed;
 use serde_json::Value;
 use std::path::PathBuf;
-
-const FIXTURE: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/fixtures/keras_memnn_qa1"
-);
 
 /// Keras's `model.layers` for the example's graph, as listed in the file's `layer_names`.
 const KERAS_LAYERS: [&str; 17] = [
@@ -43,13 +41,7 @@ const WEIGHTED_LAYERS: [&str; 5] = ["embedding", "embedding_2", "embedding_1", "
 
 /// The fixture's directory, or `None` (with a message) when the shared material is absent.
 fn fixture() -> Option<PathBuf> {
-    let dir = PathBuf::from(FIXTURE);
-    if dir.join("model.h5").is_file() && dir.join("expected.json").is_file() {
-        Some(dir)
-    } else {
-        eprintln!("skipped: the Keras fixture {} is absent", dir.display());
-        None
-    }
+    common::fixture(&["model.h5", "expected.json"])
 }
 
 fn expected(dir: &std::path::Path) -> Value {
@@ -62,13 +54,6 @@ fn test_split(dir: &std::path::Path) -> (Vectorizer, Vectorized) {
     let vectorizer = Vectorizer::fit(&splits.train, &splits.test).unwrap();
     let test = vectorizer.vectorize(&splits.test).unwrap();
     (vectorizer, test)
-}
-
-fn inputs(test: &Vectorized) -> Vec<ArrayD<f32>> {
-    vec![
-        test.stories.clone().into_dyn(),
-        test.queries.clone().into_dyn(),
-    ]
 }
 
 /// The expected probabilities of the first rows, `[rows, vocab]`.

@@ -9,16 +9,14 @@
 //! (rkeras's `with_per_lookup_squares`). The fixture lives in the shared material next to the repository;
 //! without it each test says so and passes.
 
-use rkeras_datasets::{Task, Vectorized, Vectorizer, load_task_dir};
+mod common;
+
+use common::inputs;
+use rkeras_datasets::{Task, Vectorizer, load_task_dir};
 use rkeras_engine::{FitConfig, History, Model};
 use rkeras_layers::set_random_seed;
 use rkeras_optim::RMSpropConfig;
 use std::path::PathBuf;
-
-const FIXTURE: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/fixtures/keras_memnn_qa1"
-);
 
 /// One backend's figures: each epoch's `[loss, accuracy, val_loss, val_accuracy]`, then the sum of each weight
 /// after the last epoch, in Keras's weight order.
@@ -99,20 +97,7 @@ const TOLERANCE: f64 = 2e-4;
 
 /// The fixture's directory, or `None` (with a message) when the shared material is absent.
 fn fixture() -> Option<PathBuf> {
-    let dir = PathBuf::from(FIXTURE);
-    if dir.join("model.h5").is_file() && dir.join("data").is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("skipped: the Keras fixture {} is absent", dir.display());
-        None
-    }
-}
-
-fn inputs(split: &Vectorized) -> Vec<ndarray::ArrayD<f32>> {
-    vec![
-        split.stories.clone().into_dyn(),
-        split.queries.clone().into_dyn(),
-    ]
+    common::fixture(&["model.h5", "data"])
 }
 
 /// Trains the dropout-free network from Keras's weights for three epochs in file order.

@@ -2,7 +2,8 @@
 
 use crate::{Model, Result};
 use rkeras_layers::{
-    Activation, Dense, Dropout, Embedding, Input, LSTM, LayerCall, Permute, add, concatenate, dot,
+    Activation, Dense, Dropout, Embedding, Input, LSTM, LayerCall, Permute, SymbolicTensor, add,
+    concatenate, dot,
 };
 
 /// Keras's `babi_memnn.py` (Keras 3 form): inputs `[story (story_maxlen), question (query_maxlen)]`, output
@@ -44,11 +45,24 @@ pub fn memory_network_with_dropout(
     let c = Dropout::new(dropout).call(&Embedding::new(vocab_size, query_maxlen).call(&story)?)?;
     let u = Dropout::new(dropout).call(&Embedding::new(vocab_size, 64).call(&question)?)?;
     let matched = Activation::new("softmax")?.call(&dot(&[m, u.clone()], (2, 2))?)?;
+    let answer = answer_head(matched, c, u, vocab_size, dropout)?;
+    Ok(Model::new(&[story, question], &answer)?.with_name("memory_network"))
+}
+
+/// What both forms do once they have the attention `matched`, the output memory `c` and the question `u`:
+/// `softmax(Dense(vocab)(Dropout(LSTM(32)(concatenate([Permute(add([matched, c])), u])))))`, its layers created
+/// in Keras's order (so that they get Keras's automatic names).
+fn answer_head(
+    matched: SymbolicTensor,
+    c: SymbolicTensor,
+    u: SymbolicTensor,
+    vocab_size: usize,
+    dropout: f32,
+) -> Result<SymbolicTensor> {
     let response = Permute::new(&[2, 1]).call(&add(&[matched, c])?)?;
     let answer = concatenate(&[response, u], -1)?;
     let answer = Dropout::new(dropout).call(&LSTM::new(32).call(&answer)?)?;
-    let answer = Activation::new("softmax")?.call(&Dense::new(vocab_size).call(&answer)?)?;
-    Ok(Model::new(&[story, question], &answer)?.with_name("memory_network"))
+    Ok(Activation::new("softmax")?.call(&Dense::new(vocab_size).call(&answer)?)?)
 }
 
 /// The Keras 1 form of the same network, as older scripts wrote it: three inputs `[stories, queries,
@@ -84,9 +98,6 @@ pub fn memory_network_keras1(
             .with_input_length(story_maxlen)
             .call(&story_c)?,
     )?;
-    let response = Permute::new(&[2, 1]).call(&add(&[matched, c])?)?;
-    let answer = concatenate(&[response, u], -1)?;
-    let answer = Dropout::new(0.3).call(&LSTM::new(32).call(&answer)?)?;
-    let answer = Activation::new("softmax")?.call(&Dense::new(vocab_size).call(&answer)?)?;
+    let answer = answer_head(matched, c, u, vocab_size, 0.3)?;
     Ok(Model::new(&[story_m, question, story_c], &answer)?.with_name("memory_network_keras1"))
 }
