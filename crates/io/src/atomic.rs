@@ -4,10 +4,16 @@
 //! it, fsyncs it, renames it over the target and fsyncs the directory. A crash or kill at any moment
 //! therefore leaves either the old file or the new one at the target, never a partial one; on any
 //! failure the temporary file is removed and the target is left untouched.
+//!
+//! A process killed during a save leaves its temporary file behind; after every successful save,
+//! the stale temporary files of the same target are removed (see [`remove_stale_temporaries`]).
 
+use std::collections::HashSet;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
 
 use hdf5::file::{FileCloseDegree, LibraryVersion};
 
@@ -16,11 +22,125 @@ use crate::error::{IoError, Result, hdf5_error};
 /// Distinguishes the temporary files of concurrent saves within one process.
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
-/// Opens an existing HDF5 file for reading: [`IoError::NotFound`] if absent, [`IoError::Open`] if
-/// the HDF5 library cannot read it.
+/// The temporary files this process is writing now (never removed as stale).
+static LIVE_TEMPS: Mutex<Option<HashSet<PathBuf>>> = Mutex::new(None);
+
+/// A temporary file untouched for this long is stale whoever wrote it (its writer's pid may have
+/// been reused by another process).
+pub(crate) const STALE_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Adds (`live`) or removes `temp` from this process's in-progress temporary files.
+fn mark_live(temp: &Path, live: bool) {
+    let mut guard = LIVE_TEMPS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let set = guard.get_or_insert_with(HashSet::new);
+    if live {
+        set.insert(temp.to_path_buf());
+    } else {
+        set.remove(temp);
+    }
+}
+
+fn is_live_here(temp: &Path) -> bool {
+    let guard = LIVE_TEMPS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    guard.as_ref().is_some_and(|set| set.contains(temp))
+}
+
+/// The temporary-file prefix of `target`'s saves: `.<name>.tmp-`.
+fn temp_prefix(target: &Path) -> Option<OsString> {
+    let mut prefix = OsString::from(".");
+    prefix.push(target.file_name()?);
+    prefix.push(".tmp-");
+    Some(prefix)
+}
+
+/// The writer pid of a temporary file name `<prefix><pid>-<n>`, if `name` is one of `prefix`'s.
+fn temp_writer(name: &std::ffi::OsStr, prefix: &std::ffi::OsStr) -> Option<u32> {
+    let rest = name.to_str()?.strip_prefix(prefix.to_str()?)?;
+    let (pid, counter) = rest.split_once('-')?;
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    (digits(pid) && digits(counter))
+        .then(|| pid.parse().ok())
+        .flatten()
+}
+
+/// Whether a process `pid` exists on this machine, when that can be known (`/proc`).
+fn process_exists(pid: u32) -> Option<bool> {
+    Path::new("/proc/self")
+        .exists()
+        .then(|| Path::new("/proc").join(pid.to_string()).exists())
+}
+
+/// Whether the temporary file `temp` written by `pid` is stale: its writer cannot still be writing
+/// it. That is when it is this process's pid but not one of its saves in progress (a previous
+/// process with the same pid, as after a container restart), when no process `pid` exists, or when
+/// it has not been modified for [`STALE_AFTER`].
+fn is_stale(temp: &Path, pid: u32, modified: Option<SystemTime>) -> bool {
+    let old = modified
+        .and_then(|time| time.elapsed().ok())
+        .is_some_and(|age| age >= STALE_AFTER);
+    let writer_gone = if pid == std::process::id() {
+        !is_live_here(temp)
+    } else {
+        process_exists(pid) == Some(false)
+    };
+    old || writer_gone
+}
+
+/// Removes the stale temporary files of `target`'s saves (named `.<name>.tmp-<pid>-<n>` beside
+/// it; see [`is_stale`] for when one is stale). Best effort: a file that cannot be removed stays.
+/// Returns how many were removed.
+pub(crate) fn remove_stale_temporaries(target: &Path) -> usize {
+    let Some(prefix) = temp_prefix(target) else {
+        return 0;
+    };
+    let Ok(entries) = std::fs::read_dir(parent_dir(target)) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let Some(pid) = temp_writer(&entry.file_name(), &prefix) else {
+            continue;
+        };
+        let Ok(metadata) = entry.metadata() else {
+            continue;
+        };
+        let path = entry.path();
+        if metadata.is_file()
+            && is_stale(&path, pid, metadata.modified().ok())
+            && std::fs::remove_file(&path).is_ok()
+        {
+            removed += 1;
+        }
+    }
+    removed
+}
+
+/// What a non-regular file is, for messages.
+fn file_kind(kind: std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if kind.is_dir() {
+        "a directory"
+    } else if kind.is_fifo() {
+        "a FIFO (named pipe)"
+    } else if kind.is_socket() {
+        "a socket"
+    } else if kind.is_char_device() || kind.is_block_device() {
+        "a device"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// Opens an existing HDF5 file for reading: [`IoError::NotFound`] if absent,
+/// [`IoError::NotRegularFile`] for a directory, FIFO, socket or device (reading a FIFO would block
+/// forever), [`IoError::Open`] if the HDF5 library cannot read it.
 pub(crate) fn open_for_reading(path: &Path) -> Result<hdf5::File> {
-    if let Err(source) = std::fs::metadata(path) {
-        return Err(if source.kind() == std::io::ErrorKind::NotFound {
+    let metadata = std::fs::metadata(path).map_err(|source| {
+        if source.kind() == std::io::ErrorKind::NotFound {
             IoError::NotFound {
                 file: path.to_path_buf(),
             }
@@ -30,6 +150,12 @@ pub(crate) fn open_for_reading(path: &Path) -> Result<hdf5::File> {
                 action: "reading the file's metadata",
                 source,
             }
+        }
+    })?;
+    if !metadata.is_file() {
+        return Err(IoError::NotRegularFile {
+            file: path.to_path_buf(),
+            kind: file_kind(metadata.file_type()),
         });
     }
     hdf5::File::open(path).map_err(|source| IoError::Open {
@@ -108,11 +234,15 @@ pub(crate) fn save_atomically(
     write: impl FnOnce(&hdf5::File) -> Result<()>,
 ) -> Result<()> {
     let temp = temp_path(target)?;
-    if let Err(err) = write_and_rename(target, &temp, write) {
+    mark_live(&temp, true);
+    let written = write_and_rename(target, &temp, write);
+    if written.is_err() {
         // The temporary file may be absent (creation failed); either way the target is untouched.
         let _ = std::fs::remove_file(&temp);
-        return Err(err);
     }
+    mark_live(&temp, false);
+    written?;
+    remove_stale_temporaries(target);
     let dir = parent_dir(target);
     std::fs::File::open(&dir)
         .and_then(|handle| handle.sync_all())
@@ -169,6 +299,67 @@ mod tests {
         .unwrap();
         assert!(open_for_reading(&target).unwrap().group("g").is_ok());
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn only_this_targets_temporaries_are_recognised() {
+        let prefix = temp_prefix(Path::new("/d/model.h5")).unwrap();
+        let writer = |name: &str| temp_writer(std::ffi::OsStr::new(name), &prefix);
+        assert_eq!(writer(".model.h5.tmp-123-4"), Some(123));
+        for other in [
+            ".model.h5.tmp-123",
+            ".model.h5.tmp-x-4",
+            ".model.h5.tmp-1-2-3",
+            ".model.h5.bak.tmp-1-2",
+            ".other.h5.tmp-1-2",
+            "model.h5",
+        ] {
+            assert_eq!(writer(other), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn a_dead_writers_temporary_is_stale_a_live_ones_is_not() {
+        let temp = Path::new("/d/.m.h5.tmp-1-1");
+        let now = Some(SystemTime::now());
+        let own = std::process::id();
+        // This process, not saving that file now: a previous process with the same pid left it.
+        assert!(is_stale(temp, own, now));
+        mark_live(temp, true);
+        assert!(!is_stale(temp, own, now));
+        let old = SystemTime::now().checked_sub(STALE_AFTER + Duration::from_secs(1));
+        assert!(
+            is_stale(temp, own, old),
+            "untouched for a day: stale whoever writes it"
+        );
+        mark_live(temp, false);
+        // pid 1 always exists; a pid above the kernel's maximum never does.
+        assert!(!is_stale(temp, 1, now));
+        assert!(is_stale(temp, 4_194_305, now));
+    }
+
+    #[test]
+    fn a_successful_save_removes_stale_temporaries_of_its_target_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("model.h5");
+        let names = [
+            ".model.h5.tmp-4194305-0", // writer gone
+            ".model.h5.tmp-1-0",       // writer (pid 1) alive: kept
+            ".other.h5.tmp-4194305-0", // another target: kept
+        ];
+        for name in names {
+            std::fs::write(dir.path().join(name), b"partial").unwrap();
+        }
+        save_atomically(&target, |_| Ok(())).unwrap();
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        left.sort();
+        assert_eq!(
+            left,
+            [".model.h5.tmp-1-0", ".other.h5.tmp-4194305-0", "model.h5"]
+        );
     }
 
     #[test]

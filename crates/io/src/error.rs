@@ -23,6 +23,14 @@ pub enum IoError {
         /// The file.
         file: PathBuf,
     },
+    /// The path to load is a directory, FIFO, socket or device rather than a regular file.
+    #[error("{file}: is {kind}, not a regular file")]
+    NotRegularFile {
+        /// The path.
+        file: PathBuf,
+        /// What it is (`a FIFO (named pipe)`).
+        kind: &'static str,
+    },
     /// The file exists but the HDF5 library cannot open it (not HDF5, truncated or corrupt).
     #[error("{file}: not a readable HDF5 file (truncated, corrupt or of another format): {source}")]
     Open {

@@ -40,6 +40,7 @@ mod names;
 mod optimizer_group;
 mod size_guard;
 mod string_attr;
+mod vlen_guard;
 mod weights_file;
 
 pub use data::{ExtraState, LayerWeights, ModelFile, NamedArray, OptimizerState};

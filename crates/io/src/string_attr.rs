@@ -23,6 +23,7 @@ use ndarray::ArrayView1;
 
 use crate::error::{IoError, Result, hdf5_error};
 use crate::size_guard::check_fits_in_file;
+use crate::vlen_guard::check_vlen_attribute;
 
 /// The most data bytes Keras puts in one attribute (HDF5 keeps attributes in the object header).
 pub const HDF5_OBJECT_HEADER_LIMIT: usize = 64_512;
@@ -106,6 +107,18 @@ fn read_attribute_bytes(file: &Path, loc: &Location, name: &str) -> Result<Vec<V
         format!("opening attribute `{object}@{name}`"),
     ))?;
     check_fits_in_file(file, &attr, &format!("{object}@{name}"))?;
+    let variable_length = attr
+        .dtype()
+        .and_then(|dtype| dtype.to_descriptor())
+        .is_ok_and(|d| {
+            matches!(
+                d,
+                TypeDescriptor::VarLenAscii | TypeDescriptor::VarLenUnicode
+            )
+        });
+    if variable_length {
+        check_vlen_attribute(file, loc, name, attr.size())?;
+    }
     read_raw_strings(&attr).map_err(|failure| match failure {
         ReadFailure::Hdf5(source) => IoError::Hdf5 {
             file: file.to_path_buf(),

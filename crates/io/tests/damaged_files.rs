@@ -86,7 +86,36 @@ fn foreign_and_empty_files_cannot_be_opened() {
     }
     // A directory is not a file either.
     let (a, _) = assert_both_fail(dir.path());
-    assert!(matches!(a, IoError::Open { .. }), "{a}");
+    assert!(matches!(a, IoError::NotRegularFile { .. }), "{a}");
+}
+
+/// Opening a FIFO for reading blocks until a writer appears: the load must refuse it at once.
+#[test]
+fn a_fifo_is_refused_without_blocking() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("model.h5");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let path = fifo.clone();
+    std::thread::spawn(move || {
+        let model = load_model_file(&path).map(|_| ());
+        let weights = load_weights_file(&path).map(|_| ());
+        let _ = sender.send((model, weights));
+    });
+    let (model, weights) = receiver
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .expect("loading a FIFO hangs");
+    for err in [model.unwrap_err(), weights.unwrap_err()] {
+        assert!(
+            matches!(&err, IoError::NotRegularFile { kind, .. } if kind.contains("FIFO")),
+            "{err}"
+        );
+        assert!(err.to_string().contains("model.h5"), "{err}");
+    }
 }
 
 #[test]
