@@ -101,6 +101,31 @@ pub enum IoError {
         /// What is inconsistent.
         reason: String,
     },
+    /// Content that differs from the checksum it was saved with: the file is damaged.
+    #[error("{file}: `{object}` is damaged: {reason}")]
+    ChecksumMismatch {
+        /// The file.
+        file: PathBuf,
+        /// The object whose content differs (`/model_weights/dense/dense/kernel`, `/@model_config`).
+        object: String,
+        /// What differs.
+        reason: String,
+    },
+    /// An array of a file without checksums (written by Keras) holds a NaN or an infinity.
+    #[error(
+        "{file}: `{object}` holds the non-finite value {value} at flat index {index} (the file has no \
+         checksums; a damaged or diverged array is refused)"
+    )]
+    NonFinite {
+        /// The file.
+        file: PathBuf,
+        /// The dataset's path.
+        object: String,
+        /// The flat (row-major) index of the first non-finite value.
+        index: usize,
+        /// That value.
+        value: f32,
+    },
     /// A dataset or attribute of a type this layout does not allow.
     #[error("{file}: `{object}` has type {found}, expected {expected}")]
     UnsupportedType {

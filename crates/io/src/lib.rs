@@ -34,6 +34,7 @@ pub mod data;
 mod dataset_io;
 pub mod error;
 mod extra_group;
+mod integrity;
 mod layer_group;
 mod model_file;
 mod names;

@@ -38,6 +38,7 @@ use crate::atomic::{open_for_reading, save_atomically};
 use crate::data::ModelFile;
 use crate::error::{Result, hdf5_error};
 use crate::extra_group::{EXTRA_GROUP, read_extra, validate_extra, write_extra};
+use crate::integrity::{check_model, write_model_checksums};
 use crate::layer_group::{open_group, read_layers, validate_layers, write_layers};
 use crate::optimizer_group::{
     OPTIMIZER_GROUP, read_optimizer, validate_optimizer, write_optimizer,
@@ -86,7 +87,7 @@ fn write_model(path: &Path, file: &hdf5::File, model: &ModelFile) -> Result<()> 
     if let Some(extra) = &model.extra {
         write_extra(path, &create(EXTRA_GROUP)?, extra)?;
     }
-    Ok(())
+    write_model_checksums(path, file, model)
 }
 
 /// Saves `model` at `path` in Keras's whole-model `.h5` layout, atomically: the previous file at
@@ -102,12 +103,17 @@ pub fn save_model_file(path: &Path, model: &ModelFile) -> Result<()> {
 
 /// Loads a whole-model file written by Keras (`model.save("x.h5")`) or by [`save_model_file`].
 ///
+/// A file written by rkeras is checked against its checksum table; a file without one (written by
+/// Keras) is checked for non-finite values.
+///
 /// `keras_version` and `backend` read as empty strings when absent, as older writers omit them.
 ///
 /// # Errors
 /// [`crate::IoError::NotFound`], [`crate::IoError::Open`] for a file HDF5 cannot read, [`crate::IoError::MissingGroup`]
 /// without `model_weights`, and the errors of a malformed layout (missing `layer_names`, a listed
-/// weight without dataset, a dataset of an unsupported type).
+/// weight without dataset, a dataset of an unsupported type); [`crate::IoError::ChecksumMismatch`] for
+/// damaged content, [`crate::IoError::NonFinite`] for a NaN or infinity in a file without checksums,
+/// [`crate::IoError::Corrupt`] for a damaged header or variable-length string.
 pub fn load_model_file(path: &Path) -> Result<ModelFile> {
     let file = open_for_reading(path)?;
     let keras_version = read_string(path, &file, "keras_version")?.unwrap_or_default();
@@ -126,7 +132,7 @@ pub fn load_model_file(path: &Path) -> Result<ModelFile> {
         true => Some(read_extra(path, &open_group(path, &file, EXTRA_GROUP)?)?),
         false => None,
     };
-    Ok(ModelFile {
+    let model = ModelFile {
         keras_version,
         backend,
         model_config,
@@ -134,7 +140,9 @@ pub fn load_model_file(path: &Path) -> Result<ModelFile> {
         layers,
         optimizer,
         extra,
-    })
+    };
+    check_model(path, &file, &model)?;
+    Ok(model)
 }
 
 /// Whether `file` holds a whole model (a `model_weights` group) rather than weights only.

@@ -21,6 +21,7 @@ use std::path::Path;
 use crate::atomic::{open_for_reading, save_atomically};
 use crate::data::LayerWeights;
 use crate::error::Result;
+use crate::integrity::{check_layers, write_weights_checksums};
 use crate::layer_group::{open_group, read_layers, validate_layers, write_layers};
 use crate::model_file::{MODEL_WEIGHTS_GROUP, is_model_file};
 
@@ -39,7 +40,8 @@ pub const BACKEND: &str = "tensorflow";
 pub fn save_weights_file(path: &Path, layers: &[LayerWeights]) -> Result<()> {
     validate_layers(path, layers)?;
     save_atomically(path, |file| {
-        write_layers(path, file, layers, KERAS_VERSION, BACKEND)
+        write_layers(path, file, layers, KERAS_VERSION, BACKEND)?;
+        write_weights_checksums(path, file, layers)
     })
 }
 
@@ -48,14 +50,19 @@ pub fn save_weights_file(path: &Path, layers: &[LayerWeights]) -> Result<()> {
 ///
 /// # Errors
 /// [`crate::IoError::NotFound`], [`crate::IoError::Open`] for a file HDF5 cannot read, and the errors
-/// of a malformed layout (missing `layer_names`, a listed weight without dataset, ...).
+/// of a malformed layout (missing `layer_names`, a listed weight without dataset, ...);
+/// [`crate::IoError::ChecksumMismatch`] for damaged content of a file written by rkeras,
+/// [`crate::IoError::NonFinite`] for a NaN or infinity in a file without checksums.
 pub fn load_weights_file(path: &Path) -> Result<Vec<LayerWeights>> {
     let file = open_for_reading(path)?;
-    if is_model_file(&file) {
-        read_layers(path, &open_group(path, &file, MODEL_WEIGHTS_GROUP)?)
+    let in_model_file = is_model_file(&file);
+    let layers = if in_model_file {
+        read_layers(path, &open_group(path, &file, MODEL_WEIGHTS_GROUP)?)?
     } else {
-        read_layers(path, &file)
-    }
+        read_layers(path, &file)?
+    };
+    check_layers(path, &file, &layers, in_model_file)?;
+    Ok(layers)
 }
 
 #[cfg(test)]

@@ -133,6 +133,9 @@ fn killed_saves_leave_a_complete_file() {
             );
         }
     }
+    // The next successful save removes every temporary file the killed saves left behind.
+    save_model_file(&target, &versioned_model(1)).unwrap();
+    assert_eq!(other_files(dir.path(), "model.h5"), Vec::<String>::new());
 }
 
 /// The directory's file names other than `keep`.

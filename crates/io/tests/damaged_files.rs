@@ -211,6 +211,107 @@ fn corrupt_bytes_outside_the_global_heap_never_crash() {
     );
 }
 
+/// Flips one bit of `path` at byte `offset`.
+fn flip_bit(path: &Path, offset: usize) {
+    let mut bytes = std::fs::read(path).unwrap();
+    bytes[offset] ^= 0x04;
+    std::fs::write(path, &bytes).unwrap();
+}
+
+/// The file offset of a contiguous dataset's raw data.
+fn raw_data_offset(path: &Path, dataset: &str) -> usize {
+    let file = hdf5::File::open(path).unwrap();
+    file.dataset(dataset).unwrap().offset().unwrap() as usize
+}
+
+#[test]
+fn a_damaged_weight_value_is_named_not_loaded() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = saved_model(dir.path());
+    let object = "/model_weights/dense/dense/kernel";
+    // The 6th float of the kernel, third byte: a small change of value, still finite.
+    flip_bit(&path, raw_data_offset(&path, object) + 4 * 5 + 2);
+    let (a, b) = assert_both_fail(&path);
+    for err in [a, b] {
+        assert!(
+            matches!(&err, IoError::ChecksumMismatch { object: o, .. } if o == object),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn a_damaged_optimizer_counter_and_state_array_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("model.h5");
+    let mut with_state = model();
+    with_state.extra = Some(rkeras_io::ExtraState {
+        json: r#"{"epoch": 4}"#.into(),
+        arrays: vec![NamedArray::new(
+            "best/dense",
+            ArrayD::from_elem(IxDyn(&[3]), 0.5),
+        )],
+    });
+    for object in [
+        "/optimizer_weights/sgd/iteration",
+        "/rkeras_state/best/dense",
+    ] {
+        save_model_file(&path, &with_state).unwrap();
+        flip_bit(&path, raw_data_offset(&path, object));
+        let err = load_model_file(&path).unwrap_err();
+        assert!(
+            matches!(&err, IoError::ChecksumMismatch { object: o, .. } if o == object),
+            "{err}"
+        );
+    }
+}
+
+/// The issue's example: `"rate": 0.3` became `0.9` and the model loaded with another dropout rate.
+#[test]
+fn a_damaged_model_config_is_named_not_loaded() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("model.h5");
+    let mut config_model = model();
+    config_model.model_config =
+        Some(r#"{"class_name": "Dropout", "config": {"rate": 0.3}}"#.into());
+    save_model_file(&path, &config_model).unwrap();
+    let mut bytes = std::fs::read(&path).unwrap();
+    let at = bytes
+        .windows(11)
+        .position(|w| w == b"\"rate\": 0.3")
+        .unwrap();
+    bytes[at + 10] = b'9';
+    std::fs::write(&path, &bytes).unwrap();
+    let err = load_model_file(&path).unwrap_err();
+    assert!(
+        matches!(&err, IoError::ChecksumMismatch { object, .. } if object == "/@model_config"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("model.h5"), "{err}");
+}
+
+/// A file without checksums (as Keras writes them) is refused when an array is not finite.
+#[test]
+fn a_nan_in_a_file_without_checksums_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = saved_model(dir.path());
+    let object = "/model_weights/dense/dense/bias";
+    {
+        let file = hdf5::File::open_rw(&path).unwrap();
+        file.unlink("rkeras_checksums").unwrap();
+        let mut bias = vec![0.0f32; 8];
+        bias[3] = f32::NAN;
+        file.dataset(object).unwrap().write_raw(&bias).unwrap();
+    }
+    let (a, b) = assert_both_fail(&path);
+    for err in [a, b] {
+        assert!(
+            matches!(&err, IoError::NonFinite { object: o, index: 3, .. } if o == object),
+            "{err}"
+        );
+    }
+}
+
 #[test]
 fn a_listed_weight_without_dataset_names_layer_and_weight() {
     let dir = tempfile::tempdir().unwrap();
