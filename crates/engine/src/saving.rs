@@ -255,6 +255,20 @@ fn load_optimizer(model: &mut Model, path: &Path, saved: &FileOptimizerState) ->
         ));
     }
     for (i, weight) in slot_weights.into_iter().enumerate() {
+        // A file without checksums (Keras) may carry a damaged shape: check it against the parameter.
+        if let Some((param, variable)) = params.get(i % params.len().max(1))
+            && variable.shape() != weight.value.shape()
+        {
+            return Err(file_error(
+                path,
+                format!(
+                    "optimizer variable `{}` has shape {:?} in the file, the model's `{param}` has {:?}",
+                    weight.name,
+                    weight.value.shape(),
+                    variable.shape()
+                ),
+            ));
+        }
         slots.push(SlotArray {
             param_index: i % params.len().max(1),
             slot: slot_names[i / params.len().max(1)].to_string(),

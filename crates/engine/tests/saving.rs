@@ -458,6 +458,29 @@ fn missing_file_is_a_typed_error() {
     });
 }
 
+/// A file whose optimizer slot has another shape than its parameter (a damaged dataspace in a file
+/// without checksums, as Keras writes them, reads this way) is refused, naming the slot, rather
+/// than loaded into the optimizer.
+#[test]
+fn an_optimizer_slot_of_the_wrong_shape_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("trained.h5");
+    let mut model = sequential_model(1);
+    let (x, y) = sequential_data(16);
+    model.fit(&x, &y, quiet(1)).unwrap();
+    model.save(&path).unwrap();
+    let mut file = rkeras_io::load_model_file(&path).unwrap();
+    let optimizer = file.optimizer.as_mut().unwrap();
+    let slot = &mut optimizer.weights[1];
+    slot.value = ArrayD::zeros(IxDyn(&[1, 2]));
+    let slot_name = slot.name.clone();
+    rkeras_io::save_model_file(&path, &file).unwrap();
+    let err = load_model(&path).map(|_| ()).unwrap_err();
+    assert!(matches!(err, EngineError::File { .. }), "{err:?}");
+    assert!(err.to_string().contains(&slot_name), "{err}");
+    assert!(err.to_string().contains("[1, 2]"), "{err}");
+}
+
 #[test]
 fn weights_only_file_is_not_a_whole_model() {
     let dir = tempfile::tempdir().unwrap();
