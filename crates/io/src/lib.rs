@@ -10,8 +10,10 @@
 //! - [`save_weights_file`] / [`load_weights_file`]: the layers' weights alone (loading also accepts a
 //!   whole-model file).
 //!
-//! Every save is atomic (temporary file, fsync, rename, directory fsync); every load reports a
-//! damaged, foreign or incomplete file as an [`IoError`] naming the file and the object at fault.
+//! Every save is atomic (temporary file, fsync, rename, directory fsync) and carries a CRC-32 table
+//! of its content; every load reports a damaged, foreign or incomplete file as an [`IoError`] naming
+//! the file and the object at fault, and never lets the HDF5 library follow a damaged
+//! variable-length string.
 //! The layout is described in `docs/file-formats.md`.
 //!
 //! ```
