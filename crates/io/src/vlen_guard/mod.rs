@@ -22,13 +22,25 @@ use global_heap::Collection;
 
 /// The file address of `loc`'s object header.
 fn header_address(loc: &Location) -> hdf5::Result<u64> {
-    // `LocationToken` keeps the address private; with HDF5 1.10 its debug form is the address.
     let token = format!("{:?}", loc.loc_info()?.token);
-    token
-        .trim_start_matches("LocationToken(")
-        .trim_end_matches(')')
-        .parse()
-        .map_err(|_| hdf5::Error::from(format!("unexpected object token {token}")))
+    address_from_token(&token)
+        .ok_or_else(|| hdf5::Error::from(format!("unexpected object token {token}")))
+}
+
+/// `LocationToken` keeps the address private; its debug form shows it: the address itself with
+/// HDF5 1.10 (`LocationToken(800)`), or with 1.12 and later an `H5O_token_t` whose first 8 bytes
+/// are the little-endian address (native file driver).
+fn address_from_token(token: &str) -> Option<u64> {
+    let inner = token.strip_prefix("LocationToken(")?.strip_suffix(')')?;
+    if let Ok(address) = inner.parse() {
+        return Some(address);
+    }
+    let bytes = inner.split_once('[')?.1.split_once(']')?.0;
+    let bytes: Vec<u8> = bytes
+        .split(',')
+        .map(|b| b.trim().parse().ok())
+        .collect::<Option<_>>()?;
+    (bytes.len() >= 8).then(|| file_bytes::decode(&bytes[..8]))
 }
 
 /// Checks the `count` elements of the variable-length string attribute `name` of `loc`.
@@ -96,4 +108,17 @@ fn check_elements(
             .map_err(|reason| format!("element {i} {reason}"))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_are_read_from_both_token_forms() {
+        assert_eq!(address_from_token("LocationToken(800)"), Some(800));
+        let v112 = "LocationToken(H5O_token_t { __data: [32, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0] })";
+        assert_eq!(address_from_token(v112), Some(800));
+        assert_eq!(address_from_token("Token(1)"), None);
+    }
 }
