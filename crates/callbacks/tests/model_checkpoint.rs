@@ -207,19 +207,19 @@ fn verbose_messages_match_keras_3() {
     assert_eq!(
         said.messages,
         [
-            format!("Epoch 1: val_loss improved from inf to 0.43210, saving model to {shown}"),
+            format!("Epoch 1: val_loss improved from None to 0.43210, saving model to {shown}"),
             format!("Epoch 1: finished saving model to {shown}"),
             "Epoch 2: val_loss did not improve from 0.43210".to_string(),
             format!("Epoch 3: val_loss improved from 0.43210 to 0.40120, saving model to {shown}"),
             format!("Epoch 3: finished saving model to {shown}"),
         ]
     );
-    // Max mode starts from -inf; a threshold is shown as the first best; without save_best_only Keras says
+    // Keras 3.15 shows "None" before the first best in max mode too; a threshold is shown as the first best; without save_best_only Keras says
     // "saving model to".
     let rows: &[(Configure, &str)] = &[
         (
             |c| c.with_save_best_only(true).with_monitor("val_accuracy"),
-            "Epoch 1: val_accuracy improved from -inf to 0.50000",
+            "Epoch 1: val_accuracy improved from None to 0.50000",
         ),
         (
             |c| {
@@ -449,7 +449,7 @@ fn one_instance_serves_several_fits_and_state_round_trips() {
         &val_losses(&[0.1]),
     )
     .unwrap();
-    // A second fit starts from inf again: 0.9 is saved.
+    // A second fit starts from no best again: 0.9 is saved.
     let mut ctl = MockControl::new(0.1);
     simulate_fit(
         &mut checkpoint,
@@ -467,16 +467,16 @@ fn one_instance_serves_several_fits_and_state_round_trips() {
         .on_train_begin(&params_with_keys(), &mut ctl)
         .unwrap();
     resumed.load_state(&checkpoint.state().unwrap()).unwrap();
-    assert_eq!(resumed.best(), 0.9);
+    assert_eq!(resumed.best(), Some(0.9));
     resumed
         .on_epoch_end(1, &mut val_losses(&[0.95])[0].clone(), &mut ctl)
         .unwrap();
     assert!(ctl.saves.is_empty());
-    // A fresh state (best = inf) survives JSON.
+    // A fresh state (no best yet) survives JSON.
     let fresh = make();
     let mut other = make();
     other.load_state(&fresh.state().unwrap()).unwrap();
-    assert_eq!(other.best(), f64::INFINITY);
+    assert_eq!(other.best(), None);
 }
 
 #[test]
