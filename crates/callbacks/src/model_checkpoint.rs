@@ -74,14 +74,21 @@ fn invalid(argument: &'static str, reason: String) -> CallbackError {
 }
 
 impl ModelCheckpoint {
-    /// A checkpoint writing to `filepath` (a template); a malformed template or a non-UTF-8 path is an error.
+    /// A checkpoint writing to `filepath` (a template); a malformed template
+    /// ([`CallbackError::InvalidTemplate`], naming the placeholder: a width or precision above 255 too, see
+    /// [`crate::pyformat::MAX_WIDTH`]) or a non-UTF-8 path is an error.
     pub fn new(filepath: impl AsRef<Path>) -> Result<Self> {
         let path = filepath.as_ref();
         let source = path
             .to_str()
             .ok_or_else(|| invalid("filepath", format!("{} is not valid UTF-8", path.display())))?;
-        let template = FilepathTemplate::parse(source)
-            .map_err(|e| invalid("filepath", format!("template \"{source}\": {e}")))?;
+        let template =
+            FilepathTemplate::parse(source).map_err(|e| CallbackError::InvalidTemplate {
+                callback: NAME,
+                template: source.to_string(),
+                field: e.field,
+                reason: e.reason,
+            })?;
         Ok(Self {
             template,
             monitor: Monitor::new(NAME, "val_loss", Mode::Auto, 0.0),

@@ -344,6 +344,81 @@ fn bad_paths_and_keys_fail_before_training() {
 }
 
 #[test]
+fn templates_are_validated_when_the_callback_is_built() {
+    // Issue 12: "ck-{loss:.70000f}.h5" panicked at the first save and "{epoch:99999999999d}" aborted allocating
+    // 100 GB. Now both are typed errors from `new`, naming the template and the placeholder.
+    let rows = [
+        (
+            "ck-{loss:.70000f}.h5",
+            "loss:.70000f",
+            "precision 70000 exceeds the limit of 255",
+        ),
+        (
+            "ck-{epoch:99999999999d}.h5",
+            "epoch:99999999999d",
+            "width 99999999999 exceeds the limit of 255",
+        ),
+        (
+            "ck-{val_loss:256.2f}.h5",
+            "val_loss:256.2f",
+            "width 256 exceeds the limit of 255",
+        ),
+        ("ck-{loss:d}.h5", "loss:d", "`loss` is a float"),
+        (
+            "ck-{epoch.real}.h5",
+            "epoch.real",
+            "'.' (attribute, index or conversion)",
+        ),
+    ];
+    for (template, placeholder, reason) in rows {
+        let err = ModelCheckpoint::new(template).err().unwrap();
+        let text = err.to_string();
+        match err {
+            CallbackError::InvalidTemplate {
+                callback,
+                template: t,
+                field,
+                reason: r,
+            } => {
+                assert_eq!((callback, t.as_str()), ("ModelCheckpoint", template));
+                assert_eq!(field.as_deref(), Some(placeholder), "{template}");
+                assert!(r.contains(reason), "{template}: {r}");
+            }
+            other => panic!("{template}: expected InvalidTemplate, got {other:?}"),
+        }
+        assert!(
+            text.starts_with(&format!(
+                "ModelCheckpoint: invalid filepath template \"{template}\": placeholder '{{{placeholder}}}': "
+            )),
+            "{text}"
+        );
+    }
+    // The widest and most precise placeholders allowed save without trouble.
+    let dir = tempfile::tempdir().unwrap();
+    let mut checkpoint =
+        ModelCheckpoint::new(dir.path().join("{epoch:0200d}-{loss:.40f}.h5")).unwrap();
+    let mut ctl = MockControl::new(0.1);
+    simulate_fit(
+        &mut checkpoint,
+        &mut ctl,
+        &RunParams::default(),
+        &[logs(&[("loss", 0.25)])],
+    )
+    .unwrap();
+    let name = ctl.saves[0]
+        .path
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        name,
+        format!("{}1-0.25{}.h5", "0".repeat(199), "0".repeat(38))
+    );
+}
+
+#[test]
 fn the_monitor_is_only_checked_when_it_matters() {
     // Without save_best_only the default monitor val_loss need not be logged (no validation data).
     let dir = tempfile::tempdir().unwrap();
