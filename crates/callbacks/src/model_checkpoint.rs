@@ -395,10 +395,9 @@ mod tests {
                 .saves
                 .iter()
                 .map(|s| {
-                    s.path.to_str().unwrap()[dir.path().to_str().unwrap().len() + 4..][..2]
-                        .parse::<u64>()
-                        .unwrap()
-                        - 1
+                    // "ck-03.keras" is the save of the 0-based epoch 2.
+                    let name = s.path.file_name().unwrap().to_str().unwrap();
+                    name["ck-".len()..][..2].parse::<u64>().unwrap() - 1
                 })
                 .collect();
             let prefix = format!("{}{}", dir.path().display(), std::path::MAIN_SEPARATOR);
