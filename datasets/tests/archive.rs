@@ -136,7 +136,10 @@ fn a_member_of_nuls_or_of_one_huge_line_gives_a_short_error() {
     ] {
         let path = dir.path().join(format!("{kind}.tar.gz"));
         let members = vec![
-            (format!("{root}/qa1_single-supporting-fact_train.txt"), train),
+            (
+                format!("{root}/qa1_single-supporting-fact_train.txt"),
+                train,
+            ),
             (
                 format!("{root}/qa1_single-supporting-fact_test.txt"),
                 generate::qa1(1, 2),
@@ -147,8 +150,17 @@ fn a_member_of_nuls_or_of_one_huge_line_gives_a_short_error() {
         let err = load_task_archive(&path, "en-10k", Task::QA1, false).unwrap_err();
         assert!(format!("{err:?}").starts_with(kind), "{err:?}");
         assert_eq!(err.line(), Some(1));
-        assert!(err.file().unwrap().ends_with("qa1_single-supporting-fact_train.txt"));
+        assert!(
+            err.file()
+                .unwrap()
+                .ends_with("qa1_single-supporting-fact_train.txt")
+        );
         let message = err.to_string();
-        assert!(message.len() < 400, "{} bytes: {}", message.len(), &message[..400]);
+        assert!(
+            message.len() < 400,
+            "{} bytes: {}",
+            message.len(),
+            &message[..400]
+        );
     }
 }
