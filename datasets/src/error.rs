@@ -6,6 +6,26 @@
 
 use std::path::PathBuf;
 
+/// The most characters of a line (or token, or argument) that an error quotes: a damaged file can hold one line
+/// of gigabytes, and the message must stay readable and small.
+pub const MAX_QUOTED_CHARS: usize = 120;
+
+/// `text` as errors quote it: whole when it has at most [`MAX_QUOTED_CHARS`] characters, else its first
+/// [`MAX_QUOTED_CHARS`] characters followed by `… (N bytes in all)`.
+///
+/// ```
+/// use rkeras_datasets::error::quote;
+/// assert_eq!(quote("1 Mary moved."), "1 Mary moved.");
+/// let long = "x".repeat(1_000_000);
+/// assert_eq!(quote(&long), format!("{}… (1000000 bytes in all)", "x".repeat(120)));
+/// ```
+pub fn quote(text: &str) -> String {
+    match text.char_indices().nth(MAX_QUOTED_CHARS) {
+        None => text.to_string(),
+        Some((cut, _)) => format!("{}… ({} bytes in all)", &text[..cut], text.len()),
+    }
+}
+
 /// Errors of the bAbI parser, loaders, vectoriser and generators.
 #[derive(Debug, thiserror::Error)]
 pub enum DatasetError {
@@ -16,7 +36,7 @@ pub enum DatasetError {
         file: String,
         /// The 1-based line number.
         line: usize,
-        /// The line as read (whitespace trimmed).
+        /// The line as read (whitespace trimmed), at most [`MAX_QUOTED_CHARS`] characters ([`quote`]).
         text: String,
     },
     /// A line id that is not the next one of the story (stories number their lines 1, 2, 3, …).
@@ -41,7 +61,7 @@ pub enum DatasetError {
         file: String,
         /// The 1-based line number.
         line: usize,
-        /// The line as read (whitespace trimmed).
+        /// The line as read (whitespace trimmed), at most [`MAX_QUOTED_CHARS`] characters ([`quote`]).
         text: String,
     },
     /// A supporting-fact field that is not a whitespace-separated list of line ids.
@@ -51,7 +71,7 @@ pub enum DatasetError {
         file: String,
         /// The 1-based line number.
         line: usize,
-        /// The offending token.
+        /// The offending token, at most [`MAX_QUOTED_CHARS`] characters ([`quote`]).
         token: String,
     },
     /// A supporting-fact id that does not name an earlier statement of the same story.
@@ -79,6 +99,32 @@ pub enum DatasetError {
         /// The offending id.
         id: usize,
     },
+    /// A control character (NUL, a bare carriage return, …) in a line: bAbI text is printable, and only TAB
+    /// separates fields. Keras's tokenizer would make it a word of its own.
+    #[error(
+        "{file}:{line}:{column}: control character U+{code:04X} in the text; bAbI lines hold printable text and TABs only"
+    )]
+    ControlCharacter {
+        /// The source the line was read from.
+        file: String,
+        /// The 1-based line number.
+        line: usize,
+        /// The 1-based character column.
+        column: usize,
+        /// The character's code point.
+        code: u32,
+    },
+    /// A text without any question: empty, blank, or statements only.
+    #[error(
+        "{file}:{line}: reached the end of the text without a question line \
+         ('<id> <question>\\t<answer>\\t<supporting ids>'); the text is empty, blank or holds statements only"
+    )]
+    NoQuestions {
+        /// The source the text was read from.
+        file: String,
+        /// The last line of the text (1 for an empty text).
+        line: usize,
+    },
     /// Bytes that are not valid UTF-8.
     #[error("{file}:{line}: the text is not valid UTF-8")]
     InvalidUtf8 {
@@ -90,7 +136,7 @@ pub enum DatasetError {
     /// A task given by a number or name that is not one of qa1 … qa20.
     #[error("invalid bAbI task {value:?}: expected a number 1..=20 or a name 'qa1' … 'qa20'")]
     InvalidTask {
-        /// The value received.
+        /// The value received, at most [`MAX_QUOTED_CHARS`] characters ([`quote`]).
         value: String,
     },
     /// No file for the task and split in a directory.
@@ -140,7 +186,7 @@ pub enum DatasetError {
         "vectorize: word {word:?} in the {field} of example {example} is not in the vocabulary"
     )]
     UnknownWord {
-        /// The word.
+        /// The word, at most [`MAX_QUOTED_CHARS`] characters ([`quote`]).
         word: String,
         /// `story`, `question` or `answer`.
         field: &'static str,
@@ -179,6 +225,8 @@ impl DatasetError {
             | Self::InvalidSupportingFact { line, .. }
             | Self::SupportingFactOutOfRange { line, .. }
             | Self::SupportingFactIsQuestion { line, .. }
+            | Self::ControlCharacter { line, .. }
+            | Self::NoQuestions { line, .. }
             | Self::InvalidUtf8 { line, .. } => Some(*line),
             _ => None,
         }
@@ -193,6 +241,8 @@ impl DatasetError {
             | Self::InvalidSupportingFact { file, .. }
             | Self::SupportingFactOutOfRange { file, .. }
             | Self::SupportingFactIsQuestion { file, .. }
+            | Self::ControlCharacter { file, .. }
+            | Self::NoQuestions { file, .. }
             | Self::InvalidUtf8 { file, .. } => Some(file),
             _ => None,
         }

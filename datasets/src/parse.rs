@@ -9,12 +9,16 @@
 //! of the story); the question is tokenised with [`tokenize`](crate::tokenize()); the answer is kept verbatim, so
 //! a list answer such as `apple,football` is one token. With `only_supporting`, the story holds only the
 //! supporting statements, in the order the question lists them (Keras's `get_stories(only_supporting=True)`).
+//! Whitespace around the answer is dropped, so `bathroom ` is the answer `bathroom`, the one token Keras's
+//! tokenizer makes of it (Keras itself keeps the space and gets a second, different word).
 //! Each statement is tokenised once: the examples of a file view one shared [`Tokens`] store, so the stories
 //! of a story's questions, which grow by prefix, are not copied.
 //!
 //! Beyond what Keras checks, the parser rejects, with the source name and 1-based line: a line without an id,
-//! ids that do not count up, a question without its answer (or a TAB-less line ending in `?`), and supporting
-//! ids that are not numbers or do not name an earlier statement of the story.
+//! ids that do not count up, a question without its answer (or a TAB-less line holding a `?`, whose TABs became
+//! spaces), supporting ids that are not numbers or do not name an earlier statement of the story, a control
+//! character (NUL, …; Keras would make it a word), and a text without any question (empty or blank). Errors
+//! quote at most [`MAX_QUOTED_CHARS`](crate::error::MAX_QUOTED_CHARS) characters of a line.
 //!
 //! ```
 //! use rkeras_datasets::parse_babi;
@@ -35,7 +39,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{DatasetError, Result};
+use crate::error::{DatasetError, Result, quote};
 use crate::token_store::Interner;
 use crate::tokenize::split_tokens;
 use crate::tokens::Tokens;
@@ -83,8 +87,16 @@ impl QaExample {
 /// supporting statements.
 pub fn parse_babi(text: &str, source: &str, only_supporting: bool) -> Result<Vec<QaExample>> {
     let mut parser = StoryParser::new(source, only_supporting, text.len());
+    let mut last_line = 1;
     for (index, raw_line) in text.lines().enumerate() {
-        parser.line(index + 1, raw_line)?;
+        last_line = index + 1;
+        parser.line(last_line, raw_line)?;
+    }
+    if parser.questions.is_empty() {
+        return Err(DatasetError::NoQuestions {
+            file: source.to_string(),
+            line: last_line,
+        });
     }
     Ok(parser.finish())
 }
@@ -146,6 +158,7 @@ impl<'s, 't> StoryParser<'s, 't> {
     }
 
     fn line(&mut self, line_no: usize, raw_line: &'t str) -> Result<()> {
+        self.reject_control_characters(line_no, raw_line)?;
         let line = raw_line.trim();
         if line.is_empty() {
             return Ok(());
@@ -153,7 +166,7 @@ impl<'s, 't> StoryParser<'s, 't> {
         let missing_id = || DatasetError::MissingLineNumber {
             file: self.source.to_string(),
             line: line_no,
-            text: line.to_string(),
+            text: quote(line),
         };
         let (id_text, text) = line.split_once(' ').ok_or_else(missing_id)?;
         if id_text.is_empty() || !id_text.bytes().all(|b| b.is_ascii_digit()) {
@@ -174,7 +187,7 @@ impl<'s, 't> StoryParser<'s, 't> {
         if text.contains('\t') {
             self.question(line_no, line, id, text)?;
             self.lines.push(None);
-        } else if text.trim_end().ends_with('?') {
+        } else if text.contains('?') {
             return Err(self.missing_answer(line_no, line));
         } else {
             let start = self.story_ids.len();
@@ -193,7 +206,8 @@ impl<'s, 't> StoryParser<'s, 't> {
         else {
             return Err(self.missing_answer(line_no, line));
         };
-        if answer.trim().is_empty() {
+        let answer = answer.trim();
+        if answer.is_empty() {
             return Err(self.missing_answer(line_no, line));
         }
         let supporting = self.supporting_ids(line_no, id, supporting)?;
@@ -265,7 +279,7 @@ impl<'s, 't> StoryParser<'s, 't> {
                     .map_err(|_| DatasetError::InvalidSupportingFact {
                         file: self.source.to_string(),
                         line: line_no,
-                        token: token.to_string(),
+                        token: quote(token),
                     })?;
                 if id == 0 || id >= question_id {
                     return Err(DatasetError::SupportingFactOutOfRange {
@@ -291,7 +305,24 @@ impl<'s, 't> StoryParser<'s, 't> {
         DatasetError::MissingAnswer {
             file: self.source.to_string(),
             line: line_no,
-            text: line.to_string(),
+            text: quote(line),
+        }
+    }
+
+    /// A control character other than TAB (and the CR of a CRLF line end) is an error naming its column.
+    fn reject_control_characters(&self, line_no: usize, raw_line: &str) -> Result<()> {
+        let content = raw_line.strip_suffix('\r').unwrap_or(raw_line);
+        match content
+            .char_indices()
+            .find(|&(_, c)| c.is_control() && c != '\t')
+        {
+            None => Ok(()),
+            Some((at, c)) => Err(DatasetError::ControlCharacter {
+                file: self.source.to_string(),
+                line: line_no,
+                column: content[..at].chars().count() + 1,
+                code: u32::from(c),
+            }),
         }
     }
 }
@@ -445,6 +476,122 @@ mod tests {
             "1 Mary moved.\n2 Where is Mary? \tkitchen\t1\n3 Where is Mary? \tkitchen\t2\n",
         );
         assert!(matches!(err, DatasetError::SupportingFactIsQuestion { id: 2, .. }) && line == 3);
+    }
+
+    #[test]
+    fn errors_quote_at_most_a_bounded_excerpt_of_the_line() {
+        // Issue 12: a line of gigabytes (an archive of NULs) made an error message of gigabytes.
+        let long = format!("1 Mary moved.\n{}\n", "x".repeat(4 << 20));
+        let (err, line) = error_line(&long);
+        assert!(matches!(err, DatasetError::MissingLineNumber { .. }) && line == 2);
+        let message = err.to_string();
+        assert!(message.len() < 300, "{} bytes", message.len());
+        assert!(
+            message.ends_with(&format!("{}… (4194304 bytes in all)\"", "x".repeat(120))),
+            "{message}"
+        );
+        let question = format!("1 Mary moved.\n2 Where is Mary? {}\n", "y".repeat(1 << 20));
+        let (err, _) = error_line(&question);
+        assert!(matches!(err, DatasetError::MissingAnswer { .. }));
+        assert!(err.to_string().len() < 400);
+        let facts = format!(
+            "1 Mary moved.\n2 Where is Mary? \tkitchen\t{}\n",
+            "7".repeat(1 << 20)
+        );
+        let (err, _) = error_line(&facts);
+        assert!(matches!(err, DatasetError::InvalidSupportingFact { .. }));
+        assert!(err.to_string().len() < 300);
+    }
+
+    #[test]
+    fn a_question_whose_tabs_became_spaces_is_an_error() {
+        // Issue 12: parsed as the statement "Where is Mary ? bathroom 1", silently dropping the question.
+        let (err, line) =
+            error_line("1 Mary moved to the bathroom.\n2 Where is Mary?  bathroom  1\n");
+        assert!(
+            matches!(err, DatasetError::MissingAnswer { .. }) && line == 2,
+            "{err}"
+        );
+        assert!(
+            err.to_string()
+                .starts_with("bad.txt:2: a question needs the form")
+        );
+    }
+
+    #[test]
+    fn a_text_without_questions_is_an_error() {
+        // Issue 12: an empty or blank file gave 0 examples and no error.
+        for (text, last_line) in [
+            ("", 1),
+            ("\n", 1),
+            ("  \n\t\n \n", 3),
+            (
+                "1 Mary moved to the bathroom.\n2 John went to the hallway.\n",
+                2,
+            ),
+        ] {
+            let (err, line) = error_line(text);
+            assert!(
+                matches!(err, DatasetError::NoQuestions { .. }),
+                "{text:?}: {err}"
+            );
+            assert_eq!(line, last_line, "{text:?}");
+        }
+        let bytes_err = parse_babi_bytes(b"", "empty.txt", false).unwrap_err();
+        assert!(
+            bytes_err
+                .to_string()
+                .starts_with("empty.txt:1: reached the end of the text without a question")
+        );
+    }
+
+    #[test]
+    fn control_characters_are_errors_naming_line_and_column() {
+        // Issue 12: a NUL became a word of the vocabulary (Keras's tokenizer would do the same).
+        let rows: &[(&str, usize, usize, u32)] = &[
+            (
+                "1 Mary moved to the\0 bathroom.\n2 Where is Mary? \tbathroom\t1\n",
+                1,
+                20,
+                0,
+            ),
+            ("1 Mary moved.\n2 Where is Mary? \tkitchen\0\t1\n", 2, 26, 0),
+            ("1 Mary\rmoved.\n2 Where is Mary? \tkitchen\t1\n", 1, 7, 13),
+            ("1 Mary moved.\u{1b}\n", 1, 14, 27),
+            ("\0\0\0\0", 1, 1, 0),
+        ];
+        for &(text, want_line, want_column, want_code) in rows {
+            let (err, line) = error_line(text);
+            match err {
+                DatasetError::ControlCharacter { column, code, .. } => {
+                    assert_eq!(
+                        (line, column, code),
+                        (want_line, want_column, want_code),
+                        "{text:?}"
+                    )
+                }
+                other => panic!("{text:?}: expected ControlCharacter, got {other}"),
+            }
+        }
+        let err = error_line("1 a\0b.\n").0.to_string();
+        assert_eq!(
+            err,
+            "bad.txt:1:4: control character U+0000 in the text; bAbI lines hold printable text and TABs only"
+        );
+    }
+
+    #[test]
+    fn whitespace_around_the_answer_gives_keras_tokenizer_s_token() {
+        // Issue 12: "bathroom " became a second answer word beside "bathroom".
+        let text = "1 Mary moved to the bathroom.\n2 Where is Mary? \tbathroom \t1\n\
+                    3 Where is Mary? \t bathroom\t1\n4 Where is Mary?\tbathroom\t1 \n";
+        let ex = parse_babi(text, "t", false).unwrap();
+        // Keras's tokenize("bathroom ") == ["bathroom"].
+        assert_eq!(crate::tokenize("bathroom "), ["bathroom"]);
+        for example in &ex {
+            assert_eq!(example.answer, "bathroom");
+            assert_eq!(example.supporting, [1]);
+        }
     }
 
     #[test]

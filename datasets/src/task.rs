@@ -17,7 +17,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::error::{DatasetError, Result};
+use crate::error::{DatasetError, Result, quote};
 
 /// The titles of the twenty tasks, as in the official file names (`qa1_single-supporting-fact_train.txt`).
 const TITLES: [&str; 20] = [
@@ -106,7 +106,7 @@ impl FromStr for Task {
     /// Parses `"3"`, `"qa3"`, `"QA3"` or `"qa3_three-supporting-facts"`.
     fn from_str(value: &str) -> Result<Task> {
         let invalid = || DatasetError::InvalidTask {
-            value: value.to_string(),
+            value: quote(value),
         };
         let trimmed = value.trim();
         let lower = trimmed.to_ascii_lowercase();

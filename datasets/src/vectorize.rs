@@ -35,7 +35,7 @@ use std::sync::Arc;
 
 use ndarray::{Array1, Array2, ArrayViewMut1};
 
-use crate::error::{DatasetError, Result};
+use crate::error::{DatasetError, Result, quote};
 use crate::parse::QaExample;
 use crate::token_store::{PerStore, TokenStore};
 use crate::tokens::Tokens;
@@ -247,7 +247,7 @@ impl Vectorizer {
     fn lookup(&self, word: &str, field: &'static str, example: usize) -> Result<usize> {
         self.index_of(word)
             .ok_or_else(|| DatasetError::UnknownWord {
-                word: word.to_string(),
+                word: quote(word),
                 field,
                 example,
             })
@@ -273,7 +273,7 @@ impl<'a> Field<'a> {
 
     fn unknown_word(&self, word: &str) -> DatasetError {
         DatasetError::UnknownWord {
-            word: word.to_string(),
+            word: quote(word),
             field: self.name,
             example: self.example,
         }

@@ -123,3 +123,44 @@ fn a_file_that_is_not_gzip_is_an_io_error() {
     assert!(matches!(err, DatasetError::Io { .. }), "{err}");
     assert!(err.to_string().contains("broken.tar.gz"));
 }
+
+#[test]
+fn a_member_of_nuls_or_of_one_huge_line_gives_a_short_error() {
+    // Issue 12: an archive of a few MB whose member unpacked to NULs produced an error message of gigabytes.
+    let dir = tempfile::tempdir().unwrap();
+    let root = "tasks_1-20_v1-2/en-10k";
+    let huge = 16 << 20;
+    for (train, kind) in [
+        ("\0".repeat(huge), "ControlCharacter"),
+        ("x".repeat(huge), "MissingLineNumber"),
+    ] {
+        let path = dir.path().join(format!("{kind}.tar.gz"));
+        let members = vec![
+            (
+                format!("{root}/qa1_single-supporting-fact_train.txt"),
+                train,
+            ),
+            (
+                format!("{root}/qa1_single-supporting-fact_test.txt"),
+                generate::qa1(1, 2),
+            ),
+        ];
+        write_archive(&path, &members);
+        assert!(std::fs::metadata(&path).unwrap().len() < 1 << 20);
+        let err = load_task_archive(&path, "en-10k", Task::QA1, false).unwrap_err();
+        assert!(format!("{err:?}").starts_with(kind), "{err:?}");
+        assert_eq!(err.line(), Some(1));
+        assert!(
+            err.file()
+                .unwrap()
+                .ends_with("qa1_single-supporting-fact_train.txt")
+        );
+        let message = err.to_string();
+        assert!(
+            message.len() < 400,
+            "{} bytes: {}",
+            message.len(),
+            &message[..400]
+        );
+    }
+}

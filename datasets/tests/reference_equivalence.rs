@@ -275,6 +275,7 @@ fn corrupted_text_gives_the_reference_examples_or_errors() {
         }
     }
     let expected = [
+        "ControlCharacter",
         "InvalidSupportingFact",
         "InvalidUtf8",
         "MissingAnswer",
@@ -285,6 +286,29 @@ fn corrupted_text_gives_the_reference_examples_or_errors() {
         "UnexpectedLineId",
     ];
     assert_eq!(kinds, expected.map(str::to_string).into());
+}
+
+#[test]
+fn whitespace_around_answers_gives_the_clean_examples() {
+    // Keras's tokenizer makes `bathroom` of `bathroom `; both paths drop the spaces, so the padded text parses as
+    // the clean one.
+    for (trial, task) in [Task::QA1, Task::QA2].into_iter().enumerate() {
+        let clean = generate::task_text(task, 4, trial as u64).unwrap();
+        let padded: String = clean
+            .lines()
+            .map(|line| match line.split_once('\t') {
+                Some((question, rest)) => {
+                    format!("{question}\t {}\n", rest.replacen('\t', " \t", 1))
+                }
+                None => format!("{line}\n"),
+            })
+            .collect();
+        assert_ne!(padded, clean);
+        let (fast, slow) = parse_both(padded.as_bytes(), "padded.txt", false).unwrap();
+        let (clean_fast, _) = parse_both(clean.as_bytes(), "clean.txt", false).unwrap();
+        assert_eq!(fast, clean_fast);
+        assert_same_vectorised((&fast, &slow), (&[], &[]));
+    }
 }
 
 #[test]

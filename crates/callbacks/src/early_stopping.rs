@@ -265,6 +265,47 @@ mod tests {
     );
 
     #[test]
+    fn decides_as_keras_on_edge_cases() {
+        // Keras 3.15's epochs run and stopped epoch, from scripts/keras_callback_edges.py.
+        for case in crate::keras_edges::cases(NAME) {
+            case.check_arguments(&[
+                "monitor",
+                "min_delta",
+                "patience",
+                "baseline",
+                "start_from_epoch",
+                "mode",
+            ]);
+            let mut early = EarlyStopping::new().with_monitor(&case.key);
+            if let Some(d) = case.float("min_delta") {
+                early = early.with_min_delta(d).unwrap();
+            }
+            if let Some(p) = case.count("patience") {
+                early = early.with_patience(p);
+            }
+            if let Some(b) = case.float("baseline") {
+                early = early.with_baseline(b).unwrap();
+            }
+            if let Some(s) = case.count("start_from_epoch") {
+                early = early.with_start_from_epoch(s);
+            }
+            if let Some(m) = case.text("mode") {
+                early = early.with_mode(m);
+            }
+            let replay = crate::keras_edges::replay(&mut early, &case);
+            let want_run = case.expected["epochs_run"].as_u64().unwrap() as usize;
+            let want_stop = case.expected["stopped_epoch"].as_u64().map(|e| e as usize);
+            assert_eq!(
+                (replay.epochs_run, early.stopped_epoch()),
+                (want_run, want_stop),
+                "{}: {:?}",
+                case.name,
+                case.values
+            );
+        }
+    }
+
+    #[test]
     fn stopping_table() {
         let rows: &[Row] = &[
             (

@@ -25,6 +25,19 @@ pub enum CallbackError {
         /// The keys the run does log.
         available: Vec<String>,
     },
+    /// A filepath template that cannot be filled (checked when the callback is built); names the template and the
+    /// placeholder at fault.
+    #[error("{callback}: invalid filepath template \"{template}\": {}{reason}", field.as_ref().map(|f| format!("placeholder '{{{f}}}': ")).unwrap_or_default())]
+    InvalidTemplate {
+        /// The callback's class name.
+        callback: &'static str,
+        /// The template as given.
+        template: String,
+        /// The placeholder at fault, as written between the braces (`loss:.70000f`); `None` for a stray brace.
+        field: Option<String>,
+        /// What is wrong.
+        reason: String,
+    },
     /// A filepath placeholder with no value in the logs at save time; names the template and lists the keys.
     #[error("{callback}: failed to format the filepath \"{template}\": `{key}` is not in the logs; available keys are: {}", available.join(", "))]
     TemplateKey {

@@ -43,8 +43,8 @@ const NAME: &str = "ModelCheckpoint";
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 struct State {
-    #[serde(with = "json_float")]
-    best: f64,
+    #[serde(with = "json_float::option")]
+    best: Option<f64>,
     batches: BatchCounter,
     epochs_since_last_save: usize,
     current_epoch: usize,
@@ -74,14 +74,21 @@ fn invalid(argument: &'static str, reason: String) -> CallbackError {
 }
 
 impl ModelCheckpoint {
-    /// A checkpoint writing to `filepath` (a template); a malformed template or a non-UTF-8 path is an error.
+    /// A checkpoint writing to `filepath` (a template); a malformed template
+    /// ([`CallbackError::InvalidTemplate`], naming the placeholder: a width or precision above 255 too, see
+    /// [`crate::pyformat::MAX_WIDTH`]) or a non-UTF-8 path is an error.
     pub fn new(filepath: impl AsRef<Path>) -> Result<Self> {
         let path = filepath.as_ref();
         let source = path
             .to_str()
             .ok_or_else(|| invalid("filepath", format!("{} is not valid UTF-8", path.display())))?;
-        let template = FilepathTemplate::parse(source)
-            .map_err(|e| invalid("filepath", format!("template \"{source}\": {e}")))?;
+        let template =
+            FilepathTemplate::parse(source).map_err(|e| CallbackError::InvalidTemplate {
+                callback: NAME,
+                template: source.to_string(),
+                field: e.field,
+                reason: e.reason,
+            })?;
         Ok(Self {
             template,
             monitor: Monitor::new(NAME, "val_loss", Mode::Auto, 0.0),
@@ -91,7 +98,7 @@ impl ModelCheckpoint {
             save_freq: SaveFreq::Epoch,
             initial_value_threshold: None,
             state: State {
-                best: f64::INFINITY,
+                best: None,
                 batches: BatchCounter::default(),
                 epochs_since_last_save: 0,
                 current_epoch: 0,
@@ -129,7 +136,8 @@ impl ModelCheckpoint {
         Ok(self)
     }
 
-    /// The starting "best" value for `save_best_only`. Defaults to none (`±inf`). A NaN is an error.
+    /// The starting "best" value for `save_best_only`. Defaults to none: the first monitored value is saved,
+    /// whatever it is (even NaN or infinite). A NaN is an error.
     pub fn with_initial_value_threshold(mut self, threshold: f64) -> Result<Self> {
         self.initial_value_threshold = Some(
             self.monitor
@@ -143,8 +151,8 @@ impl ModelCheckpoint {
         self.template.source()
     }
 
-    /// The best monitored value saved so far (`±inf` or the threshold before any).
-    pub fn best(&self) -> f64 {
+    /// The best monitored value saved so far (the threshold, or `None`, before any).
+    pub fn best(&self) -> Option<f64> {
         self.state.best
     }
 
@@ -265,23 +273,24 @@ impl ModelCheckpoint {
         let five = FormatSpec::parse(".5f").map_err(|e| invalid("filepath", e))?;
         let fmt = |v: f64| five.format_float(v).unwrap_or_else(|_| v.to_string());
         let best = self.state.best;
-        if self.monitor.is_improvement(current, Some(best)) {
+        // Keras: `best_str = "None" if self.best is None else f"{self.best:.5f}"`.
+        let best_str = best.map_or_else(|| "None".to_string(), fmt);
+        if self.monitor.is_improvement(current, best) {
             if self.verbose > 0 {
                 console::print_msg(&format!(
                     "Epoch {e}: {} improved from {} to {}, saving model to {path}",
                     self.monitor.key(),
-                    fmt(best),
+                    best_str,
                     fmt(current)
                 ));
             }
-            self.state.best = current;
+            self.state.best = Some(current);
             Ok(true)
         } else {
             if self.verbose > 0 {
                 console::print_msg(&format!(
-                    "Epoch {e}: {} did not improve from {}",
+                    "Epoch {e}: {} did not improve from {best_str}",
                     self.monitor.key(),
-                    fmt(best)
                 ));
             }
             Ok(false)
@@ -300,9 +309,7 @@ impl Callback for ModelCheckpoint {
             self.monitor.prepare(params)?;
         }
         self.state = State {
-            best: self
-                .initial_value_threshold
-                .unwrap_or_else(|| self.monitor.worst()),
+            best: self.initial_value_threshold,
             batches: BatchCounter::default(),
             epochs_since_last_save: 0,
             current_epoch: 0,
@@ -357,5 +364,63 @@ impl Callback for ModelCheckpoint {
     fn load_state(&mut self, state: &serde_json::Value) -> Result<()> {
         self.state = from_state(NAME, state)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decides_as_keras_on_edge_cases() {
+        // Keras 3.15's saved epochs and verbose lines under save_best_only, from scripts/keras_callback_edges.py.
+        for case in crate::keras_edges::cases(NAME) {
+            case.check_arguments(&["mode", "initial_value_threshold"]);
+            let dir = tempfile::tempdir().unwrap();
+            let mut checkpoint = ModelCheckpoint::new(dir.path().join("ck-{epoch:02d}.keras"))
+                .unwrap()
+                .with_monitor(&case.key)
+                .with_save_best_only(true)
+                .with_verbose(1);
+            if let Some(m) = case.text("mode") {
+                checkpoint = checkpoint.with_mode(m);
+            }
+            if let Some(t) = case.float("initial_value_threshold") {
+                checkpoint = checkpoint.with_initial_value_threshold(t).unwrap();
+            }
+            let (replay, said) =
+                console::capture(|| crate::keras_edges::replay(&mut checkpoint, &case));
+            let saved: Vec<u64> = replay
+                .ctl
+                .saves
+                .iter()
+                .map(|s| {
+                    // "ck-03.keras" is the save of the 0-based epoch 2.
+                    let name = s.path.file_name().unwrap().to_str().unwrap();
+                    name["ck-".len()..][..2].parse::<u64>().unwrap() - 1
+                })
+                .collect();
+            let prefix = format!("{}{}", dir.path().display(), std::path::MAIN_SEPARATOR);
+            let decisions: Vec<String> = said
+                .messages
+                .iter()
+                .filter(|m| m.contains("improve"))
+                .map(|m| m.replace(&prefix, ""))
+                .collect();
+            let want_saved: Vec<u64> = case.expected["saved"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_u64().unwrap())
+                .collect();
+            let want_messages: Vec<&str> = case.expected["messages"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap())
+                .collect();
+            assert_eq!(saved, want_saved, "{}: {:?}", case.name, case.values);
+            assert_eq!(decisions, want_messages, "{}", case.name);
+        }
     }
 }

@@ -6,8 +6,10 @@
 //! - `auto` strips a leading `val_`; `loss` (and `…_loss`) is minimised, the metrics Keras marks "up" (accuracy,
 //!   auc, precision, recall, …) are maximised, the ones it marks "down" (mse, mae, crossentropies, …) minimised;
 //!   any other name is [`CallbackError::UnknownDirection`].
-//! - `min_delta` is used as its absolute value: an improvement is `current < best − min_delta` (min) or
-//!   `current > best + min_delta` (max); anything improves on "no best yet".
+//! - `min_delta` is used as its absolute value: an improvement is `current + min_delta < best` (min) or
+//!   `current − min_delta > best` (max); anything improves on "no best yet" (`None`, also after a NaN or infinite
+//!   first value). As in Keras, the shift is computed in f64 (Python floats) and the comparison in float32
+//!   (`ops.less`/`ops.greater` on float32 tensors): a gain equal to `min_delta` in float32 is no improvement.
 //!
 //! The callbacks' own `with_monitor`, `with_mode` and `with_min_delta` builders are generated here too, so
 //! that the three check and store these arguments the same way.
@@ -241,24 +243,19 @@ impl Monitor {
         self.resolve_direction()
     }
 
-    /// The value every real value improves on: `+inf` when minimising, `-inf` when maximising (Keras's initial
-    /// `best`). Minimising is assumed before the direction is resolved.
-    pub fn worst(&self) -> f64 {
-        match self.direction {
-            Some(Direction::Maximize) => f64::NEG_INFINITY,
-            _ => f64::INFINITY,
-        }
-    }
-
     /// Whether `current` improves on `reference` by more than `min_delta`; anything improves on `None`.
     /// Minimising is assumed before the direction is resolved.
+    ///
+    /// Keras's `monitor_op(current - min_delta, reference)`: the shift in f64, the comparison in float32, so
+    /// values that differ only below float32's precision are equal, and NaN improves on nothing.
     pub fn is_improvement(&self, current: f64, reference: Option<f64>) -> bool {
         let Some(reference) = reference else {
             return true;
         };
+        let reference = reference as f32;
         match self.direction {
-            Some(Direction::Maximize) => current - self.min_delta > reference,
-            _ => current + self.min_delta < reference,
+            Some(Direction::Maximize) => ((current - self.min_delta) as f32) > reference,
+            _ => ((current + self.min_delta) as f32) < reference,
         }
     }
 
@@ -522,6 +519,54 @@ mod tests {
                 false,
                 "NaN never improves on a number",
             ),
+            (
+                Mode::Min,
+                0.0,
+                0.5,
+                Some(f64::NAN),
+                false,
+                "nothing improves on a NaN best",
+            ),
+            (
+                Mode::Min,
+                0.1,
+                0.7,
+                Some(0.8),
+                false,
+                "0.7 + 0.1 is 0.8 in float32 (f64 says 0.7999999999999999 < 0.8)",
+            ),
+            (
+                Mode::Max,
+                0.1,
+                0.6,
+                Some(0.5),
+                false,
+                "0.6 - 0.1 is 0.5 in float32",
+            ),
+            (
+                Mode::Min,
+                0.0,
+                0.99999999,
+                Some(1.0),
+                false,
+                "0.99999999 rounds to 1.0 in float32",
+            ),
+            (
+                Mode::Min,
+                0.0,
+                0.9999999,
+                Some(1.0),
+                true,
+                "0.9999999 does not",
+            ),
+            (
+                Mode::Min,
+                1e-4,
+                0.9999,
+                Some(1.0),
+                false,
+                "a fall of exactly min_delta 1e-4 is a tie in float32",
+            ),
         ];
         for (mode, delta, current, reference, want, why) in rows {
             let mut m = Monitor::new("Test", "custom", *mode, *delta);
@@ -597,15 +642,5 @@ mod tests {
         missing.reset();
         let (_, said) = console::capture(|| m.current_or_warn(&without, &mut missing, message));
         assert_eq!(said.warnings.len(), 1, "a new run warns again");
-    }
-
-    #[test]
-    fn worst_is_infinite_in_the_bad_direction() {
-        let mut m = Monitor::new("T", "loss", Mode::Auto, 0.0);
-        m.resolve_direction().unwrap();
-        assert_eq!(m.worst(), f64::INFINITY);
-        let mut m = Monitor::new("T", "accuracy", Mode::Auto, 0.0);
-        m.resolve_direction().unwrap();
-        assert_eq!(m.worst(), f64::NEG_INFINITY);
     }
 }

@@ -4,6 +4,10 @@
 //! Supported: the format-spec mini-language `[[fill]align][sign][#][0][width][,|_][.precision][type]` with the
 //! types `d b o x X` (integers) and `e E f F g G %` or none (both). Python's `repr(float)` is [`repr_f64`].
 //!
+//! Width and precision are at most [`MAX_WIDTH`] and [`MAX_PRECISION`] (255), a bound Python does not have:
+//! nothing formatted here may be longer than a file name (255 bytes on the common file systems), and an unbounded
+//! width (`{epoch:99999999999d}`) would allocate as many bytes, an unbounded precision overflow Rust's formatter.
+//!
 //! ```
 //! use rkeras_callbacks::pyformat::{FormatSpec, repr_f64};
 //! let spec = FormatSpec::parse(".2f").unwrap();
@@ -12,6 +16,7 @@
 //! assert_eq!(FormatSpec::parse(".4e").unwrap().format_float(1e-5).unwrap(), "1.0000e-05");
 //! assert_eq!(repr_f64(1e-5), "1e-05");
 //! assert_eq!(repr_f64(2.0), "2.0");
+//! assert!(FormatSpec::parse(".70000f").is_err());
 //! ```
 
 /// A parsed Python format spec (the part after `:` in `{val_loss:.2f}`).
@@ -27,6 +32,11 @@ pub struct FormatSpec {
     precision: Option<usize>,
     kind: Option<char>,
 }
+
+/// The largest width accepted (`{epoch:255d}`): the longest file name most file systems accept, in bytes.
+pub const MAX_WIDTH: usize = 255;
+/// The largest precision accepted (`{loss:.255f}`), for the same reason.
+pub const MAX_PRECISION: usize = 255;
 
 const INT_KINDS: &str = "dboxX";
 const FLOAT_KINDS: &str = "eEfFgG%";
@@ -59,6 +69,12 @@ impl FormatSpec {
             i += 1;
         }
         let (width, next) = read_number(&chars, i);
+        if width.is_some_and(|w| w > MAX_WIDTH) {
+            let digits: String = chars[i..next].iter().collect();
+            return Err(format!(
+                "format spec '{spec}': width {digits} exceeds the limit of {MAX_WIDTH}"
+            ));
+        }
         out.width = width;
         i = next;
         if let Some(&c) = chars.get(i).filter(|c| matches!(**c, ',' | '_')) {
@@ -67,8 +83,15 @@ impl FormatSpec {
         }
         if chars.get(i) == Some(&'.') {
             let (precision, next) = read_number(&chars, i + 1);
-            if precision.is_none() {
-                return Err(format!("format spec '{spec}': missing precision after '.'"));
+            match precision {
+                None => return Err(format!("format spec '{spec}': missing precision after '.'")),
+                Some(p) if p > MAX_PRECISION => {
+                    let digits: String = chars[i + 1..next].iter().collect();
+                    return Err(format!(
+                        "format spec '{spec}': precision {digits} exceeds the limit of {MAX_PRECISION}"
+                    ));
+                }
+                Some(_) => {}
             }
             out.precision = precision;
             i = next;
@@ -454,5 +477,53 @@ mod tests {
         assert!(FormatSpec::parse(".d").is_err());
         assert!(FormatSpec::parse(".2d").is_err());
         assert!(FormatSpec::parse("2d").unwrap().format_float(1.0).is_err());
+    }
+
+    #[test]
+    fn width_and_precision_are_bounded() {
+        // Before the bound, ".70000f" panicked in Rust's formatter and "99999999999d" allocated 100 GB.
+        for (spec, want) in [
+            (
+                ".70000f",
+                "format spec '.70000f': precision 70000 exceeds the limit of 255",
+            ),
+            (
+                "99999999999d",
+                "format spec '99999999999d': width 99999999999 exceeds the limit of 255",
+            ),
+            (
+                "256",
+                "format spec '256': width 256 exceeds the limit of 255",
+            ),
+            (
+                ".256e",
+                "format spec '.256e': precision 256 exceeds the limit of 255",
+            ),
+            (
+                "099999999999999999999999.2f",
+                "format spec '099999999999999999999999.2f': width 99999999999999999999999 exceeds the limit of 255",
+            ),
+        ] {
+            assert_eq!(FormatSpec::parse(spec).unwrap_err(), want);
+        }
+        // At the limit, every value formats to at most width or its own length.
+        let wide = FormatSpec::parse("255d")
+            .unwrap()
+            .format_int(i64::MIN)
+            .unwrap();
+        assert_eq!(wide.len(), 255);
+        assert!(wide.ends_with("-9223372036854775808"));
+        let precise = FormatSpec::parse(".255f").unwrap();
+        assert_eq!(
+            precise.format_float(0.5).unwrap(),
+            format!("0.5{}", "0".repeat(254))
+        );
+        assert_eq!(precise.format_float(f64::MAX).unwrap().len(), 309 + 1 + 255);
+        for spec in [".255e", ".255g", ".255%", "255.255", "x^255.255G"] {
+            let spec = FormatSpec::parse(spec).unwrap();
+            for v in [0.0, -1e-300, 1e300, f64::MAX, f64::MIN_POSITIVE, f64::NAN] {
+                assert!(spec.format_float(v).is_ok(), "{spec:?} {v}");
+            }
+        }
     }
 }

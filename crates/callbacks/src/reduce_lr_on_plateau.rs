@@ -2,7 +2,8 @@
 //!
 //! Keras's rules at every epoch end: the current rate is written into the logs as `learning_rate` (Keras 2 wrote
 //! `lr`). If the monitor is missing, warn once and do nothing else. In cooldown, the counter drops by one and
-//! `wait` is reset. An improvement becomes the best and resets `wait`; otherwise, out of cooldown, `wait += 1` and
+//! `wait` is reset. An improvement becomes the best and resets `wait` (the first monitored value always does,
+//! even a NaN or an infinity: Keras's `best` starts at `None`); otherwise, out of cooldown, `wait += 1` and
 //! once `wait >= patience` a rate above `min_lr` becomes `max(rate · factor, min_lr)`, followed by `cooldown`
 //! epochs of cooldown. Rates are compared with `min_lr` in single precision, as Keras's float32 variable does, so
 //! a rate already at `min_lr` is not "reduced" again.
@@ -32,8 +33,8 @@ const NAME: &str = "ReduceLROnPlateau";
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 struct State {
-    #[serde(with = "json_float")]
-    best: f64,
+    #[serde(with = "json_float::option")]
+    best: Option<f64>,
     wait: usize,
     cooldown_counter: usize,
 }
@@ -76,7 +77,7 @@ impl ReduceLROnPlateau {
             cooldown: 0,
             min_lr: 0.0,
             state: State {
-                best: f64::INFINITY,
+                best: None,
                 wait: 0,
                 cooldown_counter: 0,
             },
@@ -137,8 +138,9 @@ impl ReduceLROnPlateau {
         Ok(self)
     }
 
-    /// The best monitored value of this run (`±inf` before any).
-    pub fn best(&self) -> f64 {
+    /// The best monitored value of this run (`None` before any, as Keras's `best`; a NaN or infinite first
+    /// value is kept as the best).
+    pub fn best(&self) -> Option<f64> {
         self.state.best
     }
 
@@ -162,7 +164,7 @@ impl Callback for ReduceLROnPlateau {
         self.missing.reset();
         self.monitor.prepare(params)?;
         self.state = State {
-            best: self.monitor.worst(),
+            best: None,
             wait: 0,
             cooldown_counter: 0,
         };
@@ -189,8 +191,8 @@ impl Callback for ReduceLROnPlateau {
             self.state.cooldown_counter -= 1;
             self.state.wait = 0;
         }
-        if self.monitor.is_improvement(current, Some(self.state.best)) {
-            self.state.best = current;
+        if self.monitor.is_improvement(current, self.state.best) {
+            self.state.best = Some(current);
             self.state.wait = 0;
         } else if self.state.cooldown_counter == 0 {
             self.state.wait += 1;
@@ -343,6 +345,49 @@ mod tests {
     }
 
     #[test]
+    fn decides_as_keras_on_edge_cases() {
+        // Keras 3.15's rate after every epoch, from scripts/keras_callback_edges.py (float32, as Keras stores it).
+        for case in crate::keras_edges::cases(NAME) {
+            case.check_arguments(&[
+                "factor",
+                "patience",
+                "mode",
+                "min_delta",
+                "cooldown",
+                "min_lr",
+            ]);
+            let mut reduce = ReduceLROnPlateau::new().with_monitor(&case.key);
+            if let Some(f) = case.float("factor") {
+                reduce = reduce.with_factor(f).unwrap();
+            }
+            if let Some(p) = case.count("patience") {
+                reduce = reduce.with_patience(p);
+            }
+            if let Some(m) = case.text("mode") {
+                reduce = reduce.with_mode(m);
+            }
+            if let Some(d) = case.float("min_delta") {
+                reduce = reduce.with_min_delta(d).unwrap();
+            }
+            if let Some(c) = case.count("cooldown") {
+                reduce = reduce.with_cooldown(c);
+            }
+            if let Some(m) = case.float("min_lr") {
+                reduce = reduce.with_min_lr(m).unwrap();
+            }
+            let replay = crate::keras_edges::replay(&mut reduce, &case);
+            let ours: Vec<f32> = replay.lr.iter().map(|&lr| lr as f32).collect();
+            let keras: Vec<f32> = case.expected["lr"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| crate::keras_edges::float(v) as f32)
+                .collect();
+            assert_eq!(ours, keras, "{}: {:?}", case.name, case.values);
+        }
+    }
+
+    #[test]
     fn cooldown_counts_exactly_as_keras() {
         // patience 1, cooldown 1, flat values, rate 1.0. Keras: e0 best; e1 wait 1 -> reduce, counter 1;
         // e2 in cooldown: counter 0, wait 0, then (no longer in cooldown) wait 1 -> reduce again.
@@ -452,10 +497,10 @@ mod tests {
     fn one_instance_serves_several_fits_and_state_round_trips() {
         let mut reduce = ReduceLROnPlateau::new().with_patience(2).with_cooldown(1);
         run(&mut reduce, 1.0, &[0.1, 0.2, 0.3]);
-        // A second fit starts from best = +inf, wait 0: 5.0 is an improvement.
+        // A second fit starts from no best, wait 0: 5.0 is an improvement.
         let ctl = run(&mut reduce, 1.0, &[5.0, 4.0]);
         assert!(ctl.lr_history.is_empty());
-        assert_eq!(reduce.best(), 4.0);
+        assert_eq!(reduce.best(), Some(4.0));
 
         let mut a = ReduceLROnPlateau::new().with_patience(2).with_cooldown(3);
         run(&mut a, 1.0, &[1.0, 1.0, 1.0, 1.0]);

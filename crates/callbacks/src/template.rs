@@ -26,6 +26,32 @@ enum Segment {
     Field { name: String, spec: FormatSpec },
 }
 
+/// Why a template cannot be parsed: the placeholder at fault (as written between the braces), if any, and the
+/// reason.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TemplateError {
+    /// The placeholder (`loss:.70000f`); `None` for a stray `}` or `{`.
+    pub field: Option<String>,
+    /// What is wrong.
+    pub reason: String,
+}
+
+impl std::fmt::Display for TemplateError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.field {
+            Some(field) => write!(f, "placeholder '{{{field}}}': {}", self.reason),
+            None => f.write_str(&self.reason),
+        }
+    }
+}
+
+fn fault(field: Option<&str>, reason: String) -> TemplateError {
+    TemplateError {
+        field: field.map(str::to_string),
+        reason,
+    }
+}
+
 /// A placeholder that cannot be filled from the logs at hand.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MissingKey {
@@ -43,8 +69,9 @@ pub struct FilepathTemplate {
 }
 
 impl FilepathTemplate {
-    /// Parses `source`; the error names the offending placeholder and says what is wrong.
-    pub fn parse(source: &str) -> Result<Self, String> {
+    /// Parses `source`; the error names the offending placeholder and says what is wrong. Widths and precisions
+    /// are bounded ([`crate::pyformat::MAX_WIDTH`]), so that rendering can neither panic nor exhaust memory.
+    pub fn parse(source: &str) -> Result<Self, TemplateError> {
         let mut segments = Vec::new();
         let mut literal = String::new();
         let mut chars = source.chars().peekable();
@@ -58,7 +85,12 @@ impl FilepathTemplate {
                     chars.next();
                     literal.push('}');
                 }
-                '}' => return Err("single '}' encountered in format string".to_string()),
+                '}' => {
+                    return Err(fault(
+                        None,
+                        "single '}' encountered in format string".to_string(),
+                    ));
+                }
                 '{' => {
                     let mut field = String::new();
                     let mut closed = false;
@@ -68,12 +100,14 @@ impl FilepathTemplate {
                                 closed = true;
                                 break;
                             }
-                            '{' => return Err(format!("nested placeholder in '{{{field}'")),
+                            '{' => {
+                                return Err(fault(Some(&field), "nested placeholder".to_string()));
+                            }
                             _ => field.push(c),
                         }
                     }
                     if !closed {
-                        return Err(format!("unclosed placeholder '{{{field}'"));
+                        return Err(fault(Some(&field), "unclosed placeholder".to_string()));
                     }
                     if !literal.is_empty() {
                         segments.push(Segment::Literal(std::mem::take(&mut literal)));
@@ -169,22 +203,27 @@ impl FilepathTemplate {
 }
 
 /// Parses the inside of `{...}`: a name and an optional `:spec`.
-fn parse_field(field: &str) -> Result<Segment, String> {
+fn parse_field(field: &str) -> Result<Segment, TemplateError> {
     let (name, spec) = field.split_once(':').unwrap_or((field, ""));
+    let fail = |reason: String| Err(fault(Some(field), reason));
     if name.is_empty() || name.chars().all(|c| c.is_ascii_digit()) {
-        return Err(format!(
-            "positional placeholder '{{{field}}}': name the value, e.g. {{epoch:02d}} or {{val_loss:.2f}}"
-        ));
+        return fail(
+            "positional placeholders are not supported: name the value, e.g. {epoch:02d} or {val_loss:.2f}"
+                .to_string(),
+        );
     }
     if let Some(bad) = name.chars().find(|c| matches!(c, '.' | '[' | ']' | '!')) {
-        return Err(format!(
-            "placeholder '{{{field}}}': '{bad}' (attribute, index or conversion) is not supported"
+        return fail(format!(
+            "'{bad}' (attribute, index or conversion) is not supported"
         ));
     }
-    let parsed = FormatSpec::parse(spec).map_err(|e| format!("placeholder '{{{field}}}': {e}"))?;
+    let parsed = match FormatSpec::parse(spec) {
+        Ok(parsed) => parsed,
+        Err(e) => return fail(e),
+    };
     if parsed.is_integer_only() && name != "epoch" && name != "batch" {
-        return Err(format!(
-            "placeholder '{{{field}}}': `{name}` is a float and cannot use an integer format code; try {{{name}:.4f}}"
+        return fail(format!(
+            "`{name}` is a float and cannot use an integer format code; try {{{name}:.4f}}"
         ));
     }
     Ok(Segment::Field {
@@ -252,6 +291,34 @@ mod tests {
                 "{bad} should be rejected"
             );
         }
+    }
+
+    #[test]
+    fn huge_widths_and_precisions_are_rejected_naming_the_placeholder() {
+        // Before the bound these parsed; rendering then panicked (.70000f) or allocated 100 GB (99999999999d).
+        let rows = [
+            (
+                "ck-{loss:.70000f}.h5",
+                "loss:.70000f",
+                "format spec '.70000f': precision 70000 exceeds the limit of 255",
+            ),
+            (
+                "ck-{epoch:99999999999d}.h5",
+                "epoch:99999999999d",
+                "format spec '99999999999d': width 99999999999 exceeds the limit of 255",
+            ),
+        ];
+        for (template, field, reason) in rows {
+            let err = FilepathTemplate::parse(template).unwrap_err();
+            assert_eq!(err.field.as_deref(), Some(field), "{template}");
+            assert_eq!(err.reason, reason, "{template}");
+        }
+        // The largest allowed ones render, even for extreme values.
+        let t = FilepathTemplate::parse("{epoch:0255d}-{loss:.255f}").unwrap();
+        let name = t
+            .render(usize::MAX, None, &logs(&[("loss", -f64::MAX)]))
+            .unwrap();
+        assert_eq!(name.len(), 255 + 1 + 1 + 309 + 1 + 255);
     }
 
     #[test]

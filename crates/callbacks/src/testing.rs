@@ -59,6 +59,8 @@ pub struct MockControl {
     pub write_files: bool,
     /// When set, `save` fails with this message (to test error propagation).
     pub fail_saves: Option<String>,
+    /// When set, rates are stored in single precision, as Keras's float32 `learning_rate` variable stores them.
+    pub f32_rate: bool,
 }
 
 impl MockControl {
@@ -76,6 +78,7 @@ impl MockControl {
             initial_epoch: None,
             write_files: true,
             fail_saves: None,
+            f32_rate: false,
         }
     }
 
@@ -114,7 +117,11 @@ impl TrainerControl for MockControl {
         self.lr
     }
     fn set_learning_rate(&mut self, lr: f64) -> Result<()> {
-        self.lr = lr;
+        self.lr = if self.f32_rate {
+            f64::from(lr as f32)
+        } else {
+            lr
+        };
         self.lr_history.push(lr);
         Ok(())
     }

@@ -207,19 +207,19 @@ fn verbose_messages_match_keras_3() {
     assert_eq!(
         said.messages,
         [
-            format!("Epoch 1: val_loss improved from inf to 0.43210, saving model to {shown}"),
+            format!("Epoch 1: val_loss improved from None to 0.43210, saving model to {shown}"),
             format!("Epoch 1: finished saving model to {shown}"),
             "Epoch 2: val_loss did not improve from 0.43210".to_string(),
             format!("Epoch 3: val_loss improved from 0.43210 to 0.40120, saving model to {shown}"),
             format!("Epoch 3: finished saving model to {shown}"),
         ]
     );
-    // Max mode starts from -inf; a threshold is shown as the first best; without save_best_only Keras says
+    // Keras 3.15 shows "None" before the first best in max mode too; a threshold is shown as the first best; without save_best_only Keras says
     // "saving model to".
     let rows: &[(Configure, &str)] = &[
         (
             |c| c.with_save_best_only(true).with_monitor("val_accuracy"),
-            "Epoch 1: val_accuracy improved from -inf to 0.50000",
+            "Epoch 1: val_accuracy improved from None to 0.50000",
         ),
         (
             |c| {
@@ -344,6 +344,81 @@ fn bad_paths_and_keys_fail_before_training() {
 }
 
 #[test]
+fn templates_are_validated_when_the_callback_is_built() {
+    // Issue 12: "ck-{loss:.70000f}.h5" panicked at the first save and "{epoch:99999999999d}" aborted allocating
+    // 100 GB. Now both are typed errors from `new`, naming the template and the placeholder.
+    let rows = [
+        (
+            "ck-{loss:.70000f}.h5",
+            "loss:.70000f",
+            "precision 70000 exceeds the limit of 255",
+        ),
+        (
+            "ck-{epoch:99999999999d}.h5",
+            "epoch:99999999999d",
+            "width 99999999999 exceeds the limit of 255",
+        ),
+        (
+            "ck-{val_loss:256.2f}.h5",
+            "val_loss:256.2f",
+            "width 256 exceeds the limit of 255",
+        ),
+        ("ck-{loss:d}.h5", "loss:d", "`loss` is a float"),
+        (
+            "ck-{epoch.real}.h5",
+            "epoch.real",
+            "'.' (attribute, index or conversion)",
+        ),
+    ];
+    for (template, placeholder, reason) in rows {
+        let err = ModelCheckpoint::new(template).err().unwrap();
+        let text = err.to_string();
+        match err {
+            CallbackError::InvalidTemplate {
+                callback,
+                template: t,
+                field,
+                reason: r,
+            } => {
+                assert_eq!((callback, t.as_str()), ("ModelCheckpoint", template));
+                assert_eq!(field.as_deref(), Some(placeholder), "{template}");
+                assert!(r.contains(reason), "{template}: {r}");
+            }
+            other => panic!("{template}: expected InvalidTemplate, got {other:?}"),
+        }
+        assert!(
+            text.starts_with(&format!(
+                "ModelCheckpoint: invalid filepath template \"{template}\": placeholder '{{{placeholder}}}': "
+            )),
+            "{text}"
+        );
+    }
+    // The widest and most precise placeholders allowed save without trouble.
+    let dir = tempfile::tempdir().unwrap();
+    let mut checkpoint =
+        ModelCheckpoint::new(dir.path().join("{epoch:0200d}-{loss:.40f}.h5")).unwrap();
+    let mut ctl = MockControl::new(0.1);
+    simulate_fit(
+        &mut checkpoint,
+        &mut ctl,
+        &RunParams::default(),
+        &[logs(&[("loss", 0.25)])],
+    )
+    .unwrap();
+    let name = ctl.saves[0]
+        .path
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        name,
+        format!("{}1-0.25{}.h5", "0".repeat(199), "0".repeat(38))
+    );
+}
+
+#[test]
 fn the_monitor_is_only_checked_when_it_matters() {
     // Without save_best_only the default monitor val_loss need not be logged (no validation data).
     let dir = tempfile::tempdir().unwrap();
@@ -449,7 +524,7 @@ fn one_instance_serves_several_fits_and_state_round_trips() {
         &val_losses(&[0.1]),
     )
     .unwrap();
-    // A second fit starts from inf again: 0.9 is saved.
+    // A second fit starts from no best again: 0.9 is saved.
     let mut ctl = MockControl::new(0.1);
     simulate_fit(
         &mut checkpoint,
@@ -467,16 +542,16 @@ fn one_instance_serves_several_fits_and_state_round_trips() {
         .on_train_begin(&params_with_keys(), &mut ctl)
         .unwrap();
     resumed.load_state(&checkpoint.state().unwrap()).unwrap();
-    assert_eq!(resumed.best(), 0.9);
+    assert_eq!(resumed.best(), Some(0.9));
     resumed
         .on_epoch_end(1, &mut val_losses(&[0.95])[0].clone(), &mut ctl)
         .unwrap();
     assert!(ctl.saves.is_empty());
-    // A fresh state (best = inf) survives JSON.
+    // A fresh state (no best yet) survives JSON.
     let fresh = make();
     let mut other = make();
     other.load_state(&fresh.state().unwrap()).unwrap();
-    assert_eq!(other.best(), f64::INFINITY);
+    assert_eq!(other.best(), None);
 }
 
 #[test]

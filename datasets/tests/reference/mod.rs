@@ -8,6 +8,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use ndarray::{Array1, Array2};
 use rkeras_datasets::DatasetError;
+use rkeras_datasets::error::quote;
 
 type Result<T> = std::result::Result<T, DatasetError>;
 
@@ -54,8 +55,15 @@ pub fn parse(text: &str, source: &str, only_supporting: bool) -> Result<Vec<Exam
         lines: Vec::new(),
         examples: Vec::new(),
     };
-    for (index, raw_line) in text.lines().enumerate() {
+    let lines: Vec<&str> = text.lines().collect();
+    for (index, raw_line) in lines.iter().enumerate() {
         parser.line(index + 1, raw_line)?;
+    }
+    if parser.examples.is_empty() {
+        return Err(DatasetError::NoQuestions {
+            file: source.to_string(),
+            line: lines.len().max(1),
+        });
     }
     Ok(parser.examples)
 }
@@ -81,6 +89,17 @@ struct Parser<'a> {
 
 impl Parser<'_> {
     fn line(&mut self, line_no: usize, raw_line: &str) -> Result<()> {
+        let content = raw_line.strip_suffix('\r').unwrap_or(raw_line);
+        for (i, c) in content.chars().enumerate() {
+            if c != '\t' && c.is_control() {
+                return Err(DatasetError::ControlCharacter {
+                    file: self.source.to_string(),
+                    line: line_no,
+                    column: i + 1,
+                    code: c as u32,
+                });
+            }
+        }
         let line = raw_line.trim();
         if line.is_empty() {
             return Ok(());
@@ -88,7 +107,7 @@ impl Parser<'_> {
         let missing_id = || DatasetError::MissingLineNumber {
             file: self.source.to_string(),
             line: line_no,
-            text: line.to_string(),
+            text: quote(line),
         };
         let (id_text, text) = line.split_once(' ').ok_or_else(missing_id)?;
         if id_text.is_empty() || !id_text.bytes().all(|b| b.is_ascii_digit()) {
@@ -109,7 +128,7 @@ impl Parser<'_> {
             let example = self.question(line_no, line, id, text)?;
             self.examples.push(example);
             self.lines.push(None);
-        } else if text.trim_end().ends_with('?') {
+        } else if text.contains('?') {
             return Err(self.missing_answer(line_no, line));
         } else {
             self.lines.push(Some(tokenize(text)));
@@ -139,7 +158,7 @@ impl Parser<'_> {
         Ok(Example {
             story,
             question: tokenize(question),
-            answer: answer.to_string(),
+            answer: answer.trim().to_string(),
             supporting,
         })
     }
@@ -159,7 +178,7 @@ impl Parser<'_> {
                     .map_err(|_| DatasetError::InvalidSupportingFact {
                         file: file(),
                         line: line_no,
-                        token: token.to_string(),
+                        token: quote(token),
                     })?;
                 if id == 0 || id >= question_id {
                     return Err(DatasetError::SupportingFactOutOfRange {
@@ -185,7 +204,7 @@ impl Parser<'_> {
         DatasetError::MissingAnswer {
             file: self.source.to_string(),
             line: line_no,
-            text: line.to_string(),
+            text: quote(line),
         }
     }
 }
@@ -224,7 +243,7 @@ pub fn vectorize(
             .get(word.as_str())
             .copied()
             .ok_or_else(|| DatasetError::UnknownWord {
-                word: word.clone(),
+                word: quote(word),
                 field,
                 example,
             })
