@@ -22,6 +22,7 @@ pub mod layer;
 pub mod merging;
 pub mod network;
 pub mod network_config;
+pub mod normalization;
 pub mod registry;
 pub mod regularization;
 pub mod reshaping;
@@ -41,6 +42,7 @@ pub use merging::{
     concatenate, dot, maximum, minimum, multiply, subtract,
 };
 pub use network::{Network, NetworkOutput};
+pub use normalization::{BatchNormalization, LayerNormalization};
 pub use registry::{SUPPORTED_LAYER_CLASSES, layer_from_config};
 pub use regularization::Dropout;
 pub use reshaping::{Flatten, Permute, Reshape};

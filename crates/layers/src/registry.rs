@@ -20,6 +20,7 @@ use crate::error::{LayersError, Result};
 use crate::input_layer::InputLayer;
 use crate::layer::LayerRef;
 use crate::merging::{Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract};
+use crate::normalization::{BatchNormalization, LayerNormalization};
 use crate::regularization::Dropout;
 use crate::reshaping::{Flatten, Permute, Reshape};
 use crate::rnn::LSTM;
@@ -46,6 +47,8 @@ pub const SUPPORTED_LAYER_CLASSES: &[&str] = &[
     "Reshape",
     "Flatten",
     "LSTM",
+    "BatchNormalization",
+    "LayerNormalization",
 ];
 
 /// Rebuilds a layer of Keras class `class_name` from its config (weights are not part of a config: the
@@ -69,6 +72,8 @@ pub fn layer_from_config(class_name: &str, config: &Value) -> Result<LayerRef> {
         "Reshape" => Arc::new(Reshape::from_config(config)?),
         "Flatten" => Arc::new(Flatten::from_config(config)?),
         "LSTM" => Arc::new(LSTM::from_config(config)?),
+        "BatchNormalization" => Arc::new(BatchNormalization::from_config(config)?),
+        "LayerNormalization" => Arc::new(LayerNormalization::from_config(config)?),
         other => {
             return Err(LayersError::UnknownName {
                 kind: "layer class",
@@ -172,6 +177,8 @@ mod tests {
                     .with_recurrent_activation("hard_sigmoid")
                     .unwrap(),
             ),
+            Arc::new(BatchNormalization::new().with_momentum(0.9)),
+            Arc::new(LayerNormalization::new().with_epsilon(1e-5)),
         ];
         let classes: Vec<&str> = layers.iter().map(|l| l.class_name()).collect();
         assert_eq!(classes, SUPPORTED_LAYER_CLASSES);
