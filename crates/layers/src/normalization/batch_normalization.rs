@@ -36,7 +36,7 @@ use serde_json::{Value, json};
 /// use rkeras_tensor::Tensor;
 /// let bn = BatchNormalization::new();
 /// bn.call(&Input::new(&[1]))?;
-/// let x = Tensor::from_vec(&[2, 1], vec![1.0, 3.0])?;
+/// let x = Tensor::new(ndarray::arr2(&[[1.0f32], [3.0]]).into_dyn());
 /// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
 /// let y = bn.forward(&[x], &mut CallContext { training: true, rng: &mut rng })?;
 /// // mean 2, variance 1: y = ±1/sqrt(1.001).

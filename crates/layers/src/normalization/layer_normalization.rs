@@ -26,7 +26,7 @@ use serde_json::{Value, json};
 /// use rkeras_tensor::Tensor;
 /// let ln = LayerNormalization::new().with_epsilon(1e-6);
 /// ln.call(&Input::new(&[2]))?;
-/// let x = Tensor::from_vec(&[1, 2], vec![1.0, 3.0])?;
+/// let x = Tensor::new(ndarray::arr2(&[[1.0f32, 3.0]]).into_dyn());
 /// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
 /// let y = ln.forward(&[x], &mut CallContext { training: false, rng: &mut rng })?;
 /// assert!((y.to_vec()[0] + 1.0).abs() < 1e-5 && (y.to_vec()[1] - 1.0).abs() < 1e-5);
