@@ -129,6 +129,8 @@ impl Layer for SpatialDropout {
 
     fn config(&self) -> Value {
         let mut config = base_config(self.name(), true);
+        // Keras's SpatialDropout config has no `trainable` (its constructor rejects one).
+        config.remove("trainable");
         config.insert("rate".into(), f32_to_json(self.rate));
         config.insert("seed".into(), json!(self.seed));
         if self.dims == 2 {
