@@ -116,3 +116,80 @@ fn every_layer_matches_keras() {
         }
     }
 }
+
+/// Finite differences confirm every layer's input gradient (BatchNormalization in training mode too, where
+/// the gradient flows through the batch statistics), and gamma/beta's gradients of the normalization layers.
+#[test]
+fn gradients_match_finite_differences() {
+    use rkeras_tensor::gradcheck::{GradCheck, check_gradients};
+    use rkeras_tensor::{TensorError, Variable};
+    let golden = golden();
+    for case in golden["cases"].as_array().unwrap() {
+        let what = case["name"].as_str().unwrap();
+        let layer = layer_from_config(case["class"].as_str().unwrap(), &case["config"]).unwrap();
+        let x = array(&case["input"]);
+        apply(layer.clone(), &[Input::new(&x.shape()[1..])]).unwrap();
+        let weights: Vec<Variable> = layer.weights();
+        for (w, value) in weights.iter().zip(case["weights"].as_array().unwrap()) {
+            w.set_value(array(value)).unwrap();
+        }
+        let modes: &[bool] = if case.get("training_output").is_some() {
+            &[false, true]
+        } else {
+            &[false]
+        };
+        for &training in modes {
+            let run = |xs: &[Tensor]| {
+                let mut rng = StdRng::seed_from_u64(0);
+                let ctx = &mut CallContext {
+                    training,
+                    rng: &mut rng,
+                };
+                layer
+                    .forward(&xs[..1], ctx)
+                    .map_err(|e| TensorError::invalid_argument("layer", e.to_string()))
+            };
+            let report = check_gradients(&[x.clone()], run, GradCheck::default()).unwrap();
+            assert!(report.passed(), "{what} (training {training}): {report:?}");
+            // Gamma and beta (and BatchNormalization's trainable weights): Σ out·R perturbed element by element.
+            let forward_loss = || {
+                let mut rng = StdRng::seed_from_u64(0);
+                let ctx = &mut CallContext {
+                    training,
+                    rng: &mut rng,
+                };
+                let out = layer.forward(&[Tensor::new(x.clone())], ctx).unwrap();
+                let r = Tensor::new(out.data().mapv(|v| (v * 7.3).sin()));
+                (out.mul(&r).unwrap().sum_all().unwrap(), r)
+            };
+            let (loss, r) = forward_loss();
+            let grads = loss.backward().unwrap();
+            for w in weights.iter().filter(|w| w.trainable()) {
+                let original = w.value().as_ref().clone();
+                let analytic = grads.get_var(w).unwrap().clone();
+                for j in 0..original.len() {
+                    let eval = |delta: f32| {
+                        let mut v = original.clone();
+                        v.as_slice_mut().unwrap()[j] += delta;
+                        w.set_value(v).unwrap();
+                        let mut rng = StdRng::seed_from_u64(0);
+                        let ctx = &mut CallContext {
+                            training,
+                            rng: &mut rng,
+                        };
+                        let out = layer.forward(&[Tensor::new(x.clone())], ctx).unwrap();
+                        f64::from(out.mul(&r).unwrap().sum_all().unwrap().to_scalar().unwrap())
+                    };
+                    let numeric = (eval(5e-3) - eval(-5e-3)) / 1e-2;
+                    let a = f64::from(analytic.as_slice().unwrap()[j]);
+                    assert!(
+                        (a - numeric).abs() <= 1e-3 + 1e-2 * a.abs().max(numeric.abs()),
+                        "{what} (training {training}): d/d {}[{j}]: {a} vs {numeric}",
+                        w.name()
+                    );
+                }
+                w.set_value(original).unwrap();
+            }
+        }
+    }
+}
