@@ -149,7 +149,8 @@ fn gradients_match_finite_differences() {
                     .forward(&xs[..1], ctx)
                     .map_err(|e| TensorError::invalid_argument("layer", e.to_string()))
             };
-            let report = check_gradients(std::slice::from_ref(&x), run, GradCheck::default()).unwrap();
+            let report =
+                check_gradients(std::slice::from_ref(&x), run, GradCheck::default()).unwrap();
             assert!(report.passed(), "{what} (training {training}): {report:?}");
             // Gamma and beta (and BatchNormalization's trainable weights): Σ out·R perturbed element by element.
             let forward_loss = || {
