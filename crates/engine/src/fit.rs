@@ -212,7 +212,13 @@ impl Model {
             let mut means = EpochMeans::default();
             for (batch, indices) in order.chunks(config.batch_size).enumerate() {
                 callbacks.on_train_batch_begin(batch, &mut ctl)?;
-                let shards: Vec<Shard> = shard_indices(indices)
+                // Batch statistics (BatchNormalization) need the whole batch in one forward pass.
+                let parts = if ctl.model.network.uses_batch_statistics() {
+                    vec![indices]
+                } else {
+                    shard_indices(indices)
+                };
+                let shards: Vec<Shard> = parts
                     .into_iter()
                     .map(|part| Shard {
                         inputs: data

@@ -154,6 +154,16 @@ pub trait Layer: Send + Sync + 'static {
         Ok(None)
     }
 
+    /// Whether a training-mode forward pass computes statistics over the whole batch (BatchNormalization),
+    /// so that the batch must not be split into shards that run separately. Defaults to false.
+    ///
+    /// Such a layer may also update its non-trainable weights (its *state*, e.g. moving averages) during a
+    /// training-mode forward pass, by writing their values directly ([`Variable::update`]); the optimizer
+    /// only ever sees trainable weights. Running the batch as one piece keeps those updates in one order.
+    fn uses_batch_statistics(&self) -> bool {
+        false
+    }
+
     /// The layer's name.
     fn name(&self) -> &str {
         self.core().name()

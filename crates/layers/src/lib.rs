@@ -22,6 +22,9 @@ pub mod layer;
 pub mod merging;
 pub mod network;
 pub mod network_config;
+pub mod normalization;
+pub mod pooling;
+pub mod preprocessing;
 pub mod registry;
 pub mod regularization;
 pub mod reshaping;
@@ -41,8 +44,11 @@ pub use merging::{
     concatenate, dot, maximum, minimum, multiply, subtract,
 };
 pub use network::{Network, NetworkOutput};
+pub use normalization::{BatchNormalization, LayerNormalization};
+pub use pooling::{GlobalPooling, GlobalPoolingKind};
+pub use preprocessing::Rescaling;
 pub use registry::{SUPPORTED_LAYER_CLASSES, layer_from_config};
-pub use regularization::Dropout;
-pub use reshaping::{Flatten, Permute, Reshape};
+pub use regularization::{Dropout, SpatialDropout};
+pub use reshaping::{Cropping, Flatten, Permute, Reshape, UpSampling, ZeroPadding};
 pub use rnn::LSTM;
 pub use symbolic::{Input, LayerCall, SymbolicTensor, set_random_seed};

@@ -141,6 +141,12 @@ impl Network {
             .collect()
     }
 
+    /// Whether a layer computes batch statistics in training ([`crate::Layer::uses_batch_statistics`]): the
+    /// engine then runs each training batch as one piece instead of in parallel shards.
+    pub fn uses_batch_statistics(&self) -> bool {
+        self.layers.iter().any(|l| l.uses_batch_statistics())
+    }
+
     /// The number of scalars in all weights.
     pub fn count_params(&self) -> usize {
         self.weights().iter().map(|w| w.value().len()).sum()

@@ -20,8 +20,11 @@ use crate::error::{LayersError, Result};
 use crate::input_layer::InputLayer;
 use crate::layer::LayerRef;
 use crate::merging::{Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract};
-use crate::regularization::Dropout;
-use crate::reshaping::{Flatten, Permute, Reshape};
+use crate::normalization::{BatchNormalization, LayerNormalization};
+use crate::pooling::{GlobalPooling, GlobalPoolingKind};
+use crate::preprocessing::Rescaling;
+use crate::regularization::{Dropout, SpatialDropout};
+use crate::reshaping::{Cropping, Flatten, Permute, Reshape, UpSampling, ZeroPadding};
 use crate::rnn::LSTM;
 use crate::serialization::ConfigReader;
 use serde_json::Value;
@@ -46,6 +49,21 @@ pub const SUPPORTED_LAYER_CLASSES: &[&str] = &[
     "Reshape",
     "Flatten",
     "LSTM",
+    "BatchNormalization",
+    "LayerNormalization",
+    "GlobalMaxPooling1D",
+    "GlobalMaxPooling2D",
+    "GlobalAveragePooling1D",
+    "GlobalAveragePooling2D",
+    "ZeroPadding1D",
+    "ZeroPadding2D",
+    "Cropping1D",
+    "Cropping2D",
+    "UpSampling1D",
+    "UpSampling2D",
+    "SpatialDropout1D",
+    "SpatialDropout2D",
+    "Rescaling",
 ];
 
 /// Rebuilds a layer of Keras class `class_name` from its config (weights are not part of a config: the
@@ -69,6 +87,37 @@ pub fn layer_from_config(class_name: &str, config: &Value) -> Result<LayerRef> {
         "Reshape" => Arc::new(Reshape::from_config(config)?),
         "Flatten" => Arc::new(Flatten::from_config(config)?),
         "LSTM" => Arc::new(LSTM::from_config(config)?),
+        "BatchNormalization" => Arc::new(BatchNormalization::from_config(config)?),
+        "LayerNormalization" => Arc::new(LayerNormalization::from_config(config)?),
+        "GlobalMaxPooling1D" => Arc::new(GlobalPooling::from_config(
+            config,
+            GlobalPoolingKind::Max,
+            1,
+        )?),
+        "GlobalMaxPooling2D" => Arc::new(GlobalPooling::from_config(
+            config,
+            GlobalPoolingKind::Max,
+            2,
+        )?),
+        "GlobalAveragePooling1D" => Arc::new(GlobalPooling::from_config(
+            config,
+            GlobalPoolingKind::Average,
+            1,
+        )?),
+        "GlobalAveragePooling2D" => Arc::new(GlobalPooling::from_config(
+            config,
+            GlobalPoolingKind::Average,
+            2,
+        )?),
+        "ZeroPadding1D" => Arc::new(ZeroPadding::from_config(config, 1)?),
+        "ZeroPadding2D" => Arc::new(ZeroPadding::from_config(config, 2)?),
+        "Cropping1D" => Arc::new(Cropping::from_config(config, 1)?),
+        "Cropping2D" => Arc::new(Cropping::from_config(config, 2)?),
+        "UpSampling1D" => Arc::new(UpSampling::from_config(config, 1)?),
+        "UpSampling2D" => Arc::new(UpSampling::from_config(config, 2)?),
+        "SpatialDropout1D" => Arc::new(SpatialDropout::from_config(config, 1)?),
+        "SpatialDropout2D" => Arc::new(SpatialDropout::from_config(config, 2)?),
+        "Rescaling" => Arc::new(Rescaling::from_config(config)?),
         other => {
             return Err(LayersError::UnknownName {
                 kind: "layer class",
@@ -172,6 +221,21 @@ mod tests {
                     .with_recurrent_activation("hard_sigmoid")
                     .unwrap(),
             ),
+            Arc::new(BatchNormalization::new().with_momentum(0.9)),
+            Arc::new(LayerNormalization::new().with_epsilon(1e-5)),
+            Arc::new(GlobalPooling::new(GlobalPoolingKind::Max, 1)),
+            Arc::new(GlobalPooling::new(GlobalPoolingKind::Max, 2).with_keepdims(true)),
+            Arc::new(GlobalPooling::new(GlobalPoolingKind::Average, 1)),
+            Arc::new(GlobalPooling::new(GlobalPoolingKind::Average, 2)),
+            Arc::new(ZeroPadding::one_d(1, 2)),
+            Arc::new(ZeroPadding::two_d((1, 0), (2, 3))),
+            Arc::new(Cropping::one_d(1, 2)),
+            Arc::new(Cropping::two_d((1, 0), (2, 1))),
+            Arc::new(UpSampling::one_d(3)),
+            Arc::new(UpSampling::two_d(2, 3)),
+            Arc::new(SpatialDropout::new(0.4, 1)),
+            Arc::new(SpatialDropout::new(0.3, 2)),
+            Arc::new(Rescaling::new(1.0 / 255.0, 0.0)),
         ];
         let classes: Vec<&str> = layers.iter().map(|l| l.class_name()).collect();
         assert_eq!(classes, SUPPORTED_LAYER_CLASSES);

@@ -360,3 +360,17 @@ fn concat_along_a_late_axis_feeds_a_matrix_product() {
         assert!((x - y).abs() < 1e-5);
     }
 }
+
+#[test]
+fn layer_norm_over_the_last_axis() {
+    // x spread over ±2 so each row has a clear variance; eps 1e-3 as Keras's default.
+    let x = input(&[3, 2, 5], 40, 2.0, 0.0);
+    let gamma = input(&[5], 41, 1.0, 0.2);
+    let beta = input(&[5], 42, 1.0, 0.0);
+    check(&[x.clone(), gamma, beta], |t| {
+        t[0].layer_norm(Some(&t[1]), Some(&t[2]), 1e-3)
+    });
+    check(&[x.clone()], |t| t[0].layer_norm(None, None, 1e-3));
+    // Used twice: the gradient of x accumulates over both uses.
+    check(&[x], |t| t[0].layer_norm(None, None, 1e-3)?.mul(&t[0]));
+}

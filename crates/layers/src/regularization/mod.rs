@@ -1,5 +1,7 @@
 //! Regularization layers.
 
 mod dropout;
+mod spatial_dropout;
 
 pub use dropout::Dropout;
+pub use spatial_dropout::SpatialDropout;

@@ -1,9 +1,17 @@
 //! Reshaping layers.
 
+mod cropping;
 mod flatten;
 mod permute;
 mod reshape;
+mod spatial;
+mod up_sampling;
+mod zero_padding;
 
+pub use cropping::Cropping;
 pub use flatten::Flatten;
 pub use permute::Permute;
 pub use reshape::Reshape;
+pub(crate) use spatial::check_channels_last;
+pub use up_sampling::UpSampling;
+pub use zero_padding::ZeroPadding;

@@ -9,6 +9,7 @@
 //! - [`map_inplace`], [`map`], [`zip_map`], [`zip_map_inplace`]: elementwise kernels.
 //! - [`sum`], [`dot`], [`max`], [`sum_rows`], [`sum_axis0`]: reductions.
 //! - [`exp::exp`]: `e^x` in plain arithmetic, so that loops over it vectorize (softmax, sigmoid, tanh, LSTM).
+//! - [`layer_norm::layer_norm_forward`] / [`layer_norm::layer_norm_backward`]: fused layer normalization.
 //! - [`random::dropout_mask_into`]: dropout masks from eight xoshiro256++ streams run side by side.
 //!
 //! ```
@@ -29,6 +30,7 @@ mod array_matmul;
 mod batched;
 mod elementwise;
 pub mod exp;
+pub mod layer_norm;
 pub mod layout;
 pub mod lstm;
 mod mat_ref;

@@ -6,6 +6,7 @@ mod binary;
 mod dropout;
 mod fast;
 mod gather;
+mod layer_norm;
 mod loss;
 mod lstm;
 mod matmul;

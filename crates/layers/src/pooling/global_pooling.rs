@@ -1,0 +1,166 @@
+//! `GlobalMaxPooling1D/2D`, `GlobalAveragePooling1D/2D`: the maximum or mean over every spatial axis.
+
+use crate::call_inputs;
+use crate::error::{InLayer, LayersError, Result};
+use crate::layer::{CallContext, Layer, LayerCore, Shape, expect_inputs, shape_error};
+use crate::serialization::{ConfigReader, base_config};
+use rand::rngs::StdRng;
+use rkeras_tensor::{Tensor, Variable};
+use serde_json::{Value, json};
+
+/// Which reduction a global pooling layer takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GlobalPoolingKind {
+    /// The maximum (the gradient goes to the maximal entries, split evenly at ties, as TensorFlow does).
+    Max,
+    /// The mean.
+    Average,
+}
+
+/// Keras's `GlobalMaxPooling1D/2D` and `GlobalAveragePooling1D/2D` (`channels_last`; `channels_first` is a
+/// config error): the reduction over the 1 or 2 spatial axes, per channel; `keepdims` keeps them with size 1.
+///
+/// # Shapes
+/// input `[d1, (d2,) c]`, output `[c]`, or `[1, (1,) c]` with `keepdims`.
+///
+/// ```
+/// use rkeras_layers::{GlobalPooling, GlobalPoolingKind, Input, LayerCall};
+/// let pool = GlobalPooling::new(GlobalPoolingKind::Average, 2);
+/// assert_eq!(pool.call(&Input::new(&[4, 3, 8]))?.shape(), &[8]);
+/// let pool = GlobalPooling::new(GlobalPoolingKind::Max, 1).with_keepdims(true);
+/// assert_eq!(pool.call(&Input::new(&[5, 8]))?.shape(), &[1, 8]);
+/// # Ok::<(), rkeras_layers::LayersError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct GlobalPooling {
+    core: LayerCore,
+    kind: GlobalPoolingKind,
+    dims: usize,
+    keepdims: bool,
+}
+
+const CLASSES: [[&str; 2]; 2] = [
+    ["GlobalMaxPooling1D", "GlobalMaxPooling2D"],
+    ["GlobalAveragePooling1D", "GlobalAveragePooling2D"],
+];
+const PREFIXES: [[&str; 2]; 2] = [
+    ["global_max_pooling1d", "global_max_pooling2d"],
+    ["global_average_pooling1d", "global_average_pooling2d"],
+];
+
+impl GlobalPooling {
+    /// A global pooling of `kind` over `dims` (1 or 2) spatial axes; other `dims` are an error at the first
+    /// call.
+    pub fn new(kind: GlobalPoolingKind, dims: usize) -> Self {
+        let prefix = PREFIXES[kind as usize][dims.clamp(1, 2) - 1];
+        GlobalPooling {
+            core: LayerCore::new(prefix),
+            kind,
+            dims,
+            keepdims: false,
+        }
+    }
+
+    /// Keeps the pooled axes with size 1. Defaults to false.
+    pub fn with_keepdims(mut self, keepdims: bool) -> Self {
+        self.keepdims = keepdims;
+        self
+    }
+
+    /// Sets the layer's name.
+    pub fn with_name(mut self, name: &str) -> Self {
+        self.core = LayerCore::named(name);
+        self
+    }
+
+    /// Rebuilds the layer from Keras's config (`keepdims`, `data_format`, `name`).
+    pub fn from_config(config: &Value, kind: GlobalPoolingKind, dims: usize) -> Result<Self> {
+        let class = CLASSES[kind as usize][dims.clamp(1, 2) - 1];
+        let reader = ConfigReader::new(class, config)?;
+        crate::reshaping::check_channels_last(&reader, class)?;
+        let mut layer = Self::new(kind, dims).with_keepdims(reader.bool_or("keepdims", false)?);
+        if let Some(name) = reader.name()? {
+            layer = layer.with_name(name);
+        }
+        Ok(layer)
+    }
+}
+
+impl Layer for GlobalPooling {
+    fn class_name(&self) -> &'static str {
+        CLASSES[self.kind as usize][self.dims.clamp(1, 2) - 1]
+    }
+
+    fn core(&self) -> &LayerCore {
+        &self.core
+    }
+
+    fn output_shape(&self, input_shapes: &[Shape]) -> Result<Shape> {
+        expect_inputs(self, input_shapes, 1)?;
+        if !(1..=2).contains(&self.dims) {
+            return Err(LayersError::InvalidArgument {
+                class: self.class_name(),
+                argument: "dims",
+                reason: format!("expected 1 or 2 spatial axes, received {}", self.dims),
+            });
+        }
+        let shape = &input_shapes[0];
+        if shape.len() != self.dims + 1 || shape[..self.dims].contains(&0) {
+            return Err(shape_error(
+                self,
+                format!(
+                    "expected {} non-empty axes after the batch axis",
+                    self.dims + 1
+                ),
+                input_shapes,
+            ));
+        }
+        let channels = shape[self.dims];
+        Ok(if self.keepdims {
+            let mut kept = vec![1; self.dims];
+            kept.push(channels);
+            kept
+        } else {
+            vec![channels]
+        })
+    }
+
+    fn build(&self, input_shapes: &[Shape], _rng: &mut StdRng) -> Result<Vec<Variable>> {
+        self.output_shape(input_shapes)?;
+        Ok(Vec::new())
+    }
+
+    fn forward(&self, inputs: &[Tensor], _ctx: &mut CallContext<'_>) -> Result<Tensor> {
+        let x = call_inputs::single(self, inputs)?;
+        let name = self.name();
+        let spatial: Vec<isize> = (1..=self.dims as isize).collect();
+        match self.kind {
+            GlobalPoolingKind::Average => x.mean(&spatial, self.keepdims).in_layer(name),
+            GlobalPoolingKind::Max => {
+                // [b, d1, (d2,) c] → [b, d1·d2, c], then the maximum over the middle axis.
+                let shape = x.shape();
+                let (batch, channels) = (shape[0], shape[shape.len() - 1]);
+                let positions: usize = shape[1..shape.len() - 1].iter().product();
+                let pooled = x
+                    .reshape(&[batch, positions, channels])
+                    .and_then(|t| t.max(1, false))
+                    .in_layer(name)?;
+                if self.keepdims {
+                    let mut kept = vec![batch];
+                    kept.extend(std::iter::repeat_n(1, self.dims));
+                    kept.push(channels);
+                    pooled.reshape(&kept).in_layer(name)
+                } else {
+                    Ok(pooled)
+                }
+            }
+        }
+    }
+
+    fn config(&self) -> Value {
+        let mut config = base_config(self.name(), true);
+        config.insert("data_format".into(), json!("channels_last"));
+        config.insert("keepdims".into(), json!(self.keepdims));
+        Value::Object(config)
+    }
+}

@@ -1,0 +1,5 @@
+//! Pooling layers.
+
+mod global_pooling;
+
+pub use global_pooling::{GlobalPooling, GlobalPoolingKind};

@@ -1,0 +1,5 @@
+//! Preprocessing layers.
+
+mod rescaling;
+
+pub use rescaling::Rescaling;
