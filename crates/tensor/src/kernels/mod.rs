@@ -29,6 +29,7 @@ mod array_matmul;
 mod batched;
 mod elementwise;
 pub mod exp;
+pub mod gru;
 pub mod layout;
 pub mod lstm;
 mod mat_ref;
@@ -36,6 +37,7 @@ mod matmul;
 mod narrow;
 mod parallelism;
 pub mod random;
+mod recurrent;
 mod reduce;
 #[cfg(test)]
 mod test_util;

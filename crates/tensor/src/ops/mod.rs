@@ -6,15 +6,18 @@ mod binary;
 mod dropout;
 mod fast;
 mod gather;
+mod gru;
 mod loss;
 mod lstm;
 mod matmul;
 mod reduce;
+mod reverse;
 mod shape_ops;
 mod softmax;
 mod unary;
 
 pub use dropout::dropout_mask;
+pub use gru::GruConfig;
 pub use lstm::LstmConfig;
 
 use crate::error::{Result, TensorError};
