@@ -44,5 +44,7 @@ pub use network::{Network, NetworkOutput};
 pub use registry::{SUPPORTED_LAYER_CLASSES, layer_from_config};
 pub use regularization::Dropout;
 pub use reshaping::{Flatten, Permute, Reshape};
+pub use rnn::GRU;
 pub use rnn::LSTM;
+pub use rnn::SimpleRNN;
 pub use symbolic::{Input, LayerCall, SymbolicTensor, set_random_seed};

@@ -22,7 +22,9 @@ use crate::layer::LayerRef;
 use crate::merging::{Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract};
 use crate::regularization::Dropout;
 use crate::reshaping::{Flatten, Permute, Reshape};
+use crate::rnn::GRU;
 use crate::rnn::LSTM;
+use crate::rnn::SimpleRNN;
 use crate::serialization::ConfigReader;
 use serde_json::Value;
 use std::sync::Arc;
@@ -46,6 +48,8 @@ pub const SUPPORTED_LAYER_CLASSES: &[&str] = &[
     "Reshape",
     "Flatten",
     "LSTM",
+    "GRU",
+    "SimpleRNN",
 ];
 
 /// Rebuilds a layer of Keras class `class_name` from its config (weights are not part of a config: the
@@ -69,6 +73,8 @@ pub fn layer_from_config(class_name: &str, config: &Value) -> Result<LayerRef> {
         "Reshape" => Arc::new(Reshape::from_config(config)?),
         "Flatten" => Arc::new(Flatten::from_config(config)?),
         "LSTM" => Arc::new(LSTM::from_config(config)?),
+        "GRU" => Arc::new(GRU::from_config(config)?),
+        "SimpleRNN" => Arc::new(SimpleRNN::from_config(config)?),
         other => {
             return Err(LayersError::UnknownName {
                 kind: "layer class",
@@ -172,6 +178,8 @@ mod tests {
                     .with_recurrent_activation("hard_sigmoid")
                     .unwrap(),
             ),
+            Arc::new(GRU::new(8).with_reset_after(false).with_go_backwards(true)),
+            Arc::new(SimpleRNN::new(8).with_activation("relu").unwrap()),
         ];
         let classes: Vec<&str> = layers.iter().map(|l| l.class_name()).collect();
         assert_eq!(classes, SUPPORTED_LAYER_CLASSES);
@@ -188,9 +196,9 @@ mod tests {
 
     #[test]
     fn unknown_class_lists_the_supported_ones() {
-        match layer_from_config("GRU", &json!({"units": 4})) {
+        match layer_from_config("Bidirectional", &json!({"units": 4})) {
             Err(LayersError::UnknownName { kind, name, valid }) => {
-                assert_eq!((kind, name.as_str()), ("layer class", "GRU"));
+                assert_eq!((kind, name.as_str()), ("layer class", "Bidirectional"));
                 assert_eq!(valid.len(), SUPPORTED_LAYER_CLASSES.len());
             }
             Err(other) => panic!("expected UnknownName, received {other}"),

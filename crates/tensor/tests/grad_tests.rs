@@ -415,3 +415,45 @@ fn reverse_axis_reverses_values_and_gradients() {
     assert_eq!(r.to_vec()[..2], t.to_vec()[4..]);
     assert!(t.reverse_axis(2).is_err());
 }
+
+#[test]
+fn simple_rnn_op_through_the_graph() {
+    use rkeras_tensor::kernels::simple_rnn::RnnActivation;
+    let (batch, time, input_dim, units) = (2, 4, 3, 3);
+    let x = input(&[batch, time, input_dim], 141, 1.0, 0.0);
+    let kernel = input(&[input_dim, units], 142, 0.6, 0.0);
+    let recurrent = input(&[units, units], 143, 0.6, 0.0);
+    let bias = input(&[units], 144, 0.6, 0.0);
+    let h0 = input(&[batch, units], 145, 0.6, 0.0);
+    for activation in [
+        RnnActivation::Tanh,
+        RnnActivation::Sigmoid,
+        RnnActivation::Linear,
+    ] {
+        for return_sequences in [false, true] {
+            check(
+                &[x.clone(), kernel.clone(), recurrent.clone(), bias.clone()],
+                |t| t[0].simple_rnn(&t[1], &t[2], &t[3], None, activation, return_sequences),
+            );
+            check(
+                &[
+                    x.clone(),
+                    kernel.clone(),
+                    recurrent.clone(),
+                    bias.clone(),
+                    h0.clone(),
+                ],
+                |t| {
+                    t[0].reverse_axis(1)?.simple_rnn(
+                        &t[1],
+                        &t[2],
+                        &t[3],
+                        Some(&t[4]),
+                        activation,
+                        return_sequences,
+                    )
+                },
+            );
+        }
+    }
+}

@@ -39,6 +39,7 @@ mod parallelism;
 pub mod random;
 mod recurrent;
 mod reduce;
+pub mod simple_rnn;
 #[cfg(test)]
 mod test_util;
 

@@ -13,6 +13,7 @@ mod matmul;
 mod reduce;
 mod reverse;
 mod shape_ops;
+mod simple_rnn;
 mod softmax;
 mod unary;
 
