@@ -97,3 +97,8 @@ fn gru_matches_keras() {
 fn simple_rnn_matches_keras() {
     check_class("SimpleRNN");
 }
+
+#[test]
+fn lstm_going_backwards_matches_keras() {
+    check_class("LSTM");
+}
