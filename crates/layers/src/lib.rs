@@ -43,6 +43,7 @@ pub use merging::{
 pub use network::{Network, NetworkOutput};
 pub use registry::{SUPPORTED_LAYER_CLASSES, layer_from_config};
 pub use regularization::Dropout;
+pub use reshaping::RepeatVector;
 pub use reshaping::{Flatten, Permute, Reshape};
 pub use rnn::GRU;
 pub use rnn::LSTM;

@@ -21,6 +21,7 @@ use crate::input_layer::InputLayer;
 use crate::layer::LayerRef;
 use crate::merging::{Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract};
 use crate::regularization::Dropout;
+use crate::reshaping::RepeatVector;
 use crate::reshaping::{Flatten, Permute, Reshape};
 use crate::rnn::GRU;
 use crate::rnn::LSTM;
@@ -50,6 +51,7 @@ pub const SUPPORTED_LAYER_CLASSES: &[&str] = &[
     "LSTM",
     "GRU",
     "SimpleRNN",
+    "RepeatVector",
 ];
 
 /// Rebuilds a layer of Keras class `class_name` from its config (weights are not part of a config: the
@@ -75,6 +77,7 @@ pub fn layer_from_config(class_name: &str, config: &Value) -> Result<LayerRef> {
         "LSTM" => Arc::new(LSTM::from_config(config)?),
         "GRU" => Arc::new(GRU::from_config(config)?),
         "SimpleRNN" => Arc::new(SimpleRNN::from_config(config)?),
+        "RepeatVector" => Arc::new(RepeatVector::from_config(config)?),
         other => {
             return Err(LayersError::UnknownName {
                 kind: "layer class",
@@ -180,6 +183,7 @@ mod tests {
             ),
             Arc::new(GRU::new(8).with_reset_after(false).with_go_backwards(true)),
             Arc::new(SimpleRNN::new(8).with_activation("relu").unwrap()),
+            Arc::new(RepeatVector::new(3)),
         ];
         let classes: Vec<&str> = layers.iter().map(|l| l.class_name()).collect();
         assert_eq!(classes, SUPPORTED_LAYER_CLASSES);
