@@ -102,3 +102,20 @@ fn simple_rnn_matches_keras() {
 fn lstm_going_backwards_matches_keras() {
     check_class("LSTM");
 }
+
+#[test]
+fn options_rkeras_lacks_are_errors_naming_them() {
+    for case in cases("GRU").iter().chain(&cases("SimpleRNN")) {
+        for (key, value) in [
+            ("return_state", serde_json::json!(true)),
+            ("stateful", serde_json::json!(true)),
+            ("dropout", serde_json::json!(0.25)),
+        ] {
+            let mut config = case["config"].clone();
+            config[key] = value;
+            let class = case["class_name"].as_str().unwrap();
+            let error = layer_from_config(class, &config).err().unwrap().to_string();
+            assert!(error.contains(key) && error.contains(class), "{error}");
+        }
+    }
+}
