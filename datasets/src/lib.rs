@@ -30,6 +30,7 @@ pub mod error;
 pub mod generate;
 pub mod load;
 pub mod parse;
+pub mod sequence;
 pub mod source;
 pub mod task;
 mod token_store;

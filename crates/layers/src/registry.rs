@@ -24,8 +24,10 @@ use crate::normalization::{BatchNormalization, LayerNormalization};
 use crate::pooling::{GlobalPooling, GlobalPoolingKind};
 use crate::preprocessing::Rescaling;
 use crate::regularization::{Dropout, SpatialDropout};
-use crate::reshaping::{Cropping, Flatten, Permute, Reshape, UpSampling, ZeroPadding};
+use crate::reshaping::{Cropping, Flatten, Permute, RepeatVector, Reshape, UpSampling, ZeroPadding};
+use crate::rnn::GRU;
 use crate::rnn::LSTM;
+use crate::rnn::SimpleRNN;
 use crate::serialization::ConfigReader;
 use serde_json::Value;
 use std::sync::Arc;
@@ -64,6 +66,9 @@ pub const SUPPORTED_LAYER_CLASSES: &[&str] = &[
     "SpatialDropout1D",
     "SpatialDropout2D",
     "Rescaling",
+    "GRU",
+    "SimpleRNN",
+    "RepeatVector",
 ];
 
 /// Rebuilds a layer of Keras class `class_name` from its config (weights are not part of a config: the
@@ -118,6 +123,9 @@ pub fn layer_from_config(class_name: &str, config: &Value) -> Result<LayerRef> {
         "SpatialDropout1D" => Arc::new(SpatialDropout::from_config(config, 1)?),
         "SpatialDropout2D" => Arc::new(SpatialDropout::from_config(config, 2)?),
         "Rescaling" => Arc::new(Rescaling::from_config(config)?),
+        "GRU" => Arc::new(GRU::from_config(config)?),
+        "SimpleRNN" => Arc::new(SimpleRNN::from_config(config)?),
+        "RepeatVector" => Arc::new(RepeatVector::from_config(config)?),
         other => {
             return Err(LayersError::UnknownName {
                 kind: "layer class",
@@ -236,6 +244,9 @@ mod tests {
             Arc::new(SpatialDropout::new(0.4, 1)),
             Arc::new(SpatialDropout::new(0.3, 2)),
             Arc::new(Rescaling::new(1.0 / 255.0, 0.0)),
+            Arc::new(GRU::new(8).with_reset_after(false).with_go_backwards(true)),
+            Arc::new(SimpleRNN::new(8).with_activation("relu").unwrap()),
+            Arc::new(RepeatVector::new(3)),
         ];
         let classes: Vec<&str> = layers.iter().map(|l| l.class_name()).collect();
         assert_eq!(classes, SUPPORTED_LAYER_CLASSES);
@@ -252,9 +263,9 @@ mod tests {
 
     #[test]
     fn unknown_class_lists_the_supported_ones() {
-        match layer_from_config("GRU", &json!({"units": 4})) {
+        match layer_from_config("Bidirectional", &json!({"units": 4})) {
             Err(LayersError::UnknownName { kind, name, valid }) => {
-                assert_eq!((kind, name.as_str()), ("layer class", "GRU"));
+                assert_eq!((kind, name.as_str()), ("layer class", "Bidirectional"));
                 assert_eq!(valid.len(), SUPPORTED_LAYER_CLASSES.len());
             }
             Err(other) => panic!("expected UnknownName, received {other}"),

@@ -374,3 +374,100 @@ fn layer_norm_over_the_last_axis() {
     // Used twice: the gradient of x accumulates over both uses.
     check(&[x], |t| t[0].layer_norm(None, None, 1e-3)?.mul(&t[0]));
 }
+
+#[test]
+fn gru_op_through_the_graph() {
+    use rkeras_tensor::kernels::lstm::GateActivation;
+    use rkeras_tensor::ops::GruConfig;
+    let (batch, time, input_dim, units) = (2, 3, 4, 3);
+    let x = input(&[batch, time, input_dim], 121, 1.0, 0.0);
+    let kernel = input(&[input_dim, 3 * units], 122, 0.5, 0.0);
+    let recurrent = input(&[units, 3 * units], 123, 0.5, 0.0);
+    let h0 = input(&[batch, units], 126, 0.5, 0.0);
+    for reset_after in [true, false] {
+        let bias_shape: &[usize] = if reset_after {
+            &[2, 3 * units]
+        } else {
+            &[3 * units]
+        };
+        let bias = input(bias_shape, 124, 0.5, 0.0);
+        for return_sequences in [false, true] {
+            let config = GruConfig {
+                return_sequences,
+                recurrent_activation: GateActivation::Sigmoid,
+                reset_after,
+            };
+            check(
+                &[x.clone(), kernel.clone(), recurrent.clone(), bias.clone()],
+                |t| t[0].gru(&t[1], &t[2], &t[3], None, config),
+            );
+            // With an initial state, through a reversed input (go_backwards).
+            check(
+                &[
+                    x.clone(),
+                    kernel.clone(),
+                    recurrent.clone(),
+                    bias.clone(),
+                    h0.clone(),
+                ],
+                |t| {
+                    t[0].reverse_axis(1)?
+                        .gru(&t[1], &t[2], &t[3], Some(&t[4]), config)
+                },
+            );
+        }
+    }
+}
+
+#[test]
+fn reverse_axis_reverses_values_and_gradients() {
+    check(&[input(&[2, 3, 2], 131, 1.0, 0.0)], |t| {
+        t[0].reverse_axis(1)
+    });
+    let t = Tensor::new(input(&[3, 2], 132, 1.0, 0.0));
+    let r = t.reverse_axis(0).unwrap();
+    assert_eq!(r.to_vec()[..2], t.to_vec()[4..]);
+    assert!(t.reverse_axis(2).is_err());
+}
+
+#[test]
+fn simple_rnn_op_through_the_graph() {
+    use rkeras_tensor::kernels::simple_rnn::RnnActivation;
+    let (batch, time, input_dim, units) = (2, 4, 3, 3);
+    let x = input(&[batch, time, input_dim], 141, 1.0, 0.0);
+    let kernel = input(&[input_dim, units], 142, 0.6, 0.0);
+    let recurrent = input(&[units, units], 143, 0.6, 0.0);
+    let bias = input(&[units], 144, 0.6, 0.0);
+    let h0 = input(&[batch, units], 145, 0.6, 0.0);
+    for activation in [
+        RnnActivation::Tanh,
+        RnnActivation::Sigmoid,
+        RnnActivation::Linear,
+    ] {
+        for return_sequences in [false, true] {
+            check(
+                &[x.clone(), kernel.clone(), recurrent.clone(), bias.clone()],
+                |t| t[0].simple_rnn(&t[1], &t[2], &t[3], None, activation, return_sequences),
+            );
+            check(
+                &[
+                    x.clone(),
+                    kernel.clone(),
+                    recurrent.clone(),
+                    bias.clone(),
+                    h0.clone(),
+                ],
+                |t| {
+                    t[0].reverse_axis(1)?.simple_rnn(
+                        &t[1],
+                        &t[2],
+                        &t[3],
+                        Some(&t[4]),
+                        activation,
+                        return_sequences,
+                    )
+                },
+            );
+        }
+    }
+}

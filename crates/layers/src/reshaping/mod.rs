@@ -3,6 +3,7 @@
 mod cropping;
 mod flatten;
 mod permute;
+mod repeat_vector;
 mod reshape;
 mod spatial;
 mod up_sampling;
@@ -11,6 +12,7 @@ mod zero_padding;
 pub use cropping::Cropping;
 pub use flatten::Flatten;
 pub use permute::Permute;
+pub use repeat_vector::RepeatVector;
 pub use reshape::Reshape;
 pub(crate) use spatial::check_channels_last;
 pub use up_sampling::UpSampling;

@@ -2,7 +2,7 @@
 
 use crate::call_inputs;
 use crate::error::{InLayer, LayersError, Result};
-use crate::layer::{CallContext, Layer, LayerCore, Shape, expect_inputs, shape_error};
+use crate::layer::{CallContext, Layer, LayerCore, Shape, expect_inputs};
 use crate::serialization::{ConfigReader, base_config, initializer_to_config};
 use rand::rngs::StdRng;
 use rkeras_tensor::kernels::lstm::GateActivation;
@@ -10,10 +10,7 @@ use rkeras_tensor::ops::LstmConfig;
 use rkeras_tensor::{Initializer, Tensor, Variable};
 use serde_json::{Value, json};
 
-const RECURRENT_ACTIVATIONS: [(&str, GateActivation); 2] = [
-    ("sigmoid", GateActivation::Sigmoid),
-    ("hard_sigmoid", GateActivation::HardSigmoid),
-];
+use super::common::{SequenceOptions, features, recurrent_activation, recurrent_activation_name};
 
 /// Keras's default recurrent initializer, `Orthogonal(gain=1)`.
 pub const DEFAULT_RECURRENT_INITIALIZER: Initializer = Initializer::Orthogonal { gain: 1.0 };
@@ -44,7 +41,7 @@ pub const DEFAULT_RECURRENT_INITIALIZER: Initializer = Initializer::Orthogonal {
 pub struct LSTM {
     core: LayerCore,
     units: usize,
-    return_sequences: bool,
+    options: SequenceOptions,
     recurrent_activation: GateActivation,
     use_bias: bool,
     unit_forget_bias: bool,
@@ -60,7 +57,7 @@ impl LSTM {
         LSTM {
             core: LayerCore::new("lstm"),
             units,
-            return_sequences: false,
+            options: SequenceOptions::default(),
             recurrent_activation: GateActivation::Sigmoid,
             use_bias: true,
             unit_forget_bias: true,
@@ -74,7 +71,14 @@ impl LSTM {
     /// Whether to return every step's output (`[time, units]`) instead of the last (`[units]`).
     /// Defaults to false.
     pub fn with_return_sequences(mut self, return_sequences: bool) -> Self {
-        self.return_sequences = return_sequences;
+        self.options.return_sequences = return_sequences;
+        self
+    }
+
+    /// Whether to process the sequence from its last step to its first (the output sequence then comes in
+    /// that order, as in Keras). Defaults to false.
+    pub fn with_go_backwards(mut self, go_backwards: bool) -> Self {
+        self.options.go_backwards = go_backwards;
         self
     }
 
@@ -93,18 +97,7 @@ impl LSTM {
 
     /// The gates' activation: `"sigmoid"` (Keras 3's default) or `"hard_sigmoid"` (Keras 2's).
     pub fn with_recurrent_activation(mut self, name: &str) -> Result<Self> {
-        self.recurrent_activation = RECURRENT_ACTIVATIONS
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, a)| *a)
-            .ok_or_else(|| LayersError::UnknownName {
-                kind: "LSTM recurrent_activation",
-                name: name.to_string(),
-                valid: RECURRENT_ACTIVATIONS
-                    .iter()
-                    .map(|(n, _)| n.to_string())
-                    .collect(),
-            })?;
+        self.recurrent_activation = recurrent_activation("LSTM recurrent_activation", name)?;
         Ok(self)
     }
 
@@ -166,28 +159,8 @@ impl LSTM {
     /// regularizers, constraints) are errors naming the option.
     pub fn from_config(config: &Value) -> Result<Self> {
         let reader = ConfigReader::new("LSTM", config)?;
-        for key in ["return_state", "go_backwards", "stateful", "time_major"] {
-            reader.require_bool(key, false)?;
-        }
-        for key in ["dropout", "recurrent_dropout"] {
-            let rate = reader.f32_or(key, 0.0)?;
-            if rate != 0.0 {
-                return Err(LayersError::Config(format!(
-                    "LSTM config: `{key}={rate}` is not supported by rkeras (use a Dropout layer before the LSTM)"
-                )));
-            }
-        }
-        reader.reject_unsupported(&[
-            "kernel_regularizer",
-            "recurrent_regularizer",
-            "bias_regularizer",
-            "activity_regularizer",
-            "kernel_constraint",
-            "recurrent_constraint",
-            "bias_constraint",
-        ])?;
+        let options = SequenceOptions::read(&reader, "LSTM")?;
         let mut layer = LSTM::new(reader.usize("units")?)
-            .with_return_sequences(reader.bool_or("return_sequences", false)?)
             .with_activation(reader.str_or("activation", "tanh")?)?
             .with_recurrent_activation(reader.str_or("recurrent_activation", "sigmoid")?)?
             .with_bias(reader.bool_or("use_bias", true)?)
@@ -200,6 +173,7 @@ impl LSTM {
             )
             .with_bias_initializer(reader.initializer_or("bias_initializer", Initializer::Zeros)?)
             .with_trainable(reader.trainable()?);
+        layer.options = options;
         if let Some(name) = reader.name()? {
             layer = layer.with_name(name);
         }
@@ -218,14 +192,6 @@ impl LSTM {
         }
         Ok(())
     }
-
-    fn recurrent_activation_name(&self) -> &'static str {
-        RECURRENT_ACTIVATIONS
-            .iter()
-            .find(|(_, a)| *a == self.recurrent_activation)
-            .map(|(n, _)| *n)
-            .unwrap_or("sigmoid")
-    }
 }
 
 impl Layer for LSTM {
@@ -239,38 +205,15 @@ impl Layer for LSTM {
 
     fn output_shape(&self, input_shapes: &[Shape]) -> Result<Shape> {
         expect_inputs(self, input_shapes, 1)?;
-        let &[time, features] = input_shapes[0].as_slice() else {
-            return Err(shape_error(
-                self,
-                "expected an input of shape (None, time, features)",
-                input_shapes,
-            ));
-        };
-        if let Some(kernel) = self.core.weights().first() {
-            let rows = kernel.shape()[0];
-            if rows != features {
-                return Err(shape_error(
-                    self,
-                    format!("the kernel expects {rows} features"),
-                    input_shapes,
-                ));
-            }
-        }
-        Ok(if self.return_sequences {
-            vec![time, self.units]
-        } else {
-            vec![self.units]
-        })
+        let rows = self.core.weights().first().map(|k| k.shape()[0]);
+        self.options
+            .output_shape(self, input_shapes, self.units, rows)
     }
 
     fn build(&self, input_shapes: &[Shape], rng: &mut StdRng) -> Result<Vec<Variable>> {
         self.validate()?;
         self.output_shape(input_shapes)?;
-        let features = input_shapes
-            .first()
-            .and_then(|s| s.get(1))
-            .copied()
-            .unwrap_or(0);
+        let features = features(input_shapes);
         let (units, name) = (self.units, self.name());
         let kernel = self
             .kernel_initializer
@@ -306,27 +249,23 @@ impl Layer for LSTM {
             Tensor::zeros(&[4 * self.units])
         };
         let config = LstmConfig {
-            return_sequences: self.return_sequences,
+            return_sequences: self.options.return_sequences,
             recurrent_activation: self.recurrent_activation,
         };
+        let x = self.options.ordered_input(x).in_layer(self.name())?;
         x.lstm(&self.core.weight(0)?, &self.core.weight(1)?, &bias, config)
             .in_layer(self.name())
     }
 
     fn config(&self) -> Value {
         let mut config = base_config(self.name(), self.trainable);
-        let entries = [
-            ("return_sequences", json!(self.return_sequences)),
-            ("return_state", json!(false)),
-            ("go_backwards", json!(false)),
-            ("stateful", json!(false)),
-            ("unroll", json!(false)),
-            ("zero_output_for_mask", json!(false)),
+        let mut entries = self.options.config_entries();
+        entries.extend([
             ("units", json!(self.units)),
             ("activation", json!("tanh")),
             (
                 "recurrent_activation",
-                json!(self.recurrent_activation_name()),
+                json!(recurrent_activation_name(self.recurrent_activation)),
             ),
             ("use_bias", json!(self.use_bias)),
             (
@@ -352,7 +291,7 @@ impl Layer for LSTM {
             ("dropout", json!(0.0)),
             ("recurrent_dropout", json!(0.0)),
             ("seed", Value::Null),
-        ];
+        ]);
         config.extend(entries.into_iter().map(|(k, v)| (k.to_string(), v)));
         Value::Object(config)
     }
@@ -604,7 +543,7 @@ mod tests {
         assert_eq!((rebuilt.name(), rebuilt.units()), ("lstm_1", 32));
         assert_eq!(rebuilt.recurrent_activation(), GateActivation::HardSigmoid);
         for (key, value) in [
-            ("go_backwards", json!(true)),
+            ("return_state", json!(true)),
             ("dropout", json!(0.2)),
             ("activation", json!("relu")),
         ] {

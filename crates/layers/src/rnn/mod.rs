@@ -1,5 +1,10 @@
 //! Recurrent layers.
 
+mod common;
+mod gru;
 mod lstm;
+mod simple_rnn;
 
+pub use gru::GRU;
 pub use lstm::{DEFAULT_RECURRENT_INITIALIZER, LSTM};
+pub use simple_rnn::SimpleRNN;

@@ -31,6 +31,7 @@ mod batched;
 mod elementwise;
 pub mod exp;
 pub mod layer_norm;
+pub mod gru;
 pub mod layout;
 pub mod lstm;
 mod mat_ref;
@@ -38,7 +39,9 @@ mod matmul;
 mod narrow;
 mod parallelism;
 pub mod random;
+mod recurrent;
 mod reduce;
+pub mod simple_rnn;
 #[cfg(test)]
 mod test_util;
 

@@ -7,15 +7,19 @@ mod dropout;
 mod fast;
 mod gather;
 mod layer_norm;
+mod gru;
 mod loss;
 mod lstm;
 mod matmul;
 mod reduce;
+mod reverse;
 mod shape_ops;
+mod simple_rnn;
 mod softmax;
 mod unary;
 
 pub use dropout::dropout_mask;
+pub use gru::GruConfig;
 pub use lstm::LstmConfig;
 
 use crate::error::{Result, TensorError};

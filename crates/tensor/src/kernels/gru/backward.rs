@@ -1,0 +1,231 @@
+//! The GRU's backward pass: backpropagation through time over the cached gates.
+
+use super::{GruCache, GruParams, OP_BACKWARD, validate};
+use crate::kernels::recurrent::{
+    check_initial_state, flat_mut, gate_derivative, grad_steps, internal, matmul_into,
+    previous_state, rows,
+};
+use crate::{Result, TensorError};
+use ndarray::{Array1, Array2, Array3, ArrayView2, ArrayView3, ArrayViewD, Axis, Ix2, Ix3, s};
+
+/// Gradients of a scalar loss with respect to the GRU's input, weights and initial state.
+#[derive(Clone, Debug)]
+pub struct GruGrads {
+    /// `[batch, time, input_dim]`.
+    pub x: Array3<f32>,
+    /// `(input_dim, 3·units)`.
+    pub kernel: Array2<f32>,
+    /// `(units, 3·units)`.
+    pub recurrent_kernel: Array2<f32>,
+    /// `(3·units)`.
+    pub input_bias: Array1<f32>,
+    /// `(3·units)` with `reset_after`, else `None`.
+    pub recurrent_bias: Option<Array1<f32>>,
+    /// `[batch, units]` when an initial state was given.
+    pub initial_state: Option<Array2<f32>>,
+}
+
+/// Backpropagation through time: the gradients of `sum(output · grad_output)`.
+///
+/// `x`, `params` and `initial_state` must be those given to the [`super::gru_forward`] call that produced
+/// `cache`; `grad_output` has that call's output shape.
+pub fn gru_backward(
+    x: ArrayView3<f32>,
+    params: &GruParams,
+    initial_state: Option<ArrayView2<f32>>,
+    cache: &GruCache,
+    grad_output: ArrayViewD<f32>,
+) -> Result<GruGrads> {
+    let dims = validate(OP_BACKWARD, x.shape(), params)?;
+    if dims != cache.dims {
+        return Err(TensorError::shape_mismatch(
+            OP_BACKWARD,
+            &[dims.batch, dims.time, dims.input_dim, dims.units],
+            &[
+                cache.dims.batch,
+                cache.dims.time,
+                cache.dims.input_dim,
+                cache.dims.units,
+            ],
+        ));
+    }
+    if params.reset_after() != cache.reset_after {
+        return Err(TensorError::invalid_argument(
+            OP_BACKWARD,
+            "reset_after (a recurrent bias) differs from the forward pass",
+        ));
+    }
+    check_initial_state(OP_BACKWARD, initial_state, dims)?;
+    let (grad_steps, first_output_step) =
+        grad_steps(OP_BACKWARD, grad_output, dims, cache.return_sequences)?;
+    let (batch, time, units) = (dims.batch, dims.time, dims.units);
+    let width = 3 * units;
+    let activation = params.recurrent_activation;
+    let reset_after = params.reset_after();
+
+    // Gradients of the pre-activations of the input projection (every row is written).
+    let mut d_x_pre = crate::pooled::for_overwrite(Ix3(batch, time, width));
+    // Gradients of the recurrent projection's pre-activations of one step: (z, r, h) with `reset_after`,
+    // (z, r) without.
+    let recurrent_width = if reset_after { width } else { 2 * units };
+    let mut d_recurrent = crate::pooled::zeros(Ix2(batch, recurrent_width));
+    let mut d_recurrent_kernel = crate::pooled::zeros(Ix2(units, recurrent_width));
+    let mut d_candidate_kernel = crate::pooled::zeros(Ix2(units, units));
+    let mut d_recurrent_bias = Array1::<f32>::zeros(recurrent_width);
+    let mut d_candidate = crate::pooled::zeros(Ix2(batch, units));
+    let mut d_reset_input = crate::pooled::zeros(Ix2(batch, units));
+    let mut d_hidden = crate::pooled::zeros(Ix2(batch, units));
+    let mut d_previous = crate::pooled::zeros(Ix2(batch, units));
+    let mut previous = crate::pooled::zeros(Ix2(batch, units));
+    let zeros = crate::pooled::zeros(Ix2(batch, units));
+    let zr_kernel = params.recurrent_kernel.slice(s![.., ..2 * units]);
+    let h_kernel = params.recurrent_kernel.slice(s![.., 2 * units..]);
+    let gates = cache
+        .gates
+        .as_slice()
+        .ok_or_else(|| internal(OP_BACKWARD, "gates are not contiguous"))?;
+    let reset_input = cache
+        .reset_input
+        .as_slice()
+        .ok_or_else(|| internal(OP_BACKWARD, "reset inputs are not contiguous"))?;
+
+    for step in (0..time).rev() {
+        if step >= first_output_step {
+            d_hidden += &grad_steps.index_axis(Axis(1), step - first_output_step);
+        }
+        previous.assign(&previous_state(&cache.hidden, initial_state, &zeros, step));
+        let d_x_flat = flat_mut(OP_BACKWARD, &mut d_x_pre)?;
+        let d_rec = flat_mut(OP_BACKWARD, &mut d_recurrent)?;
+        let d_prev = flat_mut(OP_BACKWARD, &mut d_previous)?;
+        let d_cand = flat_mut(OP_BACKWARD, &mut d_candidate)?;
+        let d_h = flat_mut(OP_BACKWARD, &mut d_hidden)?;
+        let prev = flat_mut(OP_BACKWARD, &mut previous)?;
+        for sample in 0..batch {
+            let row = sample * time + step;
+            let g = &gates[row * width..(row + 1) * width];
+            let d_x_row = &mut d_x_flat[row * width..(row + 1) * width];
+            let d_rec_row = &mut d_rec[sample * recurrent_width..(sample + 1) * recurrent_width];
+            for k in 0..units {
+                let at = sample * units + k;
+                let (dh, z, r, candidate) = (d_h[at], g[k], g[units + k], g[2 * units + k]);
+                let d_z = dh * (prev[at] - candidate) * gate_derivative(activation, z);
+                let d_a = dh * (1.0 - z) * (1.0 - candidate * candidate);
+                d_x_row[k] = d_z;
+                d_x_row[2 * units + k] = d_a;
+                d_rec_row[k] = d_z;
+                d_prev[at] = dh * z;
+                if reset_after {
+                    let d_r = d_a * reset_input[row * units + k] * gate_derivative(activation, r);
+                    d_x_row[units + k] = d_r;
+                    d_rec_row[units + k] = d_r;
+                    d_rec_row[2 * units + k] = d_a * r;
+                } else {
+                    d_cand[at] = d_a;
+                }
+            }
+        }
+        if !reset_after {
+            // ĥ's pre-activation holds (r·h_{t-1})·U_h: its gradient reaches U_h, r and h_{t-1}.
+            let reset_step = cache.reset_input.index_axis(Axis(1), step);
+            matmul_into(
+                OP_BACKWARD,
+                &reset_step.t(),
+                &d_candidate.view(),
+                1.0,
+                &mut d_candidate_kernel.view_mut(),
+            )?;
+            matmul_into(
+                OP_BACKWARD,
+                &d_candidate.view(),
+                &h_kernel.t(),
+                0.0,
+                &mut d_reset_input.view_mut(),
+            )?;
+            let d_x_flat = flat_mut(OP_BACKWARD, &mut d_x_pre)?;
+            let d_rec = flat_mut(OP_BACKWARD, &mut d_recurrent)?;
+            let d_prev = flat_mut(OP_BACKWARD, &mut d_previous)?;
+            let d_reset = flat_mut(OP_BACKWARD, &mut d_reset_input)?;
+            let prev = flat_mut(OP_BACKWARD, &mut previous)?;
+            for sample in 0..batch {
+                let row = sample * time + step;
+                for k in 0..units {
+                    let at = sample * units + k;
+                    let r = gates[row * width + units + k];
+                    let d_r = d_reset[at] * prev[at] * gate_derivative(activation, r);
+                    d_x_flat[row * width + units + k] = d_r;
+                    d_rec[sample * recurrent_width + units + k] = d_r;
+                    d_prev[at] += d_reset[at] * r;
+                }
+            }
+        }
+        let kernel = if reset_after {
+            params.recurrent_kernel
+        } else {
+            zr_kernel
+        };
+        matmul_into(
+            OP_BACKWARD,
+            &previous.t(),
+            &d_recurrent.view(),
+            1.0,
+            &mut d_recurrent_kernel.view_mut(),
+        )?;
+        matmul_into(
+            OP_BACKWARD,
+            &d_recurrent.view(),
+            &kernel.t(),
+            1.0,
+            &mut d_previous.view_mut(),
+        )?;
+        std::mem::swap(&mut d_hidden, &mut d_previous);
+        if reset_after {
+            d_recurrent_bias += &d_recurrent.sum_axis(Axis(0));
+        }
+    }
+
+    let x_rows = rows(OP_BACKWARD, x)?;
+    let d_rows = d_x_pre
+        .view()
+        .into_shape_with_order((batch * time, width))
+        .map_err(|e| internal(OP_BACKWARD, e))?;
+    let mut d_kernel = crate::pooled::for_overwrite(Ix2(dims.input_dim, width));
+    matmul_into(
+        OP_BACKWARD,
+        &x_rows.t(),
+        &d_rows,
+        0.0,
+        &mut d_kernel.view_mut(),
+    )?;
+    let mut d_x = crate::pooled::for_overwrite(Ix3(batch, time, dims.input_dim));
+    {
+        let mut d_x_rows = d_x
+            .view_mut()
+            .into_shape_with_order((batch * time, dims.input_dim))
+            .map_err(|e| internal(OP_BACKWARD, e))?;
+        matmul_into(OP_BACKWARD, &d_rows, &params.kernel.t(), 0.0, &mut d_x_rows)?;
+    }
+    let d_input_bias = crate::pooled::sum_axis(&d_rows, Axis(0));
+    let (d_recurrent_kernel, d_recurrent_bias) = if reset_after {
+        (d_recurrent_kernel, Some(d_recurrent_bias))
+    } else {
+        let mut joined = crate::pooled::for_overwrite(Ix2(units, width));
+        joined
+            .slice_mut(s![.., ..2 * units])
+            .assign(&d_recurrent_kernel);
+        joined
+            .slice_mut(s![.., 2 * units..])
+            .assign(&d_candidate_kernel);
+        crate::buffer_pool::give_array(d_recurrent_kernel);
+        crate::buffer_pool::give_array(d_candidate_kernel);
+        (joined, None)
+    };
+    let d_initial_state = initial_state.map(|_| d_hidden.clone());
+    Ok(GruGrads {
+        x: d_x,
+        kernel: d_kernel,
+        recurrent_kernel: d_recurrent_kernel,
+        input_bias: d_input_bias,
+        recurrent_bias: d_recurrent_bias,
+        initial_state: d_initial_state,
+    })
+}

@@ -1,0 +1,200 @@
+//! What the GRU and SimpleRNN kernels share: shape checks of the input and initial state, the output of the last
+//! step or of every step, the external gradient of every step, and one checked matrix product.
+
+use ndarray::{
+    Array2, Array3, ArrayD, ArrayView2, ArrayView3, ArrayViewD, ArrayViewMut2, Axis, Ix2, Ix3,
+};
+
+use crate::{Result, TensorError};
+
+/// Sizes of one recurrent evaluation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Dims {
+    pub batch: usize,
+    pub time: usize,
+    pub input_dim: usize,
+    pub units: usize,
+}
+
+impl Dims {
+    /// `[batch, time, units]` with `return_sequences`, else `[batch, units]`.
+    pub fn output_shape(&self, return_sequences: bool) -> Vec<usize> {
+        if return_sequences {
+            vec![self.batch, self.time, self.units]
+        } else {
+            vec![self.batch, self.units]
+        }
+    }
+}
+
+/// `[batch, time, input_dim]` from `x`'s shape, or an error naming it.
+pub(crate) fn input_dims(op: &'static str, x_shape: &[usize]) -> Result<(usize, usize, usize)> {
+    match *x_shape {
+        [batch, time, input_dim] => Ok((batch, time, input_dim)),
+        _ => Err(TensorError::invalid_shape(
+            op,
+            x_shape,
+            "expected an input of rank 3 [batch, time, features]",
+        )),
+    }
+}
+
+/// Checks an initial state against `[batch, units]`.
+pub(crate) fn check_initial_state(
+    op: &'static str,
+    initial_state: Option<ArrayView2<f32>>,
+    dims: Dims,
+) -> Result<()> {
+    match initial_state {
+        Some(h0) if h0.dim() != (dims.batch, dims.units) => Err(TensorError::shape_mismatch(
+            op,
+            h0.shape(),
+            &[dims.batch, dims.units],
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The state before `step`: the previous step's hidden state, or the initial state (`zeros` without one).
+pub(crate) fn previous_state<'a>(
+    hidden: &'a Array3<f32>,
+    initial_state: Option<ArrayView2<'a, f32>>,
+    zeros: &'a Array2<f32>,
+    step: usize,
+) -> ArrayView2<'a, f32> {
+    match (step, initial_state) {
+        (0, Some(h0)) => h0,
+        (0, None) => zeros.view(),
+        (step, _) => hidden.index_axis(Axis(1), step - 1),
+    }
+}
+
+/// The layer's output: every step's hidden state, or the last (the initial state when there are no steps).
+pub(crate) fn output_of(
+    hidden: &Array3<f32>,
+    initial_state: Option<ArrayView2<f32>>,
+    dims: Dims,
+    return_sequences: bool,
+) -> ArrayD<f32> {
+    if return_sequences {
+        return crate::pooled::to_owned(hidden).into_dyn();
+    }
+    match (dims.time, initial_state) {
+        (0, Some(h0)) => crate::pooled::to_owned(&h0).into_dyn(),
+        (0, None) => crate::pooled::zeros(Ix2(dims.batch, dims.units)).into_dyn(),
+        (time, _) => crate::pooled::to_owned(&hidden.index_axis(Axis(1), time - 1)).into_dyn(),
+    }
+}
+
+/// The external gradient as `[batch, steps, units]` (one step without `return_sequences`), after checking its
+/// shape, and the first step it belongs to.
+pub(crate) fn grad_steps<'a>(
+    op: &'static str,
+    grad_output: ArrayViewD<'a, f32>,
+    dims: Dims,
+    return_sequences: bool,
+) -> Result<(ArrayView3<'a, f32>, usize)> {
+    let expected = dims.output_shape(return_sequences);
+    if grad_output.shape() != expected.as_slice() {
+        return Err(TensorError::shape_mismatch(
+            op,
+            grad_output.shape(),
+            &expected,
+        ));
+    }
+    let steps = if return_sequences {
+        grad_output
+            .into_dimensionality::<Ix3>()
+            .map_err(|e| internal(op, e))?
+    } else {
+        grad_output
+            .into_dimensionality::<Ix2>()
+            .map_err(|e| internal(op, e))?
+            .insert_axis(Axis(1))
+    };
+    let first = dims.time.saturating_sub(steps.len_of(Axis(1)));
+    Ok((steps, first))
+}
+
+/// `c ← a·b + beta·c` into a contiguous destination; the operands may be strided views.
+pub(crate) fn matmul_into(
+    op: &'static str,
+    a: &ArrayView2<f32>,
+    b: &ArrayView2<f32>,
+    beta: f32,
+    c: &mut ArrayViewMut2<f32>,
+) -> Result<()> {
+    if a.ncols() != b.nrows() || c.dim() != (a.nrows(), b.ncols()) || !c.is_standard_layout() {
+        return Err(internal(
+            op,
+            format!(
+                "product of {:?} and {:?} into {:?}",
+                a.shape(),
+                b.shape(),
+                c.shape()
+            ),
+        ));
+    }
+    super::matmul_into(c.view_mut(), a.view(), b.view(), 1.0, beta)
+}
+
+/// `[batch, time, cols]` seen as `[batch·time, cols]` rows (copied to standard layout when needed).
+pub(crate) fn rows<'a>(
+    op: &'static str,
+    x: ArrayView3<'a, f32>,
+) -> Result<ndarray::CowArray<'a, f32, Ix2>> {
+    let (batch, time, cols) = x.dim();
+    let shape = (batch * time, cols);
+    if x.is_standard_layout() {
+        let view = x
+            .into_shape_with_order(shape)
+            .map_err(|e| internal(op, e))?;
+        Ok(ndarray::CowArray::from(view))
+    } else {
+        let owned = crate::pooled::standard_copy(&x)
+            .into_shape_with_order(shape)
+            .map_err(|e| internal(op, e))?;
+        Ok(ndarray::CowArray::from(owned))
+    }
+}
+
+/// An internal invariant that failed, as an error of `op`.
+pub(crate) fn internal(op: &'static str, reason: impl ToString) -> TensorError {
+    TensorError::Internal {
+        op,
+        reason: reason.to_string(),
+    }
+}
+
+/// The flat slice of a contiguous array.
+pub(crate) fn flat_mut<'a, D: ndarray::Dimension>(
+    op: &'static str,
+    a: &'a mut ndarray::Array<f32, D>,
+) -> Result<&'a mut [f32]> {
+    a.as_slice_mut()
+        .ok_or_else(|| internal(op, "state buffer is not contiguous"))
+}
+
+/// The recurrent activation `σ` of a gate.
+#[inline(always)]
+pub(crate) fn gate(activation: super::lstm::GateActivation, z: f32) -> f32 {
+    match activation {
+        super::lstm::GateActivation::Sigmoid => super::activation::sigmoid(z),
+        super::lstm::GateActivation::HardSigmoid => (0.2 * z + 0.5).clamp(0.0, 1.0),
+    }
+}
+
+/// `σ'` at the pre-activation, from the gate's output `y`.
+#[inline(always)]
+pub(crate) fn gate_derivative(activation: super::lstm::GateActivation, y: f32) -> f32 {
+    match activation {
+        super::lstm::GateActivation::Sigmoid => y * (1.0 - y),
+        super::lstm::GateActivation::HardSigmoid => {
+            if y > 0.0 && y < 1.0 {
+                0.2
+            } else {
+                0.0
+            }
+        }
+    }
+}
