@@ -3,6 +3,7 @@
 
 mod activation;
 mod binary;
+mod conv;
 mod dropout;
 mod fast;
 mod gather;
@@ -14,6 +15,7 @@ mod shape_ops;
 mod softmax;
 mod unary;
 
+pub use conv::Conv2dOptions;
 pub use dropout::dropout_mask;
 pub use lstm::LstmConfig;
 
