@@ -15,6 +15,7 @@
 
 pub mod activations;
 mod call_inputs;
+pub mod convolutional;
 pub mod core;
 pub mod error;
 pub mod input_layer;
@@ -22,6 +23,7 @@ pub mod layer;
 pub mod merging;
 pub mod network;
 pub mod network_config;
+pub mod pooling;
 pub mod registry;
 pub mod regularization;
 pub mod reshaping;
@@ -31,6 +33,7 @@ pub mod summary;
 pub mod symbolic;
 
 pub use activations::ActivationFn;
+pub use convolutional::{Conv1D, Conv2D};
 pub use core::Dense;
 pub use core::{Activation, Embedding};
 pub use error::{LayersError, Result};
@@ -41,6 +44,7 @@ pub use merging::{
     concatenate, dot, maximum, minimum, multiply, subtract,
 };
 pub use network::{Network, NetworkOutput};
+pub use pooling::{AveragePooling1D, AveragePooling2D, MaxPooling1D, MaxPooling2D};
 pub use registry::{SUPPORTED_LAYER_CLASSES, layer_from_config};
 pub use regularization::Dropout;
 pub use reshaping::{Flatten, Permute, Reshape};
