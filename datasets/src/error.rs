@@ -205,6 +205,46 @@ pub enum DatasetError {
         /// The task requested.
         task: String,
     },
+    /// An IDX file whose magic number is not the expected one (2051 for images, 2049 for labels).
+    #[error("{file}: IDX magic number {found}, expected {expected}")]
+    IdxMagic {
+        /// The file.
+        file: String,
+        /// The magic number expected.
+        expected: u32,
+        /// The magic number found.
+        found: u32,
+    },
+    /// An IDX file shorter (or longer) than its header announces.
+    #[error("{file}: truncated IDX file: the header announces {expected} bytes, found {found}")]
+    IdxTruncated {
+        /// The file.
+        file: String,
+        /// The length the header implies.
+        expected: usize,
+        /// The length read.
+        found: usize,
+    },
+    /// Image and label files of one MNIST split that disagree in number.
+    #[error("MNIST: {images} images in {images_file} but {labels} labels in {labels_file}")]
+    MnistCountMismatch {
+        /// The image file.
+        images_file: PathBuf,
+        /// Its number of images.
+        images: usize,
+        /// The label file.
+        labels_file: PathBuf,
+        /// Its number of labels.
+        labels: usize,
+    },
+    /// An MNIST file missing from a directory.
+    #[error("MNIST: no file {file} in {dir}")]
+    MissingMnistFile {
+        /// The file name looked for.
+        file: String,
+        /// The directory searched.
+        dir: PathBuf,
+    },
     /// An argument outside its valid range.
     #[error("{op}: invalid argument: {reason}")]
     InvalidArgument {

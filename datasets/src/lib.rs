@@ -9,6 +9,7 @@
 //! - [`load_task_dir`], [`load_task_archive`] and [`BabiSource`] (with the `BABI_DIR` variable) load a task's
 //!   train and test files from a directory or from the official `tasks_1-20_v1-2.tar.gz`;
 //! - [`Vectorizer`] builds the vocabulary (index 0 is padding) and the front-padded `f32` arrays;
+//! - [`mnist`] reads MNIST's four IDX files as Keras's `mnist.load_data()` returns them;
 //! - [`generate`] writes qa1 / qa2 stories in the same text format.
 //!
 //! ```
@@ -29,6 +30,7 @@ pub mod archive;
 pub mod error;
 pub mod generate;
 pub mod load;
+pub mod mnist;
 pub mod parse;
 pub mod sequence;
 pub mod source;

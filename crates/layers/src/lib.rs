@@ -15,6 +15,7 @@
 
 pub mod activations;
 mod call_inputs;
+pub mod convolutional;
 pub mod core;
 pub mod error;
 pub mod input_layer;
@@ -34,6 +35,7 @@ pub mod summary;
 pub mod symbolic;
 
 pub use activations::ActivationFn;
+pub use convolutional::{Conv1D, Conv2D};
 pub use core::Dense;
 pub use core::{Activation, Embedding};
 pub use error::{LayersError, Result};
@@ -45,7 +47,9 @@ pub use merging::{
 };
 pub use network::{Network, NetworkOutput};
 pub use normalization::{BatchNormalization, LayerNormalization};
-pub use pooling::{GlobalPooling, GlobalPoolingKind};
+pub use pooling::{
+    AveragePooling1D, AveragePooling2D, GlobalPooling, GlobalPoolingKind, MaxPooling1D, MaxPooling2D,
+};
 pub use preprocessing::Rescaling;
 pub use registry::{SUPPORTED_LAYER_CLASSES, layer_from_config};
 pub use regularization::{Dropout, SpatialDropout};

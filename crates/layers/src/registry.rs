@@ -10,18 +10,21 @@
 //! let config = serde_json::json!({"name": "drop", "rate": 0.3, "seed": null, "noise_shape": null});
 //! let layer = layer_from_config("Dropout", &config)?;
 //! assert_eq!((layer.name(), layer.class_name()), ("drop", "Dropout"));
-//! let err = layer_from_config("Conv2D", &serde_json::json!({})).err().unwrap().to_string();
-//! assert!(err.contains("Conv2D") && err.contains("Dense"));
+//! let err = layer_from_config("Conv3D", &serde_json::json!({})).err().unwrap().to_string();
+//! assert!(err.contains("Conv3D") && err.contains("Dense"));
 //! # Ok::<(), rkeras_layers::LayersError>(())
 //! ```
 
+use crate::convolutional::{Conv1D, Conv2D};
 use crate::core::{Activation, Dense, Embedding};
 use crate::error::{LayersError, Result};
 use crate::input_layer::InputLayer;
 use crate::layer::LayerRef;
 use crate::merging::{Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract};
 use crate::normalization::{BatchNormalization, LayerNormalization};
-use crate::pooling::{GlobalPooling, GlobalPoolingKind};
+use crate::pooling::{
+    AveragePooling1D, AveragePooling2D, GlobalPooling, GlobalPoolingKind, MaxPooling1D, MaxPooling2D,
+};
 use crate::preprocessing::Rescaling;
 use crate::regularization::{Dropout, SpatialDropout};
 use crate::reshaping::{Cropping, Flatten, Permute, RepeatVector, Reshape, UpSampling, ZeroPadding};
@@ -69,6 +72,12 @@ pub const SUPPORTED_LAYER_CLASSES: &[&str] = &[
     "GRU",
     "SimpleRNN",
     "RepeatVector",
+    "Conv1D",
+    "Conv2D",
+    "MaxPooling1D",
+    "MaxPooling2D",
+    "AveragePooling1D",
+    "AveragePooling2D",
 ];
 
 /// Rebuilds a layer of Keras class `class_name` from its config (weights are not part of a config: the
@@ -126,6 +135,12 @@ pub fn layer_from_config(class_name: &str, config: &Value) -> Result<LayerRef> {
         "GRU" => Arc::new(GRU::from_config(config)?),
         "SimpleRNN" => Arc::new(SimpleRNN::from_config(config)?),
         "RepeatVector" => Arc::new(RepeatVector::from_config(config)?),
+        "Conv1D" => Arc::new(Conv1D::from_config(config)?),
+        "Conv2D" => Arc::new(Conv2D::from_config(config)?),
+        "MaxPooling1D" => Arc::new(MaxPooling1D::from_config(config)?),
+        "MaxPooling2D" => Arc::new(MaxPooling2D::from_config(config)?),
+        "AveragePooling1D" => Arc::new(AveragePooling1D::from_config(config)?),
+        "AveragePooling2D" => Arc::new(AveragePooling2D::from_config(config)?),
         other => {
             return Err(LayersError::UnknownName {
                 kind: "layer class",
@@ -247,6 +262,12 @@ mod tests {
             Arc::new(GRU::new(8).with_reset_after(false).with_go_backwards(true)),
             Arc::new(SimpleRNN::new(8).with_activation("relu").unwrap()),
             Arc::new(RepeatVector::new(3)),
+            Arc::new(Conv1D::new(4, [3]).with_padding("causal").unwrap()),
+            Arc::new(Conv2D::new(8, [3, 3]).with_groups(2)),
+            Arc::new(MaxPooling1D::new([2])),
+            Arc::new(MaxPooling2D::new([2, 2]).with_strides([1, 1])),
+            Arc::new(AveragePooling1D::new([3])),
+            Arc::new(AveragePooling2D::new([2, 2]).with_padding("same").unwrap()),
         ];
         let classes: Vec<&str> = layers.iter().map(|l| l.class_name()).collect();
         assert_eq!(classes, SUPPORTED_LAYER_CLASSES);

@@ -25,6 +25,7 @@
 #![warn(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links)]
 
+mod adadelta;
 mod adagrad;
 mod adam;
 mod base;
@@ -40,6 +41,7 @@ mod rmsprop;
 mod sgd;
 mod slots;
 
+pub use adadelta::{Adadelta, AdadeltaConfig};
 pub use adagrad::{Adagrad, AdagradConfig};
 pub use adam::{Adam, AdamConfig};
 pub use base::BaseConfig;

@@ -17,6 +17,7 @@
 //! # Ok::<(), rkeras_optim::OptimError>(())
 //! ```
 
+use crate::adadelta::{Adadelta, AdadeltaConfig};
 use crate::adagrad::{Adagrad, AdagradConfig};
 use crate::adam::{Adam, AdamConfig};
 use crate::error::{OptimError, Result};
@@ -27,7 +28,7 @@ use crate::sgd::{SGD, SGDConfig};
 use serde_json::Value;
 
 /// The optimizer names [`optimizer_from_name`] knows (compared case-insensitively).
-pub const OPTIMIZER_NAMES: [&str; 4] = ["sgd", "rmsprop", "adam", "adagrad"];
+pub const OPTIMIZER_NAMES: [&str; 5] = ["sgd", "rmsprop", "adam", "adagrad", "adadelta"];
 
 /// The optimizer classes, keyed by lower-case Keras class name.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -36,6 +37,7 @@ enum Kind {
     RmsProp,
     Adam,
     Adagrad,
+    Adadelta,
 }
 
 /// The class a name or Keras `class_name` stands for. Keras 2.11+ wrote `Custom>Adam`; the prefix is dropped.
@@ -46,6 +48,7 @@ fn kind_of(name: &str) -> Result<Kind> {
         "rmsprop" => Ok(Kind::RmsProp),
         "adam" => Ok(Kind::Adam),
         "adagrad" => Ok(Kind::Adagrad),
+        "adadelta" => Ok(Kind::Adadelta),
         _ => Err(OptimError::UnknownOptimizer {
             name: name.to_string(),
             valid: OPTIMIZER_NAMES.join(", "),
@@ -61,6 +64,7 @@ pub fn optimizer_from_name(name: &str) -> Result<Box<dyn Optimizer>> {
         Kind::RmsProp => Box::new(RMSprop::default()),
         Kind::Adam => Box::new(Adam::default()),
         Kind::Adagrad => Box::new(Adagrad::default()),
+        Kind::Adadelta => Box::new(Adadelta::default()),
     })
 }
 
@@ -124,6 +128,17 @@ pub fn optimizer_from_config(class_name: &str, config: &Value) -> Result<Box<dyn
             reader.finish()?;
             Box::new(parsed.build()?)
         }
+        Kind::Adadelta => {
+            let mut reader = KerasConfigReader::new(Adadelta::CLASS_NAME, config)?;
+            let defaults = AdadeltaConfig::default();
+            let parsed = AdadeltaConfig {
+                base: reader.base(defaults.base.learning_rate)?,
+                rho: reader.f64_or("rho", defaults.rho)?,
+                epsilon: reader.f64_or("epsilon", defaults.epsilon)?,
+            };
+            reader.finish()?;
+            Box::new(parsed.build()?)
+        }
     })
 }
 
@@ -152,7 +167,7 @@ mod tests {
         let err = optimizer_from_name("nadam").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "unknown optimizer `nadam`; expected one of: sgd, rmsprop, adam, adagrad"
+            "unknown optimizer `nadam`; expected one of: sgd, rmsprop, adam, adagrad, adadelta"
         );
     }
 

@@ -6,6 +6,8 @@
 //!
 //! - [`gemm()`] / [`batched_gemm`]: matrix products on strided slice views ([`MatRef`], [`BatchedMatRef`]), with
 //!   the `gemm` crate as micro-kernel; [`matmul`], [`matmul_into`], [`batched_matmul`] on `ndarray` views.
+//! - [`conv2d_forward`] / [`conv2d_backward`]: 2-D convolution as im2col + GEMM over batch shards; max and
+//!   average pooling ([`max_pool2d_forward`], [`avg_pool2d_forward`]).
 //! - [`map_inplace`], [`map`], [`zip_map`], [`zip_map_inplace`]: elementwise kernels.
 //! - [`sum`], [`dot`], [`max`], [`sum_rows`], [`sum_axis0`]: reductions.
 //! - [`exp::exp`]: `e^x` in plain arithmetic, so that loops over it vectorize (softmax, sigmoid, tanh, LSTM).
@@ -28,6 +30,7 @@
 pub mod activation;
 mod array_matmul;
 mod batched;
+mod conv;
 mod elementwise;
 pub mod exp;
 pub mod layer_norm;
@@ -47,6 +50,11 @@ mod test_util;
 
 pub use array_matmul::{batched_matmul, matmul, matmul_into};
 pub use batched::{batched_gemm, batched_gemm_reference};
+pub use conv::{
+    Conv2dGeometry, Conv2dGrads, ConvPadding, avg_pool2d_backward, avg_pool2d_forward,
+    conv2d_backward, conv2d_forward, conv2d_reference, max_pool2d_backward, max_pool2d_forward,
+    pool2d_reference,
+};
 pub use elementwise::{ELEMENTWISE_CHUNK, map, map_inplace, zip_map, zip_map_inplace};
 pub use mat_ref::{BatchedMatRef, MatRef};
 pub use matmul::{gemm, gemm_reference};

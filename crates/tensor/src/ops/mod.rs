@@ -3,6 +3,7 @@
 
 mod activation;
 mod binary;
+mod conv;
 mod dropout;
 mod fast;
 mod gather;
@@ -18,6 +19,7 @@ mod simple_rnn;
 mod softmax;
 mod unary;
 
+pub use conv::Conv2dOptions;
 pub use dropout::dropout_mask;
 pub use gru::GruConfig;
 pub use lstm::LstmConfig;

@@ -1,0 +1,124 @@
+//! Conv1D/Conv2D and the 1-D/2-D poolings against Keras: rkeras loads the `.h5` files Keras saved
+//! (scripts/keras_conv_golden.py), predicts Keras's outputs within 1e-5 on the golden inputs, and the weights it
+//! saves load back in Keras with the same predictions (run when Python with Keras is available; set
+//! `KERAS_PYTHON` to its interpreter).
+
+use ndarray::{ArrayD, IxDyn};
+use rkeras_engine::load_model;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn fixture_dir() -> PathBuf {
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/keras_conv"
+    ))
+}
+
+fn golden(name: &str) -> (ArrayD<f32>, ArrayD<f32>) {
+    let text = std::fs::read_to_string(fixture_dir().join(format!("{name}.json"))).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let array = |key: &str| {
+        let shape: Vec<usize> = json[format!("{key}_shape")]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_u64().unwrap() as usize)
+            .collect();
+        let values: Vec<f32> = json[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap() as f32)
+            .collect();
+        ArrayD::from_shape_vec(IxDyn(&shape), values).unwrap()
+    };
+    (array("x"), array("y"))
+}
+
+fn max_difference(a: &ArrayD<f32>, b: &ArrayD<f32>) -> f32 {
+    assert_eq!(a.shape(), b.shape());
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}
+
+/// Keras's check of a weights file rkeras wrote, when a Python with Keras is at hand.
+fn keras_check(name: &str, weights: &Path) {
+    let python = std::env::var("KERAS_PYTHON").unwrap_or_else(|_| "python3".into());
+    let available = Command::new(&python)
+        .args(["-c", "import keras, h5py"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !available {
+        eprintln!(
+            "\n*** NOT CHECKED IN KERAS: no `{python}` with Keras (set KERAS_PYTHON); rkeras-written weights of \
+             {name} were not loaded in Keras ***\n"
+        );
+        return;
+    }
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../scripts/keras_conv_golden.py"
+    );
+    let output = Command::new(&python)
+        .args([script, "check"])
+        .arg(fixture_dir())
+        .arg(name)
+        .arg(weights)
+        .env(
+            "KERAS_BACKEND",
+            std::env::var("KERAS_BACKEND").unwrap_or_else(|_| "jax".into()),
+        )
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && stdout.contains("keras weights ok"),
+        "{name}: {stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+fn round_trip(name: &str, layers: &[&str]) {
+    let model = load_model(fixture_dir().join(format!("{name}.h5"))).unwrap();
+    let classes: Vec<String> = model
+        .network()
+        .layers()
+        .iter()
+        .map(|l| l.class_name().to_string())
+        .collect();
+    for layer in layers {
+        assert!(
+            classes.iter().any(|c| c == layer),
+            "{name}: {layer} in {classes:?}"
+        );
+    }
+    let (x, y) = golden(name);
+    let predicted = model.predict(std::slice::from_ref(&x), 2).unwrap();
+    let worst = max_difference(&predicted, &y);
+    assert!(
+        worst <= 1e-5,
+        "{name}: predictions differ from Keras's by {worst}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    // Keras reads a `.h5` name (not `.weights.h5`) as the legacy HDF5 weights layout that rkeras writes.
+    let weights = dir.path().join(format!("{name}_weights.h5"));
+    model.save_weights(&weights).unwrap();
+    let reloaded = load_model(fixture_dir().join(format!("{name}.h5"))).unwrap();
+    reloaded.load_weights(&weights).unwrap();
+    assert_eq!(reloaded.predict(&[x], 4).unwrap(), predicted);
+    keras_check(name, &weights);
+}
+
+#[test]
+fn conv2d_and_2d_poolings_predict_as_keras_and_their_weights_load_in_keras() {
+    round_trip("conv2d", &["Conv2D", "MaxPooling2D", "AveragePooling2D"]);
+}
+
+#[test]
+fn conv1d_and_1d_poolings_predict_as_keras_and_their_weights_load_in_keras() {
+    round_trip("conv1d", &["Conv1D", "MaxPooling1D", "AveragePooling1D"]);
+}

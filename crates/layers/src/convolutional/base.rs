@@ -1,0 +1,493 @@
+//! [`ConvBase`]: the options, weights and forward pass that Conv1D and Conv2D share (a 1-D convolution runs as
+//! a 2-D one of height 1), and the macro that wraps it into a named layer type.
+
+use super::window::{as_2d, as_4d, check_data_format, check_tuple, padding_from_name, read_tuple};
+use crate::activations::ActivationFn;
+use crate::error::{InLayer, LayersError, Result};
+use crate::layer::{Layer, LayerCore, Shape, expect_inputs, shape_error};
+use crate::serialization::{ConfigReader, base_config, initializer_to_config};
+use rand::rngs::StdRng;
+use rkeras_tensor::kernels::{Conv2dGeometry, ConvPadding};
+use rkeras_tensor::ops::Conv2dOptions;
+use rkeras_tensor::{Initializer, Tensor, Variable};
+use serde_json::json;
+
+/// A convolution layer of `rank` spatial axes (1 or 2), channels last.
+#[derive(Debug, Clone)]
+pub(crate) struct ConvBase {
+    pub(crate) core: LayerCore,
+    pub(crate) class: &'static str,
+    rank: usize,
+    filters: usize,
+    kernel_size: Vec<usize>,
+    strides: Vec<usize>,
+    dilation_rate: Vec<usize>,
+    padding: ConvPadding,
+    groups: usize,
+    activation: ActivationFn,
+    use_bias: bool,
+    kernel_initializer: Initializer,
+    bias_initializer: Initializer,
+    trainable: bool,
+}
+
+impl ConvBase {
+    pub(crate) fn new(
+        class: &'static str,
+        prefix: &str,
+        filters: usize,
+        kernel_size: &[usize],
+    ) -> Self {
+        let rank = kernel_size.len();
+        ConvBase {
+            core: LayerCore::new(prefix),
+            class,
+            rank,
+            filters,
+            kernel_size: kernel_size.to_vec(),
+            strides: vec![1; rank],
+            dilation_rate: vec![1; rank],
+            padding: ConvPadding::Valid,
+            groups: 1,
+            activation: ActivationFn::Linear,
+            use_bias: true,
+            kernel_initializer: Initializer::GlorotUniform,
+            bias_initializer: Initializer::Zeros,
+            trainable: true,
+        }
+    }
+
+    pub(crate) fn set_strides(&mut self, strides: &[usize]) {
+        self.strides = strides.to_vec();
+    }
+
+    pub(crate) fn set_dilation_rate(&mut self, dilation: &[usize]) {
+        self.dilation_rate = dilation.to_vec();
+    }
+
+    pub(crate) fn set_padding(&mut self, name: &str) -> Result<()> {
+        self.padding = padding_from_name(self.class, name, self.rank == 1)?;
+        Ok(())
+    }
+
+    pub(crate) fn set_groups(&mut self, groups: usize) {
+        self.groups = groups;
+    }
+
+    pub(crate) fn set_activation(&mut self, name: &str) -> Result<()> {
+        self.activation = ActivationFn::from_name(name)?;
+        Ok(())
+    }
+
+    pub(crate) fn set_use_bias(&mut self, use_bias: bool) {
+        self.use_bias = use_bias;
+    }
+
+    pub(crate) fn set_kernel_initializer(&mut self, init: Initializer) {
+        self.kernel_initializer = init;
+    }
+
+    pub(crate) fn set_bias_initializer(&mut self, init: Initializer) {
+        self.bias_initializer = init;
+    }
+
+    pub(crate) fn set_trainable(&mut self, trainable: bool) {
+        self.trainable = trainable;
+    }
+
+    /// The number of filters (output channels).
+    pub fn filters(&self) -> usize {
+        self.filters
+    }
+
+    /// Rebuilds the layer from Keras's config; regularizers and constraints must be null, `data_format` must be
+    /// `channels_last`.
+    pub(crate) fn from_config(
+        class: &'static str,
+        prefix: &str,
+        rank: usize,
+        config: &serde_json::Value,
+    ) -> Result<Self> {
+        let reader = ConfigReader::new(class, config)?;
+        reader.reject_unsupported(&[
+            "kernel_regularizer",
+            "bias_regularizer",
+            "activity_regularizer",
+            "kernel_constraint",
+            "bias_constraint",
+            "lora_rank",
+        ])?;
+        check_data_format(class, reader.str_or("data_format", "channels_last")?)?;
+        let kernel_size = read_tuple(&reader, class, "kernel_size", rank)?
+            .ok_or_else(|| LayersError::Config(format!("{class} config: missing `kernel_size`")))?;
+        let mut layer = ConvBase::new(class, prefix, reader.usize("filters")?, &kernel_size);
+        if let Some(strides) = read_tuple(&reader, class, "strides", rank)? {
+            layer.set_strides(&strides);
+        }
+        if let Some(dilation) = read_tuple(&reader, class, "dilation_rate", rank)? {
+            layer.set_dilation_rate(&dilation);
+        }
+        layer.set_padding(reader.str_or("padding", "valid")?)?;
+        layer.set_groups(reader.opt_usize("groups")?.unwrap_or(1));
+        layer.set_activation(reader.str_or("activation", "linear")?)?;
+        layer.set_use_bias(reader.bool_or("use_bias", true)?);
+        layer.set_kernel_initializer(
+            reader.initializer_or("kernel_initializer", Initializer::GlorotUniform)?,
+        );
+        layer.set_bias_initializer(reader.initializer_or("bias_initializer", Initializer::Zeros)?);
+        layer.set_trainable(reader.trainable()?);
+        if let Some(name) = reader.name()? {
+            layer.core = LayerCore::named(name);
+        }
+        layer.validate()?;
+        Ok(layer)
+    }
+
+    /// Checks the options as Keras's constructor does, echoing the bad value.
+    pub(crate) fn validate(&self) -> Result<()> {
+        let invalid = |argument, reason: String| LayersError::InvalidArgument {
+            class: self.class,
+            argument,
+            reason,
+        };
+        check_tuple(self.class, "kernel_size", &self.kernel_size, self.rank)?;
+        check_tuple(self.class, "strides", &self.strides, self.rank)?;
+        check_tuple(self.class, "dilation_rate", &self.dilation_rate, self.rank)?;
+        if self.filters == 0 {
+            return Err(invalid(
+                "filters",
+                "expected a positive integer, received 0".into(),
+            ));
+        }
+        if self.groups == 0 || self.filters % self.groups != 0 {
+            return Err(invalid(
+                "groups",
+                format!(
+                    "expected a positive divisor of filters={}, received {}",
+                    self.filters, self.groups
+                ),
+            ));
+        }
+        if self.strides.iter().any(|&s| s > 1) && self.dilation_rate.iter().any(|&d| d > 1) {
+            return Err(invalid(
+                "strides",
+                format!(
+                    "strides > 1 are incompatible with dilation_rate > 1 (Keras), received strides={:?} and \
+                     dilation_rate={:?}",
+                    self.strides, self.dilation_rate
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn options(&self) -> Conv2dOptions {
+        Conv2dOptions {
+            strides: as_2d(&self.strides, 1),
+            dilation: as_2d(&self.dilation_rate, 1),
+            padding: self.padding,
+            groups: self.groups,
+        }
+    }
+
+    /// The kernel's shape: `kernel_size + [in_channels / groups, filters]`.
+    fn kernel_shape(&self, in_channels: usize) -> Vec<usize> {
+        let mut shape = self.kernel_size.clone();
+        shape.extend([in_channels / self.groups.max(1), self.filters]);
+        shape
+    }
+
+    pub(crate) fn output_shape(&self, layer: &dyn Layer, input_shapes: &[Shape]) -> Result<Shape> {
+        expect_inputs(layer, input_shapes, 1)?;
+        self.validate()?;
+        let shape = &input_shapes[0];
+        let mut batched = vec![1];
+        batched.extend(shape);
+        let Some(x4) = as_4d(&batched).filter(|_| shape.len() == self.rank + 1) else {
+            return Err(shape_error(
+                layer,
+                format!(
+                    "expected {} axes (…spatial, channels) after the batch axis",
+                    self.rank + 1
+                ),
+                input_shapes,
+            ));
+        };
+        let channels = x4[3];
+        if channels % self.groups != 0 {
+            return Err(shape_error(
+                layer,
+                format!(
+                    "the input's {channels} channels are not divisible by groups={}",
+                    self.groups
+                ),
+                input_shapes,
+            ));
+        }
+        if let Some(kernel) = self.core.weights().first() {
+            if kernel.shape() != self.kernel_shape(channels).as_slice() {
+                return Err(shape_error(
+                    layer,
+                    format!(
+                        "the kernel {:?} was built for other input channels",
+                        kernel.shape()
+                    ),
+                    input_shapes,
+                ));
+            }
+        }
+        let k4 = [1, 1, channels / self.groups, self.filters];
+        let mut k4 = k4;
+        [k4[0], k4[1]] = as_2d(&self.kernel_size, 1);
+        let o = self.options();
+        let g = Conv2dGeometry::conv(&x4, &k4, o.strides, o.dilation, o.padding, o.groups)
+            .map_err(|e| shape_error(layer, e.to_string(), input_shapes))?;
+        Ok(if self.rank == 1 {
+            vec![g.out_w, self.filters]
+        } else {
+            vec![g.out_h, g.out_w, self.filters]
+        })
+    }
+
+    pub(crate) fn build(
+        &self,
+        layer: &dyn Layer,
+        input_shapes: &[Shape],
+        rng: &mut StdRng,
+    ) -> Result<Vec<Variable>> {
+        self.output_shape(layer, input_shapes)?;
+        let channels = input_shapes[0].last().copied().unwrap_or(0);
+        let kernel = self
+            .kernel_initializer
+            .sample(&self.kernel_shape(channels), rng)
+            .in_layer(self.core.name())?;
+        let mut weights = vec![Variable::new("kernel", kernel)];
+        if self.use_bias {
+            let bias = self
+                .bias_initializer
+                .sample(&[self.filters], rng)
+                .in_layer(self.core.name())?;
+            weights.push(Variable::new("bias", bias));
+        }
+        weights.iter().for_each(|w| w.set_trainable(self.trainable));
+        Ok(weights)
+    }
+
+    /// The convolution plus bias, before the activation.
+    fn pre_activation(&self, x: &Tensor) -> Result<Tensor> {
+        let name = self.core.name();
+        let kernel = self.core.weight(0)?;
+        let bias = if self.use_bias {
+            Some(self.core.weight(1)?)
+        } else {
+            None
+        };
+        if self.rank == 2 {
+            return x
+                .conv2d(&kernel, bias.as_ref(), self.options())
+                .in_layer(name);
+        }
+        let x4 = as_4d(x.shape()).ok_or_else(|| {
+            LayersError::Graph(format!(
+                "layer `{name}`: expected a batch (n, steps, channels), received {:?}",
+                x.shape()
+            ))
+        })?;
+        let mut k4 = vec![1];
+        k4.extend(kernel.shape());
+        let y = x
+            .reshape(&x4)
+            .and_then(|x| x.conv2d(&kernel.reshape(&k4)?, bias.as_ref(), self.options()))
+            .in_layer(name)?;
+        let (n, steps, c) = (y.shape()[0], y.shape()[2], y.shape()[3]);
+        y.reshape(&[n, steps, c]).in_layer(name)
+    }
+
+    pub(crate) fn forward(&self, layer: &dyn Layer, inputs: &[Tensor]) -> Result<Tensor> {
+        let x = crate::call_inputs::single(layer, inputs)?;
+        self.activation
+            .apply(&self.pre_activation(x)?)
+            .in_layer(self.core.name())
+    }
+
+    pub(crate) fn forward_logits(
+        &self,
+        layer: &dyn Layer,
+        inputs: &[Tensor],
+    ) -> Result<Option<Tensor>> {
+        if self.activation != ActivationFn::Softmax {
+            return Ok(None);
+        }
+        self.pre_activation(crate::call_inputs::single(layer, inputs)?)
+            .map(Some)
+    }
+
+    pub(crate) fn config(&self) -> serde_json::Value {
+        let mut config = base_config(self.core.name(), self.trainable);
+        config.insert("filters".into(), json!(self.filters));
+        config.insert("kernel_size".into(), json!(self.kernel_size));
+        config.insert("strides".into(), json!(self.strides));
+        config.insert("padding".into(), json!(self.padding.name()));
+        config.insert("data_format".into(), json!("channels_last"));
+        config.insert("dilation_rate".into(), json!(self.dilation_rate));
+        config.insert("groups".into(), json!(self.groups));
+        config.insert("activation".into(), json!(self.activation.name()));
+        config.insert("use_bias".into(), json!(self.use_bias));
+        config.insert(
+            "kernel_initializer".into(),
+            initializer_to_config(&self.kernel_initializer),
+        );
+        config.insert(
+            "bias_initializer".into(),
+            initializer_to_config(&self.bias_initializer),
+        );
+        for key in [
+            "kernel_regularizer",
+            "bias_regularizer",
+            "activity_regularizer",
+            "kernel_constraint",
+            "bias_constraint",
+        ] {
+            config.insert(key.into(), serde_json::Value::Null);
+        }
+        serde_json::Value::Object(config)
+    }
+}
+
+/// Defines a convolution layer type `$name` of `$rank` spatial axes around a [`ConvBase`], with builders
+/// taking `[usize; $rank]` tuples.
+macro_rules! conv_layer {
+    ($(#[$meta:meta])* $name:ident, $prefix:literal, $rank:literal) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone)]
+        pub struct $name(crate::convolutional::base::ConvBase);
+
+        impl $name {
+            /// `filters` output channels from windows of `kernel_size`; stride 1, no dilation, `valid` padding,
+            /// one group, linear activation, with bias (Keras's defaults).
+            pub fn new(filters: usize, kernel_size: [usize; $rank]) -> Self {
+                $name(crate::convolutional::base::ConvBase::new(stringify!($name), $prefix, filters, &kernel_size))
+            }
+
+            /// The strides. Defaults to 1.
+            pub fn with_strides(mut self, strides: [usize; $rank]) -> Self {
+                self.0.set_strides(&strides);
+                self
+            }
+
+            /// The dilation rate. Defaults to 1.
+            pub fn with_dilation_rate(mut self, dilation: [usize; $rank]) -> Self {
+                self.0.set_dilation_rate(&dilation);
+                self
+            }
+
+            /// Keras's padding name (`valid`, `same`, and `causal` for 1-D). Defaults to `valid`.
+            pub fn with_padding(mut self, padding: &str) -> crate::error::Result<Self> {
+                self.0.set_padding(padding)?;
+                Ok(self)
+            }
+
+            /// Channel groups. Defaults to 1.
+            pub fn with_groups(mut self, groups: usize) -> Self {
+                self.0.set_groups(groups);
+                self
+            }
+
+            /// The activation by Keras name. Defaults to linear.
+            pub fn with_activation(mut self, name: &str) -> crate::error::Result<Self> {
+                self.0.set_activation(name)?;
+                Ok(self)
+            }
+
+            /// Whether to add a bias. Defaults to true.
+            pub fn with_bias(mut self, use_bias: bool) -> Self {
+                self.0.set_use_bias(use_bias);
+                self
+            }
+
+            /// The kernel initializer. Defaults to glorot_uniform.
+            pub fn with_kernel_initializer(mut self, init: rkeras_tensor::Initializer) -> Self {
+                self.0.set_kernel_initializer(init);
+                self
+            }
+
+            /// The bias initializer. Defaults to zeros.
+            pub fn with_bias_initializer(mut self, init: rkeras_tensor::Initializer) -> Self {
+                self.0.set_bias_initializer(init);
+                self
+            }
+
+            /// Whether the optimizer updates the weights. Defaults to true.
+            pub fn with_trainable(mut self, trainable: bool) -> Self {
+                self.0.set_trainable(trainable);
+                self
+            }
+
+            /// Keras's `data_format`: `channels_first` is a typed error (rkeras is channels-last).
+            pub fn with_data_format(self, format: &str) -> crate::error::Result<Self> {
+                crate::convolutional::window::check_data_format(stringify!($name), format)?;
+                Ok(self)
+            }
+
+            /// Sets the layer's name.
+            pub fn with_name(mut self, name: &str) -> Self {
+                self.0.core = crate::layer::LayerCore::named(name);
+                self
+            }
+
+            /// The number of filters.
+            pub fn filters(&self) -> usize {
+                self.0.filters()
+            }
+
+            /// Rebuilds the layer from Keras's config.
+            pub fn from_config(config: &serde_json::Value) -> crate::error::Result<Self> {
+                crate::convolutional::base::ConvBase::from_config(stringify!($name), $prefix, $rank, config).map($name)
+            }
+        }
+
+        impl crate::layer::Layer for $name {
+            fn class_name(&self) -> &'static str {
+                stringify!($name)
+            }
+
+            fn core(&self) -> &crate::layer::LayerCore {
+                &self.0.core
+            }
+
+            fn output_shape(&self, input_shapes: &[crate::layer::Shape]) -> crate::error::Result<crate::layer::Shape> {
+                self.0.output_shape(self, input_shapes)
+            }
+
+            fn build(
+                &self,
+                input_shapes: &[crate::layer::Shape],
+                rng: &mut rand::rngs::StdRng,
+            ) -> crate::error::Result<Vec<rkeras_tensor::Variable>> {
+                self.0.build(self, input_shapes, rng)
+            }
+
+            fn forward(
+                &self,
+                inputs: &[rkeras_tensor::Tensor],
+                _ctx: &mut crate::layer::CallContext<'_>,
+            ) -> crate::error::Result<rkeras_tensor::Tensor> {
+                self.0.forward(self, inputs)
+            }
+
+            fn forward_logits(
+                &self,
+                inputs: &[rkeras_tensor::Tensor],
+                _ctx: &mut crate::layer::CallContext<'_>,
+            ) -> crate::error::Result<Option<rkeras_tensor::Tensor>> {
+                self.0.forward_logits(self, inputs)
+            }
+
+            fn config(&self) -> serde_json::Value {
+                self.0.config()
+            }
+        }
+    };
+}
+
+pub(crate) use conv_layer;

@@ -1,0 +1,305 @@
+//! 2-D convolution (channels last) as packed GEMM: each shard of images is unfolded by im2col into one pooled
+//! `(images · positions) × patch_len` matrix and multiplied by the kernel in one product; shards run in
+//! parallel over the batch.
+//!
+//! Shards hold a fixed number of images (chosen from the geometry, never from the thread count) and partial
+//! kernel gradients are summed in shard order, so results are bit-identical on any number of threads.
+//!
+//! ```
+//! use rkeras_tensor::kernels::{conv2d_forward, conv2d_reference, Conv2dGeometry, ConvPadding, Parallelism};
+//! let g = Conv2dGeometry::conv(&[1, 3, 3, 1], &[2, 2, 1, 1], [1, 1], [1, 1], ConvPadding::Valid, 1)?;
+//! let x: Vec<f32> = (1..=9).map(|v| v as f32).collect();
+//! let k = [1.0, 0.0, 0.0, -1.0]; // x[i, j] − x[i+1, j+1]
+//! let mut y = [0.0; 4];
+//! conv2d_forward(&x, &k, Some(&[10.0]), &mut y, &g, Parallelism::None)?;
+//! assert_eq!(y, [6.0, 6.0, 6.0, 6.0]);
+//! let mut expected = [0.0; 4];
+//! conv2d_reference(&x, &k, Some(&[10.0]), &mut expected, &g)?;
+//! assert_eq!(y, expected);
+//! # Ok::<(), rkeras_tensor::TensorError>(())
+//! ```
+
+use super::Conv2dGeometry;
+use super::im2col::{col2im_add, im2col};
+use crate::buffer_pool;
+use crate::kernels::{MatRef, Parallelism, gemm};
+use crate::{Result, TensorError};
+use rayon::prelude::*;
+
+/// Rows of the im2col matrix a shard aims for: large enough for an efficient product, small enough to stay in
+/// the last-level cache and to give two cores several shards at batch 128.
+const SHARD_ROWS: usize = 2048;
+
+impl Conv2dGeometry {
+    /// Images per shard (depends on the geometry only).
+    pub fn shard_images(&self) -> usize {
+        SHARD_ROWS
+            .div_ceil(self.positions().max(1))
+            .clamp(1, self.batch.max(1))
+    }
+
+    fn check_conv(
+        &self,
+        input: usize,
+        kernel: usize,
+        bias: Option<usize>,
+        out: usize,
+    ) -> Result<()> {
+        self.check_len("the input", input, self.batch * self.image_len())?;
+        self.check_len("the kernel", kernel, self.patch_len() * self.out_c)?;
+        if let Some(bias) = bias {
+            self.check_len("the bias", bias, self.out_c)?;
+        }
+        self.check_len(
+            "the output",
+            out,
+            self.batch * self.positions() * self.out_c,
+        )
+    }
+}
+
+/// Runs `f(shard index, chunk)` over `data` cut into chunks of `chunk` elements, in parallel when `par` allows.
+fn for_shards(
+    data: &mut [f32],
+    chunk: usize,
+    par: Parallelism,
+    f: impl Fn(usize, &mut [f32]) -> Result<()> + Sync,
+) -> Result<()> {
+    if chunk == 0 {
+        return Ok(());
+    }
+    match par {
+        Parallelism::None => data
+            .chunks_mut(chunk)
+            .enumerate()
+            .try_for_each(|(s, c)| f(s, c)),
+        Parallelism::Rayon(_) => data
+            .par_chunks_mut(chunk)
+            .enumerate()
+            .try_for_each(|(s, c)| f(s, c)),
+    }
+}
+
+/// The kernel's columns of `group` as a `patch_len × group_out` view.
+fn kernel_view<'a>(g: &Conv2dGeometry, kernel: &'a [f32], group: usize) -> Result<MatRef<'a>> {
+    MatRef::new(
+        &kernel[group * g.group_out()..],
+        g.patch_len(),
+        g.group_out(),
+        g.out_c,
+        1,
+    )
+}
+
+/// `out = conv(input, kernel) + bias`: input `[n, h, w, c]`, kernel `[kh, kw, c/groups, filters]`, output
+/// `[n, out_h, out_w, filters]`, all row-major.
+///
+/// # Errors
+/// [`TensorError::InvalidShape`] if a slice's length does not match the geometry.
+pub fn conv2d_forward(
+    input: &[f32],
+    kernel: &[f32],
+    bias: Option<&[f32]>,
+    out: &mut [f32],
+    g: &Conv2dGeometry,
+    par: Parallelism,
+) -> Result<()> {
+    g.check_conv(input.len(), kernel.len(), bias.map(<[f32]>::len), out.len())?;
+    let (p, pl, oc, og) = (g.positions(), g.patch_len(), g.out_c, g.group_out());
+    let shard = g.shard_images();
+    for_shards(out, shard * p * oc, par, |s, out| {
+        let images = out.len() / (p * oc);
+        let first = s * shard;
+        let rows = images * p;
+        let mut cols = buffer_pool::take(rows * pl);
+        let mut tmp = if g.groups > 1 {
+            buffer_pool::take(rows * og)
+        } else {
+            Vec::new()
+        };
+        for group in 0..g.groups {
+            for (i, cols) in cols.chunks_exact_mut(p * pl).enumerate() {
+                let image = &input[(first + i) * g.image_len()..(first + i + 1) * g.image_len()];
+                im2col(g, image, group, cols);
+            }
+            let a = MatRef::row_major(&cols, rows, pl)?;
+            let w = kernel_view(g, kernel, group)?;
+            if g.groups == 1 {
+                gemm(out, a, w, 1.0, 0.0, Parallelism::None)?;
+            } else {
+                gemm(&mut tmp, a, w, 1.0, 0.0, Parallelism::None)?;
+                for (dst, src) in out.chunks_exact_mut(oc).zip(tmp.chunks_exact(og)) {
+                    dst[group * og..(group + 1) * og].copy_from_slice(src);
+                }
+            }
+        }
+        if let Some(bias) = bias {
+            for row in out.chunks_exact_mut(oc) {
+                row.iter_mut().zip(bias).for_each(|(y, b)| *y += b);
+            }
+        }
+        buffer_pool::give(cols);
+        buffer_pool::give(tmp);
+        Ok(())
+    })
+}
+
+/// Where [`conv2d_backward`] writes its gradients; each one is computed only when given.
+#[derive(Debug, Default)]
+pub struct Conv2dGrads<'a> {
+    /// d loss / d input, overwritten.
+    pub input: Option<&'a mut [f32]>,
+    /// d loss / d kernel, overwritten.
+    pub kernel: Option<&'a mut [f32]>,
+    /// d loss / d bias, overwritten.
+    pub bias: Option<&'a mut [f32]>,
+}
+
+/// Gradients of [`conv2d_forward`] given `grad_out = d loss / d out`, written into `grads`.
+///
+/// # Errors
+/// [`TensorError::InvalidShape`] if a slice's length does not match the geometry.
+pub fn conv2d_backward(
+    input: &[f32],
+    kernel: &[f32],
+    grad_out: &[f32],
+    grads: Conv2dGrads<'_>,
+    g: &Conv2dGeometry,
+    par: Parallelism,
+) -> Result<()> {
+    let Conv2dGrads {
+        input: grad_input,
+        kernel: grad_kernel,
+        bias: grad_bias,
+    } = grads;
+    g.check_conv(input.len(), kernel.len(), None, grad_out.len())?;
+    let (p, pl, oc, og) = (g.positions(), g.patch_len(), g.out_c, g.group_out());
+    let shard = g.shard_images();
+    let out_chunk = shard * p * oc;
+    if let Some(grad_input) = grad_input {
+        g.check_len("the input gradient", grad_input.len(), input.len())?;
+        for_shards(grad_input, shard * g.image_len(), par, |s, dx| {
+            dx.fill(0.0);
+            let dy = &grad_out[s * out_chunk..(s * out_chunk + out_chunk).min(grad_out.len())];
+            let rows = dy.len() / oc;
+            let mut dcols = buffer_pool::take(rows * pl);
+            for group in 0..g.groups {
+                let dy = MatRef::new(&dy[group * og..], rows, og, oc, 1)?;
+                gemm(
+                    &mut dcols,
+                    dy,
+                    kernel_view(g, kernel, group)?.t(),
+                    1.0,
+                    0.0,
+                    Parallelism::None,
+                )?;
+                for (image, dcols) in dx
+                    .chunks_exact_mut(g.image_len())
+                    .zip(dcols.chunks_exact(p * pl))
+                {
+                    col2im_add(g, dcols, group, image);
+                }
+            }
+            buffer_pool::give(dcols);
+            Ok(())
+        })?;
+    }
+    if grad_kernel.is_none() && grad_bias.is_none() {
+        return Ok(());
+    }
+    // Per shard: the kernel gradient (group blocks side by side, `patch_len × filters`) then the bias gradient.
+    let partial = |s: usize| -> Result<Vec<f32>> {
+        let dy = &grad_out[s * out_chunk..(s * out_chunk + out_chunk).min(grad_out.len())];
+        let rows = dy.len() / oc;
+        let mut acc = vec![0.0f32; pl * oc + oc];
+        let (dk, db) = acc.split_at_mut(pl * oc);
+        for row in dy.chunks_exact(oc) {
+            db.iter_mut().zip(row).for_each(|(d, v)| *d += v);
+        }
+        if grad_kernel.is_some() {
+            let mut cols = buffer_pool::take(rows * pl);
+            let mut tmp = buffer_pool::take(pl * og);
+            for group in 0..g.groups {
+                for (i, cols) in cols.chunks_exact_mut(p * pl).enumerate() {
+                    let first = (s * shard + i) * g.image_len();
+                    im2col(g, &input[first..first + g.image_len()], group, cols);
+                }
+                let a = MatRef::row_major(&cols, rows, pl)?.t();
+                let dy = MatRef::new(&dy[group * og..], rows, og, oc, 1)?;
+                gemm(&mut tmp, a, dy, 1.0, 0.0, Parallelism::None)?;
+                for (dst, src) in dk.chunks_exact_mut(oc).zip(tmp.chunks_exact(og)) {
+                    dst[group * og..(group + 1) * og].copy_from_slice(src);
+                }
+            }
+            buffer_pool::give(cols);
+            buffer_pool::give(tmp);
+        }
+        Ok(acc)
+    };
+    let shards = g.batch.div_ceil(shard);
+    let partials: Vec<Vec<f32>> = match par {
+        Parallelism::None => (0..shards).map(partial).collect::<Result<_>>()?,
+        Parallelism::Rayon(_) => (0..shards)
+            .into_par_iter()
+            .map(partial)
+            .collect::<Result<_>>()?,
+    };
+    let mut total = vec![0.0f32; pl * oc + oc];
+    for part in &partials {
+        total.iter_mut().zip(part).for_each(|(t, v)| *t += v);
+    }
+    if let Some(dk) = grad_kernel {
+        g.check_len("the kernel gradient", dk.len(), pl * oc)?;
+        dk.copy_from_slice(&total[..pl * oc]);
+    }
+    if let Some(db) = grad_bias {
+        g.check_len("the bias gradient", db.len(), oc)?;
+        db.copy_from_slice(&total[pl * oc..]);
+    }
+    Ok(())
+}
+
+/// Direct seven-loop convolution accumulating in `f64`: the reference for tests.
+///
+/// # Errors
+/// As [`conv2d_forward`].
+pub fn conv2d_reference(
+    input: &[f32],
+    kernel: &[f32],
+    bias: Option<&[f32]>,
+    out: &mut [f32],
+    g: &Conv2dGeometry,
+) -> Result<()> {
+    g.check_conv(input.len(), kernel.len(), bias.map(<[f32]>::len), out.len())?;
+    let (cg, og) = (g.group_in(), g.group_out());
+    let mut at = 0;
+    for b in 0..g.batch {
+        for oy in 0..g.out_h {
+            for ox in 0..g.out_w {
+                for f in 0..g.out_c {
+                    let group = f / og;
+                    let mut acc = bias.map_or(0.0, |bias| f64::from(bias[f]));
+                    for ky in 0..g.kernel_h {
+                        for kx in 0..g.kernel_w {
+                            let Some((iy, ix)) = g.tap(oy, ox, ky, kx) else {
+                                continue;
+                            };
+                            for c in 0..cg {
+                                let x = input
+                                    [((b * g.in_h + iy) * g.in_w + ix) * g.in_c + group * cg + c];
+                                let w = kernel[((ky * g.kernel_w + kx) * cg + c) * g.out_c + f];
+                                acc += f64::from(x) * f64::from(w);
+                            }
+                        }
+                    }
+                    *out.get_mut(at).ok_or_else(|| TensorError::Internal {
+                        op: "conv2d",
+                        reason: "output index".into(),
+                    })? = acc as f32;
+                    at += 1;
+                }
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,15 @@
+//! Convolution and pooling over channels-last images: [`Conv2dGeometry`] (Keras's output sizes and padding),
+//! [`conv2d_forward`] / [`conv2d_backward`] as im2col + packed GEMM, and max/average pooling; each with a direct
+//! reference for tests.
+
+mod conv2d;
+mod geometry;
+mod im2col;
+mod pool2d;
+
+pub use conv2d::{Conv2dGrads, conv2d_backward, conv2d_forward, conv2d_reference};
+pub use geometry::{Conv2dGeometry, ConvPadding};
+pub use pool2d::{
+    avg_pool2d_backward, avg_pool2d_forward, max_pool2d_backward, max_pool2d_forward,
+    pool2d_reference,
+};

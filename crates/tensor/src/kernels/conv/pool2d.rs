@@ -1,0 +1,216 @@
+//! 2-D max and average pooling (channels last), parallel over the batch.
+//!
+//! Max pooling records, for every output, the flat input index of its maximum (the first one on ties, as
+//! TensorFlow's gradient does); the backward pass adds each output gradient there. Average pooling divides by
+//! the number of window positions inside the input: with `same` padding the padding is not counted (as
+//! TensorFlow does).
+//!
+//! ```
+//! use rkeras_tensor::kernels::{max_pool2d_forward, avg_pool2d_forward, Conv2dGeometry, ConvPadding, Parallelism};
+//! let x = [1.0, 5.0, 2.0, 3.0, 4.0, 0.0, 9.0, 8.0, 7.0]; // one 3×3 image, one channel
+//! let g = Conv2dGeometry::pool(&[1, 3, 3, 1], [2, 2], [2, 2], ConvPadding::Same)?;
+//! let (mut y, mut argmax) = ([0.0; 4], [0; 4]);
+//! max_pool2d_forward(&x, &mut y, &mut argmax, &g, Parallelism::None)?;
+//! assert_eq!((y, argmax), ([5.0, 2.0, 9.0, 7.0], [1, 2, 6, 8]));
+//! avg_pool2d_forward(&x, &mut y, &g, Parallelism::None)?;
+//! assert_eq!(y, [13.0 / 4.0, 1.0, 8.5, 7.0]);
+//! # Ok::<(), rkeras_tensor::TensorError>(())
+//! ```
+
+use super::Conv2dGeometry;
+use crate::Result;
+use crate::kernels::Parallelism;
+use rayon::prelude::*;
+
+impl Conv2dGeometry {
+    fn check_pool(&self, input: usize, out: usize) -> Result<()> {
+        self.check_len("the input", input, self.batch * self.image_len())?;
+        self.check_len("the output", out, self.batch * self.positions() * self.in_c)
+    }
+
+    /// The input positions `(iy, ix)` inside the window of output `(oy, ox)`.
+    fn window_taps(&self, oy: usize, ox: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
+        (0..self.kernel_h)
+            .flat_map(move |ky| (0..self.kernel_w).filter_map(move |kx| self.tap(oy, ox, ky, kx)))
+    }
+}
+
+/// Runs `f(image index, output chunk, second chunk)` per image, in parallel when `par` allows.
+fn per_image<T: Send>(
+    out: &mut [f32],
+    other: &mut [T],
+    out_len: usize,
+    par: Parallelism,
+    f: impl Fn(usize, &mut [f32], &mut [T]) + Sync + Send,
+) {
+    if out_len == 0 {
+        return;
+    }
+    let other_len = if other.is_empty() { 0 } else { out_len };
+    match (par, other_len) {
+        (Parallelism::None, 0) => out
+            .chunks_mut(out_len)
+            .enumerate()
+            .for_each(|(b, o)| f(b, o, &mut [])),
+        (Parallelism::None, n) => out
+            .chunks_mut(out_len)
+            .zip(other.chunks_mut(n))
+            .enumerate()
+            .for_each(|(b, (o, t))| f(b, o, t)),
+        (Parallelism::Rayon(_), 0) => out
+            .par_chunks_mut(out_len)
+            .enumerate()
+            .for_each(|(b, o)| f(b, o, &mut [])),
+        (Parallelism::Rayon(_), n) => out
+            .par_chunks_mut(out_len)
+            .zip(other.par_chunks_mut(n))
+            .enumerate()
+            .for_each(|(b, (o, t))| f(b, o, t)),
+    }
+}
+
+/// Max pooling: `out[b, oy, ox, c]` is the maximum over the window, `argmax` the flat index in `input` of it.
+pub fn max_pool2d_forward(
+    input: &[f32],
+    out: &mut [f32],
+    argmax: &mut [usize],
+    g: &Conv2dGeometry,
+    par: Parallelism,
+) -> Result<()> {
+    g.check_pool(input.len(), out.len())?;
+    g.check_len("argmax", argmax.len(), out.len())?;
+    let c = g.in_c;
+    per_image(out, argmax, g.positions() * c, par, |b, out, argmax| {
+        let base = b * g.image_len();
+        for oy in 0..g.out_h {
+            for ox in 0..g.out_w {
+                let at = (oy * g.out_w + ox) * c;
+                let (o, a) = (&mut out[at..at + c], &mut argmax[at..at + c]);
+                o.fill(f32::NEG_INFINITY);
+                for (iy, ix) in g.window_taps(oy, ox) {
+                    let from = base + (iy * g.in_w + ix) * c;
+                    for (ch, &x) in input[from..from + c].iter().enumerate() {
+                        if x > o[ch] || (a[ch] == usize::MAX && x.is_nan()) {
+                            o[ch] = x;
+                            a[ch] = from + ch;
+                        }
+                    }
+                }
+            }
+        }
+    });
+    Ok(())
+}
+
+/// Average pooling over the window positions inside the input.
+pub fn avg_pool2d_forward(
+    input: &[f32],
+    out: &mut [f32],
+    g: &Conv2dGeometry,
+    par: Parallelism,
+) -> Result<()> {
+    g.check_pool(input.len(), out.len())?;
+    let c = g.in_c;
+    per_image::<f32>(out, &mut [], g.positions() * c, par, |b, out, _| {
+        let base = b * g.image_len();
+        for oy in 0..g.out_h {
+            for ox in 0..g.out_w {
+                let at = (oy * g.out_w + ox) * c;
+                let o = &mut out[at..at + c];
+                o.fill(0.0);
+                let mut count = 0usize;
+                for (iy, ix) in g.window_taps(oy, ox) {
+                    let from = base + (iy * g.in_w + ix) * c;
+                    o.iter_mut()
+                        .zip(&input[from..from + c])
+                        .for_each(|(s, x)| *s += x);
+                    count += 1;
+                }
+                let scale = 1.0 / count.max(1) as f32;
+                o.iter_mut().for_each(|s| *s *= scale);
+            }
+        }
+    });
+    Ok(())
+}
+
+/// Gradient of [`avg_pool2d_forward`]: `grad_input` is overwritten.
+pub fn avg_pool2d_backward(
+    grad_out: &[f32],
+    grad_input: &mut [f32],
+    g: &Conv2dGeometry,
+    par: Parallelism,
+) -> Result<()> {
+    g.check_pool(grad_input.len(), grad_out.len())?;
+    let c = g.in_c;
+    let out_len = g.positions() * c;
+    per_image::<f32>(grad_input, &mut [], g.image_len(), par, |b, dx, _| {
+        dx.fill(0.0);
+        let dy = &grad_out[b * out_len..(b + 1) * out_len];
+        for oy in 0..g.out_h {
+            for ox in 0..g.out_w {
+                let at = (oy * g.out_w + ox) * c;
+                let scale = 1.0 / g.window_taps(oy, ox).count().max(1) as f32;
+                for (iy, ix) in g.window_taps(oy, ox) {
+                    let to = (iy * g.in_w + ix) * c;
+                    dx[to..to + c]
+                        .iter_mut()
+                        .zip(&dy[at..at + c])
+                        .for_each(|(d, v)| *d += v * scale);
+                }
+            }
+        }
+    });
+    Ok(())
+}
+
+/// Gradient of [`max_pool2d_forward`]: each output gradient goes to its recorded maximum; `grad_input` is
+/// overwritten.
+pub fn max_pool2d_backward(
+    grad_out: &[f32],
+    argmax: &[usize],
+    grad_input: &mut [f32],
+    g: &Conv2dGeometry,
+) -> Result<()> {
+    g.check_pool(grad_input.len(), grad_out.len())?;
+    g.check_len("argmax", argmax.len(), grad_out.len())?;
+    grad_input.fill(0.0);
+    for (&i, &v) in argmax.iter().zip(grad_out) {
+        if let Some(d) = grad_input.get_mut(i) {
+            *d += v;
+        }
+    }
+    Ok(())
+}
+
+/// Direct pooling for tests: `max` selects max or average pooling.
+pub fn pool2d_reference(
+    input: &[f32],
+    out: &mut [f32],
+    g: &Conv2dGeometry,
+    max: bool,
+) -> Result<()> {
+    g.check_pool(input.len(), out.len())?;
+    let mut at = 0;
+    for b in 0..g.batch {
+        for oy in 0..g.out_h {
+            for ox in 0..g.out_w {
+                for ch in 0..g.in_c {
+                    let values: Vec<f64> = g
+                        .window_taps(oy, ox)
+                        .map(|(iy, ix)| {
+                            f64::from(input[((b * g.in_h + iy) * g.in_w + ix) * g.in_c + ch])
+                        })
+                        .collect();
+                    out[at] = if max {
+                        values.iter().copied().fold(f64::NEG_INFINITY, f64::max) as f32
+                    } else {
+                        (values.iter().sum::<f64>() / values.len() as f64) as f32
+                    };
+                    at += 1;
+                }
+            }
+        }
+    }
+    Ok(())
+}

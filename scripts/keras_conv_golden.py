@@ -1,0 +1,91 @@
+"""Golden files for rkeras's convolution and pooling layers, made by Keras 3.
+
+    KERAS_BACKEND=tensorflow python scripts/keras_conv_golden.py generate crates/engine/tests/fixtures/keras_conv
+        builds two small models with random weights and biases (seeded), saves each with `model.save(NAME.h5)`
+        and writes NAME.json: the input batch `x` and Keras's `predict(x)` as `y`.
+    python scripts/keras_conv_golden.py check FIXTURE_DIR NAME RKERAS_WEIGHTS.h5
+        loads NAME.h5 in Keras, replaces its weights with the file rkeras wrote (`save_weights`), and checks
+        that the predictions still equal the golden ones (the weights went through rkeras unchanged and in
+        Keras's layout). Prints `keras weights ok`.
+
+The models cover Conv2D (same/valid padding, strides, dilation_rate, groups, relu), MaxPooling2D (same),
+AveragePooling2D (strides 1), Conv1D (causal + dilation, strides + same), MaxPooling1D and AveragePooling1D (same).
+"""
+
+import json
+import os
+import sys
+
+import keras
+import numpy as np
+from keras import layers
+
+
+def image_model():
+    inputs = keras.Input((10, 9, 3))
+    x = layers.Conv2D(6, (3, 3), strides=(2, 1), padding="same", activation="relu")(inputs)
+    x = layers.Conv2D(4, (2, 2), dilation_rate=(2, 2), groups=2)(x)
+    x = layers.MaxPooling2D((2, 2), padding="same")(x)
+    x = layers.AveragePooling2D((2, 2), strides=(1, 1))(x)
+    x = layers.Flatten()(x)
+    outputs = layers.Dense(3, activation="softmax")(x)
+    return keras.Model(inputs, outputs, name="conv2d_golden")
+
+
+def sequence_model():
+    inputs = keras.Input((12, 3))
+    x = layers.Conv1D(5, 3, padding="causal", dilation_rate=2, activation="relu")(inputs)
+    x = layers.MaxPooling1D(2)(x)
+    x = layers.Conv1D(4, 2, strides=2, padding="same")(x)
+    x = layers.AveragePooling1D(2, padding="same")(x)
+    x = layers.Flatten()(x)
+    outputs = layers.Dense(2)(x)
+    return keras.Model(inputs, outputs, name="conv1d_golden")
+
+
+MODELS = {"conv2d": (image_model, (4, 10, 9, 3)), "conv1d": (sequence_model, (4, 12, 3))}
+
+
+def generate(out_dir):
+    os.makedirs(out_dir, exist_ok=True)
+    for name, (build, shape) in MODELS.items():
+        keras.utils.set_random_seed(7)
+        model = build()
+        # Non-zero biases, so that a dropped or misplaced bias shows.
+        for w in model.weights:
+            if w.path.endswith("bias"):
+                w.assign(np.random.default_rng(1).uniform(-0.3, 0.3, w.shape).astype("float32"))
+        model.compile(optimizer="adam", loss="mse")
+        x = np.random.default_rng(2).uniform(-1, 1, shape).astype("float32")
+        y = model.predict(x, verbose=0)
+        model.save(os.path.join(out_dir, f"{name}.h5"))
+        with open(os.path.join(out_dir, f"{name}.json"), "w") as f:
+            json.dump({"backend": keras.backend.backend(), "keras": keras.__version__,
+                       "x_shape": list(x.shape), "x": x.ravel().tolist(),
+                       "y_shape": list(y.shape), "y": y.ravel().tolist()}, f)
+        print(name, "written", y.shape)
+
+
+def check(fixture_dir, name, weights_path):
+    model = keras.models.load_model(os.path.join(fixture_dir, f"{name}.h5"), compile=False)
+    golden = json.load(open(os.path.join(fixture_dir, f"{name}.json")))
+    before = [np.asarray(w).copy() for w in model.weights]
+    for w in model.weights:
+        w.assign(np.zeros(w.shape, "float32"))
+    model.load_weights(weights_path)
+    for a, w in zip(before, model.weights, strict=True):
+        if not np.array_equal(a, np.asarray(w)):
+            raise SystemExit(f"weight {w.path} differs after loading rkeras's file")
+    x = np.asarray(golden["x"], "float32").reshape(golden["x_shape"])
+    y = model.predict(x, verbose=0)
+    worst = float(np.max(np.abs(y - np.asarray(golden["y"]).reshape(golden["y_shape"]))))
+    if worst > 1e-5:
+        raise SystemExit(f"predictions differ by {worst}")
+    print("keras weights ok")
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "generate":
+        generate(sys.argv[2])
+    else:
+        check(sys.argv[2], sys.argv[3], sys.argv[4])
