@@ -272,23 +272,23 @@ impl Layer for LSTM {
             .copied()
             .unwrap_or(0);
         let (units, name) = (self.units, self.name());
+        let gates = crate::size::scaled(self, "units", units, 4)?;
+        crate::size::check_weight(self, "units", "lstm_cell/kernel", &[features, gates])?;
+        crate::size::check_weight(self, "units", "lstm_cell/recurrent_kernel", &[units, gates])?;
         let kernel = self
             .kernel_initializer
-            .sample(&[features, 4 * units], rng)
+            .sample(&[features, gates], rng)
             .in_layer(name)?;
         let recurrent = self
             .recurrent_initializer
-            .sample(&[units, 4 * units], rng)
+            .sample(&[units, gates], rng)
             .in_layer(name)?;
         let mut weights = vec![
             Variable::new("lstm_cell/kernel", kernel),
             Variable::new("lstm_cell/recurrent_kernel", recurrent),
         ];
         if self.use_bias {
-            let mut bias = self
-                .bias_initializer
-                .sample(&[4 * units], rng)
-                .in_layer(name)?;
+            let mut bias = self.bias_initializer.sample(&[gates], rng).in_layer(name)?;
             if self.unit_forget_bias {
                 bias.slice_mut(ndarray::s![units..2 * units]).fill(1.0);
             }
