@@ -2,7 +2,7 @@
 //!
 //! The schedule receives the 0-based epoch and the current rate (Keras's `schedule(epoch, lr)`); the older
 //! one-argument form `schedule(epoch)` is [`LearningRateScheduler::from_epoch`]. A result that is NaN, infinite
-//! or negative is an error (Keras only rejects non-floats). At every epoch end the rate is written into the logs
+//! (also in float32, the precision of Keras's rate: 1e39 is) or negative is an error (Keras only rejects non-floats). At every epoch end the rate is written into the logs
 //! as `learning_rate`.
 //!
 //! ```
@@ -62,12 +62,13 @@ impl Callback for LearningRateScheduler {
 
     fn on_epoch_begin(&mut self, epoch: usize, ctl: &mut dyn TrainerControl) -> Result<()> {
         let lr = (self.schedule)(epoch, ctl.learning_rate());
-        if !lr.is_finite() || lr < 0.0 {
+        // The rate is a float32 variable (in Keras and in every update): 1e39 or 1e308 would be infinite there.
+        if !lr.is_finite() || !(lr as f32).is_finite() || lr < 0.0 {
             return Err(CallbackError::InvalidArgument {
                 callback: NAME,
                 argument: "schedule",
                 reason: format!(
-                    "the schedule returned {} at epoch {epoch}; a learning rate must be a finite number >= 0",
+                    "the schedule returned {} at epoch {epoch}; a learning rate must be a number >= 0, finite in float32 (at most 3.4028235e38)",
                     repr_f64(lr)
                 ),
             });
@@ -145,7 +146,7 @@ mod tests {
 
     #[test]
     fn invalid_rates_are_errors() {
-        for bad in [f64::NAN, -0.1, f64::INFINITY] {
+        for bad in [f64::NAN, -0.1, f64::INFINITY, 1e39, 1e308] {
             let mut scheduler = LearningRateScheduler::new(move |_, _| bad);
             let mut ctl = MockControl::new(1.0);
             let err = scheduler

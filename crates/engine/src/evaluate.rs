@@ -17,7 +17,8 @@ impl Model {
     /// each the mean over all samples.
     pub fn evaluate(&self, x: &[ArrayD<f32>], y: &ArrayD<f32>, batch_size: usize) -> Result<Logs> {
         check_arrays(&self.network, x, Some(y), "x")?;
-        self.evaluate_logs(x, y, batch_size)
+        let y = crate::validate::targets(&self.network, &self.compiled("evaluate")?.loss, y, "y")?;
+        self.evaluate_logs(x, &y, batch_size)
     }
 
     pub(crate) fn evaluate_logs(

@@ -172,7 +172,8 @@ impl Model {
                 "expected a positive integer, received 0",
             ));
         }
-        let data = split(self, x, y, &mut config)?;
+        let y = crate::validate::fit_arguments(self, x, y, &mut config)?;
+        let data = split(self, x, &y, &mut config)?;
         let n = data.y.shape()[0];
         let steps = n.div_ceil(config.batch_size);
         let params = RunParams {

@@ -20,6 +20,7 @@ pub mod profile;
 pub mod saving;
 pub mod sequential;
 mod train_step;
+mod validate;
 
 pub use compile::{IntoLoss, IntoOptimizer};
 pub use error::{EngineError, Result};

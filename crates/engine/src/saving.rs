@@ -370,7 +370,8 @@ fn load_from_file(path: &Path, file: &ModelFile) -> Result<Model> {
     })?;
     let config: Value = serde_json::from_str(config_text)
         .map_err(|e| file_error(path, format!("model_config: {e}")))?;
-    let network = Network::from_config(&config)?;
+    // `hard_sigmoid` means Keras 1/2's formula in files those versions wrote, Keras 3's otherwise.
+    let network = Network::from_config_written_by(&config, &file.keras_version)?;
     let name = config
         .pointer("/config/name")
         .and_then(Value::as_str)

@@ -35,6 +35,24 @@ pub enum LayersError {
         /// What is wrong, echoing the value received.
         reason: String,
     },
+    /// A weight or a sample of a tensor larger than [`crate::size::MAX_ELEMENTS`] (or than 2⁶⁴ elements).
+    #[error(
+        "layer `{layer}` ({class}): `{argument}` makes {what} hold {elements}, more than rkeras's limit of {limit} per array"
+    )]
+    TooLarge {
+        /// The layer's name.
+        layer: String,
+        /// The layer's class.
+        class: &'static str,
+        /// The argument at fault (`units`, `input_dim`, `shape`, …).
+        argument: String,
+        /// The array (`weight `kernel` of shape [3, 4611686018427387904]`, `each sample of its input …`).
+        what: String,
+        /// The element count (`13835058055282163712 elements`).
+        elements: String,
+        /// [`crate::size::MAX_ELEMENTS`].
+        limit: usize,
+    },
     /// A name (activation, layer class, …) that rkeras does not know.
     #[error("unknown {kind} `{name}`; valid: {}", valid.join(", "))]
     UnknownName {

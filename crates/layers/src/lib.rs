@@ -31,6 +31,7 @@ pub mod regularization;
 pub mod reshaping;
 pub mod rnn;
 pub mod serialization;
+pub mod size;
 pub mod summary;
 pub mod symbolic;
 

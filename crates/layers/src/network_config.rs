@@ -85,6 +85,41 @@ impl Network {
         })
     }
 
+    /// [`Network::from_config`] for a config written by Keras `keras_version` (a file's root attribute):
+    /// Keras 1 and 2 (and files that do not say, which only they wrote) meant `clip(0.2x + 0.5, 0, 1)` by
+    /// `hard_sigmoid`, so their `activation` / `recurrent_activation` `hard_sigmoid` becomes
+    /// `hard_sigmoid_keras2`; Keras 3 and later mean `relu6(x + 3) / 6`, rkeras's `hard_sigmoid`.
+    ///
+    /// ```
+    /// use rkeras_layers::{Activation, Input, LayerCall, Network};
+    /// let x = Input::new(&[2]);
+    /// let config = Network::new(&[x.clone()], &[Activation::new("hard_sigmoid")?.call(&x)?])?.to_config("m");
+    /// let keras2 = Network::from_config_written_by(&config, "2.15.0")?;
+    /// assert_eq!(keras2.layers()[1].config()["activation"], "hard_sigmoid_keras2");
+    /// let keras3 = Network::from_config_written_by(&config, "3.15.1")?;
+    /// assert_eq!(keras3.layers()[1].config()["activation"], "hard_sigmoid");
+    /// # Ok::<(), rkeras_layers::LayersError>(())
+    /// ```
+    pub fn from_config_written_by(config: &Value, keras_version: &str) -> Result<Network> {
+        if !is_keras_1_or_2(keras_version) {
+            return Network::from_config(config);
+        }
+        let mut config = config.clone();
+        let layers = config
+            .get_mut("config")
+            .and_then(|inner| inner.get_mut("layers"));
+        for layer in layers.and_then(Value::as_array_mut).into_iter().flatten() {
+            if let Some(Value::Object(layer_config)) = layer.get_mut("config") {
+                for key in ["activation", "recurrent_activation"] {
+                    if layer_config.get(key).and_then(Value::as_str) == Some("hard_sigmoid") {
+                        layer_config.insert(key.into(), json!("hard_sigmoid_keras2"));
+                    }
+                }
+            }
+        }
+        Network::from_config(&config)
+    }
+
     /// Rebuilds a graph from a Keras model config (Keras 3 `Functional`, Keras 2 `Functional`/`Model`, or
     /// `Sequential`). A layer type rkeras lacks is an error naming it.
     pub fn from_config(config: &Value) -> Result<Network> {
@@ -105,6 +140,12 @@ impl Network {
             }),
         }
     }
+}
+
+/// Whether `keras_version` (`"2.15.0"`, `"1.2.2"`, or empty when a file does not say) is Keras 1 or 2.
+fn is_keras_1_or_2(keras_version: &str) -> bool {
+    let major = keras_version.trim().split('.').next().unwrap_or("");
+    major.is_empty() || major == "1" || major == "2"
 }
 
 /// `(layer name, node index)` of an inbound tensor reference in either format.

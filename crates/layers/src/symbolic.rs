@@ -91,9 +91,13 @@ pub fn apply(layer: LayerRef, inputs: &[SymbolicTensor]) -> Result<SymbolicTenso
             layer.name()
         )));
     }
+    for input in inputs {
+        crate::size::check_sample(input.layer().as_ref(), "shape", "output", input.shape())?;
+    }
     let core = layer.core();
     core.build_with(|| with_init_rng(|rng| layer.build(&shapes, rng)))?;
     let shape = layer.output_shape(&shapes)?;
+    crate::size::check_sample(layer.as_ref(), "output shape", "output", &shape)?;
     Ok(new_node(layer.clone(), inputs.to_vec(), shape))
 }
 

@@ -344,11 +344,12 @@ fn embedding() {
 #[test]
 fn activation() {
     type Function = fn(f32) -> f32;
-    let cases: [(&str, Function); 7] = [
+    let cases: [(&str, Function); 8] = [
         ("linear", |x| x),
         ("relu", |x| x.max(0.0)),
         ("sigmoid", |x| 1.0 / (1.0 + (-x).exp())),
-        ("hard_sigmoid", |x| (0.2 * x + 0.5).clamp(0.0, 1.0)),
+        ("hard_sigmoid", |x| (x + 3.0).clamp(0.0, 6.0) / 6.0),
+        ("hard_sigmoid_keras2", |x| (0.2 * x + 0.5).clamp(0.0, 1.0)),
         ("tanh", f32::tanh),
         ("elu", |x| if x > 0.0 { x } else { x.exp() - 1.0 }),
         ("softplus", |x| x.exp().ln_1p()),
@@ -668,7 +669,7 @@ fn lstm() {
     // Keras 2's hard sigmoid gates, every step returned.
     let small = LSTM::new(3)
         .with_return_sequences(true)
-        .with_recurrent_activation("hard_sigmoid")
+        .with_recurrent_activation("hard_sigmoid_keras2")
         .unwrap();
     let gate: fn(f32) -> f32 = |z| (0.2 * z + 0.5).clamp(0.0, 1.0);
     let case = Case::new(small, &[&[5, 4]], &[5, 3], lstm_reference(gate, true)).weights(&[

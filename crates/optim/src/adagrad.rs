@@ -21,7 +21,7 @@
 //! # Ok::<(), rkeras_optim::OptimError>(())
 //! ```
 
-use crate::base::{BaseConfig, check, check_epsilon};
+use crate::base::{BaseConfig, FINITE_NON_NEGATIVE, check, check_epsilon, finite_f32};
 use crate::elementwise::for_each_1;
 use crate::error::Result;
 use crate::macros::optimizer;
@@ -80,8 +80,8 @@ impl OptimizerConfig for AdagradConfig {
             Adagrad::CLASS_NAME,
             "initial_accumulator_value",
             initial,
-            initial.is_finite() && initial >= 0.0,
-            "a finite float >= 0",
+            finite_f32(initial) && initial >= 0.0,
+            FINITE_NON_NEGATIVE,
         )?;
         check_epsilon(Adagrad::CLASS_NAME, self.epsilon)
     }

@@ -64,8 +64,8 @@ impl BaseConfig {
                 optimizer,
                 "weight_decay",
                 decay,
-                decay.is_finite() && decay >= 0.0,
-                "a finite float >= 0",
+                finite_f32(decay) && decay >= 0.0,
+                FINITE_NON_NEGATIVE,
             )?;
         }
         for (argument, value) in [
@@ -78,8 +78,8 @@ impl BaseConfig {
                     optimizer,
                     argument,
                     v,
-                    v.is_finite() && v > 0.0,
-                    "a finite float > 0",
+                    finite_f32(v) && v > 0.0,
+                    FINITE_POSITIVE,
                 )?;
             }
         }
@@ -121,6 +121,19 @@ impl BaseConfig {
     }
 }
 
+/// Whether `value` is finite once rounded to float32, the precision every update computes in (1e39 is finite in
+/// f64 but infinite in f32, and would turn every weight into NaN).
+pub(crate) fn finite_f32(value: f64) -> bool {
+    value.is_finite() && (value as f32).is_finite()
+}
+
+/// What a finite, non-negative float argument must be.
+pub(crate) const FINITE_NON_NEGATIVE: &str =
+    "a finite float >= 0 (at most 3.4028235e38, float32's largest)";
+/// What a finite, positive float argument must be.
+pub(crate) const FINITE_POSITIVE: &str =
+    "a finite float > 0 (at most 3.4028235e38, float32's largest)";
+
 /// An [`OptimError::InvalidArgument`] unless `valid`.
 pub(crate) fn check(
     optimizer: &'static str,
@@ -136,19 +149,29 @@ pub(crate) fn check(
             optimizer,
             argument,
             expected,
-            value: value.to_string(),
+            value: echo(value),
         })
     }
 }
 
-/// A learning rate must be finite and ≥ 0.
+/// `value` as written back in errors: plain digits, or exponent form when very large or small (`1e39`).
+fn echo(value: f64) -> String {
+    let magnitude = value.abs();
+    if magnitude.is_finite() && magnitude != 0.0 && !(1e-4..1e16).contains(&magnitude) {
+        format!("{value:e}")
+    } else {
+        value.to_string()
+    }
+}
+
+/// A learning rate must be ≥ 0 and finite in float32.
 pub(crate) fn check_learning_rate(optimizer: &'static str, learning_rate: f64) -> Result<()> {
     check(
         optimizer,
         "learning_rate",
         learning_rate,
-        learning_rate.is_finite() && learning_rate >= 0.0,
-        "a finite float >= 0",
+        finite_f32(learning_rate) && learning_rate >= 0.0,
+        FINITE_NON_NEGATIVE,
     )
 }
 
@@ -178,14 +201,14 @@ pub(crate) fn check_momentum(optimizer: &'static str, momentum: f64) -> Result<(
     )
 }
 
-/// An epsilon must be finite and > 0.
+/// An epsilon must be > 0 and finite in float32.
 pub(crate) fn check_epsilon(optimizer: &'static str, epsilon: f64) -> Result<()> {
     check(
         optimizer,
         "epsilon",
         epsilon,
-        epsilon.is_finite() && epsilon > 0.0,
-        "a finite float > 0",
+        finite_f32(epsilon) && epsilon > 0.0,
+        FINITE_POSITIVE,
     )
 }
 
@@ -364,7 +387,7 @@ mod tests {
             OptimError::InvalidArgument {
                 optimizer: "Adam",
                 argument: "learning_rate",
-                expected: "a finite float >= 0",
+                expected: FINITE_NON_NEGATIVE,
                 value: "-0.1".into()
             }
         );

@@ -53,7 +53,8 @@ fn invalid_rates_are_refused_and_the_old_rate_kept() {
     for name in ["sgd", "rmsprop", "adam", "adagrad"] {
         let mut opt = optimizer_from_name(name).unwrap();
         let before = opt.learning_rate();
-        for bad in [-0.1, f64::NAN, f64::INFINITY] {
+        // 1e39 and 1e308 are finite in f64 but infinite in float32, the precision of every update.
+        for bad in [-0.1, f64::NAN, f64::INFINITY, 1e39, 1e308] {
             let err = opt.set_learning_rate(bad).unwrap_err();
             assert!(
                 matches!(
@@ -70,4 +71,26 @@ fn invalid_rates_are_refused_and_the_old_rate_kept() {
         opt.set_learning_rate(0.0).unwrap();
         assert_eq!(opt.learning_rate(), 0.0);
     }
+}
+
+#[test]
+fn rates_beyond_float32_are_refused_at_construction() {
+    let err = SGD::new(1e39).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            OptimError::InvalidArgument {
+                optimizer: "SGD",
+                argument: "learning_rate",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("1e39"), "{err}");
+    // float32's largest value is accepted.
+    assert!(SGD::new(f64::from(f32::MAX)).is_ok());
+    assert!(Adam::new(1e300).is_err());
+    let config = serde_json::json!({"learning_rate": 1e39});
+    assert!(rkeras_optim::optimizer_from_config("SGD", &config).is_err());
 }

@@ -84,9 +84,20 @@ impl Tensor {
         }))
     }
 
-    /// A constant tensor (no gradient flows into it).
+    /// A constant tensor (no gradient flows into it). An array of any memory layout is accepted (a transposed
+    /// or column-major array is copied into row-major order, which every kernel reads).
+    ///
+    /// ```
+    /// use rkeras_tensor::Tensor;
+    /// let rows = ndarray::arr2(&[[1.0f32, 2.0], [3.0, 4.0]]);
+    /// let column_major = rows.t().to_owned().into_dyn(); // [[1, 3], [2, 4]], stored column by column
+    /// let t = Tensor::new(column_major);
+    /// assert_eq!(t.to_vec(), vec![1.0, 3.0, 2.0, 4.0]);
+    /// assert_eq!(t.matmul(&Tensor::from_vec(&[2, 1], vec![1.0, 0.0])?)?.to_vec(), vec![1.0, 2.0]);
+    /// # Ok::<(), rkeras_tensor::TensorError>(())
+    /// ```
     pub fn new(data: ArrayD<f32>) -> Tensor {
-        Tensor::from_parts(TensorId::fresh(), Arc::new(data), false, None)
+        Tensor::from_parts(TensorId::fresh(), Arc::new(row_major(data)), false, None)
     }
 
     /// A constant tensor from a shape and row-major values.
@@ -204,5 +215,14 @@ impl Tensor {
 impl From<ArrayD<f32>> for Tensor {
     fn from(data: ArrayD<f32>) -> Self {
         Tensor::new(data)
+    }
+}
+
+/// `data` in row-major (standard) layout: unchanged when it already is, else copied.
+pub(crate) fn row_major(data: ArrayD<f32>) -> ArrayD<f32> {
+    if data.is_standard_layout() {
+        data
+    } else {
+        data.as_standard_layout().into_owned()
     }
 }

@@ -45,7 +45,7 @@ impl Variable {
         Variable(Arc::new(VariableInner {
             id: TensorId::fresh(),
             name: name.into(),
-            value: RwLock::new(Arc::new(value)),
+            value: RwLock::new(Arc::new(crate::tensor::row_major(value))),
             trainable: AtomicBool::new(true),
         }))
     }
@@ -99,7 +99,7 @@ impl Variable {
                 value.shape(),
             ));
         }
-        *guard = Arc::new(value);
+        *guard = Arc::new(crate::tensor::row_major(value));
         Ok(())
     }
 

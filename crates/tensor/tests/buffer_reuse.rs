@@ -82,7 +82,7 @@ fn step(model: &Model) -> Result<Vec<Vec<u32>>> {
     let answer = Tensor::concat(&[response, query.clone()], -1)?;
     let config = LstmConfig {
         return_sequences: true,
-        recurrent_activation: GateActivation::HardSigmoid,
+        recurrent_activation: GateActivation::HardSigmoidKeras2,
     };
     let hidden = answer.lstm(
         &model.kernel.tensor(),

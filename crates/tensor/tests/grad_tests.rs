@@ -84,6 +84,17 @@ fn activations() {
                 v
             }
         })],
+        |x| x[0].hard_sigmoid_keras2(),
+    );
+    // Keras 3's kinks are at ±3: inputs up to ±6, none within 0.05 of a kink.
+    check(
+        &[input(&[3, 4], 23, 6.0, 0.05).mapv(|v| {
+            if (v.abs() - 3.0).abs() < 0.05 {
+                v + 0.1
+            } else {
+                v
+            }
+        })],
         |x| x[0].hard_sigmoid(),
     );
     check(&[x.clone()], |x| x[0].tanh());

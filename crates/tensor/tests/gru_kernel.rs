@@ -59,7 +59,7 @@ impl Problem {
         let (batch, time, input_dim, units) = dims;
         let scale = match activation {
             GateActivation::Sigmoid => 0.6,
-            GateActivation::HardSigmoid => 1.2,
+            GateActivation::HardSigmoid | GateActivation::HardSigmoidKeras2 => 1.2,
         };
         let mut rng = StdRng::seed_from_u64(seed);
         let mut uniform = |s: f64| f64::from(rng.random_range(-s as f32..s as f32));
@@ -92,7 +92,8 @@ impl Problem {
     fn gate(&self, z: f64) -> f64 {
         match self.activation {
             GateActivation::Sigmoid => 1.0 / (1.0 + (-z).exp()),
-            GateActivation::HardSigmoid => (0.2 * z + 0.5).clamp(0.0, 1.0),
+            GateActivation::HardSigmoid => (z + 3.0).clamp(0.0, 6.0) / 6.0,
+            GateActivation::HardSigmoidKeras2 => (0.2 * z + 0.5).clamp(0.0, 1.0),
         }
     }
 
@@ -197,7 +198,11 @@ const SIZES: [(usize, usize, usize, usize); 6] = [
 #[test]
 fn forward_matches_the_step_by_step_reference() {
     for (seed, &dims) in SIZES.iter().enumerate() {
-        for activation in [GateActivation::Sigmoid, GateActivation::HardSigmoid] {
+        for activation in [
+            GateActivation::Sigmoid,
+            GateActivation::HardSigmoid,
+            GateActivation::HardSigmoidKeras2,
+        ] {
             for reset_after in [true, false] {
                 for with_state in [false, true] {
                     let problem =
@@ -264,11 +269,16 @@ fn check_gradients(
     seed: u64,
 ) {
     let problem = Problem::random(dims, reset_after, true, activation, seed);
-    if activation == GateActivation::HardSigmoid {
+    let kink = match activation {
+        GateActivation::Sigmoid => None,
+        GateActivation::HardSigmoid => Some(3.0),
+        GateActivation::HardSigmoidKeras2 => Some(2.5),
+    };
+    if let Some(kink) = kink {
         let (_, gate_inputs) = problem.forward();
         let nearest_kink = gate_inputs
             .iter()
-            .map(|z| (z.abs() - 2.5).abs())
+            .map(|z| (z.abs() - kink).abs())
             .fold(f64::INFINITY, f64::min);
         assert!(
             nearest_kink > 1e-3,
@@ -374,14 +384,10 @@ fn reset_before_gradients_match_finite_differences() {
 
 #[test]
 fn hard_sigmoid_gradients_match_finite_differences() {
-    for reset_after in [true, false] {
-        check_gradients(
-            (3, 4, 5, 3),
-            reset_after,
-            GateActivation::HardSigmoid,
-            true,
-            21,
-        );
+    for activation in [GateActivation::HardSigmoid, GateActivation::HardSigmoidKeras2] {
+        for reset_after in [true, false] {
+            check_gradients((3, 4, 5, 3), reset_after, activation, true, 21);
+        }
     }
 }
 

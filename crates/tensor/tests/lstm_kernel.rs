@@ -71,7 +71,8 @@ impl Reference {
     fn gate(&self, z: f64) -> f64 {
         match self.activation {
             GateActivation::Sigmoid => 1.0 / (1.0 + (-z).exp()),
-            GateActivation::HardSigmoid => (0.2 * z + 0.5).clamp(0.0, 1.0),
+            GateActivation::HardSigmoid => (z + 3.0).clamp(0.0, 6.0) / 6.0,
+            GateActivation::HardSigmoidKeras2 => (0.2 * z + 0.5).clamp(0.0, 1.0),
         }
     }
 
@@ -156,7 +157,8 @@ fn forward_matches_the_step_by_step_reference() {
     for (seed, &dims) in AWKWARD_SIZES.iter().enumerate() {
         for (activation, scale) in [
             (GateActivation::Sigmoid, 0.5),
-            (GateActivation::HardSigmoid, 1.0),
+            (GateActivation::HardSigmoid, 1.2),
+            (GateActivation::HardSigmoidKeras2, 1.0),
         ] {
             let problem = Problem::random(dims, activation, scale, seed as u64);
             for return_sequences in [false, true] {
@@ -276,29 +278,34 @@ fn check_gradients(
 ) {
     let scale = match activation {
         GateActivation::Sigmoid => 0.6,
-        GateActivation::HardSigmoid => 1.2,
+        GateActivation::HardSigmoid => 2.2,
+        GateActivation::HardSigmoidKeras2 => 1.2,
     };
     let problem = Problem::random(dims, activation, scale, seed);
     let reference = problem.reference();
 
     let (_, gate_inputs) = reference.forward(return_sequences);
-    if activation == GateActivation::HardSigmoid {
-        // Finite differences are only meaningful away from the kinks at ±2.5; both the clipped and the linear
-        // part must be exercised.
+    let kink = match activation {
+        GateActivation::HardSigmoid => 3.0,
+        _ => 2.5,
+    };
+    if activation != GateActivation::Sigmoid {
+        // Finite differences are only meaningful away from the kinks at ±3 (Keras 3) or ±2.5 (Keras 2); both
+        // the clipped and the linear part must be exercised.
         let nearest_kink = gate_inputs
             .iter()
-            .map(|z| (z.abs() - 2.5).abs())
+            .map(|z| (z.abs() - kink).abs())
             .fold(f64::INFINITY, f64::min);
         assert!(
             nearest_kink > 1e-3,
             "seed {seed}: a gate input lies {nearest_kink} from a kink"
         );
         assert!(
-            gate_inputs.iter().any(|z| z.abs() > 2.5),
+            gate_inputs.iter().any(|z| z.abs() > kink),
             "seed {seed}: no saturated gate"
         );
         assert!(
-            gate_inputs.iter().any(|z| z.abs() < 2.5),
+            gate_inputs.iter().any(|z| z.abs() < kink),
             "seed {seed}: no linear gate"
         );
     }
@@ -376,15 +383,27 @@ fn hard_sigmoid_gradients_match_finite_differences() {
     for return_sequences in [false, true] {
         check_gradients(
             (3, 4, 5, 3),
-            GateActivation::HardSigmoid,
+            GateActivation::HardSigmoidKeras2,
             return_sequences,
             21,
         );
         check_gradients(
             (2, 5, 3, 4),
-            GateActivation::HardSigmoid,
+            GateActivation::HardSigmoidKeras2,
             return_sequences,
             22,
+        );
+    }
+}
+
+#[test]
+fn keras3_hard_sigmoid_gradients_match_finite_differences() {
+    for return_sequences in [false, true] {
+        check_gradients(
+            (3, 4, 5, 3),
+            GateActivation::HardSigmoid,
+            return_sequences,
+            31,
         );
     }
 }

@@ -129,10 +129,12 @@ mod tests {
     #[test]
     fn applies_each_function() {
         let x = Tensor::from_vec(&[1, 3], vec![-1.0, 0.0, 2.0]).unwrap();
-        let cases: [(&str, [f32; 3]); 5] = [
+        let cases: [(&str, [f32; 3]); 6] = [
             ("linear", [-1.0, 0.0, 2.0]),
             ("relu", [0.0, 0.0, 2.0]),
-            ("hard_sigmoid", [0.3, 0.5, 0.9]),
+            // relu6(x + 3) / 6 = 2/6, 3/6, 5/6.
+            ("hard_sigmoid", [2.0 / 6.0, 0.5, 5.0 / 6.0]),
+            ("hard_sigmoid_keras2", [0.3, 0.5, 0.9]),
             ("elu", [(-1.0f32).exp() - 1.0, 0.0, 2.0]),
             ("tanh", [(-1.0f32).tanh(), 0.0, 2.0f32.tanh()]),
         ];

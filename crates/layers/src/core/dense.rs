@@ -174,6 +174,7 @@ impl Layer for Dense {
         let last = input_shapes[0].last().copied().ok_or_else(|| {
             shape_error(self, "expected at least one non-batch axis", input_shapes)
         })?;
+        crate::size::check_weight(self, "units", "kernel", &[last, self.units])?;
         let kernel = self
             .kernel_initializer
             .sample(&[last, self.units], rng)

@@ -171,6 +171,8 @@ impl Layer for Embedding {
     fn build(&self, input_shapes: &[Shape], rng: &mut StdRng) -> Result<Vec<Variable>> {
         self.validate()?;
         expect_inputs(self, input_shapes, 1)?;
+        let shape = [self.input_dim, self.output_dim];
+        crate::size::check_weight(self, "input_dim, output_dim", "embeddings", &shape)?;
         let table = self
             .embeddings_initializer
             .sample(&[self.input_dim, self.output_dim], rng)

@@ -88,12 +88,12 @@ impl Layer for Reshape {
         expect_inputs(self, input_shapes, 1)?;
         self.validate()?;
         let elements: usize = input_shapes[0].iter().product();
-        let known: usize = self
+        // Checked: a product that overflows (`[1 << 33, 1 << 33]`) matches no input.
+        let known: Option<usize> = self
             .target_shape
             .iter()
             .filter(|&&d| d >= 0)
-            .map(|&d| d as usize)
-            .product();
+            .try_fold(1usize, |total, &d| total.checked_mul(d as usize));
         let mismatch = || {
             shape_error(
                 self,
@@ -105,6 +105,9 @@ impl Layer for Reshape {
             )
         };
         let has_unknown = self.target_shape.contains(&-1);
+        let Some(known) = known else {
+            return Err(mismatch());
+        };
         let inferred = if has_unknown {
             if known == 0 || elements % known != 0 {
                 return Err(mismatch());
@@ -215,5 +218,17 @@ mod tests {
         let config = layer.config();
         assert_eq!(config["target_shape"], json!([4, -1]));
         assert_eq!(Reshape::from_config(&config).unwrap().config(), config);
+    }
+
+    #[test]
+    fn a_target_whose_size_overflows_matches_nothing() {
+        // 2^62 · 4 wraps to 0 in 64 bits, the size of an empty input.
+        for target in [[1isize << 62, 4], [4, 1 << 62]] {
+            let err = Reshape::new(&target)
+                .call(&crate::Input::new(&[0]))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("cannot reshape"), "{err}");
+        }
     }
 }

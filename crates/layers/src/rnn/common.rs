@@ -9,9 +9,10 @@ use rkeras_tensor::kernels::lstm::GateActivation;
 use serde_json::{Value, json};
 
 /// The gate activations by Keras name.
-pub(crate) const RECURRENT_ACTIVATIONS: [(&str, GateActivation); 2] = [
+pub(crate) const RECURRENT_ACTIVATIONS: [(&str, GateActivation); 3] = [
     ("sigmoid", GateActivation::Sigmoid),
     ("hard_sigmoid", GateActivation::HardSigmoid),
+    ("hard_sigmoid_keras2", GateActivation::HardSigmoidKeras2),
 ];
 
 /// The gate activation named `name`, or an error of `kind` listing the valid names.

@@ -21,8 +21,9 @@ pub const DEFAULT_RECURRENT_INITIALIZER: Initializer = Initializer::Orthogonal {
 /// `lstm_cell/recurrent_kernel` `[units, 4·units]` (orthogonal), `lstm_cell/bias` `[4·units]` (zeros, with the
 /// forget gate's slice set to 1 when `unit_forget_bias` is on, as Keras does).
 ///
-/// The cell activation is `tanh` (the only one supported). The gates use `sigmoid` (Keras 3's default) or
-/// `hard_sigmoid` (Keras 2's default, so models saved by Keras 2 behave the same).
+/// The cell activation is `tanh` (the only one supported). The gates use `sigmoid` (Keras 3's default),
+/// `hard_sigmoid` (Keras 3's `relu6(x + 3) / 6`) or `hard_sigmoid_keras2` (Keras 1/2's `clip(0.2x + 0.5, 0, 1)`,
+/// their default, which models saved by Keras 1/2 with `hard_sigmoid` get).
 ///
 /// # Shapes
 /// input `[time, features]`, output `[units]`, or `[time, units]` with `return_sequences`.
@@ -95,7 +96,8 @@ impl LSTM {
         Ok(self)
     }
 
-    /// The gates' activation: `"sigmoid"` (Keras 3's default) or `"hard_sigmoid"` (Keras 2's).
+    /// The gates' activation: `"sigmoid"` (Keras 3's default), `"hard_sigmoid"` (Keras 3's form) or
+    /// `"hard_sigmoid_keras2"` (Keras 1/2's form).
     pub fn with_recurrent_activation(mut self, name: &str) -> Result<Self> {
         self.recurrent_activation = recurrent_activation("LSTM recurrent_activation", name)?;
         Ok(self)
@@ -215,23 +217,23 @@ impl Layer for LSTM {
         self.output_shape(input_shapes)?;
         let features = features(input_shapes);
         let (units, name) = (self.units, self.name());
+        let gates = crate::size::scaled(self, "units", units, 4)?;
+        crate::size::check_weight(self, "units", "lstm_cell/kernel", &[features, gates])?;
+        crate::size::check_weight(self, "units", "lstm_cell/recurrent_kernel", &[units, gates])?;
         let kernel = self
             .kernel_initializer
-            .sample(&[features, 4 * units], rng)
+            .sample(&[features, gates], rng)
             .in_layer(name)?;
         let recurrent = self
             .recurrent_initializer
-            .sample(&[units, 4 * units], rng)
+            .sample(&[units, gates], rng)
             .in_layer(name)?;
         let mut weights = vec![
             Variable::new("lstm_cell/kernel", kernel),
             Variable::new("lstm_cell/recurrent_kernel", recurrent),
         ];
         if self.use_bias {
-            let mut bias = self
-                .bias_initializer
-                .sample(&[4 * units], rng)
-                .in_layer(name)?;
+            let mut bias = self.bias_initializer.sample(&[gates], rng).in_layer(name)?;
             if self.unit_forget_bias {
                 bias.slice_mut(ndarray::s![units..2 * units]).fill(1.0);
             }
@@ -407,7 +409,7 @@ mod tests {
     #[test]
     fn hard_sigmoid_gates_for_keras_2_models() {
         let layer = LSTM::new(3)
-            .with_recurrent_activation("hard_sigmoid")
+            .with_recurrent_activation("hard_sigmoid_keras2")
             .unwrap();
         layer.call(&Input::new(&[5, 3])).unwrap();
         let (w, u, b) = weights_of(&layer);
@@ -541,6 +543,8 @@ mod tests {
             "implementation": 1, "return_state": false, "go_backwards": false, "stateful": false, "unroll": false});
         let rebuilt = LSTM::from_config(&keras2).unwrap();
         assert_eq!((rebuilt.name(), rebuilt.units()), ("lstm_1", 32));
+        // A layer config alone is read as Keras 3 reads it; a Keras 2 file's version selects Keras 2's form
+        // (`Network::from_config_written_by`).
         assert_eq!(rebuilt.recurrent_activation(), GateActivation::HardSigmoid);
         for (key, value) in [
             ("return_state", json!(true)),

@@ -19,9 +19,34 @@ pub fn sigmoid(x: f32) -> f32 {
     if x >= 0.0 { positive } else { e * positive }
 }
 
+/// Keras 3's hard sigmoid `relu6(x + 3) / 6`, computed in that order as Keras does.
+#[inline]
+pub fn hard_sigmoid(x: f32) -> f32 {
+    (x + 3.0).clamp(0.0, 6.0) / 6.0
+}
+
+/// Keras 1/2's hard sigmoid `clip(0.2·x + 0.5, 0, 1)` (Keras 3 keeps it as `keras.src.legacy.backend`'s).
+#[inline]
+pub fn hard_sigmoid_keras2(x: f32) -> f32 {
+    (0.2 * x + 0.5).clamp(0.0, 1.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hard_sigmoids_have_their_kinks_where_keras_puts_them() {
+        // Keras 3: 0 up to -3, 1 from 3, x/6 + 1/2 between; Keras 2: 0 up to -2.5, 1 from 2.5, x/5 + 1/2 between.
+        assert_eq!(
+            [-3.0f32, 0.0, 1.5, 3.0].map(hard_sigmoid),
+            [0.0, 0.5, 0.75, 1.0]
+        );
+        assert_eq!(
+            [-2.5f32, 0.0, 1.5, 2.5].map(hard_sigmoid_keras2),
+            [0.0, 0.5, 0.8, 1.0]
+        );
+    }
 
     #[test]
     fn tanh_matches_f64_within_2_5e_7() {

@@ -65,29 +65,31 @@ const GATE_FLOPS_PER_UNIT: u64 = 13;
 pub enum GateActivation {
     /// The logistic sigmoid `1 / (1 + e^{-x})`, Keras 3's default.
     Sigmoid,
-    /// Keras 2's hard sigmoid `clip(0.2·x + 0.5, 0, 1)`, its derivative 0.2 inside `(-2.5, 2.5)` and 0 outside.
+    /// Keras 3's hard sigmoid `relu6(x + 3) / 6`, its derivative 1/6 inside `(-3, 3)` and 0 outside.
     HardSigmoid,
+    /// Keras 1/2's hard sigmoid `clip(0.2·x + 0.5, 0, 1)`, its derivative 0.2 inside `(-2.5, 2.5)` and 0 outside.
+    HardSigmoidKeras2,
 }
 
 impl GateActivation {
-    fn apply(self, z: f32) -> f32 {
+    /// The activation at `z`.
+    #[inline(always)]
+    pub(crate) fn apply(self, z: f32) -> f32 {
         match self {
             GateActivation::Sigmoid => super::activation::sigmoid(z),
-            GateActivation::HardSigmoid => (0.2 * z + 0.5).clamp(0.0, 1.0),
+            GateActivation::HardSigmoid => super::activation::hard_sigmoid(z),
+            GateActivation::HardSigmoidKeras2 => super::activation::hard_sigmoid_keras2(z),
         }
     }
 
     /// The derivative at the pre-activation, computed from the activation's output `y`.
-    fn derivative_from_output(self, y: f32) -> f32 {
+    #[inline(always)]
+    pub(crate) fn derivative_from_output(self, y: f32) -> f32 {
         match self {
             GateActivation::Sigmoid => y * (1.0 - y),
-            GateActivation::HardSigmoid => {
-                if y > 0.0 && y < 1.0 {
-                    0.2
-                } else {
-                    0.0
-                }
-            }
+            GateActivation::HardSigmoid if y > 0.0 && y < 1.0 => 1.0 / 6.0,
+            GateActivation::HardSigmoidKeras2 if y > 0.0 && y < 1.0 => 0.2,
+            GateActivation::HardSigmoid | GateActivation::HardSigmoidKeras2 => 0.0,
         }
     }
 }
@@ -568,6 +570,9 @@ fn cell_forward(
         GateActivation::HardSigmoid => activate_cell(gates, cell_prev, cell, hidden, |z| {
             GateActivation::HardSigmoid.apply(z)
         }),
+        GateActivation::HardSigmoidKeras2 => activate_cell(gates, cell_prev, cell, hidden, |z| {
+            GateActivation::HardSigmoidKeras2.apply(z)
+        }),
     }
 }
 
@@ -783,7 +788,7 @@ mod tests {
             recurrent_kernel: array![[0.0, 0.0, 0.0, 2.0]],
             bias: array![0.0, 1.25, 0.0, 0.0],
         };
-        let params = weights.params(GateActivation::HardSigmoid);
+        let params = weights.params(GateActivation::HardSigmoidKeras2);
         let x = array![[[1.0f32], [2.0]]];
         let (output, cache) = lstm_forward(x.view(), &params, false).unwrap();
         let c1 = 1f64.tanh();
@@ -877,7 +882,7 @@ mod tests {
     #[test]
     fn an_empty_batch_gives_empty_outputs() {
         let weights = Weights::zeros(3, 2);
-        let params = weights.params(GateActivation::HardSigmoid);
+        let params = weights.params(GateActivation::HardSigmoidKeras2);
         let x = Array3::<f32>::zeros((0, 4, 3));
         let (output, cache) = lstm_forward(x.view(), &params, true).unwrap();
         assert_eq!(output.shape(), &[0, 4, 2]);
@@ -962,14 +967,14 @@ mod tests {
         expect_invalid_shape(
             lstm_forward(
                 x.view(),
-                &weights.params(GateActivation::HardSigmoid),
+                &weights.params(GateActivation::HardSigmoidKeras2),
                 false,
             ),
             &[7],
         );
         let error = lstm_forward_inference(
             x.view(),
-            &weights.params(GateActivation::HardSigmoid),
+            &weights.params(GateActivation::HardSigmoidKeras2),
             false,
         )
         .unwrap_err();

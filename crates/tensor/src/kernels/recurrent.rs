@@ -175,26 +175,14 @@ pub(crate) fn flat_mut<'a, D: ndarray::Dimension>(
         .ok_or_else(|| internal(op, "state buffer is not contiguous"))
 }
 
-/// The recurrent activation `σ` of a gate.
+/// The recurrent activation `σ` of a gate (the LSTM's definition, shared by every recurrent kernel).
 #[inline(always)]
 pub(crate) fn gate(activation: super::lstm::GateActivation, z: f32) -> f32 {
-    match activation {
-        super::lstm::GateActivation::Sigmoid => super::activation::sigmoid(z),
-        super::lstm::GateActivation::HardSigmoid => (0.2 * z + 0.5).clamp(0.0, 1.0),
-    }
+    activation.apply(z)
 }
 
 /// `σ'` at the pre-activation, from the gate's output `y`.
 #[inline(always)]
 pub(crate) fn gate_derivative(activation: super::lstm::GateActivation, y: f32) -> f32 {
-    match activation {
-        super::lstm::GateActivation::Sigmoid => y * (1.0 - y),
-        super::lstm::GateActivation::HardSigmoid => {
-            if y > 0.0 && y < 1.0 {
-                0.2
-            } else {
-                0.0
-            }
-        }
-    }
+    activation.derivative_from_output(y)
 }

@@ -19,11 +19,26 @@ impl Tensor {
         Ok(self.map_op("sigmoid", sigmoid, |_, y| y * (1.0 - y)))
     }
 
-    /// Keras 2's hard sigmoid `clip(0.2·x + 0.5, 0, 1)`.
+    /// Keras 3's hard sigmoid `relu6(x + 3) / 6`; the gradient is 1/6 on `[-3, 3]`, 0 outside.
     pub fn hard_sigmoid(&self) -> Result<Tensor> {
         Ok(self.map_op(
             "hard_sigmoid",
-            |x| (0.2 * x + 0.5).clamp(0.0, 1.0),
+            crate::kernels::activation::hard_sigmoid,
+            |x, _| {
+                if (-3.0..=3.0).contains(&x) {
+                    1.0 / 6.0
+                } else {
+                    0.0
+                }
+            },
+        ))
+    }
+
+    /// Keras 1/2's hard sigmoid `clip(0.2·x + 0.5, 0, 1)`; the gradient is 0.2 on `[-2.5, 2.5]`, 0 outside.
+    pub fn hard_sigmoid_keras2(&self) -> Result<Tensor> {
+        Ok(self.map_op(
+            "hard_sigmoid_keras2",
+            crate::kernels::activation::hard_sigmoid_keras2,
             |x, _| if (-2.5..=2.5).contains(&x) { 0.2 } else { 0.0 },
         ))
     }

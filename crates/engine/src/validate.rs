@@ -1,0 +1,242 @@
+//! Checks of the targets `y` and the class weights against the model's output and the compiled loss, made
+//! where fit / evaluate start (before any batch runs or any callback is called), so that the same `y` gives the
+//! same answer whatever the batch size, and a mistake names `y`, the loss and the shape expected.
+//!
+//! What each loss takes, for a model output of shape `(None, ..., C)`:
+//! - `sparse_categorical_crossentropy`: integer class ids of shape `(samples, ...)` or `(samples, ..., 1)`, each
+//!   in `0..C` (a one-hot `y` is named as such);
+//! - `categorical_crossentropy`: one-hot (or probability) rows of the output's shape;
+//! - `mean_squared_error`, `mean_absolute_error`, `binary_crossentropy`: the output's shape, or that shape
+//!   without (or with) a trailing axis of 1, as Keras squeezes or expands one axis of size 1;
+//! - a custom loss: anything with one row per sample (the function decides).
+
+use crate::data::check_arrays;
+use crate::error::{EngineError, Result};
+use crate::fit_config::FitConfig;
+use crate::loss::Loss;
+use crate::model::Model;
+use ndarray::{ArrayD, IxDyn};
+use rkeras_layers::Network;
+use rkeras_layers::error::format_shape;
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+/// Everything `fit` checks before it starts: `x` and `y` (counts, shapes, finite values), `y` against the output
+/// and the loss, the same for `validation_data` (whose `y` may be reshaped in place), and `class_weight`.
+/// Returns `y`, reshaped as [`targets`] does.
+pub(crate) fn fit_arguments<'y>(
+    model: &Model,
+    x: &[ArrayD<f32>],
+    y: &'y ArrayD<f32>,
+    config: &mut FitConfig<'_>,
+) -> Result<Cow<'y, ArrayD<f32>>> {
+    let loss = &model.compiled("fit")?.loss;
+    check_arrays(&model.network, x, Some(y), "x")?;
+    let y = targets(&model.network, loss, y, "y")?;
+    if let Some((vx, vy)) = config.validation_data.as_mut() {
+        check_arrays(&model.network, vx, Some(vy), "validation_data.x")?;
+        let fixed = match targets(&model.network, loss, vy, "validation_data.y")? {
+            Cow::Owned(fixed) => Some(fixed),
+            Cow::Borrowed(_) => None,
+        };
+        if let Some(fixed) = fixed {
+            *vy = fixed;
+        }
+    }
+    if let Some(weights) = &config.class_weight {
+        class_weight(weights)?;
+    }
+    Ok(y)
+}
+
+/// Checks `y` (named `arg`) against the model's single output and `loss`; returns `y` in the output's shape
+/// when it differed only by a trailing axis of 1 (so that element-wise losses never broadcast `(n,)` against
+/// `(n, 1)` into `(n, n)`). Models with several outputs are left to the training step.
+pub(crate) fn targets<'y>(
+    network: &Network,
+    loss: &Loss,
+    y: &'y ArrayD<f32>,
+    arg: &str,
+) -> Result<Cow<'y, ArrayD<f32>>> {
+    let [output] = network.outputs() else {
+        return Ok(Cow::Borrowed(y));
+    };
+    let out = output.shape();
+    let per_sample = y.shape().get(1..).unwrap_or(&[]);
+    let samples = y.shape().first().copied().unwrap_or(0);
+    let with_samples = |shape: &[usize]| {
+        let dims: Vec<String> = std::iter::once(samples)
+            .chain(shape.iter().copied())
+            .map(|d| d.to_string())
+            .collect();
+        match dims.as_slice() {
+            [only] => format!("({only},)"),
+            _ => format!("({})", dims.join(", ")),
+        }
+    };
+    let output_desc = format!(
+        "the model's output `{}` {}",
+        output.layer().name(),
+        format_shape(out)
+    );
+    let received = with_samples(per_sample);
+    let name = loss.name();
+    match loss {
+        Loss::SparseCategoricalCrossentropy => {
+            let (classes, ids_shape) = match out.split_last() {
+                Some((&c, rest)) => (c, rest),
+                None => (1, out),
+            };
+            let mut with_one = ids_shape.to_vec();
+            with_one.push(1);
+            if per_sample != ids_shape && per_sample != with_one.as_slice() {
+                let hint = if per_sample == out {
+                    format!(
+                        "; `y` looks one-hot ({classes} columns): use categorical_crossentropy for one-hot \
+                         targets, or pass the class ids (argmax of each row)"
+                    )
+                } else {
+                    String::new()
+                };
+                return Err(EngineError::invalid(
+                    arg,
+                    format!(
+                        "{name} takes integer class ids of shape {} for {output_desc}, received {received}{hint}",
+                        with_samples(ids_shape)
+                    ),
+                ));
+            }
+            check_labels(y, classes, arg, name)?;
+            Ok(Cow::Borrowed(y))
+        }
+        Loss::CategoricalCrossentropy => {
+            if per_sample == out {
+                return Ok(Cow::Borrowed(y));
+            }
+            let ids_shape = out.split_last().map(|(_, rest)| rest).unwrap_or(out);
+            let mut with_one = ids_shape.to_vec();
+            with_one.push(1);
+            let hint = if per_sample == ids_shape || per_sample == with_one.as_slice() {
+                "; `y` looks like integer class ids: use sparse_categorical_crossentropy, or one-hot encode `y`"
+            } else {
+                ""
+            };
+            Err(EngineError::invalid(
+                arg,
+                format!(
+                    "{name} takes one-hot targets of shape {} for {output_desc}, received {received}{hint}",
+                    with_samples(out)
+                ),
+            ))
+        }
+        Loss::MeanSquaredError | Loss::MeanAbsoluteError | Loss::BinaryCrossentropy => {
+            if per_sample == out {
+                return Ok(Cow::Borrowed(y));
+            }
+            let squeezed = out.last() == Some(&1) && per_sample == &out[..out.len() - 1];
+            let expanded =
+                per_sample.last() == Some(&1) && &per_sample[..per_sample.len() - 1] == out;
+            if squeezed || expanded {
+                let mut shape = vec![samples];
+                shape.extend_from_slice(out);
+                let reshaped = y
+                    .as_standard_layout()
+                    .into_owned()
+                    .into_shape_with_order(IxDyn(&shape))
+                    .map_err(|e| EngineError::invalid(arg, e.to_string()))?;
+                return Ok(Cow::Owned(reshaped));
+            }
+            Err(EngineError::invalid(
+                arg,
+                format!(
+                    "{name} takes targets of shape {} (that of {output_desc}), received {received}",
+                    with_samples(out)
+                ),
+            ))
+        }
+        Loss::Custom { .. } => Ok(Cow::Borrowed(y)),
+    }
+}
+
+/// Every label must be an integer in `0..classes`; the first that is not is named with its sample.
+fn check_labels(y: &ArrayD<f32>, classes: usize, arg: &str, loss: &str) -> Result<()> {
+    let per_sample = (y.len() / y.shape().first().copied().unwrap_or(1).max(1)).max(1);
+    let bad = y
+        .iter()
+        .enumerate()
+        .find(|&(_, &v)| !(v >= 0.0 && v.fract() == 0.0 && (v as usize) < classes));
+    if let Some((pos, &value)) = bad {
+        return Err(EngineError::invalid(
+            arg,
+            format!(
+                "label {value} at sample {} is out of range: {loss} with a {classes}-class output takes \
+                 integer class ids in 0..{classes}",
+                pos / per_sample
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Class weights must be finite and ≥ 0, as sample weights must.
+pub(crate) fn class_weight(weights: &HashMap<usize, f32>) -> Result<()> {
+    let mut classes: Vec<(&usize, &f32)> = weights.iter().collect();
+    classes.sort_by_key(|(class, _)| **class);
+    if let Some((class, weight)) = classes
+        .into_iter()
+        .find(|(_, w)| !w.is_finite() || **w < 0.0)
+    {
+        return Err(EngineError::invalid(
+            "class_weight",
+            format!("weights must be finite and >= 0, received {weight} for class {class}"),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::{arr1, arr2};
+    use rkeras_layers::{Dense, Input, LayerCall};
+
+    fn network(units: usize) -> Network {
+        let x = Input::new(&[2]);
+        let y = Dense::new(units).call(&x).unwrap();
+        Network::new(&[x], &[y]).unwrap()
+    }
+
+    #[test]
+    fn a_trailing_axis_of_one_is_squeezed_or_added() {
+        let net = network(1);
+        let y = arr1(&[1.0f32, 2.0]).into_dyn();
+        let fixed = targets(&net, &Loss::MeanSquaredError, &y, "y").unwrap();
+        assert_eq!(fixed.shape(), &[2, 1]);
+        let y = ArrayD::zeros(IxDyn(&[2, 3, 1]));
+        let fixed = targets(&network(3), &Loss::MeanSquaredError, &y, "y").unwrap();
+        assert_eq!(fixed.shape(), &[2, 3]);
+        let y = ArrayD::zeros(IxDyn(&[2, 1]));
+        let err = targets(&network(3), &Loss::MeanSquaredError, &y, "y").unwrap_err();
+        assert!(err.to_string().contains("(2, 3)"), "{err}");
+    }
+
+    #[test]
+    fn labels_name_their_sample() {
+        let y = arr2(&[[0.0f32], [2.0], [1.5]]).into_dyn();
+        let err = targets(&network(3), &Loss::SparseCategoricalCrossentropy, &y, "y")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("label 1.5 at sample 2") && err.contains("0..3"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn class_weights_must_be_finite_and_non_negative() {
+        assert!(class_weight(&HashMap::from([(0, 1.0), (1, 0.0)])).is_ok());
+        let err = class_weight(&HashMap::from([(0, 1.0), (3, -2.0)])).unwrap_err();
+        assert!(err.to_string().contains("class 3"), "{err}");
+        assert!(class_weight(&HashMap::from([(1, f32::NAN)])).is_err());
+    }
+}
