@@ -5,6 +5,7 @@ use crate::data::{check_arrays, check_batch_size, mix_seed, row_range, take_rows
 use crate::error::{EngineError, Result};
 use crate::fit_config::FitConfig;
 use crate::model::Model;
+use crate::resume_state::ResumeState;
 use crate::saving;
 use crate::train_step::{EpochMeans, Shard, shard_indices, train_step};
 use ndarray::{Array1, ArrayD, Axis};
@@ -38,7 +39,7 @@ fn split(
     config: &mut FitConfig<'_>,
 ) -> Result<Split> {
     let n = check_arrays(&model.network, x, Some(y), "x")?;
-    let mut weights = sample_weights(model, y, config, n)?;
+    let mut weights = sample_weights(y, config, n)?;
     if let Some((vx, vy)) = config.validation_data.take() {
         check_arrays(&model.network, &vx, Some(&vy), "validation_data.x")?;
         return Ok(Split {
@@ -89,7 +90,6 @@ fn split(
 
 /// Per-sample loss weights from `sample_weight` and `class_weight` (multiplied when both are given).
 fn sample_weights(
-    model: &Model,
     y: &ArrayD<f32>,
     config: &FitConfig<'_>,
     n: usize,
@@ -129,7 +129,6 @@ fn sample_weights(
         }
         weights = Some(w);
     }
-    let _ = model;
     Ok(weights)
 }
 
@@ -169,6 +168,13 @@ impl Model {
         if config.validation_freq == 0 {
             return Err(EngineError::invalid(
                 "validation_freq",
+                "expected a positive integer, received 0",
+            ));
+        }
+        let shard_count = config.shard_count();
+        if shard_count == 0 {
+            return Err(EngineError::invalid(
+                "shards",
                 "expected a positive integer, received 0",
             ));
         }
@@ -212,7 +218,7 @@ impl Model {
             let mut means = EpochMeans::default();
             for (batch, indices) in order.chunks(config.batch_size).enumerate() {
                 callbacks.on_train_batch_begin(batch, &mut ctl)?;
-                let shards: Vec<Shard> = shard_indices(indices)
+                let shards: Vec<Shard> = shard_indices(indices, shard_count)
                     .into_iter()
                     .map(|part| Shard {
                         inputs: data
@@ -241,14 +247,14 @@ impl Model {
                 )?;
                 means.add(&step);
                 let compiled = ctl.model.compiled("fit")?;
-                let batch_logs = means.logs(compiled, "");
+                let batch_logs = means.logs(compiled);
                 callbacks.on_train_batch_end(batch, &batch_logs, &mut ctl)?;
                 write_pending_backup(&mut ctl, &callbacks)?;
                 if ctl.stop {
                     break;
                 }
             }
-            let mut logs = means.logs(ctl.model.compiled("fit")?, "");
+            let mut logs = means.logs(ctl.model.compiled("fit")?);
             if let Some((vx, vy)) = &data.validation {
                 if (epoch + 1) % config.validation_freq == 0 {
                     callbacks.on_test_begin(&mut ctl)?;
@@ -277,14 +283,13 @@ impl Model {
 
 fn write_pending_backup(ctl: &mut FitControl<'_>, callbacks: &CallbackList<'_>) -> Result<()> {
     if let Some((path, epoch)) = ctl.pending_backup.take() {
-        saving::write_backup(
-            ctl.model,
-            &path,
+        let state = ResumeState {
             epoch,
-            ctl.seed,
-            callbacks.states(),
-            callbacks.weight_states(),
-        )?;
+            seed: ctl.seed,
+            callback_states: callbacks.states(),
+            callback_weights: callbacks.weight_states(),
+        };
+        saving::write_backup(ctl.model, &path, &state)?;
     }
     Ok(())
 }
