@@ -12,8 +12,18 @@ use ndarray::{Array1, ArrayD, Axis};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
+use rkeras_callbacks::console::Carried;
 use rkeras_callbacks::{Callback, CallbackList, History, Logs, RunParams};
 use rkeras_tensor::Tensor;
+
+/// Runs `f` on a worker of rayon's global pool (in place when already on one), carrying the calling thread's
+/// `console::capture` state there and back, so that what the callbacks print is recorded as if `fit` ran here.
+fn in_worker<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    let carried = Carried::take();
+    let (result, carried) = rayon::scope(move |_| carried.run(f));
+    carried.restore();
+    result
+}
 
 /// RNG streams: every epoch's shuffle and dropout come from `(seed, epoch)`, so a run resumed at any epoch
 /// continues exactly as an uninterrupted one.
@@ -154,7 +164,7 @@ impl Model {
     ) -> Result<History> {
         // The loop runs on a worker of rayon's pool: each batch's two shards then run on this worker and one
         // other, instead of the calling thread handing both to the pool and sleeping until they finish.
-        rkeras_callbacks::console::in_worker(|| self.fit_on_current_thread(x, y, config))
+        in_worker(|| self.fit_on_current_thread(x, y, config))
     }
 
     fn fit_on_current_thread(
