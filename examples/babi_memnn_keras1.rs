@@ -84,6 +84,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             &history,
             &times,
             started.elapsed().as_secs_f64(),
+            &model.get_weights(),
         )?;
     }
     Ok(())

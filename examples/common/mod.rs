@@ -47,6 +47,10 @@ pub struct Args {
     /// Train in file order every epoch (Keras's `shuffle=False`) instead of reshuffling.
     #[arg(long)]
     pub no_shuffle: bool,
+    /// Data-parallel shards per batch (FitConfig::shards); results are bit-identical for a given N whatever
+    /// the thread count. Defaults to the number of threads.
+    #[arg(long)]
+    pub shards: Option<usize>,
 }
 
 /// The vectorised splits.
@@ -115,13 +119,34 @@ pub fn fit_config<'a>(
     x_test: &[ndarray::ArrayD<f32>],
     y_test: &ndarray::ArrayD<f32>,
 ) -> FitConfig<'a> {
-    FitConfig::new()
+    let config = FitConfig::new()
         .epochs(args.epochs)
         .batch_size(args.batch_size)
         .verbose(args.verbose)
         .seed(args.seed)
         .shuffle(!args.no_shuffle)
-        .validation_data(x_test.to_vec(), y_test.clone())
+        .validation_data(x_test.to_vec(), y_test.clone());
+    match args.shards {
+        Some(shards) => config.shards(shards),
+        None => config,
+    }
+}
+
+/// The SHA-256 of the weights' bytes (little-endian float32), weight after weight in the model's order: two
+/// runs with the same hash ended with the same weights bit for bit.
+pub fn weights_sha256(weights: &[ndarray::ArrayD<f32>]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    for w in weights {
+        for v in w.iter() {
+            hasher.update(v.to_le_bytes());
+        }
+    }
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Trains unless `--epochs 0` asked for evaluation only.
@@ -209,6 +234,7 @@ pub fn write_summary(
     history: &History,
     epoch_times: &[f64],
     wall_seconds: f64,
+    weights: &[ndarray::ArrayD<f32>],
 ) -> Result<(), Box<dyn std::error::Error>> {
     let rows: Vec<serde_json::Value> = (0..history.len())
         .map(|i| {
@@ -239,6 +265,8 @@ pub fn write_summary(
         "query_maxlen": data.vectorizer.query_maxlen(),
         "epochs": args.epochs,
         "batch_size": args.batch_size,
+        "shards": args.shards.unwrap_or_else(rayon::current_num_threads),
+        "weights_sha256": weights_sha256(weights),
         "test_loss": test.get("loss"),
         "test_accuracy": test.get("accuracy").or(test.get("acc")),
         "train_samples_per_sec": samples_per_sec(data.train.len(), epoch_times),

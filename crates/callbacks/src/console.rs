@@ -39,29 +39,43 @@ pub fn capture<R>(f: impl FnOnce() -> R) -> (R, Captured) {
     (result, captured)
 }
 
-/// Runs `f` on a worker of rayon's global pool (in place when already on one), carrying this thread's
-/// [`capture`] state there and back, so that what `f` prints is recorded exactly as if it ran here.
+/// This thread's [`capture`] state, moved out so that code run on another thread records into it: take it with
+/// [`Carried::take`], run the work there with [`Carried::run`], and put it back with [`Carried::restore`]. The
+/// engine uses it to hop `fit` onto a worker thread.
 ///
 /// ```
-/// use rkeras_callbacks::console;
-/// let (on_worker, said) = console::capture(|| {
-///     console::in_worker(|| {
-///         console::print_msg("from the pool");
-///         rayon::current_thread_index().is_some()
-///     })
+/// use rkeras_callbacks::console::{self, Carried};
+/// let ((), said) = console::capture(|| {
+///     let carried = Carried::take();
+///     let carried = std::thread::scope(|s| {
+///         s.spawn(move || carried.run(|| console::print_msg("from another thread")).1)
+///             .join()
+///             .unwrap()
+///     });
+///     carried.restore();
 /// });
-/// assert!(on_worker);
-/// assert_eq!(said.messages, ["from the pool"]);
+/// assert_eq!(said.messages, ["from another thread"]);
 /// ```
-pub fn in_worker<R: Send>(f: impl FnOnce() -> R + Send) -> R {
-    let carried = CAPTURE.with(|c| c.borrow_mut().take());
-    let (result, carried) = rayon::scope(move |_| {
-        let outer = CAPTURE.with(|c| c.replace(carried));
+#[derive(Debug)]
+pub struct Carried(Option<Captured>);
+
+impl Carried {
+    /// Moves this thread's capture state out (this thread then prints until [`Carried::restore`]).
+    pub fn take() -> Carried {
+        Carried(CAPTURE.with(|c| c.borrow_mut().take()))
+    }
+
+    /// Runs `f` on the current thread with the carried state; returns its result and the state to carry back.
+    pub fn run<R>(self, f: impl FnOnce() -> R) -> (R, Carried) {
+        let outer = CAPTURE.with(|c| c.replace(self.0));
         let result = f();
-        (result, CAPTURE.with(|c| c.replace(outer)))
-    });
-    CAPTURE.with(|c| *c.borrow_mut() = carried);
-    result
+        (result, Carried(CAPTURE.with(|c| c.replace(outer))))
+    }
+
+    /// Puts the state back on the current thread.
+    pub fn restore(self) {
+        CAPTURE.with(|c| *c.borrow_mut() = self.0);
+    }
 }
 
 /// Whether [`capture`] is recording on this thread.

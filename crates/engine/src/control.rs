@@ -1,7 +1,8 @@
 //! The model as callbacks see it during `fit` ([`TrainerControl`]).
 
 use crate::model::Model;
-use crate::saving::{self, ResumeState};
+use crate::resume_state::ResumeState;
+use crate::saving;
 use ndarray::ArrayD;
 use rkeras_callbacks::{CallbackError, TrainerControl};
 use std::path::{Path, PathBuf};

@@ -54,6 +54,15 @@ pub enum EngineError {
         /// What does not match.
         reason: String,
     },
+    /// A backup whose resume state (the `rkeras_state` group) is missing a field, has a field of the wrong
+    /// type, or lacks an array its counts promise.
+    #[error("{path}: not a valid backup: {reason}")]
+    ResumeState {
+        /// The backup file.
+        path: String,
+        /// The field or array at fault.
+        reason: String,
+    },
 }
 
 /// The engine crate's result type.

@@ -47,7 +47,7 @@ impl Model {
         for step in &steps {
             means.add(step);
         }
-        Ok(means.logs(compiled, ""))
+        Ok(means.logs(compiled))
     }
 
     /// The model's (first) output for every sample, computed `batch_size` samples at a time.

@@ -5,14 +5,25 @@ use crate::data::{check_arrays, check_batch_size, mix_seed, row_range, take_rows
 use crate::error::{EngineError, Result};
 use crate::fit_config::FitConfig;
 use crate::model::Model;
+use crate::resume_state::ResumeState;
 use crate::saving;
 use crate::train_step::{EpochMeans, Shard, shard_indices, train_step};
 use ndarray::{Array1, ArrayD, Axis};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
+use rkeras_callbacks::console::Carried;
 use rkeras_callbacks::{Callback, CallbackList, History, Logs, RunParams};
 use rkeras_tensor::Tensor;
+
+/// Runs `f` on a worker of rayon's global pool (in place when already on one), carrying the calling thread's
+/// `console::capture` state there and back, so that what the callbacks print is recorded as if `fit` ran here.
+fn in_worker<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    let carried = Carried::take();
+    let (result, carried) = rayon::scope(move |_| carried.run(f));
+    carried.restore();
+    result
+}
 
 /// RNG streams: every epoch's shuffle and dropout come from `(seed, epoch)`, so a run resumed at any epoch
 /// continues exactly as an uninterrupted one.
@@ -38,7 +49,7 @@ fn split(
     config: &mut FitConfig<'_>,
 ) -> Result<Split> {
     let n = check_arrays(&model.network, x, Some(y), "x")?;
-    let mut weights = sample_weights(model, y, config, n)?;
+    let mut weights = sample_weights(y, config, n)?;
     if let Some((vx, vy)) = config.validation_data.take() {
         check_arrays(&model.network, &vx, Some(&vy), "validation_data.x")?;
         return Ok(Split {
@@ -89,7 +100,6 @@ fn split(
 
 /// Per-sample loss weights from `sample_weight` and `class_weight` (multiplied when both are given).
 fn sample_weights(
-    model: &Model,
     y: &ArrayD<f32>,
     config: &FitConfig<'_>,
     n: usize,
@@ -129,7 +139,6 @@ fn sample_weights(
         }
         weights = Some(w);
     }
-    let _ = model;
     Ok(weights)
 }
 
@@ -155,7 +164,7 @@ impl Model {
     ) -> Result<History> {
         // The loop runs on a worker of rayon's pool: each batch's two shards then run on this worker and one
         // other, instead of the calling thread handing both to the pool and sleeping until they finish.
-        rkeras_callbacks::console::in_worker(|| self.fit_on_current_thread(x, y, config))
+        in_worker(|| self.fit_on_current_thread(x, y, config))
     }
 
     fn fit_on_current_thread(
@@ -169,6 +178,13 @@ impl Model {
         if config.validation_freq == 0 {
             return Err(EngineError::invalid(
                 "validation_freq",
+                "expected a positive integer, received 0",
+            ));
+        }
+        let shard_count = config.shard_count();
+        if shard_count == 0 {
+            return Err(EngineError::invalid(
+                "shards",
                 "expected a positive integer, received 0",
             ));
         }
@@ -217,7 +233,7 @@ impl Model {
                 let parts = if ctl.model.network.uses_batch_statistics() {
                     vec![indices]
                 } else {
-                    shard_indices(indices)
+                    shard_indices(indices, shard_count)
                 };
                 let shards: Vec<Shard> = parts
                     .into_iter()
@@ -248,14 +264,14 @@ impl Model {
                 )?;
                 means.add(&step);
                 let compiled = ctl.model.compiled("fit")?;
-                let batch_logs = means.logs(compiled, "");
+                let batch_logs = means.logs(compiled);
                 callbacks.on_train_batch_end(batch, &batch_logs, &mut ctl)?;
                 write_pending_backup(&mut ctl, &callbacks)?;
                 if ctl.stop {
                     break;
                 }
             }
-            let mut logs = means.logs(ctl.model.compiled("fit")?, "");
+            let mut logs = means.logs(ctl.model.compiled("fit")?);
             if let Some((vx, vy)) = &data.validation {
                 if (epoch + 1) % config.validation_freq == 0 {
                     callbacks.on_test_begin(&mut ctl)?;
@@ -284,14 +300,13 @@ impl Model {
 
 fn write_pending_backup(ctl: &mut FitControl<'_>, callbacks: &CallbackList<'_>) -> Result<()> {
     if let Some((path, epoch)) = ctl.pending_backup.take() {
-        saving::write_backup(
-            ctl.model,
-            &path,
+        let state = ResumeState {
             epoch,
-            ctl.seed,
-            callbacks.states(),
-            callbacks.weight_states(),
-        )?;
+            seed: ctl.seed,
+            callback_states: callbacks.states(),
+            callback_weights: callbacks.weight_states(),
+        };
+        saving::write_backup(ctl.model, &path, &state)?;
     }
     Ok(())
 }

@@ -37,6 +37,11 @@ pub struct FitConfig<'a> {
     pub sample_weight: Option<Array1<f32>>,
     /// The seed of shuffling and dropout; one seed reproduces a run bit for bit. Defaults to 0.
     pub seed: u64,
+    /// Data-parallel shards per training batch: each batch is split into this many slices (fewer for batches
+    /// under 8 samples a shard) that run forward and backward side by side, their gradients summed in shard
+    /// order. A given shard count gives the same bits whatever the number of threads; another shard count
+    /// rounds differently. `None` (the default) uses the number of threads of the rayon pool `fit` runs in.
+    pub shards: Option<usize>,
 }
 
 impl Default for FitConfig<'_> {
@@ -54,6 +59,7 @@ impl Default for FitConfig<'_> {
             class_weight: None,
             sample_weight: None,
             seed: 0,
+            shards: None,
         }
     }
 }
@@ -122,5 +128,14 @@ impl<'a> FitConfig<'a> {
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
         self
+    }
+    /// Sets the number of data-parallel shards per batch (at least 1).
+    pub fn shards(mut self, shards: usize) -> Self {
+        self.shards = Some(shards);
+        self
+    }
+    /// The shard count `fit` uses: `shards`, or the current rayon pool's thread count.
+    pub(crate) fn shard_count(&self) -> usize {
+        self.shards.unwrap_or_else(rayon::current_num_threads)
     }
 }

@@ -17,6 +17,7 @@ pub mod metric;
 pub mod model;
 pub mod models;
 pub mod profile;
+mod resume_state;
 pub mod saving;
 pub mod sequential;
 mod train_step;

@@ -5,7 +5,7 @@ use crate::compile::Compiled;
 use crate::error::{EngineError, Result};
 use crate::loss::Loss;
 use crate::model::Model;
-use ndarray::ArrayD;
+use crate::resume_state::ResumeState;
 use rkeras_io::{
     ExtraState, LayerWeights, ModelFile, NamedArray, OptimizerState as FileOptimizerState,
 };
@@ -17,15 +17,6 @@ use std::path::Path;
 
 /// The `keras_version` rkeras writes (the Keras whose layout it follows).
 pub const KERAS_VERSION: &str = rkeras_io::KERAS_VERSION;
-
-/// What a backup holds besides weights and optimizer: the epoch reached, the seed and the callbacks' states.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct ResumeState {
-    pub(crate) epoch: usize,
-    pub(crate) seed: u64,
-    pub(crate) callback_states: Vec<Option<Value>>,
-    pub(crate) callback_weights: Vec<Option<Vec<ArrayD<f32>>>>,
-}
 
 fn layer_weights(network: &Network) -> Vec<LayerWeights> {
     network
@@ -222,16 +213,8 @@ fn load_optimizer(model: &mut Model, path: &Path, saved: &FileOptimizerState) ->
     let mut slot_weights = Vec::new();
     for weight in &saved.weights {
         if weight.name.ends_with("/learning_rate") {
-            // The file holds the rate as float32, as Keras does: when the compiled rate rounds to it, keep the
-            // compiled (exact) rate, so that a reloaded run reports and logs the rate it was saved with.
-            let compiled_rate = opt.learning_rate();
-            learning_rate = weight.value.iter().next().map(|&v| {
-                if compiled_rate as f32 == v {
-                    compiled_rate
-                } else {
-                    f64::from(v)
-                }
-            });
+            // The file holds the rate as float32, the precision the optimizer holds it in.
+            learning_rate = weight.value.iter().next().map(|&v| f64::from(v));
             continue;
         }
         slot_weights.push(weight);
@@ -389,81 +372,26 @@ fn load_from_file(path: &Path, file: &ModelFile) -> Result<Model> {
 }
 
 /// Writes a backup: the whole model plus the resume state.
-pub(crate) fn write_backup(
-    model: &Model,
-    path: &Path,
-    epoch: usize,
-    seed: u64,
-    callback_states: Vec<Option<Value>>,
-    callback_weights: Vec<Option<Vec<ArrayD<f32>>>>,
-) -> Result<()> {
-    let mut arrays = Vec::new();
-    let mut counts = Vec::new();
-    for (i, weights) in callback_weights.into_iter().enumerate() {
-        counts.push(weights.as_ref().map(Vec::len));
-        for (j, w) in weights.into_iter().flatten().enumerate() {
-            arrays.push(NamedArray {
-                name: format!("callback_{i}/weight_{j}"),
-                value: w,
-            });
-        }
-    }
-    let json = json!({ "epoch": epoch, "seed": seed, "callback_states": callback_states, "callback_weight_counts": counts });
-    let extra = ExtraState {
-        json: json.to_string(),
-        arrays,
-    };
+pub(crate) fn write_backup(model: &Model, path: &Path, state: &ResumeState) -> Result<()> {
+    let extra = state.to_extra(path)?;
     Ok(rkeras_io::save_model_file(
         path,
         &model_file(model, Some(extra)),
     )?)
 }
 
-/// Restores a backup into `model` (weights and optimizer state) and returns the resume state.
+/// Restores a backup into `model` (weights and optimizer state) and returns the resume state. The state is
+/// read and checked before the model changes.
 pub(crate) fn restore_backup(model: &mut Model, path: &Path) -> Result<ResumeState> {
     let file = rkeras_io::load_model_file(path)?;
     let extra = file
         .extra
         .as_ref()
         .ok_or_else(|| file_error(path, "not a backup (no rkeras_state group)"))?;
-    let state: Value = serde_json::from_str(&extra.json)
-        .map_err(|e| file_error(path, format!("rkeras_state: {e}")))?;
+    let state = ResumeState::from_extra(path, extra)?;
     load_layer_weights(&model.network, path, &file.layers, false)?;
     if let Some(opt) = &file.optimizer {
         load_optimizer(model, path, opt)?;
     }
-    let callback_states: Vec<Option<Value>> = state
-        .get("callback_states")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .map(|v| if v.is_null() { None } else { Some(v.clone()) })
-                .collect()
-        })
-        .unwrap_or_default();
-    let counts: Vec<Option<usize>> = state
-        .get("callback_weight_counts")
-        .and_then(Value::as_array)
-        .map(|a| a.iter().map(|v| v.as_u64().map(|n| n as usize)).collect())
-        .unwrap_or_default();
-    let mut callback_weights = Vec::new();
-    for (i, count) in counts.iter().enumerate() {
-        callback_weights.push(count.map(|n| {
-            (0..n)
-                .filter_map(|j| {
-                    extra
-                        .arrays
-                        .iter()
-                        .find(|a| a.name == format!("callback_{i}/weight_{j}"))
-                        .map(|a| a.value.clone())
-                })
-                .collect()
-        }));
-    }
-    Ok(ResumeState {
-        epoch: state.get("epoch").and_then(Value::as_u64).unwrap_or(0) as usize,
-        seed: state.get("seed").and_then(Value::as_u64).unwrap_or(0),
-        callback_states,
-        callback_weights,
-    })
+    Ok(state)
 }

@@ -3,6 +3,7 @@
 use crate::compile::Compiled;
 use crate::error::{EngineError, Result};
 use rand::rngs::StdRng;
+use rayon::prelude::*;
 use rkeras_layers::{CallContext, Network, NetworkOutput};
 use rkeras_tensor::{Tensor, no_grad};
 use std::time::Instant;
@@ -58,25 +59,26 @@ impl<'a> Task<'a> {
 }
 
 /// One slice of a training batch. A batch is split into shards that run forward and backward in parallel
-/// (data parallelism across the two cores, for batches too small to split inside a product); their gradients
-/// are summed in shard order, so results do not depend on the number of threads.
+/// (data parallelism across cores, for batches too small to split inside a product); their gradients are summed
+/// in shard order, so results depend on the shard count ([`crate::FitConfig::shards`]), never on the number of
+/// threads.
 pub(crate) struct Shard {
     pub(crate) inputs: Vec<Tensor>,
     pub(crate) y: Tensor,
     pub(crate) weights: Option<Tensor>,
 }
 
-/// Samples below which a batch is not split.
+/// The fewest samples a shard gets: a batch of `n` samples is split into at most `n / 8` shards.
 const MIN_SHARD_SAMPLES: usize = 8;
-/// Shards per batch (fixed, so the arithmetic is the same with 1 or 2 threads).
-const SHARDS: usize = 2;
 
-/// Splits a batch's sample indices into shards.
-pub(crate) fn shard_indices(indices: &[usize]) -> Vec<&[usize]> {
-    if indices.len() < SHARDS * MIN_SHARD_SAMPLES {
+/// Splits a batch's sample indices into at most `shards` slices of equal size (the last one smaller), none
+/// under [`MIN_SHARD_SAMPLES`] samples unless the batch is.
+pub(crate) fn shard_indices(indices: &[usize], shards: usize) -> Vec<&[usize]> {
+    let count = shards.min(indices.len() / MIN_SHARD_SAMPLES).max(1);
+    if count == 1 {
         return vec![indices];
     }
-    indices.chunks(indices.len().div_ceil(SHARDS)).collect()
+    indices.chunks(indices.len().div_ceil(count)).collect()
 }
 
 struct ShardResult {
@@ -140,16 +142,10 @@ pub(crate) fn train_step(
     let parallel_started = Instant::now();
     let results: Vec<Result<ShardResult>> = {
         let compiled = &Task::of(compiled);
-        match (shards, seeds.as_slice()) {
-            ([a, b], [sa, sb]) => {
-                let (ra, rb) = rayon::join(
-                    || shard_pass(network, compiled, a, batch, *sa),
-                    || shard_pass(network, compiled, b, batch, *sb),
-                );
-                vec![ra, rb]
-            }
+        match shards {
+            [one] => vec![shard_pass(network, compiled, one, batch, seeds[0])],
             _ => shards
-                .iter()
+                .par_iter()
                 .zip(&seeds)
                 .map(|(s, &seed)| shard_pass(network, compiled, s, batch, seed))
                 .collect(),
@@ -297,14 +293,47 @@ impl EpochMeans {
         self.samples += step.batch;
     }
 
-    /// `loss` then each metric under its name, optionally prefixed (`val_`).
-    pub(crate) fn logs(&self, compiled: &Compiled, prefix: &str) -> rkeras_callbacks::Logs {
+    /// `loss` then each metric under its name.
+    pub(crate) fn logs(&self, compiled: &Compiled) -> rkeras_callbacks::Logs {
         let n = self.samples.max(1) as f64;
         let mut logs = rkeras_callbacks::Logs::new();
-        logs.insert(format!("{prefix}loss"), self.loss_sum / n);
+        logs.insert("loss".to_string(), self.loss_sum / n);
         for (metric, sum) in compiled.metrics.iter().zip(&self.metric_sums) {
-            logs.insert(format!("{prefix}{}", metric.name), sum / n);
+            logs.insert(metric.name.clone(), sum / n);
         }
         logs
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sizes(n: usize, shards: usize) -> Vec<usize> {
+        let indices: Vec<usize> = (0..n).collect();
+        let parts = shard_indices(&indices, shards);
+        assert_eq!(
+            parts.concat(),
+            indices,
+            "the shards cover the batch in order"
+        );
+        parts.iter().map(|p| p.len()).collect()
+    }
+
+    #[test]
+    fn batches_split_into_equal_shards_of_at_least_eight_samples() {
+        assert_eq!(sizes(32, 1), [32]);
+        assert_eq!(sizes(32, 2), [16, 16]);
+        assert_eq!(sizes(32, 3), [11, 11, 10]);
+        assert_eq!(sizes(32, 4), [8, 8, 8, 8]);
+        assert_eq!(
+            sizes(32, 5),
+            [8, 8, 8, 8],
+            "32 samples make at most 4 shards"
+        );
+        assert_eq!(sizes(15, 2), [15], "under 16 samples, no split in two");
+        assert_eq!(sizes(16, 2), [8, 8]);
+        assert_eq!(sizes(20, 3), [10, 10]);
+        assert_eq!(sizes(3, 4), [3]);
     }
 }

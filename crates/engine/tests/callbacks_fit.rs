@@ -5,7 +5,7 @@ use ndarray::{Array2, ArrayD, IxDyn};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rkeras_callbacks::{
-    BackupAndRestore, CSVLogger, EarlyStopping, LambdaCallback, LearningRateScheduler,
+    BackupAndRestore, CSVLogger, Callback, EarlyStopping, LambdaCallback, LearningRateScheduler,
     ModelCheckpoint, ReduceLROnPlateau, TerminateOnNaN, console,
 };
 use rkeras_datasets::{BabiSplits, Task, Vectorizer};
@@ -287,7 +287,8 @@ fn learning_rate_scheduler_sets_the_rate_each_epoch() {
     let history = model
         .fit(&[column(&[x as f32])], &column(&[y as f32]), config)
         .unwrap();
-    let rates = [0.1, 0.05, 0.025, 0.0125];
+    // Keras's learning rate is a float32 variable: the rates set and logged are float32 values.
+    let rates = [0.1, 0.05, 0.025, 0.0125].map(|r: f64| f64::from(r as f32));
     assert_eq!(history.get("learning_rate").unwrap(), rates);
     let mut w = 0.0f64;
     let mut losses = Vec::new();
@@ -306,7 +307,7 @@ fn learning_rate_scheduler_sets_the_rate_each_epoch() {
             "{logged} vs {expected}"
         );
     }
-    assert_eq!(model.learning_rate(), Some(0.0125));
+    assert_eq!(model.learning_rate(), Some(f64::from(0.0125f32)));
 }
 
 #[test]
@@ -341,10 +342,11 @@ fn reduce_lr_on_plateau_divides_the_rate_after_patience_flat_epochs() {
     ];
     let logged = history.get("learning_rate").unwrap();
     assert_eq!(logged.len(), expected.len());
+    // The rates are float32 values (Keras's learning-rate variable), so equal to these within float32's precision.
     for (got, want) in logged.iter().zip(expected) {
-        assert!((got - want).abs() < 1e-12, "{logged:?}");
+        assert!((got - want).abs() < 1e-7 * want, "{logged:?}");
     }
-    assert_eq!(model.learning_rate(), Some(0.01));
+    assert_eq!(model.learning_rate(), Some(f64::from(0.01f32)));
 }
 
 #[test]
@@ -541,8 +543,13 @@ fn resumable_model(init_seed: u64) -> (Model, ArrayD<f32>, ArrayD<f32>) {
     (model, x.into_dyn(), y.into_dyn())
 }
 
-#[test]
-fn backup_and_restore_resumes_an_interrupted_fit_bit_for_bit() {
+/// A fresh callback of the run under test (the same kind in the interrupted and the resumed run).
+type MakeCallback = fn() -> Box<dyn Callback>;
+
+/// Trains 6 epochs straight, and the same run interrupted during epoch 3 and resumed from `BackupAndRestore`'s
+/// backup by a fresh model: same weights bit for bit, same logged losses and learning rates. `extra` adds a
+/// callback to both runs (one that changes the learning rate, say), whose state the backup carries.
+fn check_backup_resume(extra: Option<MakeCallback>) {
     const EPOCHS: usize = 6;
     fn config<'a>() -> FitConfig<'a> {
         FitConfig::new()
@@ -551,10 +558,17 @@ fn backup_and_restore_resumes_an_interrupted_fit_bit_for_bit() {
             .verbose(0)
             .seed(21)
     }
+    let mut extras: Vec<Box<dyn Callback>> =
+        (0..3).filter_map(|_| extra.map(|make| make())).collect();
+    let mut extras = extras.iter_mut();
 
     let (mut reference, x, y) = resumable_model(3);
+    let mut reference_config = config();
+    if let Some(cb) = extras.next() {
+        reference_config = reference_config.callback(cb.as_mut());
+    }
     let reference_history = reference
-        .fit(std::slice::from_ref(&x), &y, config())
+        .fit(std::slice::from_ref(&x), &y, reference_config)
         .unwrap();
     assert_eq!(reference_history.epoch, (0..EPOCHS).collect::<Vec<_>>());
 
@@ -566,12 +580,12 @@ fn backup_and_restore_resumes_an_interrupted_fit_bit_for_bit() {
     let mut crash = LambdaCallback::new()
         .on_epoch_end(|epoch, _| if epoch == 3 { Err("power cut") } else { Ok(()) });
     let mut backup = BackupAndRestore::new(&backup_dir).unwrap();
+    let mut first_config = config().callback(&mut crash).callback(&mut backup);
+    if let Some(cb) = extras.next() {
+        first_config = first_config.callback(cb.as_mut());
+    }
     let err = first
-        .fit(
-            std::slice::from_ref(&x),
-            &y,
-            config().callback(&mut crash).callback(&mut backup),
-        )
+        .fit(std::slice::from_ref(&x), &y, first_config)
         .unwrap_err();
     assert_eq!(err.to_string(), "power cut");
     assert!(
@@ -579,7 +593,8 @@ fn backup_and_restore_resumes_an_interrupted_fit_bit_for_bit() {
         "a failed run keeps its backup"
     );
 
-    // A fresh model (other initial weights, to show they come from the backup) and a fresh callback.
+    // A fresh model (other initial weights, to show they come from the backup) and fresh callbacks, in the
+    // same positions as in the interrupted run.
     let (mut second, _, _) = resumable_model(99);
     assert_ne!(bits(&second.get_weights()), bits(&first.get_weights()));
     let ran = Arc::new(Mutex::new(Vec::new()));
@@ -587,33 +602,67 @@ fn backup_and_restore_resumes_an_interrupted_fit_bit_for_bit() {
     let mut epochs_seen =
         LambdaCallback::new().on_epoch_begin(move |e| sink.lock().unwrap().push(e));
     let mut resumed_backup = BackupAndRestore::new(&backup_dir).unwrap();
-    let history = second
-        .fit(
-            &[x],
-            &y,
-            config()
-                .callback(&mut resumed_backup)
-                .callback(&mut epochs_seen),
-        )
-        .unwrap();
+    let mut second_config = config()
+        .callback(&mut epochs_seen)
+        .callback(&mut resumed_backup);
+    if let Some(cb) = extras.next() {
+        second_config = second_config.callback(cb.as_mut());
+    }
+    let history = second.fit(&[x], &y, second_config).unwrap();
     assert_eq!(*ran.lock().unwrap(), [3, 4, 5]);
     assert_eq!(history.epoch, [3, 4, 5]);
     assert_eq!(bits(&second.get_weights()), bits(&reference.get_weights()));
-    let tail: Vec<u64> = reference_history.get("loss").unwrap()[3..]
-        .iter()
-        .map(|v| v.to_bits())
-        .collect();
-    let resumed: Vec<u64> = history
-        .get("loss")
-        .unwrap()
-        .iter()
-        .map(|v| v.to_bits())
-        .collect();
-    assert_eq!(resumed, tail, "the resumed epochs log the same losses");
+    for key in ["loss", "learning_rate"] {
+        let tail: Vec<u64> = reference_history.get(key).unwrap()[3..]
+            .iter()
+            .map(|v| v.to_bits())
+            .collect();
+        let resumed: Vec<u64> = history
+            .get(key)
+            .unwrap()
+            .iter()
+            .map(|v| v.to_bits())
+            .collect();
+        assert_eq!(resumed, tail, "the resumed epochs log the same `{key}`");
+    }
+    assert_eq!(second.learning_rate(), reference.learning_rate());
     assert!(
         !resumed_backup.backup_path().exists(),
         "a completed run deletes its backup"
     );
+}
+
+#[test]
+fn backup_and_restore_resumes_an_interrupted_fit_bit_for_bit() {
+    check_backup_resume(None);
+}
+
+#[test]
+fn backup_and_restore_resumes_bit_for_bit_after_a_plateau_changed_the_rate() {
+    // min_delta 1e6: no epoch after the first improves, so the rate falls by 0.3 at every epoch end from epoch
+    // 1 on (0.01, 0.003, 0.0009, …: none of them a float32), before and after the interruption.
+    fn plateau() -> Box<dyn Callback> {
+        Box::new(
+            ReduceLROnPlateau::new()
+                .with_monitor("loss")
+                .with_factor(0.3)
+                .unwrap()
+                .with_patience(0)
+                .with_min_delta(1e6)
+                .unwrap(),
+        )
+    }
+    check_backup_resume(Some(plateau));
+}
+
+#[test]
+fn backup_and_restore_resumes_bit_for_bit_after_a_schedule_changed_the_rate() {
+    fn schedule() -> Box<dyn Callback> {
+        Box::new(LearningRateScheduler::new(|epoch, lr| {
+            lr * 0.7 + 1e-4 * epoch as f64
+        }))
+    }
+    check_backup_resume(Some(schedule));
 }
 
 /// The Keras 1 memory network: inputs [stories, queries, stories], one-hot answers, categorical
@@ -739,10 +788,10 @@ fn memory_network_with_checkpoint_and_reduce_lr_on_plateau() {
     let rates = history.get("learning_rate").unwrap();
     assert_eq!(rates.len(), expected.len());
     for (got, want) in rates.iter().zip(expected) {
-        assert!((got - want).abs() < 1e-9 * want, "{rates:?}");
-        assert!(*got >= 1e-5, "{rates:?}");
+        assert!((got - want).abs() < 1e-7 * want, "{rates:?}");
+        assert!(*got >= f64::from(1e-5f32), "{rates:?}");
     }
     let final_rate = model.learning_rate().unwrap();
-    assert!((final_rate - 1e-5).abs() < 1e-12, "{final_rate}");
+    assert_eq!(final_rate, f64::from(1e-5f32));
     assert!(history.get("val_accuracy").is_some());
 }

@@ -146,6 +146,37 @@ fn the_fit_seed_drives_shuffling_and_dropout_and_nothing_else() {
     assert_eq!(history_bits(&history_a), history_bits(&history_b));
 }
 
+/// `n` sequences of `len` tokens below `vocab` (seeded by `data_seed`), labelled by whether the first token is in
+/// the upper half, and an Embedding(`vocab`, `embed`) → LSTM(`units`) → Dropout(0.2) → Dense(1, sigmoid) model
+/// (weights seeded by `init_seed`) compiled with RMSprop and binary cross-entropy.
+fn token_lstm(
+    (data_seed, init_seed): (u64, u64),
+    n: usize,
+    len: usize,
+    (vocab, embed): (usize, usize),
+    units: usize,
+) -> (Model, ArrayD<f32>, ArrayD<f32>) {
+    let mut rng = StdRng::seed_from_u64(data_seed);
+    let tokens = Array2::from_shape_fn((n, len), |_| rng.random_range(0..vocab) as f32);
+    let half = (vocab / 2) as f32;
+    let labels = Array2::from_shape_fn((n, 1), |(i, _)| f32::from(tokens[[i, 0]] >= half));
+    set_random_seed(init_seed);
+    let input = Input::new(&[len]);
+    let embedded = Embedding::new(vocab, embed).call(&input).unwrap();
+    let state = LSTM::new(units).call(&embedded).unwrap();
+    let state = Dropout::new(0.2).call(&state).unwrap();
+    let output = Dense::new(1)
+        .with_activation("sigmoid")
+        .unwrap()
+        .call(&state)
+        .unwrap();
+    let mut model = Model::new(&[input], &output).unwrap();
+    model
+        .compile("rmsprop", "binary_crossentropy", &["accuracy"])
+        .unwrap();
+    (model, tokens.into_dyn(), labels.into_dyn())
+}
+
 /// Trains models large enough for the kernels' multi-threaded paths (products above 4 MFLOP, elementwise
 /// operations above 65,536 elements) inside a rayon pool of `threads` threads.
 fn run_in_pool(threads: usize) -> (Vec<ArrayD<f32>>, History, Vec<ArrayD<f32>>, History) {
@@ -163,37 +194,21 @@ fn run_in_pool(threads: usize) -> (Vec<ArrayD<f32>>, History, Vec<ArrayD<f32>>, 
             .batch_size(256)
             .verbose(0)
             .seed(9)
+            .shards(2)
             .validation_split(0.25);
         let mlp_history = model.fit(&[x], &y, config).unwrap();
         let mlp_weights = model.get_weights();
 
         // Embedding + LSTM: the input projection [128·12, 16]·[16, 256] is 6.3 MFLOP, the recurrent one
         // [128, 64]·[64, 256] is 4.2 MFLOP.
-        let mut rng = StdRng::seed_from_u64(4);
-        let n = 256;
-        let tokens = Array2::from_shape_fn((n, 12), |_| rng.random_range(0..10) as f32);
-        let labels = Array2::from_shape_fn((n, 1), |(i, _)| f32::from(tokens[[i, 0]] >= 5.0));
-        set_random_seed(6);
-        let input = Input::new(&[12]);
-        let embedded = Embedding::new(10, 16).call(&input).unwrap();
-        let state = LSTM::new(64).call(&embedded).unwrap();
-        let state = Dropout::new(0.2).call(&state).unwrap();
-        let output = Dense::new(1)
-            .with_activation("sigmoid")
-            .unwrap()
-            .call(&state)
-            .unwrap();
-        let mut lstm = Model::new(&[input], &output).unwrap();
-        lstm.compile("rmsprop", "binary_crossentropy", &["accuracy"])
-            .unwrap();
+        let (mut lstm, tokens, labels) = token_lstm((4, 6), 256, 12, (10, 16), 64);
         let config = FitConfig::new()
             .epochs(2)
             .batch_size(128)
             .verbose(0)
-            .seed(9);
-        let lstm_history = lstm
-            .fit(&[tokens.into_dyn()], &labels.into_dyn(), config)
-            .unwrap();
+            .seed(9)
+            .shards(2);
+        let lstm_history = lstm.fit(&[tokens], &labels, config).unwrap();
         (mlp_weights, mlp_history, lstm.get_weights(), lstm_history)
     })
 }
@@ -284,4 +299,60 @@ fn fit_runs_its_loop_and_callbacks_on_a_pool_worker() {
         )
         .unwrap();
     assert_eq!(*seen.lock().unwrap(), vec![true, true]);
+}
+
+/// Trains an Embedding + LSTM + Dropout model (the gather backward, the recurrent kernels and the dropout
+/// streams all per shard) with `shards` data-parallel shards (`None`: the default) inside a pool of `threads`.
+fn sharded_run(shards: Option<usize>, threads: usize) -> (Vec<ArrayD<f32>>, History) {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
+    pool.install(|| {
+        let (mut model, tokens, labels) = token_lstm((8, 2), 96, 6, (12, 8), 8);
+        let mut config = FitConfig::new().epochs(2).batch_size(40).verbose(0).seed(5);
+        if let Some(shards) = shards {
+            config = config.shards(shards);
+        }
+        let history = model.fit(&[tokens], &labels, config).unwrap();
+        (model.get_weights(), history)
+    })
+}
+
+/// Batches of 40 (and a last one of 16) in 1, 2, 3 or 4 shards: for each shard count, 1, 2 and 3 threads give
+/// the same bits; another shard count sums the gradients in other groups, so its bits differ.
+#[test]
+fn a_shard_count_gives_the_same_bits_whatever_the_thread_count() {
+    let mut per_count = Vec::new();
+    for shards in 1..=4 {
+        let (weights, history) = sharded_run(Some(shards), 1);
+        for threads in [2, 3] {
+            let (w, h) = sharded_run(Some(shards), threads);
+            assert_eq!(
+                weight_bits(&w),
+                weight_bits(&weights),
+                "{shards} shards, {threads} threads"
+            );
+            assert_eq!(
+                history_bits(&h),
+                history_bits(&history),
+                "{shards} shards, {threads} threads"
+            );
+        }
+        per_count.push(weight_bits(&weights));
+    }
+    for a in 0..per_count.len() {
+        for b in a + 1..per_count.len() {
+            assert_ne!(per_count[a], per_count[b], "{} and {} shards", a + 1, b + 1);
+        }
+    }
+    // Without `shards`, `fit` uses the pool's thread count.
+    for threads in [1, 3] {
+        let (w, _) = sharded_run(None, threads);
+        assert_eq!(
+            weight_bits(&w),
+            per_count[threads - 1],
+            "default in a pool of {threads}"
+        );
+    }
 }

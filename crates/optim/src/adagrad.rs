@@ -164,7 +164,7 @@ mod tests {
     fn config_matches_keras_3_keys_and_defaults() {
         let config = Adagrad::default().config();
         assert_eq!(config["name"], "adagrad");
-        assert_eq!(config["learning_rate"], 0.001);
+        assert_eq!(config["learning_rate"], f64::from(0.001f32)); // float32, as Keras
         assert_eq!(config["initial_accumulator_value"], 0.1);
         assert_eq!(config["epsilon"], 1e-7);
     }

@@ -25,7 +25,8 @@ pub struct BaseConfig {
     /// The optimizer's name, the prefix of its variables' paths. `None` uses Keras 3's default for the class
     /// (`"sgd"`, `"rm_sprop"`, `"adam"`, `"adagrad"`).
     pub name: Option<String>,
-    /// The learning rate, finite and ≥ 0.
+    /// The learning rate, finite (in float32) and ≥ 0. Keras holds it in a float32 variable: the optimizer
+    /// uses, reports, saves and logs it rounded to float32 ([`BaseConfig::rate`]).
     pub learning_rate: f64,
     /// Decoupled weight decay: before each update, `w ← w − w · weight_decay · learning_rate`. Defaults to `None`.
     pub weight_decay: Option<f64>,
@@ -98,6 +99,16 @@ impl BaseConfig {
         Ok(())
     }
 
+    /// The learning rate as Keras's float32 variable holds it: `learning_rate` rounded to `f32`.
+    ///
+    /// ```
+    /// let base = rkeras_optim::BaseConfig::new(0.1);
+    /// assert_eq!(base.rate(), f64::from(0.1f32));
+    /// ```
+    pub fn rate(&self) -> f64 {
+        float32_rate(self.learning_rate)
+    }
+
     /// The name, or `default_name` when none was given.
     pub(crate) fn name_or<'a>(&'a self, default_name: &'a str) -> &'a str {
         self.name.as_deref().unwrap_or(default_name)
@@ -107,7 +118,7 @@ impl BaseConfig {
     pub(crate) fn keras_config(&self, default_name: &str) -> Map<String, Value> {
         let mut map = Map::new();
         map.insert("name".into(), json!(self.name_or(default_name)));
-        map.insert("learning_rate".into(), json!(self.learning_rate));
+        map.insert("learning_rate".into(), json!(self.rate()));
         map.insert("weight_decay".into(), json!(self.weight_decay));
         map.insert("clipnorm".into(), json!(self.clipnorm));
         map.insert("global_clipnorm".into(), json!(self.global_clipnorm));
@@ -162,6 +173,13 @@ fn echo(value: f64) -> String {
     } else {
         value.to_string()
     }
+}
+
+/// `learning_rate` rounded to float32, the precision of Keras's learning-rate variable: every rate set on an
+/// optimizer (built, set by a callback, loaded) is held in this precision, so that a saved and restored rate is
+/// the same number.
+pub(crate) fn float32_rate(learning_rate: f64) -> f64 {
+    f64::from(learning_rate as f32)
 }
 
 /// A learning rate must be ≥ 0 and finite in float32.
@@ -370,7 +388,7 @@ impl BaseState {
         let slots = self.slots.validated_from_state(optimizer, &state.slots)?;
         self.slots.replace(slots);
         self.iterations = state.iterations;
-        Ok(state.learning_rate)
+        Ok(state.learning_rate.map(float32_rate))
     }
 }
 

@@ -18,7 +18,7 @@
 //! let expected = 1.0 - 0.01 * 2.0 / (0.4f64 + 1e-7).sqrt();
 //! assert!((f64::from(w[0]) - expected).abs() < 1e-6);
 //! opt.set_learning_rate(0.001)?; // e.g. from a callback
-//! assert_eq!(opt.learning_rate(), 0.001);
+//! assert_eq!(opt.learning_rate(), f64::from(0.001f32)); // a float32 variable, as in Keras
 //! # Ok::<(), rkeras_optim::OptimError>(())
 //! ```
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]

@@ -135,12 +135,12 @@ macro_rules! optimizer {
             }
 
             fn learning_rate(&self) -> f64 {
-                self.config.base.learning_rate
+                self.config.base.rate()
             }
 
             fn set_learning_rate(&mut self, learning_rate: f64) -> $crate::error::Result<()> {
                 $crate::base::check_learning_rate(Self::CLASS_NAME, learning_rate)?;
-                self.config.base.learning_rate = learning_rate;
+                self.config.base.learning_rate = $crate::base::float32_rate(learning_rate);
                 Ok(())
             }
 
@@ -194,7 +194,7 @@ macro_rules! optimizer {
             }
 
             fn state(&self) -> $crate::optimizer::OptimizerState {
-                self.state.state(self.config.base.learning_rate)
+                self.state.state(self.config.base.rate())
             }
 
             fn load_state(

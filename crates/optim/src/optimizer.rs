@@ -29,11 +29,11 @@ pub trait Optimizer: Send + std::fmt::Debug {
     /// The optimizer's name, the prefix of its variables' paths (Keras 3: `"rm_sprop"` for a default RMSprop).
     fn name(&self) -> &str;
 
-    /// The current learning rate.
+    /// The current learning rate, in float32 precision (Keras's learning rate is a float32 variable).
     fn learning_rate(&self) -> f64;
 
-    /// Sets the learning rate used from the next step on. A negative, NaN or infinite rate is an error and leaves
-    /// the rate unchanged.
+    /// Sets the learning rate used from the next step on, rounded to float32 as Keras's variable holds it. A
+    /// negative or NaN rate, or one infinite in float32, is an error and leaves the rate unchanged.
     fn set_learning_rate(&mut self, learning_rate: f64) -> Result<()>;
 
     /// Number of update steps applied so far (Keras's `iterations`).

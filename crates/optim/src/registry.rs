@@ -6,11 +6,11 @@
 //! use serde_json::json;
 //!
 //! let opt = optimizer_from_name("RMSprop")?;
-//! assert_eq!((opt.class_name(), opt.learning_rate()), ("RMSprop", 0.001));
+//! assert_eq!((opt.class_name(), opt.learning_rate()), ("RMSprop", f64::from(0.001f32)));
 //!
 //! // A Keras 2 config: `lr` is read as the learning rate, `decay` is ignored (as Keras 3 does).
 //! let opt = optimizer_from_config("Adam", &json!({"lr": 0.01, "decay": 0.0, "beta_1": 0.8}))?;
-//! assert_eq!(opt.learning_rate(), 0.01);
+//! assert_eq!(opt.learning_rate(), f64::from(0.01f32));
 //! assert_eq!(opt.config()["beta_1"], 0.8);
 //!
 //! assert!(optimizer_from_name("adamax").unwrap_err().to_string().contains("sgd, rmsprop, adam, adagrad"));
@@ -157,7 +157,8 @@ mod tests {
         ] {
             let opt = optimizer_from_name(name).unwrap();
             assert_eq!(opt.class_name(), class);
-            assert_eq!(opt.learning_rate(), lr);
+            // Keras's float32 learning-rate variable.
+            assert_eq!(opt.learning_rate(), f64::from(lr as f32));
             assert_eq!(opt.iterations(), 0);
         }
     }

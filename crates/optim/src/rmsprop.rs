@@ -217,7 +217,7 @@ mod tests {
     fn config_matches_keras_3_keys_and_defaults() {
         let config = RMSprop::default().config();
         assert_eq!(config["name"], "rm_sprop");
-        assert_eq!(config["learning_rate"], 0.001);
+        assert_eq!(config["learning_rate"], f64::from(0.001f32)); // float32, as Keras
         assert_eq!(config["rho"], 0.9);
         assert_eq!(config["momentum"], 0.0);
         assert_eq!(config["epsilon"], 1e-7);

@@ -164,7 +164,7 @@ mod tests {
             .unwrap();
         let config = opt.config();
         assert_eq!(config["name"], "sgd");
-        assert_eq!(config["learning_rate"], 0.01);
+        assert_eq!(config["learning_rate"], f64::from(0.01f32)); // float32, as Keras
         assert_eq!(config["momentum"], 0.9);
         assert_eq!(config["nesterov"], true);
     }

@@ -135,7 +135,7 @@ fn state_lists_slots_in_keras_variable_order() {
             (1, "momentum")
         ]
     );
-    assert_eq!(state.learning_rate, Some(0.001));
+    assert_eq!(state.learning_rate, Some(f64::from(0.001f32)));
     // The same order as Keras's optimizer.variables after `iteration` and `learning_rate`.
     let paths = keras_variable_paths(&opt, &["dense/kernel", "dense/bias"]);
     assert_eq!(
@@ -203,7 +203,7 @@ fn a_state_loaded_before_the_first_step_is_checked_against_the_parameters() {
         }],
     };
     opt.load_state(&state).unwrap();
-    assert_eq!(opt.learning_rate(), 0.001); // None keeps the current rate
+    assert_eq!(opt.learning_rate(), f64::from(0.001f32)); // None keeps the current rate
     let mut w = ArrayD::<f32>::ones(IxDyn(&[3]));
     let g = ArrayD::<f32>::ones(IxDyn(&[3]));
     let err = opt.apply_gradients(&mut [&mut w], &[&g]).unwrap_err();
@@ -247,7 +247,7 @@ fn keras_2_slot_names_are_accepted() {
     opt.load_state(&state).unwrap();
     let names: Vec<String> = opt.state().slots.into_iter().map(|s| s.slot).collect();
     assert_eq!(names, ["velocity", "average_gradient"]);
-    assert_eq!(opt.learning_rate(), 0.01);
+    assert_eq!(opt.learning_rate(), f64::from(0.01f32));
 }
 
 #[test]
