@@ -279,7 +279,7 @@ fn a_rate_infinite_in_float32_never_reaches_the_weights() {
         err.contains("learning_rate") && err.contains("1e39"),
         "{err}"
     );
-    assert_eq!(model.learning_rate(), Some(0.01));
+    assert_eq!(model.learning_rate(), Some(f64::from(0.01f32)));
     let before = model.get_weights();
     let mut scheduler = rkeras_callbacks::LearningRateScheduler::new(|_, _| 1e308);
     let y = ndarray::arr1(&[0.0f32, 1.0, 2.0, 1.0]).into_dyn();

@@ -107,7 +107,8 @@ fn train_in_pool(threads: usize) -> (Vec<Vec<u32>>, HistoryBits) {
             .epochs(2)
             .batch_size(128)
             .verbose(0)
-            .seed(9);
+            .seed(9)
+            .shards(2);
         let history = model.fit(&[x.into_dyn()], &y.into_dyn(), config).unwrap();
         let weights = model
             .get_weights()

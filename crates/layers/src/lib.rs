@@ -49,7 +49,8 @@ pub use merging::{
 pub use network::{Network, NetworkOutput};
 pub use normalization::{BatchNormalization, LayerNormalization};
 pub use pooling::{
-    AveragePooling1D, AveragePooling2D, GlobalPooling, GlobalPoolingKind, MaxPooling1D, MaxPooling2D,
+    AveragePooling1D, AveragePooling2D, GlobalPooling, GlobalPoolingKind, MaxPooling1D,
+    MaxPooling2D,
 };
 pub use preprocessing::Rescaling;
 pub use registry::{SUPPORTED_LAYER_CLASSES, layer_from_config};

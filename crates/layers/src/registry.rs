@@ -23,11 +23,14 @@ use crate::layer::LayerRef;
 use crate::merging::{Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract};
 use crate::normalization::{BatchNormalization, LayerNormalization};
 use crate::pooling::{
-    AveragePooling1D, AveragePooling2D, GlobalPooling, GlobalPoolingKind, MaxPooling1D, MaxPooling2D,
+    AveragePooling1D, AveragePooling2D, GlobalPooling, GlobalPoolingKind, MaxPooling1D,
+    MaxPooling2D,
 };
 use crate::preprocessing::Rescaling;
 use crate::regularization::{Dropout, SpatialDropout};
-use crate::reshaping::{Cropping, Flatten, Permute, RepeatVector, Reshape, UpSampling, ZeroPadding};
+use crate::reshaping::{
+    Cropping, Flatten, Permute, RepeatVector, Reshape, UpSampling, ZeroPadding,
+};
 use crate::rnn::GRU;
 use crate::rnn::LSTM;
 use crate::rnn::SimpleRNN;

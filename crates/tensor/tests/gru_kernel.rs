@@ -384,7 +384,10 @@ fn reset_before_gradients_match_finite_differences() {
 
 #[test]
 fn hard_sigmoid_gradients_match_finite_differences() {
-    for activation in [GateActivation::HardSigmoid, GateActivation::HardSigmoidKeras2] {
+    for activation in [
+        GateActivation::HardSigmoid,
+        GateActivation::HardSigmoidKeras2,
+    ] {
         for reset_after in [true, false] {
             check_gradients((3, 4, 5, 3), reset_after, activation, true, 21);
         }
