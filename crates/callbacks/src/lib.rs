@@ -43,8 +43,6 @@ pub mod progress_format;
 pub mod pyformat;
 pub mod reduce_lr_on_plateau;
 pub mod save_freq;
-// json_float's plain-f64 adapter lost its last user when every `best` became an `Option` (Keras's `None`).
-#[allow(dead_code)]
 mod state;
 pub mod template;
 pub mod terminate_on_nan;

@@ -61,17 +61,7 @@ pub(crate) mod json_float {
         }
     }
 
-    /// Serialises an `f64`.
-    pub(crate) fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
-        to_repr(*v).serialize(s)
-    }
-
-    /// Deserialises an `f64`.
-    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
-        from_repr(Repr::deserialize(d)?)
-    }
-
-    /// The same for `Option<f64>`.
+    /// An `Option<f64>` (Keras's `None` for "no best yet").
     pub(crate) mod option {
         use super::*;
 
@@ -95,8 +85,8 @@ mod tests {
 
     #[derive(Debug, PartialEq, Serialize, serde::Deserialize)]
     struct S {
-        #[serde(with = "json_float")]
-        a: f64,
+        #[serde(with = "json_float::option")]
+        a: Option<f64>,
         #[serde(with = "json_float::option")]
         b: Option<f64>,
     }
@@ -104,19 +94,19 @@ mod tests {
     #[test]
     fn non_finite_floats_round_trip() {
         for (a, b) in [
-            (f64::INFINITY, None),
-            (f64::NEG_INFINITY, Some(0.5)),
-            (0.25, Some(f64::INFINITY)),
+            (Some(f64::INFINITY), None),
+            (Some(f64::NEG_INFINITY), Some(0.5)),
+            (Some(0.25), Some(f64::INFINITY)),
         ] {
             let v = to_state(&S { a, b }).unwrap();
             assert_eq!(from_state::<S>("T", &v).unwrap(), S { a, b });
         }
         let v = to_state(&S {
-            a: f64::NAN,
+            a: Some(f64::NAN),
             b: None,
         })
         .unwrap();
-        assert!(from_state::<S>("T", &v).unwrap().a.is_nan());
+        assert!(from_state::<S>("T", &v).unwrap().a.is_some_and(f64::is_nan));
         assert!(from_state::<S>("T", &serde_json::json!({"a": "big", "b": null})).is_err());
     }
 }
