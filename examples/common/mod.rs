@@ -236,23 +236,6 @@ pub fn write_summary(
     wall_seconds: f64,
     weights: &[ndarray::ArrayD<f32>],
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let rows: Vec<serde_json::Value> = (0..history.len())
-        .map(|i| {
-            let mut row = serde_json::Map::new();
-            row.insert(
-                "epoch".into(),
-                serde_json::json!(history.epoch.get(i).map(|e| e + 1)),
-            );
-            row.insert("seconds".into(), serde_json::json!(epoch_times.get(i)));
-            for key in history.keys() {
-                row.insert(
-                    key.to_string(),
-                    serde_json::json!(history.get(key).and_then(|v| v.get(i))),
-                );
-            }
-            serde_json::Value::Object(row)
-        })
-        .collect();
     let summary = serde_json::json!({
         "framework": "rkeras",
         "task": args.task,
@@ -272,8 +255,29 @@ pub fn write_summary(
         "train_samples_per_sec": samples_per_sec(data.train.len(), epoch_times),
         "wall_seconds": wall_seconds,
         "peak_rss_mb": peak_rss_mb(),
-        "history": rows,
+        "history": history_rows(history, epoch_times),
     });
     std::fs::write(path, serde_json::to_string_pretty(&summary)?)?;
     Ok(())
+}
+
+/// One JSON row per epoch of `history`: its number (from 1), its wall time and every logged value.
+pub fn history_rows(history: &History, epoch_times: &[f64]) -> Vec<serde_json::Value> {
+    (0..history.len())
+        .map(|i| {
+            let mut row = serde_json::Map::new();
+            row.insert(
+                "epoch".into(),
+                serde_json::json!(history.epoch.get(i).map(|e| e + 1)),
+            );
+            row.insert("seconds".into(), serde_json::json!(epoch_times.get(i)));
+            for key in history.keys() {
+                row.insert(
+                    key.to_string(),
+                    serde_json::json!(history.get(key).and_then(|v| v.get(i))),
+                );
+            }
+            serde_json::Value::Object(row)
+        })
+        .collect()
 }

@@ -1,6 +1,6 @@
 //! What the two MNIST examples share: arguments (the bAbI examples' flags), data, training and the JSON summary.
 
-use crate::common::{epoch_timer, peak_rss_mb, samples_per_sec};
+use crate::common::{epoch_timer, history_rows, peak_rss_mb, samples_per_sec, weights_sha256};
 use clap::Parser;
 use rkeras::datasets::mnist::{MNIST_DIR_ENV, Mnist, load_mnist, mnist_dir};
 use rkeras::prelude::*;
@@ -43,6 +43,13 @@ pub struct Args {
     /// 0 silent, 1 progress bar, 2 one line per epoch.
     #[arg(long, default_value_t = 1)]
     pub verbose: u8,
+    /// Train in file order every epoch (Keras's `shuffle=False`) instead of reshuffling.
+    #[arg(long)]
+    pub no_shuffle: bool,
+    /// Data-parallel shards per batch (FitConfig::shards); results are bit-identical for a given N whatever
+    /// the thread count. Default: the thread pool's size.
+    #[arg(long)]
+    pub shards: Option<usize>,
 }
 
 /// Loads MNIST from --data or $MNIST_DIR.
@@ -98,8 +105,12 @@ pub fn train_and_report(
         .batch_size(args.batch_size)
         .verbose(args.verbose)
         .seed(args.seed)
+        .shuffle(!args.no_shuffle)
         .validation_data(x_test.clone(), y_test.clone())
         .callback(&mut timer);
+    if let Some(shards) = args.shards {
+        config = config.shards(shards);
+    }
     if let Some(cb) = checkpoint.as_mut() {
         config = config.callback(cb);
     }
@@ -119,20 +130,6 @@ pub fn train_and_report(
         test["loss"], test["accuracy"],
     );
     if let Some(path) = &args.summary_json {
-        let rows: Vec<serde_json::Value> = (0..history.len())
-            .map(|i| {
-                let mut row = serde_json::Map::new();
-                row.insert("epoch".into(), serde_json::json!(i + 1));
-                row.insert("seconds".into(), serde_json::json!(times.get(i)));
-                for key in history.keys() {
-                    row.insert(
-                        key.to_string(),
-                        serde_json::json!(history.get(key).and_then(|v| v.get(i))),
-                    );
-                }
-                serde_json::Value::Object(row)
-            })
-            .collect();
         let summary = serde_json::json!({
             "framework": "rkeras",
             "data": dir.display().to_string(),
@@ -141,12 +138,14 @@ pub fn train_and_report(
             "test_samples": mnist.test.len(),
             "epochs": epochs,
             "batch_size": args.batch_size,
+            "shards": args.shards.unwrap_or_else(rayon::current_num_threads),
+            "weights_sha256": weights_sha256(&model.get_weights()),
             "test_loss": test.get("loss"),
             "test_accuracy": test.get("accuracy"),
             "train_samples_per_sec": throughput,
             "wall_seconds": started.elapsed().as_secs_f64(),
             "peak_rss_mb": peak_rss_mb(),
-            "history": rows,
+            "history": history_rows(&history, &times),
         });
         std::fs::write(path, serde_json::to_string_pretty(&summary)?)?;
     }
