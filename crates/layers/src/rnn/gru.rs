@@ -20,7 +20,8 @@ use serde_json::{Value, json};
 /// `[2, 3·units]` (input and recurrent biases) with `reset_after` (Keras 3's default), `[3·units]` without
 /// (Keras 2's default).
 ///
-/// The candidate's activation is `tanh` (the only one supported); the gates use `sigmoid` or `hard_sigmoid`.
+/// The candidate's activation is `tanh` (the only one supported); the gates use `sigmoid`, `hard_sigmoid` (Keras 3's
+/// `relu6(x + 3) / 6`) or `hard_sigmoid_keras2` (Keras 1/2's `clip(0.2x + 0.5, 0, 1)`).
 /// Called on `[sequence, initial_state]`, the state `[units]` replaces the zero initial state.
 ///
 /// # Shapes
@@ -98,7 +99,8 @@ impl GRU {
         Ok(self)
     }
 
-    /// The gates' activation: `"sigmoid"` (Keras 3's default) or `"hard_sigmoid"` (Keras 2's).
+    /// The gates' activation: `"sigmoid"` (Keras 3's default), `"hard_sigmoid"` (Keras 3's form) or
+    /// `"hard_sigmoid_keras2"` (Keras 1/2's, their default).
     pub fn with_recurrent_activation(mut self, name: &str) -> Result<Self> {
         self.recurrent_activation = recurrent_activation("GRU recurrent_activation", name)?;
         Ok(self)
