@@ -1,12 +1,11 @@
 //! Conv1D/Conv2D and the 1-D/2-D poolings against Keras: rkeras loads the `.h5` files Keras saved
 //! (scripts/keras_conv_golden.py), predicts Keras's outputs within 1e-5 on the golden inputs, and the weights it
-//! saves load back in Keras with the same predictions (run when Python with Keras is available; set
-//! `KERAS_PYTHON` to its interpreter).
+//! saves load back in Keras with the same predictions (through the Python of `rkeras_testkit::keras_python`:
+//! a failure with CI=true when it is missing, a loud notice otherwise).
 
 use ndarray::{ArrayD, IxDyn};
 use rkeras_engine::load_model;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 fn fixture_dir() -> PathBuf {
     PathBuf::from(concat!(
@@ -44,40 +43,26 @@ fn max_difference(a: &ArrayD<f32>, b: &ArrayD<f32>) -> f32 {
         .fold(0.0, f32::max)
 }
 
-/// Keras's check of a weights file rkeras wrote, when a Python with Keras is at hand.
+/// Keras's check of a weights file rkeras wrote.
 fn keras_check(name: &str, weights: &Path) {
-    let python = std::env::var("KERAS_PYTHON").unwrap_or_else(|_| "python3".into());
-    let available = Command::new(&python)
-        .args(["-c", "import keras, h5py"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !available {
-        eprintln!(
-            "\n*** NOT CHECKED IN KERAS: no `{python}` with Keras (set KERAS_PYTHON); rkeras-written weights of \
-             {name} were not loaded in Keras ***\n"
-        );
+    let Some(python) = rkeras_testkit::keras_python(&format!(
+        "Keras's load of the rkeras-written {name} weights"
+    )) else {
         return;
-    }
+    };
     let script = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../scripts/keras_conv_golden.py"
     );
-    let output = Command::new(&python)
-        .args([script, "check"])
-        .arg(fixture_dir())
-        .arg(name)
-        .arg(weights)
-        .env(
-            "KERAS_BACKEND",
-            std::env::var("KERAS_BACKEND").unwrap_or_else(|_| "jax".into()),
-        )
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success() && stdout.contains("keras weights ok"),
-        "{name}: {stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
+    python.run_script(
+        script,
+        [
+            std::ffi::OsStr::new("check"),
+            fixture_dir().as_os_str(),
+            std::ffi::OsStr::new(name),
+            weights.as_os_str(),
+        ],
+        "keras weights ok",
     );
 }
 

@@ -2,7 +2,8 @@
 //! rkeras: rebuilt from the file alone, or built in Rust with the weights loaded by position, it must give
 //! Keras's predictions, test loss and accuracy, and carry on Keras's optimizer state.
 //!
-//! The fixture lives in the shared material next to the repository; without it every test says so and passes.
+//! The fixture lives in the shared material next to the repository; without it every test fails with CI=true
+//! and prints a loud notice otherwise.
 #![allow(clippy::cloned_ref_to_slice_refs)]
 
 mod common;
@@ -39,7 +40,7 @@ const KERAS_LAYERS: [&str; 17] = [
 /// The layers with weights, in the order loading by position pairs them.
 const WEIGHTED_LAYERS: [&str; 5] = ["embedding", "embedding_2", "embedding_1", "lstm", "dense"];
 
-/// The fixture's directory, or `None` (with a message) when the shared material is absent.
+/// The fixture's directory, or `None` (a loud notice; a failure with CI=true) when the shared material is absent.
 fn fixture() -> Option<PathBuf> {
     common::fixture(&["model.h5", "expected.json"])
 }

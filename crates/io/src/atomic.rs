@@ -135,10 +135,10 @@ fn file_kind(kind: std::fs::FileType) -> &'static str {
     }
 }
 
-/// Opens an existing HDF5 file for reading: [`IoError::NotFound`] if absent,
+/// Checks that `path` is an existing regular file: [`IoError::NotFound`] if absent,
 /// [`IoError::NotRegularFile`] for a directory, FIFO, socket or device (reading a FIFO would block
-/// forever), [`IoError::Open`] if the HDF5 library cannot read it.
-pub(crate) fn open_for_reading(path: &Path) -> Result<hdf5::File> {
+/// forever).
+pub(crate) fn check_regular_file(path: &Path) -> Result<()> {
     let metadata = std::fs::metadata(path).map_err(|source| {
         if source.kind() == std::io::ErrorKind::NotFound {
             IoError::NotFound {
@@ -158,6 +158,13 @@ pub(crate) fn open_for_reading(path: &Path) -> Result<hdf5::File> {
             kind: file_kind(metadata.file_type()),
         });
     }
+    Ok(())
+}
+
+/// Opens an existing HDF5 file for reading: the errors of [`check_regular_file`], and
+/// [`IoError::Open`] if the HDF5 library cannot read it.
+pub(crate) fn open_for_reading(path: &Path) -> Result<hdf5::File> {
+    check_regular_file(path)?;
     hdf5::File::open(path).map_err(|source| IoError::Open {
         file: path.to_path_buf(),
         source,
@@ -192,8 +199,9 @@ fn temp_path(target: &Path) -> Result<PathBuf> {
     Ok(parent_dir(target).join(temp_name))
 }
 
-/// Writes the temporary file with `write`, closes and fsyncs it, and renames it over `target`.
-fn write_and_rename(
+/// Creates the HDF5 file `temp` as every save writes it, fills it with `write` and closes it; errors
+/// are reported against `target`.
+fn write_hdf5(
     target: &Path,
     temp: &Path,
     write: impl FnOnce(&hdf5::File) -> Result<()>,
@@ -212,7 +220,11 @@ fn write_and_rename(
     file.close().map_err(hdf5_error(
         target,
         format!("closing temporary file `{}`", temp.display()),
-    ))?;
+    ))
+}
+
+/// Fsyncs the finished temporary file and renames it over `target`.
+fn sync_and_rename(target: &Path, temp: &Path) -> Result<()> {
     std::fs::File::open(temp)
         .and_then(|written| written.sync_all())
         .map_err(|source| IoError::Fs {
@@ -227,15 +239,12 @@ fn write_and_rename(
     })
 }
 
-/// Saves a new HDF5 file at `target` atomically; `write` fills the (temporary) file and reports its
-/// errors against `target`.
-pub(crate) fn save_atomically(
-    target: &Path,
-    write: impl FnOnce(&hdf5::File) -> Result<()>,
-) -> Result<()> {
+/// Writes a temporary file beside `target` with `write`, renames it over `target` and fsyncs the
+/// directory; on failure the temporary file is removed and the target left untouched.
+fn commit(target: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
     let temp = temp_path(target)?;
     mark_live(&temp, true);
-    let written = write_and_rename(target, &temp, write);
+    let written = write(&temp).and_then(|()| sync_and_rename(target, &temp));
     if written.is_err() {
         // The temporary file may be absent (creation failed); either way the target is untouched.
         let _ = std::fs::remove_file(&temp);
@@ -251,6 +260,46 @@ pub(crate) fn save_atomically(
             action: "flushing the directory entry to disk",
             source,
         })
+}
+
+/// Saves `bytes` at `target` atomically (a `.keras` archive).
+pub(crate) fn save_bytes_atomically(target: &Path, bytes: &[u8]) -> Result<()> {
+    commit(target, |temp| {
+        std::fs::write(temp, bytes).map_err(|source| IoError::Fs {
+            file: temp.to_path_buf(),
+            action: "writing the temporary file",
+            source,
+        })
+    })
+}
+
+/// The bytes of an HDF5 file filled by `write` (the weight store of a `.keras` archive), built in a
+/// temporary file beside `target` that is removed afterwards.
+pub(crate) fn hdf5_bytes(
+    target: &Path,
+    write: impl FnOnce(&hdf5::File) -> Result<()>,
+) -> Result<Vec<u8>> {
+    let temp = temp_path(target)?;
+    mark_live(&temp, true);
+    let bytes = write_hdf5(target, &temp, write).and_then(|()| {
+        std::fs::read(&temp).map_err(|source| IoError::Fs {
+            file: temp.clone(),
+            action: "reading the temporary weight store",
+            source,
+        })
+    });
+    let _ = std::fs::remove_file(&temp);
+    mark_live(&temp, false);
+    bytes
+}
+
+/// Saves a new HDF5 file at `target` atomically; `write` fills the (temporary) file and reports its
+/// errors against `target`.
+pub(crate) fn save_atomically(
+    target: &Path,
+    write: impl FnOnce(&hdf5::File) -> Result<()>,
+) -> Result<()> {
+    commit(target, |temp| write_hdf5(target, temp, write))
 }
 
 #[cfg(test)]

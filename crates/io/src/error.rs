@@ -174,6 +174,55 @@ pub enum IoError {
         /// Why it cannot be stored.
         reason: &'static str,
     },
+    /// A `.keras` archive the zip reader or writer refuses (not a zip, truncated, a CRC-32 mismatch).
+    #[error("{file}: {action}: {source}")]
+    Zip {
+        /// The archive.
+        file: PathBuf,
+        /// What was being done (`reading member config.json`).
+        action: String,
+        /// The zip library's error.
+        source: zip::result::ZipError,
+    },
+    /// A member a `.keras` archive requires is absent.
+    #[error("{file}: the archive has no member `{member}`")]
+    MissingMember {
+        /// The archive.
+        file: PathBuf,
+        /// The member's name (`model.weights.h5`).
+        member: &'static str,
+    },
+    /// A JSON member of a `.keras` archive that does not parse or lacks a required key.
+    #[error("{file}: member `{member}`: {reason}")]
+    InvalidJson {
+        /// The archive.
+        file: PathBuf,
+        /// The member's name (`config.json`).
+        member: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// An error in the weight store of a `.keras` archive (read from a temporary extracted copy, which
+    /// the inner error names).
+    #[error("{file}: member `model.weights.h5`: {source}")]
+    InArchive {
+        /// The archive.
+        file: PathBuf,
+        /// The weight store's error.
+        source: Box<IoError>,
+    },
+    /// The numbered variables of a Keras 3 `vars` group are not `0`, `1`, ... without gaps.
+    #[error("{file}: `{group}` holds variables {found:?}, expected 0 to {expected_last}")]
+    VariableNumbering {
+        /// The file.
+        file: PathBuf,
+        /// The `vars` group's full path.
+        group: String,
+        /// The dataset names found.
+        found: Vec<String>,
+        /// The last index expected (count - 1).
+        expected_last: usize,
+    },
 }
 
 /// The io crate's result type.

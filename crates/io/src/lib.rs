@@ -1,4 +1,5 @@
-//! rkeras-io: HDF5 files in Keras's legacy `.h5` layout.
+//! rkeras-io: HDF5 files in Keras's legacy `.h5` layout, and Keras 3's `.keras` and `.weights.h5`
+//! formats ([`keras3`]).
 //!
 //! A model-agnostic layer: it reads and writes plain data ([`ModelFile`], [`LayerWeights`],
 //! [`NamedArray`] of `ndarray::ArrayD<f32>`, JSON text) in the layout Keras's
@@ -37,6 +38,7 @@ mod dataset_io;
 pub mod error;
 mod extra_group;
 mod integrity;
+pub mod keras3;
 mod layer_group;
 mod model_file;
 mod names;
@@ -48,6 +50,10 @@ mod weights_file;
 
 pub use data::{ExtraState, LayerWeights, ModelFile, NamedArray, OptimizerState};
 pub use error::{IoError, Result};
+pub use keras3::{
+    KerasArchive, OptimizerVars, VarObject, VarStore, load_keras_file, load_keras_weights_file,
+    save_keras_file, save_keras_weights_file,
+};
 pub use model_file::{load_model_file, save_model_file};
 pub use string_attr::HDF5_OBJECT_HEADER_LIMIT;
 pub use weights_file::{BACKEND, KERAS_VERSION, load_weights_file, save_weights_file};

@@ -1,22 +1,14 @@
 //! Files written here are read back by h5py (`tests/check_layout.py`), the library Keras itself
-//! reads them with, checking the layout as Keras's loader sees it. Skipped when Python or h5py is
-//! not installed.
+//! reads them with, checking the layout as Keras's loader sees it. Runs the Python of
+//! `rkeras_testkit::keras_python` (fails with CI=true when it is missing, a loud notice otherwise).
 
 use std::path::Path;
-use std::process::Command;
 
 use ndarray::{ArrayD, IxDyn};
 use rkeras_io::{
     ExtraState, LayerWeights, ModelFile, NamedArray, OptimizerState, save_model_file,
     save_weights_file,
 };
-
-fn h5py_available() -> bool {
-    Command::new("python3")
-        .args(["-c", "import h5py"])
-        .output()
-        .is_ok_and(|out| out.status.success())
-}
 
 fn layers() -> Vec<LayerWeights> {
     let kernel =
@@ -79,23 +71,12 @@ fn write_files(dir: &Path) -> [std::path::PathBuf; 3] {
 
 #[test]
 fn h5py_sees_the_keras_layout() {
-    if !h5py_available() {
-        eprintln!("skipping h5py_sees_the_keras_layout: python3 with h5py is not installed");
+    let Some(python) = rkeras_testkit::keras_python("h5py's check of rkeras-written .h5 files")
+    else {
         return;
-    }
+    };
     let dir = tempfile::tempdir().unwrap();
     let paths = write_files(dir.path());
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/check_layout.py");
-    let output = Command::new("python3")
-        .arg(script)
-        .args(&paths)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "check_layout.py failed:\n{stdout}\n{stderr}"
-    );
-    assert!(stdout.contains("layout ok"), "{stdout}");
+    python.run_script(script, &paths, "layout ok");
 }

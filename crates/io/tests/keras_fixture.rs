@@ -1,24 +1,16 @@
 //! Reading a real Keras 3 file (`model.save("model.h5")` of the bAbI QA1 memory network), and
-//! writing it back in a form Keras itself loads. Skipped when the shared fixtures are absent.
+//! writing it back in a form Keras itself loads. Needs ../shared and the Python of
+//! `rkeras_testkit::keras_python`: fails with CI=true when either is missing, a loud notice otherwise.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use rkeras_io::{ModelFile, load_model_file, load_weights_file, save_model_file};
 
-const FIXTURE: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/fixtures/keras_memnn_qa1/model.h5"
-);
-
 fn fixture() -> Option<PathBuf> {
-    let path = PathBuf::from(FIXTURE);
-    if path.exists() {
-        Some(path)
-    } else {
-        eprintln!("skipping: Keras fixture {FIXTURE} is absent");
-        None
-    }
+    rkeras_testkit::shared_path(
+        "fixtures/keras_memnn_qa1/model.h5",
+        "the checks of Keras's memory-network file",
+    )
 }
 
 /// A layer's name and its weights' names and shapes.
@@ -154,14 +146,6 @@ fn the_keras_model_file_is_read_completely() {
     assert_fixture_layers(&path, &load_weights_file(&path).unwrap());
 }
 
-fn keras_available() -> bool {
-    Command::new("python3")
-        .args(["-c", "import keras, h5py"])
-        .env("KERAS_BACKEND", "jax")
-        .output()
-        .is_ok_and(|out| out.status.success())
-}
-
 #[test]
 fn a_rewritten_keras_file_round_trips_and_loads_in_keras() {
     let Some(path) = fixture() else { return };
@@ -172,23 +156,10 @@ fn a_rewritten_keras_file_round_trips_and_loads_in_keras() {
     let reloaded: ModelFile = load_model_file(&copy).unwrap();
     assert_eq!(reloaded, model);
 
-    if !keras_available() {
-        eprintln!("skipping the Keras load check: python3 with keras and h5py is not installed");
+    let Some(python) = rkeras_testkit::keras_python("Keras's load of a rewritten Keras file")
+    else {
         return;
-    }
+    };
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/keras_load.py");
-    let output = Command::new("python3")
-        .arg(script)
-        .arg(&path)
-        .arg(&copy)
-        .env("KERAS_BACKEND", "jax")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "keras_load.py failed:\n{stdout}\n{stderr}"
-    );
-    assert!(stdout.contains("keras load ok"), "{stdout}\n{stderr}");
+    python.run_script(script, [&path, &copy], "keras load ok");
 }

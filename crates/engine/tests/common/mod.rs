@@ -4,21 +4,15 @@ use ndarray::ArrayD;
 use rkeras_datasets::Vectorized;
 use std::path::PathBuf;
 
-const FIXTURE: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/fixtures/keras_memnn_qa1"
-);
-
-/// The fixture's directory when every `needed` entry exists in it, else `None` with a message (the shared
-/// material lives next to the repository and may be absent).
+/// The fixture's directory when every `needed` entry exists in it; else `None` with a loud notice, or a failure
+/// with CI=true (the shared material lives next to the repository and may be absent elsewhere).
 pub fn fixture(needed: &[&str]) -> Option<PathBuf> {
-    let dir = PathBuf::from(FIXTURE);
-    if needed.iter().all(|entry| dir.join(entry).exists()) {
-        Some(dir)
-    } else {
-        eprintln!("skipped: the Keras fixture {} is absent", dir.display());
-        None
+    const CHECK: &str = "the checks against Keras's memory-network fixture";
+    let dir = rkeras_testkit::shared_path("fixtures/keras_memnn_qa1", CHECK)?;
+    for entry in needed {
+        rkeras_testkit::shared_path(&format!("fixtures/keras_memnn_qa1/{entry}"), CHECK)?;
     }
+    Some(dir)
 }
 
 /// The memory network's inputs `[stories, queries]` of a vectorised split.
