@@ -12,6 +12,8 @@ pub mod error;
 mod evaluate;
 mod fit;
 pub mod fit_config;
+mod keras3_format;
+mod keras3_vars;
 pub mod loss;
 pub mod metric;
 pub mod model;

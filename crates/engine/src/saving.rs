@@ -1,8 +1,10 @@
 //! Saving and loading models in Keras's `.h5` layout (through `rkeras-io`), and the resume state that makes
-//! a restored run continue bit for bit.
+//! a restored run continue bit for bit. Paths ending in `.keras` or `.weights.h5` select Keras 3's native
+//! formats instead ([`crate::keras3_format`]), as Keras chooses by extension.
 
 use crate::compile::Compiled;
 use crate::error::{EngineError, Result};
+use crate::keras3_format::{self, Format, format_of};
 use crate::loss::Loss;
 use crate::model::Model;
 use crate::resume_state::ResumeState;
@@ -293,27 +295,38 @@ fn compile_from_training_config(model: &mut Model, path: &Path, text: &str) -> R
 }
 
 impl Model {
-    /// Saves architecture, weights and optimizer state (Keras's `model.save("x.h5")`), atomically.
+    /// Saves architecture, weights and optimizer state, atomically: Keras 3's zip archive for a `.keras`
+    /// path, Keras's legacy HDF5 layout otherwise (`model.save("x.h5")`).
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
-        Ok(rkeras_io::save_model_file(
-            path.as_ref(),
-            &model_file(self, None),
-        )?)
+        let path = path.as_ref();
+        if format_of(path) == Format::Archive {
+            return keras3_format::save_archive(self, path);
+        }
+        Ok(rkeras_io::save_model_file(path, &model_file(self, None))?)
     }
 
-    /// Saves the weights only (Keras's `save_weights`), atomically.
+    /// Saves the weights (Keras's `save_weights`), atomically: Keras 3's store for a `.weights.h5` path (with
+    /// the optimizer's variables, as Keras 3 writes them), Keras's legacy HDF5 layout otherwise.
     pub fn save_weights(&self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        if format_of(path) == Format::Weights {
+            return keras3_format::save_weights_store(self, path);
+        }
         Ok(rkeras_io::save_weights_file(
-            path.as_ref(),
+            path,
             &layer_weights(&self.network),
         )?)
     }
 
-    /// Loads weights saved by rkeras or Keras (a weights file or a whole-model file) by position: the model's
-    /// layers that have weights, in order, paired with the saved layers that have weights. Counts and shapes
-    /// are checked before anything changes.
+    /// Loads weights saved by rkeras or Keras. A `.keras` or `.weights.h5` file is read by layer name (as
+    /// Keras 3 reads them); any other file (a legacy weights file or a whole-model file) by position: the
+    /// model's layers that have weights, in order, paired with the saved layers that have weights. Counts and
+    /// shapes are checked before anything changes.
     pub fn load_weights(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
+        if format_of(path) != Format::LegacyH5 {
+            return keras3_format::load_weights_into(&self.network, path);
+        }
         load_layer_weights(
             &self.network,
             path,
@@ -322,9 +335,13 @@ impl Model {
         )
     }
 
-    /// Loads weights by layer name; layers absent from the file keep their weights.
+    /// Loads weights by layer name; layers absent from a legacy file keep their weights (Keras 3's formats
+    /// are always read by name, every layer included).
     pub fn load_weights_by_name(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
+        if format_of(path) != Format::LegacyH5 {
+            return keras3_format::load_weights_into(&self.network, path);
+        }
         load_layer_weights(
             &self.network,
             path,
@@ -334,14 +351,29 @@ impl Model {
     }
 }
 
-/// Rebuilds a model saved by rkeras or by Keras (`model.save("x.h5")`): architecture from `model_config`,
-/// weights, and, when the file has a training config, the compiled optimizer with its state.
+/// Rebuilds a model saved by rkeras or by Keras (`model.save("x.keras")` or `model.save("x.h5")`):
+/// architecture from the model config, weights, and, when the file has a training (compile) config, the
+/// compiled optimizer with its state.
 ///
 /// A layer type rkeras lacks is an error naming it.
 pub fn load_model(path: impl AsRef<Path>) -> Result<Model> {
     let path = path.as_ref();
+    if format_of(path) == Format::Archive {
+        return keras3_format::load_archive(path);
+    }
     let file = rkeras_io::load_model_file(path)?;
     load_from_file(path, &file)
+}
+
+/// The (uncompiled) model a Keras model config describes, named as the config names it. `hard_sigmoid` means
+/// Keras 1/2's formula in files those versions wrote, Keras 3's otherwise.
+pub(crate) fn model_from_config(config: &Value, keras_version: &str) -> Result<Model> {
+    let network = Network::from_config_written_by(config, keras_version)?;
+    let name = config
+        .pointer("/config/name")
+        .and_then(Value::as_str)
+        .unwrap_or("functional");
+    Ok(Model::from_network(network).with_name(name))
 }
 
 fn load_from_file(path: &Path, file: &ModelFile) -> Result<Model> {
@@ -353,14 +385,7 @@ fn load_from_file(path: &Path, file: &ModelFile) -> Result<Model> {
     })?;
     let config: Value = serde_json::from_str(config_text)
         .map_err(|e| file_error(path, format!("model_config: {e}")))?;
-    // `hard_sigmoid` means Keras 1/2's formula in files those versions wrote, Keras 3's otherwise.
-    let network = Network::from_config_written_by(&config, &file.keras_version)?;
-    let name = config
-        .pointer("/config/name")
-        .and_then(Value::as_str)
-        .unwrap_or("functional")
-        .to_string();
-    let mut model = Model::from_network(network).with_name(&name);
+    let mut model = model_from_config(&config, &file.keras_version)?;
     load_layer_weights(&model.network, path, &file.layers, false)?;
     if let Some(text) = &file.training_config {
         compile_from_training_config(&mut model, path, text)?;

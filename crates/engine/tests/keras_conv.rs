@@ -45,23 +45,13 @@ fn max_difference(a: &ArrayD<f32>, b: &ArrayD<f32>) -> f32 {
 
 /// Keras's check of a weights file rkeras wrote.
 fn keras_check(name: &str, weights: &Path) {
-    let Some(python) = rkeras_testkit::keras_python(&format!(
-        "Keras's load of the rkeras-written {name} weights"
-    )) else {
-        return;
-    };
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../scripts/keras_conv_golden.py"
-    );
-    python.run_script(
-        script,
-        [
-            std::ffi::OsStr::new("check"),
-            fixture_dir().as_os_str(),
-            std::ffi::OsStr::new(name),
-            weights.as_os_str(),
-        ],
+    rkeras_testkit::run_keras_check(
+        &format!("Keras's load of the rkeras-written {name} weights"),
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../scripts/keras_conv_golden.py"
+        ),
+        [Path::new("check"), &fixture_dir(), Path::new(name), weights],
         "keras weights ok",
     );
 }

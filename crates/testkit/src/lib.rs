@@ -13,5 +13,5 @@ mod python;
 mod shared;
 
 pub use missing::{in_ci, missing};
-pub use python::{KerasPython, keras_python, workspace_root};
+pub use python::{KerasPython, keras_python, run_keras_check, workspace_root};
 pub use shared::shared_path;

@@ -61,6 +61,21 @@ impl KerasPython {
     }
 }
 
+/// Runs `script` with `args` through [`keras_python`] for `check` and asserts it prints `expected`; when no
+/// interpreter is found, [`missing`] decides (a failure with CI=true, a loud notice otherwise).
+///
+/// # Panics
+/// When the script fails, or with CI=true when no interpreter is found.
+pub fn run_keras_check<I, S>(check: &str, script: impl AsRef<Path>, args: I, expected: &str)
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    if let Some(python) = keras_python(check) {
+        python.run_script(script, args, expected);
+    }
+}
+
 fn imports_keras(python: &Path) -> bool {
     Command::new(python)
         .args(["-c", "import keras, jax, h5py"])
