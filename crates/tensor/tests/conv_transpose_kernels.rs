@@ -7,7 +7,7 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rkeras_tensor::gradcheck::{GradCheck, check_gradients};
 use rkeras_tensor::kernels::{
-    Conv2dGeometry, Conv2dTransposeGrads, ConvPadding, Parallelism, conv2d_transpose_backward,
+    Conv2dGeometry, Conv2dGrads, ConvPadding, Parallelism, conv2d_transpose_backward,
     conv2d_transpose_forward, conv2d_transpose_reference,
 };
 use rkeras_tensor::ops::{Conv2dOptions, Conv2dTransposeOptions};
@@ -143,7 +143,7 @@ fn backward_is_the_adjoint_of_the_reference() {
                 vec![f32::NAN; kl],
                 vec![f32::NAN; kernel[2]],
             );
-            let grads = Conv2dTransposeGrads {
+            let grads = Conv2dGrads {
                 input: Some(&mut dx),
                 kernel: Some(&mut dk),
                 bias: Some(&mut db),

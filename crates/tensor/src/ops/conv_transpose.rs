@@ -112,7 +112,7 @@ impl Tensor {
                         slice_cow(&x)?,
                         slice_cow(&k)?,
                         slice_cow(&dy)?,
-                        kernels::Conv2dTransposeGrads {
+                        kernels::Conv2dGrads {
                             input: dx.as_deref_mut(),
                             kernel: dk.as_deref_mut(),
                             bias: db.as_deref_mut(),

@@ -183,18 +183,8 @@ pub fn conv2d_transpose_forward(
     }
 }
 
-/// Where [`conv2d_transpose_backward`] writes its gradients; each one is computed only when given.
-#[derive(Debug, Default)]
-pub struct Conv2dTransposeGrads<'a> {
-    /// d loss / d input, overwritten.
-    pub input: Option<&'a mut [f32]>,
-    /// d loss / d kernel, overwritten.
-    pub kernel: Option<&'a mut [f32]>,
-    /// d loss / d bias, overwritten.
-    pub bias: Option<&'a mut [f32]>,
-}
-
-/// Gradients of [`conv2d_transpose_forward`] given `grad_out = d loss / d out`: the input gradient is the
+/// Gradients of [`conv2d_transpose_forward`] given `grad_out = d loss / d out`, written into `grads` (each
+/// computed only when given): the input gradient is the
 /// convolution of `grad_out`, the kernel gradient the convolution's kernel gradient with `grad_out` as its
 /// input and `input` as its output gradient, the bias gradient the sum of `grad_out` over positions (in image
 /// order, so the same on any number of threads).
@@ -205,7 +195,7 @@ pub fn conv2d_transpose_backward(
     input: &[f32],
     kernel: &[f32],
     grad_out: &[f32],
-    grads: Conv2dTransposeGrads<'_>,
+    grads: Conv2dGrads<'_>,
     g: &Conv2dGeometry,
     par: Parallelism,
 ) -> Result<()> {

@@ -10,8 +10,7 @@ mod pool2d;
 
 pub use conv2d::{Conv2dGrads, conv2d_backward, conv2d_forward, conv2d_reference};
 pub use conv2d_transpose::{
-    Conv2dTransposeGrads, conv2d_transpose_backward, conv2d_transpose_forward,
-    conv2d_transpose_reference,
+    conv2d_transpose_backward, conv2d_transpose_forward, conv2d_transpose_reference,
 };
 pub use geometry::{Conv2dGeometry, ConvPadding};
 pub use pool2d::{
