@@ -1,5 +1,5 @@
-//! Conv1D/Conv2D and the 1-D/2-D poolings against Keras: rkeras loads the `.h5` files Keras saved
-//! (scripts/keras_conv_golden.py), predicts Keras's outputs within 1e-5 on the golden inputs, and the weights it
+//! Conv1D/Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D and the 1-D/2-D poolings against Keras:
+//! rkeras loads the `.h5` files Keras saved (scripts/keras_conv_golden.py), predicts Keras's outputs within 1e-5 on the golden inputs, and the weights it
 //! saves load back in Keras with the same predictions (run when Python with Keras is available; set
 //! `KERAS_PYTHON` to its interpreter).
 
@@ -121,4 +121,17 @@ fn conv2d_and_2d_poolings_predict_as_keras_and_their_weights_load_in_keras() {
 #[test]
 fn conv1d_and_1d_poolings_predict_as_keras_and_their_weights_load_in_keras() {
     round_trip("conv1d", &["Conv1D", "MaxPooling1D", "AveragePooling1D"]);
+}
+
+#[test]
+fn conv2d_transpose_predicts_as_keras_and_its_weights_load_in_keras() {
+    round_trip("conv2d_transpose", &["Conv2DTranspose"]);
+}
+
+#[test]
+fn depthwise_and_separable_conv2d_predict_as_keras_and_their_weights_load_in_keras() {
+    round_trip(
+        "depthwise_separable",
+        &["DepthwiseConv2D", "SeparableConv2D"],
+    );
 }
