@@ -12,7 +12,8 @@ The models cover Conv2D (same/valid padding, strides, dilation_rate, groups, rel
 AveragePooling2D (strides 1), Conv1D (causal + dilation, strides + same), MaxPooling1D and AveragePooling1D (same),
 Conv2DTranspose (same + strides + output_padding, valid + unequal strides + output_padding, same + dilation without
 bias), DepthwiseConv2D (depth_multiplier + strides + same, dilation without bias) and SeparableConv2D
-(depth_multiplier + same, strides without bias).
+(depth_multiplier + same, strides without bias); and the options the first two leave out: Conv2D and Conv1D
+without bias, AveragePooling2D (same, strides 2), MaxPooling2D (valid, unequal strides), MaxPooling1D (same).
 """
 
 import json
@@ -67,11 +68,25 @@ def depthwise_model():
     return keras.Model(inputs, outputs, name="depthwise_golden")
 
 
+def options_model():
+    inputs = keras.Input((8, 9, 3))
+    x = layers.Conv2D(4, 3, dilation_rate=(1, 2), padding="same", use_bias=False)(inputs)
+    x = layers.AveragePooling2D(3, strides=2, padding="same")(x)
+    x = layers.MaxPooling2D((2, 1), strides=(1, 2))(x)
+    x = layers.Reshape((9, 4))(x)
+    x = layers.MaxPooling1D(2, padding="same")(x)
+    x = layers.Conv1D(3, 2, padding="same", use_bias=False, activation="relu")(x)
+    x = layers.GlobalAveragePooling1D()(x)
+    outputs = layers.Dense(2)(x)
+    return keras.Model(inputs, outputs, name="conv_options_golden")
+
+
 MODELS = {
     "conv2d": (image_model, (4, 10, 9, 3)),
     "conv1d": (sequence_model, (4, 12, 3)),
     "conv2d_transpose": (transpose_model, (3, 5, 4, 3)),
     "depthwise_separable": (depthwise_model, (3, 11, 10, 3)),
+    "conv_options": (options_model, (3, 8, 9, 3)),
 }
 
 

@@ -135,3 +135,17 @@ fn depthwise_and_separable_conv2d_predict_as_keras_and_their_weights_load_in_ker
         &["DepthwiseConv2D", "SeparableConv2D"],
     );
 }
+
+#[test]
+fn convolutions_without_bias_and_the_remaining_pooling_paddings_predict_as_keras() {
+    round_trip(
+        "conv_options",
+        &[
+            "Conv2D",
+            "AveragePooling2D",
+            "MaxPooling2D",
+            "MaxPooling1D",
+            "Conv1D",
+        ],
+    );
+}
