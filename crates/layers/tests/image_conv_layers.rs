@@ -229,3 +229,45 @@ fn configs_round_trip_in_keras_names() {
     regularized["pointwise_regularizer"] = serde_json::json!({"class_name": "L2"});
     assert!(SeparableConv2D::from_config(&regularized).is_err());
 }
+
+/// Every image layer whose Keras config has a `data_format` refuses `channels_first` with a typed error naming
+/// the argument (rkeras is channels-last; BatchNormalization supports it through `axis=1` instead).
+#[test]
+fn channels_first_is_a_typed_error_for_every_image_layer() {
+    let layers: Vec<LayerRef> = vec![
+        std::sync::Arc::new(Conv1D::new(2, [3])),
+        std::sync::Arc::new(Conv2D::new(2, [3, 3])),
+        std::sync::Arc::new(Conv2DTranspose::new(2, [3, 3])),
+        std::sync::Arc::new(DepthwiseConv2D::new([3, 3])),
+        std::sync::Arc::new(SeparableConv2D::new(2, [3, 3])),
+        std::sync::Arc::new(MaxPooling1D::new([2])),
+        std::sync::Arc::new(MaxPooling2D::new([2, 2])),
+        std::sync::Arc::new(AveragePooling1D::new([2])),
+        std::sync::Arc::new(AveragePooling2D::new([2, 2])),
+        std::sync::Arc::new(GlobalPooling::new(GlobalPoolingKind::Max, 1)),
+        std::sync::Arc::new(GlobalPooling::new(GlobalPoolingKind::Average, 2)),
+        std::sync::Arc::new(ZeroPadding::two_d((1, 1), (1, 1))),
+        std::sync::Arc::new(Cropping::two_d((1, 0), (0, 1))),
+        std::sync::Arc::new(UpSampling::two_d(2, 2)),
+        std::sync::Arc::new(SpatialDropout::new(0.5, 2)),
+    ];
+    let mut checked = 0;
+    for layer in layers {
+        let mut config = layer.config();
+        if config.get("data_format").is_none() {
+            continue;
+        }
+        config["data_format"] = serde_json::json!("channels_first");
+        let err = match layer_from_config(layer.class_name(), &config) {
+            Err(err) => err.to_string(),
+            Ok(_) => panic!("{} accepted channels_first", layer.class_name()),
+        };
+        assert!(
+            err.contains("channels_first"),
+            "{}: {err}",
+            layer.class_name()
+        );
+        checked += 1;
+    }
+    assert!(checked >= 13, "only {checked} layers have a data_format");
+}
