@@ -1,15 +1,19 @@
 """Golden files for rkeras's convolution and pooling layers, made by Keras 3.
 
-    KERAS_BACKEND=tensorflow python scripts/keras_conv_golden.py generate crates/engine/tests/fixtures/keras_conv
-        builds two small models with random weights and biases (seeded), saves each with `model.save(NAME.h5)`
-        and writes NAME.json: the input batch `x` and Keras's `predict(x)` as `y`.
+    KERAS_BACKEND=tensorflow python scripts/keras_conv_golden.py generate crates/engine/tests/fixtures/keras_conv [NAME…]
+        builds small models with random weights and biases (seeded), saves each with `model.save(NAME.h5)` and
+        writes NAME.json: the input batch `x` and Keras's `predict(x)` as `y` (all models, or the NAMEs given).
     python scripts/keras_conv_golden.py check FIXTURE_DIR NAME RKERAS_WEIGHTS.h5
         loads NAME.h5 in Keras, replaces its weights with the file rkeras wrote (`save_weights`), and checks
         that the predictions still equal the golden ones (the weights went through rkeras unchanged and in
         Keras's layout). Prints `keras weights ok`.
 
 The models cover Conv2D (same/valid padding, strides, dilation_rate, groups, relu), MaxPooling2D (same),
-AveragePooling2D (strides 1), Conv1D (causal + dilation, strides + same), MaxPooling1D and AveragePooling1D (same).
+AveragePooling2D (strides 1), Conv1D (causal + dilation, strides + same), MaxPooling1D and AveragePooling1D (same),
+Conv2DTranspose (same + strides + output_padding, valid + unequal strides + output_padding, same + dilation without
+bias), DepthwiseConv2D (depth_multiplier + strides + same, dilation without bias) and SeparableConv2D
+(depth_multiplier + same, strides without bias); and the options the first two leave out: Conv2D and Conv1D
+without bias, AveragePooling2D (same, strides 2), MaxPooling2D (valid, unequal strides), MaxPooling1D (same).
 """
 
 import json
@@ -43,12 +47,54 @@ def sequence_model():
     return keras.Model(inputs, outputs, name="conv1d_golden")
 
 
-MODELS = {"conv2d": (image_model, (4, 10, 9, 3)), "conv1d": (sequence_model, (4, 12, 3))}
+def transpose_model():
+    inputs = keras.Input((5, 4, 3))
+    x = layers.Conv2DTranspose(4, 3, strides=2, padding="same", output_padding=1, activation="relu")(inputs)
+    x = layers.Conv2DTranspose(3, (2, 3), strides=(2, 3), output_padding=(1, 2))(x)
+    x = layers.Conv2DTranspose(2, 3, dilation_rate=2, padding="same", use_bias=False)(x)
+    x = layers.Flatten()(x)
+    outputs = layers.Dense(3)(x)
+    return keras.Model(inputs, outputs, name="conv2d_transpose_golden")
 
 
-def generate(out_dir):
+def depthwise_model():
+    inputs = keras.Input((11, 10, 3))
+    x = layers.DepthwiseConv2D(3, depth_multiplier=2, strides=2, padding="same", activation="relu")(inputs)
+    x = layers.DepthwiseConv2D(2, dilation_rate=(2, 1), use_bias=False)(x)
+    x = layers.SeparableConv2D(4, 3, depth_multiplier=2, padding="same", activation="relu")(x)
+    x = layers.SeparableConv2D(5, 2, strides=2, use_bias=False)(x)
+    x = layers.Flatten()(x)
+    outputs = layers.Dense(2)(x)
+    return keras.Model(inputs, outputs, name="depthwise_golden")
+
+
+def options_model():
+    inputs = keras.Input((8, 9, 3))
+    x = layers.Conv2D(4, 3, dilation_rate=(1, 2), padding="same", use_bias=False)(inputs)
+    x = layers.AveragePooling2D(3, strides=2, padding="same")(x)
+    x = layers.MaxPooling2D((2, 1), strides=(1, 2))(x)
+    x = layers.Reshape((9, 4))(x)
+    x = layers.MaxPooling1D(2, padding="same")(x)
+    x = layers.Conv1D(3, 2, padding="same", use_bias=False, activation="relu")(x)
+    x = layers.GlobalAveragePooling1D()(x)
+    outputs = layers.Dense(2)(x)
+    return keras.Model(inputs, outputs, name="conv_options_golden")
+
+
+MODELS = {
+    "conv2d": (image_model, (4, 10, 9, 3)),
+    "conv1d": (sequence_model, (4, 12, 3)),
+    "conv2d_transpose": (transpose_model, (3, 5, 4, 3)),
+    "depthwise_separable": (depthwise_model, (3, 11, 10, 3)),
+    "conv_options": (options_model, (3, 8, 9, 3)),
+}
+
+
+def generate(out_dir, names):
     os.makedirs(out_dir, exist_ok=True)
     for name, (build, shape) in MODELS.items():
+        if names and name not in names:
+            continue
         keras.utils.set_random_seed(7)
         model = build()
         # Non-zero biases, so that a dropped or misplaced bias shows.
@@ -86,6 +132,6 @@ def check(fixture_dir, name, weights_path):
 
 if __name__ == "__main__":
     if sys.argv[1] == "generate":
-        generate(sys.argv[2])
+        generate(sys.argv[2], sys.argv[3:])
     else:
         check(sys.argv[2], sys.argv[3], sys.argv[4])

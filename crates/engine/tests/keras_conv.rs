@@ -1,7 +1,7 @@
-//! Conv1D/Conv2D and the 1-D/2-D poolings against Keras: rkeras loads the `.h5` files Keras saved
-//! (scripts/keras_conv_golden.py), predicts Keras's outputs within 1e-5 on the golden inputs, and the weights it
-//! saves load back in Keras with the same predictions (through the Python of `rkeras_testkit::keras_python`:
-//! a failure with CI=true when it is missing, a loud notice otherwise).
+//! Conv1D/Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D and the 1-D/2-D poolings against Keras:
+//! rkeras loads the `.h5` files Keras saved (scripts/keras_conv_golden.py), predicts Keras's outputs within 1e-5 on
+//! the golden inputs, and the weights it saves load back in Keras with the same predictions (through the Python of
+//! `rkeras_testkit::keras_python`: a failure with CI=true when it is missing, a loud notice otherwise).
 
 use ndarray::{ArrayD, IxDyn};
 use rkeras_engine::load_model;
@@ -96,4 +96,31 @@ fn conv2d_and_2d_poolings_predict_as_keras_and_their_weights_load_in_keras() {
 #[test]
 fn conv1d_and_1d_poolings_predict_as_keras_and_their_weights_load_in_keras() {
     round_trip("conv1d", &["Conv1D", "MaxPooling1D", "AveragePooling1D"]);
+}
+
+#[test]
+fn conv2d_transpose_predicts_as_keras_and_its_weights_load_in_keras() {
+    round_trip("conv2d_transpose", &["Conv2DTranspose"]);
+}
+
+#[test]
+fn depthwise_and_separable_conv2d_predict_as_keras_and_their_weights_load_in_keras() {
+    round_trip(
+        "depthwise_separable",
+        &["DepthwiseConv2D", "SeparableConv2D"],
+    );
+}
+
+#[test]
+fn convolutions_without_bias_and_the_remaining_pooling_paddings_predict_as_keras() {
+    round_trip(
+        "conv_options",
+        &[
+            "Conv2D",
+            "AveragePooling2D",
+            "MaxPooling2D",
+            "MaxPooling1D",
+            "Conv1D",
+        ],
+    );
 }

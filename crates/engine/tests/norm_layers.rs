@@ -214,3 +214,49 @@ fn one_and_two_threads_give_the_same_bits() {
     };
     assert_eq!(bits(&one), bits(&two));
 }
+
+/// Keras 3: a BatchNormalization with `trainable = False` has no trainable weights (gamma and beta join the
+/// moving statistics), runs in inference mode during fit, and fit leaves all four unchanged.
+#[test]
+fn frozen_batch_normalization_is_non_trainable_and_runs_in_inference_mode_in_fit() {
+    let mut model = Sequential::new(&[2])
+        .add(Dense::new(3))
+        .unwrap()
+        .add(BatchNormalization::new().with_trainable(false))
+        .unwrap()
+        .add(Dense::new(1))
+        .unwrap()
+        .build()
+        .unwrap();
+    model.compile(SGD::new(0.1).unwrap(), "mse", &[]).unwrap();
+    let summary = model.summary();
+    // Dense 2·3+3 and 3+1 trainable; all 4·3 of BatchNormalization non-trainable.
+    assert!(summary.contains("Trainable params: 13"), "{summary}");
+    assert!(summary.contains("Non-trainable params: 12"), "{summary}");
+    let bn_weights = |model: &Model| -> Vec<ArrayD<f32>> {
+        model.network().layers()[2]
+            .weights()
+            .iter()
+            .map(|w| (*w.value()).clone())
+            .collect()
+    };
+    let before = bn_weights(&model);
+    let x = ArrayD::from_shape_vec(
+        IxDyn(&[4, 2]),
+        vec![1.0, 2.0, -1.0, 0.5, 3.0, -2.0, 0.0, 1.0],
+    )
+    .unwrap();
+    let y = ArrayD::from_shape_vec(IxDyn(&[4, 1]), vec![1.0, 0.0, -1.0, 2.0]).unwrap();
+    model
+        .fit(
+            &[x],
+            &y,
+            FitConfig::new().epochs(2).batch_size(2).verbose(0),
+        )
+        .unwrap();
+    assert_eq!(
+        bn_weights(&model),
+        before,
+        "frozen gamma, beta and moving statistics"
+    );
+}

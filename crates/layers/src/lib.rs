@@ -36,7 +36,7 @@ pub mod summary;
 pub mod symbolic;
 
 pub use activations::ActivationFn;
-pub use convolutional::{Conv1D, Conv2D};
+pub use convolutional::{Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D};
 pub use core::Dense;
 pub use core::{Activation, Embedding};
 pub use error::{LayersError, Result};

@@ -15,7 +15,7 @@
 //! # Ok::<(), rkeras_layers::LayersError>(())
 //! ```
 
-use crate::convolutional::{Conv1D, Conv2D};
+use crate::convolutional::{Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D};
 use crate::core::{Activation, Dense, Embedding};
 use crate::error::{LayersError, Result};
 use crate::input_layer::InputLayer;
@@ -77,6 +77,9 @@ pub const SUPPORTED_LAYER_CLASSES: &[&str] = &[
     "RepeatVector",
     "Conv1D",
     "Conv2D",
+    "Conv2DTranspose",
+    "DepthwiseConv2D",
+    "SeparableConv2D",
     "MaxPooling1D",
     "MaxPooling2D",
     "AveragePooling1D",
@@ -140,6 +143,9 @@ pub fn layer_from_config(class_name: &str, config: &Value) -> Result<LayerRef> {
         "RepeatVector" => Arc::new(RepeatVector::from_config(config)?),
         "Conv1D" => Arc::new(Conv1D::from_config(config)?),
         "Conv2D" => Arc::new(Conv2D::from_config(config)?),
+        "Conv2DTranspose" => Arc::new(Conv2DTranspose::from_config(config)?),
+        "DepthwiseConv2D" => Arc::new(DepthwiseConv2D::from_config(config)?),
+        "SeparableConv2D" => Arc::new(SeparableConv2D::from_config(config)?),
         "MaxPooling1D" => Arc::new(MaxPooling1D::from_config(config)?),
         "MaxPooling2D" => Arc::new(MaxPooling2D::from_config(config)?),
         "AveragePooling1D" => Arc::new(AveragePooling1D::from_config(config)?),
@@ -267,6 +273,13 @@ mod tests {
             Arc::new(RepeatVector::new(3)),
             Arc::new(Conv1D::new(4, [3]).with_padding("causal").unwrap()),
             Arc::new(Conv2D::new(8, [3, 3]).with_groups(2)),
+            Arc::new(
+                Conv2DTranspose::new(4, [3, 3])
+                    .with_strides([2, 2])
+                    .with_output_padding([1, 0]),
+            ),
+            Arc::new(DepthwiseConv2D::new([3, 3]).with_depth_multiplier(2)),
+            Arc::new(SeparableConv2D::new(8, [3, 3]).with_bias(false)),
             Arc::new(MaxPooling1D::new([2])),
             Arc::new(MaxPooling2D::new([2, 2]).with_strides([1, 1])),
             Arc::new(AveragePooling1D::new([3])),

@@ -17,18 +17,18 @@ use serde_json::json;
 pub(crate) struct ConvBase {
     pub(crate) core: LayerCore,
     pub(crate) class: &'static str,
-    rank: usize,
-    filters: usize,
-    kernel_size: Vec<usize>,
-    strides: Vec<usize>,
-    dilation_rate: Vec<usize>,
-    padding: ConvPadding,
-    groups: usize,
-    activation: ActivationFn,
-    use_bias: bool,
-    kernel_initializer: Initializer,
-    bias_initializer: Initializer,
-    trainable: bool,
+    pub(crate) rank: usize,
+    pub(crate) filters: usize,
+    pub(crate) kernel_size: Vec<usize>,
+    pub(crate) strides: Vec<usize>,
+    pub(crate) dilation_rate: Vec<usize>,
+    pub(crate) padding: ConvPadding,
+    pub(crate) groups: usize,
+    pub(crate) activation: ActivationFn,
+    pub(crate) use_bias: bool,
+    pub(crate) kernel_initializer: Initializer,
+    pub(crate) bias_initializer: Initializer,
+    pub(crate) trainable: bool,
 }
 
 impl ConvBase {
@@ -117,30 +117,39 @@ impl ConvBase {
             "bias_constraint",
             "lora_rank",
         ])?;
-        check_data_format(class, reader.str_or("data_format", "channels_last")?)?;
         let kernel_size = read_tuple(&reader, class, "kernel_size", rank)?
             .ok_or_else(|| LayersError::Config(format!("{class} config: missing `kernel_size`")))?;
         let mut layer = ConvBase::new(class, prefix, reader.usize("filters")?, &kernel_size);
-        if let Some(strides) = read_tuple(&reader, class, "strides", rank)? {
-            layer.set_strides(&strides);
-        }
-        if let Some(dilation) = read_tuple(&reader, class, "dilation_rate", rank)? {
-            layer.set_dilation_rate(&dilation);
-        }
-        layer.set_padding(reader.str_or("padding", "valid")?)?;
+        layer.read_common(&reader)?;
         layer.set_groups(reader.opt_usize("groups")?.unwrap_or(1));
-        layer.set_activation(reader.str_or("activation", "linear")?)?;
-        layer.set_use_bias(reader.bool_or("use_bias", true)?);
         layer.set_kernel_initializer(
             reader.initializer_or("kernel_initializer", Initializer::GlorotUniform)?,
         );
-        layer.set_bias_initializer(reader.initializer_or("bias_initializer", Initializer::Zeros)?);
-        layer.set_trainable(reader.trainable()?);
-        if let Some(name) = reader.name()? {
-            layer.core = LayerCore::named(name);
-        }
         layer.validate()?;
         Ok(layer)
+    }
+
+    /// Reads the options every convolution shares from Keras's config: `data_format` (must be
+    /// `channels_last`), strides, dilation_rate, padding, activation, use_bias, bias_initializer, trainable and
+    /// name.
+    pub(crate) fn read_common(&mut self, reader: &ConfigReader<'_>) -> Result<()> {
+        let (class, rank) = (self.class, self.rank);
+        check_data_format(class, reader.str_or("data_format", "channels_last")?)?;
+        if let Some(strides) = read_tuple(reader, class, "strides", rank)? {
+            self.set_strides(&strides);
+        }
+        if let Some(dilation) = read_tuple(reader, class, "dilation_rate", rank)? {
+            self.set_dilation_rate(&dilation);
+        }
+        self.set_padding(reader.str_or("padding", "valid")?)?;
+        self.set_activation(reader.str_or("activation", "linear")?)?;
+        self.set_use_bias(reader.bool_or("use_bias", true)?);
+        self.set_bias_initializer(reader.initializer_or("bias_initializer", Initializer::Zeros)?);
+        self.set_trainable(reader.trainable()?);
+        if let Some(name) = reader.name()? {
+            self.core = LayerCore::named(name);
+        }
+        Ok(())
     }
 
     /// Checks the options as Keras's constructor does, echoing the bad value.
@@ -257,31 +266,72 @@ impl ConvBase {
     ) -> Result<Vec<Variable>> {
         self.output_shape(layer, input_shapes)?;
         let channels = input_shapes[0].last().copied().unwrap_or(0);
-        let kernel = self
-            .kernel_initializer
-            .sample(&self.kernel_shape(channels), rng)
-            .in_layer(self.core.name())?;
-        let mut weights = vec![Variable::new("kernel", kernel)];
+        self.build_weights(
+            &[("kernel", self.kernel_shape(channels))],
+            self.filters,
+            rng,
+        )
+    }
+
+    /// Samples the kernels `(name, shape)` with the kernel initializer (the first) and `extra` initializers
+    /// (the others, in order), then the bias of `bias_len` when the layer has one, all with the layer's
+    /// `trainable`.
+    pub(crate) fn build_weights_with(
+        &self,
+        kernels: &[(&'static str, Vec<usize>, &Initializer)],
+        bias_len: usize,
+        rng: &mut StdRng,
+    ) -> Result<Vec<Variable>> {
+        let name = self.core.name();
+        let mut weights = Vec::with_capacity(kernels.len() + 1);
+        for (weight, shape, init) in kernels {
+            weights.push(Variable::new(
+                *weight,
+                init.sample(shape, rng).in_layer(name)?,
+            ));
+        }
         if self.use_bias {
             let bias = self
                 .bias_initializer
-                .sample(&[self.filters], rng)
-                .in_layer(self.core.name())?;
+                .sample(&[bias_len], rng)
+                .in_layer(name)?;
             weights.push(Variable::new("bias", bias));
         }
         weights.iter().for_each(|w| w.set_trainable(self.trainable));
         Ok(weights)
     }
 
+    /// [`Self::build_weights_with`] for kernels that all use the kernel initializer.
+    pub(crate) fn build_weights(
+        &self,
+        kernels: &[(&'static str, Vec<usize>)],
+        bias_len: usize,
+        rng: &mut StdRng,
+    ) -> Result<Vec<Variable>> {
+        let kernels: Vec<_> = kernels
+            .iter()
+            .map(|(name, shape)| (*name, shape.clone(), &self.kernel_initializer))
+            .collect();
+        self.build_weights_with(&kernels, bias_len, rng)
+    }
+
+    /// The bias weight (at `index` among the layer's weights) when the layer has one.
+    pub(crate) fn bias(&self, index: usize) -> Result<Option<Tensor>> {
+        self.use_bias.then(|| self.core.weight(index)).transpose()
+    }
+
+    /// The activation applied to `pre_activation`, errors naming the layer.
+    pub(crate) fn activate(&self, pre_activation: Result<Tensor>) -> Result<Tensor> {
+        self.activation
+            .apply(&pre_activation?)
+            .in_layer(self.core.name())
+    }
+
     /// The convolution plus bias, before the activation.
     fn pre_activation(&self, x: &Tensor) -> Result<Tensor> {
         let name = self.core.name();
         let kernel = self.core.weight(0)?;
-        let bias = if self.use_bias {
-            Some(self.core.weight(1)?)
-        } else {
-            None
-        };
+        let bias = self.bias(1)?;
         if self.rank == 2 {
             return x
                 .conv2d(&kernel, bias.as_ref(), self.options())
@@ -322,32 +372,39 @@ impl ConvBase {
             .map(Some)
     }
 
-    pub(crate) fn config(&self) -> serde_json::Value {
+    /// Keras's config keys every convolution shares (all but the kernel's and `filters`/`groups`).
+    pub(crate) fn common_config(&self) -> serde_json::Map<String, serde_json::Value> {
         let mut config = base_config(self.core.name(), self.trainable);
-        config.insert("filters".into(), json!(self.filters));
         config.insert("kernel_size".into(), json!(self.kernel_size));
         config.insert("strides".into(), json!(self.strides));
         config.insert("padding".into(), json!(self.padding.name()));
         config.insert("data_format".into(), json!("channels_last"));
         config.insert("dilation_rate".into(), json!(self.dilation_rate));
-        config.insert("groups".into(), json!(self.groups));
         config.insert("activation".into(), json!(self.activation.name()));
         config.insert("use_bias".into(), json!(self.use_bias));
-        config.insert(
-            "kernel_initializer".into(),
-            initializer_to_config(&self.kernel_initializer),
-        );
         config.insert(
             "bias_initializer".into(),
             initializer_to_config(&self.bias_initializer),
         );
         for key in [
-            "kernel_regularizer",
             "bias_regularizer",
             "activity_regularizer",
-            "kernel_constraint",
             "bias_constraint",
         ] {
+            config.insert(key.into(), serde_json::Value::Null);
+        }
+        config
+    }
+
+    pub(crate) fn config(&self) -> serde_json::Value {
+        let mut config = self.common_config();
+        config.insert("filters".into(), json!(self.filters));
+        config.insert("groups".into(), json!(self.groups));
+        config.insert(
+            "kernel_initializer".into(),
+            initializer_to_config(&self.kernel_initializer),
+        );
+        for key in ["kernel_regularizer", "kernel_constraint"] {
             config.insert(key.into(), serde_json::Value::Null);
         }
         serde_json::Value::Object(config)
@@ -369,23 +426,7 @@ macro_rules! conv_layer {
                 $name(crate::convolutional::base::ConvBase::new(stringify!($name), $prefix, filters, &kernel_size))
             }
 
-            /// The strides. Defaults to 1.
-            pub fn with_strides(mut self, strides: [usize; $rank]) -> Self {
-                self.0.set_strides(&strides);
-                self
-            }
-
-            /// The dilation rate. Defaults to 1.
-            pub fn with_dilation_rate(mut self, dilation: [usize; $rank]) -> Self {
-                self.0.set_dilation_rate(&dilation);
-                self
-            }
-
-            /// Keras's padding name (`valid`, `same`, and `causal` for 1-D). Defaults to `valid`.
-            pub fn with_padding(mut self, padding: &str) -> crate::error::Result<Self> {
-                self.0.set_padding(padding)?;
-                Ok(self)
-            }
+            crate::convolutional::builders::conv_builders!($name, 0, $rank);
 
             /// Channel groups. Defaults to 1.
             pub fn with_groups(mut self, groups: usize) -> Self {
@@ -393,45 +434,9 @@ macro_rules! conv_layer {
                 self
             }
 
-            /// The activation by Keras name. Defaults to linear.
-            pub fn with_activation(mut self, name: &str) -> crate::error::Result<Self> {
-                self.0.set_activation(name)?;
-                Ok(self)
-            }
-
-            /// Whether to add a bias. Defaults to true.
-            pub fn with_bias(mut self, use_bias: bool) -> Self {
-                self.0.set_use_bias(use_bias);
-                self
-            }
-
             /// The kernel initializer. Defaults to glorot_uniform.
             pub fn with_kernel_initializer(mut self, init: rkeras_tensor::Initializer) -> Self {
                 self.0.set_kernel_initializer(init);
-                self
-            }
-
-            /// The bias initializer. Defaults to zeros.
-            pub fn with_bias_initializer(mut self, init: rkeras_tensor::Initializer) -> Self {
-                self.0.set_bias_initializer(init);
-                self
-            }
-
-            /// Whether the optimizer updates the weights. Defaults to true.
-            pub fn with_trainable(mut self, trainable: bool) -> Self {
-                self.0.set_trainable(trainable);
-                self
-            }
-
-            /// Keras's `data_format`: `channels_first` is a typed error (rkeras is channels-last).
-            pub fn with_data_format(self, format: &str) -> crate::error::Result<Self> {
-                crate::convolutional::window::check_data_format(stringify!($name), format)?;
-                Ok(self)
-            }
-
-            /// Sets the layer's name.
-            pub fn with_name(mut self, name: &str) -> Self {
-                self.0.core = crate::layer::LayerCore::named(name);
                 self
             }
 

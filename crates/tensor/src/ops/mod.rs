@@ -4,6 +4,7 @@
 mod activation;
 mod binary;
 mod conv;
+mod conv_transpose;
 mod dropout;
 mod fast;
 mod gather;
@@ -20,6 +21,7 @@ mod softmax;
 mod unary;
 
 pub use conv::Conv2dOptions;
+pub use conv_transpose::Conv2dTransposeOptions;
 pub use dropout::dropout_mask;
 pub use gru::GruConfig;
 pub use lstm::LstmConfig;
