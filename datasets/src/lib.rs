@@ -9,6 +9,7 @@
 //! - [`load_task_dir`], [`load_task_archive`] and [`BabiSource`] (with the `BABI_DIR` variable) load a task's
 //!   train and test files from a directory or from the official `tasks_1-20_v1-2.tar.gz`;
 //! - [`Vectorizer`] builds the vocabulary (index 0 is padding) and the front-padded `f32` arrays;
+//! - [`text`] is Keras's text [`Tokenizer`](text::Tokenizer) (word index, sequences, document-term matrices);
 //! - [`mnist`] reads MNIST's four IDX files as Keras's `mnist.load_data()` returns them;
 //! - [`generate`] writes qa1 / qa2 stories in the same text format.
 //!
@@ -35,6 +36,7 @@ pub mod parse;
 pub mod sequence;
 pub mod source;
 pub mod task;
+pub mod text;
 mod token_store;
 pub mod tokenize;
 pub mod tokens;
