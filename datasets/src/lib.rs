@@ -10,6 +10,7 @@
 //!   train and test files from a directory or from the official `tasks_1-20_v1-2.tar.gz`;
 //! - [`Vectorizer`] builds the vocabulary (index 0 is padding) and the front-padded `f32` arrays;
 //! - [`text`] is Keras's text [`Tokenizer`](text::Tokenizer) (word index, sequences, document-term matrices);
+//! - [`reuters`] loads Keras's Reuters newswires (`reuters.npz`) as `keras.datasets.reuters.load_data` does;
 //! - [`mnist`] reads MNIST's four IDX files as Keras's `mnist.load_data()` returns them;
 //! - [`generate`] writes qa1 / qa2 stories in the same text format.
 //!
@@ -32,7 +33,9 @@ pub mod error;
 pub mod generate;
 pub mod load;
 pub mod mnist;
+pub mod numpy_random;
 pub mod parse;
+pub mod reuters;
 pub mod sequence;
 pub mod source;
 pub mod task;
