@@ -245,6 +245,24 @@ pub enum DatasetError {
         /// The directory searched.
         dir: PathBuf,
     },
+    /// A `.npz` archive, or an `.npy` member of one, that cannot be read as expected.
+    #[error("{file}: {member}: {reason}")]
+    Npz {
+        /// The archive.
+        file: PathBuf,
+        /// The member (`x.npy`, `y.npy`, …).
+        member: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A JSON file that cannot be read as expected (e.g. a word index that is not an object of word → integer).
+    #[error("{file}: {reason}")]
+    Json {
+        /// The file.
+        file: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
     /// An argument outside its valid range.
     #[error("{op}: invalid argument: {reason}")]
     InvalidArgument {

@@ -9,6 +9,8 @@
 //! - [`load_task_dir`], [`load_task_archive`] and [`BabiSource`] (with the `BABI_DIR` variable) load a task's
 //!   train and test files from a directory or from the official `tasks_1-20_v1-2.tar.gz`;
 //! - [`Vectorizer`] builds the vocabulary (index 0 is padding) and the front-padded `f32` arrays;
+//! - [`text`] is Keras's text [`Tokenizer`](text::Tokenizer) (word index, sequences, document-term matrices);
+//! - [`reuters`] loads Keras's Reuters newswires (`reuters.npz`) as `keras.datasets.reuters.load_data` does;
 //! - [`mnist`] reads MNIST's four IDX files as Keras's `mnist.load_data()` returns them;
 //! - [`generate`] writes qa1 / qa2 stories in the same text format.
 //!
@@ -31,10 +33,13 @@ pub mod error;
 pub mod generate;
 pub mod load;
 pub mod mnist;
+pub mod numpy_random;
 pub mod parse;
+pub mod reuters;
 pub mod sequence;
 pub mod source;
 pub mod task;
+pub mod text;
 mod token_store;
 pub mod tokenize;
 pub mod tokens;

@@ -115,3 +115,22 @@ pub fn qa1_stats(text: &str) -> Qa1Stats {
     }
     stats
 }
+
+/// The shared data file or folder `rel` (e.g. `datasets/mnist`) if it exists; else `None` with a loud notice, or
+/// a failure when `CI=true` (the real-data tests must run there).
+pub fn required_shared(rel: &str, what: &str) -> Option<PathBuf> {
+    let path = shared(rel);
+    if path.exists() {
+        return Some(path);
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "{what} missing at {} (CI=true: the real-data tests must run)",
+        path.display()
+    );
+    eprintln!(
+        "\n*** NOT TESTED: {what} missing at {} — the real-data test did not run ***\n",
+        path.display()
+    );
+    None
+}
