@@ -13,8 +13,8 @@ pub trait Callback: Send {
     /// The callback's class name, for messages (`EarlyStopping`).
     fn name(&self) -> &'static str;
 
-    /// Receives the run's parameters before `fit`, `evaluate` or `predict` starts (Keras's `set_params`).
-    /// `fit` also passes them to [`Callback::on_train_begin`].
+    /// Receives the run's parameters before `fit`, `evaluate` or `predict` starts (Keras's `set_params`); each
+    /// calls it once, first. `fit` also passes them to [`Callback::on_train_begin`].
     fn set_params(&mut self, params: &RunParams) {}
 
     /// Called once before the first epoch. Check arguments against `params.log_keys` here.
@@ -60,7 +60,11 @@ pub trait Callback: Send {
     fn on_test_end(&mut self, logs: &Logs, ctl: &mut dyn TrainerControl) -> Result<()> {
         Ok(())
     }
-    /// Called after every evaluation batch.
+    /// Called before every evaluation batch.
+    fn on_test_batch_begin(&mut self, batch: usize, ctl: &mut dyn TrainerControl) -> Result<()> {
+        Ok(())
+    }
+    /// Called after every evaluation batch with the running means of the pass's metrics so far.
     fn on_test_batch_end(
         &mut self,
         batch: usize,
@@ -75,6 +79,10 @@ pub trait Callback: Send {
     }
     /// Called after `predict`.
     fn on_predict_end(&mut self, ctl: &mut dyn TrainerControl) -> Result<()> {
+        Ok(())
+    }
+    /// Called before every `predict` batch.
+    fn on_predict_batch_begin(&mut self, batch: usize, ctl: &mut dyn TrainerControl) -> Result<()> {
         Ok(())
     }
     /// Called after every `predict` batch.
@@ -134,6 +142,9 @@ macro_rules! forward_callback {
             fn on_test_end(&mut self, logs: &Logs, ctl: &mut dyn TrainerControl) -> Result<()> {
                 (**self).on_test_end(logs, ctl)
             }
+            fn on_test_batch_begin(&mut self, batch: usize, ctl: &mut dyn TrainerControl) -> Result<()> {
+                (**self).on_test_batch_begin(batch, ctl)
+            }
             fn on_test_batch_end(&mut self, batch: usize, logs: &Logs, ctl: &mut dyn TrainerControl) -> Result<()> {
                 (**self).on_test_batch_end(batch, logs, ctl)
             }
@@ -142,6 +153,9 @@ macro_rules! forward_callback {
             }
             fn on_predict_end(&mut self, ctl: &mut dyn TrainerControl) -> Result<()> {
                 (**self).on_predict_end(ctl)
+            }
+            fn on_predict_batch_begin(&mut self, batch: usize, ctl: &mut dyn TrainerControl) -> Result<()> {
+                (**self).on_predict_batch_begin(batch, ctl)
             }
             fn on_predict_batch_end(&mut self, batch: usize, ctl: &mut dyn TrainerControl) -> Result<()> {
                 (**self).on_predict_batch_end(batch, ctl)

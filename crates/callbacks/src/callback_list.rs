@@ -87,6 +87,20 @@ impl<'a> CallbackList<'a> {
         list
     }
 
+    /// The list `evaluate` and `predict` use (Keras builds it without History): `callbacks` in order, then
+    /// `ProgbarLogger` if `verbose > 0`.
+    pub fn for_run(
+        callbacks: impl IntoIterator<Item = Box<dyn Callback + 'a>>,
+        verbose: u8,
+    ) -> Self {
+        let mut list = Self::new();
+        list.entries.extend(callbacks.into_iter().map(Entry::User));
+        if verbose > 0 {
+            list.entries.push(Entry::Progbar(ProgbarLogger::new()));
+        }
+        list
+    }
+
     /// Appends a callback; pass `&mut cb` to keep ownership and inspect it after `fit`.
     pub fn push(&mut self, callback: impl Callback + 'a) {
         self.entries.push(Entry::User(Box::new(callback)));
@@ -240,6 +254,9 @@ impl Callback for CallbackList<'_> {
     fn on_test_end(&mut self, logs: &Logs, ctl: &mut dyn TrainerControl) -> Result<()> {
         self.each(|cb| cb.on_test_end(logs, ctl))
     }
+    fn on_test_batch_begin(&mut self, batch: usize, ctl: &mut dyn TrainerControl) -> Result<()> {
+        self.each(|cb| cb.on_test_batch_begin(batch, ctl))
+    }
     fn on_test_batch_end(
         &mut self,
         batch: usize,
@@ -253,6 +270,9 @@ impl Callback for CallbackList<'_> {
     }
     fn on_predict_end(&mut self, ctl: &mut dyn TrainerControl) -> Result<()> {
         self.each(|cb| cb.on_predict_end(ctl))
+    }
+    fn on_predict_batch_begin(&mut self, batch: usize, ctl: &mut dyn TrainerControl) -> Result<()> {
+        self.each(|cb| cb.on_predict_batch_begin(batch, ctl))
     }
     fn on_predict_batch_end(&mut self, batch: usize, ctl: &mut dyn TrainerControl) -> Result<()> {
         self.each(|cb| cb.on_predict_batch_end(batch, ctl))
@@ -339,6 +359,12 @@ mod tests {
         );
         assert_eq!(list.names(), ["LambdaCallback", "History", "ProgbarLogger"]);
         assert_eq!(CallbackList::for_fit(Vec::new(), 0).names(), ["History"]);
+        let run = CallbackList::for_run(
+            vec![Box::new(LambdaCallback::new()) as Box<dyn Callback>],
+            1,
+        );
+        assert_eq!(run.names(), ["LambdaCallback", "ProgbarLogger"]);
+        assert!(CallbackList::for_run(Vec::new(), 0).is_empty());
     }
 
     #[test]

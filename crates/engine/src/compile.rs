@@ -12,6 +12,9 @@ pub(crate) struct Compiled {
     pub(crate) loss: Loss,
     pub(crate) metrics: Vec<Metric>,
     pub(crate) profile: crate::profile::StepProfile,
+    /// The dropout stream of `train_on_batch`, continued from call to call (that of `fit`'s first epoch with
+    /// seed 0).
+    pub(crate) batch_rng: rand::rngs::StdRng,
 }
 
 /// Anything `compile` takes as an optimizer: a Keras name (`"rmsprop"`, with Keras's defaults) or an instance.
@@ -107,6 +110,7 @@ impl Model {
             loss,
             metrics: resolved,
             profile: Default::default(),
+            batch_rng: crate::fit::epoch_rng(0, 0, crate::fit::DROPOUT_STREAM),
         });
         Ok(())
     }

@@ -19,6 +19,85 @@ pub(crate) struct FitControl<'m> {
     pub(crate) seed: u64,
 }
 
+/// What an evaluation pass needs from its caller: the model to run and the control handed to the callbacks.
+pub(crate) trait Host: TrainerControl {
+    /// The model under evaluation.
+    fn model(&self) -> &Model;
+}
+
+impl Host for FitControl<'_> {
+    fn model(&self) -> &Model {
+        self.model
+    }
+}
+
+/// `evaluate`'s and `predict`'s side of the callback boundary: the model is shared, so callbacks may read and
+/// set weights and save, but not change the learning rate or take backups (which belong to `fit`).
+pub(crate) struct RunControl<'m> {
+    pub(crate) model: &'m Model,
+    pub(crate) stop: bool,
+}
+
+impl Host for RunControl<'_> {
+    fn model(&self) -> &Model {
+        self.model
+    }
+}
+
+fn outside_fit(what: &str) -> CallbackError {
+    CallbackError::Model(format!("{what} is only available during `fit`"))
+}
+
+impl TrainerControl for RunControl<'_> {
+    fn stop_training(&self) -> bool {
+        self.stop
+    }
+
+    fn set_stop_training(&mut self, stop: bool) {
+        self.stop = stop;
+    }
+
+    fn learning_rate(&self) -> f64 {
+        self.model.learning_rate().unwrap_or(0.0)
+    }
+
+    fn set_learning_rate(&mut self, _lr: f64) -> rkeras_callbacks::Result<()> {
+        Err(outside_fit("setting the learning rate"))
+    }
+
+    fn get_weights(&self) -> Vec<ArrayD<f32>> {
+        self.model.get_weights()
+    }
+
+    fn set_weights(&mut self, weights: &[ArrayD<f32>]) -> rkeras_callbacks::Result<()> {
+        self.model.set_weights(weights).map_err(model_error)
+    }
+
+    fn save(&mut self, path: &Path, weights_only: bool) -> rkeras_callbacks::Result<()> {
+        save_model(self.model, path, weights_only)
+    }
+
+    fn save_backup(&mut self, _path: &Path, _epoch: usize) -> rkeras_callbacks::Result<()> {
+        Err(outside_fit("a backup"))
+    }
+
+    fn restore_backup(&mut self, _path: &Path) -> rkeras_callbacks::Result<usize> {
+        Err(outside_fit("restoring a backup"))
+    }
+
+    fn set_initial_epoch(&mut self, _epoch: usize) {}
+}
+
+/// Saves the whole model or only its weights, for a callback.
+fn save_model(model: &Model, path: &Path, weights_only: bool) -> rkeras_callbacks::Result<()> {
+    let result = if weights_only {
+        model.save_weights(path)
+    } else {
+        model.save(path)
+    };
+    result.map_err(model_error)
+}
+
 fn model_error(e: impl std::fmt::Display) -> CallbackError {
     CallbackError::Model(e.to_string())
 }
@@ -49,12 +128,7 @@ impl TrainerControl for FitControl<'_> {
     }
 
     fn save(&mut self, path: &Path, weights_only: bool) -> rkeras_callbacks::Result<()> {
-        let result = if weights_only {
-            self.model.save_weights(path)
-        } else {
-            self.model.save(path)
-        };
-        result.map_err(model_error)
+        save_model(self.model, path, weights_only)
     }
 
     fn save_backup(&mut self, path: &Path, epoch: usize) -> rkeras_callbacks::Result<()> {

@@ -113,3 +113,54 @@ pub(crate) fn mix_seed(seed: u64, stream: u64) -> u64 {
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
 }
+
+/// A source's batch as tensors for a step: inputs and targets checked against the model and the loss (as `fit`
+/// checks arrays), the targets reshaped as [`crate::validate::targets`] does, and the sample weights checked.
+pub(crate) fn batch_tensors(
+    model: &crate::model::Model,
+    batch: crate::source::Batch,
+) -> Result<(
+    Vec<rkeras_tensor::Tensor>,
+    rkeras_tensor::Tensor,
+    Option<rkeras_tensor::Tensor>,
+)> {
+    use rkeras_tensor::Tensor;
+    let crate::source::Batch {
+        x,
+        y,
+        sample_weight,
+    } = batch;
+    let y = y.ok_or_else(|| EngineError::invalid("y", "the source's batch holds no targets"))?;
+    let n = check_arrays(&model.network, &x, Some(&y), "x")?;
+    let loss = &model.compiled("fit")?.loss;
+    let y = match crate::validate::targets(&model.network, loss, &y, "y")? {
+        std::borrow::Cow::Owned(fixed) => fixed,
+        std::borrow::Cow::Borrowed(_) => y,
+    };
+    let weights = match sample_weight {
+        Some(w) => {
+            check_sample_weight(&w, n)?;
+            Some(Tensor::new(w.into_dyn()))
+        }
+        None => None,
+    };
+    let inputs = x.into_iter().map(Tensor::new).collect();
+    Ok((inputs, Tensor::new(y), weights))
+}
+
+/// Sample weights: one per sample, finite and `>= 0`.
+pub(crate) fn check_sample_weight(w: &ndarray::Array1<f32>, n: usize) -> Result<()> {
+    if w.len() != n {
+        return Err(EngineError::invalid(
+            "sample_weight",
+            format!("{} weights for {n} samples", w.len()),
+        ));
+    }
+    if let Some(bad) = w.iter().find(|v| !v.is_finite() || **v < 0.0) {
+        return Err(EngineError::invalid(
+            "sample_weight",
+            format!("weights must be finite and >= 0, received {bad}"),
+        ));
+    }
+    Ok(())
+}

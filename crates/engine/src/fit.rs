@@ -1,24 +1,23 @@
 //! `fit`: the epoch loop with validation, shuffling, sample weights and callbacks.
 
-use crate::control::FitControl;
 use crate::data::{check_arrays, check_batch_size, mix_seed, row_range, take_rows};
 use crate::error::{EngineError, Result};
+use crate::evaluate_pass::TestBatches;
 use crate::fit_config::FitConfig;
 use crate::model::Model;
-use crate::resume_state::ResumeState;
-use crate::saving;
-use crate::train_step::{EpochMeans, Shard, shard_indices, train_step};
+use crate::train_step::{Shard, shard_indices};
+use crate::training_loop::TrainingLoop;
 use ndarray::{Array1, ArrayD, Axis};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rkeras_callbacks::console::Carried;
-use rkeras_callbacks::{Callback, CallbackList, History, Logs, RunParams};
+use rkeras_callbacks::{History, RunParams};
 use rkeras_tensor::Tensor;
 
 /// Runs `f` on a worker of rayon's global pool (in place when already on one), carrying the calling thread's
 /// `console::capture` state there and back, so that what the callbacks print is recorded as if `fit` ran here.
-fn in_worker<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+pub(crate) fn in_worker<R: Send>(f: impl FnOnce() -> R + Send) -> R {
     let carried = Carried::take();
     let (result, carried) = rayon::scope(move |_| carried.run(f));
     carried.restore();
@@ -27,8 +26,8 @@ fn in_worker<R: Send>(f: impl FnOnce() -> R + Send) -> R {
 
 /// RNG streams: every epoch's shuffle and dropout come from `(seed, epoch)`, so a run resumed at any epoch
 /// continues exactly as an uninterrupted one.
-const SHUFFLE_STREAM: u64 = 1;
-const DROPOUT_STREAM: u64 = 2;
+pub(crate) const SHUFFLE_STREAM: u64 = 1;
+pub(crate) const DROPOUT_STREAM: u64 = 2;
 
 pub(crate) fn epoch_rng(seed: u64, epoch: usize, stream: u64) -> StdRng {
     StdRng::seed_from_u64(mix_seed(mix_seed(seed, stream), epoch as u64))
@@ -106,18 +105,7 @@ fn sample_weights(
 ) -> Result<Option<Array1<f32>>> {
     let mut weights: Option<Array1<f32>> = None;
     if let Some(w) = &config.sample_weight {
-        if w.len() != n {
-            return Err(EngineError::invalid(
-                "sample_weight",
-                format!("{} weights for {n} samples", w.len()),
-            ));
-        }
-        if let Some(bad) = w.iter().find(|v| !v.is_finite() || **v < 0.0) {
-            return Err(EngineError::invalid(
-                "sample_weight",
-                format!("weights must be finite and >= 0, received {bad}"),
-            ));
-        }
+        crate::data::check_sample_weight(w, n)?;
         weights = Some(w.clone());
     }
     if let Some(class_weight) = &config.class_weight {
@@ -143,7 +131,7 @@ fn sample_weights(
 }
 
 /// Every key the epoch logs can hold.
-fn log_keys(model: &Model, validates: bool) -> Vec<String> {
+pub(crate) fn log_keys(model: &Model, validates: bool) -> Vec<String> {
     let mut keys = model.metrics_names();
     if validates {
         let val: Vec<String> = keys.iter().map(|k| format!("val_{k}")).collect();
@@ -175,67 +163,27 @@ impl Model {
     ) -> Result<History> {
         self.compiled("fit")?;
         check_batch_size(config.batch_size)?;
-        if config.validation_freq == 0 {
-            return Err(EngineError::invalid(
-                "validation_freq",
-                "expected a positive integer, received 0",
-            ));
-        }
-        let shard_count = config.shard_count();
-        if shard_count == 0 {
-            return Err(EngineError::invalid(
-                "shards",
-                "expected a positive integer, received 0",
-            ));
-        }
+        let shard_count = check_loop_arguments(&config)?;
         let y = crate::validate::fit_arguments(self, x, y, &mut config)?;
         let data = split(self, x, &y, &mut config)?;
         let n = data.y.shape()[0];
-        let steps = n.div_ceil(config.batch_size);
         let params = RunParams {
             epochs: config.epochs,
-            steps,
+            steps: n.div_ceil(config.batch_size),
             verbose: config.verbose,
             log_keys: log_keys(self, data.validation.is_some()),
         };
-        let user: Vec<Box<dyn Callback + '_>> = config
-            .callbacks
-            .drain(..)
-            .map(|c| Box::new(c) as Box<dyn Callback + '_>)
-            .collect();
-        let mut callbacks = CallbackList::for_fit(user, config.verbose);
-        let mut ctl = FitControl {
-            model: self,
-            stop: false,
-            initial_epoch: None,
-            pending_backup: None,
-            restored: None,
-            seed: config.seed,
-        };
-        callbacks.on_train_begin(&params, &mut ctl)?;
-        if let Some(state) = ctl.restored.take() {
-            callbacks.load_states(&state.callback_states)?;
-            callbacks.load_weight_states(state.callback_weights)?;
-        }
-        let start = ctl.initial_epoch.unwrap_or(config.initial_epoch);
-        let mut last_logs = Logs::new();
+        let (mut run, start) = TrainingLoop::begin(self, &mut config, &params, shard_count)?;
         for epoch in start..config.epochs {
-            callbacks.on_epoch_begin(epoch, &mut ctl)?;
+            run.begin_epoch(epoch)?;
             let mut order: Vec<usize> = (0..n).collect();
             if config.shuffle {
-                order.shuffle(&mut epoch_rng(ctl.seed, epoch, SHUFFLE_STREAM));
+                order.shuffle(&mut epoch_rng(run.seed(), epoch, SHUFFLE_STREAM));
             }
-            let mut dropout_rng = epoch_rng(ctl.seed, epoch, DROPOUT_STREAM);
-            let mut means = EpochMeans::default();
+            let mut dropout_rng = epoch_rng(run.seed(), epoch, DROPOUT_STREAM);
             for (batch, indices) in order.chunks(config.batch_size).enumerate() {
-                callbacks.on_train_batch_begin(batch, &mut ctl)?;
-                // Batch statistics (BatchNormalization) need the whole batch in one forward pass.
-                let parts = if ctl.model.network.uses_batch_statistics() {
-                    vec![indices]
-                } else {
-                    shard_indices(indices, shard_count)
-                };
-                let shards: Vec<Shard> = parts
+                run.begin_batch(batch)?;
+                let shards: Vec<Shard> = shard_indices(indices, run.shards_per_batch())
                     .into_iter()
                     .map(|part| Shard {
                         inputs: data
@@ -250,63 +198,39 @@ impl Model {
                             .map(|w| Tensor::new(w.select(Axis(0), part).into_dyn())),
                     })
                     .collect();
-                let compiled = ctl
-                    .model
-                    .compiled
-                    .as_mut()
-                    .ok_or(EngineError::NotCompiled("fit"))?;
-                let step = train_step(
-                    &ctl.model.network,
-                    compiled,
-                    &shards,
-                    indices.len(),
-                    &mut dropout_rng,
-                )?;
-                means.add(&step);
-                let compiled = ctl.model.compiled("fit")?;
-                let batch_logs = means.logs(compiled);
-                callbacks.on_train_batch_end(batch, &batch_logs, &mut ctl)?;
-                write_pending_backup(&mut ctl, &callbacks)?;
-                if ctl.stop {
+                if run.train_batch(batch, &shards, indices.len(), &mut dropout_rng)? {
                     break;
                 }
             }
-            let mut logs = means.logs(ctl.model.compiled("fit")?);
-            if let Some((vx, vy)) = &data.validation {
-                if (epoch + 1) % config.validation_freq == 0 {
-                    callbacks.on_test_begin(&mut ctl)?;
-                    let val = ctl.model.evaluate_logs(vx, vy, config.batch_size)?;
-                    callbacks.on_test_end(&val, &mut ctl)?;
-                    for (k, v) in val {
-                        logs.insert(format!("val_{k}"), v);
-                    }
-                }
-            }
-            logs.insert(
-                "learning_rate".to_string(),
-                ctl.model.learning_rate().unwrap_or(0.0),
-            );
-            callbacks.on_epoch_end(epoch, &mut logs, &mut ctl)?;
-            write_pending_backup(&mut ctl, &callbacks)?;
-            last_logs = logs;
-            if ctl.stop {
+            let validation = data.validation.as_ref().map(|(x, y)| {
+                let batch_size = config.batch_size;
+                (
+                    TestBatches::Arrays { x, y, batch_size },
+                    config.validation_freq,
+                )
+            });
+            if run.end_epoch(epoch, validation)? {
                 break;
             }
         }
-        callbacks.on_train_end(&last_logs, &mut ctl)?;
-        Ok(callbacks.take_history().unwrap_or_default())
+        run.finish()
     }
 }
 
-fn write_pending_backup(ctl: &mut FitControl<'_>, callbacks: &CallbackList<'_>) -> Result<()> {
-    if let Some((path, epoch)) = ctl.pending_backup.take() {
-        let state = ResumeState {
-            epoch,
-            seed: ctl.seed,
-            callback_states: callbacks.states(),
-            callback_weights: callbacks.weight_states(),
-        };
-        saving::write_backup(ctl.model, &path, &state)?;
+/// Checks `validation_freq` and the shard count; returns the shard count.
+pub(crate) fn check_loop_arguments(config: &FitConfig<'_>) -> Result<usize> {
+    if config.validation_freq == 0 {
+        return Err(EngineError::invalid(
+            "validation_freq",
+            "expected a positive integer, received 0",
+        ));
     }
-    Ok(())
+    let shard_count = config.shard_count();
+    if shard_count == 0 {
+        return Err(EngineError::invalid(
+            "shards",
+            "expected a positive integer, received 0",
+        ));
+    }
+    Ok(shard_count)
 }

@@ -1,5 +1,6 @@
 //! [`FitConfig`]: `fit`'s arguments with Keras's names and defaults.
 
+use crate::source::DataSource;
 use ndarray::{Array1, ArrayD};
 use rkeras_callbacks::Callback;
 use std::collections::HashMap;
@@ -42,6 +43,16 @@ pub struct FitConfig<'a> {
     /// order. A given shard count gives the same bits whatever the number of threads; another shard count
     /// rounds differently. `None` (the default) uses the number of threads of the rayon pool `fit` runs in.
     pub shards: Option<usize>,
+    /// With a data source ([`crate::Model::fit_source`]): batches per epoch (`None`: the whole source, an
+    /// indexed dataset's `len` or a generator to its end).
+    pub steps_per_epoch: Option<usize>,
+    /// A data source to validate on (with `fit_source`; overrides nothing else: arrays use `validation_data`).
+    pub validation_source: Option<DataSource<'a>>,
+    /// Batches per validation pass over `validation_source` (`None`: all of it).
+    pub validation_steps: Option<usize>,
+    /// Batches a source's reading thread may run ahead of training. Defaults to 10 (Keras's
+    /// `max_queue_size`).
+    pub max_queue_size: usize,
 }
 
 impl Default for FitConfig<'_> {
@@ -60,6 +71,10 @@ impl Default for FitConfig<'_> {
             sample_weight: None,
             seed: 0,
             shards: None,
+            steps_per_epoch: None,
+            validation_source: None,
+            validation_steps: None,
+            max_queue_size: 10,
         }
     }
 }
@@ -132,6 +147,26 @@ impl<'a> FitConfig<'a> {
     /// Sets the number of data-parallel shards per batch (at least 1).
     pub fn shards(mut self, shards: usize) -> Self {
         self.shards = Some(shards);
+        self
+    }
+    /// Sets `steps_per_epoch`.
+    pub fn steps_per_epoch(mut self, steps: usize) -> Self {
+        self.steps_per_epoch = Some(steps);
+        self
+    }
+    /// Sets the validation source.
+    pub fn validation_source(mut self, source: DataSource<'a>) -> Self {
+        self.validation_source = Some(source);
+        self
+    }
+    /// Sets `validation_steps`.
+    pub fn validation_steps(mut self, steps: usize) -> Self {
+        self.validation_steps = Some(steps);
+        self
+    }
+    /// Sets `max_queue_size` (at least 1).
+    pub fn max_queue_size(mut self, size: usize) -> Self {
+        self.max_queue_size = size;
         self
     }
     /// The shard count `fit` uses: `shards`, or the current rayon pool's thread count.

@@ -160,17 +160,10 @@ pub(crate) fn train_step(
             *total += v;
         }
     }
-    // The shards run side by side: split the phase's wall time by the shards' forward/backward shares.
-    let forward: f64 = results.iter().map(|r| r.forward.as_secs_f64()).sum();
-    let backward: f64 = results.iter().map(|r| r.backward.as_secs_f64()).sum();
-    let forward_share = if forward + backward > 0.0 {
-        forward / (forward + backward)
-    } else {
-        1.0
-    };
-    compiled.profile.forward += parallel_wall.mul_f64(forward_share);
-    compiled.profile.backward += parallel_wall.mul_f64(1.0 - forward_share);
-    compiled.profile.steps += 1;
+    compiled.profile.add_step(
+        parallel_wall,
+        results.iter().map(|r| (r.forward, r.backward)),
+    );
     let all_grads: Option<Vec<rkeras_tensor::Gradients>> =
         results.into_iter().map(|r| r.grads).collect();
     if let (true, Some(mut all_grads)) = (loss_value.is_finite(), all_grads) {
@@ -204,10 +197,7 @@ pub(crate) fn train_step(
         drop(guards);
         drop(grad_refs);
         drop(square_refs);
-        grads
-            .into_iter()
-            .chain(squares.into_iter().flatten())
-            .for_each(rkeras_tensor::buffer_pool::give_array);
+        recycle(grads.into_iter().chain(squares.into_iter().flatten()));
         compiled.profile.optimizer += started.elapsed();
     }
     Ok(StepResult {
@@ -215,6 +205,11 @@ pub(crate) fn train_step(
         metric_sums: sums,
         batch,
     })
+}
+
+/// Returns a step's gradient buffers to the buffer pool, for the next step's backward pass.
+fn recycle(buffers: impl Iterator<Item = ndarray::ArrayD<f32>>) {
+    buffers.for_each(rkeras_tensor::buffer_pool::give_array);
 }
 
 /// The sum of the given arrays in order (the first one reused as the total), or `None` when none is given.
@@ -226,7 +221,7 @@ fn sum_in_order(
         match total.as_mut() {
             Some(t) => {
                 *t += &part;
-                rkeras_tensor::buffer_pool::give_array(part);
+                recycle(std::iter::once(part));
             }
             None => total = Some(part),
         }

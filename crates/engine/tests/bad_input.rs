@@ -5,6 +5,8 @@ use ndarray::{ArrayD, IxDyn, ShapeBuilder, arr2};
 use rkeras_engine::{EngineError, FitConfig, Model};
 use rkeras_layers::{Dense, Input, LayerCall};
 
+mod common;
+
 fn model() -> Model {
     let x = Input::new(&[2]);
     let y = Dense::new(3)
@@ -16,10 +18,7 @@ fn model() -> Model {
 }
 
 fn compiled() -> Model {
-    let mut m = model();
-    m.compile("sgd", "sparse_categorical_crossentropy", &["accuracy"])
-        .unwrap();
-    m
+    common::softmax_classifier("sgd")
 }
 
 fn xs(n: usize) -> ArrayD<f32> {

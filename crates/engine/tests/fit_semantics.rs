@@ -1,36 +1,15 @@
 //! fit's Keras semantics, checked against hand-computed SGD trajectories.
 #![allow(clippy::cloned_ref_to_slice_refs)]
 
-use ndarray::{ArrayD, arr2};
+use ndarray::arr2;
 use rkeras_engine::{FitConfig, Model};
 use rkeras_layers::{Dense, Input, LayerCall};
-use rkeras_optim::SGD;
-use rkeras_tensor::Initializer;
-
-/// y = w·x (one weight, no bias), initialised to `w0`.
-fn linear_model(w0: f32) -> Model {
-    let x = Input::new(&[1]);
-    let y = Dense::new(1)
-        .with_bias(false)
-        .with_kernel_initializer(Initializer::Constant(w0))
-        .call(&x)
-        .unwrap();
-    let mut model = Model::new(&[x], &y).unwrap();
-    model.compile(SGD::new(0.1).unwrap(), "mse", &[]).unwrap();
-    model
-}
-
-fn column(values: &[f32]) -> ArrayD<f32> {
-    ArrayD::from_shape_vec(ndarray::IxDyn(&[values.len(), 1]), values.to_vec()).unwrap()
-}
+mod common;
+use common::{column, kernel, linear_model};
 
 /// One SGD step on one sample with mse: w ← w − lr·2(w·x − y)·x.
 fn sgd_step(w: f64, x: f64, y: f64) -> f64 {
     w - 0.1 * 2.0 * (w * x - y) * x
-}
-
-fn kernel(model: &Model) -> f64 {
-    f64::from(model.get_weights()[0].iter().next().copied().unwrap())
 }
 
 #[test]
@@ -179,16 +158,7 @@ fn validation_freq_validates_every_nth_epoch() {
 
 #[test]
 fn evaluate_after_fit_equals_the_last_epochs_validation_metrics() {
-    let x = Input::new(&[2]);
-    let y = Dense::new(3)
-        .with_activation("softmax")
-        .unwrap()
-        .call(&x)
-        .unwrap();
-    let mut model = Model::new(&[x], &y).unwrap();
-    model
-        .compile("adam", "sparse_categorical_crossentropy", &["accuracy"])
-        .unwrap();
+    let mut model = common::softmax_classifier("adam");
     let xs = arr2(&[
         [0.0f32, 1.0],
         [1.0, 0.0],

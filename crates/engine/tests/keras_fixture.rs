@@ -7,6 +7,7 @@
 #![allow(clippy::cloned_ref_to_slice_refs)]
 
 mod common;
+use common::{layer_names, weighted_layer_names};
 
 use common::inputs;
 use ndarray::{ArrayD, Axis};
@@ -109,25 +110,6 @@ fn rust_memory_network(vocab_size: usize, story_maxlen: usize, query_maxlen: usi
         .compile("rmsprop", "sparse_categorical_crossentropy", &["accuracy"])
         .unwrap();
     model
-}
-
-fn layer_names(model: &Model) -> Vec<String> {
-    model
-        .network()
-        .layers()
-        .iter()
-        .map(|l| l.name().to_string())
-        .collect()
-}
-
-fn weighted_layer_names(model: &Model) -> Vec<String> {
-    model
-        .network()
-        .layers()
-        .iter()
-        .filter(|l| !l.weights().is_empty())
-        .map(|l| l.name().to_string())
-        .collect()
 }
 
 #[test]

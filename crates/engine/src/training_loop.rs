@@ -1,0 +1,173 @@
+//! [`TrainingLoop`]: what one `fit` holds — the model (behind the callbacks' control), the callback list and
+//! the epoch's running means — and the steps of the loop that do not depend on where batches come from (arrays
+//! or a data source).
+
+use crate::control::FitControl;
+use crate::error::Result;
+use crate::evaluate_pass::{TestBatches, test_pass};
+use crate::fit_config::FitConfig;
+use crate::model::Model;
+use crate::resume_state::ResumeState;
+use crate::saving;
+use crate::train_step::{EpochMeans, Shard, train_step};
+use rand::rngs::StdRng;
+use rkeras_callbacks::{Callback, CallbackList, History, Logs, RunParams};
+
+/// One `fit` run: set up by [`TrainingLoop::begin`] (`set_params`, `on_train_begin`, a restored backup), then
+/// driven epoch by epoch, and closed by [`TrainingLoop::finish`] (`on_train_end`, the History).
+pub(crate) struct TrainingLoop<'m, 'c> {
+    pub(crate) ctl: FitControl<'m>,
+    callbacks: CallbackList<'c>,
+    shard_count: usize,
+    means: EpochMeans,
+    /// The last finished epoch's logs, for `on_train_end`.
+    last_logs: Logs,
+}
+
+impl<'m, 'c> TrainingLoop<'m, 'c> {
+    /// Builds Keras's callback list around `user` and runs `set_params` and `on_train_begin`; returns the loop
+    /// and the epoch to start at (a restored backup's, else `initial_epoch`).
+    pub(crate) fn begin(
+        model: &'m mut Model,
+        config: &mut FitConfig<'c>,
+        params: &RunParams,
+        shard_count: usize,
+    ) -> Result<(Self, usize)> {
+        let user: Vec<Box<dyn Callback + 'c>> = config
+            .callbacks
+            .drain(..)
+            .map(|c| Box::new(c) as Box<dyn Callback + 'c>)
+            .collect();
+        let seed = config.seed;
+        let mut callbacks = CallbackList::for_fit(user, params.verbose);
+        let mut ctl = FitControl {
+            model,
+            stop: false,
+            initial_epoch: None,
+            pending_backup: None,
+            restored: None,
+            seed,
+        };
+        callbacks.set_params(params);
+        callbacks.on_train_begin(params, &mut ctl)?;
+        if let Some(state) = ctl.restored.take() {
+            callbacks.load_states(&state.callback_states)?;
+            callbacks.load_weight_states(state.callback_weights)?;
+        }
+        let start = ctl.initial_epoch.unwrap_or(config.initial_epoch);
+        Ok((
+            TrainingLoop {
+                ctl,
+                callbacks,
+                shard_count,
+                means: EpochMeans::default(),
+                last_logs: Logs::new(),
+            },
+            start,
+        ))
+    }
+
+    /// The run's seed (a restored backup's).
+    pub(crate) fn seed(&self) -> u64 {
+        self.ctl.seed
+    }
+
+    /// Asks training to stop.
+    pub(crate) fn stop(&mut self) {
+        self.ctl.stop = true;
+    }
+
+    /// The shard count of a batch: one when a layer needs the whole batch's statistics in one pass.
+    pub(crate) fn shards_per_batch(&self) -> usize {
+        if self.ctl.model.network.uses_batch_statistics() {
+            1
+        } else {
+            self.shard_count
+        }
+    }
+
+    /// Starts an epoch: resets the running means and calls `on_epoch_begin`.
+    pub(crate) fn begin_epoch(&mut self, epoch: usize) -> Result<()> {
+        self.means = EpochMeans::default();
+        self.callbacks.on_epoch_begin(epoch, &mut self.ctl)?;
+        Ok(())
+    }
+
+    /// Calls `on_train_batch_begin`.
+    pub(crate) fn begin_batch(&mut self, batch: usize) -> Result<()> {
+        self.callbacks.on_train_batch_begin(batch, &mut self.ctl)?;
+        Ok(())
+    }
+
+    /// Runs one training step on `shards` (a batch of `samples`), then `on_train_batch_end` with the running
+    /// means and any backup a callback asked for. Returns whether training should stop.
+    pub(crate) fn train_batch(
+        &mut self,
+        batch: usize,
+        shards: &[Shard],
+        samples: usize,
+        dropout_rng: &mut StdRng,
+    ) -> Result<bool> {
+        let model = &mut *self.ctl.model;
+        let compiled = model
+            .compiled
+            .as_mut()
+            .ok_or(crate::EngineError::NotCompiled("fit"))?;
+        let step = train_step(&model.network, compiled, shards, samples, dropout_rng)?;
+        self.means.add(&step);
+        let logs = self.means.logs(compiled);
+        self.callbacks
+            .on_train_batch_end(batch, &logs, &mut self.ctl)?;
+        self.write_pending_backup()?;
+        Ok(self.ctl.stop)
+    }
+
+    /// Ends an epoch: validates on `batches` (with `on_test_*` hooks) when `(epoch + 1) % freq == 0`, then the
+    /// training means, `val_` metrics and `learning_rate` go to `on_epoch_end`, and a backup a callback asked
+    /// for is written. Returns whether training should stop.
+    pub(crate) fn end_epoch(
+        &mut self,
+        epoch: usize,
+        validation: Option<(TestBatches<'_, '_>, usize)>,
+    ) -> Result<bool> {
+        let validation = match validation {
+            Some((batches, freq)) if (epoch + 1) % freq == 0 => {
+                Some(test_pass(&mut self.ctl, &mut self.callbacks, batches)?)
+            }
+            _ => None,
+        };
+        let mut logs = self.means.logs(self.ctl.model.compiled("fit")?);
+        for (k, v) in validation.into_iter().flatten() {
+            logs.insert(format!("val_{k}"), v);
+        }
+        logs.insert(
+            "learning_rate".to_string(),
+            self.ctl.model.learning_rate().unwrap_or(0.0),
+        );
+        self.callbacks
+            .on_epoch_end(epoch, &mut logs, &mut self.ctl)?;
+        self.write_pending_backup()?;
+        self.last_logs = logs;
+        Ok(self.ctl.stop)
+    }
+
+    /// Calls `on_train_end` with the last epoch's logs and returns the History.
+    pub(crate) fn finish(mut self) -> Result<History> {
+        self.callbacks
+            .on_train_end(&self.last_logs, &mut self.ctl)?;
+        Ok(self.callbacks.take_history().unwrap_or_default())
+    }
+
+    fn write_pending_backup(&mut self) -> Result<()> {
+        if let Some((path, epoch)) = self.ctl.pending_backup.take() {
+            let state = ResumeState {
+                epoch,
+                seed: self.ctl.seed,
+                callback_states: self.callbacks.states(),
+                callback_weights: self.callbacks.weight_states(),
+            };
+            saving::write_backup(self.ctl.model, &path, &state)?;
+        }
+        Ok(())
+    }
+}
