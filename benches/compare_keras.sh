@@ -11,8 +11,10 @@
 # benches/keras_mnist.py; the convnet trains on the first --train-samples MNIST training images of
 # ../shared/datasets/mnist (or --data) and validates on the first 1,000 test images, batch 128, Adadelta 1.0.
 # Python is $KERAS_PYTHON, else /work/venv-keras/bin/python, else a virtual environment .venv-keras with
-# tensorflow-cpu 2.21.0, jax[cpu] and h5py created under the repository when missing (about 3 minutes). Throughput is each run's median epoch after the first, validation pass included; peak
-# memory is /usr/bin/time's "Maximum resident set size" for every framework; start-to-first-batch runs from the
+# tensorflow-cpu 2.21.0, jax[cpu] and h5py created under the repository when missing (about 3 minutes).
+# Throughput is each run's median epoch after the first, validation pass included, per wall-clock second and
+# (convnet) per CPU-second of the process's threads, which a busy machine distorts far less; peak memory is
+# /usr/bin/time's "Maximum resident set size" for every framework; start-to-first-batch runs from the
 # process's start (/proc, 10 ms resolution) to the first on_train_batch_begin.
 set -euo pipefail
 
@@ -28,7 +30,7 @@ threads=2
 rkeras_threads=()  # rkeras uses every core unless --threads is given
 out=""
 
-usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; }
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --model) model="$2"; shift 2 ;;
@@ -170,20 +172,22 @@ def figures(name, tag):
         except OSError:
             first = None
         val = summary["history"][-1].get("val_accuracy")
-    return {"sps": summary["train_samples_per_sec"], "rss": peak_mb(tag), "first": first, "val": val,
-            "others": others_cpu(tag)}
+    return {"sps": summary["train_samples_per_sec"], "cpu": summary.get("train_samples_per_cpu_sec"),
+            "rss": peak_mb(tag), "first": first, "val": val, "others": others_cpu(tag)}
 
 names = [("rkeras", "rkeras"), ("Keras/TensorFlow", "tf"), ("Keras/JAX", "jax")]
 rows = {name: [figures(name, f"{tag}-r{r}") for r in range(1, rounds + 1)] for name, tag in names}
 fmt = lambda v, spec: "—" if v is None else format(v, spec)
 print()
-print("| framework | round | samples/s | rkeras ÷ it | peak RSS (MB) | it ÷ rkeras | start to first batch (ms) "
-      "| last val acc | CPU used by other processes |")
-print("|---|---|---|---|---|---|---|---|---|")
+print("| framework | round | samples/s | rkeras ÷ it | samples per CPU-second | rkeras ÷ it | peak RSS (MB) "
+      "| it ÷ rkeras | start to first batch (ms) | last val acc | CPU used by other processes |")
+print("|---|---|---|---|---|---|---|---|---|---|---|")
+ratio = lambda a, b: "—" if a is None or b is None else f"{a / b:.2f}×"
 for name, _ in names:
     for r, f in enumerate(rows[name]):
         mine = rows["rkeras"][r]
-        print(f"| {name} | {r + 1} | {f['sps']:,.0f} | {mine['sps'] / f['sps']:.2f}× | {f['rss']:.0f} | "
+        print(f"| {name} | {r + 1} | {f['sps']:,.0f} | {mine['sps'] / f['sps']:.2f}× | {fmt(f['cpu'], ',.0f')} | "
+              f"{ratio(mine['cpu'], f['cpu'])} | {f['rss']:.0f} | "
               f"{f['rss'] / mine['rss']:.1f}× | {fmt(f['first'], ',.0f')} | {fmt(f['val'], '.3f')} | {f['others']:.0f} % |")
 print()
 # Rounds in which other processes took more than 10 % of the machine during any of the three runs are left
@@ -196,5 +200,9 @@ if quiet and len(quiet) < rounds:
 for name, _ in names[1:]:
     speed = statistics.median(rows["rkeras"][r]["sps"] / rows[name][r]["sps"] for r in used)
     memory = statistics.median(rows[name][r]["rss"] / rows["rkeras"][r]["rss"] for r in used)
-    print(f"rkeras vs {name}: {speed:.2f}× the samples/s, {memory:.1f}× less peak memory (median of {which})")
+    cpu = [rows["rkeras"][r]["cpu"] / rows[name][r]["cpu"] for r in used
+           if rows["rkeras"][r]["cpu"] and rows[name][r]["cpu"]]
+    per_cpu = f", {statistics.median(cpu):.2f}× the samples per CPU-second" if cpu else ""
+    print(f"rkeras vs {name}: {speed:.2f}× the samples/s{per_cpu}, {memory:.1f}× less peak memory "
+          f"(median of {which})")
 EOF

@@ -22,8 +22,9 @@ use rkeras_tensor::kernels::{
     conv2d_reference, gemm, max_pool2d_backward, max_pool2d_forward, pool2d_reference,
 };
 
-/// Images per shard of a batch of 128 on two cores.
-const SHARD: usize = 64;
+/// Batch sizes: one of the kernel's own shards of 4 images (the work one thread does at a time, short enough
+/// to run between two preemptions on a busy machine) and an engine shard of 64 (a batch of 128 on two cores).
+const BATCHES: [usize; 2] = [4, 64];
 
 /// The thread settings compared.
 const SETTINGS: [(&str, Parallelism); 2] = [
@@ -32,10 +33,18 @@ const SETTINGS: [(&str, Parallelism); 2] = [
 ];
 
 /// mnist_cnn's two convolutions on `batch` images: (label, input shape, kernel shape).
-fn layers(batch: usize) -> [(&'static str, [usize; 4], [usize; 4]); 2] {
+fn layers(batch: usize) -> [(String, [usize; 4], [usize; 4]); 2] {
     [
-        ("conv1 28x28x1 3x3x32", [batch, 28, 28, 1], [3, 3, 1, 32]),
-        ("conv2 26x26x32 3x3x64", [batch, 26, 26, 32], [3, 3, 32, 64]),
+        (
+            format!("conv1 {batch}x28x28x1 3x3x32"),
+            [batch, 28, 28, 1],
+            [3, 3, 1, 32],
+        ),
+        (
+            format!("conv2 {batch}x26x26x32 3x3x64"),
+            [batch, 26, 26, 32],
+            [3, 3, 32, 64],
+        ),
     ]
 }
 
@@ -46,7 +55,7 @@ fn geometry(input: [usize; 4], kernel: [usize; 4]) -> Conv2dGeometry {
 fn conv_forward(c: &mut Criterion) {
     let mut group = c.benchmark_group("conv2d forward");
     configure(&mut group);
-    for (label, input, kernel) in layers(SHARD) {
+    for (label, input, kernel) in BATCHES.into_iter().flat_map(layers) {
         let g = geometry(input, kernel);
         let x = data(input.iter().product(), 1);
         let k = data(kernel.iter().product(), 2);
@@ -61,7 +70,7 @@ fn conv_forward(c: &mut Criterion) {
             });
         }
         // The forward product alone, im2col already done: (images · positions) × patch_len · patch_len × filters.
-        let (m, kk, n) = (SHARD * g.positions(), g.patch_len(), g.out_c);
+        let (m, kk, n) = (input[0] * g.positions(), g.patch_len(), g.out_c);
         let cols = data(m * kk, 4);
         group.bench_function(format!("{label} gemm {m}x{kk}x{n} 1 thread"), |bench| {
             let lhs = MatRef::row_major(&cols, m, kk).unwrap();
@@ -87,7 +96,7 @@ fn conv_forward(c: &mut Criterion) {
 fn conv_backward(c: &mut Criterion) {
     let mut group = c.benchmark_group("conv2d backward");
     configure(&mut group);
-    for (label, input, kernel) in layers(SHARD) {
+    for (label, input, kernel) in BATCHES.into_iter().flat_map(layers) {
         let g = geometry(input, kernel);
         let x = data(input.iter().product(), 1);
         let k = data(kernel.iter().product(), 2);
@@ -116,7 +125,7 @@ fn conv_backward(c: &mut Criterion) {
 fn pooling(c: &mut Criterion) {
     let mut group = c.benchmark_group("max_pool2d 2x2");
     configure(&mut group);
-    let input = [SHARD, 24, 24, 64];
+    let input = [64, 24, 24, 64];
     let g = Conv2dGeometry::pool(&input, [2, 2], [2, 2], ConvPadding::Valid).unwrap();
     let x = data(input.iter().product(), 5);
     let len = g.output_shape().iter().product();

@@ -131,6 +131,8 @@ fn throughput(run: &Run, train_samples: usize, batch_size: usize) -> Value {
         "train_samples_per_sec": round(train_samples as f64 / epoch, 1),
         "epoch_seconds": run.timer.epoch_seconds.iter().map(|s| round(*s, 4)).collect::<Vec<_>>(),
         "median_epoch_seconds": round(epoch, 4),
+        "epoch_cpu_seconds": run.timer.epoch_cpu_seconds.iter().map(|s| round(*s, 2)).collect::<Vec<_>>(),
+        "train_samples_per_cpu_sec": round(train_samples as f64 / median(steady(&run.timer.epoch_cpu_seconds)), 1),
         "median_validation_seconds": round(validation, 4),
         "batch_micros": {
             "forward": round(forward, 1), "backward": round(backward, 1), "optimizer": round(optimizer, 1),

@@ -58,6 +58,9 @@ pub(crate) struct BenchTimer {
     pub(crate) epoch_start: Instant,
     pub(crate) test_start: Instant,
     pub(crate) epoch_seconds: Vec<f64>,
+    /// CPU time (user + system, all threads) of each epoch, validation included.
+    pub(crate) epoch_cpu_seconds: Vec<f64>,
+    epoch_cpu_start: f64,
     pub(crate) validation_seconds: Vec<f64>,
     pub(crate) first_batch: Option<Instant>,
     pub(crate) last_logs: Logs,
@@ -74,6 +77,8 @@ impl BenchTimer {
             epoch_start: Instant::now(),
             test_start: Instant::now(),
             epoch_seconds: Vec::new(),
+            epoch_cpu_seconds: Vec::new(),
+            epoch_cpu_start: 0.0,
             validation_seconds: Vec::new(),
             first_batch: None,
             last_logs: Logs::new(),
@@ -90,6 +95,7 @@ impl Callback for BenchTimer {
     }
     fn on_epoch_begin(&mut self, _: usize, _: &mut dyn TrainerControl) -> CbResult {
         self.epoch_allocations = allocation_counters().0;
+        self.epoch_cpu_start = cpu_seconds().unwrap_or(f64::NAN);
         self.epoch_start = Instant::now();
         Ok(())
     }
@@ -111,6 +117,8 @@ impl Callback for BenchTimer {
     fn on_epoch_end(&mut self, _: usize, logs: &mut Logs, _: &mut dyn TrainerControl) -> CbResult {
         self.epoch_seconds
             .push(self.epoch_start.elapsed().as_secs_f64());
+        self.epoch_cpu_seconds
+            .push(cpu_seconds().unwrap_or(f64::NAN) - self.epoch_cpu_start);
         self.live_bytes.push(allocation_counters().1);
         self.last_logs = logs.clone();
         Ok(())
@@ -124,4 +132,15 @@ pub(crate) struct Run {
     pub(crate) timer: BenchTimer,
     pub(crate) profile: StepProfile,
     pub(crate) threads: usize,
+}
+
+/// CPU time this process has used so far, user + system over all threads (/proc, clock ticks of 1/100 s).
+/// On a machine shared with other work, samples per CPU-second measure the cost of training where wall time
+/// mostly measures the share of the cores the process got.
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let mut fields = stat.rsplit_once(')')?.1.split_whitespace().skip(11);
+    let user: f64 = fields.next()?.parse().ok()?;
+    let system: f64 = fields.next()?.parse().ok()?;
+    Some((user + system) / 100.0)
 }
