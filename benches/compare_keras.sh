@@ -1,21 +1,28 @@
 #!/usr/bin/env bash
-# Trains the bAbI memory network with Keras/TensorFlow, Keras/JAX and rkeras on the same data and machine,
-# alternating runs, and prints rkeras's ratio of training samples/s and of peak resident memory against each.
+# Trains the bAbI memory network (--model memnn) or Keras's MNIST convnet (--model cnn) with Keras/TensorFlow,
+# Keras/JAX and rkeras on the same data and machine, alternating runs, and prints rkeras's ratio of training
+# samples/s and of peak resident memory against each.
 #
-#   benches/compare_keras.sh [--epochs 5] [--rounds 1] [--data DIR] [--seed 1] [--threads 2] [--out DIR]
+#   benches/compare_keras.sh [--model memnn|cnn] [--epochs 5] [--rounds 1] [--data DIR] [--seed 1] [--threads 2]
+#                            [--train-samples 3840] [--out DIR]
 #
 # --threads sets TensorFlow's intra-op threads (default 2) and, when given, rkeras's thread pool (default: one
-# thread per core). The Keras reference is ../shared/ref/keras_babi_memnn.py (next to this repository). A virtual
-# environment .venv-keras with tensorflow-cpu 2.21.0, jax[cpu] and h5py is created under the repository when
-# missing (about 3 minutes). Throughput is each run's median epoch after the first, validation pass included; peak
-# memory is /usr/bin/time's "Maximum resident set size" for every framework; start-to-first-batch runs from the
+# thread per core). The Keras references are ../shared/ref/keras_babi_memnn.py (next to this repository) and
+# benches/keras_mnist.py; the convnet trains on the first --train-samples MNIST training images of
+# ../shared/datasets/mnist (or --data) and validates on the first 1,000 test images, batch 128, Adadelta 1.0.
+# Python is $KERAS_PYTHON, else /work/venv-keras/bin/python, else a virtual environment .venv-keras with
+# tensorflow-cpu 2.21.0, jax[cpu] and h5py created under the repository when missing (about 3 minutes).
+# Throughput is each run's median epoch after the first, validation pass included, per wall-clock second and
+# (convnet) per CPU-second of the process's threads, which a busy machine distorts far less; peak memory is
+# /usr/bin/time's "Maximum resident set size" for every framework; start-to-first-batch runs from the
 # process's start (/proc, 10 ms resolution) to the first on_train_batch_begin.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
-ref="$(cd "$here/../../shared/ref" && pwd)"
-data="$here/../../shared/datasets/babi/tasks_1-20_v1-2/en-10k"
+model=memnn
+data=""
+train_samples=3840
 epochs=5
 rounds=1
 seed=1
@@ -23,9 +30,11 @@ threads=2
 rkeras_threads=()  # rkeras uses every core unless --threads is given
 out=""
 
-usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; }
 while [[ $# -gt 0 ]]; do
     case "$1" in
+        --model) model="$2"; shift 2 ;;
+        --train-samples) train_samples="$2"; shift 2 ;;
         --epochs) epochs="$2"; shift 2 ;;
         --rounds) rounds="$2"; shift 2 ;;
         --data) data="$2"; shift 2 ;;
@@ -36,13 +45,20 @@ while [[ $# -gt 0 ]]; do
         *) echo "unknown argument: $1" >&2; usage >&2; exit 2 ;;
     esac
 done
+case "$model" in
+    memnn) data="${data:-$here/../../shared/datasets/babi/tasks_1-20_v1-2/en-10k}" ;;
+    cnn) data="${data:-$here/../../shared/datasets/mnist}" ;;
+    *) echo "unknown --model $model (memnn or cnn)" >&2; exit 2 ;;
+esac
 data="$(cd "$data" && pwd)"
 out="${out:-$(mktemp -d -t compare-keras.XXXXXX)}"
 mkdir -p "$out"
 [[ -x /usr/bin/time ]] || { echo "needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
 
 venv="$repo/.venv-keras"
-py="$venv/bin/python"
+py="${KERAS_PYTHON:-}"
+if [[ -z "$py" && -x /work/venv-keras/bin/python ]]; then py=/work/venv-keras/bin/python; fi
+py="${py:-$venv/bin/python}"
 if ! [[ -x "$py" ]] || ! "$py" -c "import tensorflow, jax, h5py" 2>/dev/null; then
     echo "setting up $venv (tensorflow-cpu 2.21.0, jax[cpu], h5py; a few minutes)…"
     python3 -m venv "$venv"
@@ -50,7 +66,7 @@ if ! [[ -x "$py" ]] || ! "$py" -c "import tensorflow, jax, h5py" 2>/dev/null; th
 fi
 
 echo "building rkeras-bench…"
-(cd "$repo" && cargo build --release --quiet --bin rkeras-bench)
+(cd "$repo" && cargo build --release --quiet -p rkeras-bench)
 bench="$repo/target/release/rkeras-bench"
 
 # Runs the Keras script with a hook that records when the first training batch begins, measured from the
@@ -83,7 +99,7 @@ run_keras() {  # backend, tag
     cpu_jiffies >"$out/$tag.cpu"
     FIRST_BATCH_JSON="$out/$tag.first.json" KERAS_BACKEND="$backend" TF_CPP_MIN_LOG_LEVEL=2 \
         /usr/bin/time -v -o "$out/$tag.time" \
-        "$py" -c "$keras_hook" "$ref/keras_babi_memnn.py" --data "$data" --epochs "$epochs" \
+        "$py" -c "$keras_hook" "${keras_script[@]}" --data "$data" --epochs "$epochs" \
         --seed "$seed" --threads "$threads" --summary-json "$out/$tag.json" >"$out/$tag.log" 2>&1 ||
         { echo "Keras/$backend failed; see $out/$tag.log" >&2; exit 1; }
     cpu_jiffies >>"$out/$tag.cpu"
@@ -94,10 +110,18 @@ run_rkeras() {  # tag
     echo "  $tag: rkeras…"
     cpu_jiffies >"$out/$tag.cpu"
     /usr/bin/time -v -o "$out/$tag.time" \
-        "$bench" memnn --data "$data" --epochs "$epochs" --seed "$seed" "${rkeras_threads[@]}" --json \
+        "$bench" "${rkeras_workload[@]}" --data "$data" --epochs "$epochs" --seed "$seed" "${rkeras_threads[@]}" --json \
         >"$out/$tag.json" 2>"$out/$tag.log" || { echo "rkeras failed; see $out/$tag.log" >&2; exit 1; }
     cpu_jiffies >>"$out/$tag.cpu"
 }
+
+if [[ "$model" == cnn ]]; then
+    keras_script=("$here/keras_mnist.py" --model cnn --train-samples "$train_samples")
+    rkeras_workload=(cnn --train-samples "$train_samples")
+else
+    keras_script=("$(cd "$here/../../shared/ref" && pwd)/keras_babi_memnn.py")
+    rkeras_workload=(memnn)
+fi
 
 # Busy and total CPU time of the whole machine so far, in clock ticks (the "cpu" line of /proc/stat).
 cpu_jiffies() {
@@ -106,7 +130,7 @@ cpu_jiffies() {
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "data: $data · $epochs epochs · seed $seed · results in $out"
+echo "model: $model · data: $data · $epochs epochs · seed $seed · results in $out"
 runners=(tf jax rkeras)
 for ((round = 1; round <= rounds; round++)); do
     echo "round $round"
@@ -148,20 +172,22 @@ def figures(name, tag):
         except OSError:
             first = None
         val = summary["history"][-1].get("val_accuracy")
-    return {"sps": summary["train_samples_per_sec"], "rss": peak_mb(tag), "first": first, "val": val,
-            "others": others_cpu(tag)}
+    return {"sps": summary["train_samples_per_sec"], "cpu": summary.get("train_samples_per_cpu_sec"),
+            "rss": peak_mb(tag), "first": first, "val": val, "others": others_cpu(tag)}
 
 names = [("rkeras", "rkeras"), ("Keras/TensorFlow", "tf"), ("Keras/JAX", "jax")]
 rows = {name: [figures(name, f"{tag}-r{r}") for r in range(1, rounds + 1)] for name, tag in names}
 fmt = lambda v, spec: "—" if v is None else format(v, spec)
 print()
-print("| framework | round | samples/s | rkeras ÷ it | peak RSS (MB) | it ÷ rkeras | start to first batch (ms) "
-      "| last val acc | CPU used by other processes |")
-print("|---|---|---|---|---|---|---|---|---|")
+print("| framework | round | samples/s | rkeras ÷ it | samples per CPU-second | rkeras ÷ it | peak RSS (MB) "
+      "| it ÷ rkeras | start to first batch (ms) | last val acc | CPU used by other processes |")
+print("|---|---|---|---|---|---|---|---|---|---|---|")
+ratio = lambda a, b: "—" if a is None or b is None else f"{a / b:.2f}×"
 for name, _ in names:
     for r, f in enumerate(rows[name]):
         mine = rows["rkeras"][r]
-        print(f"| {name} | {r + 1} | {f['sps']:,.0f} | {mine['sps'] / f['sps']:.2f}× | {f['rss']:.0f} | "
+        print(f"| {name} | {r + 1} | {f['sps']:,.0f} | {mine['sps'] / f['sps']:.2f}× | {fmt(f['cpu'], ',.0f')} | "
+              f"{ratio(mine['cpu'], f['cpu'])} | {f['rss']:.0f} | "
               f"{f['rss'] / mine['rss']:.1f}× | {fmt(f['first'], ',.0f')} | {fmt(f['val'], '.3f')} | {f['others']:.0f} % |")
 print()
 # Rounds in which other processes took more than 10 % of the machine during any of the three runs are left
@@ -174,5 +200,9 @@ if quiet and len(quiet) < rounds:
 for name, _ in names[1:]:
     speed = statistics.median(rows["rkeras"][r]["sps"] / rows[name][r]["sps"] for r in used)
     memory = statistics.median(rows[name][r]["rss"] / rows["rkeras"][r]["rss"] for r in used)
-    print(f"rkeras vs {name}: {speed:.2f}× the samples/s, {memory:.1f}× less peak memory (median of {which})")
+    cpu = [rows["rkeras"][r]["cpu"] / rows[name][r]["cpu"] for r in used
+           if rows["rkeras"][r]["cpu"] and rows[name][r]["cpu"]]
+    per_cpu = f", {statistics.median(cpu):.2f}× the samples per CPU-second" if cpu else ""
+    print(f"rkeras vs {name}: {speed:.2f}× the samples/s{per_cpu}, {memory:.1f}× less peak memory "
+          f"(median of {which})")
 EOF

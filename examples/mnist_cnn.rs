@@ -11,7 +11,6 @@ mod common;
 mod mnist_common;
 
 use clap::Parser;
-use rkeras::layers::{Conv2D, MaxPooling2D};
 use rkeras::optim::AdadeltaConfig;
 use rkeras::prelude::*;
 
@@ -22,16 +21,7 @@ fn main() -> std::process::ExitCode {
 fn run() -> Result<(), Box<dyn std::error::Error>> {
     let args = mnist_common::Args::parse();
     set_random_seed(args.seed);
-    let model = Sequential::new(&[28, 28, 1])
-        .add(Conv2D::new(32, [3, 3]).with_activation("relu")?)?
-        .add(Conv2D::new(64, [3, 3]).with_activation("relu")?)?
-        .add(MaxPooling2D::new([2, 2]))?
-        .add(Dropout::new(0.25))?
-        .add(Flatten::new())?
-        .add(Dense::new(128).with_activation("relu")?)?
-        .add(Dropout::new(0.5))?
-        .add(Dense::new(10).with_activation("softmax")?)?
-        .build()?;
+    let model = rkeras::models::mnist_cnn()?;
     let optimizer = AdadeltaConfig::default()
         .with_learning_rate(args.learning_rate.unwrap_or(1.0))
         .build()?;

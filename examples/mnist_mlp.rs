@@ -20,13 +20,7 @@ fn main() -> std::process::ExitCode {
 fn run() -> Result<(), Box<dyn std::error::Error>> {
     let args = mnist_common::Args::parse();
     set_random_seed(args.seed);
-    let model = Sequential::new(&[784])
-        .add(Dense::new(512).with_activation("relu")?)?
-        .add(Dropout::new(0.2))?
-        .add(Dense::new(512).with_activation("relu")?)?
-        .add(Dropout::new(0.2))?
-        .add(Dense::new(10).with_activation("softmax")?)?
-        .build()?;
+    let model = rkeras::models::mnist_mlp()?;
     let optimizer = RMSpropConfig::default()
         .with_learning_rate(args.learning_rate.unwrap_or(0.001))
         .build()?;

@@ -1,7 +1,7 @@
 //! 2-D max and average pooling (channels last), parallel over the batch.
 //!
 //! Max pooling records, for every output, the flat input index of its maximum (the first one on ties, as
-//! TensorFlow's gradient does); the backward pass adds each output gradient there. Average pooling divides by
+//! TensorFlow's gradient does; a NaN wins only as the window's first value); the backward pass adds each output gradient there. Average pooling divides by
 //! the number of window positions inside the input: with `same` padding the padding is not counted (as
 //! TensorFlow does).
 //!
@@ -80,21 +80,37 @@ pub fn max_pool2d_forward(
     g.check_pool(input.len(), out.len())?;
     g.check_len("argmax", argmax.len(), out.len())?;
     let c = g.in_c;
+    if c == 0 {
+        return Ok(());
+    }
     per_image(out, argmax, g.positions() * c, par, |b, out, argmax| {
         let base = b * g.image_len();
-        for oy in 0..g.out_h {
-            for ox in 0..g.out_w {
-                let at = (oy * g.out_w + ox) * c;
-                let (o, a) = (&mut out[at..at + c], &mut argmax[at..at + c]);
+        for (p, (o, a)) in out
+            .chunks_exact_mut(c)
+            .zip(argmax.chunks_exact_mut(c))
+            .enumerate()
+        {
+            let mut taps = g
+                .window_taps(p / g.out_w, p % g.out_w)
+                .map(|(iy, ix)| base + (iy * g.in_w + ix) * c);
+            let Some(first) = taps.next() else {
                 o.fill(f32::NEG_INFINITY);
-                for (iy, ix) in g.window_taps(oy, ox) {
-                    let from = base + (iy * g.in_w + ix) * c;
-                    for (ch, &x) in input[from..from + c].iter().enumerate() {
-                        if x > o[ch] || (a[ch] == usize::MAX && x.is_nan()) {
-                            o[ch] = x;
-                            a[ch] = from + ch;
-                        }
-                    }
+                a.fill(usize::MAX);
+                continue;
+            };
+            o.copy_from_slice(&input[first..first + c]);
+            a.iter_mut().enumerate().for_each(|(ch, a)| *a = first + ch);
+            for from in taps {
+                // Branch-free selects, so that the channel loop vectorises.
+                for (ch, ((o, a), &x)) in o
+                    .iter_mut()
+                    .zip(a.iter_mut())
+                    .zip(&input[from..from + c])
+                    .enumerate()
+                {
+                    let take = x > *o;
+                    *o = if take { x } else { *o };
+                    *a = if take { from + ch } else { *a };
                 }
             }
         }
@@ -213,4 +229,29 @@ pub fn pool2d_reference(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernels::ConvPadding;
+
+    #[test]
+    fn max_pool_takes_the_first_maximum_and_a_leading_nan_only() {
+        // One 2×4 image, one channel, two 2×2 windows: [1, 3 | 3, 1] with ties, [NaN, 2 | −∞, 5].
+        let x = [1.0, 3.0, f32::NAN, 2.0, 3.0, 1.0, f32::NEG_INFINITY, 5.0];
+        let g = Conv2dGeometry::pool(&[1, 2, 4, 1], [2, 2], [2, 2], ConvPadding::Valid).unwrap();
+        let (mut y, mut argmax) = ([0.0; 2], [0; 2]);
+        max_pool2d_forward(&x, &mut y, &mut argmax, &g, Parallelism::None).unwrap();
+        assert_eq!((y[0], argmax), (3.0, [1, 2]));
+        assert!(y[1].is_nan());
+        // A window of −∞ sends its gradient to its first position; a NaN after the first does not win.
+        let x = [f32::NEG_INFINITY, f32::NEG_INFINITY, 1.0, f32::NAN];
+        let g = Conv2dGeometry::pool(&[1, 1, 4, 1], [1, 2], [1, 2], ConvPadding::Valid).unwrap();
+        max_pool2d_forward(&x, &mut y, &mut argmax, &g, Parallelism::None).unwrap();
+        assert_eq!((y, argmax), ([f32::NEG_INFINITY, 1.0], [0, 2]));
+        let mut dx = [9.0; 4];
+        max_pool2d_backward(&[0.5, 2.0], &argmax, &mut dx, &g).unwrap();
+        assert_eq!(dx, [0.5, 0.0, 2.0, 0.0]);
+    }
 }

@@ -1,0 +1,211 @@
+//! Convolution, pooling and layer-normalization kernels at the shapes of Keras's MNIST convnet
+//! (examples/mnist_cnn, batch 128 split into two shards of 64 images, one per core), in GFLOP/s.
+//!
+//! Run with `cargo bench --bench conv -p rkeras`; criterion's `elem/s` is FLOP/s for the convolutions (2 per
+//! multiply-add, the backward pass counted as its two products) and input elements per second for pooling and
+//! normalization. Each kernel runs next to its naive reference (on fewer images: the references are slow) and
+//! next to one `gemm` of the forward pass's shape, the best a product of that shape does on this machine; the
+//! square products of `cargo bench --bench kernels` give the machine's GEMM peak.
+//! `RKERAS_BENCH_FASTEST=1` makes every sample the fastest repetition (see `common`).
+
+mod common;
+
+use std::hint::black_box;
+
+use common::{configure, data, run};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use rkeras_tensor::kernels::layer_norm::{
+    LayerNormStats, layer_norm_backward, layer_norm_forward, layer_norm_reference,
+};
+use rkeras_tensor::kernels::{
+    Conv2dGeometry, Conv2dGrads, ConvPadding, MatRef, Parallelism, conv2d_backward, conv2d_forward,
+    conv2d_reference, gemm, max_pool2d_backward, max_pool2d_forward, pool2d_reference,
+};
+
+/// Batch sizes: one of the kernel's own shards of 4 images (the work one thread does at a time, short enough
+/// to run between two preemptions on a busy machine) and an engine shard of 64 (a batch of 128 on two cores).
+const BATCHES: [usize; 2] = [4, 64];
+
+/// The thread settings compared.
+const SETTINGS: [(&str, Parallelism); 2] = [
+    ("1 thread", Parallelism::None),
+    ("2 threads", Parallelism::Rayon(2)),
+];
+
+/// mnist_cnn's two convolutions on `batch` images: (label, input shape, kernel shape).
+fn layers(batch: usize) -> [(String, [usize; 4], [usize; 4]); 2] {
+    [
+        (
+            format!("conv1 {batch}x28x28x1 3x3x32"),
+            [batch, 28, 28, 1],
+            [3, 3, 1, 32],
+        ),
+        (
+            format!("conv2 {batch}x26x26x32 3x3x64"),
+            [batch, 26, 26, 32],
+            [3, 3, 32, 64],
+        ),
+    ]
+}
+
+fn geometry(input: [usize; 4], kernel: [usize; 4]) -> Conv2dGeometry {
+    Conv2dGeometry::conv(&input, &kernel, [1, 1], [1, 1], ConvPadding::Valid, 1).unwrap()
+}
+
+fn conv_forward(c: &mut Criterion) {
+    let mut group = c.benchmark_group("conv2d forward");
+    configure(&mut group);
+    for (label, input, kernel) in BATCHES.into_iter().flat_map(layers) {
+        let g = geometry(input, kernel);
+        let x = data(input.iter().product(), 1);
+        let k = data(kernel.iter().product(), 2);
+        let b = data(g.out_c, 3);
+        let mut y = vec![0.0; g.output_shape().iter().product()];
+        group.throughput(Throughput::Elements(g.flops()));
+        for (name, par) in SETTINGS {
+            group.bench_function(format!("{label} {name}"), |bench| {
+                run(bench, || {
+                    conv2d_forward(&x, &k, Some(&b), black_box(&mut y), &g, par).unwrap()
+                });
+            });
+        }
+        // The forward product alone, im2col already done: (images · positions) × patch_len · patch_len × filters.
+        let (m, kk, n) = (input[0] * g.positions(), g.patch_len(), g.out_c);
+        let cols = data(m * kk, 4);
+        group.bench_function(format!("{label} gemm {m}x{kk}x{n} 1 thread"), |bench| {
+            let lhs = MatRef::row_major(&cols, m, kk).unwrap();
+            let rhs = MatRef::row_major(&k, kk, n).unwrap();
+            run(bench, || {
+                gemm(black_box(&mut y), lhs, rhs, 1.0, 0.0, Parallelism::None).unwrap()
+            });
+        });
+        // The naive seven loops on 2 images.
+        let small = geometry([2, input[1], input[2], input[3]], kernel);
+        let xs = &x[..2 * small.image_len()];
+        let mut ys = vec![0.0; small.output_shape().iter().product()];
+        group.throughput(Throughput::Elements(small.flops()));
+        group.bench_function(format!("{label} naive reference"), |bench| {
+            run(bench, || {
+                conv2d_reference(xs, &k, Some(&b), black_box(&mut ys), &small).unwrap()
+            });
+        });
+    }
+    group.finish();
+}
+
+fn conv_backward(c: &mut Criterion) {
+    let mut group = c.benchmark_group("conv2d backward");
+    configure(&mut group);
+    for (label, input, kernel) in BATCHES.into_iter().flat_map(layers) {
+        let g = geometry(input, kernel);
+        let x = data(input.iter().product(), 1);
+        let k = data(kernel.iter().product(), 2);
+        let dy = data(g.output_shape().iter().product(), 3);
+        let (mut dx, mut dk, mut db) = (vec![0.0; x.len()], vec![0.0; k.len()], vec![0.0; g.out_c]);
+        // The first layer needs no input gradient (Keras's does not compute it either).
+        let wants_input = input[3] > 1;
+        let products = if wants_input { 2 } else { 1 };
+        group.throughput(Throughput::Elements(products * g.flops()));
+        for (name, par) in SETTINGS {
+            group.bench_function(format!("{label} {name}"), |bench| {
+                run(bench, || {
+                    let grads = Conv2dGrads {
+                        input: wants_input.then_some(&mut dx[..]),
+                        kernel: Some(&mut dk),
+                        bias: Some(&mut db),
+                    };
+                    conv2d_backward(&x, &k, black_box(&dy), grads, &g, par).unwrap()
+                });
+            });
+        }
+    }
+    group.finish();
+}
+
+fn pooling(c: &mut Criterion) {
+    let mut group = c.benchmark_group("max_pool2d 2x2");
+    configure(&mut group);
+    let input = [64, 24, 24, 64];
+    let g = Conv2dGeometry::pool(&input, [2, 2], [2, 2], ConvPadding::Valid).unwrap();
+    let x = data(input.iter().product(), 5);
+    let len = g.output_shape().iter().product();
+    let (mut y, mut argmax, dy) = (vec![0.0; len], vec![0; len], data(len, 6));
+    let mut dx = vec![0.0; x.len()];
+    group.throughput(Throughput::Elements(x.len() as u64));
+    for (name, par) in SETTINGS {
+        group.bench_function(format!("forward 64x24x24x64 {name}"), |bench| {
+            run(bench, || {
+                max_pool2d_forward(&x, black_box(&mut y), &mut argmax, &g, par).unwrap()
+            });
+        });
+    }
+    group.bench_function("backward 64x24x24x64", |bench| {
+        run(bench, || {
+            max_pool2d_backward(&dy, &argmax, black_box(&mut dx), &g).unwrap()
+        });
+    });
+    group.bench_function("forward 64x24x24x64 naive reference", |bench| {
+        run(bench, || {
+            pool2d_reference(&x, black_box(&mut y), &g, true).unwrap()
+        });
+    });
+    group.finish();
+}
+
+fn layer_norm(c: &mut Criterion) {
+    let mut group = c.benchmark_group("layer_norm");
+    configure(&mut group);
+    // A transformer-sized row: 128 samples × 64 steps of 256 features.
+    let (rows, cols) = (128 * 64, 256);
+    let x = data(rows * cols, 7);
+    let (gamma, beta, dy) = (data(cols, 8), data(cols, 9), data(rows * cols, 10));
+    let mut y = vec![0.0; x.len()];
+    let mut stats = LayerNormStats::zeros(rows);
+    let (mut dx, mut dgamma, mut dbeta) = (vec![0.0; x.len()], vec![0.0; cols], vec![0.0; cols]);
+    group.throughput(Throughput::Elements(x.len() as u64));
+    for (name, par) in SETTINGS {
+        group.bench_function(format!("forward {rows}x{cols} {name}"), |bench| {
+            run(bench, || {
+                layer_norm_forward(
+                    black_box(&mut y),
+                    &mut stats,
+                    &x,
+                    Some(&gamma),
+                    Some(&beta),
+                    cols,
+                    1e-3,
+                    par,
+                )
+                .unwrap()
+            });
+        });
+        group.bench_function(format!("backward {rows}x{cols} {name}"), |bench| {
+            run(bench, || {
+                layer_norm_backward(
+                    black_box(&mut dx),
+                    Some(&mut dgamma),
+                    Some(&mut dbeta),
+                    &dy,
+                    &x,
+                    &stats,
+                    Some(&gamma),
+                    cols,
+                    par,
+                )
+                .unwrap()
+            });
+        });
+    }
+    group.bench_function(
+        format!("forward+backward {rows}x{cols} naive reference"),
+        |bench| {
+            run(bench, || {
+                layer_norm_reference(&x, &gamma, &beta, black_box(&dy), cols, 1e-3)
+            });
+        },
+    );
+    group.finish();
+}
+
+criterion_group!(benches, conv_forward, conv_backward, pooling, layer_norm);
+criterion_main!(benches);

@@ -1,0 +1,49 @@
+//! The MNIST workloads: Keras's classic convnet (`cnn`, as examples/mnist_cnn) and MLP (`mnist-mlp`, as
+//! examples/mnist_mlp), on the first `--train-samples` training images, validated on the first
+//! `--validation-samples` test images.
+
+use crate::workloads::Workload;
+use crate::{BenchResult, Cli};
+use rkeras::datasets::mnist::{load_mnist, mnist_dir};
+use rkeras::prelude::*;
+use serde_json::json;
+use std::time::Instant;
+
+/// Loads the two MNIST slices, images as `[n, 28, 28, 1]` or flattened to `[n, 784]`, labels as class indices.
+fn load(cli: &Cli, flatten: bool, model: Model, optimizer: &'static str) -> BenchResult<Workload> {
+    let started = Instant::now();
+    let dir = mnist_dir(cli.data.as_deref())?;
+    let mnist = load_mnist(&dir)?;
+    let (train, val) = (
+        mnist.train.head(cli.train_samples),
+        mnist.test.head(cli.validation_samples),
+    );
+    let data = json!({
+        "source": dir.display().to_string(), "train_samples": train.len(), "validation_samples": val.len(),
+        "input_shape": if flatten { vec![784] } else { vec![28, 28, 1] }, "classes": 10,
+    });
+    Ok(Workload {
+        model,
+        x_train: vec![train.images_f32(flatten)],
+        y_train: train.labels_f32().into_dyn(),
+        x_val: vec![val.images_f32(flatten)],
+        y_val: val.labels_f32().into_dyn(),
+        optimizer,
+        data,
+        setup_ms: (started.elapsed().as_secs_f64() * 1e3, 0.0, 0.0),
+    })
+}
+
+/// Keras's MNIST convnet; compiled with Adadelta at learning rate 1.0 by `prepare`.
+pub(crate) fn cnn(cli: &Cli) -> BenchResult<Workload> {
+    set_random_seed(cli.seed);
+    let model = rkeras::models::mnist_cnn()?;
+    load(cli, false, model, "adadelta")
+}
+
+/// Keras's MNIST MLP with RMSprop.
+pub(crate) fn mlp(cli: &Cli) -> BenchResult<Workload> {
+    set_random_seed(cli.seed);
+    let model = rkeras::models::mnist_mlp()?;
+    load(cli, true, model, "rmsprop")
+}
