@@ -3,6 +3,7 @@
 mod common;
 mod gru;
 mod lstm;
+mod lstm_steps;
 mod simple_rnn;
 
 pub use gru::GRU;
