@@ -235,3 +235,29 @@ fn training_through_states_gives_the_same_bits_with_one_and_two_threads() {
     let losses: Vec<f64> = one.1.iter().map(|b| f64::from_bits(*b)).collect();
     assert!(losses.iter().all(|l| l.is_finite()), "{losses:?}");
 }
+
+/// A Keras model of TimeDistributed Conv1D, Flatten and Dense layers around an LSTM
+/// (`scripts/keras_time_distributed_golden.py`) loads, predicts Keras's outputs and round-trips.
+#[test]
+fn a_keras_model_of_time_distributed_layers_loads_and_predicts_keras_outputs() {
+    let model = load_model(format!("{FIXTURES}/keras_time_distributed.h5")).unwrap();
+    let expected: Value = serde_json::from_str(
+        &std::fs::read_to_string(format!("{FIXTURES}/keras_time_distributed_expected.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let x = array(&expected["x"]);
+    let keras = array(&expected["predictions"]);
+    let predictions = model.predict(std::slice::from_ref(&x), 2).unwrap();
+    assert_eq!(predictions.shape(), keras.shape());
+    for (a, e) in predictions.iter().zip(&keras) {
+        assert!((a - e).abs() < 1e-5, "{a} vs Keras {e}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("again.h5");
+    model.save(&path).unwrap();
+    assert_eq!(
+        load_model(&path).unwrap().predict(&[x], 2).unwrap(),
+        predictions
+    );
+}

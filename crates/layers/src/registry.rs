@@ -31,9 +31,9 @@ use crate::regularization::{Dropout, SpatialDropout};
 use crate::reshaping::{
     Cropping, Flatten, Permute, RepeatVector, Reshape, UpSampling, ZeroPadding,
 };
-use crate::rnn::GRU;
 use crate::rnn::LSTM;
 use crate::rnn::SimpleRNN;
+use crate::rnn::{GRU, TimeDistributed};
 use crate::serialization::ConfigReader;
 use serde_json::Value;
 use std::sync::Arc;
@@ -81,6 +81,7 @@ pub const SUPPORTED_LAYER_CLASSES: &[&str] = &[
     "MaxPooling2D",
     "AveragePooling1D",
     "AveragePooling2D",
+    "TimeDistributed",
 ];
 
 /// Rebuilds a layer of Keras class `class_name` from its config (weights are not part of a config: the
@@ -138,6 +139,7 @@ pub fn layer_from_config(class_name: &str, config: &Value) -> Result<LayerRef> {
         "GRU" => Arc::new(GRU::from_config(config)?),
         "SimpleRNN" => Arc::new(SimpleRNN::from_config(config)?),
         "RepeatVector" => Arc::new(RepeatVector::from_config(config)?),
+        "TimeDistributed" => Arc::new(TimeDistributed::from_config(config)?),
         "Conv1D" => Arc::new(Conv1D::from_config(config)?),
         "Conv2D" => Arc::new(Conv2D::from_config(config)?),
         "MaxPooling1D" => Arc::new(MaxPooling1D::from_config(config)?),
@@ -271,6 +273,7 @@ mod tests {
             Arc::new(MaxPooling2D::new([2, 2]).with_strides([1, 1])),
             Arc::new(AveragePooling1D::new([3])),
             Arc::new(AveragePooling2D::new([2, 2]).with_padding("same").unwrap()),
+            Arc::new(TimeDistributed::new(Dense::new(3))),
         ];
         let classes: Vec<&str> = layers.iter().map(|l| l.class_name()).collect();
         assert_eq!(classes, SUPPORTED_LAYER_CLASSES);

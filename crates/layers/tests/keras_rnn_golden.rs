@@ -290,3 +290,41 @@ fn a_multi_output_call_through_call_is_an_error_naming_the_layer() {
         "{error}"
     );
 }
+
+const TIME_DISTRIBUTED_FIXTURE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/keras_time_distributed_golden.json"
+);
+
+/// `TimeDistributed` around Dense, Conv1D and Flatten (`scripts/keras_time_distributed_golden.py`).
+#[test]
+fn time_distributed_matches_keras() {
+    let fixture: Value =
+        serde_json::from_str(&std::fs::read_to_string(TIME_DISTRIBUTED_FIXTURE).unwrap()).unwrap();
+    let cases = fixture["cases"].as_array().unwrap();
+    assert_eq!(cases.len(), 3);
+    for case in cases {
+        let name = case["name"].as_str().unwrap();
+        let layer = layer_from_config("TimeDistributed", &case["config"]).unwrap();
+        let x = array(&case["x"]);
+        let y = apply(layer.clone(), &[Input::new(&x.shape()[1..])]).unwrap();
+        let expected = array(&case["output"]);
+        assert_eq!(y.shape(), &expected.shape()[1..], "{name}");
+        let weights = case["weights"].as_array().unwrap();
+        assert_eq!(layer.weights().len(), weights.len(), "{name}");
+        for (variable, value) in layer.weights().iter().zip(weights) {
+            variable.set_value(array(value)).unwrap();
+        }
+        let config = layer.config();
+        assert_eq!(
+            config["layer"]["class_name"],
+            case["config"]["layer"]["class_name"]
+        );
+        let mut rng = StdRng::seed_from_u64(0);
+        let output = layer
+            .forward(&[Tensor::new(x)], &mut ctx(&mut rng))
+            .unwrap();
+        let error = max_error(output.data(), &expected);
+        assert!(error < 1e-5, "{name}: max error {error}");
+    }
+}
