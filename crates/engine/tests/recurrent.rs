@@ -240,10 +240,32 @@ fn training_through_states_gives_the_same_bits_with_one_and_two_threads() {
 /// (`scripts/keras_time_distributed_golden.py`) loads, predicts Keras's outputs and round-trips.
 #[test]
 fn a_keras_model_of_time_distributed_layers_loads_and_predicts_keras_outputs() {
-    let model = load_model(format!("{FIXTURES}/keras_time_distributed.h5")).unwrap();
+    keras_file_predicts_keras_outputs("keras_time_distributed");
+}
+
+/// A Keras model of a concatenating Bidirectional LSTM and a summing Bidirectional GRU
+/// (`scripts/keras_bidirectional_golden.py`) loads, predicts Keras's outputs and round-trips; its weights are
+/// named `forward_<layer>/…` and `backward_<layer>/…` as Keras named them in the file.
+#[test]
+fn a_keras_model_of_bidirectional_layers_loads_and_predicts_keras_outputs() {
+    let model = keras_file_predicts_keras_outputs("keras_bidirectional");
+    let names: Vec<String> = model
+        .network()
+        .layer("bi_lstm")
+        .unwrap()
+        .weights()
+        .iter()
+        .map(|w| w.name().to_string())
+        .collect();
+    assert_eq!(names[0], "forward_lstm_2/lstm_cell/kernel");
+    assert_eq!(names[5], "backward_lstm_2/lstm_cell/bias");
+}
+
+/// Loads `<stem>.h5`, compares its predictions with `<stem>_expected.json` (1e-5), saves and reloads it.
+fn keras_file_predicts_keras_outputs(stem: &str) -> Model {
+    let model = load_model(format!("{FIXTURES}/{stem}.h5")).unwrap();
     let expected: Value = serde_json::from_str(
-        &std::fs::read_to_string(format!("{FIXTURES}/keras_time_distributed_expected.json"))
-            .unwrap(),
+        &std::fs::read_to_string(format!("{FIXTURES}/{stem}_expected.json")).unwrap(),
     )
     .unwrap();
     let x = array(&expected["x"]);
@@ -251,7 +273,7 @@ fn a_keras_model_of_time_distributed_layers_loads_and_predicts_keras_outputs() {
     let predictions = model.predict(std::slice::from_ref(&x), 2).unwrap();
     assert_eq!(predictions.shape(), keras.shape());
     for (a, e) in predictions.iter().zip(&keras) {
-        assert!((a - e).abs() < 1e-5, "{a} vs Keras {e}");
+        assert!((a - e).abs() < 1e-5, "{stem}: {a} vs Keras {e}");
     }
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("again.h5");
@@ -260,4 +282,5 @@ fn a_keras_model_of_time_distributed_layers_loads_and_predicts_keras_outputs() {
         load_model(&path).unwrap().predict(&[x], 2).unwrap(),
         predictions
     );
+    model
 }

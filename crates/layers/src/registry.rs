@@ -33,7 +33,7 @@ use crate::reshaping::{
 };
 use crate::rnn::LSTM;
 use crate::rnn::SimpleRNN;
-use crate::rnn::{GRU, TimeDistributed};
+use crate::rnn::{Bidirectional, GRU, TimeDistributed};
 use crate::serialization::ConfigReader;
 use serde_json::Value;
 use std::sync::Arc;
@@ -82,6 +82,7 @@ pub const SUPPORTED_LAYER_CLASSES: &[&str] = &[
     "AveragePooling1D",
     "AveragePooling2D",
     "TimeDistributed",
+    "Bidirectional",
 ];
 
 /// Rebuilds a layer of Keras class `class_name` from its config (weights are not part of a config: the
@@ -140,6 +141,7 @@ pub fn layer_from_config(class_name: &str, config: &Value) -> Result<LayerRef> {
         "SimpleRNN" => Arc::new(SimpleRNN::from_config(config)?),
         "RepeatVector" => Arc::new(RepeatVector::from_config(config)?),
         "TimeDistributed" => Arc::new(TimeDistributed::from_config(config)?),
+        "Bidirectional" => Arc::new(Bidirectional::from_config(config)?),
         "Conv1D" => Arc::new(Conv1D::from_config(config)?),
         "Conv2D" => Arc::new(Conv2D::from_config(config)?),
         "MaxPooling1D" => Arc::new(MaxPooling1D::from_config(config)?),
@@ -274,6 +276,7 @@ mod tests {
             Arc::new(AveragePooling1D::new([3])),
             Arc::new(AveragePooling2D::new([2, 2]).with_padding("same").unwrap()),
             Arc::new(TimeDistributed::new(Dense::new(3))),
+            Arc::new(Bidirectional::new(GRU::new(3)).unwrap()),
         ];
         let classes: Vec<&str> = layers.iter().map(|l| l.class_name()).collect();
         assert_eq!(classes, SUPPORTED_LAYER_CLASSES);
@@ -290,9 +293,9 @@ mod tests {
 
     #[test]
     fn unknown_class_lists_the_supported_ones() {
-        match layer_from_config("Bidirectional", &json!({"units": 4})) {
+        match layer_from_config("ConvLSTM2D", &json!({"units": 4})) {
             Err(LayersError::UnknownName { kind, name, valid }) => {
-                assert_eq!((kind, name.as_str()), ("layer class", "Bidirectional"));
+                assert_eq!((kind, name.as_str()), ("layer class", "ConvLSTM2D"));
                 assert_eq!(valid.len(), SUPPORTED_LAYER_CLASSES.len());
             }
             Err(other) => panic!("expected UnknownName, received {other}"),

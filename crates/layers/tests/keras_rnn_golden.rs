@@ -126,9 +126,13 @@ const STATE_FIXTURE: &str = concat!(
     "/tests/fixtures/keras_rnn_state_golden.json"
 );
 
-fn state_cases() -> Vec<Value> {
-    let fixture: Value =
-        serde_json::from_str(&std::fs::read_to_string(STATE_FIXTURE).unwrap()).unwrap();
+const BIDIRECTIONAL_FIXTURE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/keras_bidirectional_golden.json"
+);
+
+fn fixture_cases(path: &str) -> Vec<Value> {
+    let fixture: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     fixture["cases"].as_array().unwrap().clone()
 }
 
@@ -149,9 +153,21 @@ fn ctx(rng: &mut StdRng) -> CallContext<'_> {
 
 #[test]
 fn every_output_of_every_case_matches_keras() {
-    let cases = state_cases();
-    assert_eq!(cases.len(), 9);
-    for case in &cases {
+    check_every_output(&fixture_cases(STATE_FIXTURE), 9);
+}
+
+/// `Bidirectional` around LSTM, GRU (also with its own backward layer) and SimpleRNN, every merge mode, with
+/// states returned and given (`scripts/keras_bidirectional_golden.py`).
+#[test]
+fn bidirectional_matches_keras() {
+    check_every_output(&fixture_cases(BIDIRECTIONAL_FIXTURE), 5);
+}
+
+/// Rebuilds each case's layer from Keras's config, loads Keras's weights and compares every output of a call on
+/// Keras's input and initial states.
+fn check_every_output(cases: &[Value], count: usize) {
+    assert_eq!(cases.len(), count);
+    for case in cases {
         let name = case["name"].as_str().unwrap();
         let layer =
             layer_from_config(case["class_name"].as_str().unwrap(), &case["config"]).unwrap();
