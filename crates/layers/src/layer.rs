@@ -142,6 +142,26 @@ pub trait Layer: Send + Sync + 'static {
     /// Keras's `get_config()` for this layer (without `name`'s uniqueness guarantees).
     fn config(&self) -> serde_json::Value;
 
+    /// How a call's inputs appear in Keras's saved graph: `None` when all are positional (`args`), or
+    /// `Some((keyword, n))` when the inputs from the `n`-th on are Keras's keyword argument `keyword` (a
+    /// recurrent layer's `initial_state`, after its sequence). Defaults to `None`.
+    fn keyword_inputs(&self) -> Option<(&'static str, usize)> {
+        None
+    }
+
+    /// The shapes of every tensor a call returns. Most layers return one, [`Layer::output_shape`]; a layer
+    /// returning a list in Keras (a recurrent layer with `return_state`: `[output, *states]`) returns them all,
+    /// the first being [`Layer::output_shape`]'s.
+    fn output_shapes(&self, input_shapes: &[Shape]) -> Result<Vec<Shape>> {
+        Ok(vec![self.output_shape(input_shapes)?])
+    }
+
+    /// Runs the layer on a batch and returns every output, in [`Layer::output_shapes`]'s order. Defaults to
+    /// [`Layer::forward`]'s one output.
+    fn forward_all(&self, inputs: &[Tensor], ctx: &mut CallContext<'_>) -> Result<Vec<Tensor>> {
+        Ok(vec![self.forward(inputs, ctx)?])
+    }
+
     /// When the layer ends in a softmax over the last axis: its output before that softmax (the logits), so a
     /// cross-entropy loss can use the fused, exact `softmax − target` gradient (as Keras's TensorFlow backend
     /// does). `None` otherwise.

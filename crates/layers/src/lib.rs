@@ -59,4 +59,6 @@ pub use reshaping::{Cropping, Flatten, Permute, RepeatVector, Reshape, UpSamplin
 pub use rnn::GRU;
 pub use rnn::LSTM;
 pub use rnn::SimpleRNN;
+pub use rnn::TimeDistributed;
+pub use rnn::{Bidirectional, MergeMode};
 pub use symbolic::{Input, LayerCall, SymbolicTensor, set_random_seed};

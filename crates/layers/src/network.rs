@@ -179,7 +179,8 @@ impl Network {
             .first()
             .map(|t| t.shape().first().copied().unwrap_or(0))
             .unwrap_or(0);
-        let mut values: HashMap<u64, Tensor> = HashMap::with_capacity(self.nodes.len());
+        // Every layer call's outputs, by call (one tensor for most layers, several with `return_state`).
+        let mut values: HashMap<u64, Vec<Tensor>> = HashMap::with_capacity(self.nodes.len());
         for (i, (symbolic, tensor)) in self.inputs.iter().zip(inputs).enumerate() {
             let expected_rank = symbolic.shape().len() + 1;
             if tensor.ndim() != expected_rank
@@ -193,7 +194,7 @@ impl Network {
                     tensor.shape()
                 )));
             }
-            values.insert(symbolic.node_id(), tensor.clone());
+            values.insert(symbolic.node_id(), vec![tensor.clone()]);
         }
         let output_ids: HashSet<u64> = self.outputs.iter().map(SymbolicTensor::node_id).collect();
         let mut logits: HashMap<u64, Tensor> = HashMap::new();
@@ -205,7 +206,7 @@ impl Network {
                 .inputs()
                 .iter()
                 .map(|p| {
-                    values.get(&p.node_id()).cloned().ok_or_else(|| {
+                    value_of(&values, p).ok_or_else(|| {
                         LayersError::Graph(format!(
                             "input `{}` of the model was not fed",
                             p.layer().name()
@@ -214,7 +215,8 @@ impl Network {
                 })
                 .collect::<Result<_>>()?;
             let layer = node.layer();
-            let output = if want_logits && output_ids.contains(&node.node_id()) {
+            let single = node.call_output_count() == 1;
+            let output = if single && want_logits && output_ids.contains(&node.node_id()) {
                 match layer.forward_logits(&args, ctx)? {
                     Some(z) => {
                         let y = z.softmax(-1).map_err(|source| LayersError::Tensor {
@@ -226,15 +228,28 @@ impl Network {
                     }
                     None => layer.forward(&args, ctx)?,
                 }
-            } else {
+            } else if single {
                 layer.forward(&args, ctx)?
+            } else {
+                let outputs = layer.forward_all(&args, ctx)?;
+                if outputs.len() != node.call_output_count() {
+                    return Err(LayersError::Graph(format!(
+                        "layer `{}` ({}) returned {} tensors, its output shapes promised {}",
+                        layer.name(),
+                        layer.class_name(),
+                        outputs.len(),
+                        node.call_output_count()
+                    )));
+                }
+                values.insert(node.node_id(), outputs);
+                continue;
             };
-            values.insert(node.node_id(), output);
+            values.insert(node.node_id(), vec![output]);
         }
         self.outputs
             .iter()
             .map(|o| {
-                let output = values.get(&o.node_id()).cloned().ok_or_else(|| {
+                let output = value_of(&values, o).ok_or_else(|| {
                     LayersError::Graph(format!("output `{}` was not computed", o.layer().name()))
                 })?;
                 Ok(NetworkOutput {
@@ -244,6 +259,14 @@ impl Network {
             })
             .collect()
     }
+}
+
+/// The value of one symbolic tensor: its call's output at its tensor index.
+fn value_of(values: &HashMap<u64, Vec<Tensor>>, tensor: &SymbolicTensor) -> Option<Tensor> {
+    values
+        .get(&tensor.node_id())
+        .and_then(|outputs| outputs.get(tensor.tensor_index()))
+        .cloned()
 }
 
 fn visit(

@@ -3,15 +3,18 @@
 
 use crate::error::{LayersError, Result};
 use crate::input_layer::InputLayer;
-use crate::layer::LayerRef;
+use crate::layer::{Layer, LayerRef};
 use crate::network::Network;
 use crate::registry::layer_from_config;
-use crate::symbolic::{Input, SymbolicTensor, apply};
+use crate::symbolic::{Input, SymbolicTensor, apply, apply_all};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
-/// The `(layer name, node index)` tensors one layer call reads.
-type InboundRefs = Vec<(String, usize)>;
+/// A tensor in a saved graph: Keras's `(layer name, node index, tensor index)`.
+type TensorRef = (String, usize, usize);
+
+/// The tensors one layer call reads.
+type InboundRefs = Vec<TensorRef>;
 
 fn batch_shape(shape: &[usize]) -> Value {
     let mut dims = vec![Value::Null];
@@ -25,9 +28,32 @@ fn keras_tensor(t: &SymbolicTensor) -> Value {
         "config": {
             "shape": batch_shape(t.shape()),
             "dtype": "float32",
-            "keras_history": [t.layer().name(), t.call_index(), 0],
+            "keras_history": [t.layer().name(), t.call_index(), t.tensor_index()],
         }
     })
+}
+
+/// One call in Keras 3's `inbound_nodes`: `{"args": [tensor | [tensors…]], "kwargs": {…}}`, the inputs a layer
+/// takes by keyword (a recurrent layer's `initial_state`) under `kwargs`.
+fn inbound_node(layer: &dyn Layer, inputs: &[SymbolicTensor]) -> Value {
+    let (positional, keyword) = match layer.keyword_inputs() {
+        Some((name, n)) if inputs.len() > n => (&inputs[..n], Some((name, &inputs[n..]))),
+        _ => (inputs, None),
+    };
+    let mut args: Vec<Value> = positional.iter().map(keras_tensor).collect();
+    let arg = if args.len() == 1 {
+        args.pop().unwrap_or(Value::Null)
+    } else {
+        Value::Array(args)
+    };
+    let mut kwargs = serde_json::Map::new();
+    if let Some((name, tensors)) = keyword {
+        kwargs.insert(
+            name.to_string(),
+            Value::Array(tensors.iter().map(keras_tensor).collect()),
+        );
+    }
+    json!({ "args": [arg], "kwargs": kwargs })
 }
 
 impl Network {
@@ -43,15 +69,7 @@ impl Network {
             calls.sort_by_key(|n| n.call_index());
             let inbound: Vec<Value> = calls
                 .iter()
-                .map(|n| {
-                    let args: Vec<Value> = n.inputs().iter().map(keras_tensor).collect();
-                    let arg = if args.len() == 1 {
-                        args.into_iter().next().unwrap_or(Value::Null)
-                    } else {
-                        Value::Array(args)
-                    };
-                    json!({ "args": [arg], "kwargs": {} })
-                })
+                .map(|n| inbound_node(layer.as_ref(), n.inputs()))
                 .collect();
             layers.push(json!({
                 "module": "keras.layers",
@@ -64,7 +82,7 @@ impl Network {
         }
         let refs = |ts: &[SymbolicTensor]| -> Vec<Value> {
             ts.iter()
-                .map(|t| json!([t.layer().name(), t.call_index(), 0]))
+                .map(|t| json!([t.layer().name(), t.call_index(), t.tensor_index()]))
                 .collect()
         };
         let outputs = refs(self.outputs());
@@ -148,35 +166,42 @@ fn is_keras_1_or_2(keras_version: &str) -> bool {
     major.is_empty() || major == "1" || major == "2"
 }
 
-/// `(layer name, node index)` of an inbound tensor reference in either format.
-fn history_of(value: &Value) -> Option<(String, usize)> {
-    if let Some(history) = value
+/// `(layer name, node index, tensor index)` of a tensor reference in either format (a missing tensor index,
+/// as in some hand-written configs, is 0).
+fn history_of(value: &Value) -> Option<TensorRef> {
+    // Keras 3: {"class_name": "__keras_tensor__", "config": {"keras_history": ["layer", node, tensor]}};
+    // Keras 2: ["layer", node_index, tensor_index, {kwargs}]
+    let list = value
         .pointer("/config/keras_history")
         .and_then(Value::as_array)
-    {
-        return Some((
-            history.first()?.as_str()?.to_string(),
-            history.get(1)?.as_u64()? as usize,
-        ));
-    }
-    // Keras 2: ["layer", node_index, tensor_index, {kwargs}]
-    let list = value.as_array()?;
+        .or_else(|| value.as_array())?;
+    let tensor_index = match list.get(2) {
+        Some(index) => index.as_u64()? as usize,
+        None => 0,
+    };
     Some((
         list.first()?.as_str()?.to_string(),
         list.get(1)?.as_u64()? as usize,
+        tensor_index,
     ))
 }
 
 /// The inbound tensor references of one inbound node.
-fn node_inputs(node: &Value) -> Result<Vec<(String, usize)>> {
+fn node_inputs(node: &Value) -> Result<InboundRefs> {
     let bad = || LayersError::Config(format!("cannot read inbound node {node}"));
     if let Some(args) = node.get("args").and_then(Value::as_array) {
         // Keras 3: {"args": [tensor | [tensors…]], "kwargs": {…}}
         let first = args.first().ok_or_else(bad)?;
-        let items: Vec<&Value> = match first.as_array() {
+        let mut items: Vec<&Value> = match first.as_array() {
             Some(list) => list.iter().collect(),
             None => vec![first],
         };
+        // A recurrent layer's initial states come by keyword, after the sequence.
+        match node.pointer("/kwargs/initial_state") {
+            Some(Value::Array(states)) => items.extend(states),
+            Some(Value::Null) | None => {}
+            Some(state) => items.push(state),
+        }
         return items
             .into_iter()
             .map(|v| history_of(v).ok_or_else(bad))
@@ -208,7 +233,7 @@ fn input_shape_of(config: &Value) -> Result<Vec<usize>> {
         .collect()
 }
 
-fn refs_of(value: Option<&Value>) -> Result<Vec<(String, usize)>> {
+fn refs_of(value: Option<&Value>) -> Result<Vec<TensorRef>> {
     let value =
         value.ok_or_else(|| LayersError::Config("missing input_layers/output_layers".into()))?;
     let list = value
@@ -232,7 +257,7 @@ fn functional_from_config(config: &Value) -> Result<Network> {
         .and_then(Value::as_array)
         .ok_or_else(|| LayersError::Config("missing `layers`".into()))?;
     let mut created: Vec<(LayerRef, Vec<InboundRefs>)> = Vec::new();
-    let mut tensors: HashMap<(String, usize), SymbolicTensor> = HashMap::new();
+    let mut tensors: HashMap<TensorRef, SymbolicTensor> = HashMap::new();
     for entry in entries {
         let class = entry
             .get("class_name")
@@ -248,7 +273,7 @@ fn functional_from_config(config: &Value) -> Result<Network> {
         if class == "InputLayer" {
             let shape = input_shape_of(&layer_config)?;
             tensors.insert(
-                (name.clone(), 0),
+                (name.clone(), 0, 0),
                 Input::from_layer(InputLayer::named(&shape, &name)),
             );
             continue;
@@ -279,8 +304,10 @@ fn functional_from_config(config: &Value) -> Result<Network> {
                 else {
                     break;
                 };
-                let output = apply(layer.clone(), &inputs)?;
-                tensors.insert((layer.name().to_string(), next_node[i]), output);
+                for output in apply_all(layer.clone(), &inputs)? {
+                    let index = output.tensor_index();
+                    tensors.insert((layer.name().to_string(), next_node[i], index), output);
+                }
                 next_node[i] += 1;
                 progressed = true;
             }
@@ -300,7 +327,7 @@ fn functional_from_config(config: &Value) -> Result<Network> {
             next_node[i]
         )));
     }
-    let lookup = |refs: Vec<(String, usize)>| -> Result<Vec<SymbolicTensor>> {
+    let lookup = |refs: Vec<TensorRef>| -> Result<Vec<SymbolicTensor>> {
         refs.into_iter()
             .map(|r| {
                 tensors

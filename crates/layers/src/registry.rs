@@ -31,9 +31,9 @@ use crate::regularization::{Dropout, SpatialDropout};
 use crate::reshaping::{
     Cropping, Flatten, Permute, RepeatVector, Reshape, UpSampling, ZeroPadding,
 };
-use crate::rnn::GRU;
 use crate::rnn::LSTM;
 use crate::rnn::SimpleRNN;
+use crate::rnn::{Bidirectional, GRU, TimeDistributed};
 use crate::serialization::ConfigReader;
 use serde_json::Value;
 use std::sync::Arc;
@@ -84,6 +84,8 @@ pub const SUPPORTED_LAYER_CLASSES: &[&str] = &[
     "MaxPooling2D",
     "AveragePooling1D",
     "AveragePooling2D",
+    "TimeDistributed",
+    "Bidirectional",
 ];
 
 /// Rebuilds a layer of Keras class `class_name` from its config (weights are not part of a config: the
@@ -141,6 +143,8 @@ pub fn layer_from_config(class_name: &str, config: &Value) -> Result<LayerRef> {
         "GRU" => Arc::new(GRU::from_config(config)?),
         "SimpleRNN" => Arc::new(SimpleRNN::from_config(config)?),
         "RepeatVector" => Arc::new(RepeatVector::from_config(config)?),
+        "TimeDistributed" => Arc::new(TimeDistributed::from_config(config)?),
+        "Bidirectional" => Arc::new(Bidirectional::from_config(config)?),
         "Conv1D" => Arc::new(Conv1D::from_config(config)?),
         "Conv2D" => Arc::new(Conv2D::from_config(config)?),
         "Conv2DTranspose" => Arc::new(Conv2DTranspose::from_config(config)?),
@@ -284,6 +288,8 @@ mod tests {
             Arc::new(MaxPooling2D::new([2, 2]).with_strides([1, 1])),
             Arc::new(AveragePooling1D::new([3])),
             Arc::new(AveragePooling2D::new([2, 2]).with_padding("same").unwrap()),
+            Arc::new(TimeDistributed::new(Dense::new(3))),
+            Arc::new(Bidirectional::new(GRU::new(3)).unwrap()),
         ];
         let classes: Vec<&str> = layers.iter().map(|l| l.class_name()).collect();
         assert_eq!(classes, SUPPORTED_LAYER_CLASSES);
@@ -300,9 +306,9 @@ mod tests {
 
     #[test]
     fn unknown_class_lists_the_supported_ones() {
-        match layer_from_config("Bidirectional", &json!({"units": 4})) {
+        match layer_from_config("ConvLSTM2D", &json!({"units": 4})) {
             Err(LayersError::UnknownName { kind, name, valid }) => {
-                assert_eq!((kind, name.as_str()), ("layer class", "Bidirectional"));
+                assert_eq!((kind, name.as_str()), ("layer class", "ConvLSTM2D"));
                 assert_eq!(valid.len(), SUPPORTED_LAYER_CLASSES.len());
             }
             Err(other) => panic!("expected UnknownName, received {other}"),

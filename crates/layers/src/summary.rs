@@ -81,9 +81,14 @@ impl Network {
             let mut connected: Vec<String> = calls
                 .iter()
                 .flat_map(|n| {
-                    n.inputs()
-                        .iter()
-                        .map(|p| format!("{}[{}][0]", p.layer().name(), p.call_index()))
+                    n.inputs().iter().map(|p| {
+                        format!(
+                            "{}[{}][{}]",
+                            p.layer().name(),
+                            p.call_index(),
+                            p.tensor_index()
+                        )
+                    })
                 })
                 .collect();
             if connected.is_empty() {

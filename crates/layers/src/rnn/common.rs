@@ -47,13 +47,15 @@ pub(crate) struct SequenceOptions {
     pub return_sequences: bool,
     /// Process the input from its last step to its first (the output sequence then comes in that order).
     pub go_backwards: bool,
+    /// Return `[output, *final states]` (Keras's list) instead of the output alone.
+    pub return_state: bool,
 }
 
 impl SequenceOptions {
-    /// Reads `return_sequences` and `go_backwards`; the options rkeras lacks (`return_state`, `stateful`,
+    /// Reads `return_sequences`, `go_backwards` and `return_state`; the options rkeras lacks (`stateful`,
     /// `time_major`, non-zero dropouts, regularizers, constraints) are errors naming the option.
     pub fn read(reader: &ConfigReader, class: &str) -> Result<Self> {
-        for key in ["return_state", "stateful", "time_major"] {
+        for key in ["stateful", "time_major"] {
             reader.require_bool(key, false)?;
         }
         for key in ["dropout", "recurrent_dropout"] {
@@ -76,6 +78,7 @@ impl SequenceOptions {
         Ok(SequenceOptions {
             return_sequences: reader.bool_or("return_sequences", false)?,
             go_backwards: reader.bool_or("go_backwards", false)?,
+            return_state: reader.bool_or("return_state", false)?,
         })
     }
 
@@ -83,7 +86,7 @@ impl SequenceOptions {
     pub fn config_entries(&self) -> Vec<(&'static str, Value)> {
         vec![
             ("return_sequences", json!(self.return_sequences)),
-            ("return_state", json!(false)),
+            ("return_state", json!(self.return_state)),
             ("go_backwards", json!(self.go_backwards)),
             ("stateful", json!(false)),
             ("unroll", json!(false)),
@@ -100,28 +103,46 @@ impl SequenceOptions {
         }
     }
 
-    /// The output shape for a sequence input `[time, features]` (and an optional initial state `[units]`),
-    /// after checking the kernel's rows (`kernel_rows`, once built) against the features.
+    /// Every output shape ([`SequenceOptions::output_shape`]'s, then with `return_state` the `state_count`
+    /// final states `[units]`).
+    pub fn output_shapes(
+        &self,
+        layer: &dyn Layer,
+        input_shapes: &[Shape],
+        units: usize,
+        kernel_rows: Option<usize>,
+        state_count: usize,
+    ) -> Result<Vec<Shape>> {
+        let output = self.output_shape(layer, input_shapes, units, kernel_rows, state_count)?;
+        let states = if self.return_state { state_count } else { 0 };
+        Ok(std::iter::once(output)
+            .chain(std::iter::repeat_n(vec![units], states))
+            .collect())
+    }
+
+    /// The output shape for a sequence input `[time, features]` (and optionally its `state_count` initial
+    /// states `[units]`: 1 for GRU and SimpleRNN, 2 for LSTM), after checking the kernel's rows
+    /// (`kernel_rows`, once built) against the features.
     pub fn output_shape(
         &self,
         layer: &dyn Layer,
         input_shapes: &[Shape],
         units: usize,
         kernel_rows: Option<usize>,
+        state_count: usize,
     ) -> Result<Shape> {
-        let (sequence, state) = match input_shapes {
-            [sequence] => (sequence, None),
-            [sequence, state] => (sequence, Some(state)),
-            _ => {
-                return Err(shape_error(
-                    layer,
-                    format!(
-                        "expected the sequence and at most one initial state, received {} inputs",
-                        input_shapes.len()
-                    ),
-                    input_shapes,
-                ));
-            }
+        let Some((sequence, states)) = input_shapes
+            .split_first()
+            .filter(|(_, states)| states.is_empty() || states.len() == state_count)
+        else {
+            return Err(shape_error(
+                layer,
+                format!(
+                    "expected the sequence and optionally {state_count} initial state(s), received {} inputs",
+                    input_shapes.len()
+                ),
+                input_shapes,
+            ));
         };
         let &[time, features] = sequence.as_slice() else {
             return Err(shape_error(
@@ -130,12 +151,10 @@ impl SequenceOptions {
                 input_shapes,
             ));
         };
-        if let Some(state) = state
-            && state.as_slice() != [units]
-        {
+        if states.iter().any(|state| state.as_slice() != [units]) {
             return Err(shape_error(
                 layer,
-                format!("the initial state must have shape (None, {units})"),
+                format!("every initial state must have shape (None, {units})"),
                 input_shapes,
             ));
         }
@@ -154,6 +173,51 @@ impl SequenceOptions {
             vec![units]
         })
     }
+}
+
+/// The first of a call's outputs (its shape or its value): what `output_shape` and `forward` return.
+pub(crate) fn first_output<T>(layer: &dyn Layer, outputs: Vec<T>) -> Result<T> {
+    outputs
+        .into_iter()
+        .next()
+        .ok_or_else(|| LayersError::Graph(format!("layer `{}` returned no output", layer.name())))
+}
+
+/// The last step of a `[batch, time, units]` sequence as `[batch, units]`; for zero steps, `initial` (or
+/// zeros), as Keras's final state of an empty sequence is the initial state.
+pub(crate) fn last_step(
+    sequence: &Tensor,
+    initial: Option<&Tensor>,
+) -> rkeras_tensor::Result<Tensor> {
+    match sequence.shape() {
+        &[batch, 0, units] => Ok(initial
+            .cloned()
+            .unwrap_or_else(|| Tensor::zeros(&[batch, units]))),
+        &[batch, time, units] => sequence.narrow(1, time - 1, 1)?.reshape(&[batch, units]),
+        other => Err(rkeras_tensor::TensorError::invalid_shape(
+            "recurrent output",
+            other,
+            "expected a sequence [batch, time, units]",
+        )),
+    }
+}
+
+/// The outputs of a layer whose one state is its output (GRU, SimpleRNN): the output, then with
+/// `return_state` the final state (the last step of a returned sequence).
+pub(crate) fn output_and_state(
+    options: &SequenceOptions,
+    output: Tensor,
+    initial: Option<&Tensor>,
+) -> rkeras_tensor::Result<Vec<Tensor>> {
+    if !options.return_state {
+        return Ok(vec![output]);
+    }
+    let state = if options.return_sequences {
+        last_step(&output, initial)?
+    } else {
+        output.clone()
+    };
+    Ok(vec![output, state])
 }
 
 /// The sequence and the optional initial state of a recurrent layer's call.

@@ -1,7 +1,8 @@
 //! `GRU`: a gated recurrent unit layer over a whole sequence, run by the tensor crate's fused op.
 
 use super::common::{
-    SequenceOptions, features, recurrent_activation, recurrent_activation_name, sequence_and_state,
+    SequenceOptions, features, first_output, output_and_state, recurrent_activation,
+    recurrent_activation_name, sequence_and_state,
 };
 use super::lstm::DEFAULT_RECURRENT_INITIALIZER;
 use crate::error::{InLayer, LayersError, Result};
@@ -71,6 +72,13 @@ impl GRU {
     /// Whether to return every step's output (`[time, units]`) instead of the last. Defaults to false.
     pub fn with_return_sequences(mut self, return_sequences: bool) -> Self {
         self.options.return_sequences = return_sequences;
+        self
+    }
+
+    /// Whether a call returns `[output, final_state]` (Keras's `return_state`; use
+    /// [`crate::LayerCall::call_outputs`]). Defaults to false.
+    pub fn with_return_state(mut self, return_state: bool) -> Self {
+        self.options.return_state = return_state;
         self
     }
 
@@ -208,9 +216,17 @@ impl Layer for GRU {
     }
 
     fn output_shape(&self, input_shapes: &[Shape]) -> Result<Shape> {
+        first_output(self, self.output_shapes(input_shapes)?)
+    }
+
+    fn keyword_inputs(&self) -> Option<(&'static str, usize)> {
+        Some(("initial_state", 1))
+    }
+
+    fn output_shapes(&self, input_shapes: &[Shape]) -> Result<Vec<Shape>> {
         let rows = self.core.weights().first().map(|k| k.shape()[0]);
         self.options
-            .output_shape(self, input_shapes, self.units, rows)
+            .output_shapes(self, input_shapes, self.units, rows, 1)
     }
 
     fn build(&self, input_shapes: &[Shape], rng: &mut StdRng) -> Result<Vec<Variable>> {
@@ -240,7 +256,11 @@ impl Layer for GRU {
         Ok(weights)
     }
 
-    fn forward(&self, inputs: &[Tensor], _ctx: &mut CallContext<'_>) -> Result<Tensor> {
+    fn forward(&self, inputs: &[Tensor], ctx: &mut CallContext<'_>) -> Result<Tensor> {
+        first_output(self, self.forward_all(inputs, ctx)?)
+    }
+
+    fn forward_all(&self, inputs: &[Tensor], _ctx: &mut CallContext<'_>) -> Result<Vec<Tensor>> {
         let (x, state) = sequence_and_state(self, inputs)?;
         let bias = if self.use_bias {
             self.core.weight(2)?
@@ -253,14 +273,16 @@ impl Layer for GRU {
             reset_after: self.reset_after,
         };
         let x = self.options.ordered_input(x).in_layer(self.name())?;
-        x.gru(
-            &self.core.weight(0)?,
-            &self.core.weight(1)?,
-            &bias,
-            state,
-            config,
-        )
-        .in_layer(self.name())
+        let output = x
+            .gru(
+                &self.core.weight(0)?,
+                &self.core.weight(1)?,
+                &bias,
+                state,
+                config,
+            )
+            .in_layer(self.name())?;
+        output_and_state(&self.options, output, state).in_layer(self.name())
     }
 
     fn config(&self) -> Value {

@@ -1,8 +1,7 @@
 //! `LSTM`: a long short-term memory layer over a whole sequence, run by the tensor crate's fused op.
 
-use crate::call_inputs;
 use crate::error::{InLayer, LayersError, Result};
-use crate::layer::{CallContext, Layer, LayerCore, Shape, expect_inputs};
+use crate::layer::{CallContext, Layer, LayerCore, Shape};
 use crate::serialization::{ConfigReader, base_config, initializer_to_config};
 use rand::rngs::StdRng;
 use rkeras_tensor::kernels::lstm::GateActivation;
@@ -10,7 +9,10 @@ use rkeras_tensor::ops::LstmConfig;
 use rkeras_tensor::{Initializer, Tensor, Variable};
 use serde_json::{Value, json};
 
-use super::common::{SequenceOptions, features, recurrent_activation, recurrent_activation_name};
+use super::common::{
+    SequenceOptions, features, first_output, recurrent_activation, recurrent_activation_name,
+};
+use super::lstm_steps::LstmSteps;
 
 /// Keras's default recurrent initializer, `Orthogonal(gain=1)`.
 pub const DEFAULT_RECURRENT_INITIALIZER: Initializer = Initializer::Orthogonal { gain: 1.0 };
@@ -73,6 +75,13 @@ impl LSTM {
     /// Defaults to false.
     pub fn with_return_sequences(mut self, return_sequences: bool) -> Self {
         self.options.return_sequences = return_sequences;
+        self
+    }
+
+    /// Whether a call returns `[output, final_h, final_c]` (Keras's `return_state`; use
+    /// [`crate::LayerCall::call_outputs`]). Defaults to false.
+    pub fn with_return_state(mut self, return_state: bool) -> Self {
+        self.options.return_state = return_state;
         self
     }
 
@@ -206,10 +215,17 @@ impl Layer for LSTM {
     }
 
     fn output_shape(&self, input_shapes: &[Shape]) -> Result<Shape> {
-        expect_inputs(self, input_shapes, 1)?;
+        first_output(self, self.output_shapes(input_shapes)?)
+    }
+
+    fn keyword_inputs(&self) -> Option<(&'static str, usize)> {
+        Some(("initial_state", 1))
+    }
+
+    fn output_shapes(&self, input_shapes: &[Shape]) -> Result<Vec<Shape>> {
         let rows = self.core.weights().first().map(|k| k.shape()[0]);
         self.options
-            .output_shape(self, input_shapes, self.units, rows)
+            .output_shapes(self, input_shapes, self.units, rows, 2)
     }
 
     fn build(&self, input_shapes: &[Shape], rng: &mut StdRng) -> Result<Vec<Variable>> {
@@ -243,20 +259,53 @@ impl Layer for LSTM {
         Ok(weights)
     }
 
-    fn forward(&self, inputs: &[Tensor], _ctx: &mut CallContext<'_>) -> Result<Tensor> {
-        let x = call_inputs::single(self, inputs)?;
+    fn forward(&self, inputs: &[Tensor], ctx: &mut CallContext<'_>) -> Result<Tensor> {
+        first_output(self, self.forward_all(inputs, ctx)?)
+    }
+
+    fn forward_all(&self, inputs: &[Tensor], _ctx: &mut CallContext<'_>) -> Result<Vec<Tensor>> {
+        let (x, states) = match inputs {
+            [x] => (x, None),
+            [x, h0, c0] => (x, Some((h0, c0))),
+            _ => {
+                return Err(LayersError::Graph(format!(
+                    "layer `{}` (LSTM) expects the sequence and optionally the initial states [h, c], received {} inputs",
+                    self.name(),
+                    inputs.len()
+                )));
+            }
+        };
         let bias = if self.use_bias {
             self.core.weight(2)?
         } else {
             Tensor::zeros(&[4 * self.units])
         };
-        let config = LstmConfig {
-            return_sequences: self.options.return_sequences,
-            recurrent_activation: self.recurrent_activation,
-        };
+        let (kernel, recurrent_kernel) = (self.core.weight(0)?, self.core.weight(1)?);
         let x = self.options.ordered_input(x).in_layer(self.name())?;
-        x.lstm(&self.core.weight(0)?, &self.core.weight(1)?, &bias, config)
-            .in_layer(self.name())
+        if states.is_none() && !self.options.return_state {
+            let config = LstmConfig {
+                return_sequences: self.options.return_sequences,
+                recurrent_activation: self.recurrent_activation,
+            };
+            let output = x
+                .lstm(&kernel, &recurrent_kernel, &bias, config)
+                .in_layer(self.name())?;
+            return Ok(vec![output]);
+        }
+        let run = LstmSteps {
+            kernel: &kernel,
+            recurrent_kernel: &recurrent_kernel,
+            bias: &bias,
+            recurrent_activation: self.recurrent_activation,
+            return_sequences: self.options.return_sequences,
+        }
+        .run(&x, states.map(|s| s.0), states.map(|s| s.1))
+        .in_layer(self.name())?;
+        Ok(if self.options.return_state {
+            vec![run.output, run.h, run.c]
+        } else {
+            vec![run.output]
+        })
     }
 
     fn config(&self) -> Value {
@@ -547,7 +596,7 @@ mod tests {
         // (`Network::from_config_written_by`).
         assert_eq!(rebuilt.recurrent_activation(), GateActivation::HardSigmoid);
         for (key, value) in [
-            ("return_state", json!(true)),
+            ("stateful", json!(true)),
             ("dropout", json!(0.2)),
             ("activation", json!("relu")),
         ] {

@@ -1,10 +1,15 @@
 //! Recurrent layers.
 
+mod bidirectional;
 mod common;
 mod gru;
 mod lstm;
+mod lstm_steps;
 mod simple_rnn;
+mod time_distributed;
 
+pub use bidirectional::{Bidirectional, MergeMode};
 pub use gru::GRU;
 pub use lstm::{DEFAULT_RECURRENT_INITIALIZER, LSTM};
 pub use simple_rnn::SimpleRNN;
+pub use time_distributed::TimeDistributed;

@@ -1,6 +1,8 @@
 //! `SimpleRNN`: a fully-connected recurrent layer over a whole sequence, run by the tensor crate's fused op.
 
-use super::common::{SequenceOptions, features, sequence_and_state};
+use super::common::{
+    SequenceOptions, features, first_output, output_and_state, sequence_and_state,
+};
 use super::lstm::DEFAULT_RECURRENT_INITIALIZER;
 use crate::error::{InLayer, LayersError, Result};
 use crate::layer::{CallContext, Layer, LayerCore, Shape};
@@ -61,6 +63,13 @@ impl SimpleRNN {
     /// Whether to return every step's output (`[time, units]`) instead of the last. Defaults to false.
     pub fn with_return_sequences(mut self, return_sequences: bool) -> Self {
         self.options.return_sequences = return_sequences;
+        self
+    }
+
+    /// Whether a call returns `[output, final_state]` (Keras's `return_state`; use
+    /// [`crate::LayerCall::call_outputs`]). Defaults to false.
+    pub fn with_return_state(mut self, return_state: bool) -> Self {
+        self.options.return_state = return_state;
         self
     }
 
@@ -182,9 +191,17 @@ impl Layer for SimpleRNN {
     }
 
     fn output_shape(&self, input_shapes: &[Shape]) -> Result<Shape> {
+        first_output(self, self.output_shapes(input_shapes)?)
+    }
+
+    fn keyword_inputs(&self) -> Option<(&'static str, usize)> {
+        Some(("initial_state", 1))
+    }
+
+    fn output_shapes(&self, input_shapes: &[Shape]) -> Result<Vec<Shape>> {
         let rows = self.core.weights().first().map(|k| k.shape()[0]);
         self.options
-            .output_shape(self, input_shapes, self.units, rows)
+            .output_shapes(self, input_shapes, self.units, rows, 1)
     }
 
     fn build(&self, input_shapes: &[Shape], rng: &mut StdRng) -> Result<Vec<Variable>> {
@@ -211,7 +228,11 @@ impl Layer for SimpleRNN {
         Ok(weights)
     }
 
-    fn forward(&self, inputs: &[Tensor], _ctx: &mut CallContext<'_>) -> Result<Tensor> {
+    fn forward(&self, inputs: &[Tensor], ctx: &mut CallContext<'_>) -> Result<Tensor> {
+        first_output(self, self.forward_all(inputs, ctx)?)
+    }
+
+    fn forward_all(&self, inputs: &[Tensor], _ctx: &mut CallContext<'_>) -> Result<Vec<Tensor>> {
         let (x, state) = sequence_and_state(self, inputs)?;
         let bias = if self.use_bias {
             self.core.weight(2)?
@@ -219,15 +240,17 @@ impl Layer for SimpleRNN {
             Tensor::zeros(&[self.units])
         };
         let x = self.options.ordered_input(x).in_layer(self.name())?;
-        x.simple_rnn(
-            &self.core.weight(0)?,
-            &self.core.weight(1)?,
-            &bias,
-            state,
-            self.activation,
-            self.options.return_sequences,
-        )
-        .in_layer(self.name())
+        let output = x
+            .simple_rnn(
+                &self.core.weight(0)?,
+                &self.core.weight(1)?,
+                &bias,
+                state,
+                self.activation,
+                self.options.return_sequences,
+            )
+            .in_layer(self.name())?;
+        output_and_state(&self.options, output, state).in_layer(self.name())
     }
 
     fn config(&self) -> Value {
