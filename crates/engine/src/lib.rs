@@ -3,7 +3,6 @@
 //! Data flows one way: arrays → batches ([`FitConfig`]) → the layer graph's forward pass → the loss →
 //! backward → the optimizer step → callbacks.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
-#![warn(missing_docs)]
 
 pub mod compile;
 mod control;
@@ -12,6 +11,7 @@ pub mod error;
 mod evaluate;
 mod fit;
 pub mod fit_config;
+mod labels;
 pub mod loss;
 pub mod metric;
 pub mod model;
