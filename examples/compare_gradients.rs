@@ -65,7 +65,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         keras["loss"].as_f64().unwrap_or(f64::NAN)
     );
     for (i, var) in model.network().trainable_weights().iter().enumerate() {
-        let ours = grads.get_var(var).ok_or("no gradient")?;
+        let ours = &grads.dense_var(var)?.ok_or("no gradient")?;
         let theirs: Vec<f64> = keras["grads"][i]
             .as_array()
             .ok_or("bad json")?

@@ -18,7 +18,6 @@
 //! The crates, in the order data flows through them: [`datasets`] → [`tensor`] (autodiff and kernels) →
 //! [`layers`] → [`optim`] → [`callbacks`] → [`io`] (HDF5) → [`engine`] (compile / fit).
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
-#![warn(missing_docs)]
 
 pub use rkeras_callbacks as callbacks;
 pub use rkeras_datasets as datasets;

@@ -26,7 +26,6 @@
 //! # Ok::<(), rkeras_datasets::DatasetError>(())
 //! ```
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
-#![warn(missing_docs)]
 
 pub mod archive;
 pub mod error;

@@ -19,7 +19,6 @@
 //! assert_eq!(list.history().unwrap().get("val_loss").unwrap().len(), 2);
 //! ```
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
-#![warn(missing_docs)]
 
 pub mod backup_and_restore;
 pub mod callback;

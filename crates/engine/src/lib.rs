@@ -3,7 +3,6 @@
 //! Data flows one way: arrays → batches ([`FitConfig`]) → the layer graph's forward pass → the loss →
 //! backward → the optimizer step → callbacks.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
-#![warn(missing_docs)]
 
 pub mod compile;
 mod control;
@@ -16,6 +15,7 @@ mod fit_source;
 pub mod fit_config;
 mod keras3_format;
 mod keras3_vars;
+mod labels;
 pub mod loss;
 pub mod metric;
 pub mod model;

@@ -125,7 +125,7 @@ impl Loss {
             }
             (Loss::SparseCategoricalCrossentropy, None) => {
                 let classes = y_pred.shape().last().copied().unwrap_or(0);
-                let one_hot = crate::metric::one_hot(y_true.data(), classes)?;
+                let one_hot = crate::labels::one_hot(y_true.data(), classes)?;
                 categorical_from_probabilities(&Tensor::new(one_hot), y_pred)?
             }
             (Loss::BinaryCrossentropy, _) => {

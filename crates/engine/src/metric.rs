@@ -2,7 +2,9 @@
 
 use crate::error::{EngineError, Result};
 use crate::loss::Loss;
-use ndarray::{ArrayD, Axis, IxDyn};
+use ndarray::{ArrayD, Axis};
+
+pub use crate::labels::one_hot;
 
 /// How a metric is computed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,33 +138,6 @@ fn argmax_last(values: &ArrayD<f32>) -> Vec<usize> {
             best
         })
         .collect()
-}
-
-/// One-hot encodes integer labels into `classes` columns; a label outside `0..classes` is an error.
-pub fn one_hot(labels: &ArrayD<f32>, classes: usize) -> Result<ArrayD<f32>> {
-    let mut shape = labels.shape().to_vec();
-    if shape.last() == Some(&1) && shape.len() > 1 {
-        shape.pop();
-    }
-    shape.push(classes);
-    let mut out = ArrayD::zeros(IxDyn(&shape));
-    let flat = out
-        .as_slice_mut()
-        .ok_or_else(|| EngineError::invalid("y", "internal layout"))?;
-    for (i, &label) in labels.iter().enumerate() {
-        if !(label.is_finite()
-            && label >= 0.0
-            && label.fract() == 0.0
-            && (label as usize) < classes)
-        {
-            return Err(EngineError::invalid(
-                "y",
-                format!("label {label} at sample {i} is outside 0..{classes}"),
-            ));
-        }
-        flat[i * classes + label as usize] = 1.0;
-    }
-    Ok(out)
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use crate::error::{EngineError, Result};
 use rand::rngs::StdRng;
 use rayon::prelude::*;
 use rkeras_layers::{CallContext, Network, NetworkOutput};
-use rkeras_tensor::{Tensor, no_grad};
+use rkeras_tensor::{Gradient, Tensor, no_grad};
 use std::time::Instant;
 
 /// What a step measured: the batch's mean loss and each metric's sum over the batch.
@@ -44,8 +44,6 @@ fn metric_sums(task: &Task<'_>, y: &Tensor, out: &NetworkOutput) -> Result<Vec<f
 pub(crate) struct Task<'a> {
     loss: &'a crate::loss::Loss,
     metrics: &'a [crate::metric::Metric],
-    /// Record embeddings' per-lookup squared gradients for the optimizer.
-    lookup_squares: bool,
 }
 
 impl<'a> Task<'a> {
@@ -53,7 +51,6 @@ impl<'a> Task<'a> {
         Task {
             loss: &compiled.loss,
             metrics: &compiled.metrics,
-            lookup_squares: compiled.optimizer.per_lookup_squares(),
         }
     }
 }
@@ -109,12 +106,10 @@ fn shard_pass(
     let metric_sums = metric_sums(task, &shard.y, &out)?;
     drop(out);
     let forward = started.elapsed();
-    let grads = if !loss_value.is_finite() {
-        None
-    } else if task.lookup_squares {
-        Some(loss.backward_with_lookup_squares()?)
-    } else {
+    let grads = if loss_value.is_finite() {
         Some(loss.backward()?)
+    } else {
+        None
     };
     Ok(ShardResult {
         loss: loss_value,
@@ -169,35 +164,30 @@ pub(crate) fn train_step(
     if let (true, Some(mut all_grads)) = (loss_value.is_finite(), all_grads) {
         let started = Instant::now();
         let variables = network.trainable_weights();
-        let mut grads: Vec<ndarray::ArrayD<f32>> = Vec::with_capacity(variables.len());
-        let mut squares: Vec<Option<ndarray::ArrayD<f32>>> = Vec::with_capacity(variables.len());
+        let mut grads: Vec<Gradient> = Vec::with_capacity(variables.len());
         for v in &variables {
-            // The first shard's gradient becomes the sum; the others are added to it in shard order. The same
-            // for the per-lookup squares of an embedding table.
-            let total = sum_in_order(all_grads.iter_mut().map(|g| g.remove_var(v)));
-            grads.push(total.unwrap_or_else(|| ndarray::ArrayD::zeros(ndarray::IxDyn(&v.shape()))));
-            squares.push(sum_in_order(
-                all_grads.iter_mut().map(|g| g.remove_lookup_squares_var(v)),
-            ));
+            // The first shard's gradient becomes the sum; the others are added to it in shard order. An
+            // embedding table's gradient stays rows (ids, values and per-lookup squares).
+            let total = sum_in_order(all_grads.iter_mut().map(|g| g.remove_gradient_var(v)))?;
+            grads.push(total.unwrap_or_else(|| {
+                Gradient::Dense(ndarray::ArrayD::zeros(ndarray::IxDyn(&v.shape())))
+            }));
         }
         drop(all_grads);
-        let grad_refs: Vec<&ndarray::ArrayD<f32>> = grads.iter().collect();
-        let square_refs: Vec<Option<&ndarray::ArrayD<f32>>> =
-            squares.iter().map(Option::as_ref).collect();
+        let grad_refs: Vec<rkeras_tensor::GradientRef<'_>> =
+            grads.iter().map(Gradient::as_ref).collect();
         // Update every weight in place (the graphs are gone, so no copy is made).
         let mut guards: Vec<_> = variables.iter().map(|v| v.write()).collect();
         let mut value_refs: Vec<&mut ndarray::ArrayD<f32>> =
             guards.iter_mut().map(|g| &mut **g).collect();
-        compiled.optimizer.apply_gradients_with_squares(
-            &mut value_refs,
-            &grad_refs,
-            &square_refs,
-        )?;
+        compiled.optimizer.apply(&mut value_refs, &grad_refs)?;
         drop(value_refs);
         drop(guards);
         drop(grad_refs);
-        drop(square_refs);
-        recycle(grads.into_iter().chain(squares.into_iter().flatten()));
+        recycle(grads.into_iter().filter_map(|grad| match grad {
+            Gradient::Dense(grad) => Some(grad),
+            _ => None,
+        }));
         compiled.profile.optimizer += started.elapsed();
     }
     Ok(StepResult {
@@ -212,21 +202,16 @@ fn recycle(buffers: impl Iterator<Item = ndarray::ArrayD<f32>>) {
     buffers.for_each(rkeras_tensor::buffer_pool::give_array);
 }
 
-/// The sum of the given arrays in order (the first one reused as the total), or `None` when none is given.
-fn sum_in_order(
-    parts: impl Iterator<Item = Option<ndarray::ArrayD<f32>>>,
-) -> Option<ndarray::ArrayD<f32>> {
-    let mut total: Option<ndarray::ArrayD<f32>> = None;
+/// The sum of the given gradients in order (the first one reused as the total), or `None` when none is given.
+fn sum_in_order(parts: impl Iterator<Item = Option<Gradient>>) -> Result<Option<Gradient>> {
+    let mut total: Option<Gradient> = None;
     for part in parts.flatten() {
         match total.as_mut() {
-            Some(t) => {
-                *t += &part;
-                recycle(std::iter::once(part));
-            }
+            Some(t) => t.add(part)?,
             None => total = Some(part),
         }
     }
-    total
+    Ok(total)
 }
 
 /// Runs one evaluation step (inference mode: no dropout, no graph).

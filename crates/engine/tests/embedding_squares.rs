@@ -1,10 +1,10 @@
-//! `fit` hands the optimizer each embedding's per-lookup squared gradients (Keras's TensorFlow backend) unless
-//! the optimizer is told to square the summed gradient (Keras's JAX backend).
+//! `fit` hands the optimizer each embedding's row gradient, which it squares per lookup (Keras's TensorFlow
+//! backend) unless told to square the summed rows (Keras's JAX backend).
 
 use ndarray::{ArrayD, IxDyn};
 use rkeras_engine::{FitConfig, Model};
 use rkeras_layers::{Dense, Embedding, Flatten, Input, LayerCall, set_random_seed};
-use rkeras_optim::{Optimizer, RMSpropConfig};
+use rkeras_optim::{GradientRef, Optimizer, RMSpropConfig};
 use rkeras_tensor::{Tensor, Variable};
 
 /// Token ids where rows repeat within and across samples, so that per-lookup squares differ from squared sums.
@@ -34,8 +34,8 @@ fn model(per_lookup_squares: bool) -> Model {
     model
 }
 
-/// One RMSprop step computed outside `fit`: the gradients of the mean squared error over the batch, with or
-/// without the per-lookup squares.
+/// One RMSprop step computed outside `fit`: the gradients of the mean squared error over the batch, the
+/// embedding's as rows, squared per lookup or summed.
 fn manual_step(per_lookup_squares: bool) -> Vec<ArrayD<f32>> {
     let model = model(per_lookup_squares);
     let (x, y) = data();
@@ -58,32 +58,26 @@ fn manual_step(per_lookup_squares: bool) -> Vec<ArrayD<f32>> {
         .unwrap()
         .mul_scalar(0.25)
         .unwrap();
-    let grads = loss.backward_with_lookup_squares().unwrap();
+    let grads = loss.backward().unwrap();
     let mut values: Vec<ArrayD<f32>> = variables
         .iter()
         .map(|v| v.value().as_ref().clone())
         .collect();
-    let grad_values: Vec<ArrayD<f32>> = variables
+    let grad_refs: Vec<GradientRef<'_>> = variables
         .iter()
-        .map(|v| grads.get_var(v).unwrap().clone())
-        .collect();
-    let squares: Vec<Option<&ArrayD<f32>>> = variables
-        .iter()
-        .map(|v| grads.lookup_squares_var(v).filter(|_| per_lookup_squares))
+        .map(|v| grads.gradient_var(v).unwrap().as_ref())
         .collect();
     assert!(
-        squares[0].is_some() == per_lookup_squares,
-        "the embedding's squares are recorded"
+        matches!(grad_refs[0], GradientRef::Rows(_)),
+        "the embedding's gradient holds rows"
     );
     let mut optimizer = RMSpropConfig::default()
         .with_learning_rate(0.01)
+        .with_per_lookup_squares(per_lookup_squares)
         .build()
         .unwrap();
     let mut refs: Vec<&mut ArrayD<f32>> = values.iter_mut().collect();
-    let grad_refs: Vec<&ArrayD<f32>> = grad_values.iter().collect();
-    optimizer
-        .apply_gradients_with_squares(&mut refs, &grad_refs, &squares)
-        .unwrap();
+    optimizer.apply(&mut refs, &grad_refs).unwrap();
     values
 }
 

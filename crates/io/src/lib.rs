@@ -30,7 +30,6 @@
 //! # Ok::<(), rkeras_io::IoError>(())
 //! ```
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
-#![warn(missing_docs)]
 
 mod atomic;
 pub mod data;

@@ -11,7 +11,6 @@
 //! # Ok::<(), rkeras_layers::LayersError>(())
 //! ```
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
-#![warn(missing_docs)]
 
 pub mod activations;
 mod call_inputs;

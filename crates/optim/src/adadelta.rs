@@ -104,19 +104,37 @@ impl OptimizerConfig for AdadeltaConfig {
             let [acc_grad, acc_delta] = slots else {
                 return Err(unexpected_slots(Adadelta::CLASS_NAME));
             };
-            for_each_2(
-                param,
-                &grad,
-                squares.as_ref(),
-                acc_grad,
-                acc_delta,
-                |w, g, g2, ag, ad| {
-                    *ag = rho * *ag + one_minus_rho * g2;
-                    let delta = -((*ad + epsilon).sqrt() * g) / (*ag + epsilon).sqrt();
-                    *ad = rho * *ad + one_minus_rho * (delta * delta);
-                    *w += lr * delta;
-                },
-            );
+            match squares.as_ref() {
+                None => for_each_2(
+                    param,
+                    &grad,
+                    None,
+                    acc_grad,
+                    acc_delta,
+                    |w, g, g2, ag, ad| {
+                        *ag = rho * *ag + one_minus_rho * g2;
+                        let delta = -((*ad + epsilon).sqrt() * g) / (*ag + epsilon).sqrt();
+                        *ad = rho * *ad + one_minus_rho * (delta * delta);
+                        *w += lr * delta;
+                    },
+                ),
+                // A row gradient's per-lookup squares: Keras/TensorFlow's `delta` is per lookup too
+                // (`deltaₖ = −sqrt(ad + ε)·gₖ / sqrt(ag + ε)`), so `Σₖ deltaₖ² = (ad + ε)·Σₖ gₖ² / (ag + ε)`.
+                Some(sq) => for_each_2(
+                    param,
+                    &grad,
+                    Some(sq),
+                    acc_grad,
+                    acc_delta,
+                    |w, g, g2, ag, ad| {
+                        *ag = rho * *ag + one_minus_rho * g2;
+                        let delta = -((*ad + epsilon).sqrt() * g) / (*ag + epsilon).sqrt();
+                        let delta_squares = (*ad + epsilon) * g2 / (*ag + epsilon);
+                        *ad = rho * *ad + one_minus_rho * delta_squares;
+                        *w += lr * delta;
+                    },
+                ),
+            }
             Ok(())
         }
     }

@@ -112,6 +112,11 @@ impl OptimizerConfig for AdagradConfig {
         }
     }
 
+    fn zero_gradient_keeps_state(&self) -> bool {
+        // accumulator + 0 = accumulator, and w − lr·0 / sqrt(accumulator + ε) = w (ε > 0).
+        true
+    }
+
     fn keras_entries(&self) -> Vec<(&'static str, Value)> {
         vec![
             (

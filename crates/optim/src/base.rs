@@ -15,8 +15,9 @@ use crate::clipping::{self, Clipping};
 use crate::error::{OptimError, Result};
 use crate::optimizer::OptimizerState;
 use crate::slots::SlotStore;
-use ndarray::{ArrayD, ArrayViewD};
+use ndarray::{ArrayD, ArrayViewD, Axis};
 use rayon::prelude::*;
+use rkeras_tensor::{GradientRef, IndexedSlices};
 use serde_json::{Map, Value, json};
 
 /// The hyper-parameters of Keras's `BaseOptimizer` that rkeras implements.
@@ -36,11 +37,18 @@ pub struct BaseConfig {
     pub clipvalue: Option<f64>,
     /// Scales all gradients so that their global L2 norm is at most this value (> 0). Defaults to `None`.
     pub global_clipnorm: Option<f64>,
-    /// Square an embedding table's gradient per lookup, as Keras's TensorFlow backend does (its gradient is one row
-    /// per lookup, squared before the rows are summed into RMSprop's, Adam's or Adagrad's second-moment slot);
-    /// `false` squares the summed gradient, as Keras's JAX backend does. Defaults to `true`. Not a Keras config
-    /// key (Keras decides it by backend), so it is not saved with the optimizer's config.
+    /// Square a row gradient ([`rkeras_tensor::IndexedSlices`], an embedding table's) per lookup, as Keras's
+    /// TensorFlow backend does (its gradient is one row per lookup, squared before the rows are summed into
+    /// RMSprop's, Adam's, Adagrad's or Adadelta's second-moment slot); `false` squares the summed rows, as Keras's
+    /// JAX backend does (its gradients are dense). Defaults to `true`. Not a Keras config key (Keras decides it by
+    /// backend), so it is not saved with the optimizer's config.
     pub per_lookup_squares: bool,
+    /// Update only the looked-up rows of a parameter with a row gradient, and only their slots, even where Keras
+    /// updates every row (RMSprop's and Adam's moments decay at rows not looked up; SGD's momentum keeps moving
+    /// them). An approximation that makes such a step cost the rows, not the table, as TensorFlow Addons'
+    /// `LazyAdam`; weight decay still applies to every row. Defaults to `false`. Plain SGD and Adagrad update
+    /// only the looked-up rows either way (it is exact for them). Not a Keras config key.
+    pub lazy_rows: bool,
 }
 
 impl BaseConfig {
@@ -54,6 +62,7 @@ impl BaseConfig {
             clipvalue: None,
             global_clipnorm: None,
             per_lookup_squares: true,
+            lazy_rows: false,
         }
     }
 
@@ -107,6 +116,19 @@ impl BaseConfig {
     /// ```
     pub fn rate(&self) -> f64 {
         float32_rate(self.learning_rate)
+    }
+
+    /// The clipping a validated config asks for (at most one of the three options is set).
+    pub(crate) fn clipping(&self) -> Clipping {
+        if let Some(c) = self.clipnorm {
+            Clipping::Norm(c as f32)
+        } else if let Some(c) = self.global_clipnorm {
+            Clipping::GlobalNorm(c as f32)
+        } else if let Some(v) = self.clipvalue {
+            Clipping::Value(v as f32)
+        } else {
+            Clipping::None
+        }
     }
 
     /// The name, or `default_name` when none was given.
@@ -257,15 +279,17 @@ impl BaseState {
 
     /// One update step: checks every shape, creates the slots at the first step, then for each parameter clips its
     /// gradient, applies weight decay and calls `update(param, gradient, squares, slots)`; finally counts the
-    /// step. `squares` is empty or holds one entry per parameter: an embedding's per-lookup squared gradients,
-    /// used (without clipping) where the update squares the gradient.
+    /// step. A row gradient updates only its rows (and their slots) when `exact_rows` says that a zero gradient
+    /// changes nothing (and no weight decay is set) or when [`BaseConfig::lazy_rows`] asks for it; otherwise it is
+    /// made dense, with its per-lookup squares as `squares` when [`BaseConfig::per_lookup_squares`] is set and
+    /// no clipping changes the gradient.
     pub(crate) fn step<F>(
         &mut self,
         optimizer: &'static str,
         base: &BaseConfig,
         params: &mut [&mut ArrayD<f32>],
-        grads: &[&ArrayD<f32>],
-        squares: &[Option<&ArrayD<f32>>],
+        grads: &[GradientRef<'_>],
+        exact_rows: bool,
         update: F,
     ) -> Result<()>
     where
@@ -282,57 +306,65 @@ impl BaseState {
             return Ok(());
         }
         for (index, (param, grad)) in params.iter().zip(grads).enumerate() {
-            if param.shape() != grad.shape() {
+            let shape = grad.shape();
+            if param.shape() != shape.as_slice() {
                 return Err(OptimError::GradientShapeMismatch {
                     optimizer,
                     index,
                     param: param.shape().to_vec(),
-                    grad: grad.shape().to_vec(),
-                });
-            }
-        }
-        if !squares.is_empty() && squares.len() != params.len() {
-            return Err(OptimError::SquaresCountMismatch {
-                optimizer,
-                params: params.len(),
-                squares: squares.len(),
-            });
-        }
-        for (index, (param, square)) in params.iter().zip(squares).enumerate() {
-            if let Some(square) = square.filter(|s| s.shape() != param.shape()) {
-                return Err(OptimError::GradientShapeMismatch {
-                    optimizer,
-                    index,
-                    param: param.shape().to_vec(),
-                    grad: square.shape().to_vec(),
+                    grad: shape,
                 });
             }
         }
         self.slots.check_params(optimizer, params)?;
         self.slots.ensure_built(params);
 
-        let clipping = Clipping::from_config(base);
+        let clipping = base.clipping();
+        let rows_alone = clipping == Clipping::None
+            && (base.lazy_rows || (exact_rows && base.weight_decay.is_none()));
+        let plans = grads
+            .iter()
+            .map(|grad| {
+                Plan::of(
+                    optimizer,
+                    *grad,
+                    rows_alone,
+                    clipping,
+                    base.per_lookup_squares,
+                )
+            })
+            .collect::<Result<Vec<_>>>()?;
         let global_scale = match clipping {
-            Clipping::GlobalNorm(clip) => clipping::global_norm_scale(grads, clip),
+            Clipping::GlobalNorm(clip) => {
+                let dense: Vec<&ArrayD<f32>> = plans.iter().filter_map(Plan::dense).collect();
+                clipping::global_norm_scale(&dense, clip)
+            }
             _ => 1.0,
         };
         let learning_rate = base.learning_rate as f32;
         let weight_decay = base.weight_decay.map(|d| d as f32);
+        let per_lookup_squares = base.per_lookup_squares;
         let slot_lists = self.slots.per_param_mut(optimizer)?;
-        // Per-lookup squares describe the unclipped gradient; with clipping, `g · g` of the clipped one is used.
-        let square_of = |index: usize| match clipping {
-            Clipping::None => squares.get(index).copied().flatten().map(|s| s.view()),
-            _ => None,
-        };
         // Weight decay, then the optimizer's rule, for one parameter (the same on both paths below).
         let decay_and_update = |param: &mut ArrayD<f32>,
-                                grad: ArrayViewD<'_, f32>,
-                                index: usize,
+                                grad: Option<ArrayViewD<'_, f32>>,
+                                plan: &Plan<'_>,
                                 slots: &mut [ArrayD<f32>]| {
             if let Some(decay) = weight_decay {
                 param.mapv_inplace(|w| w - w * decay * learning_rate);
             }
-            update(param, grad, square_of(index), slots)
+            match (plan, grad) {
+                (Plan::Rows(rows), _) => {
+                    update_rows(optimizer, param, rows, per_lookup_squares, slots, &update)
+                }
+                (Plan::Dense { squares, .. }, Some(grad)) => {
+                    update(param, grad, squares.as_ref().map(|s| s.view()), slots)
+                }
+                (Plan::Dense { .. }, None) => Err(OptimError::Internal {
+                    optimizer,
+                    reason: "a dense plan without its gradient".into(),
+                }),
+            }
         };
         let elements: usize = params.iter().map(|p| p.len()).sum();
         if clipping == Clipping::None
@@ -343,25 +375,27 @@ impl BaseState {
             // spreading them over threads changes no result.
             params
                 .par_iter_mut()
-                .zip(grads.par_iter())
+                .zip(plans.par_iter())
                 .zip(slot_lists.par_iter_mut())
-                .enumerate()
-                .try_for_each(|(index, ((param, grad), slots))| {
-                    decay_and_update(param, grad.view(), index, slots)
+                .try_for_each(|((param, plan), slots)| {
+                    decay_and_update(param, plan.dense().map(|g| g.view()), plan, slots)
                 })?;
             self.iterations += 1;
             return Ok(());
         }
-        let lists = params.iter_mut().zip(grads).zip(slot_lists.iter_mut());
-        for (index, ((param, grad), slots)) in lists.enumerate() {
-            let grad = clipping::clipped_gradient(
-                optimizer,
-                grad,
-                clipping,
-                global_scale,
-                &mut self.scratch,
-            )?;
-            decay_and_update(param, grad, index, slots)?;
+        let lists = params.iter_mut().zip(&plans).zip(slot_lists.iter_mut());
+        for ((param, plan), slots) in lists {
+            let grad = match plan.dense() {
+                Some(grad) => Some(clipping::clipped_gradient(
+                    optimizer,
+                    grad,
+                    clipping,
+                    global_scale,
+                    &mut self.scratch,
+                )?),
+                None => None,
+            };
+            decay_and_update(param, grad, plan, slots)?;
         }
         self.iterations += 1;
         Ok(())
@@ -390,6 +424,98 @@ impl BaseState {
         self.iterations = state.iterations;
         Ok(state.learning_rate.map(float32_rate))
     }
+}
+
+/// How one parameter is updated. One per parameter for the length of a step, so the size of the dense variant
+/// does not matter.
+#[allow(clippy::large_enum_variant)]
+enum Plan<'a> {
+    /// By the dense rule: the gradient (borrowed, or a row gradient made dense) and, for a row gradient, its
+    /// per-lookup squares in dense form.
+    Dense {
+        grad: std::borrow::Cow<'a, ArrayD<f32>>,
+        squares: Option<ArrayD<f32>>,
+    },
+    /// Only at the rows of a row gradient.
+    Rows(&'a IndexedSlices),
+}
+
+impl<'a> Plan<'a> {
+    fn of(
+        optimizer: &'static str,
+        grad: GradientRef<'a>,
+        rows_alone: bool,
+        clipping: Clipping,
+        per_lookup_squares: bool,
+    ) -> Result<Plan<'a>> {
+        let internal = |err: rkeras_tensor::TensorError| OptimError::Internal {
+            optimizer,
+            reason: format!("row gradient: {err}"),
+        };
+        Ok(match grad {
+            GradientRef::Dense(grad) => Plan::Dense {
+                grad: std::borrow::Cow::Borrowed(grad),
+                squares: None,
+            },
+            GradientRef::Rows(rows) if rows_alone => Plan::Rows(rows),
+            GradientRef::Rows(rows) => Plan::Dense {
+                grad: std::borrow::Cow::Owned(rows.to_dense().map_err(internal)?),
+                // Per-lookup squares describe the unclipped gradient; with clipping, the clipped `g · g` is used.
+                squares: if per_lookup_squares && clipping == Clipping::None {
+                    Some(rows.squares_to_dense().map_err(internal)?)
+                } else {
+                    None
+                },
+            },
+        })
+    }
+
+    fn dense(&self) -> Option<&ArrayD<f32>> {
+        match self {
+            Plan::Dense { grad, .. } => Some(grad),
+            Plan::Rows(_) => None,
+        }
+    }
+}
+
+/// Runs `update` on the looked-up rows of `param` and of its slots only: the rows are copied out, updated by the
+/// same element-wise rule as a dense step, and written back.
+fn update_rows(
+    optimizer: &'static str,
+    param: &mut ArrayD<f32>,
+    rows: &IndexedSlices,
+    per_lookup_squares: bool,
+    slots: &mut [ArrayD<f32>],
+    update: &impl crate::optimizer_config::UpdateStep,
+) -> Result<()> {
+    let internal = |err: rkeras_tensor::TensorError| OptimError::Internal {
+        optimizer,
+        reason: format!("row gradient: {err}"),
+    };
+    let ids = rows.indices();
+    let mut param_rows = param.select(Axis(0), ids);
+    let mut slot_rows: Vec<ArrayD<f32>> = slots.iter().map(|s| s.select(Axis(0), ids)).collect();
+    let squares = if per_lookup_squares {
+        Some(rows.squares_view().map_err(internal)?)
+    } else {
+        None
+    };
+    update(
+        &mut param_rows,
+        rows.values_view().map_err(internal)?,
+        squares,
+        &mut slot_rows,
+    )?;
+    for (target, source) in
+        std::iter::once((param, &param_rows)).chain(slots.iter_mut().zip(&slot_rows))
+    {
+        for (j, &id) in ids.iter().enumerate() {
+            target
+                .index_axis_mut(Axis(0), id)
+                .assign(&source.index_axis(Axis(0), j));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

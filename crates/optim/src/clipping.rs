@@ -22,7 +22,6 @@
 //! # Ok::<(), rkeras_optim::OptimError>(())
 //! ```
 
-use crate::base::BaseConfig;
 use crate::error::{OptimError, Result};
 use ndarray::{ArrayD, ArrayViewD};
 
@@ -37,21 +36,6 @@ pub(crate) enum Clipping {
     GlobalNorm(f32),
     /// Every element is clamped to `[-v, v]`.
     Value(f32),
-}
-
-impl Clipping {
-    /// The clipping a validated config asks for (at most one of the three options is set).
-    pub(crate) fn from_config(base: &BaseConfig) -> Clipping {
-        if let Some(c) = base.clipnorm {
-            Clipping::Norm(c as f32)
-        } else if let Some(c) = base.global_clipnorm {
-            Clipping::GlobalNorm(c as f32)
-        } else if let Some(v) = base.clipvalue {
-            Clipping::Value(v as f32)
-        } else {
-            Clipping::None
-        }
-    }
 }
 
 /// Sum of squares of all elements, accumulated in f64 (eight running sums, so that the loop vectorizes).

@@ -46,18 +46,6 @@ pub enum OptimError {
         /// Number of gradients.
         grads: usize,
     },
-    /// `apply_gradients_with_squares` received a list of squared gradients of another length than the parameters.
-    #[error(
-        "{optimizer}.apply_gradients_with_squares: received {params} parameters but {squares} squared gradients"
-    )]
-    SquaresCountMismatch {
-        /// The optimizer class.
-        optimizer: &'static str,
-        /// Number of parameters.
-        params: usize,
-        /// Number of squared-gradient entries.
-        squares: usize,
-    },
     /// A gradient whose shape differs from its parameter's.
     #[error(
         "{optimizer}.apply_gradients: parameter {index} has shape {param:?} but its gradient has shape {grad:?}"

@@ -143,6 +143,7 @@ impl KerasConfigReader {
             global_clipnorm,
             // Not in Keras's config (Keras decides it by backend): the default, TensorFlow's form.
             per_lookup_squares: true,
+            lazy_rows: false,
         })
     }
 

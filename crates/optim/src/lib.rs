@@ -22,8 +22,6 @@
 //! # Ok::<(), rkeras_optim::OptimError>(())
 //! ```
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
-#![warn(missing_docs)]
-#![deny(rustdoc::broken_intra_doc_links)]
 
 mod adadelta;
 mod adagrad;
@@ -48,5 +46,6 @@ pub use base::BaseConfig;
 pub use error::{OptimError, Result};
 pub use optimizer::{Optimizer, OptimizerState, SlotArray, keras_slot_path, keras_variable_paths};
 pub use registry::{OPTIMIZER_NAMES, optimizer_from_config, optimizer_from_name};
+pub use rkeras_tensor::{GradientRef, IndexedSlices};
 pub use rmsprop::{RMSprop, RMSpropConfig};
 pub use sgd::{SGD, SGDConfig};

@@ -44,10 +44,17 @@ macro_rules! base_config_builders {
             self
         }
 
-        /// Whether embedding gradients are squared per lookup (Keras's TensorFlow backend, the default) or
-        /// summed first (Keras's JAX backend); see [`crate::BaseConfig::per_lookup_squares`].
+        /// Whether row gradients are squared per lookup (Keras's TensorFlow backend, the default) or summed
+        /// first (Keras's JAX backend); see [`crate::BaseConfig::per_lookup_squares`].
         pub fn with_per_lookup_squares(mut self, per_lookup_squares: bool) -> Self {
             self.base.per_lookup_squares = per_lookup_squares;
+            self
+        }
+
+        /// Whether row gradients update only their rows and those rows' slots, also where Keras updates every
+        /// row (an approximation, as TensorFlow Addons' `LazyAdam`); see [`crate::BaseConfig::lazy_rows`].
+        pub fn with_lazy_rows(mut self, lazy_rows: bool) -> Self {
+            self.base.lazy_rows = lazy_rows;
             self
         }
     };
@@ -153,30 +160,24 @@ macro_rules! optimizer {
                 params: &mut [&mut ndarray::ArrayD<f32>],
                 grads: &[&ndarray::ArrayD<f32>],
             ) -> $crate::error::Result<()> {
-                let update = $crate::optimizer_config::OptimizerConfig::update_step(
-                    &self.config,
-                    self.state.iterations,
-                );
-                self.state
-                    .step(Self::CLASS_NAME, &self.config.base, params, grads, &[], update)
+                let grads: Vec<rkeras_tensor::GradientRef<'_>> =
+                    grads.iter().map(|g| rkeras_tensor::GradientRef::Dense(g)).collect();
+                $crate::optimizer::Optimizer::apply(self, params, &grads)
             }
 
-            fn apply_gradients_with_squares(
+            fn apply(
                 &mut self,
                 params: &mut [&mut ndarray::ArrayD<f32>],
-                grads: &[&ndarray::ArrayD<f32>],
-                squares: &[Option<&ndarray::ArrayD<f32>>],
+                grads: &[rkeras_tensor::GradientRef<'_>],
             ) -> $crate::error::Result<()> {
+                let exact_rows =
+                    $crate::optimizer_config::OptimizerConfig::zero_gradient_keeps_state(&self.config);
                 let update = $crate::optimizer_config::OptimizerConfig::update_step(
                     &self.config,
                     self.state.iterations,
                 );
                 self.state
-                    .step(Self::CLASS_NAME, &self.config.base, params, grads, squares, update)
-            }
-
-            fn per_lookup_squares(&self) -> bool {
-                self.config.base.per_lookup_squares
+                    .step(Self::CLASS_NAME, &self.config.base, params, grads, exact_rows, update)
             }
 
             fn config(&self) -> serde_json::Value {

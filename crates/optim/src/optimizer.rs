@@ -19,6 +19,7 @@
 
 use crate::error::Result;
 use ndarray::ArrayD;
+use rkeras_tensor::GradientRef;
 use serde::{Deserialize, Serialize};
 
 /// A gradient-descent optimizer over a fixed list of `f32` parameters.
@@ -51,22 +52,34 @@ pub trait Optimizer: Send + std::fmt::Debug {
         grads: &[&ArrayD<f32>],
     ) -> Result<()>;
 
-    /// [`Optimizer::apply_gradients`] where `squares[i]`, when given, replaces `grads[i]²` wherever the update
-    /// squares the gradient (RMSprop's `velocity`, Adam's `v`, Adagrad's `accumulator`): the per-lookup squared
-    /// gradients of an embedding table, as Keras's TensorFlow backend squares them (its embedding gradient holds
-    /// one row per lookup). `squares` is empty (none given) or has one entry per parameter. Ignored when the
-    /// optimizer clips gradients; SGD never squares a gradient.
-    fn apply_gradients_with_squares(
-        &mut self,
-        params: &mut [&mut ArrayD<f32>],
-        grads: &[&ArrayD<f32>],
-        squares: &[Option<&ArrayD<f32>>],
-    ) -> Result<()>;
-
-    /// Whether the training loop should hand this optimizer per-lookup squared embedding gradients
-    /// ([`BaseConfig::per_lookup_squares`](crate::BaseConfig::per_lookup_squares); true by default, as on Keras's
-    /// TensorFlow backend).
-    fn per_lookup_squares(&self) -> bool;
+    /// [`Optimizer::apply_gradients`] with gradients that may hold rows ([`GradientRef::Rows`], an embedding
+    /// table's [`rkeras_tensor::IndexedSlices`]), as Keras's `optimizer.apply` takes TensorFlow's IndexedSlices.
+    ///
+    /// A row gradient is used with Keras/TensorFlow's arithmetic: where the update squares the gradient
+    /// (RMSprop's `velocity`, Adam's `v`, Adagrad's `accumulator`, Adadelta's `accumulated_grad`) each lookup's
+    /// row is squared before the rows are summed ([`BaseConfig::per_lookup_squares`](crate::BaseConfig) `false`
+    /// squares the summed rows, as Keras/JAX does), and every row of the parameter follows the dense update
+    /// (RMSprop's and Adam's moments decay everywhere, as in Keras). Only the rows looked up are touched where
+    /// that gives exactly the dense result (plain SGD, Adagrad; neither with weight decay), or where asked for with
+    /// [`BaseConfig::lazy_rows`](crate::BaseConfig) (an approximation, as TensorFlow Addons' `LazyAdam`). With
+    /// gradient clipping a row gradient is made dense first and its summed rows are squared.
+    ///
+    /// ```
+    /// use ndarray::{arr2, ArrayD};
+    /// use rkeras_optim::{AdagradConfig, GradientRef, Optimizer};
+    /// use rkeras_tensor::IndexedSlices;
+    ///
+    /// let mut opt = AdagradConfig::default().with_learning_rate(0.1).build()?;
+    /// let mut table: ArrayD<f32> = arr2(&[[1.0f32], [2.0], [3.0]]).into_dyn();
+    /// // Row 2 looked up twice, with gradients 3 and −1.
+    /// let rows = IndexedSlices::from_lookups(3, 1, &[2, 2], &[3.0, -1.0])?;
+    /// opt.apply(&mut [&mut table], &[GradientRef::Rows(&rows)])?;
+    /// // accumulator = 0.1 + 3² + 1² (per lookup); w = 3 − 0.1 · 2 / sqrt(10.1 + 1e-7)
+    /// assert!((f64::from(table[[2, 0]]) - (3.0 - 0.2 / (10.1f64 + 1e-7).sqrt())).abs() < 1e-6);
+    /// assert_eq!(table[[0, 0]], 1.0); // rows not looked up are unchanged
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    fn apply(&mut self, params: &mut [&mut ArrayD<f32>], grads: &[GradientRef<'_>]) -> Result<()>;
 
     /// Keras's `get_config()`: the hyper-parameters under Keras 3's keys, e.g.
     /// `{"name": "rm_sprop", "learning_rate": 0.001, …, "rho": 0.9, "momentum": 0.0, "epsilon": 1e-7, "centered": false}`.

@@ -35,8 +35,15 @@ pub(crate) trait OptimizerConfig {
 
     /// The update of one parameter at the step that follows `iterations` steps: called as
     /// `update(param, clipped_gradient, squares, slots)` after clipping and weight decay, with the parameter's
-    /// slots in [`OptimizerConfig::slots`] order; `squares` replaces `gradient²` when given.
+    /// slots in [`OptimizerConfig::slots`] order; `squares` replaces `gradient²` when given (a row gradient's
+    /// per-lookup squares). For a row gradient the arrays hold only the looked-up rows.
     fn update_step(&self, iterations: u64) -> impl UpdateStep;
+
+    /// Whether a zero gradient leaves a parameter element and its slots exactly as they are (plain SGD,
+    /// Adagrad), so that a row gradient may update only its rows and still give the dense result bit for bit.
+    fn zero_gradient_keeps_state(&self) -> bool {
+        false
+    }
 
     /// The class's own `get_config()` entries, in Keras's key order, to follow the base ones.
     fn keras_entries(&self) -> Vec<(&'static str, Value)>;

@@ -112,6 +112,11 @@ impl OptimizerConfig for SGDConfig {
         }
     }
 
+    fn zero_gradient_keeps_state(&self) -> bool {
+        // w − 0·lr = w; a momentum slot would decay.
+        self.momentum == 0.0
+    }
+
     fn keras_entries(&self) -> Vec<(&'static str, Value)> {
         vec![
             ("momentum", json!(self.momentum)),

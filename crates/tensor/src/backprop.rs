@@ -1,10 +1,11 @@
 //! Reverse-mode automatic differentiation: backward rules, the topological walk and accumulated gradients.
 
 use crate::error::{Result, TensorError};
+use crate::gradient::Gradient;
 use crate::tensor::{Tensor, TensorId};
 use crate::variable::Variable;
 use ndarray::{ArrayD, IxDyn};
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
 
 /// What a backward rule sees: the op's inputs, its output values and the gradient flowing into the output.
@@ -17,14 +18,22 @@ pub struct BackwardCtx<'a> {
     pub grad: &'a ArrayD<f32>,
 }
 
-type BackwardFn = Box<dyn Fn(&BackwardCtx<'_>) -> Result<Vec<Option<ArrayD<f32>>>> + Send + Sync>;
+type DenseBackwardFn =
+    Box<dyn Fn(&BackwardCtx<'_>) -> Result<Vec<Option<ArrayD<f32>>>> + Send + Sync>;
+type BackwardFn = Box<dyn Fn(&BackwardCtx<'_>) -> Result<Vec<Option<Gradient>>> + Send + Sync>;
+
+/// A backward rule: dense input gradients (almost every op), or [`Gradient`]s that may hold rows (a lookup).
+enum Backward {
+    Dense(DenseBackwardFn),
+    Gradients(BackwardFn),
+}
 
 /// How a tensor was made: the op, its inputs and the rule mapping the output gradient to input gradients
 /// (one entry per input; `None` where no gradient flows, e.g. integer indices).
 pub struct Node {
     op: &'static str,
     inputs: Vec<Tensor>,
-    backward: BackwardFn,
+    backward: Backward,
 }
 
 impl Node {
@@ -37,7 +46,21 @@ impl Node {
         Node {
             op,
             inputs,
-            backward: Box::new(backward),
+            backward: Backward::Dense(Box::new(backward)),
+        }
+    }
+
+    /// A node whose backward rule may give an input a row gradient ([`Gradient::Rows`], as a lookup gives its
+    /// table). A row gradient reaching a tensor that is not a leaf is made dense before its own rule runs.
+    pub fn with_gradients(
+        op: &'static str,
+        inputs: Vec<Tensor>,
+        backward: impl Fn(&BackwardCtx<'_>) -> Result<Vec<Option<Gradient>>> + Send + Sync + 'static,
+    ) -> Node {
+        Node {
+            op,
+            inputs,
+            backward: Backward::Gradients(Box::new(backward)),
         }
     }
 
@@ -48,9 +71,6 @@ impl Node {
 }
 
 thread_local! {
-    /// While [`Tensor::backward_with_lookup_squares`] runs on this thread: for every gathered table, the sum over
-    /// its lookups of each lookup's squared gradient row.
-    static LOOKUP_SQUARES: RefCell<Option<HashMap<TensorId, ArrayD<f32>>>> = const { RefCell::new(None) };
     static GRAD_ENABLED: Cell<bool> = const { Cell::new(true) };
     /// Tensors in the last graph walked on this thread: a training loop walks graphs of one size, so the
     /// walk's containers are sized once instead of growing step after step.
@@ -82,72 +102,74 @@ pub fn no_grad<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
-/// Whether the running backward pass records per-lookup squared gradients (see
-/// [`Tensor::backward_with_lookup_squares`]).
-pub(crate) fn lookup_squares_wanted() -> bool {
-    LOOKUP_SQUARES.with(|s| s.borrow().is_some())
-}
-
-/// Adds a gathered table's per-lookup squared gradients (`Σₖ gₖ²` per row, the table's shape) to the running
-/// backward pass's record; nothing happens outside [`Tensor::backward_with_lookup_squares`].
-pub(crate) fn add_lookup_squares(table: TensorId, squares: ArrayD<f32>) -> Result<()> {
-    LOOKUP_SQUARES.with(|s| match s.borrow_mut().as_mut() {
-        Some(record) => accumulate(record, table, squares, "gather"),
-        None => {
-            crate::buffer_pool::give_array(squares);
-            Ok(())
-        }
-    })
-}
-
-/// Gradients of a scalar with respect to the graph's leaves (variables and [`Tensor::leaf`] inputs).
+/// Gradients of a scalar with respect to the graph's leaves (variables and [`Tensor::leaf`] inputs). A table read
+/// only by [`Tensor::gather_rows`] receives a row gradient ([`Gradient::Rows`]); every other leaf a dense one.
 #[derive(Debug, Default)]
 pub struct Gradients {
-    grads: HashMap<TensorId, ArrayD<f32>>,
-    lookup_squares: HashMap<TensorId, ArrayD<f32>>,
+    grads: HashMap<TensorId, Gradient>,
 }
 
 impl Drop for Gradients {
-    /// Hands the gradient buffers back to this thread's [`crate::buffer_pool`].
+    /// Hands the dense gradient buffers back to this thread's [`crate::buffer_pool`].
     fn drop(&mut self) {
-        for (_, grad) in self.grads.drain().chain(self.lookup_squares.drain()) {
-            crate::buffer_pool::give_array(grad);
+        for (_, grad) in self.grads.drain() {
+            if let Gradient::Dense(grad) = grad {
+                crate::buffer_pool::give_array(grad);
+            }
         }
     }
 }
 
 impl Gradients {
-    /// The gradient of a leaf tensor.
+    /// The dense gradient of a leaf tensor; `None` when it received none or a row gradient
+    /// ([`Gradients::gradient`] gives both forms).
     pub fn get(&self, tensor: &Tensor) -> Option<&ArrayD<f32>> {
+        self.get_id(tensor.id())
+    }
+
+    /// The dense gradient of a variable (the sum over every use of it); `None` when it received none or a row
+    /// gradient ([`Gradients::gradient_var`] gives both forms, [`Gradients::dense_var`] always a dense one).
+    pub fn get_var(&self, var: &Variable) -> Option<&ArrayD<f32>> {
+        self.get_id(var.id())
+    }
+
+    /// The dense gradient stored under an id (see [`Gradients::get`]).
+    pub fn get_id(&self, id: TensorId) -> Option<&ArrayD<f32>> {
+        match self.grads.get(&id) {
+            Some(Gradient::Dense(g)) => Some(g),
+            _ => None,
+        }
+    }
+
+    /// The gradient of a leaf tensor, dense or rows.
+    pub fn gradient(&self, tensor: &Tensor) -> Option<&Gradient> {
         self.grads.get(&tensor.id())
     }
 
-    /// The gradient of a variable (the sum over every use of it).
-    pub fn get_var(&self, var: &Variable) -> Option<&ArrayD<f32>> {
+    /// The gradient of a variable, dense or rows.
+    pub fn gradient_var(&self, var: &Variable) -> Option<&Gradient> {
         self.grads.get(&var.id())
     }
 
-    /// The gradient stored under an id.
-    pub fn get_id(&self, id: TensorId) -> Option<&ArrayD<f32>> {
-        self.grads.get(&id)
+    /// The gradient of a variable in dense form (a row gradient scattered into zeros).
+    pub fn dense_var(&self, var: &Variable) -> Result<Option<ArrayD<f32>>> {
+        self.grads
+            .get(&var.id())
+            .map(|g| g.clone().into_dense())
+            .transpose()
     }
 
-    /// Takes a gradient out of the store.
-    pub fn remove_var(&mut self, var: &Variable) -> Option<ArrayD<f32>> {
+    /// Takes a variable's gradient out of the store, in dense form.
+    pub fn remove_var(&mut self, var: &Variable) -> Result<Option<ArrayD<f32>>> {
+        self.grads
+            .remove(&var.id())
+            .map(Gradient::into_dense)
+            .transpose()
+    }
+
+    /// Takes a variable's gradient out of the store, dense or rows.
+    pub fn remove_gradient_var(&mut self, var: &Variable) -> Option<Gradient> {
         self.grads.remove(&var.id())
-    }
-
-    /// For a variable looked up by [`Tensor::gather_rows`] (an embedding table), the sum over its lookups of
-    /// each lookup's squared gradient row, when recorded by [`Tensor::backward_with_lookup_squares`]. Where a
-    /// row was looked up once per batch it equals the gradient's square; where the lookups' gradients cancel,
-    /// it is larger.
-    pub fn lookup_squares_var(&self, var: &Variable) -> Option<&ArrayD<f32>> {
-        self.lookup_squares.get(&var.id())
-    }
-
-    /// Takes a variable's per-lookup squared gradients out of the store.
-    pub fn remove_lookup_squares_var(&mut self, var: &Variable) -> Option<ArrayD<f32>> {
-        self.lookup_squares.remove(&var.id())
     }
 
     /// How many leaves received a gradient.
@@ -167,40 +189,6 @@ impl Tensor {
         Tensor::from_parts(TensorId::fresh(), std::sync::Arc::new(data), true, None)
     }
 
-    /// [`Tensor::backward`], also recording for every table read by [`Tensor::gather_rows`] the sum over its
-    /// lookups of each lookup's squared gradient row ([`Gradients::lookup_squares_var`]): what Keras's
-    /// TensorFlow backend squares when an optimizer squares an embedding's gradient, which it keeps as one row
-    /// per lookup.
-    ///
-    /// ```
-    /// use rkeras_tensor::{Tensor, Variable};
-    /// let table = Variable::new("table", ndarray::arr2(&[[1.0f32], [2.0]]).into_dyn());
-    /// let ids = Tensor::from_vec(&[3], vec![1.0, 1.0, 0.0])?;
-    /// let weights = Tensor::from_vec(&[3, 1], vec![3.0, -1.0, 5.0])?;
-    /// // loss = 3·t₁ − t₁ + 5·t₀: row 1 is looked up twice, with gradients 3 and −1.
-    /// let loss = table.tensor().gather_rows(&ids)?.mul(&weights)?.sum_all()?;
-    /// let grads = loss.backward_with_lookup_squares()?;
-    /// assert_eq!(grads.get_var(&table).unwrap().as_slice().unwrap(), &[5.0, 2.0]);
-    /// assert_eq!(grads.lookup_squares_var(&table).unwrap().as_slice().unwrap(), &[25.0, 10.0]);
-    /// # Ok::<(), rkeras_tensor::TensorError>(())
-    /// ```
-    pub fn backward_with_lookup_squares(&self) -> Result<Gradients> {
-        struct Restore(Option<HashMap<TensorId, ArrayD<f32>>>);
-        impl Drop for Restore {
-            fn drop(&mut self) {
-                let previous = self.0.take();
-                LOOKUP_SQUARES.with(|s| *s.borrow_mut() = previous);
-            }
-        }
-        let restore = Restore(LOOKUP_SQUARES.with(|s| s.replace(Some(HashMap::new()))));
-        let mut grads = self.backward()?;
-        grads.lookup_squares = LOOKUP_SQUARES
-            .with(|s| s.borrow_mut().take())
-            .unwrap_or_default();
-        drop(restore);
-        Ok(grads)
-    }
-
     /// Back-propagates from this scalar: returns d self / d leaf for every leaf that requires gradients.
     ///
     /// Gradients accumulate: a tensor used twice receives both contributions. Intermediate gradients are
@@ -218,8 +206,11 @@ impl Tensor {
         let order = topological_order(self);
         let leaves = order.iter().filter(|t| t.0.node.is_none()).count();
         store.grads.reserve(leaves);
-        let mut pending: HashMap<TensorId, ArrayD<f32>> = HashMap::with_capacity(order.len());
-        pending.insert(self.id(), ArrayD::ones(IxDyn(self.shape())));
+        let mut pending: HashMap<TensorId, Gradient> = HashMap::with_capacity(order.len());
+        pending.insert(
+            self.id(),
+            Gradient::Dense(ArrayD::ones(IxDyn(self.shape()))),
+        );
         for tensor in order.iter().rev() {
             let Some(grad) = pending.remove(&tensor.id()) else {
                 continue;
@@ -228,12 +219,19 @@ impl Tensor {
                 accumulate(&mut store.grads, tensor.id(), grad, "backward")?;
                 continue;
             };
+            let grad = grad.into_dense()?;
             let ctx = BackwardCtx {
                 inputs: &node.inputs,
                 output: tensor.data(),
                 grad: &grad,
             };
-            let input_grads = (node.backward)(&ctx)?;
+            let input_grads = match &node.backward {
+                Backward::Dense(rule) => rule(&ctx)?
+                    .into_iter()
+                    .map(|g| g.map(Gradient::Dense))
+                    .collect(),
+                Backward::Gradients(rule) => rule(&ctx)?,
+            };
             crate::buffer_pool::give_array(grad);
             if input_grads.len() != node.inputs.len() {
                 return Err(TensorError::Internal {
@@ -270,9 +268,9 @@ impl Tensor {
 }
 
 fn accumulate(
-    store: &mut HashMap<TensorId, ArrayD<f32>>,
+    store: &mut HashMap<TensorId, Gradient>,
     id: TensorId,
-    grad: ArrayD<f32>,
+    grad: Gradient,
     op: &'static str,
 ) -> Result<()> {
     match store.get_mut(&id) {
@@ -280,12 +278,11 @@ fn accumulate(
             if existing.shape() != grad.shape() {
                 return Err(TensorError::shape_mismatch(
                     op,
-                    existing.shape(),
-                    grad.shape(),
+                    &existing.shape(),
+                    &grad.shape(),
                 ));
             }
-            *existing += &grad;
-            crate::buffer_pool::give_array(grad);
+            existing.add(grad)?;
         }
         None => {
             store.insert(id, grad);

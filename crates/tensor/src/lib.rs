@@ -19,12 +19,13 @@
 //! # Ok::<(), rkeras_tensor::TensorError>(())
 //! ```
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
-#![warn(missing_docs)]
 
 pub mod backprop;
 pub mod buffer_pool;
 pub mod error;
 pub mod gradcheck;
+mod gradient;
+mod indexed_slices;
 pub mod init;
 pub mod kernels;
 pub mod ops;
@@ -34,6 +35,8 @@ pub mod variable;
 
 pub use backprop::{Gradients, is_grad_enabled, no_grad};
 pub use error::{Result, TensorError};
+pub use gradient::{Gradient, GradientRef};
+pub use indexed_slices::IndexedSlices;
 pub use init::Initializer;
 pub use tensor::{Tensor, TensorId};
 pub use variable::Variable;

@@ -117,8 +117,14 @@ fn step(model: &Model) -> Result<Vec<Vec<u32>>> {
         .variables()
         .iter()
         .map(|v| {
-            let grad = grads.get_var(v).expect("every variable gets a gradient");
-            grad.iter().map(|g| g.to_bits()).collect()
+            // The embedding table's row gradient is read in dense form, a copy handed back to the pool.
+            let grad = grads
+                .dense_var(v)
+                .unwrap()
+                .expect("every variable gets a gradient");
+            let bits = grad.iter().map(|g| g.to_bits()).collect();
+            buffer_pool::give_array(grad);
+            bits
         })
         .collect())
 }

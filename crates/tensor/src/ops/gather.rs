@@ -1,7 +1,9 @@
-//! Row gathering along axis 0 (an embedding lookup) with a scatter-add backward.
+//! Row gathering along axis 0 (an embedding lookup), whose backward gives the table a row gradient.
 
 use crate::backprop::Node;
 use crate::error::{Result, TensorError};
+use crate::gradient::Gradient;
+use crate::indexed_slices::IndexedSlices;
 use crate::tensor::Tensor;
 use ndarray::{ArrayD, IxDyn};
 
@@ -25,7 +27,8 @@ fn row_indices(indices: &ArrayD<f32>, rows: usize) -> Result<Vec<usize>> {
 impl Tensor {
     /// Picks rows of the matrix `self` (`[rows, dim]`): the result has shape `indices.shape() + [dim]`.
     /// `indices` holds integer ids coded as f32 (fractions are truncated, as Keras does); an id outside
-    /// `0..rows` is an [`TensorError::IndexOutOfRange`]. The gradient is scatter-added into the used rows.
+    /// `0..rows` is an [`TensorError::IndexOutOfRange`]. The table's gradient holds only the rows read
+    /// ([`crate::Gradient::Rows`], an [`IndexedSlices`]), as TensorFlow's `tf.gather` gives.
     ///
     /// ```
     /// use rkeras_tensor::Tensor;
@@ -65,41 +68,15 @@ impl Tensor {
         Ok(Tensor::from_op(
             out,
             || {
-                let table = self.id();
-                Node::new("gather", vec![self.clone(), indices.clone()], move |ctx| {
-                    let mut grad = crate::buffer_pool::take_zeroed(rows * dim);
-                    // Per-lookup squares (Keras/TensorFlow's embedding second moments), only when asked for.
-                    let mut squares = crate::backprop::lookup_squares_wanted()
-                        .then(|| crate::buffer_pool::take_zeroed(rows * dim));
+                Node::with_gradients("gather", vec![self.clone(), indices.clone()], move |ctx| {
                     let upstream = ctx.grad.as_standard_layout();
                     let upstream = upstream.as_slice().ok_or_else(|| TensorError::Internal {
                         op: "gather",
                         reason: "gradient layout".into(),
                     })?;
-                    for (chunk, &id) in upstream.chunks_exact(dim.max(1)).zip(&ids) {
-                        let row = id * dim..(id + 1) * dim;
-                        for (g, &c) in grad[row.clone()].iter_mut().zip(chunk) {
-                            *g += c;
-                        }
-                        if let Some(squares) = squares.as_mut() {
-                            for (s, &c) in squares[row].iter_mut().zip(chunk) {
-                                *s += c * c;
-                            }
-                        }
-                    }
-                    let table_shaped = |values: Vec<f32>| {
-                        ArrayD::from_shape_vec(IxDyn(&[rows, dim]), values).map_err(|_| {
-                            TensorError::Internal {
-                                op: "gather",
-                                reason: "gradient shape".into(),
-                            }
-                        })
-                    };
-                    if let Some(squares) = squares {
-                        crate::backprop::add_lookup_squares(table, table_shaped(squares)?)?;
-                    }
-                    let grad = table_shaped(grad)?;
-                    Ok(vec![Some(grad), None])
+                    // The table's gradient at the rows read, one row per id (TensorFlow's IndexedSlices).
+                    let rows = IndexedSlices::from_lookups(rows, dim, &ids, upstream)?;
+                    Ok(vec![Some(Gradient::Rows(rows)), None])
                 })
             },
             self.requires_grad(),

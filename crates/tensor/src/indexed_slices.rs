@@ -1,0 +1,298 @@
+//! [`IndexedSlices`]: the gradient of a row lookup (TensorFlow's `tf.IndexedSlices`) — the ids of the rows a
+//! gather read and their gradient rows, instead of a table-sized array that is zero almost everywhere.
+//!
+//! Rows looked up more than once are summed at construction, in lookup order (TensorFlow's
+//! `unsorted_segment_sum`), so every id appears once, in ascending order. Beside each summed row the type keeps
+//! the sum of each lookup's *squared* row: what Keras's TensorFlow backend squares when an optimizer squares an
+//! embedding's gradient (its gradient holds one row per lookup, each squared before they are added up).
+//!
+//! ```
+//! use rkeras_tensor::IndexedSlices;
+//! // A 4 × 1 table; row 2 looked up twice (gradients 3 and −1), row 0 once (5).
+//! let slices = IndexedSlices::from_lookups(4, 1, &[2, 0, 2], &[3.0, 5.0, -1.0])?;
+//! assert_eq!(slices.indices(), &[0, 2]);
+//! assert_eq!(slices.values(), &[5.0, 2.0]);
+//! assert_eq!(slices.squares(), &[25.0, 10.0]); // 3² + (−1)², not 2²
+//! assert_eq!(slices.to_dense()?.as_slice().unwrap(), &[5.0, 0.0, 2.0, 0.0]);
+//! # Ok::<(), rkeras_tensor::TensorError>(())
+//! ```
+
+use crate::error::{Result, TensorError};
+use ndarray::{ArrayD, ArrayViewD, IxDyn};
+
+/// The gradient of a `[rows, dim]` table at the rows a lookup read: unique ids in ascending order, each with its
+/// gradient row (summed over the lookups) and the sum of the lookups' squared gradient rows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndexedSlices {
+    rows: usize,
+    dim: usize,
+    indices: Vec<usize>,
+    values: Vec<f32>,
+    squares: Vec<f32>,
+}
+
+fn internal(reason: &str) -> TensorError {
+    TensorError::Internal {
+        op: "indexed_slices",
+        reason: reason.into(),
+    }
+}
+
+impl IndexedSlices {
+    /// The gradient of `ids.len()` lookups into a `[rows, dim]` table: lookup `k` read row `ids[k]` and received
+    /// the gradient row `values[k·dim..(k+1)·dim]`. Rows read several times are summed in lookup order, starting
+    /// from zero (the arithmetic of a dense scatter-add). An id outside `0..rows` is an
+    /// [`TensorError::IndexOutOfRange`]; `values` must hold `ids.len() · dim` numbers.
+    pub fn from_lookups(rows: usize, dim: usize, ids: &[usize], values: &[f32]) -> Result<Self> {
+        if values.len() != ids.len() * dim {
+            return Err(TensorError::shape_mismatch(
+                "indexed_slices",
+                &[ids.len(), dim],
+                &[values.len()],
+            ));
+        }
+        if let Some(&bad) = ids.iter().find(|&&id| id >= rows) {
+            return Err(TensorError::IndexOutOfRange {
+                op: "indexed_slices",
+                index: bad as f64,
+                bound: rows,
+            });
+        }
+        // Lookups grouped by id, each group in lookup order (a stable sort).
+        let mut order: Vec<usize> = (0..ids.len()).collect();
+        order.sort_by_key(|&k| ids[k]);
+        let mut indices = Vec::new();
+        let mut sums: Vec<f32> = Vec::new();
+        let mut squares: Vec<f32> = Vec::new();
+        for &k in &order {
+            if indices.last() != Some(&ids[k]) {
+                indices.push(ids[k]);
+                sums.resize(sums.len() + dim, 0.0);
+                squares.resize(squares.len() + dim, 0.0);
+            }
+            let start = sums.len() - dim;
+            let lookup = &values[k * dim..(k + 1) * dim];
+            for ((s, q), &c) in sums[start..]
+                .iter_mut()
+                .zip(&mut squares[start..])
+                .zip(lookup)
+            {
+                *s += c;
+                *q += c * c;
+            }
+        }
+        Ok(IndexedSlices {
+            rows,
+            dim,
+            indices,
+            values: sums,
+            squares,
+        })
+    }
+
+    /// The shape of the dense gradient, `[rows, dim]`.
+    pub fn dense_shape(&self) -> [usize; 2] {
+        [self.rows, self.dim]
+    }
+
+    /// The ids of the rows that received a gradient, unique and ascending.
+    pub fn indices(&self) -> &[usize] {
+        &self.indices
+    }
+
+    /// The gradient rows, one per id, row-major (`indices().len() · dim` numbers).
+    pub fn values(&self) -> &[f32] {
+        &self.values
+    }
+
+    /// Per id, the sum over its lookups of each lookup's squared gradient row. Where a row was read once it equals
+    /// the square of [`IndexedSlices::values`]; where the lookups' gradients cancel, it is larger.
+    pub fn squares(&self) -> &[f32] {
+        &self.squares
+    }
+
+    /// The summed gradient rows as a `[ids, dim]` array view.
+    pub fn values_view(&self) -> Result<ArrayViewD<'_, f32>> {
+        ArrayViewD::from_shape(IxDyn(&[self.indices.len(), self.dim]), &self.values)
+            .map_err(|_| internal("values shape"))
+    }
+
+    /// The summed squares as a `[ids, dim]` array view.
+    pub fn squares_view(&self) -> Result<ArrayViewD<'_, f32>> {
+        ArrayViewD::from_shape(IxDyn(&[self.indices.len(), self.dim]), &self.squares)
+            .map_err(|_| internal("squares shape"))
+    }
+
+    /// Adds `other` (a gradient of the same table, e.g. from a second lookup): rows present in both are added,
+    /// `self`'s first; the others are taken as they are. The result equals adding the two dense gradients.
+    pub fn add(&mut self, other: &IndexedSlices) -> Result<()> {
+        if self.dense_shape() != other.dense_shape() {
+            return Err(TensorError::shape_mismatch(
+                "indexed_slices",
+                &self.dense_shape(),
+                &other.dense_shape(),
+            ));
+        }
+        let dim = self.dim;
+        let capacity = self.indices.len() + other.indices.len();
+        let mut indices = Vec::with_capacity(capacity);
+        let mut values = Vec::with_capacity(capacity * dim);
+        let mut squares = Vec::with_capacity(capacity * dim);
+        let (mut a, mut b) = (0, 0);
+        while a < self.indices.len() || b < other.indices.len() {
+            let (ia, ib) = (self.indices.get(a), other.indices.get(b));
+            let take_a = matches!((ia, ib), (Some(x), Some(y)) if x <= y) || ib.is_none();
+            let take_b = matches!((ia, ib), (Some(x), Some(y)) if y <= x) || ia.is_none();
+            let start = values.len();
+            if take_a {
+                indices.push(self.indices[a]);
+                values.extend_from_slice(&self.values[a * dim..(a + 1) * dim]);
+                squares.extend_from_slice(&self.squares[a * dim..(a + 1) * dim]);
+                a += 1;
+            }
+            if take_b {
+                let (v, s) = (
+                    &other.values[b * dim..(b + 1) * dim],
+                    &other.squares[b * dim..(b + 1) * dim],
+                );
+                if take_a {
+                    values[start..].iter_mut().zip(v).for_each(|(x, y)| *x += y);
+                    squares[start..]
+                        .iter_mut()
+                        .zip(s)
+                        .for_each(|(x, y)| *x += y);
+                } else {
+                    indices.push(other.indices[b]);
+                    values.extend_from_slice(v);
+                    squares.extend_from_slice(s);
+                }
+                b += 1;
+            }
+        }
+        self.indices = indices;
+        self.values = values;
+        self.squares = squares;
+        Ok(())
+    }
+
+    /// Adds the gradient rows into a dense gradient of the table's shape (`dense[id] += row`).
+    pub fn add_to(&self, dense: &mut ArrayD<f32>) -> Result<()> {
+        if dense.shape() != self.dense_shape() {
+            return Err(TensorError::shape_mismatch(
+                "indexed_slices",
+                &self.dense_shape(),
+                dense.shape(),
+            ));
+        }
+        let dim = self.dim;
+        let scatter = |out: &mut [f32]| {
+            for (&id, row) in self
+                .indices
+                .iter()
+                .zip(self.values.chunks_exact(dim.max(1)))
+            {
+                out[id * dim..(id + 1) * dim]
+                    .iter_mut()
+                    .zip(row)
+                    .for_each(|(d, &v)| *d += v);
+            }
+        };
+        match dense.as_slice_mut() {
+            Some(out) => scatter(out),
+            None => {
+                let mut owned = dense.as_standard_layout().into_owned();
+                scatter(
+                    owned
+                        .as_slice_mut()
+                        .ok_or_else(|| internal("dense layout"))?,
+                );
+                dense.assign(&owned);
+            }
+        }
+        Ok(())
+    }
+
+    /// The dense `[rows, dim]` gradient: zero except at the looked-up rows.
+    pub fn to_dense(&self) -> Result<ArrayD<f32>> {
+        self.scatter(&self.values)
+    }
+
+    /// The dense `[rows, dim]` array of [`IndexedSlices::squares`] (zero at rows not looked up).
+    pub fn squares_to_dense(&self) -> Result<ArrayD<f32>> {
+        self.scatter(&self.squares)
+    }
+
+    fn scatter(&self, rows: &[f32]) -> Result<ArrayD<f32>> {
+        let dim = self.dim;
+        let mut dense = crate::buffer_pool::take_zeroed(self.rows * dim);
+        for (&id, row) in self.indices.iter().zip(rows.chunks_exact(dim.max(1))) {
+            dense[id * dim..(id + 1) * dim].copy_from_slice(row);
+        }
+        ArrayD::from_shape_vec(IxDyn(&[self.rows, dim]), dense).map_err(|_| internal("dense shape"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn duplicate_ids_are_summed_in_lookup_order_with_their_squares() {
+        let s = IndexedSlices::from_lookups(5, 2, &[3, 1, 3, 3], &[1., 2., 3., 4., 5., 6., 7., 8.])
+            .unwrap();
+        assert_eq!(s.indices(), &[1, 3]);
+        assert_eq!(s.values(), &[3., 4., 1. + 5. + 7., 2. + 6. + 8.]);
+        assert_eq!(s.squares(), &[9., 16., 1. + 25. + 49., 4. + 36. + 64.]);
+        // The same sums as a dense scatter-add, bit for bit, including the order of the additions.
+        let vals = [0.1f32, 0.2, 0.3];
+        let s = IndexedSlices::from_lookups(1, 1, &[0, 0, 0], &vals).unwrap();
+        assert_eq!(s.values()[0], ((0.0 + 0.1f32) + 0.2) + 0.3);
+    }
+
+    #[test]
+    fn bad_ids_and_lengths_are_errors() {
+        assert!(matches!(
+            IndexedSlices::from_lookups(2, 1, &[2], &[1.0]),
+            Err(TensorError::IndexOutOfRange { bound: 2, .. })
+        ));
+        assert!(IndexedSlices::from_lookups(2, 2, &[1], &[1.0]).is_err());
+        let mut a = IndexedSlices::from_lookups(2, 1, &[1], &[1.0]).unwrap();
+        let b = IndexedSlices::from_lookups(3, 1, &[1], &[1.0]).unwrap();
+        assert!(a.add(&b).is_err());
+        let mut dense = ArrayD::zeros(IxDyn(&[3, 1]));
+        assert!(a.add_to(&mut dense).is_err());
+    }
+
+    #[test]
+    fn adding_slices_equals_adding_dense_gradients() {
+        let mut a =
+            IndexedSlices::from_lookups(6, 2, &[4, 0, 4], &[1., 2., 3., 4., 5., 6.]).unwrap();
+        let b =
+            IndexedSlices::from_lookups(6, 2, &[5, 4, 2], &[7., 8., 9., 10., 11., 12.]).unwrap();
+        let dense = a.to_dense().unwrap() + b.to_dense().unwrap();
+        let squares = a.squares_to_dense().unwrap() + b.squares_to_dense().unwrap();
+        a.add(&b).unwrap();
+        assert_eq!(a.indices(), &[0, 2, 4, 5]);
+        assert_eq!(a.to_dense().unwrap(), dense);
+        assert_eq!(a.squares_to_dense().unwrap(), squares);
+        let mut into = ArrayD::from_elem(IxDyn(&[6, 2]), 1.0f32);
+        b.add_to(&mut into).unwrap();
+        assert_eq!(into, b.to_dense().unwrap() + 1.0);
+    }
+
+    #[test]
+    fn dense_forms_put_rows_at_their_ids() {
+        let s = IndexedSlices::from_lookups(3, 2, &[2], &[-1.0, 2.0]).unwrap();
+        assert_eq!(s.dense_shape(), [3, 2]);
+        assert_eq!(
+            s.to_dense().unwrap().as_slice().unwrap(),
+            &[0., 0., 0., 0., -1., 2.]
+        );
+        assert_eq!(
+            s.squares_to_dense().unwrap().as_slice().unwrap(),
+            &[0., 0., 0., 0., 1., 4.]
+        );
+        assert_eq!(s.values_view().unwrap().shape(), &[1, 2]);
+        assert_eq!(s.squares_view().unwrap().shape(), &[1, 2]);
+    }
+}

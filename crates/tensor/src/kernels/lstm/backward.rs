@@ -1,0 +1,175 @@
+//! The LSTM's backward pass: backpropagation through time from the states the forward pass kept.
+
+use super::*;
+
+/// Backpropagation through time: the gradients of `sum(output · grad_output)`.
+///
+/// `x` and `params` must be those given to the [`lstm_forward`] call that produced `cache`; `grad_output` has
+/// that call's output shape (`[batch, time, units]` or `[batch, units]`).
+pub fn lstm_backward(
+    x: ArrayView3<f32>,
+    params: &LstmParams,
+    cache: &LstmCache,
+    grad_output: ArrayViewD<f32>,
+) -> Result<LstmGrads> {
+    let dims = validate(OP_BACKWARD, x.shape(), params)?;
+    let cached = cache.dims;
+    if (dims.batch, dims.time, dims.input_dim) != (cached.batch, cached.time, cached.input_dim) {
+        return Err(TensorError::shape_mismatch(
+            OP_BACKWARD,
+            x.shape(),
+            &[cached.batch, cached.time, cached.input_dim],
+        ));
+    }
+    if dims.units != cached.units {
+        return Err(TensorError::shape_mismatch(
+            OP_BACKWARD,
+            params.recurrent_kernel.shape(),
+            &[cached.units, 4 * cached.units],
+        ));
+    }
+    let output_shape = dims.output_shape(cache.return_sequences);
+    if grad_output.shape() != output_shape.as_slice() {
+        return Err(TensorError::shape_mismatch(
+            OP_BACKWARD,
+            grad_output.shape(),
+            &output_shape,
+        ));
+    }
+    let LstmDims {
+        batch,
+        time,
+        input_dim,
+        units,
+    } = dims;
+    let gate_width = 4 * units;
+    // The external gradient of the steps that are part of the output: all of them, or only the last.
+    let grad_steps = if cache.return_sequences {
+        grad_output
+            .into_dimensionality::<Ix3>()
+            .map_err(shape_internal)?
+    } else {
+        grad_output
+            .into_dimensionality::<Ix2>()
+            .map_err(shape_internal)?
+            .insert_axis(Axis(1))
+    };
+    let first_output_step = time.saturating_sub(grad_steps.len_of(Axis(1)));
+
+    // Every row of `d_gates` is written by `cell_backward` before it is read.
+    let mut d_gates = crate::pooled::for_overwrite(Ix3(batch, time, gate_width));
+    let mut d_recurrent_kernel = crate::pooled::zeros(Ix2(units, gate_width));
+    // Gradient reaching h_t and c_t from the later steps.
+    let mut d_hidden = crate::pooled::zeros(Ix2(batch, units));
+    let mut d_cell = crate::buffer_pool::take_zeroed(batch * units);
+    let zero_state = crate::buffer_pool::take_zeroed(units);
+    let gates = flat(&cache.gates)?;
+    let cells = flat(&cache.cells)?;
+
+    for step in (0..time).rev() {
+        if step >= first_output_step {
+            d_hidden += &grad_steps.index_axis(Axis(1), step - first_output_step);
+        }
+        let d_hidden_flat = flat(&d_hidden)?;
+        let d_gates_flat = flat_mut(&mut d_gates)?;
+        for sample in 0..batch {
+            let row = sample * time + step;
+            let cell_prev = if step == 0 {
+                &zero_state[..]
+            } else {
+                &cells[(row - 1) * units..row * units]
+            };
+            cell_backward(
+                &gates[row * gate_width..(row + 1) * gate_width],
+                cell_prev,
+                &cells[row * units..(row + 1) * units],
+                &d_hidden_flat[sample * units..(sample + 1) * units],
+                &mut d_cell[sample * units..(sample + 1) * units],
+                &mut d_gates_flat[row * gate_width..(row + 1) * gate_width],
+                params.recurrent_activation,
+            );
+        }
+        if step > 0 {
+            let d_gates_step = d_gates.index_axis(Axis(1), step);
+            let hidden_prev = cache.hidden.index_axis(Axis(1), step - 1);
+            matmul_into(
+                &hidden_prev.t(),
+                &d_gates_step,
+                1.0,
+                &mut d_recurrent_kernel.view_mut(),
+            )?;
+            matmul_into(
+                &d_gates_step,
+                &params.recurrent_kernel.t(),
+                0.0,
+                &mut d_hidden.view_mut(),
+            )?;
+        }
+    }
+
+    let x_standard = x.as_standard_layout();
+    let x_rows = rows_view(x_standard.view(), batch * time, input_dim)?;
+    let d_gate_rows = d_gates
+        .view()
+        .into_shape_with_order((batch * time, gate_width))
+        .map_err(shape_internal)?;
+    // Both products overwrite their destination (`beta = 0`).
+    let mut d_kernel = crate::pooled::for_overwrite(Ix2(input_dim, gate_width));
+    matmul_into(&x_rows.t(), &d_gate_rows, 0.0, &mut d_kernel.view_mut())?;
+    let mut d_x = crate::pooled::for_overwrite(Ix3(batch, time, input_dim));
+    {
+        let mut d_x_rows = d_x
+            .view_mut()
+            .into_shape_with_order((batch * time, input_dim))
+            .map_err(shape_internal)?;
+        matmul_into(&d_gate_rows, &params.kernel.t(), 0.0, &mut d_x_rows)?;
+    }
+    let d_bias = crate::pooled::sum_axis(&d_gate_rows, Axis(0));
+    crate::buffer_pool::give_array(d_gates);
+    crate::buffer_pool::give_array(d_hidden);
+    crate::buffer_pool::give(d_cell);
+    crate::buffer_pool::give(zero_state);
+    Ok(LstmGrads {
+        x: d_x,
+        kernel: d_kernel,
+        recurrent_kernel: d_recurrent_kernel,
+        bias: d_bias,
+    })
+}
+
+/// One step of backpropagation through the cell for one sample. `d_cell` holds the gradient reaching `c_t` from
+/// later steps on entry and the gradient reaching `c_{t-1}` on exit; `d_z` receives the pre-activation gradients.
+pub(super) fn cell_backward(
+    gates: &[f32],
+    cell_prev: &[f32],
+    cell: &[f32],
+    d_hidden: &[f32],
+    d_cell: &mut [f32],
+    d_z: &mut [f32],
+    activation: GateActivation,
+) {
+    let units = cell.len();
+    let (g_i, rest) = gates.split_at(units);
+    let (g_f, rest) = rest.split_at(units);
+    let (g_c, g_o) = rest.split_at(units);
+    let (d_i, rest) = d_z.split_at_mut(units);
+    let (d_f, rest) = rest.split_at_mut(units);
+    let (d_c, d_o) = rest.split_at_mut(units);
+    let (g_o, d_o, cell_prev, d_hidden, d_cell) = (
+        &g_o[..units],
+        &mut d_o[..units],
+        &cell_prev[..units],
+        &d_hidden[..units],
+        &mut d_cell[..units],
+    );
+    for k in 0..units {
+        let (i, f, candidate, o) = (g_i[k], g_f[k], g_c[k], g_o[k]);
+        let tanh_c = crate::kernels::activation::tanh(cell[k]);
+        let dc = d_cell[k] + d_hidden[k] * o * (1.0 - tanh_c * tanh_c);
+        d_i[k] = dc * candidate * activation.derivative_from_output(i);
+        d_f[k] = dc * cell_prev[k] * activation.derivative_from_output(f);
+        d_c[k] = dc * i * (1.0 - candidate * candidate);
+        d_o[k] = d_hidden[k] * tanh_c * activation.derivative_from_output(o);
+        d_cell[k] = dc * f;
+    }
+}

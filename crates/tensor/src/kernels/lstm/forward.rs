@@ -1,0 +1,219 @@
+//! The LSTM's forward pass: every step's gates, cell and hidden states.
+
+use super::*;
+
+/// Runs the LSTM over `x: [batch, time, input_dim]` and keeps what [`lstm_backward`] needs.
+///
+/// Returns `[batch, time, units]` with `return_sequences`, otherwise the last hidden state `[batch, units]`.
+pub fn lstm_forward(
+    x: ArrayView3<f32>,
+    params: &LstmParams,
+    return_sequences: bool,
+) -> Result<(ArrayD<f32>, LstmCache)> {
+    let dims = validate(OP, x.shape(), params)?;
+    let states = run_forward(x, params, dims)?;
+    let output = if return_sequences {
+        crate::pooled::to_owned(&states.hidden).into_dyn()
+    } else {
+        last_hidden(&states.hidden, dims)
+    };
+    let cache = LstmCache {
+        dims,
+        return_sequences,
+        gates: states.gates,
+        cells: states.cells,
+        hidden: states.hidden,
+    };
+    Ok((output, cache))
+}
+
+/// [`lstm_forward`] without keeping a cache.
+pub fn lstm_forward_inference(
+    x: ArrayView3<f32>,
+    params: &LstmParams,
+    return_sequences: bool,
+) -> Result<ArrayD<f32>> {
+    let dims = validate(OP, x.shape(), params)?;
+    let ForwardStates {
+        gates,
+        cells,
+        hidden,
+    } = run_forward(x, params, dims)?;
+    crate::buffer_pool::give_array(gates);
+    crate::buffer_pool::give_array(cells);
+    Ok(if return_sequences {
+        hidden.into_dyn()
+    } else {
+        let last = last_hidden(&hidden, dims);
+        crate::buffer_pool::give_array(hidden);
+        last
+    })
+}
+
+/// States of every step, batch-major.
+pub(super) struct ForwardStates {
+    pub(super) gates: Array3<f32>,
+    pub(super) cells: Array3<f32>,
+    pub(super) hidden: Array3<f32>,
+}
+
+pub(super) fn run_forward(
+    x: ArrayView3<f32>,
+    params: &LstmParams,
+    dims: LstmDims,
+) -> Result<ForwardStates> {
+    let LstmDims {
+        batch,
+        time,
+        input_dim,
+        units,
+    } = dims;
+    let gate_width = 4 * units;
+    // Every row is overwritten by the input projection (`beta = 0`).
+    let mut gates = crate::pooled::for_overwrite(Ix3(batch, time, gate_width));
+    {
+        // The input projection of every step at once; the bias is added when the gates are activated.
+        let x_standard = x.as_standard_layout();
+        let x_rows = rows_view(x_standard.view(), batch * time, input_dim)?;
+        let mut gate_rows = gates
+            .view_mut()
+            .into_shape_with_order((batch * time, gate_width))
+            .map_err(shape_internal)?;
+        matmul_into(&x_rows, &params.kernel, 0.0, &mut gate_rows)?;
+    }
+    // Every step writes the cell and hidden state of every sample.
+    let mut cells = crate::pooled::for_overwrite(Ix3(batch, time, units));
+    let mut hidden = crate::pooled::for_overwrite(Ix3(batch, time, units));
+    let bias_copy;
+    let bias = match params.bias.as_slice() {
+        Some(bias) => bias,
+        None => {
+            bias_copy = params.bias.to_vec();
+            &bias_copy[..]
+        }
+    };
+    let zero_state = crate::buffer_pool::take_zeroed(units);
+    // h_{t-1}·recurrent_kernel of the current step; zero for the first step since h₀ = 0.
+    let mut recurrent = crate::pooled::zeros(Ix2(batch, gate_width));
+
+    for step in 0..time {
+        if step > 0 {
+            let hidden_prev = hidden.index_axis(Axis(1), step - 1);
+            matmul_into(
+                &hidden_prev,
+                &params.recurrent_kernel,
+                0.0,
+                &mut recurrent.view_mut(),
+            )?;
+        }
+        let recurrent_flat = flat(&recurrent)?;
+        let gates_flat = flat_mut(&mut gates)?;
+        let cells_flat = flat_mut(&mut cells)?;
+        let hidden_flat = flat_mut(&mut hidden)?;
+        for sample in 0..batch {
+            let row = sample * time + step;
+            // c_{t-1} sits just before c_t in the same sample's row block.
+            let (before, current) = cells_flat.split_at_mut(row * units);
+            let cell_prev = if step == 0 {
+                &zero_state[..]
+            } else {
+                &before[(row - 1) * units..]
+            };
+            cell_forward(
+                &mut gates_flat[row * gate_width..(row + 1) * gate_width],
+                &recurrent_flat[sample * gate_width..(sample + 1) * gate_width],
+                bias,
+                cell_prev,
+                &mut current[..units],
+                &mut hidden_flat[row * units..(row + 1) * units],
+                params.recurrent_activation,
+            );
+        }
+    }
+    crate::buffer_pool::give_array(recurrent);
+    crate::buffer_pool::give(zero_state);
+    Ok(ForwardStates {
+        gates,
+        cells,
+        hidden,
+    })
+}
+
+/// The hidden state after the last step, `[batch, units]`; the zero initial state if there are no steps.
+pub(super) fn last_hidden(hidden: &Array3<f32>, dims: LstmDims) -> ArrayD<f32> {
+    match dims.time {
+        0 => crate::pooled::zeros(Ix2(dims.batch, dims.units)).into_dyn(),
+        time => crate::pooled::to_owned(&hidden.index_axis(Axis(1), time - 1)).into_dyn(),
+    }
+}
+
+/// One cell update for one sample: completes the pre-activations `z` (i, f, c, o; the input projection) with
+/// the recurrent projection and the bias, activates them in place, and writes the new cell and hidden state.
+pub(super) fn cell_forward(
+    z: &mut [f32],
+    recurrent: &[f32],
+    bias: &[f32],
+    cell_prev: &[f32],
+    cell: &mut [f32],
+    hidden: &mut [f32],
+    activation: GateActivation,
+) {
+    for ((z, r), b) in z.iter_mut().zip(recurrent).zip(bias) {
+        *z += r + b;
+    }
+    let units = cell.len();
+    let (z_i, rest) = z.split_at_mut(units);
+    let (z_f, rest) = rest.split_at_mut(units);
+    let (z_c, z_o) = rest.split_at_mut(units);
+    let (z_o, cell_prev, hidden) = (&mut z_o[..units], &cell_prev[..units], &mut hidden[..units]);
+    let gates = CellGates { z_i, z_f, z_c, z_o };
+    // One loop per gate activation, so that each is a straight-line loop the compiler vectorizes.
+    match activation {
+        GateActivation::Sigmoid => activate_cell(gates, cell_prev, cell, hidden, |z| {
+            GateActivation::Sigmoid.apply(z)
+        }),
+        GateActivation::HardSigmoid => activate_cell(gates, cell_prev, cell, hidden, |z| {
+            GateActivation::HardSigmoid.apply(z)
+        }),
+        GateActivation::HardSigmoidKeras2 => activate_cell(gates, cell_prev, cell, hidden, |z| {
+            GateActivation::HardSigmoidKeras2.apply(z)
+        }),
+    }
+}
+
+/// The four pre-activation blocks of one sample's gates (each `units` long), activated in place.
+pub(super) struct CellGates<'a> {
+    pub(super) z_i: &'a mut [f32],
+    pub(super) z_f: &'a mut [f32],
+    pub(super) z_c: &'a mut [f32],
+    pub(super) z_o: &'a mut [f32],
+}
+
+#[inline(always)]
+pub(super) fn activate_cell(
+    gates: CellGates<'_>,
+    cell_prev: &[f32],
+    cell: &mut [f32],
+    hidden: &mut [f32],
+    gate: impl Fn(f32) -> f32,
+) {
+    let CellGates { z_i, z_f, z_c, z_o } = gates;
+    // Simple loops over one slice each, which the compiler vectorizes (one fused loop does not).
+    for block in [&mut *z_i, &mut *z_f, &mut *z_o] {
+        for z in block.iter_mut() {
+            *z = gate(*z);
+        }
+    }
+    for z in z_c.iter_mut() {
+        *z = crate::kernels::activation::tanh(*z);
+    }
+    let units = cell.len();
+    let (z_i, z_f, z_c, z_o) = (&z_i[..units], &z_f[..units], &z_c[..units], &z_o[..units]);
+    let (cell_prev, hidden) = (&cell_prev[..units], &mut hidden[..units]);
+    for k in 0..units {
+        cell[k] = z_f[k] * cell_prev[k] + z_i[k] * z_c[k];
+    }
+    for k in 0..units {
+        hidden[k] = z_o[k] * crate::kernels::activation::tanh(cell[k]);
+    }
+}
