@@ -1,6 +1,6 @@
 //! Saving and loading models in Keras's `.h5` layout (through `rkeras-io`), and the resume state that makes
 //! a restored run continue bit for bit. Paths ending in `.keras` or `.weights.h5` select Keras 3's native
-//! formats instead ([`crate::keras3_format`]), as Keras chooses by extension.
+//! formats instead (the `keras3_format` module), as Keras chooses by extension.
 
 use crate::compile::Compiled;
 use crate::error::{EngineError, Result};

@@ -3,7 +3,7 @@
 //! ([`ArrayDataset`]), a directory of `.npy` shards ([`NpyShards`]) and a text file read lazily ([`TextLines`]).
 //!
 //! A source is read on a background thread that runs a bounded queue ahead of training (see
-//! [`crate::fit_config::SourceConfig`]), so that reading and training overlap.
+//! [`crate::fit_config::FitConfig::max_queue_size`]), so that reading and training overlap.
 
 mod array_dataset;
 mod batch;
