@@ -221,9 +221,9 @@ fn load_optimizer(model: &mut Model, path: &Path, saved: &FileOptimizerState) ->
         }
         slot_weights.push(weight);
     }
-    // Slots pair by position, as Keras 2 sets optimizer weights: slot by slot in the optimizer's order, and
-    // within a slot parameter by parameter (Keras's `optimizer.variables`). Names can differ between processes
-    // (automatic layer names), positions cannot.
+    // Slots pair by their name's slot suffix where every name has one (Keras 3.15 writes a parameter's slots
+    // together, `…_kernel_momentum, …_kernel_velocity, …_bias_momentum`; earlier versions slot by slot), the
+    // parameter being the position among that slot's arrays; otherwise by position, slot by slot (Keras 2).
     let slot_names = opt.slot_names();
     let expected = slot_names.len() * params.len();
     // An optimizer that never stepped has no slots yet (the file then holds none).
@@ -239,9 +239,10 @@ fn load_optimizer(model: &mut Model, path: &Path, saved: &FileOptimizerState) ->
             ),
         ));
     }
-    for (i, weight) in slot_weights.into_iter().enumerate() {
+    let positions = slot_positions(&slot_weights, &slot_names, params.len());
+    for (weight, (slot_index, param_index)) in slot_weights.into_iter().zip(positions) {
         // A file without checksums (Keras) may carry a damaged shape: check it against the parameter.
-        if let Some((param, variable)) = params.get(i % params.len().max(1))
+        if let Some((param, variable)) = params.get(param_index)
             && variable.shape() != weight.value.shape()
         {
             return Err(file_error(
@@ -255,8 +256,8 @@ fn load_optimizer(model: &mut Model, path: &Path, saved: &FileOptimizerState) ->
             ));
         }
         slots.push(SlotArray {
-            param_index: i % params.len().max(1),
-            slot: slot_names[i / params.len().max(1)].to_string(),
+            param_index,
+            slot: slot_names[slot_index].to_string(),
             value: weight.value.clone(),
         });
     }
@@ -266,6 +267,41 @@ fn load_optimizer(model: &mut Model, path: &Path, saved: &FileOptimizerState) ->
         slots,
     })?;
     Ok(())
+}
+
+/// The (slot, parameter) index of each saved slot array: by the slot suffix of its name (`…_momentum`) when
+/// every name ends in one of `slot_names` and every slot holds `params` arrays, else by position, slot by slot.
+fn slot_positions(
+    weights: &[&NamedArray],
+    slot_names: &[&str],
+    params: usize,
+) -> Vec<(usize, usize)> {
+    let positional = || {
+        (0..weights.len())
+            .map(|i| (i / params.max(1), i % params.max(1)))
+            .collect()
+    };
+    // Longest suffix first, so that `velocity_hat` is not read as `velocity`.
+    let mut by_length: Vec<usize> = (0..slot_names.len()).collect();
+    by_length.sort_by_key(|&i| std::cmp::Reverse(slot_names[i].len()));
+    let mut seen = vec![0usize; slot_names.len()];
+    let mut positions = Vec::with_capacity(weights.len());
+    for weight in weights {
+        let Some(slot) = by_length
+            .iter()
+            .copied()
+            .find(|&i| weight.name.ends_with(&format!("_{}", slot_names[i])))
+        else {
+            return positional();
+        };
+        positions.push((slot, seen[slot]));
+        seen[slot] += 1;
+    }
+    if seen.iter().all(|&n| n == params) {
+        positions
+    } else {
+        positional()
+    }
 }
 
 fn compile_from_training_config(model: &mut Model, path: &Path, text: &str) -> Result<()> {

@@ -38,6 +38,15 @@ fn model() -> ModelFile {
         extra: None,
     }
 }
+/// The tests of this file run one at a time: two of them start processes (`mkfifo`, a child of this binary),
+/// and a process started while another test holds an HDF5 file open inherits that file's descriptor and its
+/// lock (libhdf5 opens files without close-on-exec), which makes the other test's next open fail with EAGAIN.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
 
 fn saved_model(dir: &Path) -> PathBuf {
     let path = dir.join("model.h5");
@@ -60,6 +69,7 @@ fn assert_both_fail(path: &Path) -> (IoError, IoError) {
 
 #[test]
 fn a_missing_file_is_not_found() {
+    let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     let (a, b) = assert_both_fail(&dir.path().join("absent.h5"));
     assert!(
@@ -70,6 +80,7 @@ fn a_missing_file_is_not_found() {
 
 #[test]
 fn foreign_and_empty_files_cannot_be_opened() {
+    let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     for (name, content) in [
         ("notes.h5", b"epoch,loss\n1,0.5\n".to_vec()),
@@ -92,6 +103,7 @@ fn foreign_and_empty_files_cannot_be_opened() {
 /// Opening a FIFO for reading blocks until a writer appears: the load must refuse it at once.
 #[test]
 fn a_fifo_is_refused_without_blocking() {
+    let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     let fifo = dir.path().join("model.h5");
     let made = std::process::Command::new("mkfifo")
@@ -120,6 +132,7 @@ fn a_fifo_is_refused_without_blocking() {
 
 #[test]
 fn truncated_files_are_errors() {
+    let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     let bytes = std::fs::read(saved_model(dir.path())).unwrap();
     let truncated = dir.path().join("truncated.h5");
@@ -138,6 +151,7 @@ fn truncated_files_are_errors() {
 
 #[test]
 fn a_corrupt_superblock_is_an_error() {
+    let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     let path = saved_model(dir.path());
     let mut bytes = std::fs::read(&path).unwrap();
@@ -162,6 +176,7 @@ fn raw_data_offset(path: &Path, dataset: &str) -> usize {
 
 #[test]
 fn a_damaged_weight_value_is_named_not_loaded() {
+    let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     let path = saved_model(dir.path());
     let object = "/model_weights/dense/dense/kernel";
@@ -178,6 +193,7 @@ fn a_damaged_weight_value_is_named_not_loaded() {
 
 #[test]
 fn a_damaged_optimizer_counter_and_state_array_are_named() {
+    let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("model.h5");
     let mut with_state = model();
@@ -205,6 +221,7 @@ fn a_damaged_optimizer_counter_and_state_array_are_named() {
 /// The example: `"rate": 0.3` became `0.9` and the model loaded with another dropout rate.
 #[test]
 fn a_damaged_model_config_is_named_not_loaded() {
+    let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("model.h5");
     let mut config_model = model();
@@ -229,6 +246,7 @@ fn a_damaged_model_config_is_named_not_loaded() {
 /// A file without checksums (as Keras writes them) is refused when an array is not finite.
 #[test]
 fn a_nan_in_a_file_without_checksums_is_named() {
+    let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     let path = saved_model(dir.path());
     let object = "/model_weights/dense/dense/bias";
@@ -250,6 +268,7 @@ fn a_nan_in_a_file_without_checksums_is_named() {
 
 #[test]
 fn a_listed_weight_without_dataset_names_layer_and_weight() {
+    let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     let path = saved_model(dir.path());
     hdf5::File::open_rw(&path)
@@ -270,6 +289,7 @@ fn a_listed_weight_without_dataset_names_layer_and_weight() {
 
 #[test]
 fn a_listed_layer_without_group_is_named() {
+    let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     let path = saved_model(dir.path());
     hdf5::File::open_rw(&path)
@@ -285,6 +305,7 @@ fn a_listed_layer_without_group_is_named() {
 
 #[test]
 fn a_weights_group_without_layer_names_is_rejected() {
+    let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     let path = saved_model(dir.path());
     hdf5::File::open_rw(&path)
@@ -302,6 +323,7 @@ fn a_weights_group_without_layer_names_is_rejected() {
 
 #[test]
 fn a_weight_of_the_wrong_type_is_named() {
+    let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     let path = saved_model(dir.path());
     {
@@ -324,6 +346,7 @@ fn a_weight_of_the_wrong_type_is_named() {
 /// The HDF5 C library prints an error stack to stderr on every failed call unless silenced.
 #[test]
 fn failed_loads_print_nothing() {
+    let _serial = serial();
     let output = std::process::Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
