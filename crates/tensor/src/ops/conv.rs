@@ -1,11 +1,11 @@
 //! Convolution and pooling over channels-last images: `conv2d` (with groups, strides, dilation, padding and a
 //! fused bias), `max_pool2d` and `avg_pool2d`, on the kernels of [`crate::kernels::conv2d_forward`] & co.
 
+use super::conv_op::{ConvOp, array, contiguous, slice};
 use crate::backprop::Node;
-use crate::error::{Result, TensorError};
+use crate::error::Result;
 use crate::kernels::{self, Conv2dGeometry, ConvPadding, Parallelism};
 use crate::tensor::Tensor;
-use ndarray::{ArrayD, CowArray, IxDyn};
 
 /// Strides, dilation, padding and groups of a 2-D convolution. Defaults to stride 1, dilation 1, `valid`
 /// padding and one group (Keras's defaults).
@@ -32,25 +32,6 @@ impl Default for Conv2dOptions {
     }
 }
 
-/// The values of `array` as a contiguous row-major slice (a copy only when they are not already).
-fn contiguous(array: &ArrayD<f32>) -> CowArray<'_, f32, IxDyn> {
-    array.as_standard_layout()
-}
-
-fn slice<'a>(array: &'a CowArray<'_, f32, IxDyn>, op: &'static str) -> Result<&'a [f32]> {
-    array.as_slice().ok_or_else(|| TensorError::Internal {
-        op,
-        reason: "standard layout is not contiguous".into(),
-    })
-}
-
-fn array(shape: &[usize], values: Vec<f32>, op: &'static str) -> Result<ArrayD<f32>> {
-    ArrayD::from_shape_vec(IxDyn(shape), values).map_err(|_| TensorError::Internal {
-        op,
-        reason: "output shape".into(),
-    })
-}
-
 impl Tensor {
     /// 2-D convolution of a channels-last batch `self: [n, h, w, c]` with `kernel: [kh, kw, c / groups,
     /// filters]`, plus `bias: [filters]` when given; the output is `[n, out_h, out_w, filters]`.
@@ -69,7 +50,7 @@ impl Tensor {
         bias: Option<&Tensor>,
         options: Conv2dOptions,
     ) -> Result<Tensor> {
-        let g = Conv2dGeometry::conv(
+        let geometry = Conv2dGeometry::conv(
             self.shape(),
             kernel.shape(),
             options.strides,
@@ -77,69 +58,15 @@ impl Tensor {
             options.padding,
             options.groups,
         )?;
-        if let Some(b) = bias {
-            if b.shape() != [g.out_c] {
-                return Err(TensorError::shape_mismatch(
-                    "conv2d",
-                    kernel.shape(),
-                    b.shape(),
-                ));
-            }
+        ConvOp {
+            name: "conv2d",
+            forward: kernels::conv2d_forward,
+            backward: kernels::conv2d_backward,
+            output_shape: geometry.output_shape(),
+            bias_len: geometry.out_c,
+            geometry,
         }
-        let par = Parallelism::auto(g.flops());
-        let (x, k) = (contiguous(self.data()), contiguous(kernel.data()));
-        let b = bias.map(|b| contiguous(b.data()));
-        let shape = g.output_shape();
-        let mut out = crate::buffer_pool::take(shape.iter().product());
-        kernels::conv2d_forward(
-            slice(&x, "conv2d")?,
-            slice(&k, "conv2d")?,
-            b.as_ref().map(|b| slice(b, "conv2d")).transpose()?,
-            &mut out,
-            &g,
-            par,
-        )?;
-        let out = array(&shape, out, "conv2d")?;
-        let mut inputs = vec![self.clone(), kernel.clone()];
-        inputs.extend(bias.cloned());
-        let needs = inputs.iter().any(Tensor::requires_grad);
-        Ok(Tensor::from_op(
-            out,
-            || {
-                Node::new("conv2d", inputs, move |ctx| {
-                    let wants = |i: usize| ctx.inputs.get(i).is_some_and(Tensor::requires_grad);
-                    let (x, k) = (
-                        contiguous(ctx.inputs[0].data()),
-                        contiguous(ctx.inputs[1].data()),
-                    );
-                    let dy = contiguous(ctx.grad);
-                    let mut dx = wants(0).then(|| crate::buffer_pool::take(x.len()));
-                    let mut dk = wants(1).then(|| crate::buffer_pool::take(k.len()));
-                    let mut db = wants(2).then(|| vec![0.0; g.out_c]);
-                    kernels::conv2d_backward(
-                        slice(&x, "conv2d")?,
-                        slice(&k, "conv2d")?,
-                        slice(&dy, "conv2d")?,
-                        kernels::Conv2dGrads {
-                            input: dx.as_deref_mut(),
-                            kernel: dk.as_deref_mut(),
-                            bias: db.as_deref_mut(),
-                        },
-                        &g,
-                        par,
-                    )?;
-                    let mut grads = vec![
-                        dx.map(|v| array(x.shape(), v, "conv2d")).transpose()?,
-                        dk.map(|v| array(k.shape(), v, "conv2d")).transpose()?,
-                    ];
-                    if ctx.inputs.len() == 3 {
-                        grads.push(db.map(|v| array(&[g.out_c], v, "conv2d")).transpose()?);
-                    }
-                    Ok(grads)
-                })
-            },
-            needs,
-        ))
+        .run(self, kernel, bias)
     }
 
     /// Max pooling of a channels-last batch `[n, h, w, c]` over `pool` windows moved by `strides`.

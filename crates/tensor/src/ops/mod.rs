@@ -4,6 +4,7 @@
 mod activation;
 mod binary;
 mod conv;
+mod conv_op;
 mod conv_transpose;
 mod dropout;
 mod fast;
