@@ -54,7 +54,10 @@ pub use pooling::{
 pub use preprocessing::Rescaling;
 pub use registry::{SUPPORTED_LAYER_CLASSES, layer_from_config};
 pub use regularization::{Dropout, SpatialDropout};
-pub use reshaping::{Cropping, Flatten, Permute, RepeatVector, Reshape, UpSampling, ZeroPadding};
+pub use reshaping::{
+    Crop, Cropping, Flatten, Pad, PairsEdit, Permute, RepeatVector, Reshape, SpatialPairs,
+    UpSampling, ZeroPadding,
+};
 pub use rnn::GRU;
 pub use rnn::LSTM;
 pub use rnn::SimpleRNN;

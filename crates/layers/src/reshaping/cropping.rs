@@ -1,13 +1,7 @@
 //! `Cropping1D` / `Cropping2D`: entries removed before and after each spatial axis.
 
-use super::spatial::{check_channels_last, class_name, pairs_to_json, read_pairs};
-use crate::call_inputs;
-use crate::error::{InLayer, Result};
-use crate::layer::{CallContext, Layer, LayerCore, Shape, expect_inputs, shape_error};
-use crate::serialization::{ConfigReader, base_config};
-use rand::rngs::StdRng;
-use rkeras_tensor::{Tensor, Variable};
-use serde_json::{Value, json};
+use super::spatial_pairs::{PairsEdit, SpatialPairs};
+use rkeras_tensor::Tensor;
 
 /// Keras's `Cropping1D` (`[steps, channels]`) and `Cropping2D` (`[rows, cols, channels]`, `channels_last`;
 /// `channels_first` is a config error): `cropping[i] = (before, after)` entries removed on spatial axis `i`.
@@ -21,104 +15,34 @@ use serde_json::{Value, json};
 /// assert!(Cropping::two_d((2, 2), (0, 0)).call(&Input::new(&[4, 5, 2])).is_err());
 /// # Ok::<(), rkeras_layers::LayersError>(())
 /// ```
+pub type Cropping = SpatialPairs<Crop>;
+
+/// The edit of [`Cropping`]: `before` entries off the start of the axis, `after` off its end.
 #[derive(Debug, Clone)]
-pub struct Cropping {
-    core: LayerCore,
-    cropping: Vec<(usize, usize)>,
-}
+pub struct Crop;
 
-impl Cropping {
-    fn with_pairs(cropping: Vec<(usize, usize)>) -> Self {
-        let prefix = class_name(cropping.len(), "cropping1d", "cropping2d");
-        Cropping {
-            core: LayerCore::new(prefix),
-            cropping,
-        }
-    }
+impl PairsEdit for Crop {
+    const CLASSES: [&'static str; 2] = ["Cropping1D", "Cropping2D"];
+    const PREFIXES: [&'static str; 2] = ["cropping1d", "cropping2d"];
+    const KEY: &'static str = "cropping";
+    const DATA_FORMAT_IN_1D: bool = false;
 
-    /// `Cropping1D(cropping=(before, after))`.
-    pub fn one_d(before: usize, after: usize) -> Self {
-        Self::with_pairs(vec![(before, after)])
-    }
-
-    /// `Cropping2D(cropping=((top, bottom), (left, right)))`.
-    pub fn two_d(rows: (usize, usize), cols: (usize, usize)) -> Self {
-        Self::with_pairs(vec![rows, cols])
-    }
-
-    /// Sets the layer's name.
-    pub fn with_name(mut self, name: &str) -> Self {
-        self.core = LayerCore::named(name);
-        self
-    }
-
-    /// Rebuilds `Cropping1D` (`dims = 1`) or `Cropping2D` (`dims = 2`) from Keras's config.
-    pub fn from_config(config: &Value, dims: usize) -> Result<Self> {
-        let class = class_name(dims, "Cropping1D", "Cropping2D");
-        let reader = ConfigReader::new(class, config)?;
-        check_channels_last(&reader, class)?;
-        let mut layer = Self::with_pairs(read_pairs(&reader, class, "cropping", dims)?);
-        if let Some(name) = reader.name()? {
-            layer = layer.with_name(name);
-        }
-        Ok(layer)
-    }
-}
-
-impl Layer for Cropping {
-    fn class_name(&self) -> &'static str {
-        class_name(self.cropping.len(), "Cropping1D", "Cropping2D")
-    }
-
-    fn core(&self) -> &LayerCore {
-        &self.core
-    }
-
-    fn output_shape(&self, input_shapes: &[Shape]) -> Result<Shape> {
-        expect_inputs(self, input_shapes, 1)?;
-        let dims = self.cropping.len();
-        let mut shape = input_shapes[0].clone();
-        if shape.len() != dims + 1 {
-            return Err(shape_error(
-                self,
-                format!("expected {} axes after the batch axis", dims + 1),
-                input_shapes,
+    fn resize(size: usize, before: usize, after: usize) -> Result<usize, String> {
+        if before + after >= size {
+            return Err(format!(
+                "cropping ({before}, {after}) leaves nothing of {size}"
             ));
         }
-        for (i, (size, (before, after))) in shape.iter_mut().zip(&self.cropping).enumerate() {
-            if before + after >= *size {
-                return Err(shape_error(
-                    self,
-                    format!("cropping ({before}, {after}) leaves nothing of spatial axis {i}"),
-                    input_shapes,
-                ));
-            }
-            *size -= before + after;
-        }
-        Ok(shape)
+        Ok(size - before - after)
     }
 
-    fn build(&self, input_shapes: &[Shape], _rng: &mut StdRng) -> Result<Vec<Variable>> {
-        self.output_shape(input_shapes)?;
-        Ok(Vec::new())
-    }
-
-    fn forward(&self, inputs: &[Tensor], _ctx: &mut CallContext<'_>) -> Result<Tensor> {
-        let mut x = call_inputs::single(self, inputs)?.clone();
-        for (i, &(before, after)) in self.cropping.iter().enumerate() {
-            let axis = i + 1;
-            let len = x.shape()[axis].saturating_sub(before + after);
-            x = x.narrow(axis as isize, before, len).in_layer(self.name())?;
-        }
-        Ok(x)
-    }
-
-    fn config(&self) -> Value {
-        let mut config = base_config(self.name(), true);
-        config.insert("cropping".into(), pairs_to_json(&self.cropping));
-        if self.cropping.len() == 2 {
-            config.insert("data_format".into(), json!("channels_last"));
-        }
-        Value::Object(config)
+    fn apply(
+        x: &Tensor,
+        axis: usize,
+        before: usize,
+        after: usize,
+    ) -> rkeras_tensor::Result<Tensor> {
+        let len = x.shape()[axis].saturating_sub(before + after);
+        x.narrow(axis as isize, before, len)
     }
 }
