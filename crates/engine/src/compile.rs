@@ -1,20 +1,30 @@
 //! `compile(optimizer, loss, metrics)`: optimizer by name or instance, loss by name or custom, metrics by name.
 
-use crate::error::{EngineError, Result};
+use crate::compile_config::CompileConfig;
+use crate::error::Result;
 use crate::loss::Loss;
-use crate::metric::Metric;
 use crate::model::Model;
+use crate::output_task::OutputTask;
 use rkeras_optim::{Adagrad, Adam, Optimizer, RMSprop, SGD, optimizer_from_name};
 
 /// What `compile` stored.
 pub(crate) struct Compiled {
     pub(crate) optimizer: Box<dyn Optimizer>,
-    pub(crate) loss: Loss,
-    pub(crate) metrics: Vec<Metric>,
+    /// One entry per model output, in output order.
+    pub(crate) outputs: Vec<OutputTask>,
+    /// The arguments as given (saved as Keras's `training_config` / `compile_config`).
+    pub(crate) config: CompileConfig,
     pub(crate) profile: crate::profile::StepProfile,
     /// The dropout stream of `train_on_batch`, continued from call to call (that of `fit`'s first epoch with
     /// seed 0).
     pub(crate) batch_rng: rand::rngs::StdRng,
+}
+
+impl Compiled {
+    /// Whether the step needs a softmax output's logits (any output's loss fuses them).
+    pub(crate) fn wants_logits(&self) -> bool {
+        self.outputs.iter().any(|o| o.loss.wants_logits())
+    }
 }
 
 /// Anything `compile` takes as an optimizer: a Keras name (`"rmsprop"`, with Keras's defaults) or an instance.
@@ -85,42 +95,36 @@ impl Model {
     ) -> Result<()> {
         let optimizer = optimizer.into_optimizer()?;
         let loss = loss.into_loss()?;
-        let width = self
-            .network
-            .outputs()
-            .first()
-            .and_then(|o| o.shape().last().copied())
-            .unwrap_or(1);
-        let mut resolved: Vec<Metric> = Vec::new();
-        for &name in metrics {
-            if name == "loss" {
-                continue;
-            }
-            let metric = Metric::resolve(name, &loss, width)?;
-            if resolved.iter().any(|m| m.name == metric.name) {
-                return Err(EngineError::invalid(
-                    "metrics",
-                    format!("`{name}` is listed twice"),
-                ));
-            }
-            resolved.push(metric);
-        }
+        self.compile_with(optimizer, CompileConfig::new(loss).metrics(metrics))
+    }
+
+    /// Configures training with a loss, `loss_weights` and metrics per output (Keras's `compile` for models
+    /// with several outputs; see [`CompileConfig`]). Everything that could not be trained is an error here:
+    /// a wrong number of losses, weights or metric lists, an output name the model does not have, a metric
+    /// that does not fit its output's targets.
+    pub fn compile_with(
+        &mut self,
+        optimizer: impl IntoOptimizer,
+        config: CompileConfig,
+    ) -> Result<()> {
+        let optimizer = optimizer.into_optimizer()?;
+        let outputs = crate::output_task::resolve(&self.network, &config)?;
         self.compiled = Some(Compiled {
             optimizer,
-            loss,
-            metrics: resolved,
+            outputs,
+            config,
             profile: Default::default(),
             batch_rng: crate::fit::epoch_rng(0, 0, crate::fit::DROPOUT_STREAM),
         });
         Ok(())
     }
 
-    /// The names logged by training: `loss` then the metrics, as given to `compile`.
+    /// The names logged by training: `loss` then the metrics, as given to `compile`; with several outputs,
+    /// Keras 3's `loss`, each `<output>_loss`, then each `<output>_<metric>`.
     pub fn metrics_names(&self) -> Vec<String> {
-        let mut names = vec!["loss".to_string()];
-        if let Some(c) = &self.compiled {
-            names.extend(c.metrics.iter().map(|m| m.name.clone()));
+        match &self.compiled {
+            Some(c) => crate::output_task::log_names(&c.outputs),
+            None => vec!["loss".to_string()],
         }
-        names
     }
 }

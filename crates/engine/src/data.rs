@@ -114,38 +114,35 @@ pub(crate) fn mix_seed(seed: u64, stream: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// A source's batch as tensors for a step: inputs and targets checked against the model and the loss (as `fit`
-/// checks arrays), the targets reshaped as [`crate::validate::targets`] does, and the sample weights checked.
+/// A source's batch as tensors for a step: inputs and targets checked against the model and the losses (as
+/// `fit` checks arrays), the targets reshaped as [`crate::validate::targets`] does, and the sample weights
+/// checked. One target tensor per output.
 pub(crate) fn batch_tensors(
     model: &crate::model::Model,
     batch: crate::source::Batch,
 ) -> Result<(
     Vec<rkeras_tensor::Tensor>,
-    rkeras_tensor::Tensor,
+    Vec<rkeras_tensor::Tensor>,
     Option<rkeras_tensor::Tensor>,
 )> {
     use rkeras_tensor::Tensor;
-    let crate::source::Batch {
-        x,
-        y,
-        sample_weight,
-    } = batch;
-    let y = y.ok_or_else(|| EngineError::invalid("y", "the source's batch holds no targets"))?;
-    let n = check_arrays(&model.network, &x, Some(&y), "x")?;
-    let loss = &model.compiled("fit")?.loss;
-    let y = match crate::validate::targets(&model.network, loss, &y, "y")? {
-        std::borrow::Cow::Owned(fixed) => fixed,
-        std::borrow::Cow::Borrowed(_) => y,
-    };
-    let weights = match sample_weight {
+    if batch.y.is_none() {
+        return Err(EngineError::invalid(
+            "y",
+            "the source's batch holds no targets",
+        ));
+    }
+    let ys = crate::validate::model_targets(model, &batch.x, &batch.targets(), "x", "fit")?;
+    let n = ys.first().map_or(0, |y| y.shape()[0]);
+    let weights = match batch.sample_weight {
         Some(w) => {
             check_sample_weight(&w, n)?;
             Some(Tensor::new(w.into_dyn()))
         }
         None => None,
     };
-    let inputs = x.into_iter().map(Tensor::new).collect();
-    Ok((inputs, Tensor::new(y), weights))
+    let inputs = batch.x.into_iter().map(Tensor::new).collect();
+    Ok((inputs, ys.into_iter().map(Tensor::new).collect(), weights))
 }
 
 /// Sample weights: one per sample, finite and `>= 0`.

@@ -9,6 +9,7 @@ use crate::model::Model;
 use crate::run_config::{EvaluateConfig, PredictConfig};
 use crate::source::DataSource;
 use crate::source::loader::{Pass, RAN_OUT, read_pass};
+use crate::targets::AsTargets;
 use ndarray::{ArrayD, Axis};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -37,7 +38,13 @@ fn run_callbacks<'c>(config: &mut EvaluateConfig<'c>, steps: usize) -> CallbackL
 impl Model {
     /// Loss and metrics on `(x, y)` (Keras's `evaluate(..., return_dict=True)`): `{"loss": …, "accuracy": …}`,
     /// each the mean over all samples. Silent and without callbacks; see [`Model::evaluate_with`].
-    pub fn evaluate(&self, x: &[ArrayD<f32>], y: &ArrayD<f32>, batch_size: usize) -> Result<Logs> {
+    /// `y` is an array, or one array per output (see [`crate::AsTargets`]).
+    pub fn evaluate<Y: AsTargets + ?Sized>(
+        &self,
+        x: &[ArrayD<f32>],
+        y: &Y,
+        batch_size: usize,
+    ) -> Result<Logs> {
         self.evaluate_with(
             x,
             y,
@@ -48,15 +55,15 @@ impl Model {
     /// Keras's `evaluate(x, y, batch_size, verbose, callbacks, return_dict=True)`: the callbacks get
     /// `set_params`, `on_test_begin`, `on_test_batch_begin`/`_end` for each batch (batch logs are running
     /// means) and `on_test_end`, in Keras's order.
-    pub fn evaluate_with(
+    pub fn evaluate_with<Y: AsTargets + ?Sized>(
         &self,
         x: &[ArrayD<f32>],
-        y: &ArrayD<f32>,
+        y: &Y,
         mut config: EvaluateConfig<'_>,
     ) -> Result<Logs> {
-        let n = check_arrays(&self.network, x, Some(y), "x")?;
+        let ys = crate::validate::model_targets(self, x, &y.target_list(), "x", "evaluate")?;
+        let n = ys.first().map_or(0, |y| y.shape()[0]);
         check_batch_size(config.batch_size)?;
-        let y = crate::validate::targets(&self.network, &self.compiled("evaluate")?.loss, y, "y")?;
         let steps = n.div_ceil(config.batch_size);
         let mut callbacks = run_callbacks(&mut config, steps);
         let mut ctl = RunControl {
@@ -65,7 +72,7 @@ impl Model {
         };
         let batches = TestBatches::Arrays {
             x,
-            y: &y,
+            ys: &ys,
             batch_size: config.batch_size,
         };
         test_pass(&mut ctl, &mut callbacks, batches)
@@ -182,6 +189,13 @@ impl Model {
         check_arrays(&self.network, x, None, "x")?;
         let inputs: Vec<Tensor> = x.iter().map(|a| Tensor::new(a.clone())).collect();
         first(self.join_outputs(vec![forward_batch(&self.network, &inputs)?])?)
+    }
+
+    /// Every output of the model on one batch (Keras's `predict_on_batch` for several outputs).
+    pub fn predict_on_batch_outputs(&self, x: &[ArrayD<f32>]) -> Result<Vec<ArrayD<f32>>> {
+        check_arrays(&self.network, x, None, "x")?;
+        let inputs: Vec<Tensor> = x.iter().map(|a| Tensor::new(a.clone())).collect();
+        self.join_outputs(vec![forward_batch(&self.network, &inputs)?])
     }
 
     /// Per-batch outputs joined into one array per output.

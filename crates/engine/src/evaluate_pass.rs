@@ -17,10 +17,10 @@ use rkeras_tensor::Tensor;
 
 /// Where an evaluation pass reads its batches.
 pub(crate) enum TestBatches<'d, 's> {
-    /// `x` and `y` (already checked), `batch_size` samples at a time.
+    /// `x` and the targets `ys` (already checked, one per output), `batch_size` samples at a time.
     Arrays {
         x: &'d [ArrayD<f32>],
-        y: &'d ArrayD<f32>,
+        ys: &'d [ArrayD<f32>],
         batch_size: usize,
     },
     /// At most `steps` batches of a source (all of them when `None`), `queue` read ahead.
@@ -40,10 +40,10 @@ pub(crate) fn test_pass<H: Host>(
     callbacks.on_test_begin(host)?;
     let mut means = EpochMeans::default();
     match batches {
-        TestBatches::Arrays { x, y, batch_size } => {
+        TestBatches::Arrays { x, ys, batch_size } => {
             // Batches are independent in inference mode: they run in parallel and their sums are added in batch
             // order (so the result does not depend on the thread count); the hooks then fire batch by batch.
-            let steps = array_steps(host.model(), x, y, batch_size)?;
+            let steps = array_steps(host.model(), x, ys, batch_size)?;
             for (batch, step) in steps.iter().enumerate() {
                 callbacks.on_test_batch_begin(batch, host)?;
                 means.add(step);
@@ -85,17 +85,23 @@ pub(crate) fn test_pass<H: Host>(
 fn array_steps(
     model: &Model,
     x: &[ArrayD<f32>],
-    y: &ArrayD<f32>,
+    ys: &[ArrayD<f32>],
     batch_size: usize,
 ) -> Result<Vec<StepResult>> {
     let task = Task::of(model.compiled("evaluate")?);
-    let n = y.shape().first().copied().unwrap_or(0);
+    let n = ys
+        .first()
+        .and_then(|y| y.shape().first().copied())
+        .unwrap_or(0);
     let (network, task) = (&model.network, &task);
     batch_ranges(n, batch_size)
         .par_iter()
         .map(|&(start, end)| {
             let inputs = batch_inputs(x, start, end);
-            let targets = Tensor::new(row_range(y, start, end));
+            let targets: Vec<Tensor> = ys
+                .iter()
+                .map(|y| Tensor::new(row_range(y, start, end)))
+                .collect();
             let mut rng = StdRng::seed_from_u64(0);
             test_step(network, task, &inputs, &targets, None, &mut rng)
         })
@@ -105,13 +111,13 @@ fn array_steps(
 /// One evaluation step on a source's batch (its inputs and targets checked first).
 pub(crate) fn source_step(model: &Model, batch: Batch) -> Result<StepResult> {
     let compiled = model.compiled("evaluate")?;
-    let (inputs, y, weights) = crate::data::batch_tensors(model, batch)?;
+    let (inputs, ys, weights) = crate::data::batch_tensors(model, batch)?;
     let mut rng = StdRng::seed_from_u64(0);
     test_step(
         &model.network,
         &Task::of(compiled),
         &inputs,
-        &y,
+        &ys,
         weights.as_ref(),
         &mut rng,
     )

@@ -5,6 +5,7 @@ use crate::error::{EngineError, Result};
 use crate::evaluate_pass::TestBatches;
 use crate::fit_config::FitConfig;
 use crate::model::Model;
+use crate::targets::AsTargets;
 use crate::train_step::{Shard, shard_indices};
 use crate::training_loop::TrainingLoop;
 use ndarray::{Array1, ArrayD, Axis};
@@ -36,26 +37,30 @@ pub(crate) fn epoch_rng(seed: u64, epoch: usize, stream: u64) -> StdRng {
 /// Training data after the validation split.
 struct Split {
     x: Vec<ArrayD<f32>>,
-    y: ArrayD<f32>,
+    /// One target array per output.
+    ys: Vec<ArrayD<f32>>,
     weights: Option<Array1<f32>>,
-    validation: Option<(Vec<ArrayD<f32>>, ArrayD<f32>)>,
+    validation: Option<crate::fit_config::ValidationData>,
 }
 
 fn split(
     model: &Model,
     x: &[ArrayD<f32>],
-    y: &ArrayD<f32>,
+    ys: Vec<ArrayD<f32>>,
     config: &mut FitConfig<'_>,
 ) -> Result<Split> {
-    let n = check_arrays(&model.network, x, Some(y), "x")?;
-    let mut weights = sample_weights(y, config, n)?;
-    if let Some((vx, vy)) = config.validation_data.take() {
-        check_arrays(&model.network, &vx, Some(&vy), "validation_data.x")?;
+    let n = check_arrays(&model.network, x, ys.first(), "x")?;
+    let mut weights = match ys.first() {
+        Some(y) => sample_weights(y, config, n)?,
+        None => None,
+    };
+    if let Some((vx, vys)) = config.validation_data.take() {
+        check_arrays(&model.network, &vx, vys.first(), "validation_data.x")?;
         return Ok(Split {
             x: x.to_vec(),
-            y: y.clone(),
+            ys,
             weights,
-            validation: Some((vx, vy)),
+            validation: Some((vx, vys)),
         });
     }
     let v = config.validation_split;
@@ -68,7 +73,7 @@ fn split(
     if v == 0.0 {
         return Ok(Split {
             x: x.to_vec(),
-            y: y.clone(),
+            ys,
             weights,
             validation: None,
         });
@@ -91,9 +96,9 @@ fn split(
     }
     Ok(Split {
         x: x.iter().map(head).collect(),
-        y: head(y),
+        ys: ys.iter().map(head).collect(),
         weights,
-        validation: Some((x.iter().map(tail).collect(), tail(y))),
+        validation: Some((x.iter().map(tail).collect(), ys.iter().map(tail).collect())),
     })
 }
 
@@ -143,30 +148,33 @@ pub(crate) fn log_keys(model: &Model, validates: bool) -> Vec<String> {
 
 impl Model {
     /// Trains the model (Keras's `fit`): `x` holds one array per model input (`[samples, ...]`), `y` the
-    /// targets. Returns the per-epoch [`History`].
-    pub fn fit(
+    /// targets: an array, or one array per output in output order (see [`crate::AsTargets`]). Returns the
+    /// per-epoch [`History`]. A wrong number of target arrays, or targets that do not fit their output's
+    /// loss, are errors before any callback runs, naming the output.
+    pub fn fit<Y: AsTargets + ?Sized>(
         &mut self,
         x: &[ArrayD<f32>],
-        y: &ArrayD<f32>,
+        y: &Y,
         config: FitConfig<'_>,
     ) -> Result<History> {
+        let y = y.target_list();
         // The loop runs on a worker of rayon's pool: each batch's two shards then run on this worker and one
         // other, instead of the calling thread handing both to the pool and sleeping until they finish.
-        in_worker(|| self.fit_on_current_thread(x, y, config))
+        in_worker(|| self.fit_on_current_thread(x, &y, config))
     }
 
     fn fit_on_current_thread(
         &mut self,
         x: &[ArrayD<f32>],
-        y: &ArrayD<f32>,
+        y: &[&ArrayD<f32>],
         mut config: FitConfig<'_>,
     ) -> Result<History> {
         self.compiled("fit")?;
         check_batch_size(config.batch_size)?;
         let shard_count = check_loop_arguments(&config)?;
-        let y = crate::validate::fit_arguments(self, x, y, &mut config)?;
-        let data = split(self, x, &y, &mut config)?;
-        let n = data.y.shape()[0];
+        let ys = crate::validate::fit_arguments(self, x, y, &mut config)?;
+        let data = split(self, x, ys, &mut config)?;
+        let n = data.ys.first().map_or(0, |y| y.shape()[0]);
         let params = RunParams {
             epochs: config.epochs,
             steps: n.div_ceil(config.batch_size),
@@ -191,7 +199,11 @@ impl Model {
                             .iter()
                             .map(|a| Tensor::new(take_rows(a, part)))
                             .collect(),
-                        y: Tensor::new(take_rows(&data.y, part)),
+                        ys: data
+                            .ys
+                            .iter()
+                            .map(|y| Tensor::new(take_rows(y, part)))
+                            .collect(),
                         weights: data
                             .weights
                             .as_ref()
@@ -202,10 +214,10 @@ impl Model {
                     break;
                 }
             }
-            let validation = data.validation.as_ref().map(|(x, y)| {
+            let validation = data.validation.as_ref().map(|(x, ys)| {
                 let batch_size = config.batch_size;
                 (
-                    TestBatches::Arrays { x, y, batch_size },
+                    TestBatches::Arrays { x, ys, batch_size },
                     config.validation_freq,
                 )
             });

@@ -5,6 +5,9 @@ use ndarray::{Array1, ArrayD};
 use rkeras_callbacks::Callback;
 use std::collections::HashMap;
 
+/// Validation inputs (one array per model input) and targets (one array per output).
+pub type ValidationData = (Vec<ArrayD<f32>>, Vec<ArrayD<f32>>);
+
 /// The arguments of [`crate::Model::fit`], with Keras's defaults: batch_size 32, epochs 1, verbose 1,
 /// shuffle true, validation_freq 1.
 ///
@@ -24,8 +27,8 @@ pub struct FitConfig<'a> {
     pub callbacks: Vec<&'a mut dyn Callback>,
     /// The LAST fraction of the samples, taken before shuffling, used for validation. Defaults to 0.
     pub validation_split: f64,
-    /// Explicit validation inputs and targets; overrides `validation_split`.
-    pub validation_data: Option<(Vec<ArrayD<f32>>, ArrayD<f32>)>,
+    /// Explicit validation inputs and targets (one array per output); overrides `validation_split`.
+    pub validation_data: Option<ValidationData>,
     /// Reshuffle the training samples every epoch (seeded). Defaults to true.
     pub shuffle: bool,
     /// The epoch to start at (resuming). Defaults to 0.
@@ -109,9 +112,9 @@ impl<'a> FitConfig<'a> {
         self.validation_split = split;
         self
     }
-    /// Sets `validation_data`.
-    pub fn validation_data(mut self, x: Vec<ArrayD<f32>>, y: ArrayD<f32>) -> Self {
-        self.validation_data = Some((x, y));
+    /// Sets `validation_data`: the inputs and the targets (an array, or one array per output).
+    pub fn validation_data(mut self, x: Vec<ArrayD<f32>>, y: impl crate::IntoTargets) -> Self {
+        self.validation_data = Some((x, y.into_targets()));
         self
     }
     /// Sets `shuffle`.

@@ -41,19 +41,29 @@ fn check_source_arguments(config: &FitConfig<'_>) -> Result<()> {
 
 /// A batch's rows split into `count` shards (consecutive rows, as [`shard_indices`] splits a batch of arrays).
 fn shards(batch: Batch, model: &Model, count: usize) -> Result<(Vec<Shard>, usize)> {
-    let (inputs, y, weights) = batch_tensors(model, batch)?;
-    let n = y.shape().first().copied().unwrap_or(0);
+    let (inputs, ys, weights) = batch_tensors(model, batch)?;
+    let n = ys
+        .first()
+        .and_then(|y| y.shape().first().copied())
+        .unwrap_or(0);
     let rows: Vec<usize> = (0..n).collect();
     let parts = shard_indices(&rows, count);
     if parts.len() == 1 {
-        return Ok((vec![Shard { inputs, y, weights }], n));
+        return Ok((
+            vec![Shard {
+                inputs,
+                ys,
+                weights,
+            }],
+            n,
+        ));
     }
     let take = |t: &Tensor, part: &[usize]| Tensor::new(crate::data::take_rows(t.data(), part));
     let shards = parts
         .iter()
         .map(|part| Shard {
             inputs: inputs.iter().map(|t| take(t, part)).collect(),
-            y: take(&y, part),
+            ys: ys.iter().map(|y| take(y, part)).collect(),
             weights: weights.as_ref().map(|w| take(w, part)),
         })
         .collect();

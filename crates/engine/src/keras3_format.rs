@@ -9,7 +9,6 @@
 use crate::compile::Compiled;
 use crate::error::{EngineError, Result};
 use crate::keras3_vars::{layer_objects, optimizer_state, optimizer_vars, pair_layer_weights};
-use crate::loss::Loss;
 use crate::model::Model;
 use rkeras_io::{KerasArchive, VarStore};
 use rkeras_layers::Network;
@@ -61,21 +60,25 @@ fn trainable(network: &Network) -> Vec<Variable> {
 }
 
 fn compile_config(compiled: &Compiled) -> Value {
-    json!({
+    let mut config = json!({
         "optimizer": {
             "module": "keras.optimizers",
             "class_name": compiled.optimizer.class_name(),
             "config": compiled.optimizer.config(),
             "registered_name": null,
         },
-        "loss": compiled.loss.name(),
+        "loss": null,
         "loss_weights": null,
-        "metrics": compiled.metrics.iter().map(|m| m.name.clone()).collect::<Vec<_>>(),
+        "metrics": null,
         "weighted_metrics": null,
         "run_eagerly": false,
         "steps_per_execution": 1,
         "jit_compile": "auto",
-    })
+    });
+    if let Some(map) = config.as_object_mut() {
+        crate::training_config::insert(map, &compiled.config, &compiled.outputs);
+    }
+    config
 }
 
 /// The model's `config.json`.
@@ -159,7 +162,7 @@ pub(crate) fn load_weights_into(network: &Network, path: &Path) -> Result<()> {
 
 /// The name of a serialized Keras object: `"mse"`, `{"class_name": "MeanSquaredError", ...}`, or a function as
 /// Keras serializes one, `{"module": "builtins", "class_name": "function", "config": "mse"}`.
-fn object_name(value: &Value) -> Option<&str> {
+pub(crate) fn object_name(value: &Value) -> Option<&str> {
     if let Some(name) = value.as_str() {
         return Some(name);
     }
@@ -175,15 +178,15 @@ fn compile_from_config(model: &mut Model, path: &Path, config: &Value) -> Result
         Some(opt_config) => optimizer_from_config(object_name(opt).unwrap_or(""), opt_config)?,
         None => rkeras_optim::optimizer_from_name(object_name(opt).unwrap_or(""))?,
     };
-    let Some(loss) = object_name(&config["loss"]) else {
+    let Some(compile) = crate::training_config::from_json(
+        &config["loss"],
+        &config["loss_weights"],
+        &config["metrics"],
+    )?
+    else {
         return Err(file_error(path, "compile_config: no loss rkeras can read"));
     };
-    let loss = Loss::from_name(loss)?;
-    let metrics: Vec<&str> = config["metrics"]
-        .as_array()
-        .map(|m| m.iter().filter_map(object_name).collect())
-        .unwrap_or_default();
-    model.compile(optimizer, loss, &metrics)?;
+    model.compile_with(optimizer, compile)?;
     Ok(())
 }
 

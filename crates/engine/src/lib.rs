@@ -5,6 +5,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod compile;
+pub mod compile_config;
 mod control;
 mod data;
 pub mod error;
@@ -21,17 +22,21 @@ pub mod metric;
 pub mod model;
 pub mod models;
 mod on_batch;
+mod output_task;
 pub mod profile;
 mod resume_state;
 pub mod run_config;
 pub mod saving;
 pub mod sequential;
 pub mod source;
+mod targets;
 mod train_step;
+mod training_config;
 mod training_loop;
 mod validate;
 
 pub use compile::{IntoLoss, IntoOptimizer};
+pub use compile_config::{CompileConfig, LossArg, PerOutput};
 pub use error::{EngineError, Result};
 pub use fit_config::FitConfig;
 pub use loss::Loss;
@@ -42,3 +47,4 @@ pub use rkeras_callbacks::{History, Logs};
 pub use run_config::{EvaluateConfig, PredictConfig};
 pub use saving::load_model;
 pub use sequential::Sequential;
+pub use targets::{AsTargets, IntoTargets};

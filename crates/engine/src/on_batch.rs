@@ -1,10 +1,12 @@
 //! Batch-level calls (Keras's `train_on_batch`, `test_on_batch`): one step on one batch, no callbacks.
 
-use crate::data::{check_arrays, check_sample_weight};
+use crate::data::check_sample_weight;
 use crate::error::{EngineError, Result};
 use crate::fit::in_worker;
 use crate::model::Model;
+use crate::targets::AsTargets;
 use crate::train_step::{EpochMeans, Shard, Task, shard_indices, test_step, train_step};
+use crate::validate::model_targets;
 use ndarray::{Array1, ArrayD, Axis};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -35,24 +37,24 @@ impl Model {
     /// assert_eq!(model.get_weights()[0][[0, 0]], 0.75);
     /// # Ok::<(), rkeras_engine::EngineError>(())
     /// ```
-    pub fn train_on_batch(
+    pub fn train_on_batch<Y: AsTargets + ?Sized>(
         &mut self,
         x: &[ArrayD<f32>],
-        y: &ArrayD<f32>,
+        y: &Y,
         sample_weight: Option<&Array1<f32>>,
     ) -> Result<Logs> {
-        in_worker(|| self.train_on_batch_here(x, y, sample_weight))
+        let y = y.target_list();
+        in_worker(|| self.train_on_batch_here(x, &y, sample_weight))
     }
 
     fn train_on_batch_here(
         &mut self,
         x: &[ArrayD<f32>],
-        y: &ArrayD<f32>,
+        y: &[&ArrayD<f32>],
         sample_weight: Option<&Array1<f32>>,
     ) -> Result<Logs> {
-        let loss = &self.compiled("train_on_batch")?.loss;
-        let n = check_arrays(&self.network, x, Some(y), "x")?;
-        let y = crate::validate::targets(&self.network, loss, y, "y")?;
+        let ys = model_targets(self, x, y, "x", "train_on_batch")?;
+        let n = ys.first().map_or(0, |y| y.shape()[0]);
         if let Some(w) = sample_weight {
             check_sample_weight(w, n)?;
         }
@@ -69,7 +71,10 @@ impl Model {
                     .iter()
                     .map(|a| Tensor::new(crate::data::take_rows(a, part)))
                     .collect(),
-                y: Tensor::new(crate::data::take_rows(&y, part)),
+                ys: ys
+                    .iter()
+                    .map(|y| Tensor::new(crate::data::take_rows(y, part)))
+                    .collect(),
                 weights: sample_weight.map(|w| Tensor::new(w.select(Axis(0), part).into_dyn())),
             })
             .collect();
@@ -87,15 +92,15 @@ impl Model {
 
     /// Loss and metrics on one batch in inference mode (Keras's `test_on_batch(x, y, sample_weight,
     /// return_dict=True)`); the metrics are reset first, as in Keras 3.
-    pub fn test_on_batch(
+    pub fn test_on_batch<Y: AsTargets + ?Sized>(
         &self,
         x: &[ArrayD<f32>],
-        y: &ArrayD<f32>,
+        y: &Y,
         sample_weight: Option<&Array1<f32>>,
     ) -> Result<Logs> {
         let compiled = self.compiled("test_on_batch")?;
-        let n = check_arrays(&self.network, x, Some(y), "x")?;
-        let y = crate::validate::targets(&self.network, &compiled.loss, y, "y")?;
+        let ys = model_targets(self, x, &y.target_list(), "x", "test_on_batch")?;
+        let n = ys.first().map_or(0, |y| y.shape()[0]);
         if let Some(w) = sample_weight {
             check_sample_weight(w, n)?;
         }
@@ -106,7 +111,7 @@ impl Model {
             &self.network,
             &Task::of(compiled),
             &inputs,
-            &Tensor::new(y.into_owned()),
+            &ys.into_iter().map(Tensor::new).collect::<Vec<_>>(),
             weights.as_ref(),
             &mut rng,
         )?;

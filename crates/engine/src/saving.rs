@@ -5,7 +5,6 @@
 use crate::compile::Compiled;
 use crate::error::{EngineError, Result};
 use crate::keras3_format::{self, Format, format_of};
-use crate::loss::Loss;
 use crate::model::Model;
 use crate::resume_state::ResumeState;
 use rkeras_io::{
@@ -83,13 +82,17 @@ fn optimizer_to_file(model: &Model) -> Option<FileOptimizerState> {
 }
 
 fn training_config(compiled: &Compiled) -> Value {
-    json!({
-        "loss": compiled.loss.name(),
+    let mut config = json!({
+        "loss": null,
         "loss_weights": null,
-        "metrics": compiled.metrics.iter().map(|m| m.name.clone()).collect::<Vec<_>>(),
+        "metrics": null,
         "weighted_metrics": null,
         "optimizer_config": { "class_name": compiled.optimizer.class_name(), "config": compiled.optimizer.config() },
-    })
+    });
+    if let Some(map) = config.as_object_mut() {
+        crate::training_config::insert(map, &compiled.config, &compiled.outputs);
+    }
+    config
 }
 
 fn model_file(model: &Model, extra: Option<ExtraState>) -> ModelFile {
@@ -312,21 +315,13 @@ fn compile_from_training_config(model: &mut Model, path: &Path, text: &str) -> R
     };
     let class = opt.get("class_name").and_then(Value::as_str).unwrap_or("");
     let optimizer = optimizer_from_config(class, opt.get("config").unwrap_or(&Value::Null))?;
-    let loss = match config.get("loss").and_then(Value::as_str) {
-        Some(name) => Loss::from_name(name)?,
-        None => return Ok(()),
+    let field = |name: &str| config.get(name).unwrap_or(&Value::Null);
+    let Some(compile) =
+        crate::training_config::from_json(field("loss"), field("loss_weights"), field("metrics"))?
+    else {
+        return Ok(());
     };
-    let metrics: Vec<String> = config
-        .get("metrics")
-        .and_then(Value::as_array)
-        .map(|m| {
-            m.iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
-    let names: Vec<&str> = metrics.iter().map(String::as_str).collect();
-    model.compile(optimizer, loss, &names)?;
+    model.compile_with(optimizer, compile)?;
     Ok(())
 }
 

@@ -8,49 +8,70 @@ use rkeras_layers::{CallContext, Network, NetworkOutput};
 use rkeras_tensor::{Gradient, Tensor, no_grad};
 use std::time::Instant;
 
-/// What a step measured: the batch's mean loss and each metric's sum over the batch.
+/// What a step measured: the batch's mean (weighted total) loss, each output's own mean loss, and each
+/// metric's sum over the batch (outputs in order, each output's metrics in order).
 pub(crate) struct StepResult {
     pub(crate) loss: f64,
+    pub(crate) output_losses: Vec<f64>,
     pub(crate) metric_sums: Vec<f64>,
     pub(crate) batch: usize,
 }
 
-/// A shard's (or a whole batch's) share of the weighted batch mean: `Σ wᵢ·lossᵢ / batch` (Keras's
-/// `sum_over_batch_size`).
-fn weighted_loss(
+/// A shard's (or a whole batch's) share of each output's weighted batch mean, `Σ wᵢ·lossᵢ / batch` (Keras's
+/// `sum_over_batch_size`), and of the total: the losses times their loss weights, summed (a single output
+/// without a weight is its loss as it is).
+fn weighted_losses(
     task: &Task<'_>,
-    y: &Tensor,
-    out: &NetworkOutput,
+    ys: &[Tensor],
+    outs: &[NetworkOutput],
     weights: Option<&Tensor>,
     batch: usize,
-) -> Result<Tensor> {
-    let per_sample = task.loss.per_sample(y, out)?;
-    let weighted = match weights {
-        Some(w) => per_sample.mul(w)?,
-        None => per_sample,
-    };
-    Ok(weighted.sum_all()?.mul_scalar(1.0 / batch.max(1) as f32)?)
+) -> Result<(Tensor, Vec<f64>)> {
+    let mut total: Option<Tensor> = None;
+    let mut parts = Vec::with_capacity(task.outputs.len());
+    for ((output, y), out) in task.outputs.iter().zip(ys).zip(outs) {
+        let per_sample = output.loss.per_sample(y, out)?;
+        let weighted = match weights {
+            Some(w) => per_sample.mul(w)?,
+            None => per_sample,
+        };
+        let loss = weighted.sum_all()?.mul_scalar(1.0 / batch.max(1) as f32)?;
+        parts.push(f64::from(loss.to_scalar()?));
+        let scaled = match output.weight {
+            Some(w) => loss.mul_scalar(w)?,
+            None => loss,
+        };
+        total = Some(match total {
+            Some(t) => t.add(&scaled)?,
+            None => scaled,
+        });
+    }
+    let total = total.ok_or_else(|| EngineError::invalid("y", "the model has no outputs"))?;
+    Ok((total, parts))
 }
 
-/// Each metric's sum over the samples of `y`.
-fn metric_sums(task: &Task<'_>, y: &Tensor, out: &NetworkOutput) -> Result<Vec<f64>> {
-    task.metrics
-        .iter()
-        .map(|m| m.batch_sum(y.data(), out.output.data()))
-        .collect()
+/// Each metric's sum over the samples of `ys` (outputs in order).
+fn metric_sums(task: &Task<'_>, ys: &[Tensor], outs: &[NetworkOutput]) -> Result<Vec<f64>> {
+    let mut sums = Vec::new();
+    for ((output, y), out) in task.outputs.iter().zip(ys).zip(outs) {
+        for m in &output.metrics {
+            sums.push(m.batch_sum(y.data(), out.output.data())?);
+        }
+    }
+    Ok(sums)
 }
 
 /// What a step needs from the compiled model besides the optimizer (which stays on the calling thread).
 pub(crate) struct Task<'a> {
-    loss: &'a crate::loss::Loss,
-    metrics: &'a [crate::metric::Metric],
+    outputs: &'a [crate::output_task::OutputTask],
+    wants_logits: bool,
 }
 
 impl<'a> Task<'a> {
     pub(crate) fn of(compiled: &'a Compiled) -> Self {
         Task {
-            loss: &compiled.loss,
-            metrics: &compiled.metrics,
+            outputs: &compiled.outputs,
+            wants_logits: compiled.wants_logits(),
         }
     }
 }
@@ -61,7 +82,8 @@ impl<'a> Task<'a> {
 /// threads.
 pub(crate) struct Shard {
     pub(crate) inputs: Vec<Tensor>,
-    pub(crate) y: Tensor,
+    /// One target per output.
+    pub(crate) ys: Vec<Tensor>,
     pub(crate) weights: Option<Tensor>,
 }
 
@@ -80,6 +102,7 @@ pub(crate) fn shard_indices(indices: &[usize], shards: usize) -> Vec<&[usize]> {
 
 struct ShardResult {
     loss: f64,
+    output_losses: Vec<f64>,
     metric_sums: Vec<f64>,
     grads: Option<rkeras_tensor::Gradients>,
     forward: std::time::Duration,
@@ -99,12 +122,13 @@ fn shard_pass(
         training: true,
         rng: &mut rng,
     };
-    let outputs = network.forward_outputs(&shard.inputs, &mut ctx, task.loss.wants_logits())?;
-    let out = single_output(outputs)?;
-    let loss = weighted_loss(task, &shard.y, &out, shard.weights.as_ref(), batch)?;
+    let outs = network.forward_outputs(&shard.inputs, &mut ctx, task.wants_logits)?;
+    check_outputs(&outs, &shard.ys)?;
+    let (loss, output_losses) =
+        weighted_losses(task, &shard.ys, &outs, shard.weights.as_ref(), batch)?;
     let loss_value = f64::from(loss.to_scalar()?);
-    let metric_sums = metric_sums(task, &shard.y, &out)?;
-    drop(out);
+    let metric_sums = metric_sums(task, &shard.ys, &outs)?;
+    drop(outs);
     let forward = started.elapsed();
     let grads = if loss_value.is_finite() {
         Some(loss.backward()?)
@@ -113,6 +137,7 @@ fn shard_pass(
     };
     Ok(ShardResult {
         loss: loss_value,
+        output_losses,
         metric_sums,
         grads,
         forward,
@@ -149,12 +174,8 @@ pub(crate) fn train_step(
     let parallel_wall = parallel_started.elapsed();
     let results = results.into_iter().collect::<Result<Vec<_>>>()?;
     let loss_value: f64 = results.iter().map(|r| r.loss).sum();
-    let mut sums = vec![0.0; compiled.metrics.len()];
-    for r in &results {
-        for (total, v) in sums.iter_mut().zip(&r.metric_sums) {
-            *total += v;
-        }
-    }
+    let sums = add_up(results.iter().map(|r| r.metric_sums.as_slice()));
+    let output_losses = add_up(results.iter().map(|r| r.output_losses.as_slice()));
     compiled.profile.add_step(
         parallel_wall,
         results.iter().map(|r| (r.forward, r.backward)),
@@ -192,9 +213,24 @@ pub(crate) fn train_step(
     }
     Ok(StepResult {
         loss: loss_value,
+        output_losses,
         metric_sums: sums,
         batch,
     })
+}
+
+/// The element-wise sums of the shards' values, in shard order.
+fn add_up<'v>(parts: impl Iterator<Item = &'v [f64]>) -> Vec<f64> {
+    let mut sums: Vec<f64> = Vec::new();
+    for part in parts {
+        if sums.len() < part.len() {
+            sums.resize(part.len(), 0.0);
+        }
+        for (total, v) in sums.iter_mut().zip(part) {
+            *total += v;
+        }
+    }
+    sums
 }
 
 /// Returns a step's gradient buffers to the buffer pool, for the next step's backward pass.
@@ -219,7 +255,7 @@ pub(crate) fn test_step(
     network: &Network,
     task: &Task<'_>,
     inputs: &[Tensor],
-    y: &Tensor,
+    ys: &[Tensor],
     weights: Option<&Tensor>,
     rng: &mut StdRng,
 ) -> Result<StepResult> {
@@ -228,35 +264,44 @@ pub(crate) fn test_step(
             training: false,
             rng,
         };
-        let outputs = network.forward_outputs(inputs, &mut ctx, task.loss.wants_logits())?;
-        let out = single_output(outputs)?;
-        let batch = y.shape().first().copied().unwrap_or(0);
-        let loss = f64::from(weighted_loss(task, y, &out, weights, batch)?.to_scalar()?);
-        let metric_sums = metric_sums(task, y, &out)?;
+        let outs = network.forward_outputs(inputs, &mut ctx, task.wants_logits)?;
+        check_outputs(&outs, ys)?;
+        let batch = ys
+            .first()
+            .and_then(|y| y.shape().first().copied())
+            .unwrap_or(0);
+        let (loss, output_losses) = weighted_losses(task, ys, &outs, weights, batch)?;
+        let loss = f64::from(loss.to_scalar()?);
+        let metric_sums = metric_sums(task, ys, &outs)?;
         Ok(StepResult {
             loss,
+            output_losses,
             metric_sums,
             batch,
         })
     })
 }
 
-fn single_output(outputs: Vec<NetworkOutput>) -> Result<NetworkOutput> {
-    let count = outputs.len();
-    let mut iter = outputs.into_iter();
-    match (iter.next(), count) {
-        (Some(out), 1) => Ok(out),
-        _ => Err(EngineError::invalid(
+/// One target per output (checked where fit/evaluate start; this guards the step itself).
+fn check_outputs(outs: &[NetworkOutput], ys: &[Tensor]) -> Result<()> {
+    if outs.len() != ys.len() {
+        return Err(EngineError::invalid(
             "y",
-            format!("training needs a single-output model; this one has {count} outputs"),
-        )),
+            format!(
+                "the model has {} output(s), received {} target array(s)",
+                outs.len(),
+                ys.len()
+            ),
+        ));
     }
+    Ok(())
 }
 
 /// Running means of the loss and metrics over an epoch, each batch weighted by its size.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct EpochMeans {
     loss_sum: f64,
+    output_loss_sums: Vec<f64>,
     metric_sums: Vec<f64>,
     samples: usize,
 }
@@ -264,6 +309,12 @@ pub(crate) struct EpochMeans {
 impl EpochMeans {
     pub(crate) fn add(&mut self, step: &StepResult) {
         self.loss_sum += step.loss * step.batch as f64;
+        if self.output_loss_sums.len() < step.output_losses.len() {
+            self.output_loss_sums.resize(step.output_losses.len(), 0.0);
+        }
+        for (sum, v) in self.output_loss_sums.iter_mut().zip(&step.output_losses) {
+            *sum += v * step.batch as f64;
+        }
         if self.metric_sums.len() < step.metric_sums.len() {
             self.metric_sums.resize(step.metric_sums.len(), 0.0);
         }
@@ -273,13 +324,23 @@ impl EpochMeans {
         self.samples += step.batch;
     }
 
-    /// `loss` then each metric under its name.
+    /// `loss` then each metric under its name; with several outputs, Keras 3's `loss`, `<output>_loss` for
+    /// each output, then `<output>_<metric>` (see [`crate::output_task::log_names`]).
     pub(crate) fn logs(&self, compiled: &Compiled) -> rkeras_callbacks::Logs {
         let n = self.samples.max(1) as f64;
+        let names = crate::output_task::log_names(&compiled.outputs);
+        let output_losses: &[f64] = if compiled.outputs.len() > 1 {
+            &self.output_loss_sums
+        } else {
+            &[]
+        };
+        let values = std::iter::once(self.loss_sum)
+            .chain(output_losses.iter().copied())
+            .chain(self.metric_sums.iter().copied())
+            .map(|sum| sum / n);
         let mut logs = rkeras_callbacks::Logs::new();
-        logs.insert("loss".to_string(), self.loss_sum / n);
-        for (metric, sum) in compiled.metrics.iter().zip(&self.metric_sums) {
-            logs.insert(metric.name.clone(), sum / n);
+        for (name, value) in names.into_iter().zip(values) {
+            logs.insert(name, value);
         }
         logs
     }

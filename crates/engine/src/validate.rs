@@ -16,42 +16,99 @@ use crate::fit_config::FitConfig;
 use crate::loss::Loss;
 use crate::model::Model;
 use ndarray::{ArrayD, IxDyn};
+#[cfg(test)]
 use rkeras_layers::Network;
+use rkeras_layers::SymbolicTensor;
 use rkeras_layers::error::format_shape;
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-/// Everything `fit` checks before it starts: `x` and `y` (counts, shapes, finite values), `y` against the output
-/// and the loss, the same for `validation_data` (whose `y` may be reshaped in place), and `class_weight`.
-/// Returns `y`, reshaped as [`targets`] does.
-pub(crate) fn fit_arguments<'y>(
+/// Everything `fit` checks before it starts: `x` and `y` (counts, shapes, finite values), `y` against the
+/// outputs and their losses, the same for `validation_data` (whose targets may be reshaped in place), and
+/// `class_weight` (a single output only, as in Keras). Returns the targets, reshaped as [`targets`] does.
+pub(crate) fn fit_arguments(
     model: &Model,
     x: &[ArrayD<f32>],
-    y: &'y ArrayD<f32>,
+    y: &[&ArrayD<f32>],
     config: &mut FitConfig<'_>,
-) -> Result<Cow<'y, ArrayD<f32>>> {
-    let loss = &model.compiled("fit")?.loss;
-    check_arrays(&model.network, x, Some(y), "x")?;
-    let y = targets(&model.network, loss, y, "y")?;
-    if let Some((vx, vy)) = config.validation_data.as_mut() {
-        check_arrays(&model.network, vx, Some(vy), "validation_data.x")?;
-        let fixed = match targets(&model.network, loss, vy, "validation_data.y")? {
-            Cow::Owned(fixed) => Some(fixed),
-            Cow::Borrowed(_) => None,
-        };
-        if let Some(fixed) = fixed {
-            *vy = fixed;
-        }
+) -> Result<Vec<ArrayD<f32>>> {
+    let ys = model_targets(model, x, y, "x", "fit")?;
+    if let Some((vx, vy)) = config.validation_data.take() {
+        let refs: Vec<&ArrayD<f32>> = vy.iter().collect();
+        let fixed = model_targets(model, &vx, &refs, "validation_data.x", "fit")?;
+        config.validation_data = Some((vx, fixed));
     }
     if let Some(weights) = &config.class_weight {
+        if model.network.outputs().len() > 1 {
+            return Err(EngineError::invalid(
+                "class_weight",
+                "not supported for a model with several outputs (as in Keras); give `sample_weight`",
+            ));
+        }
         class_weight(weights)?;
     }
-    Ok(y)
+    Ok(ys)
+}
+
+/// Checks `x` and the targets `ys` (one per output, each against its output and loss; `name` names `x`)
+/// and returns the targets, reshaped as [`targets`] does. `what` names the call, for a model not compiled.
+pub(crate) fn model_targets(
+    model: &Model,
+    x: &[ArrayD<f32>],
+    ys: &[&ArrayD<f32>],
+    name: &str,
+    what: &'static str,
+) -> Result<Vec<ArrayD<f32>>> {
+    let compiled = model.compiled(what)?;
+    let outputs = model.network.outputs();
+    let y_name = if name == "x" {
+        "y".to_string()
+    } else {
+        name.replace('x', "y")
+    };
+    if ys.len() != outputs.len() {
+        let names: Vec<&str> = outputs.iter().map(|o| o.layer().name()).collect();
+        return Err(EngineError::invalid(
+            y_name,
+            format!(
+                "the model has {} output(s) ({}), received {} target array(s); give one per output, in order",
+                outputs.len(),
+                names.join(", "),
+                ys.len()
+            ),
+        ));
+    }
+    let first = ys.first().copied();
+    check_arrays(&model.network, x, first, name)?;
+    let mut fixed = Vec::with_capacity(ys.len());
+    for (i, ((y, output), task)) in ys.iter().zip(outputs).zip(&compiled.outputs).enumerate() {
+        let arg = if outputs.len() == 1 {
+            y_name.clone()
+        } else {
+            format!("{y_name}[{i}] (output `{}`)", task.name)
+        };
+        if i > 0 {
+            check_arrays(&model.network, x, Some(y), name).map_err(|e| rename(e, &y_name, &arg))?;
+        }
+        fixed.push(output_targets(output, &task.loss, y, &arg)?.into_owned());
+    }
+    Ok(fixed)
+}
+
+/// An error about `from` renamed `to` (a second output's targets checked as `y`).
+fn rename(error: EngineError, from: &str, to: &str) -> EngineError {
+    match error {
+        EngineError::InvalidArgument { argument, reason } if argument == from => {
+            EngineError::invalid(to, reason)
+        }
+        other => other,
+    }
 }
 
 /// Checks `y` (named `arg`) against the model's single output and `loss`; returns `y` in the output's shape
 /// when it differed only by a trailing axis of 1 (so that element-wise losses never broadcast `(n,)` against
-/// `(n, 1)` into `(n, n)`). Models with several outputs are left to the training step.
+/// `(n, 1)` into `(n, n)`). Models with several outputs are checked output by output ([`output_targets`]).
+#[cfg(test)]
 pub(crate) fn targets<'y>(
     network: &Network,
     loss: &Loss,
@@ -61,6 +118,16 @@ pub(crate) fn targets<'y>(
     let [output] = network.outputs() else {
         return Ok(Cow::Borrowed(y));
     };
+    output_targets(output, loss, y, arg)
+}
+
+/// Checks `y` (named `arg`) against one output and its loss, as [`targets`] does.
+pub(crate) fn output_targets<'y>(
+    output: &SymbolicTensor,
+    loss: &Loss,
+    y: &'y ArrayD<f32>,
+    arg: &str,
+) -> Result<Cow<'y, ArrayD<f32>>> {
     let out = output.shape();
     let per_sample = y.shape().get(1..).unwrap_or(&[]);
     let samples = y.shape().first().copied().unwrap_or(0);

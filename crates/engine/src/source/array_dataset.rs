@@ -18,7 +18,8 @@ use ndarray::ArrayD;
 /// ```
 pub struct ArrayDataset {
     x: Vec<ArrayD<f32>>,
-    y: Option<ArrayD<f32>>,
+    /// One target array per output (none for `predict`).
+    ys: Vec<ArrayD<f32>>,
     batch_size: usize,
     samples: usize,
 }
@@ -27,12 +28,21 @@ impl ArrayDataset {
     /// Batches of `batch_size` rows of `x` (one array per input) and `y`; every array needs the same number of
     /// rows.
     pub fn new(x: Vec<ArrayD<f32>>, y: Option<ArrayD<f32>>, batch_size: usize) -> Result<Self> {
+        Self::with_targets(x, y.into_iter().collect(), batch_size)
+    }
+
+    /// Batches of `x` and one target array per output (a model with several outputs).
+    pub fn with_targets(
+        x: Vec<ArrayD<f32>>,
+        ys: Vec<ArrayD<f32>>,
+        batch_size: usize,
+    ) -> Result<Self> {
         crate::data::check_batch_size(batch_size)?;
         let samples = x
             .first()
             .and_then(|a| a.shape().first().copied())
             .ok_or_else(|| EngineError::invalid("x", "no input arrays"))?;
-        let rows = x.iter().chain(&y).map(|a| a.shape().first().copied());
+        let rows = x.iter().chain(&ys).map(|a| a.shape().first().copied());
         if let Some(bad) = rows.into_iter().find(|&r| r != Some(samples)) {
             return Err(EngineError::invalid(
                 "x",
@@ -41,7 +51,7 @@ impl ArrayDataset {
         }
         Ok(ArrayDataset {
             x,
-            y,
+            ys,
             batch_size,
             samples,
         })
@@ -62,10 +72,8 @@ impl Dataset for ArrayDataset {
         }
         let start = index * self.batch_size;
         let end = (start + self.batch_size).min(self.samples);
-        Ok(Batch {
-            x: self.x.iter().map(|a| row_range(a, start, end)).collect(),
-            y: self.y.as_ref().map(|a| row_range(a, start, end)),
-            sample_weight: None,
-        })
+        let x = self.x.iter().map(|a| row_range(a, start, end)).collect();
+        let ys = self.ys.iter().map(|a| row_range(a, start, end)).collect();
+        Ok(Batch::with_targets(x, ys))
     }
 }

@@ -80,6 +80,7 @@ impl Dataset for NpyShards {
         Ok(Batch {
             x: vec![x],
             y,
+            more_y: Vec::new(),
             sample_weight: None,
         })
     }
