@@ -12,11 +12,13 @@
 //! ```
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod activation;
 pub mod activations;
 mod call_inputs;
 pub mod convolutional;
 pub mod core;
 pub mod error;
+pub mod initializers;
 pub mod input_layer;
 pub mod layer;
 pub mod merging;
@@ -34,6 +36,7 @@ pub mod size;
 pub mod summary;
 pub mod symbolic;
 
+pub use activation::{ELU, LeakyReLU, PReLU, ReLU, Softmax};
 pub use activations::ActivationFn;
 pub use convolutional::{Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D};
 pub use core::Dense;
