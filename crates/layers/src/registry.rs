@@ -166,16 +166,33 @@ pub fn layer_from_config(class_name: &str, config: &Value) -> Result<LayerRef> {
         "ELU" => Arc::new(ELU::from_config(config)?),
         "Softmax" => Arc::new(Softmax::from_config(config)?),
         other => {
+            if let Some(factory) = crate::custom_registry::find(other, None) {
+                return factory(config);
+            }
             return Err(LayersError::UnknownName {
                 kind: "layer class",
                 name: other.to_string(),
                 valid: SUPPORTED_LAYER_CLASSES
                     .iter()
                     .map(|c| c.to_string())
+                    .chain(crate::custom_registry::registered_layer_names())
                     .collect(),
             });
         }
     })
+}
+
+/// Rebuilds a saved layer: a registered custom layer ([`crate::register_layer`]) by its `registered_name` or
+/// class name first, then the built-in class.
+pub fn layer_from_saved(
+    class_name: &str,
+    registered_name: Option<&str>,
+    config: &Value,
+) -> Result<LayerRef> {
+    match crate::custom_registry::find(class_name, registered_name) {
+        Some(factory) => factory(config),
+        None => layer_from_config(class_name, config),
+    }
 }
 
 /// An InputLayer from Keras 3's `batch_shape: [null, 68]` or Keras 2's `batch_input_shape`. A fixed batch
@@ -331,7 +348,11 @@ mod tests {
         match layer_from_config("ConvLSTM2D", &json!({"units": 4})) {
             Err(LayersError::UnknownName { kind, name, valid }) => {
                 assert_eq!((kind, name.as_str()), ("layer class", "ConvLSTM2D"));
-                assert_eq!(valid.len(), SUPPORTED_LAYER_CLASSES.len());
+                // The built-in classes, then any registered with `register_layer`.
+                assert_eq!(
+                    &valid[..SUPPORTED_LAYER_CLASSES.len()],
+                    SUPPORTED_LAYER_CLASSES
+                );
             }
             Err(other) => panic!("expected UnknownName, received {other}"),
             Ok(layer) => panic!("expected an error, received layer `{}`", layer.name()),

@@ -8,7 +8,7 @@ use crate::serialization::{ConfigReader, base_config, f32_to_json};
 use rand::rngs::StdRng;
 use rkeras_tensor::ops::ReluOptions;
 use rkeras_tensor::{Tensor, Variable};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// Keras's `ReLU(max_value=None, negative_slope=0.0, threshold=0.0)`: `x` above `threshold` (capped at
 /// `max_value`), `negative_slope · (x − threshold)` below it.
@@ -159,6 +159,7 @@ impl Layer for ReLU {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn config_round_trips_and_rejects_negative_arguments() {
