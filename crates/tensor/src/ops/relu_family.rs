@@ -52,10 +52,11 @@ impl ReluOptions {
             x > 0.0
         };
         let mut d = if active { 1.0 } else { 0.0 };
-        if let Some(max) = self.max_value {
-            if active && (x < 0.0 || x > max) {
-                d = 0.0;
-            }
+        if let Some(max) = self.max_value
+            && active
+            && (x < 0.0 || x > max)
+        {
+            d = 0.0;
         }
         if x < self.threshold {
             d += self.negative_slope;
@@ -77,12 +78,10 @@ impl ReluOptions {
                 self.threshold
             ));
         }
-        if let Some(max) = self.max_value {
-            if max.is_nan() {
-                return bad(format!(
-                    "max_value must be a number. Received: max_value={max}"
-                ));
-            }
+        if let Some(max) = self.max_value.filter(|m| m.is_nan()) {
+            return bad(format!(
+                "max_value must be a number. Received: max_value={max}"
+            ));
         }
         Ok(())
     }
