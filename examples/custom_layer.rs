@@ -155,13 +155,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let (x, y) = data(1024, 2);
     let history = model.fit(
-        &[x.clone()],
+        std::slice::from_ref(&x),
         &y,
         FitConfig::new().epochs(30).batch_size(32).verbose(0),
     )?;
     let loss = history.get("loss").ok_or("no loss")?;
     let (x_test, y_test) = data(512, 3);
-    let scores = model.evaluate(&[x_test.clone()], &y_test, 128)?;
+    let scores = model.evaluate(std::slice::from_ref(&x_test), &y_test, 128)?;
     let accuracy = scores.get("accuracy").copied().ok_or("no accuracy")?;
     println!(
         "loss {:.4} -> {:.4}; test accuracy {accuracy:.3}",
@@ -178,7 +178,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     model.save(&path)?;
     let loaded = load_model(&path)?;
     assert_eq!(
-        loaded.predict(&[x_test.clone()], 128)?,
+        loaded.predict(std::slice::from_ref(&x_test), 128)?,
         model.predict(&[x_test], 128)?
     );
     println!("saved and loaded {}", path.display());

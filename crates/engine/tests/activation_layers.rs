@@ -40,7 +40,7 @@ fn keras_activation_layers_load_predict_and_save_back_both_ways() {
     let model = load_model(fixture("activation_layers.h5")).unwrap();
     let x = array(&golden["x"]);
     let expected = array(&golden["predict"]);
-    let predicted = model.predict(&[x.clone()], 6).unwrap();
+    let predicted = model.predict(std::slice::from_ref(&x), 6).unwrap();
     assert_eq!(predicted.shape(), expected.shape());
     for (i, (a, e)) in predicted.iter().zip(&expected).enumerate() {
         assert!((a - e).abs() <= 1e-5, "element {i}: {a} vs Keras {e}");

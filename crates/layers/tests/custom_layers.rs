@@ -168,7 +168,7 @@ fn saving_a_lambda_needs_a_registration_and_says_why() {
         .with_name("double")
         .call(&input)
         .unwrap();
-    let net = Network::new(&[input.clone()], &[out]).unwrap();
+    let net = Network::new(std::slice::from_ref(&input), &[out]).unwrap();
     match net.check_serializable() {
         Err(LayersError::NotSerializable {
             layer,

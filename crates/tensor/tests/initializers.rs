@@ -189,8 +189,9 @@ fn orthogonal_with_gain_and_identity() {
     for shape in [vec![64usize, 16], vec![16, 64], vec![3, 4, 12]] {
         let w = draw(Initializer::Orthogonal { gain: 2.0 }, &shape, 5);
         let cols = *shape.last().unwrap();
+        let rows = w.len() / cols;
         let w = w
-            .into_shape_with_order((w.len() / cols, cols))
+            .into_shape_with_order((rows, cols))
             .unwrap()
             .into_dimensionality::<Ix2>()
             .unwrap()

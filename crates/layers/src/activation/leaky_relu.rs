@@ -30,7 +30,7 @@ pub struct LeakyReLU {
 impl LeakyReLU {
     /// A leaky ReLU with this slope (Keras's default is 0.3); a negative or non-finite slope is Keras's error.
     pub fn new(negative_slope: f32) -> Result<Self> {
-        if !(negative_slope >= 0.0 && negative_slope.is_finite()) {
+        if negative_slope < 0.0 || !negative_slope.is_finite() {
             return Err(invalid(
                 "LeakyReLU",
                 "negative_slope",

@@ -50,7 +50,7 @@ impl ReLU {
     /// Keras's arguments, checked as Keras checks them (none negative), echoing a bad value.
     pub fn with_args(max_value: Option<f32>, negative_slope: f32, threshold: f32) -> Result<Self> {
         let class = "ReLU";
-        if let Some(max) = max_value.filter(|m| !(*m >= 0.0)) {
+        if let Some(max) = max_value.filter(|m| m.is_nan() || *m < 0.0) {
             return Err(invalid(
                 class,
                 "max_value",
@@ -59,7 +59,7 @@ impl ReLU {
                 ),
             ));
         }
-        if !(negative_slope >= 0.0 && negative_slope.is_finite()) {
+        if negative_slope < 0.0 || !negative_slope.is_finite() {
             return Err(invalid(
                 class,
                 "negative_slope",
@@ -68,7 +68,7 @@ impl ReLU {
                 ),
             ));
         }
-        if !(threshold >= 0.0 && threshold.is_finite()) {
+        if threshold < 0.0 || !threshold.is_finite() {
             return Err(invalid(
                 class,
                 "threshold",

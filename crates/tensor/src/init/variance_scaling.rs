@@ -11,7 +11,9 @@ use crate::error::{Result, TensorError};
 use ndarray::{ArrayD, IxDyn};
 use rand::Rng;
 
-/// The standard deviation of a standard normal truncated at ±2 (Keras's correction).
+/// The standard deviation of a standard normal truncated at ±2 (Keras's correction), Keras's literal digit for
+/// digit.
+#[allow(clippy::excessive_precision)]
 pub const TRUNCATED_NORMAL_STDDEV: f64 = 0.879_625_661_034_239_78;
 
 /// Which fan divides the scale.

@@ -110,6 +110,9 @@ pub fn softsign_derivative(x: f32) -> f32 {
 mod tests {
     use super::*;
 
+    type F32 = fn(f32) -> f32;
+    type F64 = fn(f64) -> f64;
+
     fn erf64(x: f64) -> f64 {
         libm::erf(x)
     }
@@ -121,7 +124,7 @@ mod tests {
     /// Every kernel against its f64 definition on a grid over ±8.
     #[test]
     fn kernels_match_f64_definitions() {
-        let references: [(&str, fn(f32) -> f32, fn(f64) -> f64); 6] = [
+        let references: [(&str, F32, F64); 6] = [
             ("gelu", gelu, |x| 0.5 * x * (1.0 + erf64(x / 2f64.sqrt()))),
             ("gelu_tanh", gelu_tanh, |x| {
                 let c = (2.0 / std::f64::consts::PI).sqrt();
@@ -152,7 +155,7 @@ mod tests {
     /// Every derivative against a central difference of the f32 kernel evaluated in f64 steps.
     #[test]
     fn derivatives_match_central_differences() {
-        let pairs: [(&str, fn(f32) -> f32, fn(f32) -> f32); 6] = [
+        let pairs: [(&str, F32, F32); 6] = [
             ("gelu", gelu, gelu_derivative),
             ("gelu_tanh", gelu_tanh, gelu_tanh_derivative),
             ("silu", silu, silu_derivative),
