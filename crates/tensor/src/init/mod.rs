@@ -1,5 +1,5 @@
 //! Weight initializers with Keras 3's definitions, all drawn from a caller-supplied seeded RNG so that one seed
-//! reproduces a run: one file per family ([`fans`], the random draws, [`variance_scaling`] with Glorot, He
+//! reproduces a run: one file per family (fans, the random draws, variance scaling with Glorot, He
 //! and LeCun, orthogonal and identity).
 //!
 //! ```
@@ -58,7 +58,7 @@ pub enum Initializer {
         /// Standard deviation of the normal before truncation.
         stddev: f32,
     },
-    /// Draws with variance `scale / fan` (see [`variance_scaling`]).
+    /// Draws with variance `scale / fan` of [`FanMode`], from a [`ScalingDistribution`].
     VarianceScaling {
         /// Positive scale. Defaults to 1.
         scale: f32,
