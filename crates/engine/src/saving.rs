@@ -330,6 +330,8 @@ impl Model {
     /// path, Keras's legacy HDF5 layout otherwise (`model.save("x.h5")`).
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
+        // A Lambda's closure cannot be written: a typed error saying why, before any file is touched.
+        self.network.check_serializable()?;
         if format_of(path) == Format::Archive {
             return keras3_format::save_archive(self, path);
         }

@@ -1,4 +1,9 @@
-//! Keras's activation functions by name: linear, relu, sigmoid, hard_sigmoid, tanh, softmax, elu, softplus.
+//! Keras 3's activation functions by name, as `activation="…"` takes them: linear, relu, relu6, leaky_relu,
+//! elu, selu, gelu, silu (swish), mish, sigmoid, hard_sigmoid, hard_silu (hard_swish), tanh, softmax,
+//! log_softmax, softplus, softsign, exponential. A name stands for Keras's default arguments (`leaky_relu`:
+//! slope 0.2; `gelu`: exact; `softmax`: last axis); the layers [`crate::ReLU`], [`crate::LeakyReLU`],
+//! [`crate::ELU`], [`crate::Softmax`] and the tensor ops (`Tensor::relu_with`, `Tensor::gelu(approximate)`, …)
+//! take the arguments.
 //!
 //! `hard_sigmoid` is Keras 3's `relu6(x + 3) / 6`. Keras 1 and 2 defined it as `clip(0.2x + 0.5, 0, 1)`:
 //! that form is `hard_sigmoid_keras2`, which files written by Keras 1/2 get (see
@@ -38,9 +43,35 @@ pub enum ActivationFn {
     Elu,
     /// `ln(1 + eˣ)`.
     Softplus,
+    /// `min(max(x, 0), 6)`.
+    Relu6,
+    /// `x` for `x ≥ 0`, `0.2·x` otherwise.
+    LeakyRelu,
+    /// Scaled ELU.
+    Selu,
+    /// Exact gelu `x·Φ(x)`.
+    Gelu,
+    /// `x·sigmoid(x)`, also named `swish`.
+    Silu,
+    /// `x·tanh(softplus(x))`.
+    Mish,
+    /// `x / (1 + |x|)`.
+    Softsign,
+    /// `x·relu6(x + 3) / 6`, also named `hard_swish`.
+    HardSilu,
+    /// `eˣ`.
+    Exponential,
+    /// Log-softmax over the last axis.
+    LogSoftmax,
 }
 
-const NAMES: [(&str, ActivationFn); 9] = [
+/// Keras's other names for the same functions (Keras writes the first name of each in configs).
+const ALIASES: [(&str, ActivationFn); 2] = [
+    ("swish", ActivationFn::Silu),
+    ("hard_swish", ActivationFn::HardSilu),
+];
+
+const NAMES: [(&str, ActivationFn); 19] = [
     ("linear", ActivationFn::Linear),
     ("relu", ActivationFn::Relu),
     ("sigmoid", ActivationFn::Sigmoid),
@@ -50,6 +81,16 @@ const NAMES: [(&str, ActivationFn); 9] = [
     ("softmax", ActivationFn::Softmax),
     ("elu", ActivationFn::Elu),
     ("softplus", ActivationFn::Softplus),
+    ("relu6", ActivationFn::Relu6),
+    ("leaky_relu", ActivationFn::LeakyRelu),
+    ("selu", ActivationFn::Selu),
+    ("gelu", ActivationFn::Gelu),
+    ("silu", ActivationFn::Silu),
+    ("mish", ActivationFn::Mish),
+    ("softsign", ActivationFn::Softsign),
+    ("hard_silu", ActivationFn::HardSilu),
+    ("exponential", ActivationFn::Exponential),
+    ("log_softmax", ActivationFn::LogSoftmax),
 ];
 
 impl ActivationFn {
@@ -64,6 +105,7 @@ impl ActivationFn {
     pub fn from_name(name: &str) -> Result<Self> {
         NAMES
             .iter()
+            .chain(ALIASES.iter())
             .find(|(n, _)| *n == name)
             .map(|(_, a)| *a)
             .ok_or_else(|| LayersError::UnknownName {
@@ -71,6 +113,11 @@ impl ActivationFn {
                 name: name.to_string(),
                 valid: NAMES.iter().map(|(n, _)| n.to_string()).collect(),
             })
+    }
+
+    /// Every name `from_name` accepts, aliases last.
+    pub fn all_names() -> impl Iterator<Item = &'static str> {
+        NAMES.iter().chain(ALIASES.iter()).map(|(n, _)| *n)
     }
 
     /// Keras's name.
@@ -94,6 +141,16 @@ impl ActivationFn {
             ActivationFn::Softmax => x.softmax(-1),
             ActivationFn::Elu => x.elu(1.0),
             ActivationFn::Softplus => x.softplus(),
+            ActivationFn::Relu6 => x.relu6(),
+            ActivationFn::LeakyRelu => x.leaky_relu(0.2),
+            ActivationFn::Selu => x.selu(),
+            ActivationFn::Gelu => x.gelu(false),
+            ActivationFn::Silu => x.silu(),
+            ActivationFn::Mish => x.mish(),
+            ActivationFn::Softsign => x.softsign(),
+            ActivationFn::HardSilu => x.hard_silu(),
+            ActivationFn::Exponential => x.exponential(),
+            ActivationFn::LogSoftmax => x.log_softmax(-1),
         }
     }
 }

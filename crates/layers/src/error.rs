@@ -66,6 +66,16 @@ pub enum LayersError {
     /// A graph that cannot be built or run (an output not reachable from the inputs, wrong input count, …).
     #[error("graph: {0}")]
     Graph(String),
+    /// A layer that cannot be written to a file (a [`crate::Lambda`]'s closure); says why and what to do.
+    #[error("layer `{layer}` ({class}) cannot be saved: {reason}")]
+    NotSerializable {
+        /// The layer's name.
+        layer: String,
+        /// The layer's class.
+        class: &'static str,
+        /// Why, and what to do instead.
+        reason: String,
+    },
     /// A Keras model config that cannot be read.
     #[error("model config: {0}")]
     Config(String),

@@ -184,6 +184,19 @@ pub trait Layer: Send + Sync + 'static {
         false
     }
 
+    /// Keras's `registered_name` of a layer defined outside rkeras (`"package>Name"`), under which
+    /// [`crate::register_layer`] rebuilds it when a saved model is loaded; `None` (the default) for built-in
+    /// layers, and for custom layers registered under their class name.
+    fn registered_name(&self) -> Option<String> {
+        None
+    }
+
+    /// Whether the layer can be written to a file; an error saying why not otherwise (a [`crate::Lambda`]
+    /// without a registration). Defaults to `Ok`.
+    fn check_serializable(&self) -> Result<()> {
+        Ok(())
+    }
+
     /// The layer's name.
     fn name(&self) -> &str {
         self.core().name()

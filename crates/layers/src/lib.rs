@@ -12,11 +12,14 @@
 //! ```
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod activation;
 pub mod activations;
 mod call_inputs;
 pub mod convolutional;
 pub mod core;
+pub mod custom_registry;
 pub mod error;
+pub mod initializers;
 pub mod input_layer;
 pub mod layer;
 pub mod merging;
@@ -34,10 +37,12 @@ pub mod size;
 pub mod summary;
 pub mod symbolic;
 
+pub use activation::{ELU, LeakyReLU, PReLU, ReLU, Softmax};
 pub use activations::ActivationFn;
 pub use convolutional::{Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D};
 pub use core::Dense;
-pub use core::{Activation, Embedding};
+pub use core::{Activation, Embedding, Lambda};
+pub use custom_registry::{LayerFactory, register_layer, registered_layer_names, unregister_layer};
 pub use error::{LayersError, Result};
 pub use input_layer::InputLayer;
 pub use layer::{CallContext, Layer, LayerCore, LayerRef, Shape};
@@ -52,7 +57,7 @@ pub use pooling::{
     MaxPooling2D,
 };
 pub use preprocessing::Rescaling;
-pub use registry::{SUPPORTED_LAYER_CLASSES, layer_from_config};
+pub use registry::{SUPPORTED_LAYER_CLASSES, layer_from_config, layer_from_saved};
 pub use regularization::{Dropout, SpatialDropout};
 pub use reshaping::{
     Crop, Cropping, Flatten, Pad, PairsEdit, Permute, RepeatVector, Reshape, SpatialPairs,

@@ -123,6 +123,12 @@ impl Network {
         &self.layers
     }
 
+    /// Whether every layer can be written to a file: the first layer that cannot (a [`crate::Lambda`]
+    /// without a registration) is [`crate::LayersError::NotSerializable`], saying why.
+    pub fn check_serializable(&self) -> Result<()> {
+        self.layers.iter().try_for_each(|l| l.check_serializable())
+    }
+
     /// A layer by name.
     pub fn layer(&self, name: &str) -> Option<&LayerRef> {
         self.layers.iter().find(|l| l.name() == name)

@@ -5,7 +5,7 @@ use crate::error::{LayersError, Result};
 use crate::input_layer::InputLayer;
 use crate::layer::{Layer, LayerRef};
 use crate::network::Network;
-use crate::registry::layer_from_config;
+use crate::registry::layer_from_saved;
 use crate::symbolic::{Input, SymbolicTensor, apply, apply_all};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -71,11 +71,14 @@ impl Network {
                 .iter()
                 .map(|n| inbound_node(layer.as_ref(), n.inputs()))
                 .collect();
+            let registered = layer.registered_name();
+            let builtin = registered.is_none()
+                && crate::registry::SUPPORTED_LAYER_CLASSES.contains(&layer.class_name());
             layers.push(json!({
-                "module": "keras.layers",
+                "module": if builtin { json!("keras.layers") } else { Value::Null },
                 "class_name": layer.class_name(),
                 "config": layer.config(),
-                "registered_name": null,
+                "registered_name": registered,
                 "name": layer.name(),
                 "inbound_nodes": inbound,
             }));
@@ -282,7 +285,8 @@ fn functional_from_config(config: &Value) -> Result<Network> {
         if let Some(obj) = with_name.as_object_mut() {
             obj.insert("name".into(), json!(name));
         }
-        let layer = layer_from_config(class, &with_name)?;
+        let registered = entry.get("registered_name").and_then(Value::as_str);
+        let layer = layer_from_saved(class, registered, &with_name)?;
         let nodes = entry
             .get("inbound_nodes")
             .and_then(Value::as_array)
@@ -381,7 +385,8 @@ fn sequential_from_config(config: &Value) -> Result<Network> {
         let x = current.as_ref().ok_or_else(|| {
             LayersError::Config("a Sequential config needs an input shape".into())
         })?;
-        let layer = layer_from_config(class, &layer_config)?;
+        let registered = entry.get("registered_name").and_then(Value::as_str);
+        let layer = layer_from_saved(class, registered, &layer_config)?;
         current = Some(apply(layer, std::slice::from_ref(x))?);
     }
     match (input, current) {

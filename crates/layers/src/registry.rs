@@ -15,6 +15,7 @@
 //! # Ok::<(), rkeras_layers::LayersError>(())
 //! ```
 
+use crate::activation::{ELU, LeakyReLU, PReLU, ReLU, Softmax};
 use crate::convolutional::{Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D};
 use crate::core::{Activation, Dense, Embedding};
 use crate::error::{LayersError, Result};
@@ -86,6 +87,11 @@ pub const SUPPORTED_LAYER_CLASSES: &[&str] = &[
     "AveragePooling2D",
     "TimeDistributed",
     "Bidirectional",
+    "ReLU",
+    "LeakyReLU",
+    "PReLU",
+    "ELU",
+    "Softmax",
 ];
 
 /// Rebuilds a layer of Keras class `class_name` from its config (weights are not part of a config: the
@@ -154,17 +160,39 @@ pub fn layer_from_config(class_name: &str, config: &Value) -> Result<LayerRef> {
         "MaxPooling2D" => Arc::new(MaxPooling2D::from_config(config)?),
         "AveragePooling1D" => Arc::new(AveragePooling1D::from_config(config)?),
         "AveragePooling2D" => Arc::new(AveragePooling2D::from_config(config)?),
+        "ReLU" => Arc::new(ReLU::from_config(config)?),
+        "LeakyReLU" => Arc::new(LeakyReLU::from_config(config)?),
+        "PReLU" => Arc::new(PReLU::from_config(config)?),
+        "ELU" => Arc::new(ELU::from_config(config)?),
+        "Softmax" => Arc::new(Softmax::from_config(config)?),
         other => {
+            if let Some(factory) = crate::custom_registry::find(other, None) {
+                return factory(config);
+            }
             return Err(LayersError::UnknownName {
                 kind: "layer class",
                 name: other.to_string(),
                 valid: SUPPORTED_LAYER_CLASSES
                     .iter()
                     .map(|c| c.to_string())
+                    .chain(crate::custom_registry::registered_layer_names())
                     .collect(),
             });
         }
     })
+}
+
+/// Rebuilds a saved layer: a registered custom layer ([`crate::register_layer`]) by its `registered_name` or
+/// class name first, then the built-in class.
+pub fn layer_from_saved(
+    class_name: &str,
+    registered_name: Option<&str>,
+    config: &Value,
+) -> Result<LayerRef> {
+    match crate::custom_registry::find(class_name, registered_name) {
+        Some(factory) => factory(config),
+        None => layer_from_config(class_name, config),
+    }
 }
 
 /// An InputLayer from Keras 3's `batch_shape: [null, 68]` or Keras 2's `batch_input_shape`. A fixed batch
@@ -208,6 +236,7 @@ pub fn input_layer_from_config(config: &Value) -> Result<InputLayer> {
 mod tests {
     use super::*;
     use crate::layer::Layer;
+    use rkeras_tensor::Initializer;
     use serde_json::json;
 
     #[test]
@@ -290,6 +319,16 @@ mod tests {
             Arc::new(AveragePooling2D::new([2, 2]).with_padding("same").unwrap()),
             Arc::new(TimeDistributed::new(Dense::new(3))),
             Arc::new(Bidirectional::new(GRU::new(3)).unwrap()),
+            Arc::new(ReLU::with_args(Some(6.0), 0.1, 0.5).unwrap()),
+            Arc::new(LeakyReLU::new(0.3).unwrap()),
+            Arc::new(
+                PReLU::new()
+                    .with_alpha_initializer(Initializer::Constant(0.25))
+                    .with_shared_axes(&[1])
+                    .unwrap(),
+            ),
+            Arc::new(ELU::new(0.7)),
+            Arc::new(Softmax::new(1)),
         ];
         let classes: Vec<&str> = layers.iter().map(|l| l.class_name()).collect();
         assert_eq!(classes, SUPPORTED_LAYER_CLASSES);
@@ -309,7 +348,11 @@ mod tests {
         match layer_from_config("ConvLSTM2D", &json!({"units": 4})) {
             Err(LayersError::UnknownName { kind, name, valid }) => {
                 assert_eq!((kind, name.as_str()), ("layer class", "ConvLSTM2D"));
-                assert_eq!(valid.len(), SUPPORTED_LAYER_CLASSES.len());
+                // The built-in classes, then any registered with `register_layer`.
+                assert_eq!(
+                    &valid[..SUPPORTED_LAYER_CLASSES.len()],
+                    SUPPORTED_LAYER_CLASSES
+                );
             }
             Err(other) => panic!("expected UnknownName, received {other}"),
             Ok(layer) => panic!("expected an error, received layer `{}`", layer.name()),

@@ -37,6 +37,6 @@ pub use backprop::{Gradients, is_grad_enabled, no_grad};
 pub use error::{Result, TensorError};
 pub use gradient::{Gradient, GradientRef};
 pub use indexed_slices::IndexedSlices;
-pub use init::Initializer;
+pub use init::{FanMode, Initializer, ScalingDistribution};
 pub use tensor::{Tensor, TensorId};
 pub use variable::Variable;

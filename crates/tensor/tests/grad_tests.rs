@@ -482,3 +482,49 @@ fn simple_rnn_op_through_the_graph() {
         }
     }
 }
+
+#[test]
+fn keras3_activations() {
+    use rkeras_tensor::ops::ReluOptions;
+    // Kinks at 0, ±3 (hard_silu), 6 (relu6), 1 and 2.5 (the relu options below): none within 0.05.
+    let away = |v: f32| {
+        let kinks = [0.0f32, 3.0, -3.0, 6.0, 1.0, 2.5];
+        if kinks.iter().any(|k| (v - k).abs() < 0.05) {
+            v + 0.11
+        } else {
+            v
+        }
+    };
+    let x = input(&[3, 5], 41, 7.0, 0.05).mapv(away);
+    check(&[x.clone()], |x| x[0].gelu(false));
+    check(&[x.clone()], |x| x[0].gelu(true));
+    check(&[x.clone()], |x| x[0].silu());
+    check(&[x.clone()], |x| x[0].mish());
+    check(&[x.clone()], |x| x[0].selu());
+    check(&[x.clone()], |x| x[0].softsign());
+    check(&[x.clone()], |x| x[0].relu6());
+    check(&[x.clone()], |x| x[0].leaky_relu(0.2));
+    check(&[x.clone()], |x| x[0].hard_silu());
+    check(&[input(&[3, 5], 42, 2.0, 0.0)], |x| x[0].exponential());
+    for options in [
+        ReluOptions {
+            negative_slope: 0.3,
+            max_value: Some(2.5),
+            threshold: 1.0,
+        },
+        ReluOptions {
+            negative_slope: 0.1,
+            max_value: None,
+            threshold: 0.0,
+        },
+        ReluOptions {
+            negative_slope: 0.0,
+            max_value: Some(6.0),
+            threshold: 0.0,
+        },
+    ] {
+        check(&[x.clone()], |x| x[0].relu_with(options));
+    }
+    check(&[x.clone()], |x| x[0].log_softmax(0));
+    check(&[x], |x| x[0].softmax(0));
+}

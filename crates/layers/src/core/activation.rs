@@ -175,6 +175,6 @@ mod tests {
         let config = layer.config();
         assert_eq!(config["activation"], json!("hard_sigmoid"));
         assert_eq!(Activation::from_config(&config).unwrap().config(), config);
-        assert!(Activation::from_config(&json!({"activation": "swish"})).is_err());
+        assert!(Activation::from_config(&json!({"activation": "swishh"})).is_err());
     }
 }

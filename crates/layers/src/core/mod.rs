@@ -3,7 +3,9 @@
 mod activation;
 mod dense;
 mod embedding;
+mod lambda;
 
 pub use activation::Activation;
 pub use dense::Dense;
 pub use embedding::{DEFAULT_EMBEDDINGS_INITIALIZER, Embedding};
+pub use lambda::Lambda;

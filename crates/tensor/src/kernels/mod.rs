@@ -46,6 +46,7 @@ pub mod random;
 mod recurrent;
 mod reduce;
 pub mod simple_rnn;
+pub mod smooth_activation;
 #[cfg(test)]
 mod test_util;
 

@@ -15,9 +15,11 @@ mod loss;
 mod lstm;
 mod matmul;
 mod reduce;
+mod relu_family;
 mod reverse;
 mod shape_ops;
 mod simple_rnn;
+mod smooth_activation;
 mod softmax;
 mod unary;
 
@@ -26,6 +28,7 @@ pub use conv_transpose::Conv2dTransposeOptions;
 pub use dropout::dropout_mask;
 pub use gru::GruConfig;
 pub use lstm::LstmConfig;
+pub use relu_family::ReluOptions;
 
 use crate::error::{Result, TensorError};
 use ndarray::{ArrayD, Axis, Dimension, IxDyn};
