@@ -35,6 +35,14 @@ pub(crate) fn normal(
     stddev: f32,
     rng: &mut impl Rng,
 ) -> Result<ArrayD<f32>> {
+    if !(stddev.is_finite() && stddev >= 0.0 && mean.is_finite()) {
+        return Err(TensorError::invalid_argument(
+            op,
+            format!(
+                "mean and stddev must be finite and stddev non-negative, received mean={mean}, stddev={stddev}"
+            ),
+        ));
+    }
     let dist = Normal::new(mean, stddev).map_err(|e| {
         TensorError::invalid_argument(
             op,
