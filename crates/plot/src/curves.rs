@@ -141,7 +141,12 @@ fn draw<DB: DrawingBackend>(
         if !lo.is_finite() {
             (lo, hi) = (0.0, 1.0);
         }
-        let pad = if hi > lo { (hi - lo) * 0.05 } else { 0.5 };
+        // A flat series (a constant learning rate) gets a margin of a tenth of its value.
+        let pad = if hi > lo {
+            (hi - lo) * 0.05
+        } else {
+            (hi.abs() * 0.1).max(f64::MIN_POSITIVE)
+        };
         let mut chart = ChartBuilder::on(area)
             .caption(key, (FONT, 20))
             .margin(12)
