@@ -63,6 +63,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         .map(ModelCheckpoint::new)
         .transpose()?;
     let mut csv = args.csv.as_ref().map(CSVLogger::new);
+    let mut tensorboard = args.pictures.tensorboard_callback();
     let mut config = fit_config(&args, &x_test, &y_test).callback(&mut timer);
     if let Some(cb) = checkpoint.as_mut() {
         config = config.callback(cb);
@@ -70,7 +71,11 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     if let Some(cb) = csv.as_mut() {
         config = config.callback(cb);
     }
+    if let Some(cb) = tensorboard.as_mut() {
+        config = config.callback(cb);
+    }
     let history = fit_unless_zero(&mut model, &args, &x_train, &y_train, config)?;
+    args.pictures.plot_history(&history)?;
     let test = model.evaluate(&x_test, &y_test, args.batch_size)?;
     let times = epoch_times.lock().map(|t| t.clone()).unwrap_or_default();
     println!(

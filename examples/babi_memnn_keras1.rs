@@ -51,6 +51,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let mut reduce_lr = ReduceLROnPlateau::new().with_min_lr(1e-5)?;
     let (mut timer, epoch_times) = epoch_timer();
     let mut csv = args.csv.as_ref().map(CSVLogger::new);
+    let mut tensorboard = args.pictures.tensorboard_callback();
     let mut config = fit_config(&args, &x_test, &y_test)
         .callback(&mut checkpoint)
         .callback(&mut reduce_lr)
@@ -58,7 +59,11 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     if let Some(cb) = csv.as_mut() {
         config = config.callback(cb);
     }
+    if let Some(cb) = tensorboard.as_mut() {
+        config = config.callback(cb);
+    }
     let history = fit_unless_zero(&mut model, &args, &x_train, &y_train, config)?;
+    args.pictures.plot_history(&history)?;
     let test = model.evaluate(&x_test, &y_test, args.batch_size)?;
     println!(
         "test loss {:.4} · test accuracy {:.4} · checkpoint {}",

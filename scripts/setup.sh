@@ -39,7 +39,7 @@ install_keras() {
         echo "        Those tests will print a notice and not run. Install python3-venv and rerun, or set KERAS_PYTHON." >&2
         return 0
     fi
-    echo "rkeras: creating $venv (Keras 3 on JAX CPU, h5py; about 1.5 minutes)…" >&2
+    echo "rkeras: creating $venv (Keras 3 on JAX CPU, h5py, TensorBoard's reader; about 2.5 minutes)…" >&2
     rm -rf "$venv"
     "$python" -m venv "$venv"
     "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements" >&2

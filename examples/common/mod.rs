@@ -1,5 +1,7 @@
 //! What the two bAbI examples share: arguments, data loading, epoch timing and the JSON summary.
 
+pub mod pictures;
+
 use clap::Parser;
 use rkeras::datasets::{BabiSource, Task, Vectorized, Vectorizer};
 use rkeras::prelude::*;
@@ -51,6 +53,9 @@ pub struct Args {
     /// the thread count. Defaults to the number of threads.
     #[arg(long)]
     pub shards: Option<usize>,
+    /// --plot and --tensorboard.
+    #[command(flatten)]
+    pub pictures: pictures::Pictures,
 }
 
 /// The vectorised splits.

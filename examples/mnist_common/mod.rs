@@ -50,6 +50,9 @@ pub struct Args {
     /// the thread count. Default: the thread pool's size.
     #[arg(long)]
     pub shards: Option<usize>,
+    /// --plot and --tensorboard.
+    #[command(flatten)]
+    pub pictures: crate::common::pictures::Pictures,
 }
 
 /// Loads MNIST from --data or $MNIST_DIR.
@@ -100,6 +103,7 @@ pub fn train_and_report(
         .map(ModelCheckpoint::new)
         .transpose()?;
     let mut csv = args.csv.as_ref().map(CSVLogger::new);
+    let mut tensorboard = args.pictures.tensorboard_callback();
     let mut config = FitConfig::new()
         .epochs(epochs)
         .batch_size(args.batch_size)
@@ -117,11 +121,15 @@ pub fn train_and_report(
     if let Some(cb) = csv.as_mut() {
         config = config.callback(cb);
     }
+    if let Some(cb) = tensorboard.as_mut() {
+        config = config.callback(cb);
+    }
     let history = if epochs > 0 {
         model.fit(&x_train, &y_train, config)?
     } else {
         History::default()
     };
+    args.pictures.plot_history(&history)?;
     let test = model.evaluate(&x_test, &y_test, args.batch_size)?;
     let times = epoch_times.lock().map(|t| t.clone()).unwrap_or_default();
     let throughput = samples_per_sec(mnist.train.len(), &times);

@@ -52,6 +52,9 @@ pub struct Args {
     /// Data-parallel shards per batch (FitConfig::shards). Default: the thread pool's size.
     #[arg(long)]
     pub shards: Option<usize>,
+    /// --plot and --tensorboard.
+    #[command(flatten)]
+    pub pictures: crate::common::pictures::Pictures,
 }
 
 /// A hook called after every epoch with the model and the number of epochs done.
@@ -125,6 +128,7 @@ pub fn train_and_report(
         .map(ModelCheckpoint::new)
         .transpose()?;
     let mut csv = args.csv.as_ref().map(CSVLogger::new);
+    let mut tensorboard = args.pictures.tensorboard_callback();
     let mut history = History::default();
     let rounds: Vec<(usize, usize)> = match after_epoch {
         Some(_) => (0..epochs).map(|e| (e, e + 1)).collect(),
@@ -153,6 +157,9 @@ pub fn train_and_report(
         if let Some(cb) = csv.as_mut() {
             config = config.callback(cb);
         }
+        if let Some(cb) = tensorboard.as_mut() {
+            config = config.callback(cb);
+        }
         let round = run.model.fit(&x_train, &y_train, config)?;
         history.epoch.extend(round.epoch.iter().copied());
         for (key, values) in round.history {
@@ -162,6 +169,7 @@ pub fn train_and_report(
             hook(&run.model, last)?;
         }
     }
+    args.pictures.plot_history(&history)?;
     let test = run.model.evaluate(&run.x_test, &run.y_test, batch_size)?;
     let times = epoch_times.lock().map(|t| t.clone()).unwrap_or_default();
     let throughput = samples_per_sec(train_len, &times);

@@ -50,4 +50,13 @@ pub trait TrainerControl {
     /// Makes the training loop start at `epoch` (used when a backup is restored in `on_train_begin`); the loop
     /// reads it after every callback's `on_train_begin` has run.
     fn set_initial_epoch(&mut self, epoch: usize);
+    /// The names of the weights [`TrainerControl::get_weights`] returns, as `{model}/{layer}/{weight}` (Keras's
+    /// weight paths, used for TensorBoard's histogram tags); empty when unknown.
+    fn weight_names(&self) -> Vec<String> {
+        Vec::new()
+    }
+    /// The model's config as Keras's JSON (`model.to_json()`, TensorBoard's graph); `None` when unknown.
+    fn model_config(&self) -> Option<String> {
+        None
+    }
 }

@@ -7,6 +7,7 @@
 //! |---|---|
 //! | `EarlyStopping`, `ReduceLROnPlateau`, `ModelCheckpoint` | share [`monitor::Monitor`] (Keras's `MonitorCallback`) |
 //! | `LearningRateScheduler`, `TerminateOnNaN`, `CSVLogger`, `LambdaCallback`, `BackupAndRestore` | one file each |
+//! | `TensorBoard` | [`tensorboard`]: event writer, record framing, summaries |
 //! | `History`, `ProgbarLogger` | added by [`CallbackList::for_fit`] |
 //!
 //! ```
@@ -44,6 +45,7 @@ pub mod reduce_lr_on_plateau;
 pub mod save_freq;
 mod state;
 pub mod template;
+pub mod tensorboard;
 pub mod terminate_on_nan;
 pub mod testing;
 
@@ -63,4 +65,5 @@ pub use monitor::{Direction, Mode, Monitor};
 pub use progbar_logger::ProgbarLogger;
 pub use reduce_lr_on_plateau::ReduceLROnPlateau;
 pub use save_freq::SaveFreq;
+pub use tensorboard::TensorBoard;
 pub use terminate_on_nan::TerminateOnNaN;

@@ -48,6 +48,31 @@ fn outside_fit(what: &str) -> CallbackError {
     CallbackError::Model(format!("{what} is only available during `fit`"))
 }
 
+/// `{model}/{layer}/{weight}` for every weight, in [`Model::get_weights`]'s order.
+fn weight_names(model: &Model) -> Vec<String> {
+    model
+        .network()
+        .layers()
+        .iter()
+        .flat_map(|layer| {
+            layer
+                .weights()
+                .iter()
+                .map(|w| format!("{}/{}/{}", model.name(), layer.name(), w.name()))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// The model's config as Keras's `to_json()` lays it out.
+fn model_config(model: &Model) -> Option<String> {
+    let mut config = model.network().to_config(model.name());
+    if let Some(object) = config.as_object_mut() {
+        object.insert("module".into(), "keras".into());
+    }
+    Some(config.to_string())
+}
+
 impl TrainerControl for RunControl<'_> {
     fn stop_training(&self) -> bool {
         self.stop
@@ -86,6 +111,14 @@ impl TrainerControl for RunControl<'_> {
     }
 
     fn set_initial_epoch(&mut self, _epoch: usize) {}
+
+    fn weight_names(&self) -> Vec<String> {
+        weight_names(self.model)
+    }
+
+    fn model_config(&self) -> Option<String> {
+        model_config(self.model)
+    }
 }
 
 /// Saves the whole model or only its weights, for a callback.
@@ -146,5 +179,13 @@ impl TrainerControl for FitControl<'_> {
 
     fn set_initial_epoch(&mut self, epoch: usize) {
         self.initial_epoch = Some(epoch);
+    }
+
+    fn weight_names(&self) -> Vec<String> {
+        weight_names(self.model)
+    }
+
+    fn model_config(&self) -> Option<String> {
+        model_config(self.model)
     }
 }
