@@ -184,7 +184,9 @@ pub(crate) fn pair_layer_weights<'a>(
 /// parameter); any other slot is a group of its own.
 fn slot_groups(class: &str, slot_names: &[&'static str]) -> Vec<Vec<&'static str>> {
     let together: &[&str] = match class {
-        "Adam" | "AdamW" | "Adamax" | "Nadam" => &["momentum", "velocity"],
+        "Adam" | "AdamW" | "Nadam" => &["momentum", "velocity"],
+        "Adamax" => &["momentum", "norm"],
+        "Ftrl" => &["accumulator", "linear"],
         "Adadelta" => &["accumulated_grad", "accumulated_delta_var"],
         _ => &[],
     };
@@ -217,11 +219,16 @@ fn slot_order(opt: &dyn Optimizer, params: usize) -> Vec<(usize, &'static str)> 
     order
 }
 
-/// The optimizer's variables as Keras 3 stores them.
+/// The optimizer's variables as Keras 3 stores them: the learning rate (none when it is a schedule, as in
+/// Keras), the slots, and Nadam's `u_product`.
 pub(crate) fn optimizer_vars(opt: &dyn Optimizer, params: usize) -> OptimizerVars {
     let state = opt.state();
-    let mut vars =
-        vec![ndarray::arr0(state.learning_rate.unwrap_or(opt.learning_rate()) as f32).into_dyn()];
+    let mut vars = Vec::new();
+    if opt.schedule().is_none() {
+        vars.push(
+            ndarray::arr0(state.learning_rate.unwrap_or(opt.learning_rate()) as f32).into_dyn(),
+        );
+    }
     if !state.slots.is_empty() {
         for (param, slot) in slot_order(opt, params) {
             if let Some(found) = state
@@ -231,6 +238,9 @@ pub(crate) fn optimizer_vars(opt: &dyn Optimizer, params: usize) -> OptimizerVar
             {
                 vars.push(found.value.clone());
             }
+        }
+        if let Some(u_product) = rkeras_optim::keras_u_product(opt) {
+            vars.push(ndarray::arr0(u_product).into_dyn());
         }
     }
     OptimizerVars {
@@ -247,12 +257,19 @@ pub(crate) fn optimizer_state(
     path: &Path,
     saved: &OptimizerVars,
 ) -> Result<OptimizerState> {
+    // With a schedule Keras stores no learning rate.
+    let rate_vars = usize::from(opt.schedule().is_none());
     let learning_rate = saved
         .vars
         .first()
+        .filter(|_| rate_vars == 1)
         .and_then(|v| v.iter().next())
         .map(|&v| f64::from(v));
-    let slot_vars = saved.vars.get(1..).unwrap_or_default();
+    let mut slot_vars = saved.vars.get(rate_vars..).unwrap_or_default();
+    // Nadam's trailing `u_product` is recomputed from the step count.
+    if opt.class_name() == "Nadam" && slot_vars.last().is_some_and(|v| v.ndim() == 0) {
+        slot_vars = &slot_vars[..slot_vars.len() - 1];
+    }
     let order = slot_order(opt, params.len());
     // An optimizer that never stepped (or that Keras did not build) has no slots yet.
     if !slot_vars.is_empty() && slot_vars.len() != order.len() {

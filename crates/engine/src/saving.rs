@@ -60,10 +60,15 @@ fn optimizer_to_file(model: &Model) -> Option<FileOptimizerState> {
     let params = trainable_paths(&model.network);
     let param_paths: Vec<&str> = params.iter().map(|(p, _)| p.as_str()).collect();
     let names = keras_variable_paths(opt, &param_paths);
-    let mut weights = vec![NamedArray {
-        name: names.get(1).cloned().unwrap_or_default(),
-        value: ndarray::arr0(state.learning_rate.unwrap_or(opt.learning_rate()) as f32).into_dyn(),
-    }];
+    let mut weights = Vec::new();
+    // With a schedule Keras keeps no learning-rate variable.
+    if opt.schedule().is_none() {
+        weights.push(NamedArray {
+            name: names.get(1).cloned().unwrap_or_default(),
+            value: ndarray::arr0(state.learning_rate.unwrap_or(opt.learning_rate()) as f32)
+                .into_dyn(),
+        });
+    }
     for slot in &state.slots {
         weights.push(NamedArray {
             name: rkeras_optim::keras_slot_path(
@@ -72,6 +77,14 @@ fn optimizer_to_file(model: &Model) -> Option<FileOptimizerState> {
                 &slot.slot,
             ),
             value: slot.value.clone(),
+        });
+    }
+    // Keras's Nadam keeps `u_product` (an unnamed variable) after its slots; rkeras recomputes it.
+    if let Some(u_product) = rkeras_optim::keras_u_product(opt).filter(|_| !state.slots.is_empty())
+    {
+        weights.push(NamedArray {
+            name: format!("{}/variable", opt.name()),
+            value: ndarray::arr0(u_product).into_dyn(),
         });
     }
     Some(FileOptimizerState {
@@ -220,6 +233,11 @@ fn load_optimizer(model: &mut Model, path: &Path, saved: &FileOptimizerState) ->
         if weight.name.ends_with("/learning_rate") {
             // The file holds the rate as float32, the precision the optimizer holds it in.
             learning_rate = weight.value.iter().next().map(|&v| f64::from(v));
+            continue;
+        }
+        // Nadam's scalar `u_product` (Keras names it `variable`): recomputed from the step count.
+        let last = weight.name.rsplit('/').next().unwrap_or("");
+        if opt.class_name() == "Nadam" && weight.value.ndim() == 0 && last.starts_with("variable") {
             continue;
         }
         slot_weights.push(weight);

@@ -233,6 +233,22 @@ fn add_up<'v>(parts: impl Iterator<Item = &'v [f64]>) -> Vec<f64> {
     sums
 }
 
+/// Keras's `optimizer.finalize_variable_values(model.trainable_weights)` at the end of `fit`: with `use_ema` the
+/// trainable weights take their moving averages; otherwise nothing changes.
+pub(crate) fn finalize_optimizer(model: &mut crate::model::Model) -> Result<()> {
+    let Some(compiled) = model.compiled.as_mut() else {
+        return Ok(());
+    };
+    let variables = model.network.trainable_weights();
+    let mut guards: Vec<_> = variables.iter().map(|v| v.write()).collect();
+    let mut value_refs: Vec<&mut ndarray::ArrayD<f32>> =
+        guards.iter_mut().map(|g| &mut **g).collect();
+    compiled
+        .optimizer
+        .finalize_variable_values(&mut value_refs)?;
+    Ok(())
+}
+
 /// Returns a step's gradient buffers to the buffer pool, for the next step's backward pass.
 fn recycle(buffers: impl Iterator<Item = ndarray::ArrayD<f32>>) {
     buffers.for_each(rkeras_tensor::buffer_pool::give_array);

@@ -153,6 +153,8 @@ impl<'m, 'c> TrainingLoop<'m, 'c> {
 
     /// Calls `on_train_end` with the last epoch's logs and returns the History.
     pub(crate) fn finish(mut self) -> Result<History> {
+        // Keras's `optimizer.finalize_variable_values(trainable_weights)` after the last epoch (EMA weights).
+        crate::train_step::finalize_optimizer(self.ctl.model)?;
         self.callbacks
             .on_train_end(&self.last_logs, &mut self.ctl)?;
         Ok(self.callbacks.take_history().unwrap_or_default())

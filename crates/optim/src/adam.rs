@@ -58,30 +58,14 @@ impl Default for AdamConfig {
 }
 
 impl AdamConfig {
-    /// Sets `beta_1` (in `[0, 1)`).
-    pub fn with_beta_1(mut self, beta_1: f64) -> Self {
-        self.beta_1 = beta_1;
-        self
-    }
-
-    /// Sets `beta_2` (in `[0, 1)`).
-    pub fn with_beta_2(mut self, beta_2: f64) -> Self {
-        self.beta_2 = beta_2;
-        self
-    }
-
-    /// Sets epsilon (> 0).
-    pub fn with_epsilon(mut self, epsilon: f64) -> Self {
-        self.epsilon = epsilon;
-        self
-    }
-
     /// Turns AMSGrad on or off.
     pub fn with_amsgrad(mut self, amsgrad: bool) -> Self {
         self.amsgrad = amsgrad;
         self
     }
 }
+
+crate::macros::moment_builders!(AdamConfig: beta_1, beta_2, epsilon);
 
 optimizer! {
     /// The Adam optimizer.
@@ -115,40 +99,7 @@ impl OptimizerConfig for AdamConfig {
     }
 
     fn update_step(&self, iterations: u64) -> impl crate::optimizer_config::UpdateStep {
-        let lr = self.base.learning_rate as f32;
-        // Keras: local_step = iterations + 1 and the powers, all cast to the variable's dtype (f32).
-        let local_step = (iterations + 1) as f32;
-        let beta_1_power = (self.beta_1 as f32).powf(local_step);
-        let beta_2_power = (self.beta_2 as f32).powf(local_step);
-        let alpha = lr * (1.0 - beta_2_power).sqrt() / (1.0 - beta_1_power);
-        // `1 - beta` is computed in Python (f64), then cast.
-        let one_minus_beta_1 = (1.0 - self.beta_1) as f32;
-        let one_minus_beta_2 = (1.0 - self.beta_2) as f32;
-        let epsilon = self.epsilon as f32;
-        let amsgrad = self.amsgrad;
-        move |param, grad, squares, slots| {
-            // `g2` is `g · g`, or the per-lookup squares of an embedding's gradient when given.
-            let moments = |m: &mut f32, v: &mut f32, g: f32, g2: f32| {
-                *m += (g - *m) * one_minus_beta_1;
-                *v += (g2 - *v) * one_minus_beta_2;
-            };
-            let sq = squares.as_ref();
-            match (amsgrad, slots) {
-                (false, [m, v]) => for_each_2(param, &grad, sq, m, v, |w, g, g2, m, v| {
-                    moments(m, v, g, g2);
-                    *w -= (*m * alpha) / (v.sqrt() + epsilon);
-                }),
-                (true, [m, v, v_hat]) => {
-                    for_each_3(param, &grad, sq, m, v, v_hat, |w, g, g2, m, v, v_hat| {
-                        moments(m, v, g, g2);
-                        *v_hat = v_hat.max(*v);
-                        *w -= (*m * alpha) / (v_hat.sqrt() + epsilon);
-                    })
-                }
-                _ => return Err(unexpected_slots(Adam::CLASS_NAME)),
-            }
-            Ok(())
-        }
+        adam_rule(self, iterations, Adam::CLASS_NAME)
     }
 
     fn keras_entries(&self) -> Vec<(&'static str, Value)> {
@@ -158,6 +109,52 @@ impl OptimizerConfig for AdamConfig {
             ("epsilon", json!(self.epsilon)),
             ("amsgrad", json!(self.amsgrad)),
         ]
+    }
+}
+
+/// Adam's update of one parameter at the step after `iterations` (shared with [`crate::AdamW`], which differs
+/// only in its weight decay).
+pub(crate) fn adam_rule(
+    config: &AdamConfig,
+    iterations: u64,
+    class_name: &'static str,
+) -> impl crate::optimizer_config::UpdateStep + use<> {
+    let lr = config.base.learning_rate as f32;
+    // Keras: local_step = iterations + 1 and the powers, all cast to the variable's dtype (f32).
+    let local_step = (iterations + 1) as f32;
+    let beta_1_power = (config.beta_1 as f32).powf(local_step);
+    let beta_2_power = (config.beta_2 as f32).powf(local_step);
+    let alpha = lr * (1.0 - beta_2_power).sqrt() / (1.0 - beta_1_power);
+    // `1 - beta` is computed in Python (f64), then cast.
+    let one_minus_beta_1 = (1.0 - config.beta_1) as f32;
+    let one_minus_beta_2 = (1.0 - config.beta_2) as f32;
+    let epsilon = config.epsilon as f32;
+    let amsgrad = config.amsgrad;
+    move |param: &mut ndarray::ArrayD<f32>,
+          grad: ndarray::ArrayViewD<'_, f32>,
+          squares: Option<ndarray::ArrayViewD<'_, f32>>,
+          slots: &mut [ndarray::ArrayD<f32>]| {
+        // `g2` is `g · g`, or the per-lookup squares of an embedding's gradient when given.
+        let moments = |m: &mut f32, v: &mut f32, g: f32, g2: f32| {
+            *m += (g - *m) * one_minus_beta_1;
+            *v += (g2 - *v) * one_minus_beta_2;
+        };
+        let sq = squares.as_ref();
+        match (amsgrad, slots) {
+            (false, [m, v]) => for_each_2(param, &grad, sq, m, v, |w, g, g2, m, v| {
+                moments(m, v, g, g2);
+                *w -= (*m * alpha) / (v.sqrt() + epsilon);
+            }),
+            (true, [m, v, v_hat]) => {
+                for_each_3(param, &grad, sq, m, v, v_hat, |w, g, g2, m, v, v_hat| {
+                    moments(m, v, g, g2);
+                    *v_hat = v_hat.max(*v);
+                    *w -= (*m * alpha) / (v_hat.sqrt() + epsilon);
+                })
+            }
+            _ => return Err(unexpected_slots(class_name)),
+        }
+        Ok(())
     }
 }
 

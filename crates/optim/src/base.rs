@@ -14,6 +14,7 @@
 use crate::clipping::{self, Clipping};
 use crate::error::{OptimError, Result};
 use crate::optimizer::OptimizerState;
+use crate::schedules::LearningRateSchedule;
 use crate::slots::SlotStore;
 use ndarray::{ArrayD, ArrayViewD, Axis};
 use rayon::prelude::*;
@@ -49,6 +50,20 @@ pub struct BaseConfig {
     /// `LazyAdam`; weight decay still applies to every row. Defaults to `false`. Plain SGD and Adagrad update
     /// only the looked-up rows either way (it is exact for them). Not a Keras config key.
     pub lazy_rows: bool,
+    /// A learning-rate schedule used instead of `learning_rate` (Keras's `learning_rate=schedule`): evaluated on
+    /// the raw iteration count before each step. The rate is then not settable. Defaults to `None`.
+    pub schedule: Option<LearningRateSchedule>,
+    /// Keep an exponential moving average of the parameters (slot `average`), Keras's `use_ema`. Defaults to
+    /// `false`.
+    pub use_ema: bool,
+    /// The EMA's momentum, in `[0, 1]`: `average ← m·average + (1 − m)·w` after each step (`m = 0` at the first
+    /// one). Defaults to `0.99`.
+    pub ema_momentum: f64,
+    /// Every this many steps (≥ 1) the parameters are overwritten with their average. Defaults to `None`.
+    pub ema_overwrite_frequency: Option<u64>,
+    /// Accumulate gradients over this many calls (≥ 2; slot `gradient_accumulator`) and update with their mean at
+    /// every `n`-th call, Keras's `gradient_accumulation_steps`. Defaults to `None`.
+    pub gradient_accumulation_steps: Option<u64>,
 }
 
 impl BaseConfig {
@@ -63,7 +78,43 @@ impl BaseConfig {
             global_clipnorm: None,
             per_lookup_squares: true,
             lazy_rows: false,
+            schedule: None,
+            use_ema: false,
+            ema_momentum: 0.99,
+            ema_overwrite_frequency: None,
+            gradient_accumulation_steps: None,
         }
+    }
+
+    /// The learning rate used at the step that follows `iterations` raw steps: the schedule's value then, or the
+    /// fixed rate in float32.
+    pub fn rate_at(&self, iterations: u64) -> f64 {
+        match &self.schedule {
+            Some(schedule) => f64::from(schedule.value(iterations)),
+            None => self.rate(),
+        }
+    }
+
+    /// Keras's `optimizer.iterations` after `raw` calls: the number of real updates (`raw / steps` with gradient
+    /// accumulation), the step count the update formulas and the EMA see.
+    pub fn effective_iterations(&self, raw: u64) -> u64 {
+        match self.gradient_accumulation_steps {
+            Some(steps) if steps > 0 => raw / steps,
+            _ => raw,
+        }
+    }
+
+    /// The slots the base options add in front of the optimizer's own, in Keras's order: `average` (EMA), then
+    /// `gradient_accumulator`.
+    pub(crate) fn base_slots(&self) -> Vec<&'static str> {
+        let mut slots = Vec::new();
+        if self.use_ema {
+            slots.push("average");
+        }
+        if self.gradient_accumulation_steps.is_some() {
+            slots.push("gradient_accumulator");
+        }
+        slots
     }
 
     /// Checks every base option; `optimizer` names the class in errors.
@@ -92,6 +143,30 @@ impl BaseConfig {
                     FINITE_POSITIVE,
                 )?;
             }
+        }
+        if self.use_ema && !(0.0..=1.0).contains(&self.ema_momentum) {
+            return Err(OptimError::InvalidArgument {
+                optimizer,
+                argument: "ema_momentum",
+                expected: "a float in the range [0, 1]",
+                value: echo(self.ema_momentum),
+            });
+        }
+        if self.ema_overwrite_frequency == Some(0) {
+            return Err(OptimError::InvalidArgument {
+                optimizer,
+                argument: "ema_overwrite_frequency",
+                expected: "an integer >= 1 or None",
+                value: "0".into(),
+            });
+        }
+        if let Some(steps) = self.gradient_accumulation_steps.filter(|s| *s < 2) {
+            return Err(OptimError::InvalidArgument {
+                optimizer,
+                argument: "gradient_accumulation_steps",
+                expected: "an integer >= 2",
+                value: steps.to_string(),
+            });
         }
         let set = [self.clipnorm, self.clipvalue, self.global_clipnorm]
             .iter()
@@ -140,16 +215,26 @@ impl BaseConfig {
     pub(crate) fn keras_config(&self, default_name: &str) -> Map<String, Value> {
         let mut map = Map::new();
         map.insert("name".into(), json!(self.name_or(default_name)));
-        map.insert("learning_rate".into(), json!(self.rate()));
+        let learning_rate = match &self.schedule {
+            Some(schedule) => schedule.to_keras(),
+            None => json!(self.rate()),
+        };
+        map.insert("learning_rate".into(), learning_rate);
         map.insert("weight_decay".into(), json!(self.weight_decay));
         map.insert("clipnorm".into(), json!(self.clipnorm));
         map.insert("global_clipnorm".into(), json!(self.global_clipnorm));
         map.insert("clipvalue".into(), json!(self.clipvalue));
-        map.insert("use_ema".into(), json!(false));
-        map.insert("ema_momentum".into(), json!(0.99));
-        map.insert("ema_overwrite_frequency".into(), Value::Null);
+        map.insert("use_ema".into(), json!(self.use_ema));
+        map.insert("ema_momentum".into(), json!(self.ema_momentum));
+        map.insert(
+            "ema_overwrite_frequency".into(),
+            json!(self.ema_overwrite_frequency),
+        );
         map.insert("loss_scale_factor".into(), Value::Null);
-        map.insert("gradient_accumulation_steps".into(), Value::Null);
+        map.insert(
+            "gradient_accumulation_steps".into(),
+            json!(self.gradient_accumulation_steps),
+        );
         map
     }
 }
@@ -319,6 +404,163 @@ impl BaseState {
         self.slots.check_params(optimizer, params)?;
         self.slots.ensure_built(params);
 
+        let lead = base.base_slots().len();
+        match base.gradient_accumulation_steps {
+            Some(steps) => self.accumulate(optimizer, base, params, grads, steps, lead, &update)?,
+            None => self.update_all(optimizer, base, params, grads, exact_rows, lead, &update)?,
+        }
+        if base.use_ema {
+            self.update_moving_average(optimizer, base, params)?;
+        }
+        self.iterations += 1;
+        Ok(())
+    }
+
+    /// Keras's gradient accumulation: every call adds its (dense) gradients to the `gradient_accumulator` slots;
+    /// every `steps`-th call updates with `(g + accumulated) / steps` (clipped, with weight decay) and resets them.
+    #[allow(clippy::too_many_arguments)]
+    fn accumulate<F>(
+        &mut self,
+        optimizer: &'static str,
+        base: &BaseConfig,
+        params: &mut [&mut ArrayD<f32>],
+        grads: &[GradientRef<'_>],
+        steps: u64,
+        lead: usize,
+        update: &F,
+    ) -> Result<()>
+    where
+        F: crate::optimizer_config::UpdateStep,
+    {
+        let internal = |err: rkeras_tensor::TensorError| OptimError::Internal {
+            optimizer,
+            reason: format!("row gradient: {err}"),
+        };
+        let k = lead - 1;
+        let is_update = (self.iterations + 1) % steps == 0;
+        let slot_lists = self.slots.per_param_mut(optimizer)?;
+        let mut averaged = Vec::with_capacity(grads.len());
+        for (grad, slots) in grads.iter().zip(slot_lists.iter_mut()) {
+            let dense = match grad {
+                GradientRef::Dense(g) => std::borrow::Cow::Borrowed(*g),
+                GradientRef::Rows(rows) => {
+                    std::borrow::Cow::Owned(rows.to_dense().map_err(internal)?)
+                }
+            };
+            let acc = slots.get_mut(k).ok_or(OptimError::Internal {
+                optimizer,
+                reason: "missing gradient accumulator".into(),
+            })?;
+            if is_update {
+                let divisor = steps as f32;
+                averaged.push(
+                    ndarray::Zip::from(&*dense)
+                        .and(&*acc)
+                        .map_collect(|&g, &a| (g + a) / divisor),
+                );
+                acc.fill(0.0);
+            } else {
+                ndarray::Zip::from(acc)
+                    .and(&*dense)
+                    .for_each(|a, &g| *a += g);
+            }
+        }
+        if is_update {
+            let refs: Vec<GradientRef<'_>> = averaged.iter().map(GradientRef::Dense).collect();
+            self.update_all(optimizer, base, params, &refs, false, lead, update)?;
+        }
+        Ok(())
+    }
+
+    /// Keras's `_update_model_variables_moving_average`, then the periodic overwrite of the parameters with
+    /// their average (`ema_overwrite_frequency`).
+    fn update_moving_average(
+        &mut self,
+        optimizer: &'static str,
+        base: &BaseConfig,
+        params: &mut [&mut ArrayD<f32>],
+    ) -> Result<()> {
+        let iterations = base.effective_iterations(self.iterations);
+        let momentum = if iterations != 0 {
+            base.ema_momentum as f32
+        } else {
+            0.0
+        };
+        let overwrite = base
+            .ema_overwrite_frequency
+            .is_some_and(|f| (iterations + 1) % f == 0);
+        let slot_lists = self.slots.per_param_mut(optimizer)?;
+        for (param, slots) in params.iter_mut().zip(slot_lists.iter_mut()) {
+            let average = slots.first_mut().ok_or(OptimError::Internal {
+                optimizer,
+                reason: "missing moving average".into(),
+            })?;
+            ndarray::Zip::from(&mut *average)
+                .and(&**param)
+                .for_each(|a, &w| *a = momentum * *a + (1.0 - momentum) * w);
+            if overwrite {
+                param.assign(average);
+            }
+        }
+        Ok(())
+    }
+
+    /// Keras's `finalize_variable_values`: with EMA, every parameter takes its moving average.
+    pub(crate) fn finalize(
+        &self,
+        optimizer: &'static str,
+        base: &BaseConfig,
+        params: &mut [&mut ArrayD<f32>],
+    ) -> Result<()> {
+        if !base.use_ema {
+            return Ok(());
+        }
+        let Some(per_param) = self.slots.built() else {
+            return Ok(());
+        };
+        if per_param.len() != params.len() {
+            return Err(OptimError::ParameterCountChanged {
+                optimizer,
+                expected: per_param.len(),
+                received: params.len(),
+            });
+        }
+        for (index, (param, slots)) in params.iter_mut().zip(per_param).enumerate() {
+            match slots.first() {
+                Some(average) if average.shape() == param.shape() => param.assign(average),
+                _ => {
+                    return Err(OptimError::SlotShapeMismatch {
+                        optimizer,
+                        index,
+                        slot: "average".into(),
+                        slot_shape: slots
+                            .first()
+                            .map(|a| a.shape().to_vec())
+                            .unwrap_or_default(),
+                        expected: param.shape().to_vec(),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Clipping, weight decay and the optimizer's rule over every parameter; the optimizer's own slots follow the
+    /// `lead` base slots.
+    #[allow(clippy::too_many_arguments)]
+    fn update_all<F>(
+        &mut self,
+        optimizer: &'static str,
+        base: &BaseConfig,
+        params: &mut [&mut ArrayD<f32>],
+        grads: &[GradientRef<'_>],
+        exact_rows: bool,
+        lead: usize,
+        update: &F,
+    ) -> Result<()>
+    where
+        F: crate::optimizer_config::UpdateStep,
+    {
         let clipping = base.clipping();
         let rows_alone = clipping == Clipping::None
             && (base.lazy_rows || (exact_rows && base.weight_decay.is_none()));
@@ -355,7 +597,7 @@ impl BaseState {
             }
             match (plan, grad) {
                 (Plan::Rows(rows), _) => {
-                    update_rows(optimizer, param, rows, per_lookup_squares, slots, &update)
+                    update_rows(optimizer, param, rows, per_lookup_squares, slots, update)
                 }
                 (Plan::Dense { squares, .. }, Some(grad)) => {
                     update(param, grad, squares.as_ref().map(|s| s.view()), slots)
@@ -378,9 +620,9 @@ impl BaseState {
                 .zip(plans.par_iter())
                 .zip(slot_lists.par_iter_mut())
                 .try_for_each(|((param, plan), slots)| {
-                    decay_and_update(param, plan.dense().map(|g| g.view()), plan, slots)
+                    let own = slots.get_mut(lead..).unwrap_or_default();
+                    decay_and_update(param, plan.dense().map(|g| g.view()), plan, own)
                 })?;
-            self.iterations += 1;
             return Ok(());
         }
         let lists = params.iter_mut().zip(&plans).zip(slot_lists.iter_mut());
@@ -395,17 +637,17 @@ impl BaseState {
                 )?),
                 None => None,
             };
-            decay_and_update(param, grad, plan, slots)?;
+            let own = slots.get_mut(lead..).unwrap_or_default();
+            decay_and_update(param, grad, plan, own)?;
         }
-        self.iterations += 1;
         Ok(())
     }
 
     /// The iteration count, `learning_rate` and a copy of every slot.
-    pub(crate) fn state(&self, learning_rate: f64) -> OptimizerState {
+    pub(crate) fn state(&self, learning_rate: Option<f64>) -> OptimizerState {
         OptimizerState {
             iterations: self.iterations,
-            learning_rate: Some(learning_rate),
+            learning_rate,
             slots: self.slots.to_state(),
         }
     }

@@ -125,6 +125,30 @@ pub enum OptimError {
         /// The value received, as text.
         value: String,
     },
+    /// A learning-rate schedule argument or config that Keras rejects (in Keras's words where it has them).
+    #[error("{schedule}: {reason}")]
+    InvalidSchedule {
+        /// The schedule class (`"ExponentialDecay"`).
+        schedule: String,
+        /// What is wrong, echoing the value.
+        reason: String,
+    },
+    /// Setting the learning rate of an optimizer whose rate is a schedule (Keras raises `TypeError`): e.g. from
+    /// `LearningRateScheduler` or `ReduceLROnPlateau`.
+    #[error(
+        "{optimizer}: this optimizer was created with a `LearningRateSchedule` object ({schedule}) as its \
+         `learning_rate` constructor argument, hence its learning rate is not settable. If you need the learning \
+         rate to be settable, you should instantiate the optimizer with a float `learning_rate` argument. \
+         Received: learning_rate={value}"
+    )]
+    LearningRateNotSettable {
+        /// The optimizer class.
+        optimizer: &'static str,
+        /// The schedule's class name.
+        schedule: &'static str,
+        /// The rate that was to be set.
+        value: f64,
+    },
     /// An internal invariant failed (a bug in rkeras, not in the caller's input).
     #[error("internal error in {optimizer}: {reason}")]
     Internal {

@@ -8,6 +8,7 @@
 
 use crate::base::BaseConfig;
 use crate::error::{OptimError, Result};
+use crate::schedules::LearningRateSchedule;
 use serde_json::{Map, Value};
 
 /// The entries of one config not yet read.
@@ -92,8 +93,8 @@ impl KerasConfigReader {
         }
     }
 
-    /// The learning rate under `learning_rate` or Keras 2's `lr`; a schedule is not supported.
-    fn learning_rate(&mut self, default: f64) -> Result<f64> {
+    /// The learning rate under `learning_rate` or Keras 2's `lr`: a number, or a serialised schedule.
+    fn learning_rate(&mut self, default: f64) -> Result<(f64, Option<LearningRateSchedule>)> {
         let lr_alias = self.remaining.contains_key("lr");
         if lr_alias && self.remaining.contains_key("learning_rate") {
             return Err(self.invalid(
@@ -103,21 +104,27 @@ impl KerasConfigReader {
         }
         let key = if lr_alias { "lr" } else { "learning_rate" };
         if let Some(schedule @ Value::Object(_)) = self.remaining.get(key) {
-            let value = schedule
-                .get("class_name")
-                .map_or_else(|| schedule.to_string(), Value::to_string);
-            return Err(OptimError::Unsupported {
-                optimizer: self.optimizer,
-                argument: format!("{key} (a learning-rate schedule)"),
-                value,
-            });
+            let schedule = LearningRateSchedule::from_keras(schedule)?;
+            self.remaining.remove(key);
+            return Ok((default, Some(schedule)));
         }
-        self.f64_or(key, default)
+        Ok((self.f64_or(key, default)?, None))
+    }
+
+    /// A non-negative integer; `None` when absent or `null`.
+    fn u64(&mut self, key: &str) -> Result<Option<u64>> {
+        match self.remaining.remove(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Number(n)) => n.as_u64().map(Some).ok_or_else(|| {
+                self.invalid(key, format!("expected an integer >= 0, received {n}"))
+            }),
+            Some(other) => Err(self.invalid(key, format!("expected an integer, received {other}"))),
+        }
     }
 
     /// The [`BaseConfig`] entries; `default_learning_rate` when the config has none.
     pub(crate) fn base(&mut self, default_learning_rate: f64) -> Result<BaseConfig> {
-        let learning_rate = self.learning_rate(default_learning_rate)?;
+        let (learning_rate, schedule) = self.learning_rate(default_learning_rate)?;
         let name = self.string("name")?;
         let weight_decay = self.f64("weight_decay")?;
         let clipnorm = self.f64("clipnorm")?;
@@ -128,12 +135,13 @@ impl KerasConfigReader {
         for key in ["jit_compile", "is_legacy_optimizer"] {
             self.bool_or(key, false)?;
         }
-        self.unsupported_unless("use_ema", &Value::Bool(false))?;
-        // Only read by Keras when use_ema is on.
-        self.f64("ema_momentum")?;
-        self.f64("ema_overwrite_frequency")?;
+        let use_ema = self.bool_or("use_ema", false)?;
+        let ema_momentum = self.f64_or("ema_momentum", 0.99)?;
+        let ema_overwrite_frequency = self.u64("ema_overwrite_frequency")?;
         self.unsupported_unless("loss_scale_factor", &Value::Null)?;
-        self.unsupported_unless("gradient_accumulation_steps", &Value::Null)?;
+        // Keras treats 0 as "off", as `None`.
+        let gradient_accumulation_steps =
+            self.u64("gradient_accumulation_steps")?.filter(|s| *s != 0);
         Ok(BaseConfig {
             name,
             learning_rate,
@@ -144,6 +152,11 @@ impl KerasConfigReader {
             // Not in Keras's config (Keras decides it by backend): the default, TensorFlow's form.
             per_lookup_squares: true,
             lazy_rows: false,
+            schedule,
+            use_ema,
+            ema_momentum,
+            ema_overwrite_frequency,
+            gradient_accumulation_steps,
         })
     }
 
@@ -189,9 +202,10 @@ mod tests {
             matches!(reader.finish(), Err(OptimError::InvalidConfig { key, .. }) if key == "bogus")
         );
 
-        let mut ema = KerasConfigReader::new("SGD", &json!({"use_ema": true})).unwrap();
+        let mut scale =
+            KerasConfigReader::new("SGD", &json!({"loss_scale_factor": 128.0})).unwrap();
         assert!(matches!(
-            ema.base(0.01),
+            scale.base(0.01),
             Err(OptimError::Unsupported { .. })
         ));
 
@@ -199,7 +213,7 @@ mod tests {
         let mut reader = KerasConfigReader::new("SGD", &schedule).unwrap();
         assert!(matches!(
             reader.base(0.01),
-            Err(OptimError::Unsupported { .. })
+            Err(OptimError::InvalidSchedule { .. })
         ));
 
         let mut both =

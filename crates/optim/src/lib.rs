@@ -1,4 +1,5 @@
-//! rkeras-optim: Keras 3's optimizers (SGD, RMSprop, Adam, Adagrad) over plain `ndarray` parameters.
+//! rkeras-optim: Keras 3's optimizers (SGD, RMSprop, Adam, AdamW, Nadam, Adamax, Adagrad, Adadelta, Lion, Ftrl)
+//! and learning-rate schedules over plain `ndarray` parameters.
 //!
 //! Each optimizer follows Keras 3's update formulas exactly, in f32 and in Keras's order of operations, with
 //! Keras's defaults, gradient clipping (`clipnorm`, `clipvalue`, `global_clipnorm`) and weight decay. Its state
@@ -26,24 +27,35 @@
 mod adadelta;
 mod adagrad;
 mod adam;
+mod adamax;
+mod adamw;
 mod base;
 mod clipping;
 mod elementwise;
 pub mod error;
+mod ftrl;
 mod keras_config;
+mod lion;
 mod macros;
+mod nadam;
 mod optimizer;
 mod optimizer_config;
 mod registry;
 mod rmsprop;
+pub mod schedules;
 mod sgd;
 mod slots;
 
 pub use adadelta::{Adadelta, AdadeltaConfig};
 pub use adagrad::{Adagrad, AdagradConfig};
 pub use adam::{Adam, AdamConfig};
+pub use adamax::{Adamax, AdamaxConfig};
+pub use adamw::{AdamW, AdamWConfig};
 pub use base::BaseConfig;
 pub use error::{OptimError, Result};
+pub use ftrl::{Ftrl, FtrlConfig};
+pub use lion::{Lion, LionConfig};
+pub use nadam::{Nadam, NadamConfig, keras_u_product, nadam_u_product};
 pub use optimizer::{Optimizer, OptimizerState, SlotArray, keras_slot_path, keras_variable_paths};
 pub use registry::{OPTIMIZER_NAMES, optimizer_from_config, optimizer_from_name};
 pub use rkeras_tensor::{GradientRef, IndexedSlices};

@@ -26,6 +26,34 @@ macro_rules! base_config_builders {
             self
         }
 
+        /// Uses a learning-rate schedule instead of a fixed rate (Keras's `learning_rate=schedule`).
+        pub fn with_schedule(
+            mut self,
+            schedule: impl Into<$crate::schedules::LearningRateSchedule>,
+        ) -> Self {
+            self.base.schedule = Some(schedule.into());
+            self
+        }
+
+        /// Keeps an exponential moving average of the parameters (Keras's `use_ema`, `ema_momentum`).
+        pub fn with_ema(mut self, ema_momentum: f64) -> Self {
+            self.base.use_ema = true;
+            self.base.ema_momentum = ema_momentum;
+            self
+        }
+
+        /// Overwrites the parameters with their moving average every `frequency` steps.
+        pub fn with_ema_overwrite_frequency(mut self, frequency: u64) -> Self {
+            self.base.ema_overwrite_frequency = Some(frequency);
+            self
+        }
+
+        /// Accumulates gradients over `steps` calls (≥ 2) and updates with their mean.
+        pub fn with_gradient_accumulation_steps(mut self, steps: u64) -> Self {
+            self.base.gradient_accumulation_steps = Some(steps);
+            self
+        }
+
         /// Clips each gradient's L2 norm to `clipnorm` (> 0).
         pub fn with_clipnorm(mut self, clipnorm: f64) -> Self {
             self.base.clipnorm = Some(clipnorm);
@@ -60,6 +88,38 @@ macro_rules! base_config_builders {
     };
 }
 pub(crate) use base_config_builders;
+
+/// The `with_*` builders of the Adam family's own hyper-parameters, shared by the configs that have them:
+/// `moment_builders!(AdamConfig: beta_1, beta_2, epsilon)`.
+macro_rules! moment_builders {
+    ($config:ident: $($field:ident),* $(,)?) => {
+        impl $config {
+            $($crate::macros::moment_builders!(@one $field);)*
+        }
+    };
+    (@one beta_1) => {
+        /// Sets `beta_1`, the decay rate of the first moment.
+        pub fn with_beta_1(mut self, beta_1: f64) -> Self {
+            self.beta_1 = beta_1;
+            self
+        }
+    };
+    (@one beta_2) => {
+        /// Sets `beta_2`, the decay rate of the second moment (or of Lion's momentum).
+        pub fn with_beta_2(mut self, beta_2: f64) -> Self {
+            self.beta_2 = beta_2;
+            self
+        }
+    };
+    (@one epsilon) => {
+        /// Sets epsilon (> 0).
+        pub fn with_epsilon(mut self, epsilon: f64) -> Self {
+            self.epsilon = epsilon;
+            self
+        }
+    };
+}
+pub(crate) use moment_builders;
 
 /// An optimizer type `$name` over the config `$config` (which implements
 /// [`crate::optimizer_config::OptimizerConfig`]): the struct (config plus [`crate::base::BaseState`]), the
@@ -112,7 +172,8 @@ macro_rules! optimizer {
 
             /// The optimizer of an already validated config, before its first step.
             fn assemble(config: $config) -> $name {
-                let slots = $crate::optimizer_config::OptimizerConfig::slots(&config);
+                let slots = $crate::optimizer_config::OptimizerConfig::slots(&config)
+                    .with_leading(config.base.base_slots());
                 $name {
                     config,
                     state: $crate::base::BaseState::new(slots),
@@ -142,10 +203,21 @@ macro_rules! optimizer {
             }
 
             fn learning_rate(&self) -> f64 {
-                self.config.base.rate()
+                self.config.base.rate_at(self.state.iterations)
+            }
+
+            fn schedule(&self) -> Option<&$crate::schedules::LearningRateSchedule> {
+                self.config.base.schedule.as_ref()
             }
 
             fn set_learning_rate(&mut self, learning_rate: f64) -> $crate::error::Result<()> {
+                if let Some(schedule) = &self.config.base.schedule {
+                    return Err($crate::error::OptimError::LearningRateNotSettable {
+                        optimizer: Self::CLASS_NAME,
+                        schedule: schedule.class_name(),
+                        value: learning_rate,
+                    });
+                }
                 $crate::base::check_learning_rate(Self::CLASS_NAME, learning_rate)?;
                 self.config.base.learning_rate = $crate::base::float32_rate(learning_rate);
                 Ok(())
@@ -172,9 +244,13 @@ macro_rules! optimizer {
             ) -> $crate::error::Result<()> {
                 let exact_rows =
                     $crate::optimizer_config::OptimizerConfig::zero_gradient_keeps_state(&self.config);
+                if let Some(schedule) = &self.config.base.schedule {
+                    // Keras evaluates the schedule on the raw iteration count before the step.
+                    self.config.base.learning_rate = f64::from(schedule.value(self.state.iterations));
+                }
                 let update = $crate::optimizer_config::OptimizerConfig::update_step(
                     &self.config,
-                    self.state.iterations,
+                    self.config.base.effective_iterations(self.state.iterations),
                 );
                 self.state
                     .step(Self::CLASS_NAME, &self.config.base, params, grads, exact_rows, update)
@@ -195,7 +271,9 @@ macro_rules! optimizer {
             }
 
             fn state(&self) -> $crate::optimizer::OptimizerState {
-                self.state.state(self.config.base.rate())
+                // With a schedule Keras keeps no learning-rate variable.
+                let rate = self.config.base.schedule.is_none().then(|| self.config.base.rate());
+                self.state.state(rate)
             }
 
             fn load_state(
@@ -203,9 +281,18 @@ macro_rules! optimizer {
                 state: &$crate::optimizer::OptimizerState,
             ) -> $crate::error::Result<()> {
                 if let Some(learning_rate) = self.state.load_state(Self::CLASS_NAME, state)? {
-                    self.config.base.learning_rate = learning_rate;
+                    if self.config.base.schedule.is_none() {
+                        self.config.base.learning_rate = learning_rate;
+                    }
                 }
                 Ok(())
+            }
+
+            fn finalize_variable_values(
+                &mut self,
+                params: &mut [&mut ndarray::ArrayD<f32>],
+            ) -> $crate::error::Result<()> {
+                self.state.finalize(Self::CLASS_NAME, &self.config.base, params)
             }
 
             fn clone_box(&self) -> Box<dyn $crate::optimizer::Optimizer> {

@@ -33,8 +33,13 @@ pub trait Optimizer: Send + std::fmt::Debug {
     /// The current learning rate, in float32 precision (Keras's learning rate is a float32 variable).
     fn learning_rate(&self) -> f64;
 
+    /// The learning-rate schedule, when the optimizer was built with one instead of a fixed rate; then
+    /// [`Optimizer::learning_rate`] is the schedule's value at the next step.
+    fn schedule(&self) -> Option<&crate::schedules::LearningRateSchedule>;
+
     /// Sets the learning rate used from the next step on, rounded to float32 as Keras's variable holds it. A
-    /// negative or NaN rate, or one infinite in float32, is an error and leaves the rate unchanged.
+    /// negative or NaN rate, or one infinite in float32, is an error and leaves the rate unchanged; so is any rate
+    /// when the optimizer has a schedule ([`crate::OptimError::LearningRateNotSettable`], Keras's `TypeError`).
     fn set_learning_rate(&mut self, learning_rate: f64) -> Result<()>;
 
     /// Number of update steps applied so far (Keras's `iterations`).
@@ -100,6 +105,10 @@ pub trait Optimizer: Send + std::fmt::Debug {
     /// [`Optimizer::apply_gradients`]. A state without slots resets the optimizer to "not built": fresh slots are
     /// created at the next step. Keras 2's slot names (`rms`, `mg`, `m`, `v`, `vhat`) are accepted as aliases.
     fn load_state(&mut self, state: &OptimizerState) -> Result<()>;
+
+    /// Keras's `finalize_variable_values`, called at the end of `fit`: with `use_ema`, every parameter takes its
+    /// moving average; otherwise nothing changes. `params` is the list the optimizer was stepping.
+    fn finalize_variable_values(&mut self, params: &mut [&mut ArrayD<f32>]) -> Result<()>;
 
     /// A boxed copy, hyper-parameters and state included.
     fn clone_box(&self) -> Box<dyn Optimizer>;

@@ -13,22 +13,29 @@
 //! assert_eq!(opt.learning_rate(), f64::from(0.01f32));
 //! assert_eq!(opt.config()["beta_1"], 0.8);
 //!
-//! assert!(optimizer_from_name("adamax").unwrap_err().to_string().contains("sgd, rmsprop, adam, adagrad"));
+//! assert!(optimizer_from_name("adafactor").unwrap_err().to_string().contains("sgd, rmsprop, adam, adagrad"));
 //! # Ok::<(), rkeras_optim::OptimError>(())
 //! ```
 
 use crate::adadelta::{Adadelta, AdadeltaConfig};
 use crate::adagrad::{Adagrad, AdagradConfig};
 use crate::adam::{Adam, AdamConfig};
+use crate::adamax::{Adamax, AdamaxConfig};
+use crate::adamw::{AdamW, AdamWConfig};
 use crate::error::{OptimError, Result};
+use crate::ftrl::{Ftrl, FtrlConfig};
 use crate::keras_config::KerasConfigReader;
+use crate::lion::{Lion, LionConfig};
+use crate::nadam::{Nadam, NadamConfig};
 use crate::optimizer::Optimizer;
 use crate::rmsprop::{RMSprop, RMSpropConfig};
 use crate::sgd::{SGD, SGDConfig};
 use serde_json::Value;
 
 /// The optimizer names [`optimizer_from_name`] knows (compared case-insensitively).
-pub const OPTIMIZER_NAMES: [&str; 5] = ["sgd", "rmsprop", "adam", "adagrad", "adadelta"];
+pub const OPTIMIZER_NAMES: [&str; 10] = [
+    "sgd", "rmsprop", "adam", "adagrad", "adadelta", "adamw", "nadam", "adamax", "lion", "ftrl",
+];
 
 /// The optimizer classes, keyed by lower-case Keras class name.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -38,6 +45,11 @@ enum Kind {
     Adam,
     Adagrad,
     Adadelta,
+    AdamW,
+    Nadam,
+    Adamax,
+    Lion,
+    Ftrl,
 }
 
 /// The class a name or Keras `class_name` stands for. Keras 2.11+ wrote `Custom>Adam`; the prefix is dropped.
@@ -49,6 +61,11 @@ fn kind_of(name: &str) -> Result<Kind> {
         "adam" => Ok(Kind::Adam),
         "adagrad" => Ok(Kind::Adagrad),
         "adadelta" => Ok(Kind::Adadelta),
+        "adamw" => Ok(Kind::AdamW),
+        "nadam" => Ok(Kind::Nadam),
+        "adamax" => Ok(Kind::Adamax),
+        "lion" => Ok(Kind::Lion),
+        "ftrl" => Ok(Kind::Ftrl),
         _ => Err(OptimError::UnknownOptimizer {
             name: name.to_string(),
             valid: OPTIMIZER_NAMES.join(", "),
@@ -56,7 +73,7 @@ fn kind_of(name: &str) -> Result<Kind> {
     }
 }
 
-/// An optimizer with Keras's defaults from its name: `"sgd"`, `"rmsprop"`, `"adam"` or `"adagrad"`, in any case
+/// An optimizer with Keras's defaults from its name (one of [`OPTIMIZER_NAMES`]), in any case
 /// (Keras's `optimizers.get("rmsprop")`). An unknown name is an error listing the valid ones.
 pub fn optimizer_from_name(name: &str) -> Result<Box<dyn Optimizer>> {
     Ok(match kind_of(name)? {
@@ -65,7 +82,33 @@ pub fn optimizer_from_name(name: &str) -> Result<Box<dyn Optimizer>> {
         Kind::Adam => Box::new(Adam::default()),
         Kind::Adagrad => Box::new(Adagrad::default()),
         Kind::Adadelta => Box::new(Adadelta::default()),
+        Kind::AdamW => Box::new(AdamW::default()),
+        Kind::Nadam => Box::new(Nadam::default()),
+        Kind::Adamax => Box::new(Adamax::default()),
+        Kind::Lion => Box::new(Lion::default()),
+        Kind::Ftrl => Box::new(Ftrl::default()),
     })
+}
+
+/// Reads a Keras config into `$config` (the base options, then each listed field under its own name, missing
+/// ones at their defaults), checks that no key is left over, and builds the optimizer.
+macro_rules! read {
+    ($optimizer:ident, $json:expr, $config:ident { $($field:ident: $kind:ident),* $(,)? }) => {{
+        let mut reader = KerasConfigReader::new($optimizer::CLASS_NAME, $json)?;
+        let defaults = $config::default();
+        let parsed = $config {
+            base: reader.base(defaults.base.learning_rate)?,
+            $($field: read!(@$kind reader, stringify!($field), defaults.$field),)*
+        };
+        reader.finish()?;
+        Box::new(parsed.build()?) as Box<dyn Optimizer>
+    }};
+    (@f64 $reader:ident, $key:expr, $default:expr) => {
+        $reader.f64_or($key, $default)?
+    };
+    (@bool $reader:ident, $key:expr, $default:expr) => {
+        $reader.bool_or($key, $default)?
+    };
 }
 
 /// An optimizer from a Keras `{"class_name": …, "config": {…}}` pair, e.g. a `training_config`'s
@@ -74,71 +117,114 @@ pub fn optimizer_from_name(name: &str) -> Result<Box<dyn Optimizer>> {
 /// Keras 3's keys are read, plus Keras 2's `lr` (for `learning_rate`); `decay` is ignored, as Keras 3 ignores it
 /// (Keras 2 divided the rate by `1 + decay·iterations`), and so are `jit_compile` and `is_legacy_optimizer`.
 /// Missing keys take Keras 3's defaults. Unknown keys, wrong types, invalid values, and Keras features rkeras does
-/// not implement (EMA, loss scaling, gradient accumulation, learning-rate schedules) are errors.
+/// not implement (loss scaling) are errors. A learning-rate schedule (`{"class_name": "ExponentialDecay", …}`),
+/// `use_ema`, `ema_momentum`, `ema_overwrite_frequency` and `gradient_accumulation_steps` are read.
 pub fn optimizer_from_config(class_name: &str, config: &Value) -> Result<Box<dyn Optimizer>> {
     Ok(match kind_of(class_name)? {
-        Kind::Sgd => {
-            let mut reader = KerasConfigReader::new(SGD::CLASS_NAME, config)?;
-            let defaults = SGDConfig::default();
-            let parsed = SGDConfig {
-                base: reader.base(defaults.base.learning_rate)?,
-                momentum: reader.f64_or("momentum", defaults.momentum)?,
-                nesterov: reader.bool_or("nesterov", defaults.nesterov)?,
-            };
-            reader.finish()?;
-            Box::new(parsed.build()?)
+        Kind::Sgd => read!(
+            SGD,
+            config,
+            SGDConfig {
+                momentum: f64,
+                nesterov: bool
+            }
+        ),
+        Kind::RmsProp => read!(
+            RMSprop,
+            config,
+            RMSpropConfig {
+                rho: f64,
+                momentum: f64,
+                epsilon: f64,
+                centered: bool
+            }
+        ),
+        Kind::Adam => read!(
+            Adam,
+            config,
+            AdamConfig {
+                beta_1: f64,
+                beta_2: f64,
+                epsilon: f64,
+                amsgrad: bool
+            }
+        ),
+        Kind::Adagrad => read!(
+            Adagrad,
+            config,
+            AdagradConfig {
+                initial_accumulator_value: f64,
+                epsilon: f64
+            }
+        ),
+        Kind::Adadelta => read!(
+            Adadelta,
+            config,
+            AdadeltaConfig {
+                rho: f64,
+                epsilon: f64
+            }
+        ),
+        Kind::AdamW => {
+            // An absent `weight_decay` takes AdamW's default; an explicit `null` is Keras's error.
+            let mut config = config.clone();
+            if let Value::Object(map) = &mut config
+                && !map.contains_key("weight_decay")
+            {
+                map.insert(
+                    "weight_decay".into(),
+                    AdamWConfig::default().base.weight_decay.into(),
+                );
+            }
+            read!(
+                AdamW,
+                &config,
+                AdamWConfig {
+                    beta_1: f64,
+                    beta_2: f64,
+                    epsilon: f64,
+                    amsgrad: bool
+                }
+            )
         }
-        Kind::RmsProp => {
-            let mut reader = KerasConfigReader::new(RMSprop::CLASS_NAME, config)?;
-            let defaults = RMSpropConfig::default();
-            let parsed = RMSpropConfig {
-                base: reader.base(defaults.base.learning_rate)?,
-                rho: reader.f64_or("rho", defaults.rho)?,
-                momentum: reader.f64_or("momentum", defaults.momentum)?,
-                epsilon: reader.f64_or("epsilon", defaults.epsilon)?,
-                centered: reader.bool_or("centered", defaults.centered)?,
-            };
-            reader.finish()?;
-            Box::new(parsed.build()?)
-        }
-        Kind::Adam => {
-            let mut reader = KerasConfigReader::new(Adam::CLASS_NAME, config)?;
-            let defaults = AdamConfig::default();
-            let parsed = AdamConfig {
-                base: reader.base(defaults.base.learning_rate)?,
-                beta_1: reader.f64_or("beta_1", defaults.beta_1)?,
-                beta_2: reader.f64_or("beta_2", defaults.beta_2)?,
-                epsilon: reader.f64_or("epsilon", defaults.epsilon)?,
-                amsgrad: reader.bool_or("amsgrad", defaults.amsgrad)?,
-            };
-            reader.finish()?;
-            Box::new(parsed.build()?)
-        }
-        Kind::Adagrad => {
-            let mut reader = KerasConfigReader::new(Adagrad::CLASS_NAME, config)?;
-            let defaults = AdagradConfig::default();
-            let parsed = AdagradConfig {
-                base: reader.base(defaults.base.learning_rate)?,
-                initial_accumulator_value: reader.f64_or(
-                    "initial_accumulator_value",
-                    defaults.initial_accumulator_value,
-                )?,
-                epsilon: reader.f64_or("epsilon", defaults.epsilon)?,
-            };
-            reader.finish()?;
-            Box::new(parsed.build()?)
-        }
-        Kind::Adadelta => {
-            let mut reader = KerasConfigReader::new(Adadelta::CLASS_NAME, config)?;
-            let defaults = AdadeltaConfig::default();
-            let parsed = AdadeltaConfig {
-                base: reader.base(defaults.base.learning_rate)?,
-                rho: reader.f64_or("rho", defaults.rho)?,
-                epsilon: reader.f64_or("epsilon", defaults.epsilon)?,
-            };
-            reader.finish()?;
-            Box::new(parsed.build()?)
-        }
+        Kind::Nadam => read!(
+            Nadam,
+            config,
+            NadamConfig {
+                beta_1: f64,
+                beta_2: f64,
+                epsilon: f64
+            }
+        ),
+        Kind::Adamax => read!(
+            Adamax,
+            config,
+            AdamaxConfig {
+                beta_1: f64,
+                beta_2: f64,
+                epsilon: f64
+            }
+        ),
+        Kind::Lion => read!(
+            Lion,
+            config,
+            LionConfig {
+                beta_1: f64,
+                beta_2: f64
+            }
+        ),
+        Kind::Ftrl => read!(
+            Ftrl,
+            config,
+            FtrlConfig {
+                learning_rate_power: f64,
+                initial_accumulator_value: f64,
+                l1_regularization_strength: f64,
+                l2_regularization_strength: f64,
+                l2_shrinkage_regularization_strength: f64,
+                beta: f64,
+            }
+        ),
     })
 }
 
@@ -165,10 +251,11 @@ mod tests {
 
     #[test]
     fn unknown_name_lists_the_valid_ones() {
-        let err = optimizer_from_name("nadam").unwrap_err();
+        let err = optimizer_from_name("lamb").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "unknown optimizer `nadam`; expected one of: sgd, rmsprop, adam, adagrad, adadelta"
+            "unknown optimizer `lamb`; expected one of: sgd, rmsprop, adam, adagrad, adadelta, adamw, nadam, \
+             adamax, lion, ftrl"
         );
     }
 

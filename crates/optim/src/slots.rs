@@ -103,6 +103,22 @@ impl SlotStore {
         })
     }
 
+    /// The slot lists, one per parameter, once created.
+    pub(crate) fn built(&self) -> Option<&[Vec<ArrayD<f32>>]> {
+        self.per_param.as_deref()
+    }
+
+    /// The same store with `names` (zero-initialised, no aliases of their own) in front of its slots.
+    pub(crate) fn with_leading(mut self, names: Vec<&'static str>) -> Self {
+        let mut initial = vec![0.0; names.len()];
+        initial.extend(&self.initial);
+        let mut all = names;
+        all.extend(&self.names);
+        self.names = all;
+        self.initial = initial;
+        self
+    }
+
     /// A copy of every slot, slot by slot and within a slot parameter by parameter (Keras's variable order).
     pub(crate) fn to_state(&self) -> Vec<SlotArray> {
         let Some(per_param) = &self.per_param else {
