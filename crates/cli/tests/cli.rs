@@ -115,7 +115,7 @@ fn summary_predict_and_evaluate_match_the_model_in_process() {
         ]));
         assert_eq!(
             read_npy(&out_path),
-            model.predict(&[x.clone()], 32).unwrap()
+            model.predict(std::slice::from_ref(&x), 32).unwrap()
         );
         let printed = stdout(&run(&[
             &"evaluate",
@@ -125,7 +125,7 @@ fn summary_predict_and_evaluate_match_the_model_in_process() {
             &"--y",
             &y_path,
         ]));
-        let expected = model.evaluate(&[x.clone()], &y, 32).unwrap();
+        let expected = model.evaluate(std::slice::from_ref(&x), &y, 32).unwrap();
         let loss: f64 = printed
             .lines()
             .find_map(|l| l.strip_prefix("loss: "))
@@ -142,7 +142,7 @@ fn convert_crosses_every_format_and_inspect_lists_weights_and_optimizer_state() 
     let dir = tempfile::tempdir().unwrap();
     let model = trained_model(dir.path());
     let (x, _) = data();
-    let expected = model.predict(&[x.clone()], 32).unwrap();
+    let expected = model.predict(std::slice::from_ref(&x), 32).unwrap();
     let p = |name: &str| -> PathBuf { dir.path().join(name) };
     stdout(&run(&[&"convert", &p("model.h5"), &p("converted.keras")]));
     stdout(&run(&[&"convert", &p("converted.keras"), &p("back.h5")]));
@@ -160,7 +160,7 @@ fn convert_crosses_every_format_and_inspect_lists_weights_and_optimizer_state() 
     for file in ["converted.keras", "back.h5", "rebuilt.keras"] {
         let loaded = rkeras_engine::load_model(p(file)).unwrap();
         assert_eq!(
-            loaded.predict(&[x.clone()], 32).unwrap(),
+            loaded.predict(std::slice::from_ref(&x), 32).unwrap(),
             expected,
             "{file}"
         );
