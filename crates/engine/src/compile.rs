@@ -1,8 +1,8 @@
 //! `compile(optimizer, loss, metrics)`: optimizer by name or instance, loss by name or custom, metrics by name.
 
 use crate::error::{EngineError, Result};
-use crate::loss::Loss;
-use crate::metric::Metric;
+use crate::losses::Loss;
+use crate::metrics::Metric;
 use crate::model::Model;
 use rkeras_optim::{Adagrad, Adam, Optimizer, RMSprop, SGD, optimizer_from_name};
 

@@ -9,7 +9,7 @@
 use crate::compile::Compiled;
 use crate::error::{EngineError, Result};
 use crate::keras3_vars::{layer_objects, optimizer_state, optimizer_vars, pair_layer_weights};
-use crate::loss::Loss;
+use crate::losses::Loss;
 use crate::model::Model;
 use rkeras_io::{KerasArchive, VarStore};
 use rkeras_layers::Network;
@@ -68,7 +68,7 @@ fn compile_config(compiled: &Compiled) -> Value {
             "config": compiled.optimizer.config(),
             "registered_name": null,
         },
-        "loss": compiled.loss.name(),
+        "loss": compiled.loss.to_compile_value(),
         "loss_weights": null,
         "metrics": compiled.metrics.iter().map(|m| m.name.clone()).collect::<Vec<_>>(),
         "weighted_metrics": null,
@@ -175,10 +175,10 @@ fn compile_from_config(model: &mut Model, path: &Path, config: &Value) -> Result
         Some(opt_config) => optimizer_from_config(object_name(opt).unwrap_or(""), opt_config)?,
         None => rkeras_optim::optimizer_from_name(object_name(opt).unwrap_or(""))?,
     };
-    let Some(loss) = object_name(&config["loss"]) else {
+    if config["loss"].is_null() {
         return Err(file_error(path, "compile_config: no loss rkeras can read"));
-    };
-    let loss = Loss::from_name(loss)?;
+    }
+    let loss = Loss::from_config(&config["loss"])?;
     let metrics: Vec<&str> = config["metrics"]
         .as_array()
         .map(|m| m.iter().filter_map(object_name).collect())

@@ -5,7 +5,7 @@
 use crate::compile::Compiled;
 use crate::error::{EngineError, Result};
 use crate::keras3_format::{self, Format, format_of};
-use crate::loss::Loss;
+use crate::losses::Loss;
 use crate::model::Model;
 use crate::resume_state::ResumeState;
 use rkeras_io::{
@@ -84,7 +84,7 @@ fn optimizer_to_file(model: &Model) -> Option<FileOptimizerState> {
 
 fn training_config(compiled: &Compiled) -> Value {
     json!({
-        "loss": compiled.loss.name(),
+        "loss": compiled.loss.to_compile_value(),
         "loss_weights": null,
         "metrics": compiled.metrics.iter().map(|m| m.name.clone()).collect::<Vec<_>>(),
         "weighted_metrics": null,
@@ -312,9 +312,9 @@ fn compile_from_training_config(model: &mut Model, path: &Path, text: &str) -> R
     };
     let class = opt.get("class_name").and_then(Value::as_str).unwrap_or("");
     let optimizer = optimizer_from_config(class, opt.get("config").unwrap_or(&Value::Null))?;
-    let loss = match config.get("loss").and_then(Value::as_str) {
-        Some(name) => Loss::from_name(name)?,
-        None => return Ok(()),
+    let loss = match config.get("loss") {
+        Some(value) if !value.is_null() => Loss::from_config(value)?,
+        _ => return Ok(()),
     };
     let metrics: Vec<String> = config
         .get("metrics")

@@ -2,55 +2,73 @@
 
 use crate::compile::Compiled;
 use crate::error::{EngineError, Result};
+use ndarray::ArrayD;
 use rand::rngs::StdRng;
 use rayon::prelude::*;
 use rkeras_layers::{CallContext, Network, NetworkOutput};
 use rkeras_tensor::{Gradient, Tensor, no_grad};
+use std::sync::Arc;
 use std::time::Instant;
 
-/// What a step measured: the batch's mean loss and each metric's sum over the batch.
+/// What a step measured: the batch's reduced loss, and its targets and predictions for the metrics.
 pub(crate) struct StepResult {
     pub(crate) loss: f64,
-    pub(crate) metric_sums: Vec<f64>,
+    pub(crate) y: Arc<ArrayD<f32>>,
+    pub(crate) predictions: Arc<ArrayD<f32>>,
     pub(crate) batch: usize,
 }
 
-/// A shard's (or a whole batch's) share of the weighted batch mean: `Σ wᵢ·lossᵢ / batch` (Keras's
-/// `sum_over_batch_size`).
+/// A shard's (or a whole batch's) share of the reduced batch loss: `Σ wᵢ·lossᵢ / divisor`, the divisor the
+/// loss's reduction gives for the whole batch (`batch` for Keras's `sum_over_batch_size`).
 fn weighted_loss(
     task: &Task<'_>,
     y: &Tensor,
     out: &NetworkOutput,
     weights: Option<&Tensor>,
-    batch: usize,
+    divisor: f64,
 ) -> Result<Tensor> {
     let per_sample = task.loss.per_sample(y, out)?;
     let weighted = match weights {
         Some(w) => per_sample.mul(w)?,
         None => per_sample,
     };
-    Ok(weighted.sum_all()?.mul_scalar(1.0 / batch.max(1) as f32)?)
+    let scale = if divisor > 0.0 {
+        1.0 / divisor as f32
+    } else {
+        0.0
+    };
+    Ok(weighted.sum_all()?.mul_scalar(scale)?)
 }
 
-/// Each metric's sum over the samples of `y`.
-fn metric_sums(task: &Task<'_>, y: &Tensor, out: &NetworkOutput) -> Result<Vec<f64>> {
-    task.metrics
-        .iter()
-        .map(|m| m.batch_sum(y.data(), out.output.data()))
-        .collect()
+/// The divisor of a batch made of `parts` (targets and weights), `batch` samples in all.
+fn batch_divisor(
+    network: &Network,
+    task: &Task<'_>,
+    parts: &[(&ndarray::ArrayD<f32>, Option<&ndarray::ArrayD<f32>>)],
+    batch: usize,
+) -> f64 {
+    // Loss values per sample: the output's positions besides the class axis.
+    let per_sample: usize = network
+        .outputs()
+        .first()
+        .map(|o| {
+            let shape = o.shape();
+            shape[..shape.len().saturating_sub(1)].iter().product()
+        })
+        .unwrap_or(1);
+    task.loss
+        .batch_divisor(parts, batch, batch * per_sample.max(1))
 }
 
 /// What a step needs from the compiled model besides the optimizer (which stays on the calling thread).
 pub(crate) struct Task<'a> {
-    loss: &'a crate::loss::Loss,
-    metrics: &'a [crate::metric::Metric],
+    loss: &'a crate::losses::Loss,
 }
 
 impl<'a> Task<'a> {
     pub(crate) fn of(compiled: &'a Compiled) -> Self {
         Task {
             loss: &compiled.loss,
-            metrics: &compiled.metrics,
         }
     }
 }
@@ -80,7 +98,7 @@ pub(crate) fn shard_indices(indices: &[usize], shards: usize) -> Vec<&[usize]> {
 
 struct ShardResult {
     loss: f64,
-    metric_sums: Vec<f64>,
+    predictions: Arc<ArrayD<f32>>,
     grads: Option<rkeras_tensor::Gradients>,
     forward: std::time::Duration,
     backward: std::time::Duration,
@@ -90,7 +108,7 @@ fn shard_pass(
     network: &Network,
     task: &Task<'_>,
     shard: &Shard,
-    batch: usize,
+    divisor: f64,
     seed: u64,
 ) -> Result<ShardResult> {
     let started = Instant::now();
@@ -101,9 +119,9 @@ fn shard_pass(
     };
     let outputs = network.forward_outputs(&shard.inputs, &mut ctx, task.loss.wants_logits())?;
     let out = single_output(outputs)?;
-    let loss = weighted_loss(task, &shard.y, &out, shard.weights.as_ref(), batch)?;
+    let loss = weighted_loss(task, &shard.y, &out, shard.weights.as_ref(), divisor)?;
     let loss_value = f64::from(loss.to_scalar()?);
-    let metric_sums = metric_sums(task, &shard.y, &out)?;
+    let predictions = out.output.data_arc();
     drop(out);
     let forward = started.elapsed();
     let grads = if loss_value.is_finite() {
@@ -113,7 +131,7 @@ fn shard_pass(
     };
     Ok(ShardResult {
         loss: loss_value,
-        metric_sums,
+        predictions,
         grads,
         forward,
         backward: started.elapsed() - forward,
@@ -137,24 +155,30 @@ pub(crate) fn train_step(
     let parallel_started = Instant::now();
     let results: Vec<Result<ShardResult>> = {
         let compiled = &Task::of(compiled);
+        let parts: Vec<_> = shards
+            .iter()
+            .map(|s| (s.y.data(), s.weights.as_ref().map(Tensor::data)))
+            .collect();
+        let divisor = batch_divisor(network, compiled, &parts, batch);
         match shards {
-            [one] => vec![shard_pass(network, compiled, one, batch, seeds[0])],
+            [one] => vec![shard_pass(network, compiled, one, divisor, seeds[0])],
             _ => shards
                 .par_iter()
                 .zip(&seeds)
-                .map(|(s, &seed)| shard_pass(network, compiled, s, batch, seed))
+                .map(|(s, &seed)| shard_pass(network, compiled, s, divisor, seed))
                 .collect(),
         }
     };
     let parallel_wall = parallel_started.elapsed();
     let results = results.into_iter().collect::<Result<Vec<_>>>()?;
     let loss_value: f64 = results.iter().map(|r| r.loss).sum();
-    let mut sums = vec![0.0; compiled.metrics.len()];
-    for r in &results {
-        for (total, v) in sums.iter_mut().zip(&r.metric_sums) {
-            *total += v;
-        }
-    }
+    let (y, predictions) = match (shards, results.as_slice()) {
+        ([one], [r]) => (one.y.data_arc(), r.predictions.clone()),
+        _ => (
+            Arc::new(concatenate(shards.iter().map(|s| s.y.data()))?),
+            Arc::new(concatenate(results.iter().map(|r| &*r.predictions))?),
+        ),
+    };
     compiled.profile.add_step(
         parallel_wall,
         results.iter().map(|r| (r.forward, r.backward)),
@@ -192,9 +216,17 @@ pub(crate) fn train_step(
     }
     Ok(StepResult {
         loss: loss_value,
-        metric_sums: sums,
+        y,
+        predictions,
         batch,
     })
+}
+
+/// The shards' arrays joined back into the batch, along the sample axis.
+fn concatenate<'a>(parts: impl Iterator<Item = &'a ArrayD<f32>>) -> Result<ArrayD<f32>> {
+    let views: Vec<_> = parts.map(|a| a.view()).collect();
+    ndarray::concatenate(ndarray::Axis(0), &views)
+        .map_err(|e| EngineError::invalid("y", e.to_string()))
 }
 
 /// Returns a step's gradient buffers to the buffer pool, for the next step's backward pass.
@@ -231,11 +263,17 @@ pub(crate) fn test_step(
         let outputs = network.forward_outputs(inputs, &mut ctx, task.loss.wants_logits())?;
         let out = single_output(outputs)?;
         let batch = y.shape().first().copied().unwrap_or(0);
-        let loss = f64::from(weighted_loss(task, y, &out, weights, batch)?.to_scalar()?);
-        let metric_sums = metric_sums(task, y, &out)?;
+        let divisor = batch_divisor(
+            network,
+            task,
+            &[(y.data(), weights.map(Tensor::data))],
+            batch,
+        );
+        let loss = f64::from(weighted_loss(task, y, &out, weights, divisor)?.to_scalar()?);
         Ok(StepResult {
             loss,
-            metric_sums,
+            y: y.data_arc(),
+            predictions: out.output.data_arc(),
             batch,
         })
     })
@@ -253,24 +291,27 @@ fn single_output(outputs: Vec<NetworkOutput>) -> Result<NetworkOutput> {
     }
 }
 
-/// Running means of the loss and metrics over an epoch, each batch weighted by its size.
+/// The running mean of the loss over an epoch (each batch weighted by its size) and the pass's metric twins,
+/// fresh copies of the compiled metrics updated batch by batch (Keras's per-epoch accumulation; `metrics` are
+/// unweighted, as Keras's `metrics` argument is).
 #[derive(Debug, Default, Clone)]
 pub(crate) struct EpochMeans {
     loss_sum: f64,
-    metric_sums: Vec<f64>,
     samples: usize,
+    metrics: Vec<crate::metrics::Metric>,
 }
 
 impl EpochMeans {
-    pub(crate) fn add(&mut self, step: &StepResult) {
+    pub(crate) fn add(&mut self, step: &StepResult, compiled: &Compiled) -> Result<()> {
         self.loss_sum += step.loss * step.batch as f64;
-        if self.metric_sums.len() < step.metric_sums.len() {
-            self.metric_sums.resize(step.metric_sums.len(), 0.0);
-        }
-        for (sum, v) in self.metric_sums.iter_mut().zip(&step.metric_sums) {
-            *sum += v;
-        }
         self.samples += step.batch;
+        if self.metrics.len() != compiled.metrics.len() {
+            self.metrics = compiled.metrics.iter().map(|m| m.fresh()).collect();
+        }
+        for metric in &mut self.metrics {
+            metric.update_state(&step.y, &step.predictions, None)?;
+        }
+        Ok(())
     }
 
     /// `loss` then each metric under its name.
@@ -278,8 +319,13 @@ impl EpochMeans {
         let n = self.samples.max(1) as f64;
         let mut logs = rkeras_callbacks::Logs::new();
         logs.insert("loss".to_string(), self.loss_sum / n);
-        for (metric, sum) in compiled.metrics.iter().zip(&self.metric_sums) {
-            logs.insert(metric.name.clone(), sum / n);
+        if self.metrics.len() == compiled.metrics.len() {
+            self.metrics.iter().for_each(|m| m.log_into(&mut logs, ""));
+        } else {
+            compiled
+                .metrics
+                .iter()
+                .for_each(|m| m.fresh().log_into(&mut logs, ""));
         }
         logs
     }
