@@ -307,7 +307,7 @@ impl Loss {
     /// The divisor of a training batch's `Σ wᵢ·lossᵢ` over [`Loss::per_sample`] values, as Keras's reduction
     /// divides the sum over all positions: `batch` for `sum_over_batch_size` (the number of valid positions,
     /// in samples, under `ignore_class`), `Σ w` for `mean_with_sample_weight`, 1 / positions per sample for
-    /// `sum` and `none` (whose gradient is that of the sum).
+    /// `sum`. Keras's `fit` averages a `none` loss's values, so `none` divides as `sum_over_batch_size`.
     pub(crate) fn batch_divisor(
         &self,
         parts: &[(&ArrayD<f32>, Option<&ArrayD<f32>>)],
@@ -346,7 +346,7 @@ impl Loss {
             .sum::<Option<f64>>()
             .map(|w| w * per_sample);
         let divisor = match (self.reduction, valid) {
-            (Reduction::Sum | Reduction::None, _) => 1.0,
+            (Reduction::Sum, _) => 1.0,
             (Reduction::MeanWithSampleWeight, Some((_, w))) => w,
             (Reduction::MeanWithSampleWeight, None) => weight_sum.unwrap_or(positions as f64),
             (_, Some((v, _))) => v,
