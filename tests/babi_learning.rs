@@ -162,9 +162,10 @@ fn memory_network_learns_generated_qa1() {
         "generated qa1, {STORIES} stories, {EPOCHS} epochs, seed {seed}: test accuracy {accuracy:.3} \
          (untrained {untrained:.3}; majority answer {majority:.3}; most recent place {recent:.3})"
     );
-    // The reported accuracy is the share of right argmax predictions.
+    // The reported accuracy is the share of right argmax predictions (accumulated in float32, as Keras's
+    // metrics are, so equal to the exact share to float32 precision).
     let predictions = model.predict(&x_test, 256).unwrap();
-    assert!((accuracy_of(&predictions, &data.test.answers) - accuracy).abs() < 1e-9);
+    assert!((accuracy_of(&predictions, &data.test.answers) - accuracy).abs() < 1e-6);
     let losses = history.get("loss").unwrap();
     assert!(
         losses[EPOCHS - 1] < 0.25 * losses[0],

@@ -2,7 +2,7 @@
 
 use crate::compile_config::CompileConfig;
 use crate::error::Result;
-use crate::loss::Loss;
+use crate::losses::Loss;
 use crate::model::Model;
 use crate::output_task::OutputTask;
 use rkeras_optim::{Adagrad, Adam, Optimizer, RMSprop, SGD, optimizer_from_name};

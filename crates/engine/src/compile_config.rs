@@ -1,7 +1,7 @@
 //! [`CompileConfig`]: `compile`'s loss, `loss_weights` and metrics for models with one or several outputs,
 //! as Keras takes them (one for all, a list by position, a map by output name).
 
-use crate::loss::Loss;
+use crate::losses::Loss;
 
 /// A loss as `compile` takes it: a Keras name (resolved, and checked, at `compile`) or a [`Loss`].
 #[derive(Debug, Clone)]

@@ -46,8 +46,9 @@ pub(crate) fn test_pass<H: Host>(
             let steps = array_steps(host.model(), x, ys, batch_size)?;
             for (batch, step) in steps.iter().enumerate() {
                 callbacks.on_test_batch_begin(batch, host)?;
-                means.add(step);
-                let logs = means.logs(host.model().compiled("evaluate")?);
+                let compiled = host.model().compiled("evaluate")?;
+                means.add(step, compiled)?;
+                let logs = means.logs(compiled);
                 callbacks.on_test_batch_end(batch, &logs, host)?;
             }
         }
@@ -65,8 +66,9 @@ pub(crate) fn test_pass<H: Host>(
                 for (index, batch) in batches.enumerate() {
                     callbacks.on_test_batch_begin(index, host)?;
                     let step = source_step(host.model(), batch?)?;
-                    means.add(&step);
-                    let logs = means.logs(host.model().compiled("evaluate")?);
+                    let compiled = host.model().compiled("evaluate")?;
+                    means.add(&step, compiled)?;
+                    let logs = means.logs(compiled);
                     callbacks.on_test_batch_end(index, &logs, host)?;
                 }
                 Ok(())

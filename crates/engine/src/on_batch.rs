@@ -86,7 +86,7 @@ impl Model {
         let step = train_step(&self.network, compiled, &shards, n, &mut rng);
         compiled.batch_rng = rng;
         let mut means = EpochMeans::default();
-        means.add(&step?);
+        means.add(&step?, compiled)?;
         Ok(means.logs(compiled))
     }
 
@@ -116,7 +116,7 @@ impl Model {
             &mut rng,
         )?;
         let mut means = EpochMeans::default();
-        means.add(&step);
+        means.add(&step, compiled)?;
         Ok(means.logs(compiled))
     }
 }

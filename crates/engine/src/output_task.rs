@@ -3,8 +3,8 @@
 
 use crate::compile_config::{CompileConfig, LossArg, PerOutput};
 use crate::error::{EngineError, Result};
-use crate::loss::Loss;
-use crate::metric::{Metric, MetricKind};
+use crate::losses::{Loss, LossKind};
+use crate::metrics::Metric;
 use rkeras_layers::Network;
 
 /// One output's share of training.
@@ -200,9 +200,14 @@ fn spread_metrics<'s>(
 /// A metric must read the targets its output's loss takes: class ids for a sparse loss, rows of the output's
 /// shape otherwise (a custom loss decides for itself).
 fn check_fits(metric: &Metric, loss: &Loss, width: usize, output: &str) -> Result<()> {
-    let sparse_targets = matches!(loss, Loss::SparseCategoricalCrossentropy);
-    let sparse_metric = metric.kind == MetricKind::SparseCategoricalAccuracy;
-    if width <= 1 || matches!(loss, Loss::Custom { .. }) || sparse_targets == sparse_metric {
+    let sparse_targets = matches!(loss.kind(), LossKind::SparseCategoricalCrossentropy(_));
+    let sparse_metric = takes_class_ids(&metric.name);
+    let follows_loss = matches!(metric.name.as_str(), "accuracy" | "acc");
+    if width <= 1
+        || follows_loss
+        || matches!(loss.kind(), LossKind::Custom(_))
+        || sparse_targets == sparse_metric
+    {
         return Ok(());
     }
     let takes = if sparse_metric {
@@ -223,6 +228,11 @@ fn check_fits(metric: &Metric, loss: &Loss, width: usize, output: &str) -> Resul
             }
         ),
     ))
+}
+
+/// Whether a metric reads integer class ids (the sparse ones; `accuracy` follows its output's loss).
+fn takes_class_ids(name: &str) -> bool {
+    name.starts_with("sparse_") || name.starts_with("Sparse")
 }
 
 /// Keras 3's log names: `loss` then the metrics for one output; `loss`, each `<output>_loss`, then each

@@ -2,40 +2,49 @@
 
 use crate::compile::Compiled;
 use crate::error::{EngineError, Result};
+use ndarray::ArrayD;
 use rand::rngs::StdRng;
 use rayon::prelude::*;
 use rkeras_layers::{CallContext, Network, NetworkOutput};
 use rkeras_tensor::{Gradient, Tensor, no_grad};
+use std::sync::Arc;
 use std::time::Instant;
 
-/// What a step measured: the batch's mean (weighted total) loss, each output's own mean loss, and each
-/// metric's sum over the batch (outputs in order, each output's metrics in order).
+/// What a step measured: the batch's reduced (weighted total) loss, each output's own reduced loss, and each
+/// output's targets and predictions for its metrics (outputs in order).
 pub(crate) struct StepResult {
     pub(crate) loss: f64,
     pub(crate) output_losses: Vec<f64>,
-    pub(crate) metric_sums: Vec<f64>,
+    pub(crate) ys: Vec<Arc<ArrayD<f32>>>,
+    pub(crate) predictions: Vec<Arc<ArrayD<f32>>>,
     pub(crate) batch: usize,
 }
 
-/// A shard's (or a whole batch's) share of each output's weighted batch mean, `Σ wᵢ·lossᵢ / batch` (Keras's
-/// `sum_over_batch_size`), and of the total: the losses times their loss weights, summed (a single output
-/// without a weight is its loss as it is).
+/// A shard's (or a whole batch's) share of each output's reduced batch loss, `Σ wᵢ·lossᵢ / divisor` (the
+/// divisor the output's loss reduction gives for the whole batch: `batch` for Keras's `sum_over_batch_size`),
+/// and of the total: the losses times their loss weights, summed (a single output without a weight is its loss
+/// as it is).
 fn weighted_losses(
     task: &Task<'_>,
     ys: &[Tensor],
     outs: &[NetworkOutput],
     weights: Option<&Tensor>,
-    batch: usize,
+    divisors: &[f64],
 ) -> Result<(Tensor, Vec<f64>)> {
     let mut total: Option<Tensor> = None;
     let mut parts = Vec::with_capacity(task.outputs.len());
-    for ((output, y), out) in task.outputs.iter().zip(ys).zip(outs) {
+    for (((output, y), out), &divisor) in task.outputs.iter().zip(ys).zip(outs).zip(divisors) {
         let per_sample = output.loss.per_sample(y, out)?;
         let weighted = match weights {
             Some(w) => per_sample.mul(w)?,
             None => per_sample,
         };
-        let loss = weighted.sum_all()?.mul_scalar(1.0 / batch.max(1) as f32)?;
+        let scale = if divisor > 0.0 {
+            1.0 / divisor as f32
+        } else {
+            0.0
+        };
+        let loss = weighted.sum_all()?.mul_scalar(scale)?;
         parts.push(f64::from(loss.to_scalar()?));
         let scaled = match output.weight {
             Some(w) => loss.mul_scalar(w)?,
@@ -50,15 +59,47 @@ fn weighted_losses(
     Ok((total, parts))
 }
 
-/// Each metric's sum over the samples of `ys` (outputs in order).
-fn metric_sums(task: &Task<'_>, ys: &[Tensor], outs: &[NetworkOutput]) -> Result<Vec<f64>> {
-    let mut sums = Vec::new();
-    for ((output, y), out) in task.outputs.iter().zip(ys).zip(outs) {
-        for m in &output.metrics {
-            sums.push(m.batch_sum(y.data(), out.output.data())?);
-        }
-    }
-    Ok(sums)
+/// Each output's divisor for a batch of `batch` samples given as `parts` (per part: each output's targets,
+/// and the sample weights).
+fn batch_divisors(
+    network: &Network,
+    task: &Task<'_>,
+    parts: &[DivisorPart<'_>],
+    batch: usize,
+) -> Vec<f64> {
+    let shapes = network.outputs();
+    task.outputs
+        .iter()
+        .enumerate()
+        .map(|(i, output)| {
+            // Loss values per sample: the output's positions besides the class axis.
+            let per_sample: usize = shapes
+                .get(i)
+                .map(|o| {
+                    let shape = o.shape();
+                    shape[..shape.len().saturating_sub(1)].iter().product()
+                })
+                .unwrap_or(1);
+            let own: Vec<(&ArrayD<f32>, Option<&ArrayD<f32>>)> = parts
+                .iter()
+                .filter_map(|(ys, w)| ys.get(i).map(|&y| (y, *w)))
+                .collect();
+            output
+                .loss
+                .batch_divisor(&own, batch, batch * per_sample.max(1))
+        })
+        .collect()
+}
+
+/// A part of a batch as [`batch_divisors`] reads it: its targets (one per output) and its sample weights.
+type DivisorPart<'t> = (Vec<&'t ArrayD<f32>>, Option<&'t ArrayD<f32>>);
+
+/// The [`DivisorPart`] of `ys` and `weights`.
+fn divisor_part<'t>(ys: &'t [Tensor], weights: Option<&'t Tensor>) -> DivisorPart<'t> {
+    (
+        ys.iter().map(Tensor::data).collect(),
+        weights.map(Tensor::data),
+    )
 }
 
 /// What a step needs from the compiled model besides the optimizer (which stays on the calling thread).
@@ -103,7 +144,7 @@ pub(crate) fn shard_indices(indices: &[usize], shards: usize) -> Vec<&[usize]> {
 struct ShardResult {
     loss: f64,
     output_losses: Vec<f64>,
-    metric_sums: Vec<f64>,
+    predictions: Vec<Arc<ArrayD<f32>>>,
     grads: Option<rkeras_tensor::Gradients>,
     forward: std::time::Duration,
     backward: std::time::Duration,
@@ -113,7 +154,7 @@ fn shard_pass(
     network: &Network,
     task: &Task<'_>,
     shard: &Shard,
-    batch: usize,
+    divisors: &[f64],
     seed: u64,
 ) -> Result<ShardResult> {
     let started = Instant::now();
@@ -125,9 +166,9 @@ fn shard_pass(
     let outs = network.forward_outputs(&shard.inputs, &mut ctx, task.wants_logits)?;
     check_outputs(&outs, &shard.ys)?;
     let (loss, output_losses) =
-        weighted_losses(task, &shard.ys, &outs, shard.weights.as_ref(), batch)?;
+        weighted_losses(task, &shard.ys, &outs, shard.weights.as_ref(), divisors)?;
     let loss_value = f64::from(loss.to_scalar()?);
-    let metric_sums = metric_sums(task, &shard.ys, &outs)?;
+    let predictions = outs.iter().map(|o| o.output.data_arc()).collect();
     drop(outs);
     let forward = started.elapsed();
     let grads = if loss_value.is_finite() {
@@ -138,7 +179,7 @@ fn shard_pass(
     Ok(ShardResult {
         loss: loss_value,
         output_losses,
-        metric_sums,
+        predictions,
         grads,
         forward,
         backward: started.elapsed() - forward,
@@ -162,20 +203,46 @@ pub(crate) fn train_step(
     let parallel_started = Instant::now();
     let results: Vec<Result<ShardResult>> = {
         let compiled = &Task::of(compiled);
+        let parts: Vec<_> = shards
+            .iter()
+            .map(|s| divisor_part(&s.ys, s.weights.as_ref()))
+            .collect();
+        let divisors = &batch_divisors(network, compiled, &parts, batch);
         match shards {
-            [one] => vec![shard_pass(network, compiled, one, batch, seeds[0])],
+            [one] => vec![shard_pass(network, compiled, one, divisors, seeds[0])],
             _ => shards
                 .par_iter()
                 .zip(&seeds)
-                .map(|(s, &seed)| shard_pass(network, compiled, s, batch, seed))
+                .map(|(s, &seed)| shard_pass(network, compiled, s, divisors, seed))
                 .collect(),
         }
     };
     let parallel_wall = parallel_started.elapsed();
     let results = results.into_iter().collect::<Result<Vec<_>>>()?;
     let loss_value: f64 = results.iter().map(|r| r.loss).sum();
-    let sums = add_up(results.iter().map(|r| r.metric_sums.as_slice()));
     let output_losses = add_up(results.iter().map(|r| r.output_losses.as_slice()));
+    let (ys, predictions) = match (shards, results.as_slice()) {
+        ([one], [r]) => (
+            one.ys.iter().map(Tensor::data_arc).collect(),
+            r.predictions.clone(),
+        ),
+        _ => {
+            let outputs = compiled.outputs.len();
+            let mut ys = Vec::with_capacity(outputs);
+            let mut predictions = Vec::with_capacity(outputs);
+            for i in 0..outputs {
+                ys.push(Arc::new(concatenate(
+                    shards.iter().filter_map(|s| s.ys.get(i).map(Tensor::data)),
+                )?));
+                predictions.push(Arc::new(concatenate(
+                    results
+                        .iter()
+                        .filter_map(|r| r.predictions.get(i).map(|p| &**p)),
+                )?));
+            }
+            (ys, predictions)
+        }
+    };
     compiled.profile.add_step(
         parallel_wall,
         results.iter().map(|r| (r.forward, r.backward)),
@@ -214,9 +281,17 @@ pub(crate) fn train_step(
     Ok(StepResult {
         loss: loss_value,
         output_losses,
-        metric_sums: sums,
+        ys,
+        predictions,
         batch,
     })
+}
+
+/// The shards' arrays joined back into the batch, along the sample axis.
+fn concatenate<'a>(parts: impl Iterator<Item = &'a ArrayD<f32>>) -> Result<ArrayD<f32>> {
+    let views: Vec<_> = parts.map(|a| a.view()).collect();
+    ndarray::concatenate(ndarray::Axis(0), &views)
+        .map_err(|e| EngineError::invalid("y", e.to_string()))
 }
 
 /// The element-wise sums of the shards' values, in shard order.
@@ -286,13 +361,14 @@ pub(crate) fn test_step(
             .first()
             .and_then(|y| y.shape().first().copied())
             .unwrap_or(0);
-        let (loss, output_losses) = weighted_losses(task, ys, &outs, weights, batch)?;
+        let divisors = batch_divisors(network, task, &[divisor_part(ys, weights)], batch);
+        let (loss, output_losses) = weighted_losses(task, ys, &outs, weights, &divisors)?;
         let loss = f64::from(loss.to_scalar()?);
-        let metric_sums = metric_sums(task, ys, &outs)?;
         Ok(StepResult {
             loss,
             output_losses,
-            metric_sums,
+            ys: ys.iter().map(Tensor::data_arc).collect(),
+            predictions: outs.iter().map(|o| o.output.data_arc()).collect(),
             batch,
         })
     })
@@ -313,17 +389,20 @@ fn check_outputs(outs: &[NetworkOutput], ys: &[Tensor]) -> Result<()> {
     Ok(())
 }
 
-/// Running means of the loss and metrics over an epoch, each batch weighted by its size.
+/// The running means of the loss and of each output's loss over an epoch (each batch weighted by its size), and
+/// the pass's metric twins: fresh copies of each output's compiled metrics, updated batch by batch with that
+/// output's targets and predictions (Keras's per-epoch accumulation; `metrics` are unweighted, as Keras's
+/// `metrics` argument is).
 #[derive(Debug, Default, Clone)]
 pub(crate) struct EpochMeans {
     loss_sum: f64,
     output_loss_sums: Vec<f64>,
-    metric_sums: Vec<f64>,
     samples: usize,
+    metrics: Vec<Vec<crate::metrics::Metric>>,
 }
 
 impl EpochMeans {
-    pub(crate) fn add(&mut self, step: &StepResult) {
+    pub(crate) fn add(&mut self, step: &StepResult, compiled: &Compiled) -> Result<()> {
         self.loss_sum += step.loss * step.batch as f64;
         if self.output_loss_sums.len() < step.output_losses.len() {
             self.output_loss_sums.resize(step.output_losses.len(), 0.0);
@@ -331,35 +410,69 @@ impl EpochMeans {
         for (sum, v) in self.output_loss_sums.iter_mut().zip(&step.output_losses) {
             *sum += v * step.batch as f64;
         }
-        if self.metric_sums.len() < step.metric_sums.len() {
-            self.metric_sums.resize(step.metric_sums.len(), 0.0);
-        }
-        for (sum, v) in self.metric_sums.iter_mut().zip(&step.metric_sums) {
-            *sum += v;
-        }
         self.samples += step.batch;
+        if !self.matches(compiled) {
+            self.metrics = fresh_metrics(compiled);
+        }
+        for ((metrics, y), predictions) in
+            self.metrics.iter_mut().zip(&step.ys).zip(&step.predictions)
+        {
+            for metric in metrics {
+                metric.update_state(y, predictions, None)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the twins are those of `compiled`'s metrics.
+    fn matches(&self, compiled: &Compiled) -> bool {
+        self.metrics.len() == compiled.outputs.len()
+            && self
+                .metrics
+                .iter()
+                .zip(&compiled.outputs)
+                .all(|(twins, output)| twins.len() == output.metrics.len())
     }
 
     /// `loss` then each metric under its name; with several outputs, Keras 3's `loss`, `<output>_loss` for
     /// each output, then `<output>_<metric>` (see [`crate::output_task::log_names`]).
     pub(crate) fn logs(&self, compiled: &Compiled) -> rkeras_callbacks::Logs {
         let n = self.samples.max(1) as f64;
-        let names = crate::output_task::log_names(&compiled.outputs);
-        let output_losses: &[f64] = if compiled.outputs.len() > 1 {
-            &self.output_loss_sums
-        } else {
-            &[]
-        };
-        let values = std::iter::once(self.loss_sum)
-            .chain(output_losses.iter().copied())
-            .chain(self.metric_sums.iter().copied())
-            .map(|sum| sum / n);
         let mut logs = rkeras_callbacks::Logs::new();
-        for (name, value) in names.into_iter().zip(values) {
-            logs.insert(name, value);
+        logs.insert("loss".to_string(), self.loss_sum / n);
+        let several = compiled.outputs.len() > 1;
+        if several {
+            for (i, output) in compiled.outputs.iter().enumerate() {
+                let sum = self.output_loss_sums.get(i).copied().unwrap_or(0.0);
+                logs.insert(format!("{}_loss", output.name), sum / n);
+            }
+        }
+        let fresh;
+        let metrics = if self.matches(compiled) {
+            &self.metrics
+        } else {
+            fresh = fresh_metrics(compiled);
+            &fresh
+        };
+        for (output, twins) in compiled.outputs.iter().zip(metrics) {
+            let prefix = if several {
+                format!("{}_", output.name)
+            } else {
+                String::new()
+            };
+            twins.iter().for_each(|m| m.log_into(&mut logs, &prefix));
         }
         logs
     }
+}
+
+/// Reset copies of each output's compiled metrics.
+fn fresh_metrics(compiled: &Compiled) -> Vec<Vec<crate::metrics::Metric>> {
+    compiled
+        .outputs
+        .iter()
+        .map(|o| o.metrics.iter().map(|m| m.fresh()).collect())
+        .collect()
 }
 
 #[cfg(test)]

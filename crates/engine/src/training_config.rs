@@ -5,22 +5,24 @@
 use crate::compile_config::{CompileConfig, LossArg, PerOutput};
 use crate::error::Result;
 use crate::keras3_format::object_name;
+use crate::losses::Loss;
 use crate::output_task::OutputTask;
 use serde_json::{Map, Value, json};
 
-/// `loss`, `loss_weights` and `metrics` as JSON, losses under their Keras names.
+/// `loss`, `loss_weights` and `metrics` as JSON, each loss in its compile form (its Keras function name when
+/// given by one, else its serialised object with class, arguments and reduction).
 pub(crate) fn to_json(config: &CompileConfig, outputs: &[OutputTask]) -> (Value, Value, Value) {
     let loss_name = |name: &str| {
         outputs
             .iter()
             .find(|o| o.name == name)
-            .map_or(Value::Null, |o| json!(o.loss.name()))
+            .map_or(Value::Null, |o| o.loss.to_compile_value())
     };
     let loss = match &config.loss {
         PerOutput::All(_) => outputs
             .first()
-            .map_or(Value::Null, |o| json!(o.loss.name())),
-        PerOutput::List(_) => outputs.iter().map(|o| json!(o.loss.name())).collect(),
+            .map_or(Value::Null, |o| o.loss.to_compile_value()),
+        PerOutput::List(_) => outputs.iter().map(|o| o.loss.to_compile_value()).collect(),
         PerOutput::ByName(pairs) => Value::Object(
             pairs
                 .iter()
@@ -59,14 +61,14 @@ pub(crate) fn from_json(
     metrics: &Value,
 ) -> Result<Option<CompileConfig>> {
     let loss = match loss {
-        Value::Array(items) => PerOutput::List(items.iter().map(loss_arg).collect()),
+        Value::Array(items) => PerOutput::List(items.iter().map(loss_arg).collect::<Result<_>>()?),
         Value::Object(map) if !map.contains_key("class_name") => PerOutput::ByName(
             map.iter()
-                .map(|(name, v)| (name.clone(), loss_arg(v)))
-                .collect(),
+                .map(|(name, v)| Ok((name.clone(), loss_arg(v)?)))
+                .collect::<Result<_>>()?,
         ),
         Value::Null => return Ok(None),
-        single => PerOutput::All(loss_arg(single)),
+        single => PerOutput::All(loss_arg(single)?),
     };
     let loss_weights = match loss_weights {
         Value::Array(items) => Some(PerOutput::List(items.iter().map(number).collect())),
@@ -97,8 +99,12 @@ pub(crate) fn from_json(
     }))
 }
 
-fn loss_arg(value: &Value) -> LossArg {
-    LossArg::Name(object_name(value).unwrap_or("").to_string())
+/// A loss as saved: a function name (`"mse"`) or Keras's serialised loss object (class, arguments, reduction).
+fn loss_arg(value: &Value) -> Result<LossArg> {
+    Ok(match value.as_str() {
+        Some(name) => LossArg::Name(name.to_string()),
+        None => LossArg::Loss(Loss::from_config(value)?),
+    })
 }
 
 fn number(value: &Value) -> f32 {

@@ -114,7 +114,7 @@ impl<'m, 'c> TrainingLoop<'m, 'c> {
             .as_mut()
             .ok_or(crate::EngineError::NotCompiled("fit"))?;
         let step = train_step(&model.network, compiled, shards, samples, dropout_rng)?;
-        self.means.add(&step);
+        self.means.add(&step, compiled)?;
         let logs = self.means.logs(compiled);
         self.callbacks
             .on_train_batch_end(batch, &logs, &mut self.ctl)?;

@@ -13,7 +13,7 @@
 use crate::data::check_arrays;
 use crate::error::{EngineError, Result};
 use crate::fit_config::FitConfig;
-use crate::loss::Loss;
+use crate::losses::{Loss, LossKind};
 use crate::model::Model;
 use ndarray::{ArrayD, IxDyn};
 #[cfg(test)]
@@ -148,8 +148,8 @@ pub(crate) fn output_targets<'y>(
     );
     let received = with_samples(per_sample);
     let name = loss.name();
-    match loss {
-        Loss::SparseCategoricalCrossentropy => {
+    match loss.kind() {
+        LossKind::SparseCategoricalCrossentropy(args) => {
             let (classes, ids_shape) = match out.split_last() {
                 Some((&c, rest)) => (c, rest),
                 None => (1, out),
@@ -173,10 +173,12 @@ pub(crate) fn output_targets<'y>(
                     ),
                 ));
             }
-            check_labels(y, classes, arg, name)?;
+            check_labels(y, classes, arg, name, args.ignore_class)?;
             Ok(Cow::Borrowed(y))
         }
-        Loss::CategoricalCrossentropy => {
+        LossKind::CategoricalCrossentropy(_)
+        | LossKind::CategoricalFocalCrossentropy(_)
+        | LossKind::CategoricalHinge => {
             if per_sample == out {
                 return Ok(Cow::Borrowed(y));
             }
@@ -196,7 +198,8 @@ pub(crate) fn output_targets<'y>(
                 ),
             ))
         }
-        Loss::MeanSquaredError | Loss::MeanAbsoluteError | Loss::BinaryCrossentropy => {
+        LossKind::Custom(_) => Ok(Cow::Borrowed(y)),
+        _ => {
             if per_sample == out {
                 return Ok(Cow::Borrowed(y));
             }
@@ -221,17 +224,22 @@ pub(crate) fn output_targets<'y>(
                 ),
             ))
         }
-        Loss::Custom { .. } => Ok(Cow::Borrowed(y)),
     }
 }
 
 /// Every label must be an integer in `0..classes`; the first that is not is named with its sample.
-fn check_labels(y: &ArrayD<f32>, classes: usize, arg: &str, loss: &str) -> Result<()> {
+fn check_labels(
+    y: &ArrayD<f32>,
+    classes: usize,
+    arg: &str,
+    loss: &str,
+    ignore_class: Option<i64>,
+) -> Result<()> {
+    let ignored = ignore_class.map(|c| c as f32);
     let per_sample = (y.len() / y.shape().first().copied().unwrap_or(1).max(1)).max(1);
-    let bad = y
-        .iter()
-        .enumerate()
-        .find(|&(_, &v)| !(v >= 0.0 && v.fract() == 0.0 && (v as usize) < classes));
+    let bad = y.iter().enumerate().find(|&(_, &v)| {
+        Some(v) != ignored && !(v >= 0.0 && v.fract() == 0.0 && (v as usize) < classes)
+    });
     if let Some((pos, &value)) = bad {
         return Err(EngineError::invalid(
             arg,
@@ -277,22 +285,27 @@ mod tests {
     fn a_trailing_axis_of_one_is_squeezed_or_added() {
         let net = network(1);
         let y = arr1(&[1.0f32, 2.0]).into_dyn();
-        let fixed = targets(&net, &Loss::MeanSquaredError, &y, "y").unwrap();
+        let fixed = targets(&net, &Loss::from_name("mse").unwrap(), &y, "y").unwrap();
         assert_eq!(fixed.shape(), &[2, 1]);
         let y = ArrayD::zeros(IxDyn(&[2, 3, 1]));
-        let fixed = targets(&network(3), &Loss::MeanSquaredError, &y, "y").unwrap();
+        let fixed = targets(&network(3), &Loss::from_name("mse").unwrap(), &y, "y").unwrap();
         assert_eq!(fixed.shape(), &[2, 3]);
         let y = ArrayD::zeros(IxDyn(&[2, 1]));
-        let err = targets(&network(3), &Loss::MeanSquaredError, &y, "y").unwrap_err();
+        let err = targets(&network(3), &Loss::from_name("mse").unwrap(), &y, "y").unwrap_err();
         assert!(err.to_string().contains("(2, 3)"), "{err}");
     }
 
     #[test]
     fn labels_name_their_sample() {
         let y = arr2(&[[0.0f32], [2.0], [1.5]]).into_dyn();
-        let err = targets(&network(3), &Loss::SparseCategoricalCrossentropy, &y, "y")
-            .unwrap_err()
-            .to_string();
+        let err = targets(
+            &network(3),
+            &Loss::from_name("sparse_categorical_crossentropy").unwrap(),
+            &y,
+            "y",
+        )
+        .unwrap_err()
+        .to_string();
         assert!(
             err.contains("label 1.5 at sample 2") && err.contains("0..3"),
             "{err}"

@@ -532,3 +532,87 @@ fn data_sources_and_validation_split_take_one_target_per_output() {
         );
     }
 }
+
+/// Per output, any loss of the catalogue as an object (its reduction reducing its own output's loss) and
+/// stateful metrics (`root_mean_squared_error` accumulates over the epoch, it is not a mean of batch values),
+/// with sample weights: one epoch of fit and an evaluate equal Keras's; the loss objects survive `.keras` and
+/// `.h5` saving (fixture from scripts/keras_multi_output_loss_objects_golden.py).
+#[test]
+fn loss_objects_and_stateful_metrics_per_output_match_keras_and_survive_saving() {
+    use rkeras_engine::Loss;
+    use rkeras_engine::losses::{LossKind, Reduction};
+    let golden = golden();
+    let d = data(&golden);
+    let text = std::fs::read_to_string(fixture_dir().join("keras_multi_output_loss_objects.json"))
+        .unwrap();
+    let keras: Value = serde_json::from_str(&text).unwrap();
+    let mut model = keras_model(&golden);
+    let cls = Loss::from_name("SparseCategoricalCrossentropy")
+        .unwrap()
+        .with_reduction(Reduction::Sum);
+    let reg = Loss::new(LossKind::Huber { delta: 0.5 }).unwrap();
+    let config = CompileConfig::losses_by_name([("cls", cls), ("reg", reg)])
+        .loss_weights_by_name([("cls", 1.0), ("reg", 0.5)])
+        .metrics_by_name([
+            ("cls", &["accuracy"][..]),
+            ("reg", &["mae", "root_mean_squared_error"][..]),
+        ]);
+    model.compile_with(SGD::new(0.1).unwrap(), config).unwrap();
+    let weights = array(&keras["sample_weight"]);
+    let weights = Array1::from(weights.iter().take(9).copied().collect::<Vec<_>>());
+    let history = model
+        .fit(
+            &[rows(&d.x, 0..9)],
+            &[rows(&d.cls, 0..9), rows(&d.reg, 0..9)],
+            FitConfig::new()
+                .batch_size(3)
+                .shuffle(false)
+                .verbose(0)
+                .sample_weight(weights)
+                .validation_data(
+                    vec![rows(&d.x, 9..12)],
+                    [rows(&d.cls, 9..12), rows(&d.reg, 9..12)],
+                ),
+        )
+        .unwrap();
+    assert_history(&history, &keras["history"], 1e-5);
+    assert_weights(&model, &keras["weights_after"]);
+    let ys = [d.cls.clone(), d.reg.clone()];
+    let logs = model.evaluate(std::slice::from_ref(&d.x), &ys, 4).unwrap();
+    for (key, value) in keras["evaluate"].as_object().unwrap() {
+        assert!(
+            (logs[key] - value.as_f64().unwrap()).abs() < 1e-5,
+            "{key}: rkeras {}, Keras {value}",
+            logs[key]
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["objects.keras", "objects.h5"] {
+        let path = dir.path().join(name);
+        model.save(&path).unwrap();
+        let loaded = load_model(&path).unwrap();
+        let again = loaded.evaluate(std::slice::from_ref(&d.x), &ys, 4).unwrap();
+        assert_eq!(
+            again.keys().collect::<Vec<_>>(),
+            logs.keys().collect::<Vec<_>>(),
+            "{name}"
+        );
+        for (key, value) in &logs {
+            assert!((again[key] - value).abs() < 1e-6, "{name} {key}");
+        }
+    }
+    // The compile config holds each output's loss object as Keras writes it (class and reduction).
+    let archive = rkeras_io::load_keras_file(&dir.path().join("objects.keras")).unwrap();
+    let config: Value = serde_json::from_str(&archive.config).unwrap();
+    let written = &config["compile_config"]["loss"];
+    for (output, want) in keras["compile_loss"].as_object().unwrap() {
+        for key in ["module", "class_name"] {
+            assert_eq!(written[output][key], want[key], "{output} {key}");
+        }
+        assert_eq!(
+            written[output]["config"]["reduction"], want["config"]["reduction"],
+            "{output}"
+        );
+    }
+    assert_eq!(written["reg"]["config"]["delta"], 0.5);
+}

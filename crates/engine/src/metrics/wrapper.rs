@@ -1,0 +1,60 @@
+//! Keras's `MeanMetricWrapper`: a function of `(y_true, y_pred)` giving values, averaged by a [`Mean`].
+
+use super::StatefulMetric;
+use super::reduction::Mean;
+use crate::error::Result;
+use ndarray::ArrayD;
+use std::sync::Arc;
+
+/// A metric function: values of shape `[batch, …]` (averaged per sample, then over samples).
+pub type MetricFn = Arc<dyn Fn(&ArrayD<f32>, &ArrayD<f32>) -> Result<ArrayD<f32>> + Send + Sync>;
+
+/// A function's running weighted mean, as Keras's `MeanMetricWrapper`.
+#[derive(Clone)]
+pub struct MeanMetricWrapper {
+    function: MetricFn,
+    mean: Mean,
+    /// A post-processing of the mean (the square root of `RootMeanSquaredError`).
+    finish: Option<fn(f32) -> f32>,
+}
+
+impl MeanMetricWrapper {
+    /// Wraps a function.
+    pub fn new(
+        function: impl Fn(&ArrayD<f32>, &ArrayD<f32>) -> Result<ArrayD<f32>> + Send + Sync + 'static,
+    ) -> Self {
+        MeanMetricWrapper {
+            function: Arc::new(function),
+            mean: Mean::new(),
+            finish: None,
+        }
+    }
+
+    /// The same with a post-processing of the mean.
+    pub(crate) fn finished_by(mut self, finish: fn(f32) -> f32) -> Self {
+        self.finish = Some(finish);
+        self
+    }
+}
+
+impl StatefulMetric for MeanMetricWrapper {
+    fn update_state(
+        &mut self,
+        y_true: &ArrayD<f32>,
+        y_pred: &ArrayD<f32>,
+        w: Option<&ArrayD<f32>>,
+    ) -> Result<()> {
+        let values = (self.function)(y_true, y_pred)?;
+        self.mean.update_values(&values, w)
+    }
+    fn result(&self) -> Vec<f32> {
+        let v = self.mean.value();
+        vec![self.finish.map_or(v, |f| f(v))]
+    }
+    fn reset_state(&mut self) {
+        self.mean = Mean::new();
+    }
+    fn boxed_clone(&self) -> Box<dyn StatefulMetric> {
+        Box::new(self.clone())
+    }
+}

@@ -1,0 +1,128 @@
+"""Golden numbers for rkeras's stateful metrics, from Keras 3 itself.
+
+Each metric gets three update_state calls (the second and third with sample weights), its result after each
+call, then reset_state and one more update. Writes crates/engine/tests/fixtures/keras_metrics_golden.json.
+Run: /work/venv-keras/bin/python scripts/keras_metrics_golden.py
+"""
+
+import json
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+rng = np.random.default_rng(23)
+B, C = 6, 4
+
+
+def softmax_rows(shape):
+    z = rng.normal(size=shape).astype("float32")
+    e = np.exp(z - z.max(-1, keepdims=True))
+    return (e / e.sum(-1, keepdims=True)).astype("float32")
+
+
+def one_hot(ids, c):
+    return np.eye(c, dtype="float32")[ids.astype(int)]
+
+
+def batches(kind):
+    out = []
+    for _ in range(4):
+        ids = rng.integers(0, C, size=(B,))
+        if kind == "sparse":
+            out.append((ids.astype("float32"), softmax_rows((B, C))))
+        elif kind == "onehot":
+            out.append((one_hot(ids, C), softmax_rows((B, C))))
+        elif kind == "binary":
+            out.append((rng.integers(0, 2, size=(B, C)).astype("float32"), rng.uniform(0, 1, size=(B, C)).astype("float32")))
+        elif kind == "binary1":
+            out.append((rng.integers(0, 2, size=(B, 1)).astype("float32"), rng.uniform(0, 1, size=(B, 1)).astype("float32")))
+        elif kind == "regression":
+            out.append((rng.normal(size=(B, C)).astype("float32"), rng.normal(size=(B, C)).astype("float32")))
+        elif kind == "positive":
+            out.append((rng.uniform(0.1, 2, size=(B, C)).astype("float32"), rng.uniform(0.1, 2, size=(B, C)).astype("float32")))
+        elif kind == "segment":
+            out.append((rng.integers(0, C, size=(B, 5)).astype("float32"), rng.integers(0, C, size=(B, 5)).astype("float32")))
+        elif kind == "values":
+            out.append((np.zeros((B, 2), "float32"), rng.normal(size=(B, 2)).astype("float32")))
+    return out
+
+
+def run(name, metric, kind):
+    data = batches(kind)
+    weights = [None, rng.uniform(0, 2, size=(B,)).astype("float32"), rng.integers(0, 2, size=(B,)).astype("float32"), None]
+    if name.startswith("mean_iou"):
+        # MeanIoU flattens its weights with the labels: one weight per position.
+        weights = [None if w is None else np.repeat(w[:, None], 5, axis=1) for w in weights]
+    steps = []
+    for i, ((t, p), w) in enumerate(zip(data, weights)):
+        if i == 3:
+            metric.reset_state()
+        if type(metric) in (keras.metrics.Mean, keras.metrics.Sum):
+            metric.update_state(p, sample_weight=w)  # Mean and Sum take values; rkeras reads them from y_pred
+        else:
+            metric.update_state(t, p, sample_weight=w)
+        r = np.asarray(metric.result(), dtype="float32")
+        steps.append({
+            "y_true": t.ravel().tolist(), "y_true_shape": list(t.shape),
+            "y_pred": p.ravel().tolist(), "y_pred_shape": list(p.shape),
+            "sample_weight": None if w is None else w.ravel().tolist(),
+            "reset_before": i == 3,
+            "result": r.ravel().tolist(),
+        })
+    return {"name": name, "steps": steps}
+
+
+def main():
+    M = keras.metrics
+    cases = [
+        run("accuracy", M.Accuracy(), "segment"),
+        run("binary_accuracy", M.BinaryAccuracy(), "binary"),
+        run("binary_accuracy_t0.7", M.BinaryAccuracy(threshold=0.7), "binary"),
+        run("categorical_accuracy", M.CategoricalAccuracy(), "onehot"),
+        run("sparse_categorical_accuracy", M.SparseCategoricalAccuracy(), "sparse"),
+        run("top_k_categorical_accuracy_k2", M.TopKCategoricalAccuracy(k=2), "onehot"),
+        run("sparse_top_k_categorical_accuracy_k2", M.SparseTopKCategoricalAccuracy(k=2), "sparse"),
+        run("precision", M.Precision(), "binary"),
+        run("precision_thresholds", M.Precision(thresholds=[0.3, 0.6]), "binary"),
+        run("precision_top_k2", M.Precision(top_k=2), "binary"),
+        run("recall", M.Recall(), "binary"),
+        run("recall_class_id1", M.Recall(class_id=1), "binary"),
+        run("recall_top_k1_class_id2", M.Recall(top_k=1, class_id=2), "binary"),
+        run("auc", M.AUC(), "binary"),
+        run("auc_pr", M.AUC(curve="PR"), "binary"),
+        run("auc_minoring", M.AUC(summation_method="minoring"), "binary1"),
+        run("auc_pr_majoring", M.AUC(curve="PR", summation_method="majoring"), "binary1"),
+        run("auc_50", M.AUC(num_thresholds=50), "binary1"),
+        run("f1_none", M.F1Score(), "onehot"),
+        run("f1_micro", M.F1Score(average="micro"), "onehot"),
+        run("f1_macro_t0.3", M.F1Score(average="macro", threshold=0.3), "onehot"),
+        run("fbeta_weighted_b2", M.FBetaScore(average="weighted", beta=2.0), "onehot"),
+        run("mean_iou", M.MeanIoU(num_classes=C), "segment"),
+        run("mean_iou_ignore0", M.MeanIoU(num_classes=C, ignore_class=0), "segment"),
+        run("mse", M.MeanSquaredError(), "regression"),
+        run("mae", M.MeanAbsoluteError(), "regression"),
+        run("rmse", M.RootMeanSquaredError(), "regression"),
+        run("mape", M.MeanAbsolutePercentageError(), "regression"),
+        run("msle", M.MeanSquaredLogarithmicError(), "positive"),
+        run("cosine_similarity", M.CosineSimilarity(), "regression"),
+        run("log_cosh_error", M.LogCoshError(), "regression"),
+        run("hinge", M.Hinge(), "binary"),
+        run("kl_divergence", M.KLDivergence(), "onehot"),
+        run("poisson", M.Poisson(), "positive"),
+        run("binary_crossentropy", M.BinaryCrossentropy(), "binary"),
+        run("categorical_crossentropy", M.CategoricalCrossentropy(), "onehot"),
+        run("sparse_categorical_crossentropy", M.SparseCategoricalCrossentropy(), "sparse"),
+        run("mean", M.Mean(), "values"),
+        run("sum", M.Sum(), "values"),
+    ]
+    out = {"keras_version": keras.__version__, "cases": cases}
+    path = os.path.join(os.path.dirname(__file__), "..", "crates", "engine", "tests", "fixtures", "keras_metrics_golden.json")
+    with open(path, "w") as f:
+        json.dump(out, f)
+    print(f"wrote {len(cases)} cases to {path}")
+
+
+if __name__ == "__main__":
+    main()
