@@ -47,6 +47,7 @@ mod recurrent;
 mod reduce;
 pub mod simple_rnn;
 pub mod smooth_activation;
+mod step_mask;
 #[cfg(test)]
 mod test_util;
 

@@ -2,7 +2,7 @@
 
 use crate::backprop::Node;
 use crate::error::{Result, TensorError};
-use crate::kernels::gru::{GruParams, gru_backward, gru_forward, gru_forward_inference};
+use crate::kernels::gru::{GruParams, gru_backward, gru_forward_inference, gru_forward_masked};
 use crate::kernels::lstm::GateActivation;
 use crate::tensor::Tensor;
 use ndarray::{ArrayView2, ArrayView3, Axis, Ix1, Ix2, Ix3};
@@ -86,7 +86,22 @@ impl Tensor {
         initial_state: Option<&Tensor>,
         config: GruConfig,
     ) -> Result<Tensor> {
+        self.gru_masked(kernel, recurrent_kernel, bias, initial_state, None, config)
+    }
+
+    /// [`Tensor::gru`] with Keras's timestep mask (`[batch, time]`, 0 = skip the step: the state and output
+    /// are carried through). The mask is a constant: no gradient reaches it.
+    pub fn gru_masked(
+        &self,
+        kernel: &Tensor,
+        recurrent_kernel: &Tensor,
+        bias: &Tensor,
+        initial_state: Option<&Tensor>,
+        mask: Option<&Tensor>,
+        config: GruConfig,
+    ) -> Result<Tensor> {
         let x: ArrayView3<f32> = view::<Ix3>(self, "input")?;
+        let mask_view = mask.map(|m| view::<Ix2>(m, "mask")).transpose()?;
         let p = params(kernel, recurrent_kernel, bias, config)?;
         let h0 = initial_state
             .map(|h| view::<Ix2>(h, "initial_state"))
@@ -99,7 +114,7 @@ impl Tensor {
         ];
         inputs.extend(initial_state.cloned());
         let needs = inputs.iter().any(Tensor::requires_grad);
-        if !(needs && crate::backprop::is_grad_enabled()) {
+        if !(needs && crate::backprop::is_grad_enabled()) && mask.is_none() {
             return Ok(Tensor::new(gru_forward_inference(
                 x,
                 &p,
@@ -107,7 +122,10 @@ impl Tensor {
                 config.return_sequences,
             )?));
         }
-        let (out, cache) = gru_forward(x, &p, h0, config.return_sequences)?;
+        let (out, cache) = gru_forward_masked(x, &p, h0, mask_view, config.return_sequences)?;
+        if !(needs && crate::backprop::is_grad_enabled()) {
+            return Ok(Tensor::new(out));
+        }
         Ok(Tensor::from_op(
             out,
             || {

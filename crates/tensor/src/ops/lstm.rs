@@ -3,7 +3,7 @@
 use crate::backprop::Node;
 use crate::error::{Result, TensorError};
 use crate::kernels::lstm::{
-    GateActivation, LstmParams, lstm_backward, lstm_forward, lstm_forward_inference,
+    GateActivation, LstmParams, lstm_backward, lstm_forward_inference, lstm_forward_masked,
 };
 use crate::tensor::Tensor;
 use ndarray::{ArrayView1, ArrayView2, ArrayView3, Ix1, Ix2, Ix3};
@@ -62,20 +62,37 @@ impl Tensor {
         bias: &Tensor,
         config: LstmConfig,
     ) -> Result<Tensor> {
+        self.lstm_masked(kernel, recurrent_kernel, bias, None, config)
+    }
+
+    /// [`Tensor::lstm`] with Keras's timestep mask (`[batch, time]`, 0 = skip the step: the states and output
+    /// are carried through). The mask is a constant: no gradient reaches it.
+    pub fn lstm_masked(
+        &self,
+        kernel: &Tensor,
+        recurrent_kernel: &Tensor,
+        bias: &Tensor,
+        mask: Option<&Tensor>,
+        config: LstmConfig,
+    ) -> Result<Tensor> {
         let x: ArrayView3<f32> = view::<Ix3>(self, "input")?;
+        let mask_view = mask.map(|m| view::<Ix2>(m, "mask")).transpose()?;
         let p = params(kernel, recurrent_kernel, bias, config.recurrent_activation)?;
         let needs = self.requires_grad()
             || kernel.requires_grad()
             || recurrent_kernel.requires_grad()
             || bias.requires_grad();
-        if !(needs && crate::backprop::is_grad_enabled()) {
+        if !(needs && crate::backprop::is_grad_enabled()) && mask.is_none() {
             return Ok(Tensor::new(lstm_forward_inference(
                 x,
                 &p,
                 config.return_sequences,
             )?));
         }
-        let (out, cache) = lstm_forward(x, &p, config.return_sequences)?;
+        let (out, cache) = lstm_forward_masked(x, &p, mask_view, config.return_sequences)?;
+        if !(needs && crate::backprop::is_grad_enabled()) {
+            return Ok(Tensor::new(out));
+        }
         Ok(Tensor::from_op(
             out,
             || {

@@ -3,8 +3,8 @@
 use crate::backprop::Node;
 use crate::error::{Result, TensorError};
 use crate::kernels::simple_rnn::{
-    RnnActivation, SimpleRnnParams, simple_rnn_backward, simple_rnn_forward,
-    simple_rnn_forward_inference,
+    RnnActivation, SimpleRnnParams, simple_rnn_backward, simple_rnn_forward_inference,
+    simple_rnn_forward_masked,
 };
 use crate::tensor::Tensor;
 use ndarray::{ArrayView3, Ix1, Ix2, Ix3};
@@ -47,7 +47,32 @@ impl Tensor {
         activation: RnnActivation,
         return_sequences: bool,
     ) -> Result<Tensor> {
+        self.simple_rnn_masked(
+            kernel,
+            recurrent_kernel,
+            bias,
+            initial_state,
+            None,
+            activation,
+            return_sequences,
+        )
+    }
+
+    /// [`Tensor::simple_rnn`] with Keras's timestep mask (`[batch, time]`, 0 = skip the step: the state and
+    /// output are carried through). The mask is a constant: no gradient reaches it.
+    #[allow(clippy::too_many_arguments)]
+    pub fn simple_rnn_masked(
+        &self,
+        kernel: &Tensor,
+        recurrent_kernel: &Tensor,
+        bias: &Tensor,
+        initial_state: Option<&Tensor>,
+        mask: Option<&Tensor>,
+        activation: RnnActivation,
+        return_sequences: bool,
+    ) -> Result<Tensor> {
         let x: ArrayView3<f32> = view::<Ix3>(self, "input")?;
+        let mask_view = mask.map(|m| view::<Ix2>(m, "mask")).transpose()?;
         let p = params(kernel, recurrent_kernel, bias, activation)?;
         let h0 = initial_state
             .map(|h| view::<Ix2>(h, "initial_state"))
@@ -60,7 +85,7 @@ impl Tensor {
         ];
         inputs.extend(initial_state.cloned());
         let needs = inputs.iter().any(Tensor::requires_grad);
-        if !(needs && crate::backprop::is_grad_enabled()) {
+        if !(needs && crate::backprop::is_grad_enabled()) && mask.is_none() {
             return Ok(Tensor::new(simple_rnn_forward_inference(
                 x,
                 &p,
@@ -68,7 +93,10 @@ impl Tensor {
                 return_sequences,
             )?));
         }
-        let (out, cache) = simple_rnn_forward(x, &p, h0, return_sequences)?;
+        let (out, cache) = simple_rnn_forward_masked(x, &p, h0, mask_view, return_sequences)?;
+        if !(needs && crate::backprop::is_grad_enabled()) {
+            return Ok(Tensor::new(out));
+        }
         Ok(Tensor::from_op(
             out,
             || {

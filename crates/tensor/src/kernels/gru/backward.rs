@@ -5,6 +5,7 @@ use crate::kernels::recurrent::{
     check_initial_state, flat_mut, gate_derivative, grad_steps, internal, matmul_into,
     previous_state, rows,
 };
+use crate::kernels::step_mask::skips;
 use crate::{Result, TensorError};
 use ndarray::{Array1, Array2, Array3, ArrayView2, ArrayView3, ArrayViewD, Axis, Ix2, Ix3, s};
 
@@ -105,6 +106,19 @@ pub fn gru_backward(
             let g = &gates[row * width..(row + 1) * width];
             let d_x_row = &mut d_x_flat[row * width..(row + 1) * width];
             let d_rec_row = &mut d_rec[sample * recurrent_width..(sample + 1) * recurrent_width];
+            if skips(cache.mask.as_ref(), sample, step) {
+                // A masked step: no gradient reaches its gates; the state's gradient passes through.
+                d_x_row.fill(0.0);
+                d_rec_row.fill(0.0);
+                for k in 0..units {
+                    let at = sample * units + k;
+                    d_prev[at] = d_h[at];
+                    if !reset_after {
+                        d_cand[at] = 0.0;
+                    }
+                }
+                continue;
+            }
             for k in 0..units {
                 let at = sample * units + k;
                 let (dh, z, r, candidate) = (d_h[at], g[k], g[units + k], g[2 * units + k]);

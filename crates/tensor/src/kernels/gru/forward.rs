@@ -5,6 +5,7 @@ use crate::Result;
 use crate::kernels::recurrent::{
     Dims, check_initial_state, flat_mut, gate, internal, matmul_into, output_of, rows,
 };
+use crate::kernels::step_mask::{StepMask, skips};
 use ndarray::{Array2, Array3, ArrayD, ArrayView2, ArrayView3, Axis, Ix2, Ix3, s};
 
 /// Runs the GRU over `x: [batch, time, input_dim]` from `initial_state` (`[batch, units]`, zeros if `None`) and
@@ -18,9 +19,24 @@ pub fn gru_forward(
     initial_state: Option<ArrayView2<f32>>,
     return_sequences: bool,
 ) -> Result<(ArrayD<f32>, GruCache)> {
+    gru_forward_masked(x, params, initial_state, None, return_sequences)
+}
+
+/// [`gru_forward`] with Keras's timestep mask `[batch, time]`: at a step whose mask is 0 a sample's state (and
+/// so its output) is carried through unchanged from the previous step (the initial state before the first), as
+/// Keras's `RNN` does with `zero_output_for_mask=False`. The cache keeps the mask for
+/// [`super::gru_backward`], which then sends no gradient to masked steps' inputs and gates.
+pub fn gru_forward_masked(
+    x: ArrayView3<f32>,
+    params: &GruParams,
+    initial_state: Option<ArrayView2<f32>>,
+    mask: Option<ArrayView2<f32>>,
+    return_sequences: bool,
+) -> Result<(ArrayD<f32>, GruCache)> {
     let dims = validate(OP, x.shape(), params)?;
     check_initial_state(OP, initial_state, dims)?;
-    let (gates, reset_input, hidden) = run_forward(x, params, initial_state, dims)?;
+    let mask = StepMask::new(OP, mask, dims.batch, dims.time)?;
+    let (gates, reset_input, hidden) = run_forward(x, params, initial_state, dims, mask.as_ref())?;
     let output = output_of(&hidden, initial_state, dims, return_sequences);
     let cache = GruCache {
         dims,
@@ -29,6 +45,7 @@ pub fn gru_forward(
         gates,
         reset_input,
         hidden,
+        mask,
     };
     Ok((output, cache))
 }
@@ -51,6 +68,7 @@ fn run_forward(
     params: &GruParams,
     initial_state: Option<ArrayView2<f32>>,
     dims: Dims,
+    mask: Option<&StepMask>,
 ) -> Result<(Array3<f32>, Array3<f32>, Array3<f32>)> {
     let Dims {
         batch, time, units, ..
@@ -78,7 +96,17 @@ fn run_forward(
     let mut candidate = crate::pooled::zeros(Ix2(batch, units));
     let activation = params.recurrent_activation;
 
+    // The state before the step, kept when a sample skips it.
+    let mut carried = Vec::new();
     for step in 0..time {
+        let masked: Vec<usize> = (0..batch).filter(|&b| skips(mask, b, step)).collect();
+        if !masked.is_empty() {
+            let state_flat = flat_mut(OP, &mut state)?;
+            carried.clear();
+            for &sample in &masked {
+                carried.extend_from_slice(&state_flat[sample * units..(sample + 1) * units]);
+            }
+        }
         let zr_kernel = params.recurrent_kernel.slice(s![.., ..2 * units]);
         match &recurrent_bias {
             Some(_) => matmul_into(
@@ -158,6 +186,13 @@ fn run_forward(
                     g[2 * units + k] = candidate;
                     h[k] = z * h[k] + (1.0 - z) * candidate;
                 }
+            }
+        }
+        if !masked.is_empty() {
+            let state_flat = flat_mut(OP, &mut state)?;
+            for (i, &sample) in masked.iter().enumerate() {
+                state_flat[sample * units..(sample + 1) * units]
+                    .copy_from_slice(&carried[i * units..(i + 1) * units]);
             }
         }
         hidden.index_axis_mut(Axis(1), step).assign(&state);

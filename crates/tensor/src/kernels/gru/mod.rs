@@ -45,7 +45,7 @@ mod backward;
 mod forward;
 
 pub use backward::{GruGrads, gru_backward};
-pub use forward::{gru_forward, gru_forward_inference};
+pub use forward::{gru_forward, gru_forward_inference, gru_forward_masked};
 
 use super::lstm::GateActivation;
 use super::recurrent::{Dims, input_dims};
@@ -90,6 +90,8 @@ pub struct GruCache {
     reset_input: Array3<f32>,
     /// `[batch, time, units]`.
     hidden: Array3<f32>,
+    /// The timestep mask of the forward pass, when there was one.
+    mask: Option<super::step_mask::StepMask>,
 }
 
 impl Drop for GruCache {

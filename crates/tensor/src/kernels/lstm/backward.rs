@@ -1,6 +1,7 @@
 //! The LSTM's backward pass: backpropagation through time from the states the forward pass kept.
 
 use super::*;
+use crate::kernels::step_mask::skips;
 
 /// Backpropagation through time: the gradients of `sum(output · grad_output)`.
 ///
@@ -74,6 +75,11 @@ pub fn lstm_backward(
         let d_gates_flat = flat_mut(&mut d_gates)?;
         for sample in 0..batch {
             let row = sample * time + step;
+            if skips(cache.mask.as_ref(), sample, step) {
+                // No gradient reaches a masked step's gates; its cell gradient passes through unchanged.
+                d_gates_flat[row * gate_width..(row + 1) * gate_width].fill(0.0);
+                continue;
+            }
             let cell_prev = if step == 0 {
                 &zero_state[..]
             } else {
@@ -88,6 +94,13 @@ pub fn lstm_backward(
                 &mut d_gates_flat[row * gate_width..(row + 1) * gate_width],
                 params.recurrent_activation,
             );
+        }
+        // A masked step passes the gradients of its states straight to the previous step's.
+        let mask = cache.mask.as_ref();
+        let masked: Vec<usize> = (0..batch).filter(|&b| skips(mask, b, step)).collect();
+        let mut carried = Vec::with_capacity(masked.len() * units);
+        for &sample in &masked {
+            carried.extend_from_slice(&flat(&d_hidden)?[sample * units..(sample + 1) * units]);
         }
         if step > 0 {
             let d_gates_step = d_gates.index_axis(Axis(1), step);
@@ -104,6 +117,11 @@ pub fn lstm_backward(
                 0.0,
                 &mut d_hidden.view_mut(),
             )?;
+        }
+        let d_hidden_flat = flat_mut(&mut d_hidden)?;
+        for (i, &sample) in masked.iter().enumerate() {
+            d_hidden_flat[sample * units..(sample + 1) * units]
+                .copy_from_slice(&carried[i * units..(i + 1) * units]);
         }
     }
 

@@ -1,6 +1,7 @@
 //! The LSTM's forward pass: every step's gates, cell and hidden states.
 
 use super::*;
+use crate::kernels::step_mask::{StepMask, skips};
 
 /// Runs the LSTM over `x: [batch, time, input_dim]` and keeps what [`lstm_backward`] needs.
 ///
@@ -10,8 +11,22 @@ pub fn lstm_forward(
     params: &LstmParams,
     return_sequences: bool,
 ) -> Result<(ArrayD<f32>, LstmCache)> {
+    lstm_forward_masked(x, params, None, return_sequences)
+}
+
+/// [`lstm_forward`] with Keras's timestep mask `[batch, time]`: at a step whose mask is 0 a sample's cell and
+/// hidden states (and so its output) are carried through unchanged from the previous step (zeros before the
+/// first), as Keras's `RNN` does with `zero_output_for_mask=False`. The cache keeps the mask for
+/// [`lstm_backward`], which then sends no gradient to masked steps' inputs and gates.
+pub fn lstm_forward_masked(
+    x: ArrayView3<f32>,
+    params: &LstmParams,
+    mask: Option<ArrayView2<f32>>,
+    return_sequences: bool,
+) -> Result<(ArrayD<f32>, LstmCache)> {
     let dims = validate(OP, x.shape(), params)?;
-    let states = run_forward(x, params, dims)?;
+    let mask = StepMask::new(OP, mask, dims.batch, dims.time)?;
+    let states = run_forward(x, params, dims, mask.as_ref())?;
     let output = if return_sequences {
         crate::pooled::to_owned(&states.hidden).into_dyn()
     } else {
@@ -23,6 +38,7 @@ pub fn lstm_forward(
         gates: states.gates,
         cells: states.cells,
         hidden: states.hidden,
+        mask,
     };
     Ok((output, cache))
 }
@@ -38,7 +54,7 @@ pub fn lstm_forward_inference(
         gates,
         cells,
         hidden,
-    } = run_forward(x, params, dims)?;
+    } = run_forward(x, params, dims, None)?;
     crate::buffer_pool::give_array(gates);
     crate::buffer_pool::give_array(cells);
     Ok(if return_sequences {
@@ -61,6 +77,7 @@ pub(super) fn run_forward(
     x: ArrayView3<f32>,
     params: &LstmParams,
     dims: LstmDims,
+    mask: Option<&StepMask>,
 ) -> Result<ForwardStates> {
     let LstmDims {
         batch,
@@ -128,6 +145,17 @@ pub(super) fn run_forward(
                 &mut hidden_flat[row * units..(row + 1) * units],
                 params.recurrent_activation,
             );
+            if skips(mask, sample, step) {
+                // A masked step carries the previous states through (zeros before the first step).
+                let current = row * units..(row + 1) * units;
+                if step == 0 {
+                    cells_flat[current.clone()].fill(0.0);
+                    hidden_flat[current].fill(0.0);
+                } else {
+                    cells_flat.copy_within((row - 1) * units..row * units, row * units);
+                    hidden_flat.copy_within((row - 1) * units..row * units, row * units);
+                }
+            }
         }
     }
     crate::buffer_pool::give_array(recurrent);

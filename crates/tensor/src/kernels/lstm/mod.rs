@@ -57,7 +57,7 @@ mod backward;
 mod forward;
 
 pub use backward::lstm_backward;
-pub use forward::{lstm_forward, lstm_forward_inference};
+pub use forward::{lstm_forward, lstm_forward_inference, lstm_forward_masked};
 
 const OP: &str = "lstm";
 const OP_BACKWARD: &str = "lstm backward";
@@ -143,6 +143,8 @@ pub struct LstmCache {
     cells: Array3<f32>,
     /// `[batch, time, units]`.
     hidden: Array3<f32>,
+    /// The timestep mask of the forward pass, when there was one.
+    mask: Option<super::step_mask::StepMask>,
 }
 
 impl Drop for LstmCache {

@@ -4,6 +4,7 @@ use super::{OP_BACKWARD, SimpleRnnCache, SimpleRnnParams, validate};
 use crate::kernels::recurrent::{
     check_initial_state, flat_mut, grad_steps, internal, matmul_into, previous_state, rows,
 };
+use crate::kernels::step_mask::skips;
 use crate::{Result, TensorError};
 use ndarray::{Array1, Array2, Array3, ArrayView2, ArrayView3, ArrayViewD, Axis, Ix2, Ix3};
 
@@ -70,6 +71,12 @@ pub fn simple_rnn_backward(
             let d_hidden_flat = flat_mut(OP_BACKWARD, &mut d_hidden)?;
             for sample in 0..batch {
                 let row = sample * time + step;
+                if skips(cache.mask.as_ref(), sample, step) {
+                    // No gradient reaches a masked step's pre-activation.
+                    d_pre_flat[row * units..(row + 1) * units].fill(0.0);
+                    d_step_flat[sample * units..(sample + 1) * units].fill(0.0);
+                    continue;
+                }
                 for k in 0..units {
                     let d = d_hidden_flat[sample * units + k]
                         * params
@@ -80,6 +87,16 @@ pub fn simple_rnn_backward(
                 }
             }
         }
+        // A masked step passes its state's gradient straight to the previous state.
+        let mask = cache.mask.as_ref();
+        let masked: Vec<usize> = (0..batch).filter(|&b| skips(mask, b, step)).collect();
+        let carried: Vec<f32> = {
+            let d_hidden_flat = flat_mut(OP_BACKWARD, &mut d_hidden)?;
+            masked
+                .iter()
+                .flat_map(|&b| d_hidden_flat[b * units..(b + 1) * units].to_vec())
+                .collect()
+        };
         let previous = previous_state(&cache.hidden, initial_state, &zeros, step);
         matmul_into(
             OP_BACKWARD,
@@ -95,6 +112,11 @@ pub fn simple_rnn_backward(
             0.0,
             &mut d_hidden.view_mut(),
         )?;
+        let d_hidden_flat = flat_mut(OP_BACKWARD, &mut d_hidden)?;
+        for (i, &sample) in masked.iter().enumerate() {
+            d_hidden_flat[sample * units..(sample + 1) * units]
+                .copy_from_slice(&carried[i * units..(i + 1) * units]);
+        }
     }
     let x_rows = rows(OP_BACKWARD, x)?;
     let d_rows = d_pre

@@ -29,7 +29,7 @@ mod backward;
 mod forward;
 
 pub use backward::{SimpleRnnGrads, simple_rnn_backward};
-pub use forward::{simple_rnn_forward, simple_rnn_forward_inference};
+pub use forward::{simple_rnn_forward, simple_rnn_forward_inference, simple_rnn_forward_masked};
 
 use super::recurrent::{Dims, input_dims};
 use crate::{Result, TensorError};
@@ -108,6 +108,8 @@ pub struct SimpleRnnCache {
     return_sequences: bool,
     /// `[batch, time, units]`.
     hidden: Array3<f32>,
+    /// The timestep mask of the forward pass, when there was one.
+    mask: Option<super::step_mask::StepMask>,
 }
 
 impl Drop for SimpleRnnCache {
