@@ -197,6 +197,38 @@ pub trait Layer: Send + Sync + 'static {
         Ok(())
     }
 
+    /// Keras's `supports_masking`: whether the layer passes a timestep mask on (through
+    /// [`Layer::compute_mask`]). A layer that does not and receives a mask drops it, as Keras 3 does (it warns
+    /// that downstream layers will not see it). Defaults to false.
+    fn supports_masking(&self) -> bool {
+        false
+    }
+
+    /// Keras's `compute_mask`: the mask of the call's (first) output from its inputs and their masks (`None`
+    /// for an input without one). Masks are `[batch, time]` of 1 (kept) and 0 (masked). Defaults to the first
+    /// input's mask when [`Layer::supports_masking`], `None` otherwise.
+    fn compute_mask(&self, inputs: &[Tensor], masks: &[Option<Tensor>]) -> Result<Option<Tensor>> {
+        let _ = inputs;
+        Ok(if self.supports_masking() {
+            masks.first().cloned().flatten()
+        } else {
+            None
+        })
+    }
+
+    /// Runs the layer with its inputs' masks (Keras's `mask` argument of `call`), returning every output as
+    /// [`Layer::forward_all`] does; `Ok(None)` (the default) when the layer's outputs do not depend on masks,
+    /// so that the plain forward pass runs.
+    fn forward_masked(
+        &self,
+        inputs: &[Tensor],
+        masks: &[Option<Tensor>],
+        ctx: &mut CallContext<'_>,
+    ) -> Result<Option<Vec<Tensor>>> {
+        let _ = (inputs, masks, ctx);
+        Ok(None)
+    }
+
     /// The layer's name.
     fn name(&self) -> &str {
         self.core().name()

@@ -41,7 +41,7 @@ pub use activation::{ELU, LeakyReLU, PReLU, ReLU, Softmax};
 pub use activations::ActivationFn;
 pub use convolutional::{Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D};
 pub use core::Dense;
-pub use core::{Activation, Embedding, Lambda};
+pub use core::{Activation, Embedding, Lambda, Masking};
 pub use custom_registry::{LayerFactory, register_layer, registered_layer_names, unregister_layer};
 pub use error::{LayersError, Result};
 pub use input_layer::InputLayer;

@@ -14,6 +14,8 @@ pub struct NetworkOutput {
     pub output: Tensor,
     /// When the output layer ends in a softmax and logits were asked for: its input (the logits).
     pub logits: Option<Tensor>,
+    /// The output's timestep mask (`[batch, time]`, Keras's `_keras_mask`), when the graph carries one to it.
+    pub mask: Option<Tensor>,
 }
 
 /// A graph of layer calls, in the order Keras lists and runs them.
@@ -204,6 +206,8 @@ impl Network {
         }
         let output_ids: HashSet<u64> = self.outputs.iter().map(SymbolicTensor::node_id).collect();
         let mut logits: HashMap<u64, Tensor> = HashMap::new();
+        // Every call's output mask (of its first output; Keras's `_keras_mask`), for calls that have one.
+        let mut masks: HashMap<u64, Tensor> = HashMap::new();
         for node in &self.nodes {
             if values.contains_key(&node.node_id()) {
                 continue;
@@ -221,6 +225,26 @@ impl Network {
                 })
                 .collect::<Result<_>>()?;
             let layer = node.layer();
+            let arg_masks: Vec<Option<Tensor>> =
+                node.inputs().iter().map(|p| mask_of(&masks, p)).collect();
+            if let Some(mask) = layer.compute_mask(&args, &arg_masks)? {
+                masks.insert(node.node_id(), mask);
+            }
+            if arg_masks.iter().any(Option::is_some) {
+                if let Some(outputs) = layer.forward_masked(&args, &arg_masks, ctx)? {
+                    if outputs.len() != node.call_output_count() {
+                        return Err(LayersError::Graph(format!(
+                            "layer `{}` ({}) returned {} tensors with a mask, its output shapes promised {}",
+                            layer.name(),
+                            layer.class_name(),
+                            outputs.len(),
+                            node.call_output_count()
+                        )));
+                    }
+                    values.insert(node.node_id(), outputs);
+                    continue;
+                }
+            }
             let single = node.call_output_count() == 1;
             let output = if single && want_logits && output_ids.contains(&node.node_id()) {
                 match layer.forward_logits(&args, ctx)? {
@@ -261,6 +285,7 @@ impl Network {
                 Ok(NetworkOutput {
                     output,
                     logits: logits.get(&o.node_id()).cloned(),
+                    mask: mask_of(&masks, o),
                 })
             })
             .collect()
@@ -273,6 +298,14 @@ fn value_of(values: &HashMap<u64, Vec<Tensor>>, tensor: &SymbolicTensor) -> Opti
         .get(&tensor.node_id())
         .and_then(|outputs| outputs.get(tensor.tensor_index()))
         .cloned()
+}
+
+/// The mask of one symbolic tensor: its call's mask, which belongs to the call's first output only.
+fn mask_of(masks: &HashMap<u64, Tensor>, tensor: &SymbolicTensor) -> Option<Tensor> {
+    if tensor.tensor_index() != 0 {
+        return None;
+    }
+    masks.get(&tensor.node_id()).cloned()
 }
 
 fn visit(

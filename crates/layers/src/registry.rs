@@ -17,7 +17,7 @@
 
 use crate::activation::{ELU, LeakyReLU, PReLU, ReLU, Softmax};
 use crate::convolutional::{Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D};
-use crate::core::{Activation, Dense, Embedding};
+use crate::core::{Activation, Dense, Embedding, Masking};
 use crate::error::{LayersError, Result};
 use crate::input_layer::InputLayer;
 use crate::layer::LayerRef;
@@ -44,6 +44,7 @@ pub const SUPPORTED_LAYER_CLASSES: &[&str] = &[
     "InputLayer",
     "Dense",
     "Embedding",
+    "Masking",
     "Activation",
     "Dropout",
     "Add",
@@ -101,6 +102,7 @@ pub fn layer_from_config(class_name: &str, config: &Value) -> Result<LayerRef> {
         "InputLayer" => Arc::new(input_layer_from_config(config)?),
         "Dense" => Arc::new(Dense::from_config(config)?),
         "Embedding" => Arc::new(Embedding::from_config(config)?),
+        "Masking" => Arc::new(Masking::from_config(config)?),
         "Activation" => Arc::new(Activation::from_config(config)?),
         "Dropout" => Arc::new(Dropout::from_config(config)?),
         "Add" => Arc::new(Add::from_config(config)?),

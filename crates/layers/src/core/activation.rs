@@ -69,6 +69,10 @@ impl Layer for Activation {
         "Activation"
     }
 
+    fn supports_masking(&self) -> bool {
+        true
+    }
+
     fn core(&self) -> &LayerCore {
         &self.core
     }

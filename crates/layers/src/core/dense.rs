@@ -133,6 +133,10 @@ impl Layer for Dense {
         "Dense"
     }
 
+    fn supports_masking(&self) -> bool {
+        true
+    }
+
     fn core(&self) -> &LayerCore {
         &self.core
     }

@@ -19,7 +19,8 @@ pub const DEFAULT_EMBEDDINGS_INITIALIZER: Initializer = Initializer::RandomUnifo
 ///
 /// Ids arrive as f32 (fractions are truncated, as Keras casts them to integers); an id outside
 /// `0..input_dim` is an error naming the layer. Keras 2's `input_length` is accepted: when given, the input's
-/// first axis must have that length. `mask_zero` is not supported (rkeras has no masking).
+/// first axis must have that length. With `mask_zero` the id 0 is padding: the layer produces Keras's mask
+/// (`ids != 0`, `[batch, time]`) that recurrent, pooling and merge layers and the losses honour.
 ///
 /// # Shapes
 /// input `[...]` (ids), output `[..., output_dim]`.
@@ -40,6 +41,7 @@ pub struct Embedding {
     input_length: Option<usize>,
     embeddings_initializer: Initializer,
     trainable: bool,
+    mask_zero: bool,
 }
 
 impl Embedding {
@@ -52,7 +54,20 @@ impl Embedding {
             input_length: None,
             embeddings_initializer: DEFAULT_EMBEDDINGS_INITIALIZER,
             trainable: true,
+            mask_zero: false,
         }
+    }
+
+    /// Keras's `mask_zero`: id 0 is padding, and the layer's output carries the mask `ids != 0`. Defaults to
+    /// false.
+    pub fn with_mask_zero(mut self, mask_zero: bool) -> Self {
+        self.mask_zero = mask_zero;
+        self
+    }
+
+    /// Whether id 0 is padding (Keras's `mask_zero`).
+    pub fn mask_zero(&self) -> bool {
+        self.mask_zero
     }
 
     /// Keras 2's `input_length`: the length of the input sequences, checked when the layer is called.
@@ -96,10 +111,9 @@ impl Embedding {
     }
 
     /// Rebuilds the layer from Keras's config (`input_dim`, `output_dim`, `embeddings_initializer`, Keras 2's
-    /// `input_length`, `name`). `mask_zero=true`, regularizers and constraints are not supported.
+    /// `input_length`, `mask_zero`, `name`). Regularizers and constraints are not supported.
     pub fn from_config(config: &serde_json::Value) -> Result<Self> {
         let reader = ConfigReader::new("Embedding", config)?;
-        reader.require_bool("mask_zero", false)?;
         reader.reject_unsupported(&[
             "embeddings_regularizer",
             "activity_regularizer",
@@ -111,7 +125,8 @@ impl Embedding {
             .with_embeddings_initializer(
                 reader.initializer_or("embeddings_initializer", DEFAULT_EMBEDDINGS_INITIALIZER)?,
             )
-            .with_trainable(reader.trainable()?);
+            .with_trainable(reader.trainable()?)
+            .with_mask_zero(reader.bool_or("mask_zero", false)?);
         if let Some(length) = reader.opt_usize("input_length")? {
             layer = layer.with_input_length(length);
         }
@@ -187,6 +202,20 @@ impl Layer for Embedding {
         self.core.weight(0)?.gather_rows(ids).in_layer(self.name())
     }
 
+    fn supports_masking(&self) -> bool {
+        self.mask_zero
+    }
+
+    fn compute_mask(&self, inputs: &[Tensor], _masks: &[Option<Tensor>]) -> Result<Option<Tensor>> {
+        if !self.mask_zero {
+            return Ok(None);
+        }
+        let ids = call_inputs::single(self, inputs)?;
+        Ok(Some(Tensor::new(
+            ids.data().mapv(|id| f32::from(id != 0.0)),
+        )))
+    }
+
     fn config(&self) -> serde_json::Value {
         let mut config = base_config(self.name(), self.trainable);
         config.insert("input_dim".into(), json!(self.input_dim));
@@ -202,7 +231,7 @@ impl Layer for Embedding {
         ] {
             config.insert(key.into(), serde_json::Value::Null);
         }
-        config.insert("mask_zero".into(), json!(false));
+        config.insert("mask_zero".into(), json!(self.mask_zero));
         if let Some(length) = self.input_length {
             config.insert("input_length".into(), json!(length));
         }

@@ -168,6 +168,10 @@ impl Layer for Dropout {
         "Dropout"
     }
 
+    fn supports_masking(&self) -> bool {
+        true
+    }
+
     fn core(&self) -> &LayerCore {
         &self.core
     }

@@ -103,6 +103,29 @@ impl SequenceOptions {
         }
     }
 
+    /// A timestep mask in processing order: reversed along time with `go_backwards` (as the input is).
+    pub fn ordered_mask(&self, mask: Option<&Tensor>) -> rkeras_tensor::Result<Option<Tensor>> {
+        mask.map(|m| self.ordered_mask_of(m)).transpose()
+    }
+
+    fn ordered_mask_of(&self, mask: &Tensor) -> rkeras_tensor::Result<Tensor> {
+        if self.go_backwards {
+            mask.reverse_axis(1)
+        } else {
+            Ok(mask.clone())
+        }
+    }
+
+    /// Keras's `RNN.compute_mask`: the input mask for the sequence output with `return_sequences`, none
+    /// otherwise (nor for the states).
+    pub fn output_mask(&self, masks: &[Option<Tensor>]) -> Option<Tensor> {
+        if self.return_sequences {
+            masks.first().cloned().flatten()
+        } else {
+            None
+        }
+    }
+
     /// Every output shape ([`SequenceOptions::output_shape`]'s, then with `return_state` the `state_count`
     /// final states `[units]`).
     pub fn output_shapes(

@@ -206,6 +206,36 @@ impl GRU {
     }
 }
 
+impl GRU {
+    /// Runs the layer over the sequence (and optional initial state) with an optional timestep mask.
+    fn run(&self, inputs: &[Tensor], mask: Option<&Tensor>) -> Result<Vec<Tensor>> {
+        let (x, state) = sequence_and_state(self, inputs)?;
+        let bias = if self.use_bias {
+            self.core.weight(2)?
+        } else {
+            Tensor::zeros(&self.bias_shape())
+        };
+        let config = GruConfig {
+            return_sequences: self.options.return_sequences,
+            recurrent_activation: self.recurrent_activation,
+            reset_after: self.reset_after,
+        };
+        let x = self.options.ordered_input(x).in_layer(self.name())?;
+        let mask = self.options.ordered_mask(mask).in_layer(self.name())?;
+        let output = x
+            .gru_masked(
+                &self.core.weight(0)?,
+                &self.core.weight(1)?,
+                &bias,
+                state,
+                mask.as_ref(),
+                config,
+            )
+            .in_layer(self.name())?;
+        output_and_state(&self.options, output, state).in_layer(self.name())
+    }
+}
+
 impl Layer for GRU {
     fn class_name(&self) -> &'static str {
         "GRU"
@@ -261,28 +291,25 @@ impl Layer for GRU {
     }
 
     fn forward_all(&self, inputs: &[Tensor], _ctx: &mut CallContext<'_>) -> Result<Vec<Tensor>> {
-        let (x, state) = sequence_and_state(self, inputs)?;
-        let bias = if self.use_bias {
-            self.core.weight(2)?
-        } else {
-            Tensor::zeros(&self.bias_shape())
-        };
-        let config = GruConfig {
-            return_sequences: self.options.return_sequences,
-            recurrent_activation: self.recurrent_activation,
-            reset_after: self.reset_after,
-        };
-        let x = self.options.ordered_input(x).in_layer(self.name())?;
-        let output = x
-            .gru(
-                &self.core.weight(0)?,
-                &self.core.weight(1)?,
-                &bias,
-                state,
-                config,
-            )
-            .in_layer(self.name())?;
-        output_and_state(&self.options, output, state).in_layer(self.name())
+        self.run(inputs, None)
+    }
+
+    fn supports_masking(&self) -> bool {
+        true
+    }
+
+    fn compute_mask(&self, _inputs: &[Tensor], masks: &[Option<Tensor>]) -> Result<Option<Tensor>> {
+        Ok(self.options.output_mask(masks))
+    }
+
+    fn forward_masked(
+        &self,
+        inputs: &[Tensor],
+        masks: &[Option<Tensor>],
+        _ctx: &mut CallContext<'_>,
+    ) -> Result<Option<Vec<Tensor>>> {
+        self.run(inputs, masks.first().and_then(Option::as_ref))
+            .map(Some)
     }
 
     fn config(&self) -> Value {

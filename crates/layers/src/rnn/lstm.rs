@@ -205,6 +205,61 @@ impl LSTM {
     }
 }
 
+impl LSTM {
+    /// Runs the layer over the sequence (and optional initial states) with an optional timestep mask.
+    fn run(&self, inputs: &[Tensor], mask: Option<&Tensor>) -> Result<Vec<Tensor>> {
+        let (x, states) = match inputs {
+            [x] => (x, None),
+            [x, h0, c0] => (x, Some((h0, c0))),
+            _ => {
+                return Err(LayersError::Graph(format!(
+                    "layer `{}` (LSTM) expects the sequence and optionally the initial states [h, c], received {} inputs",
+                    self.name(),
+                    inputs.len()
+                )));
+            }
+        };
+        let bias = if self.use_bias {
+            self.core.weight(2)?
+        } else {
+            Tensor::zeros(&[4 * self.units])
+        };
+        let (kernel, recurrent_kernel) = (self.core.weight(0)?, self.core.weight(1)?);
+        let x = self.options.ordered_input(x).in_layer(self.name())?;
+        let mask = self.options.ordered_mask(mask).in_layer(self.name())?;
+        if states.is_none() && !self.options.return_state {
+            let config = LstmConfig {
+                return_sequences: self.options.return_sequences,
+                recurrent_activation: self.recurrent_activation,
+            };
+            let output = x
+                .lstm_masked(&kernel, &recurrent_kernel, &bias, mask.as_ref(), config)
+                .in_layer(self.name())?;
+            return Ok(vec![output]);
+        }
+        if mask.is_some() {
+            return Err(LayersError::Graph(format!(
+                "layer `{}` (LSTM): a timestep mask with `initial_state` or `return_state` is not supported yet",
+                self.name()
+            )));
+        }
+        let run = LstmSteps {
+            kernel: &kernel,
+            recurrent_kernel: &recurrent_kernel,
+            bias: &bias,
+            recurrent_activation: self.recurrent_activation,
+            return_sequences: self.options.return_sequences,
+        }
+        .run(&x, states.map(|s| s.0), states.map(|s| s.1))
+        .in_layer(self.name())?;
+        Ok(if self.options.return_state {
+            vec![run.output, run.h, run.c]
+        } else {
+            vec![run.output]
+        })
+    }
+}
+
 impl Layer for LSTM {
     fn class_name(&self) -> &'static str {
         "LSTM"
@@ -264,48 +319,25 @@ impl Layer for LSTM {
     }
 
     fn forward_all(&self, inputs: &[Tensor], _ctx: &mut CallContext<'_>) -> Result<Vec<Tensor>> {
-        let (x, states) = match inputs {
-            [x] => (x, None),
-            [x, h0, c0] => (x, Some((h0, c0))),
-            _ => {
-                return Err(LayersError::Graph(format!(
-                    "layer `{}` (LSTM) expects the sequence and optionally the initial states [h, c], received {} inputs",
-                    self.name(),
-                    inputs.len()
-                )));
-            }
-        };
-        let bias = if self.use_bias {
-            self.core.weight(2)?
-        } else {
-            Tensor::zeros(&[4 * self.units])
-        };
-        let (kernel, recurrent_kernel) = (self.core.weight(0)?, self.core.weight(1)?);
-        let x = self.options.ordered_input(x).in_layer(self.name())?;
-        if states.is_none() && !self.options.return_state {
-            let config = LstmConfig {
-                return_sequences: self.options.return_sequences,
-                recurrent_activation: self.recurrent_activation,
-            };
-            let output = x
-                .lstm(&kernel, &recurrent_kernel, &bias, config)
-                .in_layer(self.name())?;
-            return Ok(vec![output]);
-        }
-        let run = LstmSteps {
-            kernel: &kernel,
-            recurrent_kernel: &recurrent_kernel,
-            bias: &bias,
-            recurrent_activation: self.recurrent_activation,
-            return_sequences: self.options.return_sequences,
-        }
-        .run(&x, states.map(|s| s.0), states.map(|s| s.1))
-        .in_layer(self.name())?;
-        Ok(if self.options.return_state {
-            vec![run.output, run.h, run.c]
-        } else {
-            vec![run.output]
-        })
+        self.run(inputs, None)
+    }
+
+    fn supports_masking(&self) -> bool {
+        true
+    }
+
+    fn compute_mask(&self, _inputs: &[Tensor], masks: &[Option<Tensor>]) -> Result<Option<Tensor>> {
+        Ok(self.options.output_mask(masks))
+    }
+
+    fn forward_masked(
+        &self,
+        inputs: &[Tensor],
+        masks: &[Option<Tensor>],
+        _ctx: &mut CallContext<'_>,
+    ) -> Result<Option<Vec<Tensor>>> {
+        self.run(inputs, masks.first().and_then(Option::as_ref))
+            .map(Some)
     }
 
     fn config(&self) -> Value {

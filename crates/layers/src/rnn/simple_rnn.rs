@@ -181,6 +181,32 @@ impl SimpleRNN {
     }
 }
 
+impl SimpleRNN {
+    /// Runs the layer over the sequence (and optional initial state) with an optional timestep mask.
+    fn run(&self, inputs: &[Tensor], mask: Option<&Tensor>) -> Result<Vec<Tensor>> {
+        let (x, state) = sequence_and_state(self, inputs)?;
+        let bias = if self.use_bias {
+            self.core.weight(2)?
+        } else {
+            Tensor::zeros(&[self.units])
+        };
+        let x = self.options.ordered_input(x).in_layer(self.name())?;
+        let mask = self.options.ordered_mask(mask).in_layer(self.name())?;
+        let output = x
+            .simple_rnn_masked(
+                &self.core.weight(0)?,
+                &self.core.weight(1)?,
+                &bias,
+                state,
+                mask.as_ref(),
+                self.activation,
+                self.options.return_sequences,
+            )
+            .in_layer(self.name())?;
+        output_and_state(&self.options, output, state).in_layer(self.name())
+    }
+}
+
 impl Layer for SimpleRNN {
     fn class_name(&self) -> &'static str {
         "SimpleRNN"
@@ -233,24 +259,25 @@ impl Layer for SimpleRNN {
     }
 
     fn forward_all(&self, inputs: &[Tensor], _ctx: &mut CallContext<'_>) -> Result<Vec<Tensor>> {
-        let (x, state) = sequence_and_state(self, inputs)?;
-        let bias = if self.use_bias {
-            self.core.weight(2)?
-        } else {
-            Tensor::zeros(&[self.units])
-        };
-        let x = self.options.ordered_input(x).in_layer(self.name())?;
-        let output = x
-            .simple_rnn(
-                &self.core.weight(0)?,
-                &self.core.weight(1)?,
-                &bias,
-                state,
-                self.activation,
-                self.options.return_sequences,
-            )
-            .in_layer(self.name())?;
-        output_and_state(&self.options, output, state).in_layer(self.name())
+        self.run(inputs, None)
+    }
+
+    fn supports_masking(&self) -> bool {
+        true
+    }
+
+    fn compute_mask(&self, _inputs: &[Tensor], masks: &[Option<Tensor>]) -> Result<Option<Tensor>> {
+        Ok(self.options.output_mask(masks))
+    }
+
+    fn forward_masked(
+        &self,
+        inputs: &[Tensor],
+        masks: &[Option<Tensor>],
+        _ctx: &mut CallContext<'_>,
+    ) -> Result<Option<Vec<Tensor>>> {
+        self.run(inputs, masks.first().and_then(Option::as_ref))
+            .map(Some)
     }
 
     fn config(&self) -> Value {
