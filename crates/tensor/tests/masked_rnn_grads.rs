@@ -252,3 +252,68 @@ fn a_mask_of_the_wrong_shape_is_an_error() {
             .is_err()
     );
 }
+
+fn with_threads<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap()
+        .install(f)
+}
+
+#[test]
+fn masked_kernels_are_bit_identical_with_one_and_two_threads() {
+    // Large enough that the products split across threads.
+    let (batch, time, input_dim, units) = (64, 7, 48, 40);
+    let x = input(&[batch, time, input_dim], 20);
+    let mask = Tensor::new(ArrayD::from_shape_fn(vec![batch, time], |i| {
+        f32::from((i[0] + 2 * i[1]) % 3 != 0)
+    }));
+    let run = || {
+        let xt = Tensor::leaf(x.clone());
+        let k = Tensor::leaf(input(&[input_dim, 4 * units], 21));
+        let r = Tensor::leaf(input(&[units, 4 * units], 22));
+        let b = Tensor::leaf(input(&[4 * units], 23));
+        let lstm = xt
+            .lstm_masked(
+                &k,
+                &r,
+                &b,
+                Some(&mask),
+                LstmConfig {
+                    return_sequences: true,
+                    ..LstmConfig::default()
+                },
+            )
+            .unwrap();
+        let kg = Tensor::leaf(input(&[input_dim, 3 * units], 24));
+        let rg = Tensor::leaf(input(&[units, 3 * units], 25));
+        let bg = Tensor::leaf(input(&[2, 3 * units], 26));
+        let gru = xt
+            .gru_masked(
+                &kg,
+                &rg,
+                &bg,
+                None,
+                Some(&mask),
+                GruConfig {
+                    return_sequences: true,
+                    ..GruConfig::default()
+                },
+            )
+            .unwrap();
+        let loss = lstm
+            .sum_all()
+            .unwrap()
+            .add(&gru.sum_all().unwrap())
+            .unwrap();
+        let grads = loss.backward().unwrap();
+        let mut values = lstm.to_vec();
+        values.extend(gru.to_vec());
+        for t in [&xt, &k, &r, &kg, &rg, &bg] {
+            values.extend(grads.get(t).unwrap().iter().copied());
+        }
+        values.into_iter().map(f32::to_bits).collect::<Vec<u32>>()
+    };
+    assert_eq!(with_threads(1, run), with_threads(2, run));
+}

@@ -1,0 +1,104 @@
+"""Golden outputs of Keras 3 models whose timestep mask comes from Embedding(mask_zero=True) or Masking, for
+rkeras's masking tests.
+
+Writes crates/layers/tests/fixtures/keras_masking_golden.json: for each case the chain of layer configs (as
+Keras's get_config gives them), each layer's weights (seeded uniform values), an input batch with padding
+(zeros before, after and inside the sequences), Keras's output and the mask Keras attaches to it (or null).
+
+Run: /work/main/.venv-keras/bin/python scripts/keras_masking_golden.py   (JAX backend)
+"""
+import json
+import os
+import pathlib
+
+os.environ.setdefault("KERAS_BACKEND", "jax")
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+FIXTURE = ROOT / "crates/layers/tests/fixtures/keras_masking_golden.json"
+
+L = keras.layers
+
+
+def emb():
+    return L.Embedding(10, 3, mask_zero=True)
+
+
+CASES = [
+    ("lstm_last", "ids", lambda: [emb(), L.LSTM(4)]),
+    ("lstm_sequences", "ids", lambda: [emb(), L.LSTM(4, return_sequences=True)]),
+    ("lstm_backwards", "ids", lambda: [emb(), L.LSTM(3, go_backwards=True, return_sequences=True)]),
+    ("gru_sequences", "ids", lambda: [emb(), L.GRU(4, return_sequences=True)]),
+    ("gru_backwards_last", "ids", lambda: [emb(), L.GRU(4, go_backwards=True)]),
+    ("gru_reset_before", "ids", lambda: [emb(), L.GRU(3, reset_after=False, return_sequences=True)]),
+    ("simple_rnn_sequences", "ids", lambda: [emb(), L.SimpleRNN(4, return_sequences=True)]),
+    ("simple_rnn_last", "ids", lambda: [emb(), L.SimpleRNN(4)]),
+    (
+        "stacked_through_dense",
+        "ids",
+        lambda: [emb(), L.LSTM(4, return_sequences=True), L.Dense(3), L.GRU(2)],
+    ),
+    ("masking_lstm", "features", lambda: [L.Masking(0.0), L.LSTM(3, return_sequences=True)]),
+    ("masking_value", "features", lambda: [L.Masking(-1.0), L.GRU(3)]),
+    ("dense_keeps_mask", "ids", lambda: [emb(), L.Dense(2)]),
+]
+
+
+def inputs(kind, rng):
+    ids = np.array(
+        [[0, 0, 3, 7, 2, 9], [5, 1, 8, 0, 0, 0], [4, 0, 6, 0, 2, 1], [3, 3, 3, 3, 3, 3]], dtype=np.float32
+    )
+    if kind == "ids":
+        return ids
+    x = rng.uniform(-1, 1, size=(4, 6, 2)).astype(np.float32)
+    return x * (ids != 0)[..., None] + (ids == 0)[..., None] * 0.0
+
+
+def golden_cases():
+    rng = np.random.default_rng(20261202)
+    cases = []
+    for name, kind, make in CASES:
+        layers = make()
+        x = inputs(kind, rng)
+        if name == "masking_value":
+            x = np.where(x == 0.0, -1.0, x).astype(np.float32)
+        inp = keras.Input(shape=x.shape[1:])
+        y = inp
+        for layer in layers:
+            y = layer(y)
+        model = keras.Model(inp, y)
+        weights = []
+        for layer in layers:
+            ws = [rng.uniform(-0.6, 0.6, size=w.shape).astype(np.float32) for w in layer.get_weights()]
+            layer.set_weights(ws)
+            weights.append([dict(shape=list(w.shape), values=w.ravel().tolist()) for w in ws])
+        out = layers[0](keras.ops.convert_to_tensor(x))
+        for layer in layers[1:]:
+            out = layer(out)
+        mask = getattr(out, "_keras_mask", None)
+        expected = np.asarray(model.predict(x, verbose=0))
+        np.testing.assert_allclose(expected, np.asarray(out), atol=1e-6)
+        cases.append(
+            dict(
+                name=name,
+                layers=[dict(class_name=type(l).__name__, config=l.get_config()) for l in layers],
+                weights=weights,
+                x=dict(shape=list(x.shape), values=x.ravel().tolist()),
+                y=dict(shape=list(expected.shape), values=expected.ravel().tolist()),
+                mask=None
+                if mask is None
+                else dict(shape=list(mask.shape), values=np.asarray(mask).astype(np.float32).ravel().tolist()),
+            )
+        )
+    return cases
+
+
+def main():
+    keras.utils.set_random_seed(1)
+    FIXTURE.write_text(json.dumps(dict(keras_version=keras.__version__, cases=golden_cases()), indent=1) + "\n")
+    print(f"wrote {FIXTURE}")
+
+
+if __name__ == "__main__":
+    main()
