@@ -427,7 +427,7 @@ fn reshape(mask: ArrayD<f32>, shape: &[usize]) -> Result<ArrayD<f32>> {
 }
 
 /// Sample weights of shape `[batch]` gain trailing axes to multiply values of shape `[batch, …]`.
-fn broadcast_weights(weights: &Tensor, values: &[usize]) -> Result<Tensor> {
+pub(crate) fn broadcast_weights(weights: &Tensor, values: &[usize]) -> Result<Tensor> {
     if weights.shape() == values || weights.ndim() >= values.len() {
         return Ok(weights.clone());
     }
