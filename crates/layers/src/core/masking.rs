@@ -1,7 +1,7 @@
 //! `Masking`: marks the timesteps whose features all equal `mask_value` as padding.
 
 use crate::call_inputs;
-use crate::error::{InLayer, Result};
+use crate::error::{InLayer, LayersError, Result};
 use crate::layer::{CallContext, Layer, LayerCore, Shape, expect_inputs, shape_error};
 use crate::serialization::{ConfigReader, base_config};
 use rand::rngs::StdRng;
@@ -58,7 +58,7 @@ impl Masking {
     }
 
     /// `[batch, time, 1]` of 1 where some feature differs from `mask_value`, else 0.
-    fn keep(&self, x: &Tensor) -> Tensor {
+    fn keep(&self, x: &Tensor) -> Result<Tensor> {
         let features = x.shape().last().copied().unwrap_or(1).max(1);
         let values = x.data();
         let flat: Vec<f32> = values
@@ -73,10 +73,9 @@ impl Masking {
         if let Some(last) = shape.last_mut() {
             *last = 1;
         }
-        Tensor::new(
-            ndarray::ArrayD::from_shape_vec(shape, flat)
-                .unwrap_or_else(|_| ndarray::ArrayD::zeros(ndarray::IxDyn(&[0]))),
-        )
+        let keep = ndarray::ArrayD::from_shape_vec(shape, flat)
+            .map_err(|e| LayersError::Graph(format!("layer `{}` (Masking): {e}", self.name())))?;
+        Ok(Tensor::new(keep))
     }
 }
 
@@ -107,7 +106,7 @@ impl Layer for Masking {
 
     fn forward(&self, inputs: &[Tensor], _ctx: &mut CallContext<'_>) -> Result<Tensor> {
         let x = call_inputs::single(self, inputs)?;
-        x.mul(&self.keep(x)).in_layer(self.name())
+        x.mul(&self.keep(x)?).in_layer(self.name())
     }
 
     fn supports_masking(&self) -> bool {
@@ -116,7 +115,7 @@ impl Layer for Masking {
 
     fn compute_mask(&self, inputs: &[Tensor], _masks: &[Option<Tensor>]) -> Result<Option<Tensor>> {
         let x = call_inputs::single(self, inputs)?;
-        let keep = self.keep(x);
+        let keep = self.keep(x)?;
         let mut shape = keep.shape().to_vec();
         shape.pop();
         Ok(Some(keep.reshape(&shape).in_layer(self.name())?))
