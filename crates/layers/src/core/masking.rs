@@ -136,7 +136,10 @@ mod tests {
     fn masks_steps_whose_features_all_equal_the_value() {
         let layer = Masking::new(-1.0);
         let x = Tensor::from_vec(&[1, 3, 2], vec![-1.0, -1.0, -1.0, 2.0, 0.0, 0.0]).unwrap();
-        let mask = layer.compute_mask(&[x.clone()], &[None]).unwrap().unwrap();
+        let mask = layer
+            .compute_mask(std::slice::from_ref(&x), &[None])
+            .unwrap()
+            .unwrap();
         assert_eq!(mask.shape(), &[1, 3]);
         assert_eq!(mask.to_vec(), vec![0.0, 1.0, 1.0]);
         let mut rng = rand::SeedableRng::seed_from_u64(0);
