@@ -270,6 +270,7 @@ mod tests {
             Arc::new(InputLayer::named(&[68], "story")),
             Arc::new(Dense::new(22).with_activation("softmax").unwrap()),
             Arc::new(Embedding::new(22, 64)),
+            Arc::new(Masking::new(-1.0)),
             Arc::new(Activation::new("tanh").unwrap()),
             Arc::new(Dropout::new(0.3)),
             Arc::new(Add::new()),
