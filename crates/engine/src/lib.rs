@@ -24,6 +24,7 @@ pub mod models;
 mod on_batch;
 mod output_task;
 pub mod profile;
+mod regularization;
 mod resume_state;
 pub mod run_config;
 pub mod saving;

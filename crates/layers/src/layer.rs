@@ -197,6 +197,12 @@ pub trait Layer: Send + Sync + 'static {
         Ok(())
     }
 
+    /// The weight regularizers: `(weight index, regularizer)` pairs in weight order (Keras's
+    /// `kernel_regularizer`, `bias_regularizer`, …). Defaults to none.
+    fn weight_regularizers(&self) -> Vec<(usize, crate::Regularizer)> {
+        Vec::new()
+    }
+
     /// The layer's name.
     fn name(&self) -> &str {
         self.core().name()

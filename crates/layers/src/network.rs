@@ -147,6 +147,36 @@ impl Network {
             .collect()
     }
 
+    /// The sum of every trainable weight's regularization penalty (Keras's weight part of `model.losses`), layer
+    /// by layer in Keras's order; `None` when no layer has a weight regularizer. The gradient flows through it.
+    pub fn regularization_loss(&self) -> Result<Option<Tensor>> {
+        let mut total: Option<Tensor> = None;
+        for layer in &self.layers {
+            let weights = layer.core().weights();
+            for (index, regularizer) in layer.weight_regularizers() {
+                let Some(weight) = weights.get(index).filter(|w| w.trainable()) else {
+                    continue;
+                };
+                let penalty = regularizer.penalty(&weight.tensor()).map_err(|source| {
+                    crate::LayersError::Tensor {
+                        layer: layer.name().to_string(),
+                        source,
+                    }
+                })?;
+                total = Some(match total {
+                    None => penalty,
+                    Some(t) => t
+                        .add(&penalty)
+                        .map_err(|source| crate::LayersError::Tensor {
+                            layer: layer.name().to_string(),
+                            source,
+                        })?,
+                });
+            }
+        }
+        Ok(total)
+    }
+
     /// Whether a layer computes batch statistics in training ([`crate::Layer::uses_batch_statistics`]): the
     /// engine then runs each training batch as one piece instead of in parallel shards.
     pub fn uses_batch_statistics(&self) -> bool {

@@ -3,6 +3,7 @@
 use crate::activations::ActivationFn;
 use crate::error::{InLayer, LayersError, Result};
 use crate::layer::{CallContext, Layer, LayerCore, Shape, expect_inputs, shape_error};
+use crate::regularizers::Regularizer;
 use crate::serialization::{ConfigReader, base_config, initializer_to_config};
 use rand::rngs::StdRng;
 use rkeras_tensor::{Initializer, Tensor, Variable};
@@ -29,6 +30,8 @@ pub struct Dense {
     use_bias: bool,
     kernel_initializer: Initializer,
     bias_initializer: Initializer,
+    kernel_regularizer: Option<Regularizer>,
+    bias_regularizer: Option<Regularizer>,
     trainable: bool,
 }
 
@@ -42,6 +45,8 @@ impl Dense {
             use_bias: true,
             kernel_initializer: Initializer::GlorotUniform,
             bias_initializer: Initializer::Zeros,
+            kernel_regularizer: None,
+            bias_regularizer: None,
             trainable: true,
         }
     }
@@ -70,6 +75,18 @@ impl Dense {
         self
     }
 
+    /// Sets the kernel's regularizer (Keras's `kernel_regularizer`). Defaults to none.
+    pub fn with_kernel_regularizer(mut self, regularizer: Regularizer) -> Self {
+        self.kernel_regularizer = Some(regularizer);
+        self
+    }
+
+    /// Sets the bias's regularizer (Keras's `bias_regularizer`). Defaults to none.
+    pub fn with_bias_regularizer(mut self, regularizer: Regularizer) -> Self {
+        self.bias_regularizer = Some(regularizer);
+        self
+    }
+
     /// Whether the optimizer updates the weights (Keras's `trainable`); set it before the first call.
     /// Defaults to true.
     pub fn with_trainable(mut self, trainable: bool) -> Self {
@@ -84,12 +101,11 @@ impl Dense {
     }
 
     /// Rebuilds the layer from Keras's config (`units`, `activation`, `use_bias`, the initializers, `name`).
-    /// Regularizers and constraints are not supported and must be null.
+    /// `kernel_regularizer` and `bias_regularizer` in Keras's form; the activity regularizer and constraints
+    /// are not supported and must be null.
     pub fn from_config(config: &serde_json::Value) -> Result<Self> {
         let reader = ConfigReader::new("Dense", config)?;
         reader.reject_unsupported(&[
-            "kernel_regularizer",
-            "bias_regularizer",
             "activity_regularizer",
             "kernel_constraint",
             "bias_constraint",
@@ -103,6 +119,8 @@ impl Dense {
             )
             .with_bias_initializer(reader.initializer_or("bias_initializer", Initializer::Zeros)?)
             .with_trainable(reader.trainable()?);
+        layer.kernel_regularizer = Regularizer::from_layer_config(&reader, "kernel_regularizer")?;
+        layer.bias_regularizer = Regularizer::from_layer_config(&reader, "bias_regularizer")?;
         if let Some(name) = reader.name()? {
             layer = layer.with_name(name);
         }
@@ -191,6 +209,15 @@ impl Layer for Dense {
         Ok(weights)
     }
 
+    fn weight_regularizers(&self) -> Vec<(usize, Regularizer)> {
+        let mut regularizers: Vec<(usize, Regularizer)> =
+            self.kernel_regularizer.iter().map(|r| (0, *r)).collect();
+        if self.use_bias {
+            regularizers.extend(self.bias_regularizer.iter().map(|r| (1, *r)));
+        }
+        regularizers
+    }
+
     fn forward(&self, inputs: &[Tensor], _ctx: &mut CallContext<'_>) -> Result<Tensor> {
         self.activation
             .apply(&self.pre_activation(inputs)?)
@@ -222,12 +249,15 @@ impl Layer for Dense {
             "bias_initializer".into(),
             initializer_to_config(&self.bias_initializer),
         );
-        for key in [
-            "kernel_regularizer",
-            "bias_regularizer",
-            "kernel_constraint",
-            "bias_constraint",
-        ] {
+        config.insert(
+            "kernel_regularizer".into(),
+            Regularizer::option_to_config(self.kernel_regularizer.as_ref()),
+        );
+        config.insert(
+            "bias_regularizer".into(),
+            Regularizer::option_to_config(self.bias_regularizer.as_ref()),
+        );
+        for key in ["kernel_constraint", "bias_constraint"] {
             config.insert(key.into(), serde_json::Value::Null);
         }
         serde_json::Value::Object(config)
