@@ -274,6 +274,7 @@ pub(crate) fn train_step(
         compiled.optimizer.apply(&mut value_refs, &grad_refs)?;
         drop(value_refs);
         drop(guards);
+        network.apply_constraints()?;
         drop(grad_refs);
         recycle(grads.into_iter().filter_map(|grad| match grad {
             Gradient::Dense(grad) => Some(grad),

@@ -114,3 +114,23 @@ fn orthogonal_columns_matches_keras() {
 fn string_names_match_keras() {
     train_like_keras("names");
 }
+
+#[test]
+fn max_norm_and_non_neg_match_keras() {
+    train_like_keras("max_norm");
+}
+
+#[test]
+fn min_max_norm_matches_keras() {
+    train_like_keras("min_max_norm");
+}
+
+#[test]
+fn unit_norm_and_max_norm_by_name_match_keras() {
+    train_like_keras("unit_norm");
+}
+
+#[test]
+fn non_neg_and_unit_norm_by_name_match_keras() {
+    train_like_keras("non_neg");
+}

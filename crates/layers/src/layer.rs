@@ -203,6 +203,12 @@ pub trait Layer: Send + Sync + 'static {
         Vec::new()
     }
 
+    /// The weight constraints: `(weight index, constraint)` pairs applied after each optimizer update
+    /// (Keras's `kernel_constraint`, `bias_constraint`, …). Defaults to none.
+    fn weight_constraints(&self) -> Vec<(usize, crate::Constraint)> {
+        Vec::new()
+    }
+
     /// The layer's name.
     fn name(&self) -> &str {
         self.core().name()

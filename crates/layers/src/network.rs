@@ -177,6 +177,22 @@ impl Network {
         Ok(total)
     }
 
+    /// Applies every trainable weight's constraint to its values (Keras's `variable.assign(constraint(variable))`
+    /// after the optimizer's update), layer by layer.
+    pub fn apply_constraints(&self) -> Result<()> {
+        for layer in &self.layers {
+            let weights = layer.core().weights();
+            for (index, constraint) in layer.weight_constraints() {
+                if let Some(weight) = weights.get(index).filter(|w| w.trainable()) {
+                    constraint.apply(&mut weight.write()).map_err(|e| {
+                        crate::LayersError::Config(format!("layer `{}`: {e}", layer.name()))
+                    })?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Whether a layer computes batch statistics in training ([`crate::Layer::uses_batch_statistics`]): the
     /// engine then runs each training batch as one piece instead of in parallel shards.
     pub fn uses_batch_statistics(&self) -> bool {

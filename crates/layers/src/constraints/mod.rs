@@ -13,7 +13,7 @@
 //! ```
 
 use crate::error::{LayersError, Result};
-use crate::serialization::ConfigReader;
+use crate::serialization::{ConfigReader, f32_to_json};
 use ndarray::{ArrayD, Axis};
 use serde_json::{Value, json};
 
@@ -93,7 +93,7 @@ impl Constraint {
         let (class, config) = match self {
             Constraint::MaxNorm { max_value, axis } => (
                 "MaxNorm",
-                json!({ "max_value": max_value, "axis": axis_to_json(axis) }),
+                json!({ "max_value": f32_to_json(*max_value), "axis": axis_to_json(axis) }),
             ),
             Constraint::MinMaxNorm {
                 min_value,
@@ -102,7 +102,7 @@ impl Constraint {
                 axis,
             } => (
                 "MinMaxNorm",
-                json!({ "min_value": min_value, "max_value": max_value, "rate": rate,
+                json!({ "min_value": f32_to_json(*min_value), "max_value": f32_to_json(*max_value), "rate": f32_to_json(*rate),
                         "axis": axis_to_json(axis) }),
             ),
             Constraint::NonNeg => ("NonNeg", json!({})),

@@ -1,6 +1,7 @@
 //! `Dense`: `activation(x · kernel + bias)` over the last axis.
 
 use crate::activations::ActivationFn;
+use crate::constraints::Constraint;
 use crate::error::{InLayer, LayersError, Result};
 use crate::layer::{CallContext, Layer, LayerCore, Shape, expect_inputs, shape_error};
 use crate::regularizers::Regularizer;
@@ -32,6 +33,8 @@ pub struct Dense {
     bias_initializer: Initializer,
     kernel_regularizer: Option<Regularizer>,
     bias_regularizer: Option<Regularizer>,
+    kernel_constraint: Option<Constraint>,
+    bias_constraint: Option<Constraint>,
     trainable: bool,
 }
 
@@ -47,6 +50,8 @@ impl Dense {
             bias_initializer: Initializer::Zeros,
             kernel_regularizer: None,
             bias_regularizer: None,
+            kernel_constraint: None,
+            bias_constraint: None,
             trainable: true,
         }
     }
@@ -87,6 +92,18 @@ impl Dense {
         self
     }
 
+    /// Sets the kernel's constraint (Keras's `kernel_constraint`), applied after each update. Defaults to none.
+    pub fn with_kernel_constraint(mut self, constraint: Constraint) -> Self {
+        self.kernel_constraint = Some(constraint);
+        self
+    }
+
+    /// Sets the bias's constraint (Keras's `bias_constraint`), applied after each update. Defaults to none.
+    pub fn with_bias_constraint(mut self, constraint: Constraint) -> Self {
+        self.bias_constraint = Some(constraint);
+        self
+    }
+
     /// Whether the optimizer updates the weights (Keras's `trainable`); set it before the first call.
     /// Defaults to true.
     pub fn with_trainable(mut self, trainable: bool) -> Self {
@@ -101,16 +118,11 @@ impl Dense {
     }
 
     /// Rebuilds the layer from Keras's config (`units`, `activation`, `use_bias`, the initializers, `name`).
-    /// `kernel_regularizer` and `bias_regularizer` in Keras's form; the activity regularizer and constraints
-    /// are not supported and must be null.
+    /// `kernel_regularizer`, `bias_regularizer`, `kernel_constraint` and `bias_constraint` in Keras's form; the
+    /// activity regularizer is not supported and must be null.
     pub fn from_config(config: &serde_json::Value) -> Result<Self> {
         let reader = ConfigReader::new("Dense", config)?;
-        reader.reject_unsupported(&[
-            "activity_regularizer",
-            "kernel_constraint",
-            "bias_constraint",
-            "quantization_config",
-        ])?;
+        reader.reject_unsupported(&["activity_regularizer", "quantization_config"])?;
         let mut layer = Dense::new(reader.usize("units")?)
             .with_activation(reader.str_or("activation", "linear")?)?
             .with_bias(reader.bool_or("use_bias", true)?)
@@ -121,6 +133,8 @@ impl Dense {
             .with_trainable(reader.trainable()?);
         layer.kernel_regularizer = Regularizer::from_layer_config(&reader, "kernel_regularizer")?;
         layer.bias_regularizer = Regularizer::from_layer_config(&reader, "bias_regularizer")?;
+        layer.kernel_constraint = Constraint::from_layer_config(&reader, "kernel_constraint")?;
+        layer.bias_constraint = Constraint::from_layer_config(&reader, "bias_constraint")?;
         if let Some(name) = reader.name()? {
             layer = layer.with_name(name);
         }
@@ -218,6 +232,18 @@ impl Layer for Dense {
         regularizers
     }
 
+    fn weight_constraints(&self) -> Vec<(usize, Constraint)> {
+        let mut constraints: Vec<(usize, Constraint)> = self
+            .kernel_constraint
+            .iter()
+            .map(|c| (0, c.clone()))
+            .collect();
+        if self.use_bias {
+            constraints.extend(self.bias_constraint.iter().map(|c| (1, c.clone())));
+        }
+        constraints
+    }
+
     fn forward(&self, inputs: &[Tensor], _ctx: &mut CallContext<'_>) -> Result<Tensor> {
         self.activation
             .apply(&self.pre_activation(inputs)?)
@@ -257,9 +283,14 @@ impl Layer for Dense {
             "bias_regularizer".into(),
             Regularizer::option_to_config(self.bias_regularizer.as_ref()),
         );
-        for key in ["kernel_constraint", "bias_constraint"] {
-            config.insert(key.into(), serde_json::Value::Null);
-        }
+        config.insert(
+            "kernel_constraint".into(),
+            Constraint::option_to_config(self.kernel_constraint.as_ref()),
+        );
+        config.insert(
+            "bias_constraint".into(),
+            Constraint::option_to_config(self.bias_constraint.as_ref()),
+        );
         serde_json::Value::Object(config)
     }
 }

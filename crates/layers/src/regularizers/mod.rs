@@ -18,7 +18,7 @@
 mod orthogonal;
 
 use crate::error::{LayersError, Result};
-use crate::serialization::ConfigReader;
+use crate::serialization::{ConfigReader, f32_to_json};
 use rkeras_tensor::{Tensor, TensorError};
 use serde_json::{Value, json};
 
@@ -85,12 +85,15 @@ impl Regularizer {
     /// "registered_name": null}`.
     pub fn to_config(&self) -> Value {
         let (class, config) = match *self {
-            Regularizer::L1 { l1 } => ("L1", json!({ "l1": l1 })),
-            Regularizer::L2 { l2 } => ("L2", json!({ "l2": l2 })),
-            Regularizer::L1L2 { l1, l2 } => ("L1L2", json!({ "l1": l1, "l2": l2 })),
+            Regularizer::L1 { l1 } => ("L1", json!({ "l1": f32_to_json(l1) })),
+            Regularizer::L2 { l2 } => ("L2", json!({ "l2": f32_to_json(l2) })),
+            Regularizer::L1L2 { l1, l2 } => (
+                "L1L2",
+                json!({ "l1": f32_to_json(l1), "l2": f32_to_json(l2) }),
+            ),
             Regularizer::Orthogonal { factor, mode } => (
                 "OrthogonalRegularizer",
-                json!({ "factor": factor, "mode": match mode {
+                json!({ "factor": f32_to_json(factor), "mode": match mode {
                     OrthogonalMode::Rows => "rows",
                     OrthogonalMode::Columns => "columns",
                 } }),
