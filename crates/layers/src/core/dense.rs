@@ -366,13 +366,25 @@ mod tests {
         let rebuilt = Dense::from_config(&config).unwrap();
         assert_eq!(rebuilt.name(), "out");
         assert_eq!(rebuilt.config(), config);
-        let regularized =
-            json!({"units": 2, "kernel_regularizer": {"class_name": "L2", "config": {"l2": 0.01}}});
+        let regularized = json!({"units": 2,
+            "kernel_regularizer": {"class_name": "L2", "config": {"l2": 0.25}},
+            "bias_constraint": "non_neg"});
+        let rebuilt = Dense::from_config(&regularized).unwrap();
+        assert_eq!(
+            rebuilt.weight_regularizers(),
+            vec![(0, Regularizer::L2 { l2: 0.25 })]
+        );
+        assert_eq!(rebuilt.weight_constraints(), vec![(1, Constraint::NonNeg)]);
+        assert_eq!(
+            rebuilt.config()["kernel_regularizer"]["config"]["l2"],
+            json!(0.25)
+        );
+        let activity = json!({"units": 2, "activity_regularizer": "l2"});
         assert!(
-            Dense::from_config(&regularized)
+            Dense::from_config(&activity)
                 .unwrap_err()
                 .to_string()
-                .contains("kernel_regularizer")
+                .contains("activity_regularizer")
         );
     }
 }
