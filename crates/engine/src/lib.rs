@@ -25,6 +25,7 @@ mod on_batch;
 mod output_mask;
 mod output_task;
 pub mod profile;
+mod regularization;
 mod resume_state;
 pub mod run_config;
 pub mod saving;

@@ -156,6 +156,7 @@ fn shard_pass(
     shard: &Shard,
     divisors: &[f64],
     seed: u64,
+    penalize: bool,
 ) -> Result<ShardResult> {
     let started = Instant::now();
     let mut rng = <StdRng as rand::SeedableRng>::seed_from_u64(seed);
@@ -167,6 +168,7 @@ fn shard_pass(
     check_outputs(&outs, &shard.ys)?;
     let (loss, output_losses) =
         weighted_losses(task, &shard.ys, &outs, shard.weights.as_ref(), divisors)?;
+    let loss = crate::regularization::add_penalty(network, loss, penalize)?;
     let loss_value = f64::from(loss.to_scalar()?);
     let predictions = outs.iter().map(|o| o.output.data_arc()).collect();
     drop(outs);
@@ -209,11 +211,12 @@ pub(crate) fn train_step(
             .collect();
         let divisors = &batch_divisors(network, compiled, &parts, batch);
         match shards {
-            [one] => vec![shard_pass(network, compiled, one, divisors, seeds[0])],
+            [one] => vec![shard_pass(network, compiled, one, divisors, seeds[0], true)],
             _ => shards
                 .par_iter()
                 .zip(&seeds)
-                .map(|(s, &seed)| shard_pass(network, compiled, s, divisors, seed))
+                .enumerate()
+                .map(|(i, (s, &seed))| shard_pass(network, compiled, s, divisors, seed, i == 0))
                 .collect(),
         }
     };
@@ -271,6 +274,7 @@ pub(crate) fn train_step(
         compiled.optimizer.apply(&mut value_refs, &grad_refs)?;
         drop(value_refs);
         drop(guards);
+        network.apply_constraints()?;
         drop(grad_refs);
         recycle(grads.into_iter().filter_map(|grad| match grad {
             Gradient::Dense(grad) => Some(grad),
@@ -363,6 +367,7 @@ pub(crate) fn test_step(
             .unwrap_or(0);
         let divisors = batch_divisors(network, task, &[divisor_part(ys, weights)], batch);
         let (loss, output_losses) = weighted_losses(task, ys, &outs, weights, &divisors)?;
+        let loss = crate::regularization::add_penalty(network, loss, true)?;
         let loss = f64::from(loss.to_scalar()?);
         Ok(StepResult {
             loss,

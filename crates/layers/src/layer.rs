@@ -229,6 +229,18 @@ pub trait Layer: Send + Sync + 'static {
         Ok(None)
     }
 
+    /// The weight regularizers: `(weight index, regularizer)` pairs in weight order (Keras's
+    /// `kernel_regularizer`, `bias_regularizer`, …). Defaults to none.
+    fn weight_regularizers(&self) -> Vec<(usize, crate::Regularizer)> {
+        Vec::new()
+    }
+
+    /// The weight constraints: `(weight index, constraint)` pairs applied after each optimizer update
+    /// (Keras's `kernel_constraint`, `bias_constraint`, …). Defaults to none.
+    fn weight_constraints(&self) -> Vec<(usize, crate::Constraint)> {
+        Vec::new()
+    }
+
     /// The layer's name.
     fn name(&self) -> &str {
         self.core().name()

@@ -15,6 +15,7 @@
 pub mod activation;
 pub mod activations;
 mod call_inputs;
+pub mod constraints;
 pub mod convolutional;
 pub mod core;
 pub mod custom_registry;
@@ -30,6 +31,7 @@ pub mod pooling;
 pub mod preprocessing;
 pub mod registry;
 pub mod regularization;
+pub mod regularizers;
 pub mod reshaping;
 pub mod rnn;
 pub mod serialization;
@@ -39,6 +41,7 @@ pub mod symbolic;
 
 pub use activation::{ELU, LeakyReLU, PReLU, ReLU, Softmax};
 pub use activations::ActivationFn;
+pub use constraints::Constraint;
 pub use convolutional::{Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D};
 pub use core::Dense;
 pub use core::{Activation, Embedding, Lambda, Masking};
@@ -59,6 +62,7 @@ pub use pooling::{
 pub use preprocessing::Rescaling;
 pub use registry::{SUPPORTED_LAYER_CLASSES, layer_from_config, layer_from_saved};
 pub use regularization::{Dropout, SpatialDropout};
+pub use regularizers::{OrthogonalMode, Regularizer};
 pub use reshaping::{
     Crop, Cropping, Flatten, Pad, PairsEdit, Permute, RepeatVector, Reshape, SpatialPairs,
     UpSampling, ZeroPadding,

@@ -149,6 +149,52 @@ impl Network {
             .collect()
     }
 
+    /// The sum of every trainable weight's regularization penalty (Keras's weight part of `model.losses`), layer
+    /// by layer in Keras's order; `None` when no layer has a weight regularizer. The gradient flows through it.
+    pub fn regularization_loss(&self) -> Result<Option<Tensor>> {
+        let mut total: Option<Tensor> = None;
+        for layer in &self.layers {
+            let weights = layer.core().weights();
+            for (index, regularizer) in layer.weight_regularizers() {
+                let Some(weight) = weights.get(index).filter(|w| w.trainable()) else {
+                    continue;
+                };
+                let penalty = regularizer.penalty(&weight.tensor()).map_err(|source| {
+                    crate::LayersError::Tensor {
+                        layer: layer.name().to_string(),
+                        source,
+                    }
+                })?;
+                total = Some(match total {
+                    None => penalty,
+                    Some(t) => t
+                        .add(&penalty)
+                        .map_err(|source| crate::LayersError::Tensor {
+                            layer: layer.name().to_string(),
+                            source,
+                        })?,
+                });
+            }
+        }
+        Ok(total)
+    }
+
+    /// Applies every trainable weight's constraint to its values (Keras's `variable.assign(constraint(variable))`
+    /// after the optimizer's update), layer by layer.
+    pub fn apply_constraints(&self) -> Result<()> {
+        for layer in &self.layers {
+            let weights = layer.core().weights();
+            for (index, constraint) in layer.weight_constraints() {
+                if let Some(weight) = weights.get(index).filter(|w| w.trainable()) {
+                    constraint.apply(&mut weight.write()).map_err(|e| {
+                        crate::LayersError::Config(format!("layer `{}`: {e}", layer.name()))
+                    })?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Whether a layer computes batch statistics in training ([`crate::Layer::uses_batch_statistics`]): the
     /// engine then runs each training batch as one piece instead of in parallel shards.
     pub fn uses_batch_statistics(&self) -> bool {

@@ -1,8 +1,10 @@
 //! `Dense`: `activation(x · kernel + bias)` over the last axis.
 
 use crate::activations::ActivationFn;
+use crate::constraints::Constraint;
 use crate::error::{InLayer, LayersError, Result};
 use crate::layer::{CallContext, Layer, LayerCore, Shape, expect_inputs, shape_error};
+use crate::regularizers::Regularizer;
 use crate::serialization::{ConfigReader, base_config, initializer_to_config};
 use rand::rngs::StdRng;
 use rkeras_tensor::{Initializer, Tensor, Variable};
@@ -29,6 +31,10 @@ pub struct Dense {
     use_bias: bool,
     kernel_initializer: Initializer,
     bias_initializer: Initializer,
+    kernel_regularizer: Option<Regularizer>,
+    bias_regularizer: Option<Regularizer>,
+    kernel_constraint: Option<Constraint>,
+    bias_constraint: Option<Constraint>,
     trainable: bool,
 }
 
@@ -42,6 +48,10 @@ impl Dense {
             use_bias: true,
             kernel_initializer: Initializer::GlorotUniform,
             bias_initializer: Initializer::Zeros,
+            kernel_regularizer: None,
+            bias_regularizer: None,
+            kernel_constraint: None,
+            bias_constraint: None,
             trainable: true,
         }
     }
@@ -70,6 +80,30 @@ impl Dense {
         self
     }
 
+    /// Sets the kernel's regularizer (Keras's `kernel_regularizer`). Defaults to none.
+    pub fn with_kernel_regularizer(mut self, regularizer: Regularizer) -> Self {
+        self.kernel_regularizer = Some(regularizer);
+        self
+    }
+
+    /// Sets the bias's regularizer (Keras's `bias_regularizer`). Defaults to none.
+    pub fn with_bias_regularizer(mut self, regularizer: Regularizer) -> Self {
+        self.bias_regularizer = Some(regularizer);
+        self
+    }
+
+    /// Sets the kernel's constraint (Keras's `kernel_constraint`), applied after each update. Defaults to none.
+    pub fn with_kernel_constraint(mut self, constraint: Constraint) -> Self {
+        self.kernel_constraint = Some(constraint);
+        self
+    }
+
+    /// Sets the bias's constraint (Keras's `bias_constraint`), applied after each update. Defaults to none.
+    pub fn with_bias_constraint(mut self, constraint: Constraint) -> Self {
+        self.bias_constraint = Some(constraint);
+        self
+    }
+
     /// Whether the optimizer updates the weights (Keras's `trainable`); set it before the first call.
     /// Defaults to true.
     pub fn with_trainable(mut self, trainable: bool) -> Self {
@@ -84,17 +118,11 @@ impl Dense {
     }
 
     /// Rebuilds the layer from Keras's config (`units`, `activation`, `use_bias`, the initializers, `name`).
-    /// Regularizers and constraints are not supported and must be null.
+    /// `kernel_regularizer`, `bias_regularizer`, `kernel_constraint` and `bias_constraint` in Keras's form; the
+    /// activity regularizer is not supported and must be null.
     pub fn from_config(config: &serde_json::Value) -> Result<Self> {
         let reader = ConfigReader::new("Dense", config)?;
-        reader.reject_unsupported(&[
-            "kernel_regularizer",
-            "bias_regularizer",
-            "activity_regularizer",
-            "kernel_constraint",
-            "bias_constraint",
-            "quantization_config",
-        ])?;
+        reader.reject_unsupported(&["activity_regularizer", "quantization_config"])?;
         let mut layer = Dense::new(reader.usize("units")?)
             .with_activation(reader.str_or("activation", "linear")?)?
             .with_bias(reader.bool_or("use_bias", true)?)
@@ -103,6 +131,10 @@ impl Dense {
             )
             .with_bias_initializer(reader.initializer_or("bias_initializer", Initializer::Zeros)?)
             .with_trainable(reader.trainable()?);
+        layer.kernel_regularizer = Regularizer::from_layer_config(&reader, "kernel_regularizer")?;
+        layer.bias_regularizer = Regularizer::from_layer_config(&reader, "bias_regularizer")?;
+        layer.kernel_constraint = Constraint::from_layer_config(&reader, "kernel_constraint")?;
+        layer.bias_constraint = Constraint::from_layer_config(&reader, "bias_constraint")?;
         if let Some(name) = reader.name()? {
             layer = layer.with_name(name);
         }
@@ -195,6 +227,27 @@ impl Layer for Dense {
         Ok(weights)
     }
 
+    fn weight_regularizers(&self) -> Vec<(usize, Regularizer)> {
+        let mut regularizers: Vec<(usize, Regularizer)> =
+            self.kernel_regularizer.iter().map(|r| (0, *r)).collect();
+        if self.use_bias {
+            regularizers.extend(self.bias_regularizer.iter().map(|r| (1, *r)));
+        }
+        regularizers
+    }
+
+    fn weight_constraints(&self) -> Vec<(usize, Constraint)> {
+        let mut constraints: Vec<(usize, Constraint)> = self
+            .kernel_constraint
+            .iter()
+            .map(|c| (0, c.clone()))
+            .collect();
+        if self.use_bias {
+            constraints.extend(self.bias_constraint.iter().map(|c| (1, c.clone())));
+        }
+        constraints
+    }
+
     fn forward(&self, inputs: &[Tensor], _ctx: &mut CallContext<'_>) -> Result<Tensor> {
         self.activation
             .apply(&self.pre_activation(inputs)?)
@@ -226,14 +279,22 @@ impl Layer for Dense {
             "bias_initializer".into(),
             initializer_to_config(&self.bias_initializer),
         );
-        for key in [
-            "kernel_regularizer",
-            "bias_regularizer",
-            "kernel_constraint",
-            "bias_constraint",
-        ] {
-            config.insert(key.into(), serde_json::Value::Null);
-        }
+        config.insert(
+            "kernel_regularizer".into(),
+            Regularizer::option_to_config(self.kernel_regularizer.as_ref()),
+        );
+        config.insert(
+            "bias_regularizer".into(),
+            Regularizer::option_to_config(self.bias_regularizer.as_ref()),
+        );
+        config.insert(
+            "kernel_constraint".into(),
+            Constraint::option_to_config(self.kernel_constraint.as_ref()),
+        );
+        config.insert(
+            "bias_constraint".into(),
+            Constraint::option_to_config(self.bias_constraint.as_ref()),
+        );
         serde_json::Value::Object(config)
     }
 }
@@ -309,13 +370,25 @@ mod tests {
         let rebuilt = Dense::from_config(&config).unwrap();
         assert_eq!(rebuilt.name(), "out");
         assert_eq!(rebuilt.config(), config);
-        let regularized =
-            json!({"units": 2, "kernel_regularizer": {"class_name": "L2", "config": {"l2": 0.01}}});
+        let regularized = json!({"units": 2,
+            "kernel_regularizer": {"class_name": "L2", "config": {"l2": 0.25}},
+            "bias_constraint": "non_neg"});
+        let rebuilt = Dense::from_config(&regularized).unwrap();
+        assert_eq!(
+            rebuilt.weight_regularizers(),
+            vec![(0, Regularizer::L2 { l2: 0.25 })]
+        );
+        assert_eq!(rebuilt.weight_constraints(), vec![(1, Constraint::NonNeg)]);
+        assert_eq!(
+            rebuilt.config()["kernel_regularizer"]["config"]["l2"],
+            json!(0.25)
+        );
+        let activity = json!({"units": 2, "activity_regularizer": "l2"});
         assert!(
-            Dense::from_config(&regularized)
+            Dense::from_config(&activity)
                 .unwrap_err()
                 .to_string()
-                .contains("kernel_regularizer")
+                .contains("activity_regularizer")
         );
     }
 }
