@@ -5,6 +5,9 @@
         network of ../shared/fixtures/keras_memnn_qa1/model.h5 when given), trains each two steps (the memory network one) so that its
         optimizer has state, saves NAME.keras with `model.save` and writes NAME.json: the input batch(es) `x`, Keras's
         `predict(x)` as `y`, and the optimizer's variables (`optimizer_vars`, in `optimizer.variables` order).
+    KERAS_BACKEND=jax python scripts/keras3_format_golden.py generate-forms crates/engine/tests/fixtures/keras3
+        the same for the model forms (FORMS): a Sequential model, Bidirectional and TimeDistributed wrappers, and
+        a Sequential and a functional model used as layers inside a functional one.
     python scripts/keras3_format_golden.py check FIXTURE_DIR NAME RKERAS.keras [RKERAS.weights.h5]
         loads the `.keras` file rkeras wrote, checks its predictions on `x` against `y` (1e-5) and its optimizer
         variables against the fixture's; then, given a `.weights.h5` rkeras wrote, loads it into NAME.keras's model
@@ -72,6 +75,49 @@ def batchnorm():
     return model, [np.random.default_rng(2).uniform(-1, 1, (6, 4)).astype("float32")]
 
 
+def sequential():
+    model = keras.Sequential(
+        [keras.Input((4,)), layers.Dense(3, activation="tanh"), layers.Dense(2)], name="sequential_golden"
+    )
+    model.compile(optimizer=keras.optimizers.SGD(0.1, momentum=0.9), loss="mse")
+    return model, [np.random.default_rng(2).uniform(-1, 1, (5, 4)).astype("float32")]
+
+
+def bidirectional():
+    inputs = keras.Input((5, 3))
+    x = layers.Bidirectional(layers.LSTM(3, return_sequences=True))(inputs)
+    x = layers.Bidirectional(layers.GRU(2), merge_mode="sum")(x)
+    outputs = layers.Dense(2)(x)
+    model = keras.Model(inputs, outputs, name="bidirectional_golden")
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse")
+    return model, [np.random.default_rng(2).uniform(-1, 1, (4, 5, 3)).astype("float32")]
+
+
+def time_distributed():
+    inputs = keras.Input((5, 4))
+    x = layers.TimeDistributed(layers.Dense(3, activation="relu"))(inputs)
+    x = layers.Flatten()(x)
+    outputs = layers.Dense(2)(x)
+    model = keras.Model(inputs, outputs, name="time_distributed_golden")
+    model.compile(optimizer=keras.optimizers.RMSprop(0.01), loss="mse")
+    return model, [np.random.default_rng(2).uniform(-1, 1, (4, 5, 4)).astype("float32")]
+
+
+def nested():
+    inner = keras.Sequential([keras.Input((4,)), layers.Dense(3, activation="relu")], name="inner_sequential")
+    block_in = keras.Input((3,))
+    block = keras.Model(block_in, layers.Dense(3, activation="tanh")(block_in), name="inner_functional")
+    inputs = keras.Input((4,))
+    outputs = layers.Dense(2)(block(inner(inputs)))
+    model = keras.Model(inputs, outputs, name="nested_golden")
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse")
+    return model, [np.random.default_rng(2).uniform(-1, 1, (5, 4)).astype("float32")]
+
+
+# The model forms beyond a flat functional graph: Sequential, wrappers, models used as layers.
+FORMS = {"sequential": sequential, "bidirectional": bidirectional, "time_distributed": time_distributed, "nested": nested}
+
+
 def memnn(path):
     model = keras.models.load_model(path)
     # The legacy loader leaves the optimizer unbuilt; a fresh one steps (and so has state) like the others.
@@ -96,10 +142,14 @@ def optimizer_vars(model):
 
 
 def generate(out_dir, memnn_path=None):
-    os.makedirs(out_dir, exist_ok=True)
     builders = {"dense": dense, "embedding_lstm": embedding_lstm, "gru": gru, "conv2d": conv2d, "batchnorm": batchnorm}
     if memnn_path:
         builders["memnn"] = lambda: memnn(memnn_path)
+    generate_from(out_dir, builders)
+
+
+def generate_from(out_dir, builders):
+    os.makedirs(out_dir, exist_ok=True)
     for name, build in builders.items():
         keras.utils.set_random_seed(7)
         model, x = build()
@@ -155,6 +205,8 @@ def check(fixture_dir, name, keras_path, weights_path=None):
 if __name__ == "__main__":
     if sys.argv[1] == "generate":
         generate(*sys.argv[2:])
+    elif sys.argv[1] == "generate-forms":
+        generate_from(sys.argv[2], FORMS)
     elif sys.argv[1] == "check":
         check(*sys.argv[2:])
     else:

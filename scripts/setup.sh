@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what rkeras needs beyond the Rust toolchain: the system HDF5 library (for .h5 files) and pkg-config,
-# and the Python Keras the cross-check tests run (a venv in .venv-keras, from scripts/keras-requirements.txt).
+# Graphviz (plot_model's SVG/PNG through `dot`), and the Python Keras the cross-check tests run (a venv in .venv-keras, from scripts/keras-requirements.txt).
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 
@@ -19,6 +19,26 @@ install_hdf5() {
         exit 1
     fi
     pkg-config --exists hdf5 || { echo "rkeras: HDF5 still not found by pkg-config" >&2; exit 1; }
+}
+
+# Graphviz's `dot`: plot_model and `rkeras plot-model` render SVG/PNG with it (their test fails under CI=true
+# without it). Elsewhere a missing Graphviz is a notice: .dot output works without it.
+install_graphviz() {
+    command -v dot >/dev/null 2>&1 && return 0
+    echo "rkeras: installing Graphviz (graphviz)…" >&2
+    if [ "$(id -u)" -eq 0 ]; then
+        (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz) >&2
+    elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+        (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz) >&2
+    else
+        echo "rkeras: Graphviz is missing and cannot be installed without root (Debian/Ubuntu: sudo apt-get" >&2
+        echo "        install graphviz; Fedora: sudo dnf install graphviz; macOS: brew install graphviz)." >&2
+        if [ "${CI:-}" = "true" ]; then
+            exit 1
+        fi
+        return 0
+    fi
+    command -v dot >/dev/null 2>&1 || { echo "rkeras: Graphviz's dot still not found" >&2; exit 1; }
 }
 
 # The venv is current when its stamp holds the requirements it was built from.
@@ -47,4 +67,5 @@ install_keras() {
 }
 
 install_hdf5
+install_graphviz
 install_keras

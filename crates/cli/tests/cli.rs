@@ -303,17 +303,49 @@ fn plot_draws_csv_logs_and_plot_model_writes_dot() {
         dot.contains("layer_features -> layer_hidden")
             && dot.contains("layer_hidden -> layer_score")
     );
-    let out = run(&[&"plot-model", &p("model.keras"), &"-o", &p("model.svg")]);
-    let has_dot = Command::new("dot").arg("-V").output().is_ok();
-    if has_dot {
-        stdout(&out);
-        assert!(
-            std::fs::read_to_string(p("model.svg"))
-                .unwrap()
-                .contains("<svg")
+    // Without Graphviz on PATH: a clear error and exit code 5, whatever this machine has installed.
+    let no_tools = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_rkeras"))
+        .arg("plot-model")
+        .arg(p("model.keras"))
+        .arg("-o")
+        .arg(p("model.svg"))
+        .env("PATH", no_tools.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`dot` was not found"));
+    assert!(!p("model.svg").exists());
+
+    // With Graphviz: real SVG and PNG pictures of the model through `dot`.
+    if Command::new("dot").arg("-V").output().is_err() {
+        rkeras_testkit::missing(
+            "Graphviz's `dot`",
+            "rkeras plot-model's SVG/PNG output",
+            "Run scripts/setup.sh (it installs graphviz) or apt-get install graphviz.",
         );
-    } else {
-        assert_eq!(out.status.code(), Some(5));
-        assert!(String::from_utf8_lossy(&out.stderr).contains("`dot` was not found"));
+        return;
     }
+    stdout(&run(&[
+        &"plot-model",
+        &p("model.keras"),
+        &"-o",
+        &p("model.svg"),
+    ]));
+    let svg = std::fs::read_to_string(p("model.svg")).unwrap();
+    assert!(svg.contains("<svg"), "{svg}");
+    for text in ["hidden", "score", "features", "Output shape: (None, 4)"] {
+        assert!(svg.contains(text), "{text} missing from the SVG");
+    }
+    stdout(&run(&[
+        &"plot-model",
+        &p("model.keras"),
+        &"-o",
+        &p("model.png"),
+    ]));
+    let png = std::fs::read(p("model.png")).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    let width = u32::from_be_bytes(png[16..20].try_into().unwrap());
+    let height = u32::from_be_bytes(png[20..24].try_into().unwrap());
+    assert!(width > 50 && height > 100, "{width}x{height}");
 }

@@ -86,6 +86,23 @@ pub(crate) fn object_path(layer_path: &str, weight: &str) -> String {
     }
 }
 
+/// The store object holding weight `weight` of a layer of class `class` stored at `layer_path`: a
+/// `TimeDistributed` wrapper keeps its layer's under `layer_path/layer`, a `Bidirectional` its copies' under
+/// `layer_path/forward_layer` and `layer_path/backward_layer` (rkeras names those weights
+/// `forward_<name>/…` and `backward_<name>/…`), as Keras 3 stores a wrapper's tracked layers.
+pub(crate) fn layer_object_path(class: &str, layer_path: &str, weight: &str) -> String {
+    match (class, weight.split_once('/')) {
+        ("TimeDistributed", _) => object_path(&format!("{layer_path}/layer"), weight),
+        ("Bidirectional", Some((owner, rest))) if owner.starts_with("forward_") => {
+            object_path(&format!("{layer_path}/forward_layer"), rest)
+        }
+        ("Bidirectional", Some((owner, rest))) if owner.starts_with("backward_") => {
+            object_path(&format!("{layer_path}/backward_layer"), rest)
+        }
+        _ => object_path(layer_path, weight),
+    }
+}
+
 /// Every layer's weights as store objects, in layer order (a layer without weights gets an empty object, as
 /// Keras writes one).
 pub(crate) fn layer_objects(network: &Network) -> Vec<VarObject> {
@@ -93,7 +110,7 @@ pub(crate) fn layer_objects(network: &Network) -> Vec<VarObject> {
     for (layer, own) in network.layers().iter().zip(layer_paths(network)) {
         objects.push(VarObject::new(own.clone(), Vec::new()));
         for weight in layer.weights() {
-            let path = object_path(&own, weight.name());
+            let path = layer_object_path(layer.class_name(), &own, weight.name());
             let value = (*weight.value()).clone();
             match objects.iter_mut().rev().find(|o| o.path == path) {
                 Some(object) => object.vars.push(value),
@@ -115,7 +132,7 @@ pub(crate) fn pair_layer_weights<'a>(
     let mut used: Vec<(&str, usize)> = Vec::new();
     for (layer, own) in network.layers().iter().zip(layer_paths(network)) {
         for weight in layer.weights() {
-            let object_name = object_path(&own, weight.name());
+            let object_name = layer_object_path(layer.class_name(), &own, weight.name());
             let object = store.object(&object_name).ok_or_else(|| {
                 file_error(
                     path,
@@ -319,6 +336,34 @@ mod tests {
     #[test]
     fn recurrent_cells_are_their_own_objects() {
         assert_eq!(object_path("layers/dense", "kernel"), "layers/dense");
+        assert_eq!(
+            layer_object_path("TimeDistributed", "layers/time_distributed", "kernel"),
+            "layers/time_distributed/layer"
+        );
+        assert_eq!(
+            layer_object_path(
+                "TimeDistributed",
+                "layers/time_distributed",
+                "lstm_cell/kernel"
+            ),
+            "layers/time_distributed/layer/cell"
+        );
+        assert_eq!(
+            layer_object_path(
+                "Bidirectional",
+                "layers/bidirectional",
+                "forward_lstm/lstm_cell/kernel"
+            ),
+            "layers/bidirectional/forward_layer/cell"
+        );
+        assert_eq!(
+            layer_object_path(
+                "Bidirectional",
+                "layers/bidirectional_1",
+                "backward_gru/gru_cell/bias"
+            ),
+            "layers/bidirectional_1/backward_layer/cell"
+        );
         assert_eq!(
             object_path("layers/lstm", "lstm_cell/kernel"),
             "layers/lstm/cell"
