@@ -60,6 +60,7 @@ pub const SUPPORTED_LAYER_CLASSES: &[&str] = &[
     "LSTM",
     "BatchNormalization",
     "LayerNormalization",
+    "MultiHeadAttention",
     "GlobalMaxPooling1D",
     "GlobalMaxPooling2D",
     "GlobalAveragePooling1D",
@@ -117,6 +118,9 @@ pub fn layer_from_config(class_name: &str, config: &Value) -> Result<LayerRef> {
         "LSTM" => Arc::new(LSTM::from_config(config)?),
         "BatchNormalization" => Arc::new(BatchNormalization::from_config(config)?),
         "LayerNormalization" => Arc::new(LayerNormalization::from_config(config)?),
+        "MultiHeadAttention" => {
+            Arc::new(crate::attention::MultiHeadAttention::from_config(config)?)
+        }
         "GlobalMaxPooling1D" => Arc::new(GlobalPooling::from_config(
             config,
             GlobalPoolingKind::Max,
