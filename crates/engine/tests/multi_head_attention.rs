@@ -5,6 +5,7 @@
 //! - a Transformer encoder block saved by Keras (`.h5`) loads into the same model built in rkeras and predicts
 //!   Keras's outputs; the weights rkeras saves load back in Keras (`scripts/keras_mha_h5_check.py`);
 //! - a seeded fit of the block gives the same bits with 1 and 2 threads.
+#![allow(clippy::cloned_ref_to_slice_refs)]
 
 use ndarray::{ArrayD, IxDyn};
 use rand::SeedableRng;
