@@ -292,6 +292,7 @@ mod tests {
             ),
             Arc::new(BatchNormalization::new().with_momentum(0.9)),
             Arc::new(LayerNormalization::new().with_epsilon(1e-5)),
+            Arc::new(crate::attention::MultiHeadAttention::new(2, 4).with_value_dim(3)),
             Arc::new(GlobalPooling::new(GlobalPoolingKind::Max, 1)),
             Arc::new(GlobalPooling::new(GlobalPoolingKind::Max, 2).with_keepdims(true)),
             Arc::new(GlobalPooling::new(GlobalPoolingKind::Average, 1)),
