@@ -14,6 +14,7 @@
 
 pub mod activation;
 pub mod activations;
+pub mod attention;
 mod call_inputs;
 pub mod constraints;
 pub mod convolutional;
@@ -42,6 +43,7 @@ pub mod symbolic;
 pub use activation::{ELU, LeakyReLU, PReLU, ReLU, Softmax};
 pub use activations::ActivationFn;
 pub use constraints::Constraint;
+pub use attention::MultiHeadAttention;
 pub use convolutional::{Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D};
 pub use core::Dense;
 pub use core::{Activation, Embedding, Lambda, Masking};

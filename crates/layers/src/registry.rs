@@ -61,6 +61,7 @@ pub const SUPPORTED_LAYER_CLASSES: &[&str] = &[
     "LSTM",
     "BatchNormalization",
     "LayerNormalization",
+    "MultiHeadAttention",
     "GlobalMaxPooling1D",
     "GlobalMaxPooling2D",
     "GlobalAveragePooling1D",
@@ -119,6 +120,9 @@ pub fn layer_from_config(class_name: &str, config: &Value) -> Result<LayerRef> {
         "LSTM" => Arc::new(LSTM::from_config(config)?),
         "BatchNormalization" => Arc::new(BatchNormalization::from_config(config)?),
         "LayerNormalization" => Arc::new(LayerNormalization::from_config(config)?),
+        "MultiHeadAttention" => {
+            Arc::new(crate::attention::MultiHeadAttention::from_config(config)?)
+        }
         "GlobalMaxPooling1D" => Arc::new(GlobalPooling::from_config(
             config,
             GlobalPoolingKind::Max,
@@ -291,6 +295,7 @@ mod tests {
             ),
             Arc::new(BatchNormalization::new().with_momentum(0.9)),
             Arc::new(LayerNormalization::new().with_epsilon(1e-5)),
+            Arc::new(crate::attention::MultiHeadAttention::new(2, 4).with_value_dim(3)),
             Arc::new(GlobalPooling::new(GlobalPoolingKind::Max, 1)),
             Arc::new(GlobalPooling::new(GlobalPoolingKind::Max, 2).with_keepdims(true)),
             Arc::new(GlobalPooling::new(GlobalPoolingKind::Average, 1)),

@@ -528,3 +528,41 @@ fn keras3_activations() {
     check(&[x.clone()], |x| x[0].log_softmax(0));
     check(&[x], |x| x[0].softmax(0));
 }
+
+#[test]
+fn fused_attention_gradients_for_queries_keys_and_values() {
+    use rkeras_tensor::ops::{AttentionOptions, dropout_mask};
+    // Cross-attention: 3 queries over 4 keys, 2 heads, key_dim 2, value_dim 3.
+    let (q, k, v) = (
+        input(&[2, 3, 2, 2], 71, 1.0, 0.0),
+        input(&[2, 4, 2, 2], 72, 1.0, 0.0),
+        input(&[2, 4, 2, 3], 73, 1.0, 0.0),
+    );
+    let weights = input(&[2, 3, 2, 3], 74, 1.0, 0.0);
+    let mask = ArrayD::from_shape_fn(IxDyn(&[2, 3, 4]), |i| {
+        ((i[0] + i[1] * 3 + i[2]) % 4 != 1) as u8 as f32
+    });
+    let dropout = dropout_mask(&[2, 2, 3, 4], 0.3, &mut StdRng::seed_from_u64(9)).unwrap();
+    let variants = [
+        AttentionOptions::default(),
+        AttentionOptions {
+            causal: true,
+            ..Default::default()
+        },
+        AttentionOptions {
+            mask: Some(mask),
+            scale: Some(0.9),
+            ..Default::default()
+        },
+        AttentionOptions {
+            dropout: Some(dropout),
+            ..Default::default()
+        },
+    ];
+    for options in variants {
+        check(&[q.clone(), k.clone(), v.clone()], |t| {
+            let (out, _) = t[0].attention(&t[1], &t[2], &options)?;
+            out.mul(&Tensor::new(weights.clone()))?.sum_all()
+        });
+    }
+}

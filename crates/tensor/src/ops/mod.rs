@@ -2,6 +2,7 @@
 //! records a backward rule; every rule is checked against finite differences in `tests/grad_tests.rs`.
 
 mod activation;
+mod attention;
 mod binary;
 mod conv;
 mod conv_op;
@@ -23,6 +24,7 @@ mod smooth_activation;
 mod softmax;
 mod unary;
 
+pub use attention::AttentionOptions;
 pub use conv::Conv2dOptions;
 pub use conv_transpose::Conv2dTransposeOptions;
 pub use dropout::dropout_mask;

@@ -1,0 +1,5 @@
+//! Attention layers.
+
+mod multi_head_attention;
+
+pub use multi_head_attention::MultiHeadAttention;

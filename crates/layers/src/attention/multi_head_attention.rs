@@ -1,0 +1,451 @@
+//! `MultiHeadAttention`: Keras 3's multi-head attention, on the fused kernel of
+//! [`rkeras_tensor::kernels::attention`].
+
+use crate::call_inputs;
+use crate::error::{InLayer, LayersError, Result};
+use crate::layer::{CallContext, Layer, LayerCore, Shape, shape_error};
+use crate::serialization::{ConfigReader, base_config, f32_to_json, initializer_to_config};
+use rand::rngs::StdRng;
+use rkeras_tensor::ops::{AttentionOptions, dropout_mask};
+use rkeras_tensor::{Initializer, Tensor, Variable};
+use serde_json::{Value, json};
+
+/// Keras's `MultiHeadAttention` (attention over the sequence axis, `attention_axes=None`): queries, keys and
+/// values are projected per head, `softmax(q·kᵀ / sqrt(key_dim))·v` is taken per head (masked, with dropout on
+/// the probabilities in training), and the heads are projected back to `output_shape` features (the query's by
+/// default).
+///
+/// Inputs, in order: `query` `[q_len, query_dim]`, `value` `[kv_len, value_in]`, then `key` `[kv_len, key_in]`
+/// if [`MultiHeadAttention::with_key_input`], then `attention_mask` `[q_len, kv_len]` (1 attends, 0 does not) if
+/// [`MultiHeadAttention::with_attention_mask_input`]. Keras's call arguments `use_causal_mask` and
+/// `return_attention_scores` are settings of the layer here. Masks that Keras derives from the inputs'
+/// own masks (`Embedding(mask_zero=True)`) are not applied: pass them as `attention_mask`.
+///
+/// Weights, in Keras's order and with its names: `query/kernel` `[query_dim, heads, key_dim]`, `query/bias`
+/// `[heads, key_dim]`, `key/kernel`, `key/bias`, `value/kernel` `[value_in, heads, value_dim]`, `value/bias`,
+/// `attention_output/kernel` `[heads, value_dim, output]`, `attention_output/bias` `[output]` (the biases only
+/// with `use_bias`).
+///
+/// # Shapes
+/// output `[q_len, output]`; with `return_attention_scores` a second output `[heads, q_len, kv_len]`.
+///
+/// ```
+/// use rkeras_layers::{Input, Layer, LayerCall, MultiHeadAttention};
+/// let (q, v) = (Input::new(&[5, 8]), Input::new(&[3, 6]));
+/// let mha = MultiHeadAttention::new(2, 4);
+/// let y = mha.call_many(&[q, v])?;
+/// assert_eq!(y.shape(), &[5, 8]);
+/// assert_eq!(mha.weights()[6].shape(), vec![2, 4, 8]);
+/// # Ok::<(), rkeras_layers::LayersError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct MultiHeadAttention {
+    core: LayerCore,
+    num_heads: usize,
+    key_dim: usize,
+    value_dim: Option<usize>,
+    dropout: f32,
+    use_bias: bool,
+    output_dim: Option<usize>,
+    kernel_initializer: Initializer,
+    bias_initializer: Initializer,
+    key_input: bool,
+    mask_input: bool,
+    causal: bool,
+    return_scores: bool,
+    trainable: bool,
+}
+
+impl MultiHeadAttention {
+    /// `num_heads` heads of `key_dim` features; Keras's defaults otherwise (`value_dim = key_dim`, no dropout,
+    /// biases, glorot_uniform kernels, zero biases).
+    pub fn new(num_heads: usize, key_dim: usize) -> Self {
+        MultiHeadAttention {
+            core: LayerCore::new("multi_head_attention"),
+            num_heads,
+            key_dim,
+            value_dim: None,
+            dropout: 0.0,
+            use_bias: true,
+            output_dim: None,
+            kernel_initializer: Initializer::GlorotUniform,
+            bias_initializer: Initializer::Zeros,
+            key_input: false,
+            mask_input: false,
+            causal: false,
+            return_scores: false,
+            trainable: true,
+        }
+    }
+
+    /// Features per head of the values. Defaults to `key_dim`.
+    pub fn with_value_dim(mut self, value_dim: usize) -> Self {
+        self.value_dim = Some(value_dim);
+        self
+    }
+
+    /// Dropout rate on the attention probabilities (training only). Defaults to 0.
+    pub fn with_dropout(mut self, rate: f32) -> Self {
+        self.dropout = rate;
+        self
+    }
+
+    /// Whether the projections have biases. Defaults to true.
+    pub fn with_bias(mut self, use_bias: bool) -> Self {
+        self.use_bias = use_bias;
+        self
+    }
+
+    /// Features of the output. Defaults to the query's.
+    pub fn with_output_dim(mut self, output_dim: usize) -> Self {
+        self.output_dim = Some(output_dim);
+        self
+    }
+
+    /// Initializer of the four kernels. Defaults to glorot_uniform.
+    pub fn with_kernel_initializer(mut self, init: Initializer) -> Self {
+        self.kernel_initializer = init;
+        self
+    }
+
+    /// Initializer of the four biases. Defaults to zeros.
+    pub fn with_bias_initializer(mut self, init: Initializer) -> Self {
+        self.bias_initializer = init;
+        self
+    }
+
+    /// Whether a separate `key` input follows `value` (otherwise the keys are projected from `value`).
+    pub fn with_key_input(mut self, key_input: bool) -> Self {
+        self.key_input = key_input;
+        self
+    }
+
+    /// Whether an `attention_mask` input `[q_len, kv_len]` comes last.
+    pub fn with_attention_mask_input(mut self, mask_input: bool) -> Self {
+        self.mask_input = mask_input;
+        self
+    }
+
+    /// Keras's `use_causal_mask`: query `i` attends to positions `j ≤ i` only. Defaults to false.
+    pub fn with_causal_mask(mut self, causal: bool) -> Self {
+        self.causal = causal;
+        self
+    }
+
+    /// Keras's `return_attention_scores`: a second output, the probabilities `[heads, q_len, kv_len]`.
+    pub fn with_return_attention_scores(mut self, scores: bool) -> Self {
+        self.return_scores = scores;
+        self
+    }
+
+    /// Whether the optimizer updates the weights. Defaults to true.
+    pub fn with_trainable(mut self, trainable: bool) -> Self {
+        self.trainable = trainable;
+        self
+    }
+
+    /// Sets the layer's name.
+    pub fn with_name(mut self, name: &str) -> Self {
+        self.core = LayerCore::named(name);
+        self
+    }
+
+    /// Rebuilds the layer from Keras's config. `attention_axes` other than `null`, `use_gate`,
+    /// `sliding_window`, a tuple `output_shape`, regularizers and constraints are typed errors.
+    pub fn from_config(config: &Value) -> Result<Self> {
+        let reader = ConfigReader::new("MultiHeadAttention", config)?;
+        reader.reject_unsupported(&[
+            "attention_axes",
+            "sliding_window",
+            "kernel_regularizer",
+            "bias_regularizer",
+            "activity_regularizer",
+            "kernel_constraint",
+            "bias_constraint",
+        ])?;
+        reader.require_bool("use_gate", false)?;
+        let output_dim = match reader.get("output_shape") {
+            None | Some(Value::Null) => None,
+            Some(Value::Array(dims)) if dims.len() == 1 => dims[0].as_u64().map(|d| d as usize),
+            Some(v) => v.as_u64().map(|d| d as usize),
+        };
+        if reader.get("output_shape").is_some_and(|v| !v.is_null()) && output_dim.is_none() {
+            return Err(LayersError::Config(format!(
+                "MultiHeadAttention config: `output_shape` must be one integer, received {}",
+                config["output_shape"]
+            )));
+        }
+        let mut layer =
+            MultiHeadAttention::new(reader.usize("num_heads")?, reader.usize("key_dim")?);
+        layer.value_dim = reader.opt_usize("value_dim")?;
+        layer.dropout = reader.f32_or("dropout", 0.0)?;
+        layer.use_bias = reader.bool_or("use_bias", true)?;
+        layer.output_dim = output_dim;
+        layer.kernel_initializer =
+            reader.initializer_or("kernel_initializer", Initializer::GlorotUniform)?;
+        layer.bias_initializer = reader.initializer_or("bias_initializer", Initializer::Zeros)?;
+        layer.trainable = reader.trainable()?;
+        if let Some(name) = reader.name()? {
+            layer = layer.with_name(name);
+        }
+        Ok(layer)
+    }
+
+    fn value_dim(&self) -> usize {
+        self.value_dim.unwrap_or(self.key_dim)
+    }
+
+    fn invalid(&self, argument: &'static str, reason: String) -> LayersError {
+        LayersError::InvalidArgument {
+            class: "MultiHeadAttention",
+            argument,
+            reason,
+        }
+    }
+
+    fn expected_inputs(&self) -> usize {
+        2 + usize::from(self.key_input) + usize::from(self.mask_input)
+    }
+
+    /// `(query, value, key)` shapes and the attention mask's, checked.
+    fn check_shapes<'a>(&self, shapes: &'a [Shape]) -> Result<(&'a Shape, &'a Shape, &'a Shape)> {
+        if self.num_heads == 0 || self.key_dim == 0 || self.value_dim() == 0 {
+            return Err(self.invalid(
+                "num_heads",
+                format!(
+                    "num_heads, key_dim and value_dim must be positive, received {}, {}, {}",
+                    self.num_heads,
+                    self.key_dim,
+                    self.value_dim()
+                ),
+            ));
+        }
+        if !(0.0..1.0).contains(&self.dropout) {
+            return Err(self.invalid(
+                "dropout",
+                format!("must be in [0, 1), received {}", self.dropout),
+            ));
+        }
+        if shapes.len() != self.expected_inputs() {
+            return Err(shape_error(
+                self,
+                format!(
+                    "expected {} inputs (query, value{}{})",
+                    self.expected_inputs(),
+                    if self.key_input { ", key" } else { "" },
+                    if self.mask_input {
+                        ", attention_mask"
+                    } else {
+                        ""
+                    }
+                ),
+                shapes,
+            ));
+        }
+        let (query, value) = (&shapes[0], &shapes[1]);
+        let key = if self.key_input { &shapes[2] } else { value };
+        if query.len() != 2 || value.len() != 2 || key.len() != 2 {
+            return Err(shape_error(
+                self,
+                "rkeras attends over one sequence axis: query, value and key must be [length, features]",
+                shapes,
+            ));
+        }
+        if key[0] != value[0] {
+            return Err(shape_error(
+                self,
+                "key and value must have the same length",
+                shapes,
+            ));
+        }
+        if self.mask_input && shapes[shapes.len() - 1] != [query[0], value[0]] {
+            return Err(shape_error(
+                self,
+                format!("attention_mask must be [{}, {}]", query[0], value[0]),
+                shapes,
+            ));
+        }
+        Ok((query, value, key))
+    }
+
+    /// Projects `x` `[batch, len, features]` with kernel `[features, heads, dim]` and bias `[heads, dim]` to
+    /// `[batch, len, heads, dim]`.
+    fn project(&self, x: &Tensor, kernel: usize, dim: usize) -> Result<Tensor> {
+        let (batch, len, features) = (x.shape()[0], x.shape()[1], x.shape()[2]);
+        let name = self.name();
+        let w = self
+            .core
+            .weight(kernel)?
+            .reshape(&[features, self.num_heads * dim])
+            .in_layer(name)?;
+        let mut y = x.matmul(&w).in_layer(name)?;
+        if self.use_bias {
+            let b = self
+                .core
+                .weight(kernel + 1)?
+                .reshape(&[self.num_heads * dim])
+                .in_layer(name)?;
+            y = y.add(&b).in_layer(name)?;
+        }
+        y.reshape(&[batch, len, self.num_heads, dim]).in_layer(name)
+    }
+}
+
+impl Layer for MultiHeadAttention {
+    fn class_name(&self) -> &'static str {
+        "MultiHeadAttention"
+    }
+
+    fn core(&self) -> &LayerCore {
+        &self.core
+    }
+
+    fn output_shape(&self, input_shapes: &[Shape]) -> Result<Shape> {
+        let (query, _, _) = self.check_shapes(input_shapes)?;
+        Ok(vec![query[0], self.output_dim.unwrap_or(query[1])])
+    }
+
+    fn output_shapes(&self, input_shapes: &[Shape]) -> Result<Vec<Shape>> {
+        let mut shapes = vec![self.output_shape(input_shapes)?];
+        if self.return_scores {
+            shapes.push(vec![self.num_heads, input_shapes[0][0], input_shapes[1][0]]);
+        }
+        Ok(shapes)
+    }
+
+    fn build(&self, input_shapes: &[Shape], rng: &mut StdRng) -> Result<Vec<Variable>> {
+        let (query, value, key) = self.check_shapes(input_shapes)?;
+        let (heads, kd, vd) = (self.num_heads, self.key_dim, self.value_dim());
+        let out = self.output_dim.unwrap_or(query[1]);
+        let mut weights = Vec::new();
+        for (part, features, dim) in [
+            ("query", query[1], kd),
+            ("key", key[1], kd),
+            ("value", value[1], vd),
+        ] {
+            let kernel = self
+                .kernel_initializer
+                .sample(&[features, heads, dim], rng)
+                .in_layer(self.name())?;
+            weights.push(Variable::new(format!("{part}/kernel"), kernel));
+            if self.use_bias {
+                let bias = self
+                    .bias_initializer
+                    .sample(&[heads, dim], rng)
+                    .in_layer(self.name())?;
+                weights.push(Variable::new(format!("{part}/bias"), bias));
+            }
+        }
+        let kernel = self
+            .kernel_initializer
+            .sample(&[heads, vd, out], rng)
+            .in_layer(self.name())?;
+        weights.push(Variable::new("attention_output/kernel", kernel));
+        if self.use_bias {
+            let bias = self
+                .bias_initializer
+                .sample(&[out], rng)
+                .in_layer(self.name())?;
+            weights.push(Variable::new("attention_output/bias", bias));
+        }
+        weights.iter().for_each(|w| w.set_trainable(self.trainable));
+        Ok(weights)
+    }
+
+    fn forward(&self, inputs: &[Tensor], ctx: &mut CallContext<'_>) -> Result<Tensor> {
+        let mut outputs = self.forward_all(inputs, ctx)?;
+        Ok(outputs.swap_remove(0))
+    }
+
+    fn forward_all(&self, inputs: &[Tensor], ctx: &mut CallContext<'_>) -> Result<Vec<Tensor>> {
+        let inputs = call_inputs::at_least(self, inputs, self.expected_inputs())?;
+        let shapes: Vec<Shape> = inputs.iter().map(|t| t.shape()[1..].to_vec()).collect();
+        self.check_shapes(&shapes)?;
+        let name = self.name();
+        let (query, value) = (&inputs[0], &inputs[1]);
+        let key = if self.key_input { &inputs[2] } else { value };
+        let per = usize::from(self.use_bias) + 1;
+        let (kd, vd) = (self.key_dim, self.value_dim());
+        let q = self.project(query, 0, kd)?;
+        let k = self.project(key, per, kd)?;
+        let v = self.project(value, 2 * per, vd)?;
+        let (batch, q_len, kv_len) = (q.shape()[0], q.shape()[1], k.shape()[1]);
+        let dropout = if ctx.training && self.dropout > 0.0 {
+            Some(
+                dropout_mask(
+                    &[batch, self.num_heads, q_len, kv_len],
+                    self.dropout,
+                    ctx.rng,
+                )
+                .in_layer(name)?,
+            )
+        } else {
+            None
+        };
+        let options = AttentionOptions {
+            scale: Some(1.0 / (kd as f32).sqrt()),
+            mask: self
+                .mask_input
+                .then(|| inputs[inputs.len() - 1].data().clone()),
+            causal: self.causal,
+            dropout,
+        };
+        let (attended, scores) = q.attention(&k, &v, &options).in_layer(name)?;
+        let merged = attended
+            .reshape(&[batch, q_len, self.num_heads * vd])
+            .in_layer(name)?;
+        let out_dim = self.output_dim.unwrap_or(query.shape()[2]);
+        let w = self
+            .core
+            .weight(3 * per)?
+            .reshape(&[self.num_heads * vd, out_dim])
+            .in_layer(name)?;
+        let mut y = merged.matmul(&w).in_layer(name)?;
+        if self.use_bias {
+            y = y.add(&self.core.weight(3 * per + 1)?).in_layer(name)?;
+        }
+        let mut outputs = vec![y];
+        if self.return_scores {
+            outputs.push(scores);
+        }
+        Ok(outputs)
+    }
+
+    fn config(&self) -> Value {
+        let mut config = base_config(self.name(), self.trainable);
+        config.insert("num_heads".into(), json!(self.num_heads));
+        config.insert("key_dim".into(), json!(self.key_dim));
+        config.insert("value_dim".into(), json!(self.value_dim()));
+        config.insert("dropout".into(), f32_to_json(self.dropout));
+        config.insert("use_bias".into(), json!(self.use_bias));
+        config.insert("use_gate".into(), json!(false));
+        config.insert(
+            "output_shape".into(),
+            self.output_dim.map_or(Value::Null, |d| json!(d)),
+        );
+        config.insert("attention_axes".into(), Value::Null);
+        config.insert("sliding_window".into(), Value::Null);
+        config.insert(
+            "kernel_initializer".into(),
+            initializer_to_config(&self.kernel_initializer),
+        );
+        config.insert(
+            "bias_initializer".into(),
+            initializer_to_config(&self.bias_initializer),
+        );
+        for key in [
+            "kernel_regularizer",
+            "bias_regularizer",
+            "activity_regularizer",
+            "kernel_constraint",
+            "bias_constraint",
+            "seed",
+        ] {
+            config.insert(key.into(), Value::Null);
+        }
+        Value::Object(config)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,114 @@
+//! The backward pass, per `(batch, head)` pair from the stored probabilities:
+//! `dV = P̃ᵀ·dO`, `dP = (dO·Vᵀ) ⊙ D`, `dS = P ⊙ (dP − rowsum(P ⊙ dP))`, `dQ = scale·dS·K`, `dK = scale·dSᵀ·Q`,
+//! where `P̃ = P ⊙ D` is the probabilities after dropout.
+
+use super::forward::{for_each_pair, head_view};
+use super::{AttentionDims, heads_to_positions};
+use crate::kernels::{MatRef, Parallelism, gemm};
+use crate::{Result, TensorError};
+
+/// The gradients of the three inputs, in their `[batch, len, heads, dim]` layouts.
+pub struct AttentionGrads<'a> {
+    /// d loss / d q.
+    pub dq: &'a mut [f32],
+    /// d loss / d k.
+    pub dk: &'a mut [f32],
+    /// d loss / d v.
+    pub dv: &'a mut [f32],
+}
+
+/// Fills `grads` from `dout` (`[batch, q_len, heads, value_dim]`), the inputs and the probabilities the forward
+/// pass stored; `dropout` must be the multipliers the forward pass used.
+///
+/// # Errors
+/// [`TensorError::InvalidArgument`] when a slice's length does not match `dims`.
+#[allow(clippy::too_many_arguments)]
+pub fn attention_backward(
+    grads: AttentionGrads<'_>,
+    dout: &[f32],
+    q: &[f32],
+    k: &[f32],
+    v: &[f32],
+    probs: &[f32],
+    dims: AttentionDims,
+    scale: f32,
+    dropout: Option<&[f32]>,
+    par: Parallelism,
+) -> Result<()> {
+    dims.check(
+        "attention_backward",
+        [q.len(), k.len(), v.len(), dout.len(), probs.len()],
+    )?;
+    if grads.dq.len() != q.len() || grads.dk.len() != k.len() || grads.dv.len() != v.len() {
+        return Err(TensorError::invalid_argument(
+            "attention_backward",
+            "gradient slices must have their inputs' lengths",
+        ));
+    }
+    if dropout.is_some_and(|d| d.len() != probs.len()) {
+        return Err(TensorError::invalid_argument(
+            "attention_backward",
+            "the dropout multipliers must have the probabilities' shape",
+        ));
+    }
+    let AttentionDims {
+        batch,
+        heads,
+        q_len,
+        kv_len,
+        key_dim,
+        value_dim,
+    } = dims;
+    let block = q_len * kv_len;
+    let mut dq_h = crate::buffer_pool::take(q.len());
+    let mut dk_h = crate::buffer_pool::take(k.len());
+    let mut dv_h = crate::buffer_pool::take(v.len());
+    for_each_pair(
+        [
+            (&mut dq_h, q_len * key_dim),
+            (&mut dk_h, kv_len * key_dim),
+            (&mut dv_h, kv_len * value_dim),
+        ],
+        batch * heads,
+        par,
+        |pair, [dq, dk, dv]| {
+            let (b, h) = (pair / heads, pair % heads);
+            let p = &probs[pair * block..(pair + 1) * block];
+            let d = dropout.map(|d| &d[pair * block..(pair + 1) * block]);
+            let qh = head_view(q, b, h, q_len, heads, key_dim)?;
+            let kh = head_view(k, b, h, kv_len, heads, key_dim)?;
+            let vh = head_view(v, b, h, kv_len, heads, value_dim)?;
+            let doh = head_view(dout, b, h, q_len, heads, value_dim)?;
+            // dV = P̃ᵀ·dO.
+            let dropped: Option<Vec<f32>> =
+                d.map(|d| p.iter().zip(d).map(|(p, d)| p * d).collect());
+            let p_used = dropped.as_deref().unwrap_or(p);
+            let p_view = MatRef::row_major(p_used, q_len, kv_len)?;
+            gemm(dv, p_view.t(), doh, 1.0, 0.0, Parallelism::None)?;
+            // dP = (dO·Vᵀ) ⊙ D, then dS in place.
+            let mut ds = vec![0.0f32; block];
+            gemm(&mut ds, doh, vh.t(), 1.0, 0.0, Parallelism::None)?;
+            if let Some(d) = d {
+                ds.iter_mut().zip(d).for_each(|(g, d)| *g *= d);
+            }
+            for (ds_row, p_row) in ds.chunks_mut(kv_len.max(1)).zip(p.chunks(kv_len.max(1))) {
+                let dot: f32 = ds_row.iter().zip(p_row).map(|(g, p)| g * p).sum();
+                ds_row
+                    .iter_mut()
+                    .zip(p_row)
+                    .for_each(|(g, p)| *g = p * (*g - dot));
+            }
+            let ds_view = MatRef::row_major(&ds, q_len, kv_len)?;
+            gemm(dq, ds_view, kh, scale, 0.0, Parallelism::None)?;
+            gemm(dk, ds_view.t(), qh, scale, 0.0, Parallelism::None)?;
+            Ok(())
+        },
+    )?;
+    heads_to_positions(grads.dq, &dq_h, batch, heads, q_len, key_dim);
+    heads_to_positions(grads.dk, &dk_h, batch, heads, kv_len, key_dim);
+    heads_to_positions(grads.dv, &dv_h, batch, heads, kv_len, value_dim);
+    for buffer in [dq_h, dk_h, dv_h] {
+        crate::buffer_pool::give(buffer);
+    }
+    Ok(())
+}

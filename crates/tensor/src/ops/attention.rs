@@ -1,0 +1,174 @@
+//! Scaled-dot-product attention as one op (the fused kernel in [`crate::kernels::attention`]).
+
+use crate::backprop::Node;
+use crate::error::{Result, TensorError};
+use crate::kernels::Parallelism;
+use crate::kernels::attention::{
+    AttentionDims, AttentionGrads, AttentionMask, attention_backward, attention_forward,
+};
+use crate::tensor::Tensor;
+use ndarray::{ArrayD, IxDyn};
+use std::sync::Arc;
+
+/// The options of [`Tensor::attention`].
+#[derive(Debug, Clone, Default)]
+pub struct AttentionOptions {
+    /// Multiplies the scores (Keras: `1 / sqrt(key_dim)`); `None` means that value.
+    pub scale: Option<f32>,
+    /// `[batch or 1, q_len, kv_len]`: query `i` may attend to key `j` where the value is > 0.5.
+    pub mask: Option<ArrayD<f32>>,
+    /// Whether query `i` may only attend to keys `j ≤ i`.
+    pub causal: bool,
+    /// Dropout multipliers of `[batch, heads, q_len, kv_len]` (0 or `1 / (1 − rate)`, see
+    /// [`crate::ops::dropout_mask`]) applied to the probabilities before the weighted sum.
+    pub dropout: Option<ArrayD<f32>>,
+}
+
+fn contiguous(t: &ArrayD<f32>) -> Vec<f32> {
+    t.as_standard_layout().iter().copied().collect()
+}
+
+fn dims_of(q: &[usize], k: &[usize], v: &[usize]) -> Result<AttentionDims> {
+    let bad = |reason: &str| {
+        Err(TensorError::invalid_shape(
+            "attention",
+            q,
+            format!("{reason}; received keys {k:?} and values {v:?}"),
+        ))
+    };
+    if q.len() != 4 || k.len() != 4 || v.len() != 4 {
+        return bad("queries, keys and values must be [batch, length, heads, features]");
+    }
+    if k[..3] != v[..3] || q[0] != k[0] || q[2] != k[2] || q[3] != k[3] {
+        return bad(
+            "keys must match the queries' batch, heads and features, values the keys' batch, length and heads",
+        );
+    }
+    Ok(AttentionDims {
+        batch: q[0],
+        heads: q[2],
+        q_len: q[1],
+        kv_len: k[1],
+        key_dim: q[3],
+        value_dim: v[3],
+    })
+}
+
+impl Tensor {
+    /// Scaled-dot-product attention of queries `self` (`[batch, q_len, heads, key_dim]`) over keys
+    /// (`[batch, kv_len, heads, key_dim]`) and values (`[batch, kv_len, heads, value_dim]`):
+    /// `softmax(scale·q·kᵀ, masked)·v` per head. Returns the output (`[batch, q_len, heads, value_dim]`) and the
+    /// probabilities before dropout (`[batch, heads, q_len, kv_len]`, Keras's `attention_scores`; they carry
+    /// no gradient). Gradients flow to queries, keys and values.
+    ///
+    /// ```
+    /// use rkeras_tensor::Tensor;
+    /// use rkeras_tensor::ops::AttentionOptions;
+    /// let q = Tensor::from_vec(&[1, 1, 1, 1], vec![1.0])?;
+    /// let k = Tensor::from_vec(&[1, 2, 1, 1], vec![0.0, 3f32.ln()])?;
+    /// let v = Tensor::from_vec(&[1, 2, 1, 1], vec![4.0, 8.0])?;
+    /// let options = AttentionOptions { scale: Some(1.0), ..Default::default() };
+    /// let (out, probs) = q.attention(&k, &v, &options)?;
+    /// assert!((out.to_vec()[0] - 7.0).abs() < 1e-5 && (probs.to_vec()[1] - 0.75).abs() < 1e-6);
+    /// # Ok::<(), rkeras_tensor::TensorError>(())
+    /// ```
+    pub fn attention(
+        &self,
+        keys: &Tensor,
+        values: &Tensor,
+        options: &AttentionOptions,
+    ) -> Result<(Tensor, Tensor)> {
+        let dims = dims_of(self.shape(), keys.shape(), values.shape())?;
+        let scale = options.scale.unwrap_or(1.0 / (dims.key_dim as f32).sqrt());
+        let mask_values = options.mask.as_ref().map(contiguous);
+        let mask = AttentionMask {
+            values: mask_values.as_deref(),
+            causal: options.causal,
+        };
+        let dropout = options.dropout.as_ref().map(contiguous).map(Arc::new);
+        let [.., out_len, probs_len] = dims.lens();
+        let (q, k, v) = (
+            contiguous(self.data()),
+            contiguous(keys.data()),
+            contiguous(values.data()),
+        );
+        let mut out = vec![0.0f32; out_len];
+        let mut probs = vec![0.0f32; probs_len];
+        let par = Parallelism::auto(dims.forward_flops());
+        attention_forward(
+            &mut out,
+            &mut probs,
+            &q,
+            &k,
+            &v,
+            dims,
+            Some(mask),
+            scale,
+            dropout.as_deref().map(Vec::as_slice),
+            par,
+        )?;
+        let shape = |s: &[usize]| IxDyn(s);
+        let internal = |_| TensorError::Internal {
+            op: "attention",
+            reason: "output shape".into(),
+        };
+        let out = ArrayD::from_shape_vec(
+            shape(&[dims.batch, dims.q_len, dims.heads, dims.value_dim]),
+            out,
+        )
+        .map_err(internal)?;
+        let probs_array = ArrayD::from_shape_vec(
+            shape(&[dims.batch, dims.heads, dims.q_len, dims.kv_len]),
+            probs.clone(),
+        )
+        .map_err(internal)?;
+        let needs_grad = self.requires_grad() || keys.requires_grad() || values.requires_grad();
+        let probs = Arc::new(probs);
+        let output = Tensor::from_op(
+            out,
+            || {
+                Node::new(
+                    "attention",
+                    vec![self.clone(), keys.clone(), values.clone()],
+                    move |ctx| {
+                        let dout = contiguous(ctx.grad);
+                        let mut dq = vec![0.0f32; q.len()];
+                        let mut dk = vec![0.0f32; k.len()];
+                        let mut dv = vec![0.0f32; v.len()];
+                        attention_backward(
+                            AttentionGrads {
+                                dq: &mut dq,
+                                dk: &mut dk,
+                                dv: &mut dv,
+                            },
+                            &dout,
+                            &q,
+                            &k,
+                            &v,
+                            &probs,
+                            dims,
+                            scale,
+                            dropout.as_deref().map(Vec::as_slice),
+                            Parallelism::auto(2 * dims.forward_flops()),
+                        )?;
+                        let array = |data: Vec<f32>, t: &Tensor| {
+                            ArrayD::from_shape_vec(IxDyn(t.shape()), data).map_err(|_| {
+                                TensorError::Internal {
+                                    op: "attention",
+                                    reason: "gradient shape".into(),
+                                }
+                            })
+                        };
+                        Ok(vec![
+                            Some(array(dq, &ctx.inputs[0])?),
+                            Some(array(dk, &ctx.inputs[1])?),
+                            Some(array(dv, &ctx.inputs[2])?),
+                        ])
+                    },
+                )
+            },
+            needs_grad,
+        );
+        Ok((output, Tensor::new(probs_array)))
+    }
+}
