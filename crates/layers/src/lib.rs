@@ -14,6 +14,7 @@
 
 pub mod activation;
 pub mod activations;
+pub mod attention;
 mod call_inputs;
 pub mod convolutional;
 pub mod core;
@@ -39,8 +40,10 @@ pub mod symbolic;
 
 pub use activation::{ELU, LeakyReLU, PReLU, ReLU, Softmax};
 pub use activations::ActivationFn;
+pub use attention::{AdditiveAttention, Attention, AttentionOptions, ScoreMode};
 pub use convolutional::{Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D};
 pub use core::Dense;
+pub use core::EinsumDense;
 pub use core::{Activation, Embedding, Lambda};
 pub use custom_registry::{LayerFactory, register_layer, registered_layer_names, unregister_layer};
 pub use error::{LayersError, Result};

@@ -16,8 +16,9 @@
 //! ```
 
 use crate::activation::{ELU, LeakyReLU, PReLU, ReLU, Softmax};
+use crate::attention::{AdditiveAttention, Attention};
 use crate::convolutional::{Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D};
-use crate::core::{Activation, Dense, Embedding};
+use crate::core::{Activation, Dense, EinsumDense, Embedding};
 use crate::error::{LayersError, Result};
 use crate::input_layer::InputLayer;
 use crate::layer::LayerRef;
@@ -92,6 +93,9 @@ pub const SUPPORTED_LAYER_CLASSES: &[&str] = &[
     "PReLU",
     "ELU",
     "Softmax",
+    "Attention",
+    "AdditiveAttention",
+    "EinsumDense",
 ];
 
 /// Rebuilds a layer of Keras class `class_name` from its config (weights are not part of a config: the
@@ -100,6 +104,9 @@ pub fn layer_from_config(class_name: &str, config: &Value) -> Result<LayerRef> {
     Ok(match class_name {
         "InputLayer" => Arc::new(input_layer_from_config(config)?),
         "Dense" => Arc::new(Dense::from_config(config)?),
+        "EinsumDense" => Arc::new(EinsumDense::from_config(config)?),
+        "Attention" => Arc::new(Attention::from_config(config)?),
+        "AdditiveAttention" => Arc::new(AdditiveAttention::from_config(config)?),
         "Embedding" => Arc::new(Embedding::from_config(config)?),
         "Activation" => Arc::new(Activation::from_config(config)?),
         "Dropout" => Arc::new(Dropout::from_config(config)?),

@@ -1,0 +1,10 @@
+//! Attention layers.
+
+mod additive_attention;
+#[allow(clippy::module_inception)]
+mod attention;
+mod base;
+
+pub use additive_attention::AdditiveAttention;
+pub use attention::{Attention, ScoreMode};
+pub use base::AttentionOptions;
