@@ -336,6 +336,17 @@ mod tests {
             ),
             Arc::new(ELU::new(0.7)),
             Arc::new(Softmax::new(1)),
+            Arc::new(
+                Attention::new()
+                    .with_scale(true)
+                    .with_score_mode(crate::attention::ScoreMode::Concat),
+            ),
+            Arc::new(AdditiveAttention::new().with_dropout(0.2)),
+            Arc::new(
+                EinsumDense::new("abc,cd->abd", &[None, Some(4)])
+                    .unwrap()
+                    .with_bias_axes("d"),
+            ),
         ];
         let classes: Vec<&str> = layers.iter().map(|l| l.class_name()).collect();
         assert_eq!(classes, SUPPORTED_LAYER_CLASSES);

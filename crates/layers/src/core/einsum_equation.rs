@@ -285,7 +285,7 @@ fn permuted(x: &Tensor, from: &[u8], to: &[u8]) -> std::result::Result<Tensor, T
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ndarray::{ArrayD, IxDyn};
+    use ndarray::{ArrayD, Dimension, IxDyn};
 
     fn ramp(shape: &[usize]) -> ArrayD<f32> {
         ArrayD::from_shape_fn(IxDyn(shape), |ix| {
