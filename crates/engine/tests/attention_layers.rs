@@ -57,7 +57,16 @@ fn keras_attention_model_loads_predicts_and_saves_back() {
     assert_eq!(names(&reloaded), names(&model));
     assert_eq!(
         names(&model),
-        ["kernel", "bias", "scale", "concat_score_weight", "scale", "scale", "kernel", "bias"]
+        [
+            "kernel",
+            "bias",
+            "scale",
+            "concat_score_weight",
+            "scale",
+            "scale",
+            "kernel",
+            "bias"
+        ]
     );
     println!("rkeras saved {}", saved.display());
 }
