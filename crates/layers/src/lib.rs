@@ -42,10 +42,11 @@ pub mod symbolic;
 
 pub use activation::{ELU, LeakyReLU, PReLU, ReLU, Softmax};
 pub use activations::ActivationFn;
+pub use attention::{AdditiveAttention, Attention, AttentionOptions, MultiHeadAttention, ScoreMode};
 pub use constraints::Constraint;
-pub use attention::MultiHeadAttention;
 pub use convolutional::{Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D};
 pub use core::Dense;
+pub use core::EinsumDense;
 pub use core::{Activation, Embedding, Lambda, Masking};
 pub use custom_registry::{LayerFactory, register_layer, registered_layer_names, unregister_layer};
 pub use error::{LayersError, Result};

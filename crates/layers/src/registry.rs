@@ -16,8 +16,9 @@
 //! ```
 
 use crate::activation::{ELU, LeakyReLU, PReLU, ReLU, Softmax};
+use crate::attention::{AdditiveAttention, Attention};
 use crate::convolutional::{Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D};
-use crate::core::{Activation, Dense, Embedding, Masking};
+use crate::core::{Activation, Dense, EinsumDense, Embedding, Masking};
 use crate::error::{LayersError, Result};
 use crate::input_layer::InputLayer;
 use crate::layer::LayerRef;
@@ -94,6 +95,9 @@ pub const SUPPORTED_LAYER_CLASSES: &[&str] = &[
     "PReLU",
     "ELU",
     "Softmax",
+    "Attention",
+    "AdditiveAttention",
+    "EinsumDense",
 ];
 
 /// Rebuilds a layer of Keras class `class_name` from its config (weights are not part of a config: the
@@ -102,6 +106,9 @@ pub fn layer_from_config(class_name: &str, config: &Value) -> Result<LayerRef> {
     Ok(match class_name {
         "InputLayer" => Arc::new(input_layer_from_config(config)?),
         "Dense" => Arc::new(Dense::from_config(config)?),
+        "EinsumDense" => Arc::new(EinsumDense::from_config(config)?),
+        "Attention" => Arc::new(Attention::from_config(config)?),
+        "AdditiveAttention" => Arc::new(AdditiveAttention::from_config(config)?),
         "Embedding" => Arc::new(Embedding::from_config(config)?),
         "Masking" => Arc::new(Masking::from_config(config)?),
         "Activation" => Arc::new(Activation::from_config(config)?),
@@ -337,6 +344,17 @@ mod tests {
             ),
             Arc::new(ELU::new(0.7)),
             Arc::new(Softmax::new(1)),
+            Arc::new(
+                Attention::new()
+                    .with_scale(true)
+                    .with_score_mode(crate::attention::ScoreMode::Concat),
+            ),
+            Arc::new(AdditiveAttention::new().with_dropout(0.2)),
+            Arc::new(
+                EinsumDense::new("abc,cd->abd", &[None, Some(4)])
+                    .unwrap()
+                    .with_bias_axes("d"),
+            ),
         ];
         let classes: Vec<&str> = layers.iter().map(|l| l.class_name()).collect();
         assert_eq!(classes, SUPPORTED_LAYER_CLASSES);
