@@ -23,15 +23,25 @@ struct MemnnArgs {
 }
 
 fn main() -> std::process::ExitCode {
-    common::exit_code(run())
+    let parsed = MemnnArgs::parse();
+    match common::distributed::Ranks::start(parsed.common.distributed) {
+        Ok(ranks) => {
+            let result = run(parsed, &ranks);
+            ranks.finish(result)
+        }
+        Err(e) => common::exit_code(Err(e)),
+    }
 }
 
-fn run() -> Result<(), Box<dyn std::error::Error>> {
+fn run(
+    parsed: MemnnArgs,
+    ranks: &common::distributed::Ranks,
+) -> Result<(), Box<dyn std::error::Error>> {
     let started = Instant::now();
     let MemnnArgs {
         common: args,
         dropout,
-    } = MemnnArgs::parse();
+    } = parsed;
     let data = load_data(&args)?;
     let (vocab, story_len, query_len) = data.sizes();
     println!("{}", data.describe());
@@ -64,7 +74,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         .transpose()?;
     let mut csv = args.csv.as_ref().map(CSVLogger::new);
     let mut tensorboard = args.pictures.tensorboard_callback();
-    let mut config = fit_config(&args, &x_test, &y_test).callback(&mut timer);
+    let mut config = ranks.configure(fit_config(&args, &x_test, &y_test).callback(&mut timer));
     if let Some(cb) = checkpoint.as_mut() {
         config = config.callback(cb);
     }
@@ -75,7 +85,9 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         config = config.callback(cb);
     }
     let history = fit_unless_zero(&mut model, &args, &x_train, &y_train, config)?;
-    args.pictures.plot_history(&history)?;
+    if ranks.is_first() {
+        args.pictures.plot_history(&history)?;
+    }
     let test = model.evaluate(&x_test, &y_test, args.batch_size)?;
     let times = epoch_times.lock().map(|t| t.clone()).unwrap_or_default();
     println!(

@@ -15,15 +15,24 @@ use rkeras::optim::AdadeltaConfig;
 use rkeras::prelude::*;
 
 fn main() -> std::process::ExitCode {
-    common::exit_code(run())
+    let args = mnist_common::Args::parse();
+    match common::distributed::Ranks::start(args.distributed) {
+        Ok(ranks) => {
+            let result = run(args, &ranks);
+            ranks.finish(result)
+        }
+        Err(e) => common::exit_code(Err(e)),
+    }
 }
 
-fn run() -> Result<(), Box<dyn std::error::Error>> {
-    let args = mnist_common::Args::parse();
+fn run(
+    args: mnist_common::Args,
+    ranks: &common::distributed::Ranks,
+) -> Result<(), Box<dyn std::error::Error>> {
     set_random_seed(args.seed);
     let model = rkeras::models::mnist_cnn()?;
     let optimizer = AdadeltaConfig::default()
         .with_learning_rate(args.learning_rate.unwrap_or(1.0))
         .build()?;
-    mnist_common::train_and_report(&args, model, Box::new(optimizer), false, 12)
+    mnist_common::train_and_report(&args, ranks, model, Box::new(optimizer), false, 12)
 }

@@ -14,15 +14,24 @@ use rkeras::optim::RMSpropConfig;
 use rkeras::prelude::*;
 
 fn main() -> std::process::ExitCode {
-    common::exit_code(run())
+    let args = mnist_common::Args::parse();
+    match common::distributed::Ranks::start(args.distributed) {
+        Ok(ranks) => {
+            let result = run(args, &ranks);
+            ranks.finish(result)
+        }
+        Err(e) => common::exit_code(Err(e)),
+    }
 }
 
-fn run() -> Result<(), Box<dyn std::error::Error>> {
-    let args = mnist_common::Args::parse();
+fn run(
+    args: mnist_common::Args,
+    ranks: &common::distributed::Ranks,
+) -> Result<(), Box<dyn std::error::Error>> {
     set_random_seed(args.seed);
     let model = rkeras::models::mnist_mlp()?;
     let optimizer = RMSpropConfig::default()
         .with_learning_rate(args.learning_rate.unwrap_or(0.001))
         .build()?;
-    mnist_common::train_and_report(&args, model, Box::new(optimizer), true, 20)
+    mnist_common::train_and_report(&args, ranks, model, Box::new(optimizer), true, 20)
 }

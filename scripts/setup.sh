@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what rkeras needs beyond the Rust toolchain: the system HDF5 library (for .h5 files) and pkg-config,
-# Graphviz (plot_model's SVG/PNG through `dot`), and the Python Keras the cross-check tests run (a venv in .venv-keras, from scripts/keras-requirements.txt).
+# Graphviz (plot_model's SVG/PNG through `dot`), Open MPI (for the `mpi` feature),
+# and the Python Keras the cross-check tests run (a venv in .venv-keras, from scripts/keras-requirements.txt).
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 
@@ -41,6 +42,25 @@ install_graphviz() {
     command -v dot >/dev/null 2>&1 || { echo "rkeras: Graphviz's dot still not found" >&2; exit 1; }
 }
 
+# Open MPI (the library, mpirun and the headers the `mpi` feature's bindings are generated from, with libclang).
+install_mpi() {
+    command -v mpirun >/dev/null 2>&1 && [ -e /usr/include/x86_64-linux-gnu/mpi/mpi.h -o -e /usr/include/mpi.h ] \
+        && ldconfig -p 2>/dev/null | grep -q libclang && return 0
+    local packages="libopenmpi-dev openmpi-bin libclang-dev"
+    echo "rkeras: installing Open MPI ($packages)…" >&2
+    if [ "$(id -u)" -eq 0 ]; then
+        (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $packages) >&2
+    elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+        (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $packages) >&2
+    else
+        echo "rkeras: Open MPI is missing and cannot be installed without root (needed by --features rkeras/mpi)." >&2
+        echo "        Install it yourself (Debian/Ubuntu: sudo apt-get install $packages;" >&2
+        echo "        Fedora: sudo dnf install openmpi-devel clang-devel; macOS: brew install open-mpi llvm) and retry." >&2
+        exit 1
+    fi
+    command -v mpirun >/dev/null 2>&1 || { echo "rkeras: mpirun still not found" >&2; exit 1; }
+}
+
 # The venv is current when its stamp holds the requirements it was built from.
 install_keras() {
     local venv="$repo/.venv-keras" requirements="$repo/scripts/keras-requirements.txt"
@@ -68,4 +88,5 @@ install_keras() {
 
 install_hdf5
 install_graphviz
+install_mpi
 install_keras

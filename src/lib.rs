@@ -21,6 +21,9 @@
 
 pub use rkeras_callbacks as callbacks;
 pub use rkeras_datasets as datasets;
+/// Data-parallel training across processes on MPI (the `mpi` feature).
+#[cfg(feature = "mpi")]
+pub use rkeras_distributed as distributed;
 pub use rkeras_engine as engine;
 pub use rkeras_io as io;
 pub use rkeras_layers as layers;

@@ -1,5 +1,8 @@
 //! What the two bAbI examples share: arguments, data loading, epoch timing and the JSON summary.
 
+#[allow(dead_code)]
+#[path = "../distributed/mod.rs"]
+pub mod distributed;
 pub mod pictures;
 
 use clap::Parser;
@@ -53,6 +56,10 @@ pub struct Args {
     /// the thread count. Defaults to the number of threads.
     #[arg(long)]
     pub shards: Option<usize>,
+    /// Train across the processes of `mpirun`/`srun` (MPI; needs the `mpi` feature). Each rank computes its
+    /// block of every batch's shards (see --shards); rank 0 alone prints progress and writes checkpoints and CSV.
+    #[arg(long)]
+    pub distributed: bool,
     /// --plot and --tensorboard.
     #[command(flatten)]
     pub pictures: pictures::Pictures,
@@ -255,6 +262,8 @@ pub fn write_summary(
         "batch_size": args.batch_size,
         "shards": args.shards.unwrap_or_else(rayon::current_num_threads),
         "weights_sha256": weights_sha256(weights),
+        "ranks": distributed::place().1,
+        "rank": distributed::place().0,
         "test_loss": test.get("loss"),
         "test_accuracy": test.get("accuracy").or(test.get("acc")),
         "train_samples_per_sec": samples_per_sec(data.train.len(), epoch_times),
@@ -262,7 +271,10 @@ pub fn write_summary(
         "peak_rss_mb": peak_rss_mb(),
         "history": history_rows(history, epoch_times),
     });
-    std::fs::write(path, serde_json::to_string_pretty(&summary)?)?;
+    std::fs::write(
+        distributed::rank_path(path),
+        serde_json::to_string_pretty(&summary)?,
+    )?;
     Ok(())
 }
 

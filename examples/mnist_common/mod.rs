@@ -50,6 +50,9 @@ pub struct Args {
     /// the thread count. Default: the thread pool's size.
     #[arg(long)]
     pub shards: Option<usize>,
+    /// Train across the processes of `mpirun`/`srun` (MPI; needs the `mpi` feature; see docs/distributed.md).
+    #[arg(long)]
+    pub distributed: bool,
     /// --plot and --tensorboard.
     #[command(flatten)]
     pub pictures: crate::common::pictures::Pictures,
@@ -70,6 +73,7 @@ pub fn load(args: &Args) -> Result<(Mnist, PathBuf), Box<dyn std::error::Error>>
 /// values when `flatten`, else `(28, 28, 1)`; one-hot labels and categorical cross-entropy as Keras's scripts.
 pub fn train_and_report(
     args: &Args,
+    ranks: &crate::common::distributed::Ranks,
     mut model: Model,
     optimizer: Box<dyn Optimizer>,
     flatten: bool,
@@ -104,7 +108,8 @@ pub fn train_and_report(
         .transpose()?;
     let mut csv = args.csv.as_ref().map(CSVLogger::new);
     let mut tensorboard = args.pictures.tensorboard_callback();
-    let mut config = FitConfig::new()
+    let mut config = ranks
+        .configure(FitConfig::new())
         .epochs(epochs)
         .batch_size(args.batch_size)
         .verbose(args.verbose)
@@ -129,7 +134,9 @@ pub fn train_and_report(
     } else {
         History::default()
     };
-    args.pictures.plot_history(&history)?;
+    if ranks.is_first() {
+        args.pictures.plot_history(&history)?;
+    }
     let test = model.evaluate(&x_test, &y_test, args.batch_size)?;
     let times = epoch_times.lock().map(|t| t.clone()).unwrap_or_default();
     let throughput = samples_per_sec(mnist.train.len(), &times);
@@ -148,6 +155,8 @@ pub fn train_and_report(
             "batch_size": args.batch_size,
             "shards": args.shards.unwrap_or_else(rayon::current_num_threads),
             "weights_sha256": weights_sha256(&model.get_weights()),
+            "ranks": crate::common::distributed::place().1,
+            "rank": crate::common::distributed::place().0,
             "test_loss": test.get("loss"),
             "test_accuracy": test.get("accuracy"),
             "train_samples_per_sec": throughput,
@@ -155,7 +164,10 @@ pub fn train_and_report(
             "peak_rss_mb": peak_rss_mb(),
             "history": history_rows(&history, &times),
         });
-        std::fs::write(path, serde_json::to_string_pretty(&summary)?)?;
+        std::fs::write(
+            crate::common::distributed::rank_path(path),
+            serde_json::to_string_pretty(&summary)?,
+        )?;
     }
     Ok(())
 }

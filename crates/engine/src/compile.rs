@@ -18,6 +18,8 @@ pub(crate) struct Compiled {
     /// The dropout stream of `train_on_batch`, continued from call to call (that of `fit`'s first epoch with
     /// seed 0).
     pub(crate) batch_rng: rand::rngs::StdRng,
+    /// The processes a running `fit` trains with ([`crate::FitConfig::collective`]); `None` alone.
+    pub(crate) collective: Option<std::sync::Arc<dyn crate::Collective>>,
 }
 
 impl Compiled {
@@ -115,6 +117,7 @@ impl Model {
             config,
             profile: Default::default(),
             batch_rng: crate::fit::epoch_rng(0, 0, crate::fit::DROPOUT_STREAM),
+            collective: None,
         });
         Ok(())
     }

@@ -31,6 +31,9 @@ pub enum EngineError {
         "the model must be compiled before {0}: call `compile(optimizer, loss, metrics)` first"
     )]
     NotCompiled(&'static str),
+    /// A data-parallel run across processes failed: a rank stopped, errored or disagreed (names the rank).
+    #[error("distributed training: {0}")]
+    Distributed(String),
     /// A layer or graph error.
     #[error(transparent)]
     Layers(#[from] LayersError),

@@ -56,6 +56,12 @@ pub struct FitConfig<'a> {
     /// Batches a source's reading thread may run ahead of training. Defaults to 10 (Keras's
     /// `max_queue_size`).
     pub max_queue_size: usize,
+    /// Train across processes: every rank runs the same `fit` on the same data; each computes its block of
+    /// every batch's shards ([`crate::collective::owned_shards`]) and receives the others', so every rank makes
+    /// the same update, and the weights equal those of one process with the same shards. Only rank 0 shows
+    /// progress and runs `ModelCheckpoint`, `CSVLogger` and `TensorBoard`. `None` (the default): this process
+    /// alone.
+    pub collective: Option<std::sync::Arc<dyn crate::Collective>>,
 }
 
 impl Default for FitConfig<'_> {
@@ -78,6 +84,7 @@ impl Default for FitConfig<'_> {
             validation_source: None,
             validation_steps: None,
             max_queue_size: 10,
+            collective: None,
         }
     }
 }
@@ -147,6 +154,12 @@ impl<'a> FitConfig<'a> {
         self.seed = seed;
         self
     }
+    /// Trains across the processes of `collective` (see [`FitConfig::collective`]).
+    pub fn collective(mut self, collective: std::sync::Arc<dyn crate::Collective>) -> Self {
+        self.collective = Some(collective);
+        self
+    }
+
     /// Sets the number of data-parallel shards per batch (at least 1).
     pub fn shards(mut self, shards: usize) -> Self {
         self.shards = Some(shards);

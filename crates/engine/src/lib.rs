@@ -4,6 +4,7 @@
 //! backward → the optimizer step → callbacks.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod collective;
 pub mod compile;
 pub mod compile_config;
 mod control;
@@ -37,6 +38,7 @@ mod training_config;
 mod training_loop;
 mod validate;
 
+pub use collective::Collective;
 pub use compile::{IntoLoss, IntoOptimizer};
 pub use compile_config::{CompileConfig, LossArg, PerOutput};
 pub use error::{EngineError, Result};

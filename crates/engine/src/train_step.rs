@@ -4,7 +4,6 @@ use crate::compile::Compiled;
 use crate::error::{EngineError, Result};
 use ndarray::ArrayD;
 use rand::rngs::StdRng;
-use rayon::prelude::*;
 use rkeras_layers::{CallContext, Network, NetworkOutput};
 use rkeras_tensor::{Gradient, Tensor, no_grad};
 use std::sync::Arc;
@@ -141,13 +140,16 @@ pub(crate) fn shard_indices(indices: &[usize], shards: usize) -> Vec<&[usize]> {
     indices.chunks(indices.len().div_ceil(count)).collect()
 }
 
-struct ShardResult {
-    loss: f64,
-    output_losses: Vec<f64>,
-    predictions: Vec<Arc<ArrayD<f32>>>,
-    grads: Option<rkeras_tensor::Gradients>,
-    forward: std::time::Duration,
-    backward: std::time::Duration,
+/// What one shard's forward and backward pass gave: its share of the losses, its predictions and, when its
+/// loss is finite, one gradient per trainable weight (in `trainable_weights` order; `None` for a weight the
+/// loss does not reach).
+pub(crate) struct ShardResult {
+    pub(crate) loss: f64,
+    pub(crate) output_losses: Vec<f64>,
+    pub(crate) predictions: Vec<Arc<ArrayD<f32>>>,
+    pub(crate) grads: Option<Vec<Option<Gradient>>>,
+    pub(crate) forward: std::time::Duration,
+    pub(crate) backward: std::time::Duration,
 }
 
 fn shard_pass(
@@ -174,7 +176,14 @@ fn shard_pass(
     drop(outs);
     let forward = started.elapsed();
     let grads = if loss_value.is_finite() {
-        Some(loss.backward()?)
+        let mut grads = loss.backward()?;
+        let variables = network.trainable_weights();
+        Some(
+            variables
+                .iter()
+                .map(|v| grads.remove_gradient_var(v))
+                .collect(),
+        )
     } else {
         None
     };
@@ -203,25 +212,20 @@ pub(crate) fn train_step(
         .map(|_| rand::RngCore::next_u64(rng))
         .collect();
     let parallel_started = Instant::now();
-    let results: Vec<Result<ShardResult>> = {
+    let results: Vec<ShardResult> = {
+        let collective = compiled.collective.clone();
         let compiled = &Task::of(compiled);
         let parts: Vec<_> = shards
             .iter()
             .map(|s| divisor_part(&s.ys, s.weights.as_ref()))
             .collect();
         let divisors = &batch_divisors(network, compiled, &parts, batch);
-        match shards {
-            [one] => vec![shard_pass(network, compiled, one, divisors, seeds[0], true)],
-            _ => shards
-                .par_iter()
-                .zip(&seeds)
-                .enumerate()
-                .map(|(i, (s, &seed))| shard_pass(network, compiled, s, divisors, seed, i == 0))
-                .collect(),
-        }
+        // Every shard's result: computed here, or by the rank that owns it when training across processes.
+        crate::collective::run_shards(collective.as_deref(), shards.len(), |i| {
+            shard_pass(network, compiled, &shards[i], divisors, seeds[i], i == 0)
+        })?
     };
     let parallel_wall = parallel_started.elapsed();
-    let results = results.into_iter().collect::<Result<Vec<_>>>()?;
     let loss_value: f64 = results.iter().map(|r| r.loss).sum();
     let output_losses = add_up(results.iter().map(|r| r.output_losses.as_slice()));
     let (ys, predictions) = match (shards, results.as_slice()) {
@@ -250,16 +254,20 @@ pub(crate) fn train_step(
         parallel_wall,
         results.iter().map(|r| (r.forward, r.backward)),
     );
-    let all_grads: Option<Vec<rkeras_tensor::Gradients>> =
+    let all_grads: Option<Vec<Vec<Option<Gradient>>>> =
         results.into_iter().map(|r| r.grads).collect();
     if let (true, Some(mut all_grads)) = (loss_value.is_finite(), all_grads) {
         let started = Instant::now();
         let variables = network.trainable_weights();
         let mut grads: Vec<Gradient> = Vec::with_capacity(variables.len());
-        for v in &variables {
+        for (i, v) in variables.iter().enumerate() {
             // The first shard's gradient becomes the sum; the others are added to it in shard order. An
             // embedding table's gradient stays rows (ids, values and per-lookup squares).
-            let total = sum_in_order(all_grads.iter_mut().map(|g| g.remove_gradient_var(v)))?;
+            let total = sum_in_order(
+                all_grads
+                    .iter_mut()
+                    .map(|g| g.get_mut(i).and_then(Option::take)),
+            )?;
             grads.push(total.unwrap_or_else(|| {
                 Gradient::Dense(ndarray::ArrayD::zeros(ndarray::IxDyn(&v.shape())))
             }));

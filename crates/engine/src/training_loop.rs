@@ -33,13 +33,20 @@ impl<'m, 'c> TrainingLoop<'m, 'c> {
         params: &RunParams,
         shard_count: usize,
     ) -> Result<(Self, usize)> {
+        let collective = config.collective.clone();
+        let rank = collective.as_ref().map_or(0, |c| c.rank());
         let user: Vec<Box<dyn Callback + 'c>> = config
             .callbacks
             .drain(..)
+            .filter(|c| rank == 0 || !crate::collective::rank_zero_only(c.name()))
             .map(|c| Box::new(c) as Box<dyn Callback + 'c>)
             .collect();
         let seed = config.seed;
-        let mut callbacks = CallbackList::for_fit(user, params.verbose);
+        let verbose = if rank == 0 { params.verbose } else { 0 };
+        let mut callbacks = CallbackList::for_fit(user, verbose);
+        if let Some(compiled) = model.compiled.as_mut() {
+            compiled.collective = collective;
+        }
         let mut ctl = FitControl {
             model,
             stop: false,
@@ -155,6 +162,9 @@ impl<'m, 'c> TrainingLoop<'m, 'c> {
     pub(crate) fn finish(mut self) -> Result<History> {
         // Keras's `optimizer.finalize_variable_values(trainable_weights)` after the last epoch (EMA weights).
         crate::train_step::finalize_optimizer(self.ctl.model)?;
+        if let Some(compiled) = self.ctl.model.compiled.as_mut() {
+            compiled.collective = None;
+        }
         self.callbacks
             .on_train_end(&self.last_logs, &mut self.ctl)?;
         Ok(self.callbacks.take_history().unwrap_or_default())

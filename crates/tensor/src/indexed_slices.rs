@@ -90,6 +90,52 @@ impl IndexedSlices {
         })
     }
 
+    /// Rebuilds a row gradient from what [`IndexedSlices::dense_shape`], [`IndexedSlices::indices`],
+    /// [`IndexedSlices::values`] and [`IndexedSlices::squares`] return (a gradient sent to another process).
+    /// The ids must be unique, ascending and under `rows`; `values` and `squares` must hold `ids · dim` numbers.
+    ///
+    /// ```
+    /// use rkeras_tensor::IndexedSlices;
+    /// let g = IndexedSlices::from_lookups(4, 1, &[2, 0, 2], &[1.0, 2.0, 3.0]).unwrap();
+    /// let [rows, dim] = g.dense_shape();
+    /// let back = IndexedSlices::from_parts(rows, dim, g.indices().to_vec(), g.values().to_vec(), g.squares().to_vec());
+    /// assert_eq!(back.unwrap(), g);
+    /// assert!(IndexedSlices::from_parts(4, 1, vec![2, 0], vec![1.0, 2.0], vec![1.0, 4.0]).is_err());
+    /// ```
+    pub fn from_parts(
+        rows: usize,
+        dim: usize,
+        indices: Vec<usize>,
+        values: Vec<f32>,
+        squares: Vec<f32>,
+    ) -> Result<Self> {
+        let size = indices.len() * dim;
+        if values.len() != size || squares.len() != size {
+            return Err(TensorError::shape_mismatch(
+                "indexed_slices",
+                &[indices.len(), dim],
+                &[values.len(), squares.len()],
+            ));
+        }
+        if indices.windows(2).any(|w| w[0] >= w[1]) {
+            return Err(internal("ids must be unique and ascending"));
+        }
+        if let Some(&bad) = indices.last().filter(|&&id| id >= rows) {
+            return Err(TensorError::IndexOutOfRange {
+                op: "indexed_slices",
+                index: bad as f64,
+                bound: rows,
+            });
+        }
+        Ok(IndexedSlices {
+            rows,
+            dim,
+            indices,
+            values,
+            squares,
+        })
+    }
+
     /// The shape of the dense gradient, `[rows, dim]`.
     pub fn dense_shape(&self) -> [usize; 2] {
         [self.rows, self.dim]

@@ -1,0 +1,144 @@
+//! [`Mpi`]: the MPI world as an rkeras [`Collective`].
+
+use crate::error::{DistributedError, Result};
+use crate::watchdog::Watchdog;
+use mpi::Threading;
+use mpi::datatype::PartitionMut;
+use mpi::environment::Universe;
+use mpi::topology::{Communicator, SimpleCommunicator};
+use mpi::traits::CommunicatorCollectives;
+use rkeras_engine::{Collective, EngineError};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The longest a collective operation waits for the other ranks before the job is ended, unless
+/// `RKERAS_MPI_TIMEOUT` (seconds) or [`Mpi::set_timeout`] says otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// The processes of `mpirun`/`srun` (MPI's world communicator), started by [`Mpi::init`] and finalized when the
+/// last clone of the `Arc` is dropped. Outside a launcher it is a world of one rank, which trains as one
+/// process does.
+pub struct Mpi {
+    _universe: Universe,
+    rank: usize,
+    ranks: usize,
+    watchdog: Arc<Watchdog>,
+}
+
+impl std::fmt::Debug for Mpi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mpi")
+            .field("rank", &self.rank)
+            .field("ranks", &self.ranks)
+            .finish()
+    }
+}
+
+/// Ends every rank of the job after printing `message` (the watchdog's and [`Mpi::abort`]'s way out).
+fn abort_job(message: &str) -> ! {
+    eprintln!("rkeras-distributed: {message}");
+    SimpleCommunicator::world().abort(1)
+}
+
+impl Mpi {
+    /// Starts MPI (once per process), with a watchdog that ends the job when a collective operation waits
+    /// longer than [`DEFAULT_TIMEOUT`] (or `RKERAS_MPI_TIMEOUT` seconds).
+    pub fn init() -> Result<Arc<Mpi>> {
+        let (universe, threading) = mpi::initialize_with_threading(Threading::Multiple)
+            .ok_or_else(|| DistributedError::Init("MPI was initialized before".into()))?;
+        if threading < Threading::Serialized {
+            return Err(DistributedError::Init(format!(
+                "the MPI library offers thread support {threading:?}; rkeras needs Serialized"
+            )));
+        }
+        let world = universe.world();
+        let timeout = std::env::var("RKERAS_MPI_TIMEOUT")
+            .ok()
+            .and_then(|s| s.parse::<f64>().ok())
+            .filter(|s| s.is_finite() && *s > 0.0)
+            .map_or(DEFAULT_TIMEOUT, Duration::from_secs_f64);
+        let expire: fn(&str) -> ! = if threading == Threading::Multiple {
+            abort_job
+        } else {
+            |message| {
+                eprintln!("rkeras-distributed: {message}");
+                std::process::abort()
+            }
+        };
+        Ok(Arc::new(Mpi {
+            rank: usize::try_from(world.rank()).unwrap_or(0),
+            ranks: usize::try_from(world.size()).unwrap_or(1),
+            _universe: universe,
+            watchdog: Watchdog::start(timeout, expire),
+        }))
+    }
+
+    /// This process's rank.
+    pub fn rank(&self) -> usize {
+        self.rank
+    }
+
+    /// The number of ranks.
+    pub fn ranks(&self) -> usize {
+        self.ranks
+    }
+
+    /// Sets the longest wait of one collective operation before the whole job is ended.
+    pub fn set_timeout(&self, timeout: Duration) {
+        self.watchdog.set_timeout(timeout);
+    }
+
+    /// Prints `message` and ends every rank of the job with exit code `code` (MPI_Abort): what a rank does
+    /// with an error, so that the others do not wait for it.
+    pub fn abort(&self, code: i32, message: &str) -> ! {
+        eprintln!("rkeras-distributed: rank {}: {message}", self.rank);
+        SimpleCommunicator::world().abort(code)
+    }
+
+    /// Waits until every rank arrives here (under the watchdog's deadline).
+    pub fn barrier(&self) {
+        self.watchdog
+            .guard(|| SimpleCommunicator::world().barrier());
+    }
+}
+
+impl Collective for Mpi {
+    fn rank(&self) -> usize {
+        self.rank
+    }
+
+    fn ranks(&self) -> usize {
+        self.ranks
+    }
+
+    fn all_gather(&self, local: &[u8]) -> rkeras_engine::Result<Vec<Vec<u8>>> {
+        let too_long = |what: &str| {
+            EngineError::Distributed(format!(
+                "{what} exceeds MPI's message size (2^31 bytes); use more shards"
+            ))
+        };
+        let count = i32::try_from(local.len()).map_err(|_| too_long("a rank's step"))?;
+        let world = SimpleCommunicator::world();
+        self.watchdog.guard(|| {
+            let mut counts = vec![0i32; self.ranks];
+            world.all_gather_into(&count, &mut counts[..]);
+            let mut displs = Vec::with_capacity(self.ranks);
+            let mut total = 0i64;
+            for &c in &counts {
+                displs.push(i32::try_from(total).map_err(|_| too_long("a step's messages"))?);
+                total += i64::from(c);
+            }
+            let total = usize::try_from(total).map_err(|_| too_long("a step's messages"))?;
+            let mut buffer = vec![0u8; total];
+            {
+                let mut partition = PartitionMut::new(&mut buffer[..], &counts[..], &displs[..]);
+                world.all_gather_varcount_into(local, &mut partition);
+            }
+            Ok(counts
+                .iter()
+                .zip(&displs)
+                .map(|(&c, &d)| buffer[d as usize..(d + c) as usize].to_vec())
+                .collect())
+        })
+    }
+}

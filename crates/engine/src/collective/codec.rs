@@ -1,0 +1,249 @@
+//! The bytes a rank sends for its shards of a step: each shard's loss, per-output losses, predictions and
+//! per-variable gradients (dense, or an embedding table's rows), little-endian; or the rank's error message.
+
+use crate::error::Result;
+use crate::train_step::ShardResult;
+use ndarray::{ArrayD, IxDyn};
+use rkeras_tensor::{Gradient, IndexedSlices};
+use std::sync::Arc;
+use std::time::Duration;
+
+const OK: u8 = 0;
+const FAILED: u8 = 1;
+const NONE: u8 = 0;
+const DENSE: u8 = 1;
+const ROWS: u8 = 2;
+
+/// The message for a rank's shard results (or its error).
+pub(super) fn encode(results: &Result<Vec<ShardResult>>) -> Vec<u8> {
+    let mut out = Vec::new();
+    match results {
+        Err(e) => {
+            out.push(FAILED);
+            out.extend_from_slice(e.to_string().as_bytes());
+        }
+        Ok(results) => {
+            out.push(OK);
+            put_len(&mut out, results.len());
+            for r in results {
+                out.extend_from_slice(&r.loss.to_le_bytes());
+                put_len(&mut out, r.output_losses.len());
+                r.output_losses
+                    .iter()
+                    .for_each(|v| out.extend_from_slice(&v.to_le_bytes()));
+                put_len(&mut out, r.predictions.len());
+                r.predictions.iter().for_each(|p| put_array(&mut out, p));
+                match &r.grads {
+                    None => out.push(NONE),
+                    Some(grads) => {
+                        out.push(DENSE);
+                        put_len(&mut out, grads.len());
+                        grads
+                            .iter()
+                            .for_each(|g| put_gradient(&mut out, g.as_ref()));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A message back into shard results (`Err` inside: the rank's error message); the outer `Err` names what is
+/// malformed.
+pub(super) fn decode(
+    bytes: &[u8],
+) -> std::result::Result<std::result::Result<Vec<ShardResult>, String>, String> {
+    let mut r = Reader { bytes, at: 0 };
+    match r.u8()? {
+        FAILED => Ok(Err(String::from_utf8_lossy(&bytes[1..]).into_owned())),
+        OK => {
+            let n = r.len()?;
+            let mut results = Vec::with_capacity(n);
+            for _ in 0..n {
+                let loss = r.f64()?;
+                let output_losses = (0..r.len()?).map(|_| r.f64()).collect::<Result2<_>>()?;
+                let predictions = (0..r.len()?)
+                    .map(|_| r.array().map(Arc::new))
+                    .collect::<Result2<_>>()?;
+                let grads = match r.u8()? {
+                    NONE => None,
+                    _ => Some(
+                        (0..r.len()?)
+                            .map(|_| r.gradient())
+                            .collect::<Result2<_>>()?,
+                    ),
+                };
+                results.push(ShardResult {
+                    loss,
+                    output_losses,
+                    predictions,
+                    grads,
+                    forward: Duration::ZERO,
+                    backward: Duration::ZERO,
+                });
+            }
+            if r.at != bytes.len() {
+                return Err(format!("{} bytes left over", bytes.len() - r.at));
+            }
+            Ok(Ok(results))
+        }
+        tag => Err(format!("unknown status {tag}")),
+    }
+}
+
+type Result2<T> = std::result::Result<T, String>;
+
+fn put_len(out: &mut Vec<u8>, n: usize) {
+    out.extend_from_slice(&(n as u64).to_le_bytes());
+}
+
+fn put_f32s<'a>(out: &mut Vec<u8>, values: impl Iterator<Item = &'a f32>) {
+    values.for_each(|v| out.extend_from_slice(&v.to_le_bytes()));
+}
+
+fn put_array(out: &mut Vec<u8>, a: &ArrayD<f32>) {
+    put_len(out, a.ndim());
+    a.shape().iter().for_each(|&d| put_len(out, d));
+    put_f32s(out, a.iter());
+}
+
+fn put_gradient(out: &mut Vec<u8>, g: Option<&Gradient>) {
+    match g {
+        None => out.push(NONE),
+        Some(Gradient::Dense(a)) => {
+            out.push(DENSE);
+            put_array(out, a);
+        }
+        Some(Gradient::Rows(rows)) => {
+            out.push(ROWS);
+            let [n, dim] = rows.dense_shape();
+            put_len(out, n);
+            put_len(out, dim);
+            put_len(out, rows.indices().len());
+            rows.indices().iter().for_each(|&i| put_len(out, i));
+            put_f32s(out, rows.values().iter());
+            put_f32s(out, rows.squares().iter());
+        }
+    }
+}
+
+struct Reader<'b> {
+    bytes: &'b [u8],
+    at: usize,
+}
+
+impl Reader<'_> {
+    fn take(&mut self, n: usize) -> Result2<&[u8]> {
+        let end = self
+            .at
+            .checked_add(n)
+            .filter(|&e| e <= self.bytes.len())
+            .ok_or_else(|| format!("message ends at byte {}", self.bytes.len()))?;
+        let part = &self.bytes[self.at..end];
+        self.at = end;
+        Ok(part)
+    }
+
+    fn u8(&mut self) -> Result2<u8> {
+        Ok(self.take(1)?[0])
+    }
+
+    fn word(&mut self) -> Result2<[u8; 8]> {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(self.take(8)?);
+        Ok(w)
+    }
+
+    fn len(&mut self) -> Result2<usize> {
+        usize::try_from(u64::from_le_bytes(self.word()?)).map_err(|e| e.to_string())
+    }
+
+    fn f64(&mut self) -> Result2<f64> {
+        Ok(f64::from_le_bytes(self.word()?))
+    }
+
+    fn f32s(&mut self, n: usize) -> Result2<Vec<f32>> {
+        let bytes = self.take(n.checked_mul(4).ok_or("length overflows")?)?;
+        Ok(bytes
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect())
+    }
+
+    fn array(&mut self) -> Result2<ArrayD<f32>> {
+        let ndim = self.len()?;
+        let shape = (0..ndim).map(|_| self.len()).collect::<Result2<Vec<_>>>()?;
+        let values = self.f32s(shape.iter().product())?;
+        ArrayD::from_shape_vec(IxDyn(&shape), values).map_err(|e| e.to_string())
+    }
+
+    fn gradient(&mut self) -> Result2<Option<Gradient>> {
+        match self.u8()? {
+            NONE => Ok(None),
+            DENSE => Ok(Some(Gradient::Dense(self.array()?))),
+            ROWS => {
+                let (rows, dim, n) = (self.len()?, self.len()?, self.len()?);
+                let indices = (0..n).map(|_| self.len()).collect::<Result2<Vec<_>>>()?;
+                let size = n.checked_mul(dim).ok_or("length overflows")?;
+                let values = self.f32s(size)?;
+                let squares = self.f32s(size)?;
+                IndexedSlices::from_parts(rows, dim, indices, values, squares)
+                    .map(|s| Some(Gradient::Rows(s)))
+                    .map_err(|e| e.to_string())
+            }
+            tag => Err(format!("unknown gradient kind {tag}")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shard_results_survive_the_round_trip_bit_for_bit() {
+        let rows = IndexedSlices::from_lookups(5, 2, &[3, 1, 3], &[1.0, 2.0, 3.0, 4.0, 5.5, -6.0])
+            .unwrap_or_else(|e| panic!("{e}"));
+        let dense = ArrayD::from_shape_vec(IxDyn(&[2, 2]), vec![0.1, -0.0, f32::MIN_POSITIVE, 7.0])
+            .unwrap_or_else(|e| panic!("{e}"));
+        let shard = ShardResult {
+            loss: 0.1 + 0.2,
+            output_losses: vec![0.3, 1e-300],
+            predictions: vec![Arc::new(dense.clone())],
+            grads: Some(vec![
+                Some(Gradient::Dense(dense.clone())),
+                None,
+                Some(Gradient::Rows(rows.clone())),
+            ]),
+            forward: Duration::ZERO,
+            backward: Duration::ZERO,
+        };
+        let bytes = encode(&Ok(vec![shard]));
+        let back = decode(&bytes)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(back.len(), 1);
+        let r = &back[0];
+        assert_eq!(r.loss.to_bits(), (0.1f64 + 0.2).to_bits());
+        assert_eq!(r.output_losses, [0.3, 1e-300]);
+        assert_eq!(*r.predictions[0], dense);
+        let grads = r.grads.as_ref().unwrap_or_else(|| panic!("gradients lost"));
+        assert!(
+            matches!(&grads[0], Some(Gradient::Dense(a)) if a.iter().zip(dense.iter()).all(|(x, y)| x.to_bits() == y.to_bits()))
+        );
+        assert!(grads[1].is_none());
+        assert!(matches!(&grads[2], Some(Gradient::Rows(s)) if *s == rows));
+        assert!(
+            decode(&bytes[..bytes.len() - 1]).is_err(),
+            "a cut message is an error"
+        );
+    }
+
+    #[test]
+    fn a_rank_error_travels_as_its_message() {
+        let bytes = encode(&Err(crate::EngineError::invalid("y", "bad targets")));
+        let back = decode(&bytes).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(back.err().as_deref(), Some("invalid `y`: bad targets"));
+    }
+}

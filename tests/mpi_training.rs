@@ -1,0 +1,181 @@
+//! Data-parallel training under `mpirun -np 2` (the `mpi` feature): both ranks end with the same weights, the
+//! same bits as one process running the same shards, and a killed rank ends the job with an error.
+#![cfg(feature = "mpi")]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+/// The examples cargo built beside this test (`target/<profile>/examples`).
+fn example(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap_or_else(|e| panic!("{e}"));
+    let profile = exe
+        .parent()
+        .and_then(Path::parent)
+        .unwrap_or_else(|| panic!("no target directory above {}", exe.display()));
+    profile.join("examples").join(name)
+}
+
+/// `mpirun`, or `None` after the testkit's notice (a failure under CI=true).
+fn mpirun() -> Option<Command> {
+    let found = Command::new("mpirun")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !found {
+        rkeras_testkit::missing(
+            "mpirun (Open MPI)",
+            "the two-rank training checks",
+            "Run scripts/setup.sh (Debian: apt-get install openmpi-bin libopenmpi-dev).",
+        );
+        return None;
+    }
+    let mut cmd = Command::new("mpirun");
+    // As root in a container (CI): Open MPI refuses root without these; two ranks may share one core; shared
+    // memory and loopback only; ranks yield instead of busy-polling while they wait.
+    cmd.env("OMPI_ALLOW_RUN_AS_ROOT", "1")
+        .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
+        .env("RAYON_NUM_THREADS", "1")
+        .args(["--allow-run-as-root", "--oversubscribe", "-np", "2"])
+        .args([
+            "--mca",
+            "btl",
+            "self,vader",
+            "--mca",
+            "mpi_yield_when_idle",
+            "1",
+        ]);
+    Some(cmd)
+}
+
+/// Waits for `child` at most `limit`; a child still running then is killed and the test fails (a hang).
+fn wait(mut child: Child, limit: Duration, what: &str) -> (ExitStatus, Duration) {
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap_or_else(|e| panic!("{e}")) {
+            return (status, started.elapsed());
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{what} still ran after {limit:?}: the job hangs");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+const TRAIN: [&str; 10] = [
+    "--generate",
+    "400",
+    "--epochs",
+    "3",
+    "--shards",
+    "2",
+    "--verbose",
+    "0",
+    "--seed",
+    "5",
+];
+
+fn summary(path: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn two_ranks_train_the_memory_network_to_the_bits_of_one_process_with_two_shards() {
+    let Some(mut mpi) = mpirun() else { return };
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let babi = example("babi_memnn");
+    let single = dir.path().join("single.json");
+    let status = Command::new(&babi)
+        .args(TRAIN)
+        .arg("--summary-json")
+        .arg(&single)
+        .status()
+        .unwrap_or_else(|e| panic!("{}: {e}", babi.display()));
+    assert!(status.success(), "the single-process run failed");
+
+    let spread = dir.path().join("mpi.json");
+    let child = mpi
+        .arg(&babi)
+        .arg("--distributed")
+        .args(TRAIN)
+        .arg("--summary-json")
+        .arg(&spread)
+        .spawn()
+        .unwrap_or_else(|e| panic!("mpirun: {e}"));
+    let (status, _) = wait(child, Duration::from_secs(120), "mpirun -np 2 babi_memnn");
+    assert!(status.success(), "mpirun -np 2 babi_memnn failed: {status}");
+
+    let one = summary(&single);
+    let rank0 = summary(&spread);
+    let rank1 = summary(&dir.path().join("mpi.rank1.json"));
+    assert_eq!(
+        (one["ranks"].as_u64(), one["rank"].as_u64()),
+        (Some(1), Some(0))
+    );
+    assert_eq!(
+        (rank0["ranks"].as_u64(), rank0["rank"].as_u64()),
+        (Some(2), Some(0))
+    );
+    assert_eq!(
+        (rank1["ranks"].as_u64(), rank1["rank"].as_u64()),
+        (Some(2), Some(1))
+    );
+    let sha = |s: &serde_json::Value| s["weights_sha256"].as_str().map(str::to_string);
+    assert!(sha(&one).is_some_and(|s| s.len() == 64));
+    assert_eq!(sha(&rank0), sha(&rank1), "the ranks' weights differ");
+    assert_eq!(
+        sha(&rank0),
+        sha(&one),
+        "two ranks differ from one process with two shards"
+    );
+    // The logs are global: every epoch's training loss and accuracy equal the single process's.
+    for key in ["loss", "accuracy", "val_loss", "val_accuracy"] {
+        let column = |s: &serde_json::Value| -> Vec<Option<f64>> {
+            s["history"]
+                .as_array()
+                .map(|rows| rows.iter().map(|r| r[key].as_f64()).collect())
+                .unwrap_or_default()
+        };
+        assert_eq!(column(&one).len(), 3, "{key}: three epochs");
+        assert_eq!(column(&rank0), column(&one), "{key} on rank 0");
+        assert_eq!(column(&rank1), column(&one), "{key} on rank 1");
+    }
+}
+
+#[test]
+fn a_killed_rank_ends_the_job_with_an_error() {
+    let Some(mut mpi) = mpirun() else { return };
+    let babi = example("babi_memnn");
+    // Rank 1 is killed (SIGKILL) two seconds in, in the middle of a long training run.
+    let script =
+        r#"if [ "$OMPI_COMM_WORLD_RANK" = 1 ]; then (sleep 2; kill -9 $$) & fi; exec "$@""#;
+    let child = mpi
+        .args(["sh", "-c", script, "sh"])
+        .arg(&babi)
+        .args([
+            "--distributed",
+            "--generate",
+            "400",
+            "--epochs",
+            "10000",
+            "--verbose",
+            "0",
+        ])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("mpirun: {e}"));
+    let (status, took) = wait(child, Duration::from_secs(60), "a job with a killed rank");
+    assert!(
+        !status.success(),
+        "a job whose rank was killed exited successfully"
+    );
+    assert!(
+        took >= Duration::from_secs(2),
+        "the job ended before the kill: {took:?}"
+    );
+}
