@@ -42,7 +42,9 @@ pub mod symbolic;
 
 pub use activation::{ELU, LeakyReLU, PReLU, ReLU, Softmax};
 pub use activations::ActivationFn;
-pub use attention::{AdditiveAttention, Attention, AttentionOptions, MultiHeadAttention, ScoreMode};
+pub use attention::{
+    AdditiveAttention, Attention, AttentionOptions, MultiHeadAttention, ScoreMode,
+};
 pub use constraints::Constraint;
 pub use convolutional::{Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D};
 pub use core::Dense;
