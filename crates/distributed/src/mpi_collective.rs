@@ -42,7 +42,7 @@ fn abort_job(message: &str) -> ! {
 
 impl Mpi {
     /// Starts MPI (once per process), with a watchdog that ends the job when a collective operation waits
-    /// longer than [`DEFAULT_TIMEOUT`] (or `RKERAS_MPI_TIMEOUT` seconds).
+    /// longer than 300 seconds (or `RKERAS_MPI_TIMEOUT` seconds).
     pub fn init() -> Result<Arc<Mpi>> {
         let (universe, threading) = mpi::initialize_with_threading(Threading::Multiple)
             .ok_or_else(|| DistributedError::Init("MPI was initialized before".into()))?;
