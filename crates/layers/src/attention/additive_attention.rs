@@ -60,35 +60,7 @@ impl AdditiveAttention {
         self
     }
 
-    /// Replaces the call options (dropout, causal mask, explicit masks, returned scores).
-    pub fn with_options(mut self, options: AttentionOptions) -> Self {
-        self.options = options;
-        self
-    }
-
-    /// Dropout rate on the attention distribution in training. Defaults to 0.
-    pub fn with_dropout(mut self, rate: f32) -> Self {
-        self.options.dropout = rate;
-        self
-    }
-
-    /// Keras's `use_causal_mask`. Defaults to false.
-    pub fn with_causal_mask(mut self, on: bool) -> Self {
-        self.options.use_causal_mask = on;
-        self
-    }
-
-    /// Keras's `return_attention_scores`: calls return `[output, scores]`. Defaults to false.
-    pub fn with_return_attention_scores(mut self, on: bool) -> Self {
-        self.options.return_attention_scores = on;
-        self
-    }
-
-    /// Whether the inputs end with `[query_mask, value_mask]` (Keras's `mask=`). Defaults to false.
-    pub fn with_masks(mut self, on: bool) -> Self {
-        self.options.masks = on;
-        self
-    }
+    crate::attention::base::attention_option_setters!();
 
     /// Whether the optimizer updates the weights; set it before the first call. Defaults to true.
     pub fn with_trainable(mut self, trainable: bool) -> Self {
