@@ -85,8 +85,10 @@ impl Model {
         let mut rng = std::mem::replace(&mut compiled.batch_rng, StdRng::seed_from_u64(0));
         let step = train_step(&self.network, compiled, &shards, n, &mut rng);
         compiled.batch_rng = rng;
+        let mut step = step?;
+        crate::training_loop::settle_step(compiled, &mut step);
         let mut means = EpochMeans::default();
-        means.add(&step?, compiled)?;
+        means.add(&step, compiled)?;
         Ok(means.logs(compiled))
     }
 

@@ -2,6 +2,7 @@
 
 use crate::compile::Compiled;
 use crate::error::{EngineError, Result};
+use crate::profile::StepTiming;
 use ndarray::ArrayD;
 use rand::rngs::StdRng;
 use rkeras_layers::{CallContext, Network, NetworkOutput};
@@ -10,13 +11,16 @@ use std::sync::Arc;
 use std::time::Instant;
 
 /// What a step measured: the batch's reduced (weighted total) loss, each output's own reduced loss, and each
-/// output's targets and predictions for its metrics (outputs in order).
+/// output's targets and predictions for its metrics (outputs in order); for a training step also its phases'
+/// timings and the spent gradient buffers, which the training loop hands to the profile and the buffer pool.
 pub(crate) struct StepResult {
     pub(crate) loss: f64,
     pub(crate) output_losses: Vec<f64>,
     pub(crate) ys: Vec<Arc<ArrayD<f32>>>,
     pub(crate) predictions: Vec<Arc<ArrayD<f32>>>,
     pub(crate) batch: usize,
+    pub(crate) timing: StepTiming,
+    pub(crate) spent_gradients: Vec<ArrayD<f32>>,
 }
 
 /// A shard's (or a whole batch's) share of each output's reduced batch loss, `Σ wᵢ·lossᵢ / divisor` (the
@@ -250,10 +254,12 @@ pub(crate) fn train_step(
             (ys, predictions)
         }
     };
-    compiled.profile.add_step(
+    let mut timing = StepTiming {
         parallel_wall,
-        results.iter().map(|r| (r.forward, r.backward)),
-    );
+        shards: results.iter().map(|r| (r.forward, r.backward)).collect(),
+        optimizer: Default::default(),
+    };
+    let mut spent_gradients = Vec::new();
     let all_grads: Option<Vec<Vec<Option<Gradient>>>> =
         results.into_iter().map(|r| r.grads).collect();
     if let (true, Some(mut all_grads)) = (loss_value.is_finite(), all_grads) {
@@ -284,11 +290,11 @@ pub(crate) fn train_step(
         drop(guards);
         network.apply_constraints()?;
         drop(grad_refs);
-        recycle(grads.into_iter().filter_map(|grad| match grad {
+        spent_gradients.extend(grads.into_iter().filter_map(|grad| match grad {
             Gradient::Dense(grad) => Some(grad),
             _ => None,
         }));
-        compiled.profile.optimizer += started.elapsed();
+        timing.optimizer = started.elapsed();
     }
     Ok(StepResult {
         loss: loss_value,
@@ -296,6 +302,8 @@ pub(crate) fn train_step(
         ys,
         predictions,
         batch,
+        timing,
+        spent_gradients,
     })
 }
 
@@ -334,11 +342,6 @@ pub(crate) fn finalize_optimizer(model: &mut crate::model::Model) -> Result<()> 
         .optimizer
         .finalize_variable_values(&mut value_refs)?;
     Ok(())
-}
-
-/// Returns a step's gradient buffers to the buffer pool, for the next step's backward pass.
-fn recycle(buffers: impl Iterator<Item = ndarray::ArrayD<f32>>) {
-    buffers.for_each(rkeras_tensor::buffer_pool::give_array);
 }
 
 /// The sum of the given gradients in order (the first one reused as the total), or `None` when none is given.
@@ -383,6 +386,8 @@ pub(crate) fn test_step(
             ys: ys.iter().map(Tensor::data_arc).collect(),
             predictions: outs.iter().map(|o| o.output.data_arc()).collect(),
             batch,
+            timing: StepTiming::default(),
+            spent_gradients: Vec::new(),
         })
     })
 }

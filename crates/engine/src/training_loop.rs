@@ -2,6 +2,7 @@
 //! the epoch's running means — and the steps of the loop that do not depend on where batches come from (arrays
 //! or a data source).
 
+use crate::compile::Compiled;
 use crate::control::FitControl;
 use crate::error::Result;
 use crate::evaluate_pass::{TestBatches, test_pass};
@@ -9,7 +10,7 @@ use crate::fit_config::FitConfig;
 use crate::model::Model;
 use crate::resume_state::ResumeState;
 use crate::saving;
-use crate::train_step::{EpochMeans, Shard, train_step};
+use crate::train_step::{EpochMeans, Shard, StepResult, train_step};
 use rand::rngs::StdRng;
 use rkeras_callbacks::{Callback, CallbackList, History, Logs, RunParams};
 
@@ -120,7 +121,8 @@ impl<'m, 'c> TrainingLoop<'m, 'c> {
             .compiled
             .as_mut()
             .ok_or(crate::EngineError::NotCompiled("fit"))?;
-        let step = train_step(&model.network, compiled, shards, samples, dropout_rng)?;
+        let mut step = train_step(&model.network, compiled, shards, samples, dropout_rng)?;
+        settle_step(compiled, &mut step);
         self.means.add(&step, compiled)?;
         let logs = self.means.logs(compiled);
         self.callbacks
@@ -182,4 +184,13 @@ impl<'m, 'c> TrainingLoop<'m, 'c> {
         }
         Ok(())
     }
+}
+
+/// A training step's bookkeeping, kept out of its arithmetic: the phases' timings go to the profile and the
+/// spent gradient buffers back to the buffer pool, for the next step's backward pass.
+pub(crate) fn settle_step(compiled: &mut Compiled, step: &mut StepResult) {
+    compiled.profile.record(&step.timing);
+    std::mem::take(&mut step.spent_gradients)
+        .into_iter()
+        .for_each(rkeras_tensor::buffer_pool::give_array);
 }

@@ -192,3 +192,37 @@ fn on_batch_calls_check_their_arguments() {
             .is_err()
     );
 }
+
+#[test]
+fn the_step_profile_counts_every_training_step_and_its_optimizer_time() {
+    let (x, y) = data(64);
+    let mut model = mlp();
+    assert_eq!(model.step_profile().unwrap().steps, 0);
+    model
+        .fit(
+            &[x.clone()],
+            &y,
+            FitConfig::new()
+                .batch_size(16)
+                .epochs(2)
+                .shuffle(false)
+                .verbose(0),
+        )
+        .unwrap();
+    let profile = model.step_profile().unwrap();
+    assert_eq!(profile.steps, 8, "2 epochs of 4 batches");
+    assert!(profile.optimizer > std::time::Duration::ZERO);
+    assert!(profile.forward + profile.backward > std::time::Duration::ZERO);
+    let xs = x.slice(ndarray::s![0..16, ..]).to_owned().into_dyn();
+    let ys = y.slice(ndarray::s![0..16]).to_owned().into_dyn();
+    model.train_on_batch(&[xs.clone()], &ys, None).unwrap();
+    assert_eq!(model.step_profile().unwrap().steps, 9);
+    model.test_on_batch(&[xs], &ys, None).unwrap();
+    assert_eq!(
+        model.step_profile().unwrap().steps,
+        9,
+        "evaluation is not a training step"
+    );
+    model.reset_step_profile();
+    assert_eq!(model.step_profile().unwrap(), Default::default());
+}
