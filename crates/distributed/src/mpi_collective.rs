@@ -18,6 +18,13 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 /// The processes of `mpirun`/`srun` (MPI's world communicator), started by [`Mpi::init`] and finalized when the
 /// last clone of the `Arc` is dropped. Outside a launcher it is a world of one rank, which trains as one
 /// process does.
+///
+/// ```no_run
+/// use rkeras_engine::FitConfig;
+/// let mpi = rkeras_distributed::Mpi::init().unwrap();
+/// let config = FitConfig::new().shards(mpi.ranks()).collective(mpi.clone());
+/// # drop(config);
+/// ```
 pub struct Mpi {
     _universe: Universe,
     rank: usize,
