@@ -4,7 +4,10 @@
 //! does in one process, so N ranks end with the same weights bit for bit, and with the same bits as one
 //! process running the same shards.
 
+mod begin;
 mod codec;
+
+pub(crate) use begin::begin_together;
 
 use crate::error::{EngineError, Result};
 use crate::train_step::ShardResult;
@@ -40,12 +43,18 @@ pub fn owned_shards(count: usize, rank: usize, ranks: usize) -> Range<usize> {
     count * rank / ranks..count * (rank + 1) / ranks
 }
 
-/// Whether a callback writes files or the console and so runs on rank 0 alone (the others train silently).
+/// Whether a callback writes files or the console and so runs on rank 0 alone (the others train silently;
+/// they receive rank 0's restored backup from [`begin_together`]).
 pub(crate) fn rank_zero_only(name: &str) -> bool {
     matches!(
         name,
-        "ModelCheckpoint" | "CSVLogger" | "TensorBoard" | "ProgbarLogger"
+        "ModelCheckpoint" | "CSVLogger" | "TensorBoard" | "ProgbarLogger" | "BackupAndRestore"
     )
+}
+
+/// Whether this process writes the run's files (backups): rank 0, or the only process.
+pub(crate) fn writes_files(collective: Option<&dyn Collective>) -> bool {
+    collective.is_none_or(|c| c.rank() == 0)
 }
 
 /// Runs `pass` on the shards `range` (side by side on the rayon pool when there are several).
