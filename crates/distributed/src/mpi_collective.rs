@@ -47,6 +47,22 @@ fn abort_job(message: &str) -> ! {
     SimpleCommunicator::world().abort(1)
 }
 
+/// Gives this rank's rayon pool its share of the machine's cores (the cores over the ranks on this machine, at
+/// least one), unless `RAYON_NUM_THREADS` sets it: ranks that each start a thread per core slow each other down.
+fn share_cores(world: &SimpleCommunicator) {
+    if std::env::var_os("RAYON_NUM_THREADS").is_some() {
+        return;
+    }
+    let here = usize::try_from(world.split_shared(0).size())
+        .unwrap_or(1)
+        .max(1);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // A pool built before (by the program) stays as it is.
+    let _ = rayon::ThreadPoolBuilder::new()
+        .num_threads((cores / here).max(1))
+        .build_global();
+}
+
 impl Mpi {
     /// Starts MPI (once per process), with a watchdog that ends the job when a collective operation waits
     /// longer than 300 seconds (or `RKERAS_MPI_TIMEOUT` seconds).
@@ -59,6 +75,7 @@ impl Mpi {
             )));
         }
         let world = universe.world();
+        share_cores(&world);
         let timeout = std::env::var("RKERAS_MPI_TIMEOUT")
             .ok()
             .and_then(|s| s.parse::<f64>().ok())

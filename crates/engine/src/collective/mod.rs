@@ -6,13 +6,16 @@
 
 mod begin;
 mod codec;
+mod profile;
 
 pub(crate) use begin::begin_together;
+pub use profile::{CollectiveProfile, profile, reset_profile};
 
 use crate::error::{EngineError, Result};
 use crate::train_step::ShardResult;
 use rayon::prelude::*;
 use std::ops::Range;
+use std::time::Instant;
 
 /// A group of processes that train one model together (Keras's `MultiWorkerMirroredStrategy` idea): each
 /// rank builds the same model from the same seed and calls `fit` with the same data and arguments.
@@ -83,21 +86,27 @@ where
         return run_local(0..count, &pass);
     };
     let (rank, ranks) = (collective.rank(), collective.ranks());
+    let started = Instant::now();
     let mine = run_local(owned_shards(count, rank, ranks), &pass);
+    let computed = Instant::now();
     let message = codec::encode(&mine);
-    let local_error = mine.err();
+    let encoded = Instant::now();
     let messages = collective.all_gather(&message)?;
+    let gathered = Instant::now();
     if messages.len() != ranks {
         return Err(EngineError::Distributed(format!(
             "the all-gather returned {} messages for {ranks} ranks",
             messages.len()
         )));
     }
-    if let Some(e) = local_error {
-        return Err(e);
-    }
+    // This rank's own results are kept as computed (the message decodes to the same bits).
+    let mut mine = Some(mine?);
     let mut all = Vec::with_capacity(count);
     for (r, bytes) in messages.iter().enumerate() {
+        if r == rank {
+            all.extend(mine.take().into_iter().flatten());
+            continue;
+        }
         let part = codec::decode(bytes).map_err(|reason| {
             EngineError::Distributed(format!("rank {r} sent an unreadable step: {reason}"))
         })?;
@@ -120,5 +129,15 @@ where
             }
         }
     }
+    profile::record(
+        [
+            computed - started,
+            encoded - computed,
+            gathered - encoded,
+            gathered.elapsed(),
+        ],
+        message.len(),
+        messages.iter().map(Vec::len).sum(),
+    );
     Ok(all)
 }
