@@ -65,7 +65,8 @@ fn share_cores(world: &SimpleCommunicator) {
 
 impl Mpi {
     /// Starts MPI (once per process), with a watchdog that ends the job when a collective operation waits
-    /// longer than 300 seconds (or `RKERAS_MPI_TIMEOUT` seconds).
+    /// longer than 300 seconds (or `RKERAS_MPI_TIMEOUT` seconds). Unless `RAYON_NUM_THREADS` is set, the
+    /// global rayon pool gets this rank's share of the machine's cores (cores / ranks on the machine).
     pub fn init() -> Result<Arc<Mpi>> {
         let (universe, threading) = mpi::initialize_with_threading(Threading::Multiple)
             .ok_or_else(|| DistributedError::Init("MPI was initialized before".into()))?;
