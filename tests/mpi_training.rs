@@ -1,5 +1,6 @@
 //! Data-parallel training under `mpirun -np 2` (the `mpi` feature): both ranks end with the same weights, the
-//! same bits as one process running the same shards, and a killed rank ends the job with an error.
+//! same bits as one process running the same shards; a killed rank ends the job with an error, and a bad batch on one
+//! rank ends every rank with an error.
 #![cfg(feature = "mpi")]
 
 use std::path::{Path, PathBuf};
@@ -178,4 +179,90 @@ fn a_killed_rank_ends_the_job_with_an_error() {
         took >= Duration::from_secs(2),
         "the job ended before the kill: {took:?}"
     );
+}
+
+/// Where the ranks of `one_ranks_bad_batch_under_mpirun` write their errors (set for the ranks only).
+const ERRORS_OUT: &str = "RKERAS_MPI_TEST_ERRORS";
+
+#[test]
+fn a_bad_batch_on_one_rank_ends_every_rank_with_an_error() {
+    let Some(mut mpi) = mpirun() else { return };
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let out = dir.path().join("error.txt");
+    // This test binary runs under mpirun, each rank running only the ignored test below.
+    let exe = std::env::current_exe().unwrap_or_else(|e| panic!("{e}"));
+    let child = mpi
+        .env(ERRORS_OUT, &out)
+        .args(["-x", ERRORS_OUT])
+        .arg(&exe)
+        .args([
+            "--ignored",
+            "--exact",
+            "one_ranks_bad_batch_under_mpirun",
+            "--test-threads=1",
+        ])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("mpirun: {e}"));
+    let (status, _) = wait(child, Duration::from_secs(120), "a job with a bad batch");
+    assert!(status.success(), "the ranks' checks failed: {status}");
+    let read =
+        |p: &Path| std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    let rank0 = read(&out);
+    let rank1 = read(&dir.path().join("error.rank1.txt"));
+    // Rank 1 owns the bad shard and ends with its own error; rank 0 with that error, naming rank 1.
+    assert!(
+        rank1.contains("99") && !rank1.starts_with("distributed"),
+        "{rank1}"
+    );
+    assert_eq!(
+        rank0,
+        format!("distributed training: rank 1 failed in a training step: {rank1}")
+    );
+}
+
+/// One rank of [`a_bad_batch_on_one_rank_ends_every_rank_with_an_error`]: trains a small embedding model whose
+/// first batch holds an id outside the table in the shard rank 1 computes, and writes the error `fit` returns.
+#[test]
+#[ignore = "run under mpirun by a_bad_batch_on_one_rank_ends_every_rank_with_an_error"]
+fn one_ranks_bad_batch_under_mpirun() {
+    use rkeras::engine::{Collective, FitConfig, Model};
+    use rkeras::layers::{Dense, Embedding, Flatten, Input, LayerCall, set_random_seed};
+    let Ok(out) = std::env::var(ERRORS_OUT) else {
+        return;
+    };
+    let mpi = rkeras::distributed::Mpi::init().unwrap_or_else(|e| panic!("{e}"));
+    set_random_seed(11);
+    let input = Input::new(&[3]);
+    let embedded = Embedding::new(10, 4)
+        .call(&input)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let flat = Flatten::new()
+        .call(&embedded)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let output = Dense::new(3)
+        .with_activation("softmax")
+        .and_then(|d| d.call(&flat))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut model = Model::new(&[input], &output).unwrap_or_else(|e| panic!("{e}"));
+    model
+        .compile("rmsprop", "sparse_categorical_crossentropy", &[])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut ids = ndarray::Array2::from_shape_fn((32, 3), |(i, j)| ((i + j) % 10) as f32);
+    ids[[12, 1]] = 99.0; // in samples 8..16: the second shard of the first batch, rank 1's
+    let labels = ndarray::Array2::from_shape_fn((32, 1), |(i, _)| (i % 3) as f32);
+    let collective: std::sync::Arc<dyn Collective> = mpi.clone();
+    let config = FitConfig::new()
+        .epochs(2)
+        .batch_size(16)
+        .shards(2)
+        .shuffle(false)
+        .verbose(0)
+        .collective(collective);
+    let error = model
+        .fit(&[ids.into_dyn()], &labels.into_dyn(), config)
+        .map(|_| ())
+        .expect_err("a bad batch trains");
+    let path = rkeras::distributed::rank_path(Path::new(&out), mpi.rank());
+    std::fs::write(&path, error.to_string()).unwrap_or_else(|e| panic!("{e}"));
 }

@@ -264,6 +264,7 @@ pub fn write_summary(
         "weights_sha256": weights_sha256(weights),
         "ranks": distributed::place().1,
         "rank": distributed::place().0,
+        "collective_per_step": distributed::collective_summary(),
         "test_loss": test.get("loss"),
         "test_accuracy": test.get("accuracy").or(test.get("acc")),
         "train_samples_per_sec": samples_per_sec(data.train.len(), epoch_times),

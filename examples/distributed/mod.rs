@@ -88,3 +88,20 @@ pub fn rank_path(path: &Path) -> PathBuf {
         path.to_path_buf()
     }
 }
+
+/// The mean time per step of training across ranks (this rank's shards, encoding, all-gather, decoding) and the
+/// bytes per step, for the summary JSON (zeros without `--distributed`).
+pub fn collective_summary() -> serde_json::Value {
+    let p = rkeras::engine::collective::profile();
+    let [compute, encode, all_gather, decode] = p.per_step_micros();
+    let steps = p.steps.max(1);
+    serde_json::json!({
+        "steps": p.steps,
+        "compute_us": compute,
+        "encode_us": encode,
+        "all_gather_us": all_gather,
+        "decode_us": decode,
+        "sent_bytes_per_step": p.sent_bytes / steps,
+        "received_bytes_per_step": p.received_bytes / steps,
+    })
+}

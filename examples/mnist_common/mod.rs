@@ -157,6 +157,7 @@ pub fn train_and_report(
             "weights_sha256": weights_sha256(&model.get_weights()),
             "ranks": crate::common::distributed::place().1,
             "rank": crate::common::distributed::place().0,
+            "collective_per_step": crate::common::distributed::collective_summary(),
             "test_loss": test.get("loss"),
             "test_accuracy": test.get("accuracy"),
             "train_samples_per_sec": throughput,

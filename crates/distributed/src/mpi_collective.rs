@@ -18,6 +18,13 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 /// The processes of `mpirun`/`srun` (MPI's world communicator), started by [`Mpi::init`] and finalized when the
 /// last clone of the `Arc` is dropped. Outside a launcher it is a world of one rank, which trains as one
 /// process does.
+///
+/// ```no_run
+/// use rkeras_engine::FitConfig;
+/// let mpi = rkeras_distributed::Mpi::init().unwrap();
+/// let config = FitConfig::new().shards(mpi.ranks()).collective(mpi.clone());
+/// # drop(config);
+/// ```
 pub struct Mpi {
     _universe: Universe,
     rank: usize,
@@ -40,9 +47,26 @@ fn abort_job(message: &str) -> ! {
     SimpleCommunicator::world().abort(1)
 }
 
+/// Gives this rank's rayon pool its share of the machine's cores (the cores over the ranks on this machine, at
+/// least one), unless `RAYON_NUM_THREADS` sets it: ranks that each start a thread per core slow each other down.
+fn share_cores(world: &SimpleCommunicator) {
+    if std::env::var_os("RAYON_NUM_THREADS").is_some() {
+        return;
+    }
+    let here = usize::try_from(world.split_shared(0).size())
+        .unwrap_or(1)
+        .max(1);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // A pool built before (by the program) stays as it is.
+    let _ = rayon::ThreadPoolBuilder::new()
+        .num_threads((cores / here).max(1))
+        .build_global();
+}
+
 impl Mpi {
     /// Starts MPI (once per process), with a watchdog that ends the job when a collective operation waits
-    /// longer than 300 seconds (or `RKERAS_MPI_TIMEOUT` seconds).
+    /// longer than 300 seconds (or `RKERAS_MPI_TIMEOUT` seconds). Unless `RAYON_NUM_THREADS` is set, the
+    /// global rayon pool gets this rank's share of the machine's cores (cores / ranks on the machine).
     pub fn init() -> Result<Arc<Mpi>> {
         let (universe, threading) = mpi::initialize_with_threading(Threading::Multiple)
             .ok_or_else(|| DistributedError::Init("MPI was initialized before".into()))?;
@@ -52,6 +76,7 @@ impl Mpi {
             )));
         }
         let world = universe.world();
+        share_cores(&world);
         let timeout = std::env::var("RKERAS_MPI_TIMEOUT")
             .ok()
             .and_then(|s| s.parse::<f64>().ok())

@@ -35,6 +35,7 @@ impl<'m, 'c> TrainingLoop<'m, 'c> {
         shard_count: usize,
     ) -> Result<(Self, usize)> {
         let collective = config.collective.clone();
+        let shared = collective.clone();
         let rank = collective.as_ref().map_or(0, |c| c.rank());
         let user: Vec<Box<dyn Callback + 'c>> = config
             .callbacks
@@ -57,7 +58,11 @@ impl<'m, 'c> TrainingLoop<'m, 'c> {
             seed,
         };
         callbacks.set_params(params);
-        callbacks.on_train_begin(params, &mut ctl)?;
+        let began = callbacks
+            .on_train_begin(params, &mut ctl)
+            .map_err(Into::into);
+        // Across ranks: every rank started, and all hold rank 0's restored backup.
+        crate::collective::begin_together(shared.as_deref(), began, &mut ctl, &callbacks.names())?;
         if let Some(state) = ctl.restored.take() {
             callbacks.load_states(&state.callback_states)?;
             callbacks.load_weight_states(state.callback_weights)?;
@@ -173,6 +178,15 @@ impl<'m, 'c> TrainingLoop<'m, 'c> {
     }
 
     fn write_pending_backup(&mut self) -> Result<()> {
+        let collective = self
+            .ctl
+            .model
+            .compiled
+            .as_ref()
+            .and_then(|c| c.collective.as_deref());
+        if !crate::collective::writes_files(collective) {
+            self.ctl.pending_backup = None;
+        }
         if let Some((path, epoch)) = self.ctl.pending_backup.take() {
             let state = ResumeState {
                 epoch,

@@ -16,7 +16,7 @@ const ROWS: u8 = 2;
 
 /// The message for a rank's shard results (or its error).
 pub(super) fn encode(results: &Result<Vec<ShardResult>>) -> Vec<u8> {
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(results.as_ref().map_or(0, |r| r.iter().map(size).sum()));
     match results {
         Err(e) => {
             out.push(FAILED);
@@ -94,11 +94,25 @@ pub(super) fn decode(
 
 type Result2<T> = std::result::Result<T, String>;
 
+/// About the bytes a shard's result takes (its floats, plus room for the lengths), to allocate the message once.
+fn size(r: &ShardResult) -> usize {
+    let arrays = r.predictions.iter().map(|p| p.len()).sum::<usize>();
+    let grads = r.grads.iter().flatten().flatten().map(|g| match g {
+        Gradient::Dense(a) => a.len(),
+        Gradient::Rows(rows) => rows.values().len() * 2 + rows.indices().len() * 2,
+    });
+    64 + 8 * r.output_losses.len()
+        + 4 * (arrays + grads.sum::<usize>())
+        + 64 * r.predictions.len()
+        + r.grads.as_ref().map_or(0, |g| 64 * g.len())
+}
+
 fn put_len(out: &mut Vec<u8>, n: usize) {
     out.extend_from_slice(&(n as u64).to_le_bytes());
 }
 
-fn put_f32s<'a>(out: &mut Vec<u8>, values: impl Iterator<Item = &'a f32>) {
+fn put_f32s<'a>(out: &mut Vec<u8>, values: impl ExactSizeIterator<Item = &'a f32>) {
+    out.reserve(values.len() * 4);
     values.for_each(|v| out.extend_from_slice(&v.to_le_bytes()));
 }
 

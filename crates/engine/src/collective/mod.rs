@@ -4,12 +4,18 @@
 //! does in one process, so N ranks end with the same weights bit for bit, and with the same bits as one
 //! process running the same shards.
 
+mod begin;
 mod codec;
+mod profile;
+
+pub(crate) use begin::begin_together;
+pub use profile::{CollectiveProfile, profile, reset_profile};
 
 use crate::error::{EngineError, Result};
 use crate::train_step::ShardResult;
 use rayon::prelude::*;
 use std::ops::Range;
+use std::time::Instant;
 
 /// A group of processes that train one model together (Keras's `MultiWorkerMirroredStrategy` idea): each
 /// rank builds the same model from the same seed and calls `fit` with the same data and arguments.
@@ -40,12 +46,18 @@ pub fn owned_shards(count: usize, rank: usize, ranks: usize) -> Range<usize> {
     count * rank / ranks..count * (rank + 1) / ranks
 }
 
-/// Whether a callback writes files or the console and so runs on rank 0 alone (the others train silently).
+/// Whether a callback writes files or the console and so runs on rank 0 alone (the others train silently;
+/// they receive rank 0's restored backup from [`begin_together`]).
 pub(crate) fn rank_zero_only(name: &str) -> bool {
     matches!(
         name,
-        "ModelCheckpoint" | "CSVLogger" | "TensorBoard" | "ProgbarLogger"
+        "ModelCheckpoint" | "CSVLogger" | "TensorBoard" | "ProgbarLogger" | "BackupAndRestore"
     )
+}
+
+/// Whether this process writes the run's files (backups): rank 0, or the only process.
+pub(crate) fn writes_files(collective: Option<&dyn Collective>) -> bool {
+    collective.is_none_or(|c| c.rank() == 0)
 }
 
 /// Runs `pass` on the shards `range` (side by side on the rayon pool when there are several).
@@ -74,21 +86,27 @@ where
         return run_local(0..count, &pass);
     };
     let (rank, ranks) = (collective.rank(), collective.ranks());
+    let started = Instant::now();
     let mine = run_local(owned_shards(count, rank, ranks), &pass);
+    let computed = Instant::now();
     let message = codec::encode(&mine);
-    let local_error = mine.err();
+    let encoded = Instant::now();
     let messages = collective.all_gather(&message)?;
+    let gathered = Instant::now();
     if messages.len() != ranks {
         return Err(EngineError::Distributed(format!(
             "the all-gather returned {} messages for {ranks} ranks",
             messages.len()
         )));
     }
-    if let Some(e) = local_error {
-        return Err(e);
-    }
+    // This rank's own results are kept as computed (the message decodes to the same bits).
+    let mut mine = Some(mine?);
     let mut all = Vec::with_capacity(count);
     for (r, bytes) in messages.iter().enumerate() {
+        if r == rank {
+            all.extend(mine.take().into_iter().flatten());
+            continue;
+        }
         let part = codec::decode(bytes).map_err(|reason| {
             EngineError::Distributed(format!("rank {r} sent an unreadable step: {reason}"))
         })?;
@@ -111,5 +129,15 @@ where
             }
         }
     }
+    profile::record(
+        [
+            computed - started,
+            encoded - computed,
+            gathered - encoded,
+            gathered.elapsed(),
+        ],
+        message.len(),
+        messages.iter().map(Vec::len).sum(),
+    );
     Ok(all)
 }

@@ -1,0 +1,240 @@
+//! `fit` across ranks without MPI: two threads joined by an in-process [`Collective`]. An error in one rank's
+//! step stops every rank with an error (no rank waits), and a `BackupAndRestore` backup written by rank 0
+//! resumes both ranks to the bits of an uninterrupted run.
+
+use ndarray::{Array2, ArrayD};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use rkeras_callbacks::{BackupAndRestore, EarlyStopping, LambdaCallback};
+use rkeras_engine::{Collective, EngineError, FitConfig, Model};
+use rkeras_layers::{Dense, Embedding, Flatten, Input, LayerCall, set_random_seed};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Barrier, Mutex, mpsc};
+use std::time::Duration;
+
+/// The ranks' meeting point: each all-gather fills the slots, then every rank copies them.
+#[derive(Debug)]
+struct Exchange {
+    slots: Mutex<Vec<Vec<u8>>>,
+    barrier: Barrier,
+}
+
+/// One rank of a group of threads.
+#[derive(Debug)]
+struct Threads {
+    rank: usize,
+    exchange: Arc<Exchange>,
+}
+
+impl Collective for Threads {
+    fn rank(&self) -> usize {
+        self.rank
+    }
+
+    fn ranks(&self) -> usize {
+        self.exchange.slots.lock().unwrap().len()
+    }
+
+    fn all_gather(&self, local: &[u8]) -> rkeras_engine::Result<Vec<Vec<u8>>> {
+        self.exchange.slots.lock().unwrap()[self.rank] = local.to_vec();
+        self.exchange.barrier.wait();
+        let all = self.exchange.slots.lock().unwrap().clone();
+        self.exchange.barrier.wait();
+        Ok(all)
+    }
+}
+
+const RANKS: usize = 2;
+
+/// Runs `job(rank, collective)` on one thread per rank and returns the results in rank order; fails when a rank
+/// has not finished after a minute (a rank waits for one that stopped).
+fn on_ranks<T: Send + 'static>(
+    job: impl Fn(usize, Arc<dyn Collective>) -> T + Send + Sync + 'static,
+) -> Vec<T> {
+    let exchange = Arc::new(Exchange {
+        slots: Mutex::new(vec![Vec::new(); RANKS]),
+        barrier: Barrier::new(RANKS),
+    });
+    let job = Arc::new(job);
+    let (send, receive) = mpsc::channel();
+    for rank in 0..RANKS {
+        let (job, send) = (job.clone(), send.clone());
+        let collective: Arc<dyn Collective> = Arc::new(Threads {
+            rank,
+            exchange: exchange.clone(),
+        });
+        std::thread::spawn(move || send.send((rank, job(rank, collective))));
+    }
+    let mut results: Vec<Option<T>> = (0..RANKS).map(|_| None).collect();
+    for _ in 0..RANKS {
+        let (rank, result) = receive
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("a rank still runs after a minute: the ranks hang"));
+        results[rank] = Some(result);
+    }
+    results.into_iter().map(Option::unwrap).collect()
+}
+
+const VOCAB: usize = 10;
+
+/// Ids `[64, 3]` and labels `[64, 1]` in `0..3`; with `bad`, sample 12 holds the id 99 (outside the table).
+fn data(bad: bool) -> (ArrayD<f32>, ArrayD<f32>) {
+    let mut rng = StdRng::seed_from_u64(3);
+    let mut ids = Array2::from_shape_fn((64, 3), |_| rng.random_range(0..VOCAB) as f32);
+    let labels = Array2::from_shape_fn((64, 1), |(i, _)| (ids[[i, 0]] as usize % 3) as f32);
+    if bad {
+        ids[[12, 1]] = 99.0;
+    }
+    (ids.into_dyn(), labels.into_dyn())
+}
+
+fn model() -> Model {
+    set_random_seed(11);
+    let input = Input::new(&[3]);
+    let embedded = Embedding::new(VOCAB, 4).call(&input).unwrap();
+    let flat = Flatten::new().call(&embedded).unwrap();
+    let output = Dense::new(3)
+        .with_activation("softmax")
+        .unwrap()
+        .call(&flat)
+        .unwrap();
+    let mut model = Model::new(&[input], &output).unwrap();
+    model
+        .compile("rmsprop", "sparse_categorical_crossentropy", &["accuracy"])
+        .unwrap();
+    model
+}
+
+/// Batches of 16 in order, two shards each (rank 1 computes samples 8..16 of the first batch).
+fn config<'a>(collective: Option<Arc<dyn Collective>>) -> FitConfig<'a> {
+    let config = FitConfig::new()
+        .epochs(4)
+        .batch_size(16)
+        .shards(2)
+        .shuffle(false)
+        .seed(5)
+        .verbose(0);
+    match collective {
+        Some(c) => config.collective(c),
+        None => config,
+    }
+}
+
+fn bits(weights: &[ArrayD<f32>]) -> Vec<u32> {
+    weights.iter().flatten().map(|v| v.to_bits()).collect()
+}
+
+#[test]
+fn a_bad_batch_on_one_rank_stops_every_rank_with_an_error() {
+    let errors = on_ranks(|_, collective| {
+        let (x, y) = data(true);
+        model()
+            .fit(&[x], &y, config(Some(collective)))
+            .map(|_| ())
+            .unwrap_err()
+    });
+    // Rank 1 owns the bad shard: it ends with its own error; rank 0 with that error, naming rank 1.
+    let own = errors[1].to_string();
+    assert!(own.contains("99"), "{own}");
+    assert!(!matches!(errors[1], EngineError::Distributed(_)), "{own}");
+    match &errors[0] {
+        EngineError::Distributed(message) => {
+            assert!(
+                message.starts_with("rank 1 failed in a training step: "),
+                "{message}"
+            );
+            assert!(message.ends_with(&own), "{message}");
+        }
+        other => panic!("rank 0 ended with {other:?}"),
+    }
+}
+
+#[test]
+fn an_error_in_one_ranks_train_begin_stops_every_rank() {
+    let errors = on_ranks(|rank, collective| {
+        let (x, y) = data(false);
+        let mut refuse = LambdaCallback::new()
+            .on_train_begin(move |_| if rank == 1 { Err("no room") } else { Ok(()) });
+        model()
+            .fit(&[x], &y, config(Some(collective)).callback(&mut refuse))
+            .map(|_| ())
+            .unwrap_err()
+            .to_string()
+    });
+    assert_eq!(errors[1], "no room");
+    assert_eq!(
+        errors[0],
+        "distributed training: rank 1 failed to start training: no room"
+    );
+}
+
+/// The weights after `config` on every rank; `backup_dir(rank)` adds a `BackupAndRestore` there, and `crash`
+/// makes epoch 2 fail to begin.
+fn train_on_ranks(backup_dir: Option<fn(usize) -> PathBuf>, crash: bool) -> Vec<Vec<u32>> {
+    on_ranks(move |rank, collective| {
+        let (x, y) = data(false);
+        let mut model = model();
+        let mut early = EarlyStopping::new().with_monitor("loss").with_patience(100);
+        let mut crasher = LambdaCallback::new().on_epoch_begin(move |e| {
+            if crash && e == 2 {
+                Err("power cut")
+            } else {
+                Ok(())
+            }
+        });
+        let mut backup = backup_dir.map(|dir| BackupAndRestore::new(dir(rank)).unwrap());
+        let mut config = config(Some(collective)).callback(&mut crasher);
+        if let Some(cb) = backup.as_mut() {
+            config = config.callback(cb);
+        }
+        config = config.callback(&mut early);
+        model
+            .fit(&[x], &y, config)
+            .map(|_| bits(&model.get_weights()))
+            .map_err(|e| e.to_string())
+    })
+    .into_iter()
+    .map(|result| match result {
+        Err(e) if crash && e == "power cut" => Vec::new(),
+        other => other.unwrap_or_else(|e| panic!("{e}")),
+    })
+    .collect()
+}
+
+static BACKUPS: Mutex<Option<PathBuf>> = Mutex::new(None);
+
+/// Rank `r`'s backup directory: its own, so that only rank 0's is ever written.
+fn rank_dir(rank: usize) -> PathBuf {
+    let root = BACKUPS.lock().unwrap().clone().unwrap();
+    root.join(format!("rank{rank}"))
+}
+
+#[test]
+fn a_backup_of_rank_zero_resumes_every_rank_to_the_uninterrupted_bits() {
+    let dir = tempfile::tempdir().unwrap();
+    *BACKUPS.lock().unwrap() = Some(dir.path().to_path_buf());
+    let straight = train_on_ranks(None, false);
+    assert_eq!(straight[0], straight[1], "the ranks' weights differ");
+    let (x, y) = data(false);
+    let mut one = model();
+    one.fit(&[x], &y, config(None)).unwrap();
+    assert_eq!(
+        straight[0],
+        bits(&one.get_weights()),
+        "two ranks differ from one process"
+    );
+
+    train_on_ranks(Some(rank_dir), true);
+    let backup = |rank| rank_dir(rank).join("latest.backup");
+    assert!(backup(0).is_file(), "rank 0 keeps its backup");
+    assert!(
+        !rank_dir(1).exists(),
+        "only rank 0 touches a backup directory"
+    );
+
+    let resumed = train_on_ranks(Some(rank_dir), false);
+    assert_eq!(resumed[0], straight[0], "rank 0 resumed to other weights");
+    assert_eq!(resumed[1], straight[1], "rank 1 resumed to other weights");
+    assert!(!backup(0).exists(), "the completed run deletes the backup");
+    assert!(!Path::new(&rank_dir(1)).exists());
+}
