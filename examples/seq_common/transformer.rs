@@ -3,7 +3,7 @@
 //! Add & LayerNormalization, a two-layer feed-forward network, Dropout, Add & LayerNormalization),
 //! GlobalAveragePooling1D, Dropout, Dense 20 relu, Dropout, Dense softmax over the topics.
 
-use crate::token_position::TokenAndPositionEmbedding;
+use super::token_position::TokenAndPositionEmbedding;
 use ndarray::{Array2, ArrayD};
 use rkeras::datasets::sequence::{PadOptions, pad_sequences};
 use rkeras::layers::{GlobalPooling, GlobalPoolingKind, LayerNormalization, MultiHeadAttention};
