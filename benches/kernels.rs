@@ -1,5 +1,5 @@
 //! GEMM throughput (GFLOP/s): square products and the memory network's batch-32 layer shapes, on one thread,
-//! on two threads and with the automatic choice.
+//! on two threads and with the automatic choice; the fused attention kernel against its naive reference.
 //!
 //! Run with `cargo bench --bench kernels -p rkeras`; criterion reports `elem/s`, which here is FLOP/s because
 //! the throughput of each case is its floating-point operation count (2·m·n·k per product).
@@ -14,6 +14,7 @@ use std::hint::black_box;
 
 use common::{configure, data, run, settings};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use rkeras_tensor::kernels::attention::{AttentionDims, attention_forward, attention_reference};
 use rkeras_tensor::kernels::{BatchedMatRef, MatRef, batched_gemm, gemm, gemm_flops};
 
 fn square_gemm(c: &mut Criterion) {
@@ -237,5 +238,63 @@ unsafe fn fma_chains(iterations: u64) -> f32 {
     lanes.iter().sum()
 }
 
-criterion_group!(benches, fma_peak, square_gemm, lstm_gemm, memnn_batched);
+/// The fused attention forward pass (scores, softmax and weighted sum per `(batch, head)` pair) against the naive
+/// reference loops, on the transformer classifier's shape (batch 32, 2 heads, 200 tokens, key_dim 32) and a
+/// smaller one; the throughput counts the two products' FLOPs.
+fn fused_attention(c: &mut Criterion) {
+    let mut group = c.benchmark_group("attention forward");
+    configure(&mut group);
+    for (label, batch, len) in [
+        ("classifier 32x2x200x32", 32, 200),
+        ("small 8x2x64x32", 8, 64),
+    ] {
+        let dims = AttentionDims {
+            batch,
+            heads: 2,
+            q_len: len,
+            kv_len: len,
+            key_dim: 32,
+            value_dim: 32,
+        };
+        let [nq, nk, nv, nout, nprobs] = dims.lens();
+        let (q, k, v) = (data(nq, 5), data(nk, 6), data(nv, 7));
+        let (mut out, mut probs) = (vec![0.0; nout], vec![0.0; nprobs]);
+        let flops = dims.forward_flops();
+        group.throughput(Throughput::Elements(flops));
+        for (name, par) in settings(flops) {
+            group.bench_function(format!("{label} fused {name}"), |bench| {
+                run(bench, || {
+                    attention_forward(
+                        black_box(&mut out),
+                        &mut probs,
+                        &q,
+                        &k,
+                        &v,
+                        dims,
+                        None,
+                        0.25,
+                        None,
+                        par,
+                    )
+                    .unwrap()
+                });
+            });
+        }
+        group.bench_function(format!("{label} naive reference"), |bench| {
+            run(bench, || {
+                attention_reference(black_box(&q), &k, &v, dims, None, 0.25, None)
+            });
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    fma_peak,
+    square_gemm,
+    lstm_gemm,
+    memnn_batched,
+    fused_attention
+);
 criterion_main!(benches);

@@ -14,6 +14,7 @@
 
 mod mnist;
 mod timer;
+mod transformer;
 mod workloads;
 
 use clap::{Parser, ValueEnum};
@@ -43,6 +44,10 @@ pub(crate) enum WorkloadKind {
     /// Keras's MNIST MLP (examples/mnist_mlp): Dense 512 relu, Dropout 0.2, twice, then Dense 10 softmax;
     /// RMSprop; batch 128.
     MnistMlp,
+    /// The transformer classifier (examples/transformer_classifier): token and position embedding, one
+    /// Transformer block (2 heads, key_dim 32, feed-forward 32), pooling, Dense 20, softmax over 46 classes, on
+    /// 2,000 synthetic sequences of 200 ids; Adam; batch 32.
+    Transformer,
     /// memnn, mlp and lstm, each in a process of its own.
     All,
 }

@@ -1,7 +1,7 @@
 //! `AdditiveAttention`: Bahdanau-style attention.
 
 use super::attention::pairwise_sum;
-use super::base::AttentionOptions;
+use super::base::{AttentionOptions, Split};
 use crate::error::{InLayer, Result};
 use crate::layer::{CallContext, Layer, LayerCore, Shape};
 use crate::serialization::{ConfigReader, base_config};
@@ -86,6 +86,19 @@ impl AdditiveAttention {
         }
         Ok(layer)
     }
+
+    /// Runs a call on its split inputs and masks.
+    fn run(&self, split: &Split<'_>, ctx: &mut CallContext<'_>) -> Result<Vec<Tensor>> {
+        let name = self.name();
+        let mut terms = pairwise_sum(split.query, split.key)
+            .and_then(|s| s.tanh())
+            .in_layer(name)?;
+        if self.use_scale {
+            terms = terms.mul(&self.core.weight(0)?).in_layer(name)?;
+        }
+        let scores = terms.sum(&[-1], false).in_layer(name)?;
+        self.options.finish(self, scores, split, ctx)
+    }
 }
 
 impl Layer for AdditiveAttention {
@@ -125,17 +138,10 @@ impl Layer for AdditiveAttention {
     }
 
     fn forward_all(&self, inputs: &[Tensor], ctx: &mut CallContext<'_>) -> Result<Vec<Tensor>> {
-        let name = self.name();
-        let split = self.options.split(self, inputs)?;
-        let mut terms = pairwise_sum(split.query, split.key)
-            .and_then(|s| s.tanh())
-            .in_layer(name)?;
-        if self.use_scale {
-            terms = terms.mul(&self.core.weight(0)?).in_layer(name)?;
-        }
-        let scores = terms.sum(&[-1], false).in_layer(name)?;
-        self.options.finish(self, scores, &split, ctx)
+        self.run(&self.options.split(self, inputs)?, ctx)
     }
+
+    crate::attention::base::attention_mask_methods!();
 
     fn config(&self) -> Value {
         let mut config = base_config(self.name(), self.trainable);

@@ -1,6 +1,6 @@
 //! `Attention`: Luong-style dot-product (or concat) attention.
 
-use super::base::AttentionOptions;
+use super::base::{AttentionOptions, Split};
 use crate::error::{InLayer, LayersError, Result};
 use crate::layer::{CallContext, Layer, LayerCore, Shape};
 use crate::serialization::{ConfigReader, base_config};
@@ -131,6 +131,12 @@ impl Attention {
         Ok(layer)
     }
 
+    /// Runs a call on its split inputs and masks.
+    fn run(&self, split: &Split<'_>, ctx: &mut CallContext<'_>) -> Result<Vec<Tensor>> {
+        let scores = self.scores(split.query, split.key)?;
+        self.options.finish(self, scores, split, ctx)
+    }
+
     fn scores(&self, query: &Tensor, key: &Tensor) -> Result<Tensor> {
         let name = self.name();
         let mut next = 0;
@@ -214,10 +220,10 @@ impl Layer for Attention {
     }
 
     fn forward_all(&self, inputs: &[Tensor], ctx: &mut CallContext<'_>) -> Result<Vec<Tensor>> {
-        let split = self.options.split(self, inputs)?;
-        let scores = self.scores(split.query, split.key)?;
-        self.options.finish(self, scores, &split, ctx)
+        self.run(&self.options.split(self, inputs)?, ctx)
     }
+
+    crate::attention::base::attention_mask_methods!();
 
     fn config(&self) -> Value {
         let mut config = base_config(self.name(), self.trainable);

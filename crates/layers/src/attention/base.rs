@@ -67,6 +67,39 @@ macro_rules! attention_option_setters {
 }
 pub(crate) use attention_option_setters;
 
+/// The [`Layer`] methods by which the attention layers take Keras's implicit masks (`mask=[query_mask,
+/// value_mask]` filled from the masks the inputs carry): the value's mask hides scores, the query's zeroes the
+/// output rows and is the output's mask. Explicit mask inputs ([`AttentionOptions::masks`]) take precedence.
+/// Needs a field `options` and a method `run(&self, &Split, &mut CallContext) -> Result<Vec<Tensor>>`.
+macro_rules! attention_mask_methods {
+    () => {
+        fn supports_masking(&self) -> bool {
+            true
+        }
+
+        fn compute_mask(
+            &self,
+            inputs: &[Tensor],
+            masks: &[Option<Tensor>],
+        ) -> Result<Option<Tensor>> {
+            self.options.output_mask(self, inputs, masks)
+        }
+
+        fn forward_masked(
+            &self,
+            inputs: &[Tensor],
+            masks: &[Option<Tensor>],
+            ctx: &mut CallContext<'_>,
+        ) -> Result<Option<Vec<Tensor>>> {
+            match self.options.split_implicit(self, inputs, masks)? {
+                Some(split) => self.run(&split, ctx).map(Some),
+                None => Ok(None),
+            }
+        }
+    };
+}
+pub(crate) use attention_mask_methods;
+
 /// One call's inputs, split.
 pub(crate) struct Split<'a> {
     pub query: &'a Tensor,
@@ -185,6 +218,56 @@ impl AttentionOptions {
             query_mask: self.masks.then(|| &inputs[data]),
             value_mask: self.masks.then(|| &inputs[data + 1]),
         })
+    }
+
+    /// A call's inputs split, with the masks the query and the value carry (Keras's `mask`); `None` when they
+    /// carry none or the layer takes explicit mask inputs.
+    pub(crate) fn split_implicit<'a>(
+        &self,
+        layer: &dyn Layer,
+        inputs: &'a [Tensor],
+        masks: &'a [Option<Tensor>],
+    ) -> Result<Option<Split<'a>>> {
+        let mask = |i: usize| masks.get(i).and_then(Option::as_ref);
+        if self.masks || (mask(0).is_none() && mask(1).is_none()) {
+            return Ok(None);
+        }
+        let mut split = self.split(layer, inputs)?;
+        let batch = split.query.shape()[0];
+        let expected = [
+            (mask(0), split.query.shape()[1], "query"),
+            (mask(1), split.value.shape()[1], "value"),
+        ];
+        if let Some((m, len, what)) = expected
+            .into_iter()
+            .find(|(m, len, _)| m.is_some_and(|m| m.shape() != [batch, *len]))
+        {
+            let shapes: Vec<Shape> = inputs.iter().map(|x| x.shape()[1..].to_vec()).collect();
+            return Err(shape_error(
+                layer,
+                format!(
+                    "the {what}'s mask is {:?}, expected [{batch}, {len}]",
+                    m.map(Tensor::shape).unwrap_or_default()
+                ),
+                &shapes,
+            ));
+        }
+        split.query_mask = mask(0);
+        split.value_mask = mask(1);
+        Ok(Some(split))
+    }
+
+    /// Keras's `compute_mask`: the query's mask (the explicit one with [`AttentionOptions::masks`]).
+    pub(crate) fn output_mask(
+        &self,
+        layer: &dyn Layer,
+        inputs: &[Tensor],
+        masks: &[Option<Tensor>],
+    ) -> Result<Option<Tensor>> {
+        if self.masks {
+            return Ok(self.split(layer, inputs)?.query_mask.cloned());
+        }
+        Ok(masks.first().cloned().flatten())
     }
 
     /// From raw scores `[batch, Tq, Tv]`: masks them, takes the softmax over the value's time axis, applies

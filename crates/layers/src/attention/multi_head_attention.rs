@@ -5,10 +5,13 @@ use crate::call_inputs;
 use crate::error::{InLayer, LayersError, Result};
 use crate::layer::{CallContext, Layer, LayerCore, Shape, shape_error};
 use crate::serialization::{ConfigReader, base_config, f32_to_json, initializer_to_config};
+use masks::InputMasks;
 use rand::rngs::StdRng;
 use rkeras_tensor::ops::{AttentionOptions, dropout_mask};
 use rkeras_tensor::{Initializer, Tensor, Variable};
 use serde_json::{Value, json};
+
+mod masks;
 
 /// Keras's `MultiHeadAttention` (attention over the sequence axis, `attention_axes=None`): queries, keys and
 /// values are projected per head, `softmax(q·kᵀ / sqrt(key_dim))·v` is taken per head (masked, with dropout on
@@ -18,8 +21,12 @@ use serde_json::{Value, json};
 /// Inputs, in order: `query` `[q_len, query_dim]`, `value` `[kv_len, value_in]`, then `key` `[kv_len, key_in]`
 /// if [`MultiHeadAttention::with_key_input`], then `attention_mask` `[q_len, kv_len]` (1 attends, 0 does not) if
 /// [`MultiHeadAttention::with_attention_mask_input`]. Keras's call arguments `use_causal_mask` and
-/// `return_attention_scores` are settings of the layer here. Masks that Keras derives from the inputs'
-/// own masks (`Embedding(mask_zero=True)`) are not applied: pass them as `attention_mask`.
+/// `return_attention_scores` are settings of the layer here. The masks the inputs carry
+/// (`Embedding(mask_zero=True)`, `Masking`) apply as in Keras's `_compute_attention_mask`: query `i` attends
+/// to key `j` when the query's mask keeps `i`, the value's (and a separate key's) mask keeps `j`, the
+/// `attention_mask` input and the causal mask allow it; the output carries the query's mask. A query that may
+/// attend to no key gets zeros, or, without dropout and without returned scores, the mean of the values (as
+/// Keras's `ops.dot_product_attention` path gives it).
 ///
 /// Weights, in Keras's order and with its names: `query/kernel` `[query_dim, heads, key_dim]`, `query/bias`
 /// `[heads, key_dim]`, `key/kernel`, `key/bias`, `value/kernel` `[value_in, heads, value_dim]`, `value/bias`,
@@ -289,6 +296,86 @@ impl MultiHeadAttention {
         }
         y.reshape(&[batch, len, self.num_heads, dim]).in_layer(name)
     }
+
+    /// Runs a call with the masks its inputs carry.
+    fn run(
+        &self,
+        inputs: &[Tensor],
+        masks: &InputMasks<'_>,
+        ctx: &mut CallContext<'_>,
+    ) -> Result<Vec<Tensor>> {
+        let inputs = call_inputs::at_least(self, inputs, self.expected_inputs())?;
+        let shapes: Vec<Shape> = inputs.iter().map(|t| t.shape()[1..].to_vec()).collect();
+        self.check_shapes(&shapes)?;
+        let name = self.name();
+        let (query, value) = (&inputs[0], &inputs[1]);
+        let key = if self.key_input { &inputs[2] } else { value };
+        let per = usize::from(self.use_bias) + 1;
+        let (kd, vd) = (self.key_dim, self.value_dim());
+        let q = self.project(query, 0, kd)?;
+        let k = self.project(key, per, kd)?;
+        let v = self.project(value, 2 * per, vd)?;
+        let (batch, q_len, kv_len) = (q.shape()[0], q.shape()[1], k.shape()[1]);
+        if let Some(reason) = masks.check(batch, q_len, kv_len) {
+            return Err(shape_error(self, reason, &shapes));
+        }
+        let dropout = if ctx.training && self.dropout > 0.0 {
+            Some(
+                dropout_mask(
+                    &[batch, self.num_heads, q_len, kv_len],
+                    self.dropout,
+                    ctx.rng,
+                )
+                .in_layer(name)?,
+            )
+        } else {
+            None
+        };
+        let mask = masks.merge(
+            batch,
+            q_len,
+            kv_len,
+            self.mask_input.then(|| inputs[inputs.len() - 1].data()),
+        );
+        // Keras's `ops.dot_product_attention` path (no dropout, no scores): a query that may attend to nothing
+        // takes the mean of the values.
+        let empty = mask
+            .as_ref()
+            .filter(|_| self.dropout == 0.0 && !self.return_scores)
+            .and_then(|m| masks::empty_rows(m, self.causal));
+        let options = AttentionOptions {
+            scale: Some(1.0 / (kd as f32).sqrt()),
+            mask,
+            causal: self.causal,
+            dropout,
+        };
+        let (mut attended, scores) = q.attention(&k, &v, &options).in_layer(name)?;
+        if let Some(empty) = empty {
+            let mean = v
+                .mean(&[1], true)
+                .and_then(|m| m.mul(&Tensor::new(empty)))
+                .in_layer(name)?;
+            attended = attended.add(&mean).in_layer(name)?;
+        }
+        let merged = attended
+            .reshape(&[batch, q_len, self.num_heads * vd])
+            .in_layer(name)?;
+        let out_dim = self.output_dim.unwrap_or(query.shape()[2]);
+        let w = self
+            .core
+            .weight(3 * per)?
+            .reshape(&[self.num_heads * vd, out_dim])
+            .in_layer(name)?;
+        let mut y = merged.matmul(&w).in_layer(name)?;
+        if self.use_bias {
+            y = y.add(&self.core.weight(3 * per + 1)?).in_layer(name)?;
+        }
+        let mut outputs = vec![y];
+        if self.return_scores {
+            outputs.push(scores);
+        }
+        Ok(outputs)
+    }
 }
 
 impl Layer for MultiHeadAttention {
@@ -358,57 +445,29 @@ impl Layer for MultiHeadAttention {
     }
 
     fn forward_all(&self, inputs: &[Tensor], ctx: &mut CallContext<'_>) -> Result<Vec<Tensor>> {
-        let inputs = call_inputs::at_least(self, inputs, self.expected_inputs())?;
-        let shapes: Vec<Shape> = inputs.iter().map(|t| t.shape()[1..].to_vec()).collect();
-        self.check_shapes(&shapes)?;
-        let name = self.name();
-        let (query, value) = (&inputs[0], &inputs[1]);
-        let key = if self.key_input { &inputs[2] } else { value };
-        let per = usize::from(self.use_bias) + 1;
-        let (kd, vd) = (self.key_dim, self.value_dim());
-        let q = self.project(query, 0, kd)?;
-        let k = self.project(key, per, kd)?;
-        let v = self.project(value, 2 * per, vd)?;
-        let (batch, q_len, kv_len) = (q.shape()[0], q.shape()[1], k.shape()[1]);
-        let dropout = if ctx.training && self.dropout > 0.0 {
-            Some(
-                dropout_mask(
-                    &[batch, self.num_heads, q_len, kv_len],
-                    self.dropout,
-                    ctx.rng,
-                )
-                .in_layer(name)?,
-            )
-        } else {
-            None
+        self.run(inputs, &InputMasks::default(), ctx)
+    }
+
+    fn supports_masking(&self) -> bool {
+        true
+    }
+
+    fn forward_masked(
+        &self,
+        inputs: &[Tensor],
+        masks: &[Option<Tensor>],
+        ctx: &mut CallContext<'_>,
+    ) -> Result<Option<Vec<Tensor>>> {
+        let mask = |i: usize| masks.get(i).and_then(Option::as_ref);
+        let masks = InputMasks {
+            query: mask(0),
+            value: mask(1),
+            key: if self.key_input { mask(2) } else { None },
         };
-        let options = AttentionOptions {
-            scale: Some(1.0 / (kd as f32).sqrt()),
-            mask: self
-                .mask_input
-                .then(|| inputs[inputs.len() - 1].data().clone()),
-            causal: self.causal,
-            dropout,
-        };
-        let (attended, scores) = q.attention(&k, &v, &options).in_layer(name)?;
-        let merged = attended
-            .reshape(&[batch, q_len, self.num_heads * vd])
-            .in_layer(name)?;
-        let out_dim = self.output_dim.unwrap_or(query.shape()[2]);
-        let w = self
-            .core
-            .weight(3 * per)?
-            .reshape(&[self.num_heads * vd, out_dim])
-            .in_layer(name)?;
-        let mut y = merged.matmul(&w).in_layer(name)?;
-        if self.use_bias {
-            y = y.add(&self.core.weight(3 * per + 1)?).in_layer(name)?;
+        if !masks.any() {
+            return Ok(None);
         }
-        let mut outputs = vec![y];
-        if self.return_scores {
-            outputs.push(scores);
-        }
-        Ok(outputs)
+        self.run(inputs, &masks, ctx).map(Some)
     }
 
     fn config(&self) -> Value {

@@ -21,7 +21,8 @@ pub enum GlobalPoolingKind {
 /// config error): the reduction over the 1 or 2 spatial axes, per channel; `keepdims` keeps them with size 1.
 ///
 /// # Shapes
-/// input `[d1, (d2,) c]`, output `[c]`, or `[1, (1,) c]` with `keepdims`.
+/// input `[d1, (d2,) c]`, output `[c]`, or `[1, (1,) c]` with `keepdims`. `GlobalAveragePooling1D` averages
+/// over the steps a timestep mask keeps, when its input carries one (`Embedding(mask_zero=True)`).
 ///
 /// ```
 /// use rkeras_layers::{GlobalPooling, GlobalPoolingKind, Input, LayerCall};
@@ -155,6 +156,57 @@ impl Layer for GlobalPooling {
                 }
             }
         }
+    }
+
+    /// `GlobalAveragePooling1D` supports masks (Keras's `supports_masking`); its output carries none.
+    fn supports_masking(&self) -> bool {
+        self.kind == GlobalPoolingKind::Average && self.dims == 1
+    }
+
+    fn compute_mask(
+        &self,
+        _inputs: &[Tensor],
+        _masks: &[Option<Tensor>],
+    ) -> Result<Option<Tensor>> {
+        Ok(None)
+    }
+
+    /// `GlobalAveragePooling1D` with a timestep mask `[batch, steps]`: the mean over the kept steps only
+    /// (Keras's `sum(where(mask, x, 0)) / sum(mask)`).
+    fn forward_masked(
+        &self,
+        inputs: &[Tensor],
+        masks: &[Option<Tensor>],
+        _ctx: &mut CallContext<'_>,
+    ) -> Result<Option<Vec<Tensor>>> {
+        let Some(mask) = masks
+            .first()
+            .and_then(Option::as_ref)
+            .filter(|_| self.supports_masking())
+        else {
+            return Ok(None);
+        };
+        let x = call_inputs::single(self, inputs)?;
+        let (batch, steps) = (x.shape()[0], x.shape()[1]);
+        if mask.shape() != [batch, steps] {
+            return Err(shape_error(
+                self,
+                format!(
+                    "the mask is {:?}, expected [{batch}, {steps}]",
+                    mask.shape()
+                ),
+                &[x.shape()[1..].to_vec()],
+            ));
+        }
+        let name = self.name();
+        let kept = Tensor::new(mask.data().mapv(|m| f32::from(u8::from(m != 0.0))));
+        let kept = kept.reshape(&[batch, steps, 1]).in_layer(name)?;
+        let sum = x
+            .mul(&kept)
+            .and_then(|t| t.sum(&[1], self.keepdims))
+            .in_layer(name)?;
+        let count = kept.sum(&[1], self.keepdims).in_layer(name)?;
+        sum.div(&count).map(|y| Some(vec![y])).in_layer(name)
     }
 
     fn config(&self) -> Value {

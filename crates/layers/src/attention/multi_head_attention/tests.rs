@@ -186,3 +186,44 @@ fn config_round_trips_and_unsupported_options_are_errors() {
         MultiHeadAttention::new(2, 2).call_many(&[Input::new(&[3, 4, 4]), Input::new(&[3, 4, 4])]);
     assert!(err.unwrap_err().to_string().contains("one sequence axis"));
 }
+
+/// Through the masks the inputs carry, with a query that may attend to nothing (the mean-of-values path).
+#[test]
+fn gradients_with_input_masks_match_finite_differences() {
+    let mha = MultiHeadAttention::new(2, 2).with_causal_mask(true);
+    mha.call_many(&[Input::new(&[3, 4]), Input::new(&[3, 4])])
+        .unwrap();
+    let mask = Tensor::from_vec(&[2, 3], vec![0.0, 1.0, 1.0, 1.0, 0.0, 1.0]).unwrap();
+    let x = random(&[2, 3, 4], 1);
+    let report = check_gradients(
+        &[x.data().clone()],
+        |t| {
+            let mut rng = StdRng::seed_from_u64(0);
+            let masks = [Some(mask.clone()), Some(mask.clone())];
+            let y = mha
+                .forward_masked(
+                    &[t[0].clone(), t[0].clone()],
+                    &masks,
+                    &mut CallContext {
+                        training: false,
+                        rng: &mut rng,
+                    },
+                )
+                .unwrap()
+                .unwrap();
+            let target = random(y[0].shape(), 9);
+            y[0].mul(&target)?.sum_all()
+        },
+        GradCheck::default(),
+    )
+    .unwrap();
+    assert!(report.compared > 0);
+    assert!(report.passed(), "{report:?}");
+    assert_eq!(
+        mha.compute_mask(&[x.clone(), x], &[Some(mask.clone()), None])
+            .unwrap()
+            .unwrap()
+            .to_vec(),
+        mask.to_vec()
+    );
+}
