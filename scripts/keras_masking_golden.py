@@ -42,6 +42,14 @@ CASES = [
     ("masking_lstm", "features", lambda: [L.Masking(0.0), L.LSTM(3, return_sequences=True)]),
     ("masking_value", "features", lambda: [L.Masking(-1.0), L.GRU(3)]),
     ("dense_keeps_mask", "ids", lambda: [emb(), L.Dense(2)]),
+    ("average_pooling", "ids", lambda: [emb(), L.GlobalAveragePooling1D()]),
+    (
+        "lstm_sequences_average",
+        "ids",
+        lambda: [emb(), L.LSTM(4, return_sequences=True), L.GlobalAveragePooling1D()],
+    ),
+    ("max_pooling_ignores_mask", "ids", lambda: [emb(), L.GlobalMaxPooling1D()]),
+    ("average_pooling_keepdims", "features", lambda: [L.Masking(0.0), L.GlobalAveragePooling1D(keepdims=True)]),
 ]
 
 

@@ -157,10 +157,86 @@ impl Layer for GlobalPooling {
         }
     }
 
+    /// Keras's `GlobalAveragePooling1D` takes a timestep mask (the mean over the kept steps) and passes none
+    /// on; the other global poolings drop it.
+    fn supports_masking(&self) -> bool {
+        self.kind == GlobalPoolingKind::Average && self.dims == 1
+    }
+
+    fn compute_mask(
+        &self,
+        _inputs: &[Tensor],
+        _masks: &[Option<Tensor>],
+    ) -> Result<Option<Tensor>> {
+        Ok(None)
+    }
+
+    fn forward_masked(
+        &self,
+        inputs: &[Tensor],
+        masks: &[Option<Tensor>],
+        _ctx: &mut CallContext<'_>,
+    ) -> Result<Option<Vec<Tensor>>> {
+        let (true, Some(Some(mask))) = (self.supports_masking(), masks.first()) else {
+            return Ok(None);
+        };
+        let x = call_inputs::single(self, inputs)?;
+        let name = self.name();
+        // Σ x·m / Σ m over the steps (a sample with no kept step gives 0/0, as in Keras).
+        let mut shape = mask.shape().to_vec();
+        shape.push(1);
+        let mask = mask.reshape(&shape).in_layer(name)?;
+        let kept = x.mul(&mask).and_then(|t| t.sum(&[1], self.keepdims));
+        let count = mask.sum(&[1], self.keepdims);
+        Ok(Some(vec![
+            kept.and_then(|k| k.div(&count?)).in_layer(name)?,
+        ]))
+    }
+
     fn config(&self) -> Value {
         let mut config = base_config(self.name(), true);
         config.insert("data_format".into(), json!("channels_last"));
         config.insert("keepdims".into(), json!(self.keepdims));
         Value::Object(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+    use rkeras_tensor::gradcheck::{GradCheck, check_gradients};
+
+    fn masked_mean(x: &[Tensor], mask: &Tensor, keepdims: bool) -> Tensor {
+        let pool = GlobalPooling::new(GlobalPoolingKind::Average, 1).with_keepdims(keepdims);
+        let mut rng = StdRng::seed_from_u64(0);
+        let ctx = &mut CallContext {
+            training: false,
+            rng: &mut rng,
+        };
+        pool.forward_masked(x, &[Some(mask.clone())], ctx)
+            .unwrap()
+            .unwrap()
+            .remove(0)
+    }
+
+    #[test]
+    fn the_masked_mean_averages_the_kept_steps_and_has_finite_difference_gradients() {
+        let x = Tensor::from_vec(&[2, 3, 1], vec![1.0, 2.0, 6.0, -1.0, 5.0, 3.0]).unwrap();
+        let mask = Tensor::from_vec(&[2, 3], vec![1.0, 0.0, 1.0, 0.0, 1.0, 0.0]).unwrap();
+        assert_eq!(masked_mean(&[x.clone()], &mask, false).to_vec(), [3.5, 5.0]);
+        assert_eq!(masked_mean(&[x.clone()], &mask, true).shape(), [2, 1, 1]);
+        let report = check_gradients(
+            &[x.data().clone()],
+            |t| {
+                let y = masked_mean(t, &mask, false);
+                let target = Tensor::from_vec(y.shape(), vec![0.7, -1.3])?;
+                y.mul(&target)?.sum_all()
+            },
+            GradCheck::default(),
+        )
+        .unwrap();
+        assert!(report.compared > 0);
+        assert!(report.passed(), "{report:?}");
     }
 }
