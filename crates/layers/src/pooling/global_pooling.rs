@@ -224,8 +224,14 @@ mod tests {
     fn the_masked_mean_averages_the_kept_steps_and_has_finite_difference_gradients() {
         let x = Tensor::from_vec(&[2, 3, 1], vec![1.0, 2.0, 6.0, -1.0, 5.0, 3.0]).unwrap();
         let mask = Tensor::from_vec(&[2, 3], vec![1.0, 0.0, 1.0, 0.0, 1.0, 0.0]).unwrap();
-        assert_eq!(masked_mean(&[x.clone()], &mask, false).to_vec(), [3.5, 5.0]);
-        assert_eq!(masked_mean(&[x.clone()], &mask, true).shape(), [2, 1, 1]);
+        assert_eq!(
+            masked_mean(std::slice::from_ref(&x), &mask, false).to_vec(),
+            [3.5, 5.0]
+        );
+        assert_eq!(
+            masked_mean(std::slice::from_ref(&x), &mask, true).shape(),
+            [2, 1, 1]
+        );
         let report = check_gradients(
             &[x.data().clone()],
             |t| {
