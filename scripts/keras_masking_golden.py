@@ -42,6 +42,14 @@ CASES = [
     ("masking_lstm", "features", lambda: [L.Masking(0.0), L.LSTM(3, return_sequences=True)]),
     ("masking_value", "features", lambda: [L.Masking(-1.0), L.GRU(3)]),
     ("dense_keeps_mask", "ids", lambda: [emb(), L.Dense(2)]),
+    ("average_pooling", "ids", lambda: [emb(), L.GlobalAveragePooling1D()]),
+    (
+        "lstm_sequences_average",
+        "ids",
+        lambda: [emb(), L.LSTM(4, return_sequences=True), L.GlobalAveragePooling1D()],
+    ),
+    ("max_pooling_ignores_mask", "ids", lambda: [emb(), L.GlobalMaxPooling1D()]),
+    ("average_pooling_keepdims", "features", lambda: [L.Masking(0.0), L.GlobalAveragePooling1D(keepdims=True)]),
 ]
 
 
@@ -94,9 +102,57 @@ def golden_cases():
     return cases
 
 
+MERGES = [
+    ("add_both_masked", "Add", True),
+    ("subtract_both_masked", "Subtract", True),
+    ("maximum_both_masked", "Maximum", True),
+    ("average_both_masked", "Average", True),
+    ("multiply_one_unmasked", "Multiply", False),
+]
+
+
+def merge_cases():
+    """Two id inputs through their own Embedding (the second with or without mask_zero) into a merge layer."""
+    rng = np.random.default_rng(20261203)
+    a = np.array([[0, 0, 3, 7, 2, 9], [5, 1, 8, 0, 0, 0], [4, 0, 6, 0, 2, 1], [3, 3, 3, 3, 3, 3]], np.float32)
+    b = np.array([[1, 0, 0, 7, 2, 0], [0, 0, 8, 0, 4, 0], [4, 5, 6, 0, 2, 1], [0, 3, 0, 3, 0, 3]], np.float32)
+    cases = []
+    for name, merge, second_masked in MERGES:
+        ia, ib = keras.Input((6,)), keras.Input((6,))
+        ea, eb = L.Embedding(10, 3, mask_zero=True), L.Embedding(10, 3, mask_zero=second_masked)
+        layer = getattr(L, merge)()
+        model = keras.Model([ia, ib], layer([ea(ia), eb(ib)]))
+        weights = []
+        for emb_layer in (ea, eb):
+            w = rng.uniform(-0.6, 0.6, size=(10, 3)).astype(np.float32)
+            emb_layer.set_weights([w])
+            weights.append(dict(shape=[10, 3], values=w.ravel().tolist()))
+        out = layer([ea(keras.ops.convert_to_tensor(a)), eb(keras.ops.convert_to_tensor(b))])
+        mask = getattr(out, "_keras_mask", None)
+        expected = np.asarray(model.predict([a, b], verbose=0))
+        np.testing.assert_allclose(expected, np.asarray(out), atol=1e-6)
+        cases.append(
+            dict(
+                name=name,
+                merge=dict(class_name=merge, config=layer.get_config()),
+                second_masked=second_masked,
+                embeddings=weights,
+                x=[dict(shape=list(v.shape), values=v.ravel().tolist()) for v in (a, b)],
+                y=dict(shape=list(expected.shape), values=expected.ravel().tolist()),
+                mask=None
+                if mask is None
+                else dict(shape=list(mask.shape), values=np.asarray(mask).astype(np.float32).ravel().tolist()),
+            )
+        )
+    return cases
+
+
 def main():
     keras.utils.set_random_seed(1)
-    FIXTURE.write_text(json.dumps(dict(keras_version=keras.__version__, cases=golden_cases()), indent=1) + "\n")
+    FIXTURE.write_text(
+        json.dumps(dict(keras_version=keras.__version__, cases=golden_cases(), merges=merge_cases()), indent=1)
+        + "\n"
+    )
     print(f"wrote {FIXTURE}")
 
 

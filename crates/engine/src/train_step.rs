@@ -18,6 +18,8 @@ pub(crate) struct StepResult {
     pub(crate) output_losses: Vec<f64>,
     pub(crate) ys: Vec<Arc<ArrayD<f32>>>,
     pub(crate) predictions: Vec<Arc<ArrayD<f32>>>,
+    /// Each output's timestep mask, when it has one (the sample weights of its metrics).
+    pub(crate) masks: Vec<Option<Arc<ArrayD<f32>>>>,
     pub(crate) batch: usize,
     pub(crate) timing: StepTiming,
     pub(crate) spent_gradients: Vec<ArrayD<f32>>,
@@ -83,9 +85,11 @@ fn batch_divisors(
                     shape[..shape.len().saturating_sub(1)].iter().product()
                 })
                 .unwrap_or(1);
-            let own: Vec<(&ArrayD<f32>, Option<&ArrayD<f32>>)> = parts
+            let own: Vec<crate::output_mask::MaskedPart<'_>> = parts
                 .iter()
-                .filter_map(|(ys, w)| ys.get(i).map(|&y| (y, *w)))
+                .filter_map(|(ys, w, masks)| {
+                    ys.get(i).map(|&y| (y, *w, masks.get(i).copied().flatten()))
+                })
                 .collect();
             output
                 .loss
@@ -94,14 +98,24 @@ fn batch_divisors(
         .collect()
 }
 
-/// A part of a batch as [`batch_divisors`] reads it: its targets (one per output) and its sample weights.
-type DivisorPart<'t> = (Vec<&'t ArrayD<f32>>, Option<&'t ArrayD<f32>>);
+/// A part of a batch as [`batch_divisors`] reads it: its targets (one per output), its sample weights, and
+/// each output's timestep mask (so that a masked output divides by the whole batch's kept steps).
+type DivisorPart<'t> = (
+    Vec<&'t ArrayD<f32>>,
+    Option<&'t ArrayD<f32>>,
+    Vec<Option<&'t ArrayD<f32>>>,
+);
 
-/// The [`DivisorPart`] of `ys` and `weights`.
-fn divisor_part<'t>(ys: &'t [Tensor], weights: Option<&'t Tensor>) -> DivisorPart<'t> {
+/// The [`DivisorPart`] of `ys`, `weights` and the outputs' `masks`.
+fn divisor_part<'t>(
+    ys: &'t [Tensor],
+    weights: Option<&'t Tensor>,
+    masks: &'t [Option<Tensor>],
+) -> DivisorPart<'t> {
     (
         ys.iter().map(Tensor::data).collect(),
         weights.map(Tensor::data),
+        masks.iter().map(|m| m.as_ref().map(Tensor::data)).collect(),
     )
 }
 
@@ -216,12 +230,19 @@ pub(crate) fn train_step(
         .map(|_| rand::RngCore::next_u64(rng))
         .collect();
     let parallel_started = Instant::now();
+    // Each shard's output masks, known before the shards run so that every shard divides by the whole
+    // batch's kept steps.
+    let masks: Vec<Vec<Option<Tensor>>> = shards
+        .iter()
+        .map(|s| network.output_masks(&s.inputs))
+        .collect::<std::result::Result<_, _>>()?;
     let results: Vec<ShardResult> = {
         let collective = compiled.collective.clone();
         let compiled = &Task::of(compiled);
         let parts: Vec<_> = shards
             .iter()
-            .map(|s| divisor_part(&s.ys, s.weights.as_ref()))
+            .zip(&masks)
+            .map(|(s, m)| divisor_part(&s.ys, s.weights.as_ref(), m))
             .collect();
         let divisors = &batch_divisors(network, compiled, &parts, batch);
         // Every shard's result: computed here, or by the rank that owns it when training across processes.
@@ -254,6 +275,7 @@ pub(crate) fn train_step(
             (ys, predictions)
         }
     };
+    let masks = join_masks(&masks, compiled.outputs.len())?;
     let mut timing = StepTiming {
         parallel_wall,
         shards: results.iter().map(|r| (r.forward, r.backward)).collect(),
@@ -301,10 +323,31 @@ pub(crate) fn train_step(
         output_losses,
         ys,
         predictions,
+        masks,
         batch,
         timing,
         spent_gradients,
     })
+}
+
+/// Each output's mask over the whole batch: the shards' masks joined (`None` for an output without one).
+fn join_masks(
+    shard_masks: &[Vec<Option<Tensor>>],
+    outputs: usize,
+) -> Result<Vec<Option<Arc<ArrayD<f32>>>>> {
+    (0..outputs)
+        .map(|i| {
+            let parts: Option<Vec<&ArrayD<f32>>> = shard_masks
+                .iter()
+                .map(|m| m.get(i).and_then(Option::as_ref).map(Tensor::data))
+                .collect();
+            match parts {
+                Some(parts) if parts.len() == 1 => Ok(Some(Arc::new(parts[0].clone()))),
+                Some(parts) => Ok(Some(Arc::new(concatenate(parts.into_iter())?))),
+                None => Ok(None),
+            }
+        })
+        .collect()
 }
 
 /// The shards' arrays joined back into the batch, along the sample axis.
@@ -376,7 +419,8 @@ pub(crate) fn test_step(
             .first()
             .and_then(|y| y.shape().first().copied())
             .unwrap_or(0);
-        let divisors = batch_divisors(network, task, &[divisor_part(ys, weights)], batch);
+        let masks: Vec<Option<Tensor>> = outs.iter().map(|o| o.mask.clone()).collect();
+        let divisors = batch_divisors(network, task, &[divisor_part(ys, weights, &masks)], batch);
         let (loss, output_losses) = weighted_losses(task, ys, &outs, weights, &divisors)?;
         let loss = crate::regularization::add_penalty(network, loss, true)?;
         let loss = f64::from(loss.to_scalar()?);
@@ -385,6 +429,10 @@ pub(crate) fn test_step(
             output_losses,
             ys: ys.iter().map(Tensor::data_arc).collect(),
             predictions: outs.iter().map(|o| o.output.data_arc()).collect(),
+            masks: masks
+                .iter()
+                .map(|m| m.as_ref().map(Tensor::data_arc))
+                .collect(),
             batch,
             timing: StepTiming::default(),
             spent_gradients: Vec::new(),
@@ -432,11 +480,17 @@ impl EpochMeans {
         if !self.matches(compiled) {
             self.metrics = fresh_metrics(compiled);
         }
-        for ((metrics, y), predictions) in
-            self.metrics.iter_mut().zip(&step.ys).zip(&step.predictions)
+        for (i, ((metrics, y), predictions)) in self
+            .metrics
+            .iter_mut()
+            .zip(&step.ys)
+            .zip(&step.predictions)
+            .enumerate()
         {
+            // Keras's metrics take an output's mask as their sample weights.
+            let mask = step.masks.get(i).and_then(Option::as_deref);
             for metric in metrics {
-                metric.update_state(y, predictions, None)?;
+                metric.update_state(y, predictions, mask)?;
             }
         }
         Ok(())

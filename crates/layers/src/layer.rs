@@ -216,6 +216,13 @@ pub trait Layer: Send + Sync + 'static {
         })
     }
 
+    /// Whether [`Layer::compute_mask`] reads its inputs' values (an `Embedding` with `mask_zero`, `Masking`)
+    /// rather than only their masks and the layer's settings. [`crate::Network::output_masks`] computes the
+    /// values such a layer reads and passes the others no input values. Defaults to false.
+    fn mask_reads_values(&self) -> bool {
+        false
+    }
+
     /// Runs the layer with its inputs' masks (Keras's `mask` argument of `call`), returning every output as
     /// [`Layer::forward_all`] does; `Ok(None)` (the default) when the layer's outputs do not depend on masks,
     /// so that the plain forward pass runs.

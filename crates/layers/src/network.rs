@@ -1,6 +1,8 @@
 //! [`Network`]: a directed acyclic graph of layer calls from inputs to outputs (Keras's functional model
 //! without compile/fit), run batch by batch.
 
+mod masks;
+
 use crate::error::{LayersError, Result, format_shape};
 use crate::layer::{CallContext, LayerId, LayerRef};
 use crate::symbolic::SymbolicTensor;

