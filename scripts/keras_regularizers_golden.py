@@ -13,6 +13,12 @@
 Cases: l1, l2, l1l2 (both factors), orthogonal rows and columns, the string names "l2"/"l1"; MaxNorm with
 NonNeg on the bias, MinMaxNorm (rate 0.7, axis 1) with L2, UnitNorm over both axes with "max_norm" on the bias,
 "non_neg" with "unit_norm" on the bias.
+
+Layer cases (their own models, LAYER_CASES; x and y shapes in the JSON): conv (Conv2D and SeparableConv2D
+with kernel/bias/depthwise/pointwise regularizers and constraints), embedding_lstm (Embedding's
+embeddings_regularizer/constraint, LSTM's kernel/recurrent/bias ones), batch_norm (BatchNormalization's
+gamma/beta ones), norm_prelu (LayerNormalization, PReLU's alpha, EinsumDense), recurrent (GRU and SimpleRNN
+inside Bidirectional and TimeDistributed(Dense)), conv1d_depthwise (Conv1D, DepthwiseConv2D, Conv2DTranspose).
 """
 
 import json
@@ -45,7 +51,97 @@ CASES = {
 }
 
 
+def conv_model():
+    inputs = keras.Input((6, 6, 2))
+    x = layers.Conv2D(3, 3, activation="tanh", kernel_regularizer=regularizers.L2(0.02),
+                      bias_regularizer=regularizers.L1(0.01), kernel_constraint=constraints.MaxNorm(0.9, axis=[0, 1, 2]),
+                      bias_constraint="non_neg", bias_initializer="random_normal")(inputs)
+    x = layers.SeparableConv2D(2, 2, depthwise_regularizer=regularizers.L1L2(0.01, 0.02),
+                               pointwise_regularizer="l2", bias_regularizer=regularizers.L2(0.05),
+                               depthwise_constraint=constraints.UnitNorm(axis=[0, 1]),
+                               pointwise_constraint=constraints.MinMaxNorm(0.2, 0.8, rate=0.5, axis=2),
+                               bias_initializer="random_normal")(x)
+    x = layers.Flatten()(x)
+    return inputs, layers.Dense(2)(x)
+
+
+def conv1d_depthwise_model():
+    inputs = keras.Input((5, 5, 2))
+    x = layers.DepthwiseConv2D(2, depth_multiplier=2, depthwise_regularizer=regularizers.L2(0.03),
+                               bias_regularizer="l1", depthwise_constraint=constraints.MaxNorm(0.7, axis=[0, 1]),
+                               bias_constraint=constraints.NonNeg(), bias_initializer="random_normal")(inputs)
+    x = layers.Conv2DTranspose(2, 2, strides=2, kernel_regularizer=regularizers.L1(0.02),
+                               kernel_constraint=constraints.UnitNorm(axis=[0, 1, 2]),
+                               bias_regularizer=regularizers.L2(0.1), bias_initializer="random_normal")(x)
+    x = layers.Reshape((64, 2))(x)
+    x = layers.Conv1D(2, 3, strides=4, kernel_regularizer=regularizers.L2(0.05), bias_constraint="non_neg",
+                      bias_initializer="random_normal")(x)
+    x = layers.Flatten()(x)
+    return inputs, layers.Dense(2)(x)
+
+
+def embedding_lstm_model():
+    inputs = keras.Input((5,), dtype="int32")
+    x = layers.Embedding(10, 4, embeddings_regularizer=regularizers.L2(0.02),
+                         embeddings_constraint=constraints.UnitNorm(axis=1))(inputs)
+    x = layers.LSTM(3, kernel_regularizer=regularizers.L1L2(0.01, 0.02), recurrent_regularizer=regularizers.L2(0.05),
+                    bias_regularizer=regularizers.L1(0.03), kernel_constraint=constraints.MaxNorm(1.2),
+                    recurrent_constraint=constraints.MaxNorm(0.8, axis=1), bias_constraint="non_neg")(x)
+    return inputs, layers.Dense(2)(x)
+
+
+def recurrent_model():
+    inputs = keras.Input((4, 3))
+    x = layers.Bidirectional(layers.GRU(2, return_sequences=True, kernel_regularizer=regularizers.L2(0.04),
+                                        recurrent_regularizer=regularizers.L1(0.02),
+                                        bias_regularizer=regularizers.L2(0.1),
+                                        recurrent_constraint=constraints.UnitNorm(axis=0),
+                                        bias_initializer="random_normal"))(inputs)
+    x = layers.TimeDistributed(layers.Dense(2, kernel_regularizer=regularizers.L1(0.03),
+                                            kernel_constraint=constraints.MaxNorm(0.6)))(x)
+    x = layers.SimpleRNN(3, kernel_regularizer=regularizers.L2(0.05), recurrent_regularizer="l1",
+                         bias_constraint=constraints.NonNeg(), bias_initializer="random_normal")(x)
+    return inputs, layers.Dense(2)(x)
+
+
+def batch_norm_model():
+    inputs = keras.Input((4,))
+    x = layers.Dense(5, kernel_regularizer="l2")(inputs)
+    x = layers.BatchNormalization(gamma_regularizer=regularizers.L2(0.05), beta_regularizer=regularizers.L1(0.02),
+                                  gamma_constraint=constraints.MaxNorm(1.5), beta_constraint="non_neg",
+                                  beta_initializer="random_normal")(x)
+    return inputs, layers.Dense(2)(x)
+
+
+def norm_prelu_model():
+    inputs = keras.Input((4,))
+    x = layers.EinsumDense("ab,bc->ac", output_shape=5, bias_axes="c", kernel_regularizer=regularizers.L2(0.03),
+                           bias_regularizer=regularizers.L1(0.02), kernel_constraint=constraints.MaxNorm(0.9),
+                           bias_initializer="random_normal")(inputs)
+    x = layers.LayerNormalization(gamma_regularizer=regularizers.L1(0.02), beta_regularizer=regularizers.L2(0.1),
+                                  gamma_constraint=constraints.MinMaxNorm(0.5, 2.0), beta_constraint="unit_norm",
+                                  beta_initializer="random_normal")(x)
+    x = layers.PReLU(alpha_regularizer=regularizers.L2(0.2), alpha_constraint="non_neg",
+                     alpha_initializer=keras.initializers.Constant(0.25))(x)
+    return inputs, layers.Dense(2)(x)
+
+
+# name: (model builder, x shape, integer ids below this bound or None for normal floats)
+LAYER_CASES = {
+    "conv": (conv_model, (16, 6, 6, 2), None),
+    "conv1d_depthwise": (conv1d_depthwise_model, (16, 5, 5, 2), None),
+    "embedding_lstm": (embedding_lstm_model, (16, 5), 10),
+    "recurrent": (recurrent_model, (16, 4, 3), None),
+    "batch_norm": (batch_norm_model, (16, 4), None),
+    "norm_prelu": (norm_prelu_model, (16, 4), None),
+}
+
+
 def model_for(case):
+    if case in LAYER_CASES:
+        keras.utils.set_random_seed(3)
+        inputs, outputs = LAYER_CASES[case][0]()
+        return keras.Model(inputs, outputs)
     kernel, bias, kernel2, kernel_constraint, bias_constraint = (CASES[case] + (None, None))[:5]
     keras.utils.set_random_seed(3)
     inputs = keras.Input((4,))
@@ -61,13 +157,19 @@ def generate(out_dir):
     rng = np.random.default_rng(5)
     x = rng.normal(size=(16, 4)).astype("float32")
     y = rng.normal(size=(16, 2)).astype("float32")
-    for case in CASES:
+    for case in list(CASES) + list(LAYER_CASES):
+        if case in LAYER_CASES:
+            _, shape, ids = LAYER_CASES[case]
+            case_rng = np.random.default_rng(7)
+            x = (case_rng.integers(0, ids, size=shape).astype("int32") if ids
+                 else case_rng.normal(size=shape).astype("float32"))
         model = model_for(case)
         model.save(os.path.join(out_dir, f"{case}.h5"))
         model.compile(keras.optimizers.SGD(0.1), "mse")
         history = model.fit(x, y, batch_size=8, epochs=3, shuffle=False, verbose=0)
         evaluated = model.evaluate(x, y, batch_size=16, verbose=0)
         golden = {
+            "x_shape": list(x.shape),
             "x": x.ravel().tolist(),
             "y": y.ravel().tolist(),
             "loss": [float(v) for v in history.history["loss"]],
@@ -88,14 +190,14 @@ def float32(value):
 
 
 def regularizer_configs(model):
-    return [
-        tuple(
-            float32(layer.get_config().get(key))
-            for key in ("kernel_regularizer", "bias_regularizer", "kernel_constraint", "bias_constraint")
-        )
-        for layer in model.layers
-        if isinstance(layer, layers.Dense)
-    ]
+    """Every layer's (and wrapped layer's) `*_regularizer` and `*_constraint` config entries."""
+    def entries(config):
+        found = {k: float32(v) for k, v in config.items() if k.endswith(("_regularizer", "_constraint"))}
+        for key in ("layer", "forward_layer", "backward_layer"):
+            if isinstance(config.get(key), dict):
+                found[key] = entries(config[key]["config"])
+        return found
+    return [entries(layer.get_config()) for layer in model.layers]
 
 
 def check(fixture_dir, name, rkeras_model):

@@ -1,5 +1,6 @@
 //! Weight regularizers against Keras: rkeras loads the untrained models Keras saved with L1, L2, L1L2 and
-//! orthogonal kernel/bias regularizers (scripts/keras_regularizers_golden.py), trains them as Keras did and
+//! orthogonal kernel/bias regularizers, and models of every layer that takes weight regularizers and
+//! constraints (scripts/keras_regularizers_golden.py), trains them as Keras did and
 //! matches Keras's logged loss per epoch, `evaluate`'s loss and the trained weights within 1e-5; the model
 //! rkeras saves carries the same regularizer configs when Keras loads it (through the Python of
 //! `rkeras_testkit::keras_python`: a failure with CI=true when it is missing, a loud notice otherwise).
@@ -32,11 +33,20 @@ fn assert_close(what: &str, got: &[f32], want: &[f32]) {
     }
 }
 
-fn train_like_keras(case: &str) {
+/// A case's Keras fixture with its inputs and targets (`x_shape` in the fixture, `[16, 4]` when absent).
+fn case_data(case: &str) -> (serde_json::Value, ArrayD<f32>, ArrayD<f32>) {
     let text = std::fs::read_to_string(fixture_dir().join(format!("{case}.json"))).unwrap();
     let golden: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let x = ArrayD::from_shape_vec(IxDyn(&[16, 4]), floats(&golden["x"])).unwrap();
+    let x_shape: Vec<usize> = golden.get("x_shape").map_or(vec![16, 4], |s| {
+        floats(s).iter().map(|&d| d as usize).collect()
+    });
+    let x = ArrayD::from_shape_vec(IxDyn(&x_shape), floats(&golden["x"])).unwrap();
     let y = ArrayD::from_shape_vec(IxDyn(&[16, 2]), floats(&golden["y"])).unwrap();
+    (golden, x, y)
+}
+
+fn train_like_keras(case: &str) {
+    let (golden, x, y) = case_data(case);
     let mut model = load_model(fixture_dir().join(format!("{case}.h5"))).unwrap();
     let sgd = SGDConfig::default()
         .with_learning_rate(0.1)
@@ -133,4 +143,94 @@ fn unit_norm_and_max_norm_by_name_match_keras() {
 #[test]
 fn non_neg_and_unit_norm_by_name_match_keras() {
     train_like_keras("non_neg");
+}
+
+#[test]
+fn conv2d_and_separable_conv2d_match_keras() {
+    train_like_keras("conv");
+}
+
+#[test]
+fn depthwise_transpose_and_conv1d_match_keras() {
+    train_like_keras("conv1d_depthwise");
+}
+
+#[test]
+fn embedding_and_lstm_match_keras() {
+    train_like_keras("embedding_lstm");
+}
+
+#[test]
+fn bidirectional_gru_time_distributed_and_simple_rnn_match_keras() {
+    train_like_keras("recurrent");
+}
+
+#[test]
+fn batch_normalization_matches_keras() {
+    train_like_keras("batch_norm");
+}
+
+#[test]
+fn einsum_dense_layer_normalization_and_prelu_match_keras() {
+    train_like_keras("norm_prelu");
+}
+
+/// Trains a Keras fixture's model (batches of 16, SGD) with the batch in `shards` pieces: the logged losses
+/// and the trained weights.
+fn train_in_shards(case: &str, shards: usize) -> (Vec<f64>, Vec<f32>) {
+    let (_, x, y) = case_data(case);
+    let mut model = load_model(fixture_dir().join(format!("{case}.h5"))).unwrap();
+    let sgd = SGDConfig::default()
+        .with_learning_rate(0.1)
+        .build()
+        .unwrap();
+    model.compile(sgd, "mse", &[]).unwrap();
+    let config = FitConfig::new()
+        .epochs(2)
+        .batch_size(16)
+        .shards(shards)
+        .verbose(0)
+        .shuffle(false);
+    let history = model.fit(std::slice::from_ref(&x), &y, config).unwrap();
+    let weights = model.get_weights().iter().flatten().copied().collect();
+    (history.get("loss").unwrap().to_vec(), weights)
+}
+
+#[test]
+fn a_batch_in_two_shards_counts_the_penalty_once() {
+    for case in ["embedding_lstm", "conv"] {
+        let (whole_loss, whole_weights) = train_in_shards(case, 1);
+        let (split_loss, split_weights) = train_in_shards(case, 2);
+        let as_f32 = |v: &[f64]| v.iter().map(|&l| l as f32).collect::<Vec<_>>();
+        assert_close(
+            &format!("{case} loss in two shards"),
+            &as_f32(&split_loss),
+            &as_f32(&whole_loss),
+        );
+        assert_close(
+            &format!("{case} weights in two shards"),
+            &split_weights,
+            &whole_weights,
+        );
+        // The first epoch is one step from the untrained weights: its loss is the data loss plus the penalty
+        // once, which is `evaluate`'s loss on the untrained model; the penalty is large enough to be seen.
+        let mut model = load_model(fixture_dir().join(format!("{case}.h5"))).unwrap();
+        let penalty = model
+            .network()
+            .regularization_loss()
+            .unwrap()
+            .unwrap()
+            .to_scalar()
+            .unwrap();
+        assert!(penalty > 1e-2, "{case}: penalty {penalty}");
+        let sgd = SGDConfig::default().build().unwrap();
+        model.compile(sgd, "mse", &[]).unwrap();
+        let (_, x, y) = case_data(case);
+        let evaluated = model.evaluate(std::slice::from_ref(&x), &y, 16).unwrap()["loss"];
+        assert_close(
+            &format!("{case} first loss in two shards"),
+            &[split_loss[0] as f32],
+            &[evaluated as f32],
+        );
+    }
 }

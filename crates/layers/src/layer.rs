@@ -236,16 +236,28 @@ pub trait Layer: Send + Sync + 'static {
         Ok(None)
     }
 
+    /// The regularizers and constraints of the layer's weights (Keras's `kernel_regularizer`,
+    /// `bias_constraint`, …), when the layer takes them. Defaults to `None`.
+    fn weight_rules(&self) -> Option<&crate::weight_rules::WeightRules> {
+        None
+    }
+
     /// The weight regularizers: `(weight index, regularizer)` pairs in weight order (Keras's
-    /// `kernel_regularizer`, `bias_regularizer`, …). Defaults to none.
+    /// `kernel_regularizer`, `bias_regularizer`, …). Defaults to [`Layer::weight_rules`]'s, matched to the
+    /// weights by name.
     fn weight_regularizers(&self) -> Vec<(usize, crate::Regularizer)> {
-        Vec::new()
+        self.weight_rules()
+            .map(|rules| rules.regularizers_for(self.core().weights()))
+            .unwrap_or_default()
     }
 
     /// The weight constraints: `(weight index, constraint)` pairs applied after each optimizer update
-    /// (Keras's `kernel_constraint`, `bias_constraint`, …). Defaults to none.
+    /// (Keras's `kernel_constraint`, `bias_constraint`, …). Defaults to [`Layer::weight_rules`]'s, matched to
+    /// the weights by name.
     fn weight_constraints(&self) -> Vec<(usize, crate::Constraint)> {
-        Vec::new()
+        self.weight_rules()
+            .map(|rules| rules.constraints_for(self.core().weights()))
+            .unwrap_or_default()
     }
 
     /// The layer's name.

@@ -39,6 +39,7 @@ pub mod serialization;
 pub mod size;
 pub mod summary;
 pub mod symbolic;
+pub mod weight_rules;
 
 pub use activation::{ELU, LeakyReLU, PReLU, ReLU, Softmax};
 pub use activations::ActivationFn;
@@ -78,3 +79,4 @@ pub use rnn::SimpleRNN;
 pub use rnn::TimeDistributed;
 pub use rnn::{Bidirectional, MergeMode};
 pub use symbolic::{Input, LayerCall, SymbolicTensor, set_random_seed};
+pub use weight_rules::WeightRules;

@@ -6,14 +6,15 @@ use crate::error::{InLayer, Result};
 use crate::initializers::{initializer_from_config, initializer_to_config};
 use crate::layer::{CallContext, Layer, LayerCore, Shape, expect_inputs, shape_error};
 use crate::serialization::{ConfigReader, base_config};
+use crate::weight_rules::{WeightRules, weight_rule_builders};
 use rand::rngs::StdRng;
 use rkeras_tensor::{Initializer, Tensor, Variable};
 use serde_json::{Value, json};
 
 /// Keras's `PReLU(alpha_initializer="zeros", shared_axes=None)`: `relu(x) − alpha · relu(−x)` with a
 /// learned `alpha` of the sample's shape, of size 1 along each of `shared_axes` (counted from the batch
-/// axis, as in Keras: `shared_axes=[1, 2]` shares one slope per channel of an image). `alpha_regularizer` and
-/// `alpha_constraint` are read and written as `null`.
+/// axis, as in Keras: `shared_axes=[1, 2]` shares one slope per channel of an image), with Keras's
+/// `alpha_regularizer` and `alpha_constraint`.
 ///
 /// # Shapes
 /// output shape = input shape; weight `alpha`: the input's sample shape with 1 along `shared_axes`.
@@ -31,6 +32,7 @@ pub struct PReLU {
     alpha_initializer: Initializer,
     shared_axes: Option<Vec<usize>>,
     trainable: bool,
+    rules: WeightRules,
 }
 
 impl Default for PReLU {
@@ -47,6 +49,7 @@ impl PReLU {
             alpha_initializer: Initializer::Zeros,
             shared_axes: None,
             trainable: true,
+            rules: WeightRules::new(&[("alpha", "alpha")]),
         }
     }
 
@@ -78,17 +81,25 @@ impl PReLU {
         self
     }
 
+    fn rules_mut(&mut self) -> &mut WeightRules {
+        &mut self.rules
+    }
+
+    weight_rule_builders!(
+        "alpha" => with_alpha_regularizer, with_alpha_constraint;
+    );
+
     /// Sets the layer's name.
     pub fn with_name(mut self, name: &str) -> Self {
         self.core = LayerCore::named(name);
         self
     }
 
-    /// Rebuilds the layer from Keras's config; a regularizer or constraint other than `null` is an error.
+    /// Rebuilds the layer from Keras's config, with `alpha_regularizer` and `alpha_constraint`.
     pub fn from_config(config: &Value) -> Result<Self> {
         let reader = ConfigReader::new("PReLU", config)?;
-        reader.reject_unsupported(&["alpha_regularizer", "alpha_constraint"])?;
         let mut layer = Self::new().with_trainable(reader.trainable()?);
+        layer.rules.read(&reader)?;
         if let Some(init) = reader.get("alpha_initializer") {
             layer.alpha_initializer = initializer_from_config(init)?;
         }
@@ -142,6 +153,10 @@ impl Layer for PReLU {
         &self.core
     }
 
+    fn weight_rules(&self) -> Option<&WeightRules> {
+        Some(&self.rules)
+    }
+
     fn output_shape(&self, input_shapes: &[Shape]) -> Result<Shape> {
         expect_inputs(self, input_shapes, 1)?;
         self.alpha_shape(input_shapes)?;
@@ -177,8 +192,7 @@ impl Layer for PReLU {
             "alpha_initializer".into(),
             initializer_to_config(&self.alpha_initializer),
         );
-        config.insert("alpha_regularizer".into(), Value::Null);
-        config.insert("alpha_constraint".into(), Value::Null);
+        self.rules.write(&mut config);
         config.insert("shared_axes".into(), json!(self.shared_axes));
         Value::Object(config)
     }

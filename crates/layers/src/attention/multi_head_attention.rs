@@ -6,6 +6,7 @@ use crate::error::{InLayer, LayersError, Result};
 use crate::layer::{CallContext, Layer, LayerCore, Shape, shape_error};
 use crate::serialization::{ConfigReader, base_config, f32_to_json, initializer_to_config};
 use masks::InputMasks;
+use crate::weight_rules::{WeightRules, weight_rule_builders};
 use rand::rngs::StdRng;
 use rkeras_tensor::ops::{AttentionOptions, dropout_mask};
 use rkeras_tensor::{Initializer, Tensor, Variable};
@@ -61,6 +62,7 @@ pub struct MultiHeadAttention {
     causal: bool,
     return_scores: bool,
     trainable: bool,
+    rules: WeightRules,
 }
 
 impl MultiHeadAttention {
@@ -82,6 +84,7 @@ impl MultiHeadAttention {
             causal: false,
             return_scores: false,
             trainable: true,
+            rules: WeightRules::new(&[("kernel", "kernel"), ("bias", "bias")]),
         }
     }
 
@@ -151,6 +154,15 @@ impl MultiHeadAttention {
         self
     }
 
+    fn rules_mut(&mut self) -> &mut WeightRules {
+        &mut self.rules
+    }
+
+    weight_rule_builders!(
+        "kernel" => with_kernel_regularizer, with_kernel_constraint;
+        "bias" => with_bias_regularizer, with_bias_constraint;
+    );
+
     /// Sets the layer's name.
     pub fn with_name(mut self, name: &str) -> Self {
         self.core = LayerCore::named(name);
@@ -158,18 +170,11 @@ impl MultiHeadAttention {
     }
 
     /// Rebuilds the layer from Keras's config. `attention_axes` other than `null`, `use_gate`,
-    /// `sliding_window`, a tuple `output_shape`, regularizers and constraints are typed errors.
+    /// `sliding_window`, a tuple `output_shape` and the activity regularizer are typed errors; the kernel and
+    /// bias regularizers and constraints apply to each of the query, key, value and output parts.
     pub fn from_config(config: &Value) -> Result<Self> {
         let reader = ConfigReader::new("MultiHeadAttention", config)?;
-        reader.reject_unsupported(&[
-            "attention_axes",
-            "sliding_window",
-            "kernel_regularizer",
-            "bias_regularizer",
-            "activity_regularizer",
-            "kernel_constraint",
-            "bias_constraint",
-        ])?;
+        reader.reject_unsupported(&["attention_axes", "sliding_window", "activity_regularizer"])?;
         reader.require_bool("use_gate", false)?;
         let output_dim = match reader.get("output_shape") {
             None | Some(Value::Null) => None,
@@ -192,6 +197,7 @@ impl MultiHeadAttention {
             reader.initializer_or("kernel_initializer", Initializer::GlorotUniform)?;
         layer.bias_initializer = reader.initializer_or("bias_initializer", Initializer::Zeros)?;
         layer.trainable = reader.trainable()?;
+        layer.rules.read(&reader)?;
         if let Some(name) = reader.name()? {
             layer = layer.with_name(name);
         }
@@ -387,6 +393,10 @@ impl Layer for MultiHeadAttention {
         &self.core
     }
 
+    fn weight_rules(&self) -> Option<&WeightRules> {
+        Some(&self.rules)
+    }
+
     fn output_shape(&self, input_shapes: &[Shape]) -> Result<Shape> {
         let (query, _, _) = self.check_shapes(input_shapes)?;
         Ok(vec![query[0], self.output_dim.unwrap_or(query[1])])
@@ -492,14 +502,8 @@ impl Layer for MultiHeadAttention {
             "bias_initializer".into(),
             initializer_to_config(&self.bias_initializer),
         );
-        for key in [
-            "kernel_regularizer",
-            "bias_regularizer",
-            "activity_regularizer",
-            "kernel_constraint",
-            "bias_constraint",
-            "seed",
-        ] {
+        self.rules.write(&mut config);
+        for key in ["activity_regularizer", "seed"] {
             config.insert(key.into(), Value::Null);
         }
         Value::Object(config)

@@ -6,6 +6,7 @@ use crate::activations::ActivationFn;
 use crate::error::{InLayer, LayersError, Result};
 use crate::layer::{Layer, LayerCore, Shape, expect_inputs, shape_error};
 use crate::serialization::{ConfigReader, base_config, initializer_to_config};
+use crate::weight_rules::WeightRules;
 use rand::rngs::StdRng;
 use rkeras_tensor::kernels::{Conv2dGeometry, ConvPadding};
 use rkeras_tensor::ops::Conv2dOptions;
@@ -29,6 +30,7 @@ pub(crate) struct ConvBase {
     pub(crate) kernel_initializer: Initializer,
     pub(crate) bias_initializer: Initializer,
     pub(crate) trainable: bool,
+    pub(crate) rules: WeightRules,
 }
 
 impl ConvBase {
@@ -54,6 +56,7 @@ impl ConvBase {
             kernel_initializer: Initializer::GlorotUniform,
             bias_initializer: Initializer::Zeros,
             trainable: true,
+            rules: WeightRules::new(&[("kernel", "kernel"), ("bias", "bias")]),
         }
     }
 
@@ -100,8 +103,8 @@ impl ConvBase {
         self.filters
     }
 
-    /// Rebuilds the layer from Keras's config; regularizers and constraints must be null, `data_format` must be
-    /// `channels_last`.
+    /// Rebuilds the layer from Keras's config (with the weights' regularizers and constraints); the activity
+    /// regularizer must be null, `data_format` must be `channels_last`.
     pub(crate) fn from_config(
         class: &'static str,
         prefix: &str,
@@ -109,14 +112,7 @@ impl ConvBase {
         config: &serde_json::Value,
     ) -> Result<Self> {
         let reader = ConfigReader::new(class, config)?;
-        reader.reject_unsupported(&[
-            "kernel_regularizer",
-            "bias_regularizer",
-            "activity_regularizer",
-            "kernel_constraint",
-            "bias_constraint",
-            "lora_rank",
-        ])?;
+        reader.reject_unsupported(&["activity_regularizer", "lora_rank"])?;
         let kernel_size = read_tuple(&reader, class, "kernel_size", rank)?
             .ok_or_else(|| LayersError::Config(format!("{class} config: missing `kernel_size`")))?;
         let mut layer = ConvBase::new(class, prefix, reader.usize("filters")?, &kernel_size);
@@ -130,9 +126,10 @@ impl ConvBase {
     }
 
     /// Reads the options every convolution shares from Keras's config: `data_format` (must be
-    /// `channels_last`), strides, dilation_rate, padding, activation, use_bias, bias_initializer, trainable and
-    /// name.
+    /// `channels_last`), strides, dilation_rate, padding, activation, use_bias, bias_initializer, the weights'
+    /// regularizers and constraints, trainable and name.
     pub(crate) fn read_common(&mut self, reader: &ConfigReader<'_>) -> Result<()> {
+        self.rules.read(reader)?;
         let (class, rank) = (self.class, self.rank);
         check_data_format(class, reader.str_or("data_format", "channels_last")?)?;
         if let Some(strides) = read_tuple(reader, class, "strides", rank)? {
@@ -386,13 +383,8 @@ impl ConvBase {
             "bias_initializer".into(),
             initializer_to_config(&self.bias_initializer),
         );
-        for key in [
-            "bias_regularizer",
-            "activity_regularizer",
-            "bias_constraint",
-        ] {
-            config.insert(key.into(), serde_json::Value::Null);
-        }
+        self.rules.write(&mut config);
+        config.insert("activity_regularizer".into(), serde_json::Value::Null);
         config
     }
 
@@ -404,9 +396,6 @@ impl ConvBase {
             "kernel_initializer".into(),
             initializer_to_config(&self.kernel_initializer),
         );
-        for key in ["kernel_regularizer", "kernel_constraint"] {
-            config.insert(key.into(), serde_json::Value::Null);
-        }
         serde_json::Value::Object(config)
     }
 }
@@ -427,6 +416,10 @@ macro_rules! conv_layer {
             }
 
             crate::convolutional::builders::conv_builders!($name, 0, $rank);
+
+            crate::weight_rules::weight_rule_builders!(
+                "kernel" => with_kernel_regularizer, with_kernel_constraint;
+            );
 
             /// Channel groups. Defaults to 1.
             pub fn with_groups(mut self, groups: usize) -> Self {
@@ -458,6 +451,10 @@ macro_rules! conv_layer {
 
             fn core(&self) -> &crate::layer::LayerCore {
                 &self.0.core
+            }
+
+            fn weight_rules(&self) -> Option<&crate::weight_rules::WeightRules> {
+                Some(&self.0.rules)
             }
 
             fn output_shape(&self, input_shapes: &[crate::layer::Shape]) -> crate::error::Result<crate::layer::Shape> {

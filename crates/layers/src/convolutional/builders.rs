@@ -1,7 +1,8 @@
 //! The builder methods every convolution layer shares, generated around its [`super::base::ConvBase`] field.
 
 /// Builders `with_strides`, `with_dilation_rate`, `with_padding`, `with_activation`, `with_bias`,
-/// `with_bias_initializer`, `with_trainable`, `with_data_format` and `with_name` for `$name`, whose
+/// `with_bias_initializer`, `with_bias_regularizer`, `with_bias_constraint`, `with_trainable`, `with_data_format`
+/// and `with_name` for `$name`, whose
 /// `ConvBase` is the field `$field`, taking `[usize; $rank]` tuples.
 macro_rules! conv_builders {
     ($name:ident, $field:tt, $rank:literal) => {
@@ -52,6 +53,14 @@ macro_rules! conv_builders {
             crate::convolutional::window::check_data_format(stringify!($name), format)?;
             Ok(self)
         }
+
+        fn rules_mut(&mut self) -> &mut crate::weight_rules::WeightRules {
+            &mut self.$field.rules
+        }
+
+        crate::weight_rules::weight_rule_builders!(
+            "bias" => with_bias_regularizer, with_bias_constraint;
+        );
 
         /// Sets the layer's name.
         pub fn with_name(mut self, name: &str) -> Self {

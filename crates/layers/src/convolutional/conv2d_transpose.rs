@@ -6,6 +6,7 @@ use super::window::{as_2d, read_tuple};
 use crate::error::{InLayer, LayersError, Result};
 use crate::layer::{CallContext, Layer, LayerCore, Shape, expect_inputs, shape_error};
 use crate::serialization::{ConfigReader, initializer_to_config};
+use crate::weight_rules::{WeightRules, weight_rule_builders};
 use rand::rngs::StdRng;
 use rkeras_tensor::kernels::Conv2dGeometry;
 use rkeras_tensor::ops::Conv2dTransposeOptions;
@@ -51,6 +52,10 @@ impl Conv2DTranspose {
 
     conv_builders!(Conv2DTranspose, base, 2);
 
+    weight_rule_builders!(
+        "kernel" => with_kernel_regularizer, with_kernel_constraint;
+    );
+
     /// Extra rows and columns at the end of the output, each strictly below its stride. Defaults to none
     /// (Keras's `None`).
     pub fn with_output_padding(mut self, output_padding: [usize; 2]) -> Self {
@@ -69,18 +74,13 @@ impl Conv2DTranspose {
         self.base.filters()
     }
 
-    /// Rebuilds the layer from Keras's config; regularizers and constraints must be null, `data_format` must be
+    /// Rebuilds the layer from Keras's config (with the weights' regularizers and constraints); the activity
+    /// regularizer must be null, `data_format` must be
     /// `channels_last`.
     pub fn from_config(config: &serde_json::Value) -> Result<Self> {
         let class = "Conv2DTranspose";
         let reader = ConfigReader::new(class, config)?;
-        reader.reject_unsupported(&[
-            "kernel_regularizer",
-            "bias_regularizer",
-            "activity_regularizer",
-            "kernel_constraint",
-            "bias_constraint",
-        ])?;
+        reader.reject_unsupported(&["activity_regularizer"])?;
         let kernel_size = read_tuple(&reader, class, "kernel_size", 2)?
             .ok_or_else(|| LayersError::Config(format!("{class} config: missing `kernel_size`")))?;
         let mut layer =
@@ -164,6 +164,10 @@ impl Layer for Conv2DTranspose {
         &self.base.core
     }
 
+    fn weight_rules(&self) -> Option<&WeightRules> {
+        Some(&self.base.rules)
+    }
+
     fn output_shape(&self, input_shapes: &[Shape]) -> Result<Shape> {
         expect_inputs(self, input_shapes, 1)?;
         self.validate()?;
@@ -221,9 +225,6 @@ impl Layer for Conv2DTranspose {
             "kernel_initializer".into(),
             initializer_to_config(&self.base.kernel_initializer),
         );
-        for key in ["kernel_regularizer", "kernel_constraint"] {
-            config.insert(key.into(), serde_json::Value::Null);
-        }
         serde_json::Value::Object(config)
     }
 }

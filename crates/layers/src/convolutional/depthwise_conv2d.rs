@@ -7,6 +7,7 @@ use super::window::read_tuple;
 use crate::error::{LayersError, Result};
 use crate::layer::{CallContext, Layer, LayerCore, Shape};
 use crate::serialization::{ConfigReader, initializer_to_config};
+use crate::weight_rules::{WeightRules, weight_rule_builders};
 use rand::rngs::StdRng;
 use rkeras_tensor::{Initializer, Tensor, Variable};
 use serde_json::json;
@@ -42,12 +43,19 @@ impl DepthwiseConv2D {
     /// `valid` padding, linear activation, with bias (Keras's defaults).
     pub fn new(kernel_size: [usize; 2]) -> Self {
         DepthwiseConv2D {
-            base: ConvBase::new("DepthwiseConv2D", "depthwise_conv2d", 1, &kernel_size),
+            base: ConvBase {
+                rules: WeightRules::new(&[("depthwise", "kernel"), ("bias", "bias")]),
+                ..ConvBase::new("DepthwiseConv2D", "depthwise_conv2d", 1, &kernel_size)
+            },
             depth_multiplier: 1,
         }
     }
 
     conv_builders!(DepthwiseConv2D, base, 2);
+
+    weight_rule_builders!(
+        "depthwise" => with_depthwise_regularizer, with_depthwise_constraint;
+    );
 
     /// Filters per input channel. Defaults to 1.
     pub fn with_depth_multiplier(mut self, depth_multiplier: usize) -> Self {
@@ -66,18 +74,13 @@ impl DepthwiseConv2D {
         self.depth_multiplier
     }
 
-    /// Rebuilds the layer from Keras's config; regularizers and constraints must be null, `data_format` must be
+    /// Rebuilds the layer from Keras's config (with the weights' regularizers and constraints); the activity
+    /// regularizer must be null, `data_format` must be
     /// `channels_last`.
     pub fn from_config(config: &serde_json::Value) -> Result<Self> {
         let class = "DepthwiseConv2D";
         let reader = ConfigReader::new(class, config)?;
-        reader.reject_unsupported(&[
-            "depthwise_regularizer",
-            "bias_regularizer",
-            "activity_regularizer",
-            "depthwise_constraint",
-            "bias_constraint",
-        ])?;
+        reader.reject_unsupported(&["activity_regularizer"])?;
         let kernel_size = read_tuple(&reader, class, "kernel_size", 2)?
             .ok_or_else(|| LayersError::Config(format!("{class} config: missing `kernel_size`")))?;
         let mut layer = DepthwiseConv2D::new([kernel_size[0], kernel_size[1]])
@@ -104,6 +107,10 @@ impl Layer for DepthwiseConv2D {
 
     fn core(&self) -> &LayerCore {
         &self.base.core
+    }
+
+    fn weight_rules(&self) -> Option<&WeightRules> {
+        Some(&self.base.rules)
     }
 
     fn output_shape(&self, input_shapes: &[Shape]) -> Result<Shape> {
@@ -135,9 +142,6 @@ impl Layer for DepthwiseConv2D {
             "depthwise_initializer".into(),
             initializer_to_config(&self.base.kernel_initializer),
         );
-        for key in ["depthwise_regularizer", "depthwise_constraint"] {
-            config.insert(key.into(), serde_json::Value::Null);
-        }
         serde_json::Value::Object(config)
     }
 }

@@ -7,6 +7,7 @@ use super::window::read_tuple;
 use crate::error::{InLayer, LayersError, Result};
 use crate::layer::{CallContext, Layer, LayerCore, Shape};
 use crate::serialization::{ConfigReader, initializer_to_config};
+use crate::weight_rules::{WeightRules, weight_rule_builders};
 use rand::rngs::StdRng;
 use rkeras_tensor::ops::Conv2dOptions;
 use rkeras_tensor::{Initializer, Tensor, Variable};
@@ -42,13 +43,25 @@ impl SeparableConv2D {
     /// dilation, `valid` padding, linear activation, with bias (Keras's defaults).
     pub fn new(filters: usize, kernel_size: [usize; 2]) -> Self {
         SeparableConv2D {
-            base: ConvBase::new("SeparableConv2D", "separable_conv2d", filters, &kernel_size),
+            base: ConvBase {
+                rules: WeightRules::new(&[
+                    ("depthwise", "depthwise_kernel"),
+                    ("pointwise", "pointwise_kernel"),
+                    ("bias", "bias"),
+                ]),
+                ..ConvBase::new("SeparableConv2D", "separable_conv2d", filters, &kernel_size)
+            },
             depth_multiplier: 1,
             pointwise_initializer: Initializer::GlorotUniform,
         }
     }
 
     conv_builders!(SeparableConv2D, base, 2);
+
+    weight_rule_builders!(
+        "depthwise" => with_depthwise_regularizer, with_depthwise_constraint;
+        "pointwise" => with_pointwise_regularizer, with_pointwise_constraint;
+    );
 
     /// Depthwise filters per input channel. Defaults to 1.
     pub fn with_depth_multiplier(mut self, depth_multiplier: usize) -> Self {
@@ -73,20 +86,13 @@ impl SeparableConv2D {
         self.base.filters()
     }
 
-    /// Rebuilds the layer from Keras's config; regularizers and constraints must be null, `data_format` must be
+    /// Rebuilds the layer from Keras's config (with the weights' regularizers and constraints); the activity
+    /// regularizer must be null, `data_format` must be
     /// `channels_last`.
     pub fn from_config(config: &serde_json::Value) -> Result<Self> {
         let class = "SeparableConv2D";
         let reader = ConfigReader::new(class, config)?;
-        reader.reject_unsupported(&[
-            "depthwise_regularizer",
-            "pointwise_regularizer",
-            "bias_regularizer",
-            "activity_regularizer",
-            "depthwise_constraint",
-            "pointwise_constraint",
-            "bias_constraint",
-        ])?;
+        reader.reject_unsupported(&["activity_regularizer"])?;
         let kernel_size = read_tuple(&reader, class, "kernel_size", 2)?
             .ok_or_else(|| LayersError::Config(format!("{class} config: missing `kernel_size`")))?;
         let mut layer =
@@ -121,6 +127,10 @@ impl Layer for SeparableConv2D {
 
     fn core(&self) -> &LayerCore {
         &self.base.core
+    }
+
+    fn weight_rules(&self) -> Option<&WeightRules> {
+        Some(&self.base.rules)
     }
 
     fn output_shape(&self, input_shapes: &[Shape]) -> Result<Shape> {
@@ -177,14 +187,6 @@ impl Layer for SeparableConv2D {
             "pointwise_initializer".into(),
             initializer_to_config(&self.pointwise_initializer),
         );
-        for key in [
-            "depthwise_regularizer",
-            "pointwise_regularizer",
-            "depthwise_constraint",
-            "pointwise_constraint",
-        ] {
-            config.insert(key.into(), serde_json::Value::Null);
-        }
         serde_json::Value::Object(config)
     }
 }

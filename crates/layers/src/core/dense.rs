@@ -1,11 +1,10 @@
 //! `Dense`: `activation(x · kernel + bias)` over the last axis.
 
 use crate::activations::ActivationFn;
-use crate::constraints::Constraint;
 use crate::error::{InLayer, LayersError, Result};
 use crate::layer::{CallContext, Layer, LayerCore, Shape, expect_inputs, shape_error};
-use crate::regularizers::Regularizer;
 use crate::serialization::{ConfigReader, base_config, initializer_to_config};
+use crate::weight_rules::{WeightRules, weight_rule_builders};
 use rand::rngs::StdRng;
 use rkeras_tensor::{Initializer, Tensor, Variable};
 use serde_json::json;
@@ -31,10 +30,7 @@ pub struct Dense {
     use_bias: bool,
     kernel_initializer: Initializer,
     bias_initializer: Initializer,
-    kernel_regularizer: Option<Regularizer>,
-    bias_regularizer: Option<Regularizer>,
-    kernel_constraint: Option<Constraint>,
-    bias_constraint: Option<Constraint>,
+    rules: WeightRules,
     trainable: bool,
 }
 
@@ -48,10 +44,7 @@ impl Dense {
             use_bias: true,
             kernel_initializer: Initializer::GlorotUniform,
             bias_initializer: Initializer::Zeros,
-            kernel_regularizer: None,
-            bias_regularizer: None,
-            kernel_constraint: None,
-            bias_constraint: None,
+            rules: WeightRules::new(&[("kernel", "kernel"), ("bias", "bias")]),
             trainable: true,
         }
     }
@@ -80,29 +73,10 @@ impl Dense {
         self
     }
 
-    /// Sets the kernel's regularizer (Keras's `kernel_regularizer`). Defaults to none.
-    pub fn with_kernel_regularizer(mut self, regularizer: Regularizer) -> Self {
-        self.kernel_regularizer = Some(regularizer);
-        self
-    }
-
-    /// Sets the bias's regularizer (Keras's `bias_regularizer`). Defaults to none.
-    pub fn with_bias_regularizer(mut self, regularizer: Regularizer) -> Self {
-        self.bias_regularizer = Some(regularizer);
-        self
-    }
-
-    /// Sets the kernel's constraint (Keras's `kernel_constraint`), applied after each update. Defaults to none.
-    pub fn with_kernel_constraint(mut self, constraint: Constraint) -> Self {
-        self.kernel_constraint = Some(constraint);
-        self
-    }
-
-    /// Sets the bias's constraint (Keras's `bias_constraint`), applied after each update. Defaults to none.
-    pub fn with_bias_constraint(mut self, constraint: Constraint) -> Self {
-        self.bias_constraint = Some(constraint);
-        self
-    }
+    weight_rule_builders!(
+        "kernel" => with_kernel_regularizer, with_kernel_constraint;
+        "bias" => with_bias_regularizer, with_bias_constraint;
+    );
 
     /// Whether the optimizer updates the weights (Keras's `trainable`); set it before the first call.
     /// Defaults to true.
@@ -131,14 +105,15 @@ impl Dense {
             )
             .with_bias_initializer(reader.initializer_or("bias_initializer", Initializer::Zeros)?)
             .with_trainable(reader.trainable()?);
-        layer.kernel_regularizer = Regularizer::from_layer_config(&reader, "kernel_regularizer")?;
-        layer.bias_regularizer = Regularizer::from_layer_config(&reader, "bias_regularizer")?;
-        layer.kernel_constraint = Constraint::from_layer_config(&reader, "kernel_constraint")?;
-        layer.bias_constraint = Constraint::from_layer_config(&reader, "bias_constraint")?;
+        layer.rules.read(&reader)?;
         if let Some(name) = reader.name()? {
             layer = layer.with_name(name);
         }
         Ok(layer)
+    }
+
+    fn rules_mut(&mut self) -> &mut WeightRules {
+        &mut self.rules
     }
 
     /// The number of outputs.
@@ -227,25 +202,8 @@ impl Layer for Dense {
         Ok(weights)
     }
 
-    fn weight_regularizers(&self) -> Vec<(usize, Regularizer)> {
-        let mut regularizers: Vec<(usize, Regularizer)> =
-            self.kernel_regularizer.iter().map(|r| (0, *r)).collect();
-        if self.use_bias {
-            regularizers.extend(self.bias_regularizer.iter().map(|r| (1, *r)));
-        }
-        regularizers
-    }
-
-    fn weight_constraints(&self) -> Vec<(usize, Constraint)> {
-        let mut constraints: Vec<(usize, Constraint)> = self
-            .kernel_constraint
-            .iter()
-            .map(|c| (0, c.clone()))
-            .collect();
-        if self.use_bias {
-            constraints.extend(self.bias_constraint.iter().map(|c| (1, c.clone())));
-        }
-        constraints
+    fn weight_rules(&self) -> Option<&WeightRules> {
+        Some(&self.rules)
     }
 
     fn forward(&self, inputs: &[Tensor], _ctx: &mut CallContext<'_>) -> Result<Tensor> {
@@ -279,22 +237,7 @@ impl Layer for Dense {
             "bias_initializer".into(),
             initializer_to_config(&self.bias_initializer),
         );
-        config.insert(
-            "kernel_regularizer".into(),
-            Regularizer::option_to_config(self.kernel_regularizer.as_ref()),
-        );
-        config.insert(
-            "bias_regularizer".into(),
-            Regularizer::option_to_config(self.bias_regularizer.as_ref()),
-        );
-        config.insert(
-            "kernel_constraint".into(),
-            Constraint::option_to_config(self.kernel_constraint.as_ref()),
-        );
-        config.insert(
-            "bias_constraint".into(),
-            Constraint::option_to_config(self.bias_constraint.as_ref()),
-        );
+        self.rules.write(&mut config);
         serde_json::Value::Object(config)
     }
 }
@@ -302,7 +245,7 @@ impl Layer for Dense {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Input, LayerCall};
+    use crate::{Constraint, Input, LayerCall, Regularizer};
     use rand::SeedableRng;
 
     fn run(layer: &Dense, x: Tensor) -> Result<Tensor> {
@@ -374,6 +317,7 @@ mod tests {
             "kernel_regularizer": {"class_name": "L2", "config": {"l2": 0.25}},
             "bias_constraint": "non_neg"});
         let rebuilt = Dense::from_config(&regularized).unwrap();
+        rebuilt.call(&Input::new(&[3])).unwrap();
         assert_eq!(
             rebuilt.weight_regularizers(),
             vec![(0, Regularizer::L2 { l2: 0.25 })]

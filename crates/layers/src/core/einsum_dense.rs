@@ -5,6 +5,7 @@ use crate::activations::ActivationFn;
 use crate::error::{InLayer, LayersError, Result};
 use crate::layer::{CallContext, Layer, LayerCore, Shape, expect_inputs, shape_error};
 use crate::serialization::{ConfigReader, base_config, initializer_to_config};
+use crate::weight_rules::{WeightRules, weight_rule_builders};
 use rand::rngs::StdRng;
 use rkeras_tensor::{Initializer, Tensor, Variable};
 use serde_json::{Value, json};
@@ -40,6 +41,7 @@ pub struct EinsumDense {
     kernel_initializer: Initializer,
     bias_initializer: Initializer,
     trainable: bool,
+    rules: WeightRules,
 }
 
 impl EinsumDense {
@@ -55,6 +57,7 @@ impl EinsumDense {
             kernel_initializer: Initializer::GlorotUniform,
             bias_initializer: Initializer::Zeros,
             trainable: true,
+            rules: WeightRules::new(&[("kernel", "kernel"), ("bias", "bias")]),
         })
     }
 
@@ -88,6 +91,15 @@ impl EinsumDense {
         self
     }
 
+    fn rules_mut(&mut self) -> &mut WeightRules {
+        &mut self.rules
+    }
+
+    weight_rule_builders!(
+        "kernel" => with_kernel_regularizer, with_kernel_constraint;
+        "bias" => with_bias_regularizer, with_bias_constraint;
+    );
+
     /// Sets the layer's name.
     pub fn with_name(mut self, name: &str) -> Self {
         self.core = LayerCore::named(name);
@@ -95,17 +107,11 @@ impl EinsumDense {
     }
 
     /// Rebuilds the layer from Keras's config (`equation`, `output_shape`, `bias_axes`, `activation`, the
-    /// initializers, `trainable`, `name`). Regularizers, constraints, quantization and LoRA must be off.
+    /// initializers, the kernel/bias regularizers and constraints, `trainable`, `name`). The activity regularizer,
+    /// quantization and LoRA must be off.
     pub fn from_config(config: &Value) -> Result<Self> {
         let reader = ConfigReader::new("EinsumDense", config)?;
-        reader.reject_unsupported(&[
-            "kernel_regularizer",
-            "bias_regularizer",
-            "activity_regularizer",
-            "kernel_constraint",
-            "bias_constraint",
-            "quantization_config",
-        ])?;
+        reader.reject_unsupported(&["activity_regularizer", "quantization_config"])?;
         if reader.get("lora_rank").is_some_and(|v| !v.is_null()) {
             return Err(LayersError::Config(
                 "EinsumDense: `lora_rank` is not supported".into(),
@@ -140,6 +146,7 @@ impl EinsumDense {
             )
             .with_bias_initializer(reader.initializer_or("bias_initializer", Initializer::Zeros)?)
             .with_trainable(reader.trainable()?);
+        layer.rules.read(&reader)?;
         if let Some(axes) = reader.get("bias_axes").and_then(Value::as_str) {
             layer = layer.with_bias_axes(axes);
         }
@@ -162,6 +169,10 @@ impl Layer for EinsumDense {
 
     fn core(&self) -> &LayerCore {
         &self.core
+    }
+
+    fn weight_rules(&self) -> Option<&WeightRules> {
+        Some(&self.rules)
     }
 
     fn output_shape(&self, input_shapes: &[Shape]) -> Result<Shape> {
@@ -233,15 +244,8 @@ impl Layer for EinsumDense {
             "bias_initializer".into(),
             initializer_to_config(&self.bias_initializer),
         );
-        for key in [
-            "kernel_regularizer",
-            "bias_regularizer",
-            "activity_regularizer",
-            "kernel_constraint",
-            "bias_constraint",
-        ] {
-            config.insert(key.into(), Value::Null);
-        }
+        self.rules.write(&mut config);
+        config.insert("activity_regularizer".into(), Value::Null);
         Value::Object(config)
     }
 }

@@ -4,6 +4,7 @@ use crate::call_inputs;
 use crate::error::{InLayer, LayersError, Result};
 use crate::layer::{CallContext, Layer, LayerCore, Shape, expect_inputs, shape_error};
 use crate::serialization::{ConfigReader, base_config, initializer_to_config};
+use crate::weight_rules::{WeightRules, weight_rule_builders};
 use rand::rngs::StdRng;
 use rkeras_tensor::{Initializer, Tensor, Variable};
 use serde_json::json;
@@ -42,6 +43,7 @@ pub struct Embedding {
     embeddings_initializer: Initializer,
     trainable: bool,
     mask_zero: bool,
+    rules: WeightRules,
 }
 
 impl Embedding {
@@ -55,6 +57,7 @@ impl Embedding {
             embeddings_initializer: DEFAULT_EMBEDDINGS_INITIALIZER,
             trainable: true,
             mask_zero: false,
+            rules: WeightRules::new(&[("embeddings", "embeddings")]),
         }
     }
 
@@ -89,6 +92,14 @@ impl Embedding {
         self
     }
 
+    fn rules_mut(&mut self) -> &mut WeightRules {
+        &mut self.rules
+    }
+
+    weight_rule_builders!(
+        "embeddings" => with_embeddings_regularizer, with_embeddings_constraint;
+    );
+
     /// Sets the layer's name.
     pub fn with_name(mut self, name: &str) -> Self {
         self.core = LayerCore::named(name);
@@ -111,22 +122,18 @@ impl Embedding {
     }
 
     /// Rebuilds the layer from Keras's config (`input_dim`, `output_dim`, `embeddings_initializer`, Keras 2's
-    /// `input_length`, `mask_zero`, `name`). Regularizers and constraints are not supported.
+    /// `input_length`, `mask_zero`, `embeddings_regularizer`, `embeddings_constraint`, `name`). The activity
+    /// regularizer must be null.
     pub fn from_config(config: &serde_json::Value) -> Result<Self> {
         let reader = ConfigReader::new("Embedding", config)?;
-        reader.reject_unsupported(&[
-            "embeddings_regularizer",
-            "activity_regularizer",
-            "embeddings_constraint",
-            "quantization_config",
-            "lora_rank",
-        ])?;
+        reader.reject_unsupported(&["activity_regularizer", "quantization_config", "lora_rank"])?;
         let mut layer = Embedding::new(reader.usize("input_dim")?, reader.usize("output_dim")?)
             .with_embeddings_initializer(
                 reader.initializer_or("embeddings_initializer", DEFAULT_EMBEDDINGS_INITIALIZER)?,
             )
             .with_trainable(reader.trainable()?)
             .with_mask_zero(reader.bool_or("mask_zero", false)?);
+        layer.rules.read(&reader)?;
         if let Some(length) = reader.opt_usize("input_length")? {
             layer = layer.with_input_length(length);
         }
@@ -162,6 +169,10 @@ impl Layer for Embedding {
 
     fn core(&self) -> &LayerCore {
         &self.core
+    }
+
+    fn weight_rules(&self) -> Option<&WeightRules> {
+        Some(&self.rules)
     }
 
     fn output_shape(&self, input_shapes: &[Shape]) -> Result<Shape> {
@@ -228,13 +239,8 @@ impl Layer for Embedding {
             "embeddings_initializer".into(),
             initializer_to_config(&self.embeddings_initializer),
         );
-        for key in [
-            "embeddings_regularizer",
-            "activity_regularizer",
-            "embeddings_constraint",
-        ] {
-            config.insert(key.into(), serde_json::Value::Null);
-        }
+        self.rules.write(&mut config);
+        config.insert("activity_regularizer".into(), serde_json::Value::Null);
         config.insert("mask_zero".into(), json!(self.mask_zero));
         if let Some(length) = self.input_length {
             config.insert("input_length".into(), json!(length));

@@ -1,7 +1,7 @@
 //! `BatchNormalization`: normalizes each feature with the batch's statistics in training and with moving
 //! averages of them in inference.
 
-use super::params::NormParams;
+use super::params::{NormParams, norm_weight_rule_builders};
 use crate::call_inputs;
 use crate::error::{InLayer, LayersError, Result};
 use crate::layer::{CallContext, Layer, LayerCore, Shape, expect_inputs};
@@ -116,6 +116,8 @@ impl BatchNormalization {
         self
     }
 
+    norm_weight_rule_builders!();
+
     /// Sets the layer's name.
     pub fn with_name(mut self, name: &str) -> Self {
         self.core = LayerCore::named(name);
@@ -192,6 +194,10 @@ impl Layer for BatchNormalization {
 
     fn core(&self) -> &LayerCore {
         &self.core
+    }
+
+    fn weight_rules(&self) -> Option<&crate::weight_rules::WeightRules> {
+        Some(&self.params.rules)
     }
 
     fn output_shape(&self, input_shapes: &[Shape]) -> Result<Shape> {
@@ -416,9 +422,13 @@ mod tests {
         assert!(err.contains("momentum") && err.contains("1.5"), "{err}");
         assert!(BatchNormalization::from_config(&json!({"renorm": true})).is_err());
         assert!(BatchNormalization::from_config(&json!({"epsilon": 0.0})).is_err());
+        let err =
+            BatchNormalization::from_config(&json!({"gamma_regularizer": {"class_name": "L3"}}))
+                .unwrap_err()
+                .to_string();
         assert!(
-            BatchNormalization::from_config(&json!({"gamma_regularizer": {"class_name": "L2"}}))
-                .is_err()
+            err.contains("gamma_regularizer") && err.contains("L3"),
+            "{err}"
         );
     }
 

@@ -1,6 +1,6 @@
 //! `LayerNormalization`: normalizes each sample over its last axis.
 
-use super::params::NormParams;
+use super::params::{NormParams, norm_weight_rule_builders};
 use crate::call_inputs;
 use crate::error::{InLayer, Result};
 use crate::layer::{CallContext, Layer, LayerCore, Shape, expect_inputs, shape_error};
@@ -85,6 +85,8 @@ impl LayerNormalization {
         self
     }
 
+    norm_weight_rule_builders!();
+
     /// Sets the layer's name.
     pub fn with_name(mut self, name: &str) -> Self {
         self.core = LayerCore::named(name);
@@ -116,6 +118,10 @@ impl Layer for LayerNormalization {
 
     fn core(&self) -> &LayerCore {
         &self.core
+    }
+
+    fn weight_rules(&self) -> Option<&crate::weight_rules::WeightRules> {
+        Some(&self.params.rules)
     }
 
     fn output_shape(&self, input_shapes: &[Shape]) -> Result<Shape> {

@@ -4,6 +4,7 @@
 use crate::error::{InLayer, LayersError, Result};
 use crate::layer::{Layer, Shape, shape_error};
 use crate::serialization::{ConfigReader, f32_to_json, initializer_to_config};
+use crate::weight_rules::WeightRules;
 use rand::rngs::StdRng;
 use rkeras_tensor::{Initializer, Tensor, Variable};
 use serde_json::{Map, Value, json};
@@ -18,15 +19,31 @@ pub(crate) struct NormParams {
     pub(crate) scale: bool,
     pub(crate) beta_initializer: Initializer,
     pub(crate) gamma_initializer: Initializer,
+    /// `gamma_regularizer`, `beta_constraint`, ….
+    pub(crate) rules: WeightRules,
 }
 
-/// Config keys rkeras does not implement (they must be null).
-const UNSUPPORTED: [&str; 4] = [
-    "beta_regularizer",
-    "gamma_regularizer",
-    "beta_constraint",
-    "gamma_constraint",
-];
+/// The normalization layers' weight rules: Keras's `gamma_*` and `beta_*` regularizers and constraints.
+fn norm_weight_rules() -> WeightRules {
+    WeightRules::new(&[("gamma", "gamma"), ("beta", "beta")])
+}
+
+/// The builders of the `gamma`/`beta` regularizers and constraints, and the `rules_mut` they use, for a
+/// normalization layer whose [`NormParams`] is its field `params`.
+macro_rules! norm_weight_rule_builders {
+    () => {
+        fn rules_mut(&mut self) -> &mut crate::weight_rules::WeightRules {
+            &mut self.params.rules
+        }
+
+        crate::weight_rules::weight_rule_builders!(
+            "gamma" => with_gamma_regularizer, with_gamma_constraint;
+            "beta" => with_beta_regularizer, with_beta_constraint;
+        );
+    };
+}
+
+pub(crate) use norm_weight_rule_builders;
 
 impl NormParams {
     pub(crate) fn new(epsilon: f32) -> Self {
@@ -37,16 +54,17 @@ impl NormParams {
             scale: true,
             beta_initializer: Initializer::Zeros,
             gamma_initializer: Initializer::Ones,
+            rules: norm_weight_rules(),
         }
     }
 
-    /// Reads `axis` (an integer or a one-element list), `epsilon`, `center`, `scale` and the initializers.
+    /// Reads `axis` (an integer or a one-element list), `epsilon`, `center`, `scale`, the initializers and the
+    /// `gamma`/`beta` regularizers and constraints.
     pub(crate) fn from_reader(
         reader: &ConfigReader<'_>,
         class: &str,
         epsilon: f32,
     ) -> Result<Self> {
-        reader.reject_unsupported(&UNSUPPORTED)?;
         let axis = match reader.get("axis") {
             None => Some(-1),
             Some(Value::Array(items)) if items.len() == 1 => items[0].as_i64(),
@@ -59,7 +77,10 @@ impl NormParams {
                 reader.get("axis")
             ))
         })?;
+        let mut rules = norm_weight_rules();
+        rules.read(reader)?;
         Ok(NormParams {
+            rules,
             axis,
             epsilon: reader.f32_or("epsilon", epsilon)?,
             center: reader.bool_or("center", true)?,
@@ -83,9 +104,7 @@ impl NormParams {
             "gamma_initializer".into(),
             initializer_to_config(&self.gamma_initializer),
         );
-        for key in UNSUPPORTED {
-            config.insert(key.into(), Value::Null);
-        }
+        self.rules.write(config);
     }
 
     /// The normalized axis of an input of `shape` (no batch axis), counted without the batch axis.

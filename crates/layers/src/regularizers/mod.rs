@@ -61,16 +61,23 @@ pub enum Regularizer {
     },
 }
 
+/// `Σ|x|` with Keras's (JAX's) gradient: `sign(x)`, and 1 at zero, where a constraint such as NonNeg leaves
+/// weights (`x · s` with the constant `s = 1` where `x ≥ 0`, `−1` elsewhere).
+fn abs_sum(x: &Tensor) -> std::result::Result<Tensor, TensorError> {
+    let signs = Tensor::new(x.data().mapv(|v| if v >= 0.0 { 1.0 } else { -1.0 }));
+    x.mul(&signs)?.sum_all()
+}
+
 impl Regularizer {
     /// The penalty of `x`, a scalar tensor that the gradient flows through.
     pub fn penalty(&self, x: &Tensor) -> std::result::Result<Tensor, TensorError> {
         match *self {
-            Regularizer::L1 { l1 } => x.abs()?.sum_all()?.mul_scalar(l1),
+            Regularizer::L1 { l1 } => abs_sum(x)?.mul_scalar(l1),
             Regularizer::L2 { l2 } => x.square()?.sum_all()?.mul_scalar(l2),
             Regularizer::L1L2 { l1, l2 } => {
                 let mut total = Tensor::scalar(0.0);
                 if l1 != 0.0 {
-                    total = total.add(&x.abs()?.sum_all()?.mul_scalar(l1)?)?;
+                    total = total.add(&abs_sum(x)?.mul_scalar(l1)?)?;
                 }
                 if l2 != 0.0 {
                     total = total.add(&x.square()?.sum_all()?.mul_scalar(l2)?)?;
@@ -209,6 +216,18 @@ mod tests {
         assert!((p(Regularizer::L2 { l2: 0.1 }) - 1.425).abs() < 1e-6);
         assert!((p(Regularizer::L1L2 { l1: 0.1, l2: 0.1 }) - 2.075).abs() < 1e-6);
         assert_eq!(p(Regularizer::L1L2 { l1: 0.0, l2: 0.0 }), 0.0);
+    }
+
+    #[test]
+    fn l1_gradient_at_zero_is_one_as_in_keras() {
+        let w = Tensor::leaf(ndarray::arr1(&[0.0f32, -0.0, -2.0]).into_dyn());
+        let grads = Regularizer::L1 { l1: 0.5 }
+            .penalty(&w)
+            .unwrap()
+            .backward()
+            .unwrap();
+        let grad: Vec<f32> = grads.get(&w).unwrap().iter().copied().collect();
+        assert_eq!(grad, vec![0.5, 0.5, -0.5]);
     }
 
     #[test]

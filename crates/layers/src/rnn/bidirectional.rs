@@ -282,6 +282,32 @@ impl Layer for Bidirectional {
         &self.core
     }
 
+    /// The two directions' regularizers, the backward layer's indices after the forward layer's weights.
+    fn weight_regularizers(&self) -> Vec<(usize, crate::Regularizer)> {
+        let offset = self.forward.weights().len();
+        let mut all = self.forward.weight_regularizers();
+        all.extend(
+            self.backward
+                .weight_regularizers()
+                .into_iter()
+                .map(|(i, r)| (i + offset, r)),
+        );
+        all
+    }
+
+    /// The two directions' constraints, indexed as [`Layer::weight_regularizers`].
+    fn weight_constraints(&self) -> Vec<(usize, crate::Constraint)> {
+        let offset = self.forward.weights().len();
+        let mut all = self.forward.weight_constraints();
+        all.extend(
+            self.backward
+                .weight_constraints()
+                .into_iter()
+                .map(|(i, c)| (i + offset, c)),
+        );
+        all
+    }
+
     fn keyword_inputs(&self) -> Option<(&'static str, usize)> {
         Some(("initial_state", 1))
     }

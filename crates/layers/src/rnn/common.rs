@@ -4,6 +4,7 @@
 use crate::error::{LayersError, Result};
 use crate::layer::{Layer, Shape, shape_error};
 use crate::serialization::ConfigReader;
+use crate::weight_rules::WeightRules;
 use rkeras_tensor::Tensor;
 use rkeras_tensor::kernels::lstm::GateActivation;
 use serde_json::{Value, json};
@@ -40,6 +41,34 @@ pub(crate) fn recurrent_activation_name(activation: GateActivation) -> &'static 
         .unwrap_or("sigmoid")
 }
 
+/// The weight rules of a recurrent layer: Keras's `kernel_*`, `recurrent_*` (the recurrent kernel) and
+/// `bias_*` regularizers and constraints.
+pub(crate) fn recurrent_weight_rules() -> WeightRules {
+    WeightRules::new(&[
+        ("kernel", "kernel"),
+        ("recurrent", "recurrent_kernel"),
+        ("bias", "bias"),
+    ])
+}
+
+/// The builders of [`recurrent_weight_rules`]'s regularizers and constraints, and the `rules_mut` they use, for
+/// a recurrent layer whose `WeightRules` is its field `rules`.
+macro_rules! recurrent_weight_rule_builders {
+    () => {
+        fn rules_mut(&mut self) -> &mut WeightRules {
+            &mut self.rules
+        }
+
+        crate::weight_rules::weight_rule_builders!(
+            "kernel" => with_kernel_regularizer, with_kernel_constraint;
+            "recurrent" => with_recurrent_regularizer, with_recurrent_constraint;
+            "bias" => with_bias_regularizer, with_bias_constraint;
+        );
+    };
+}
+
+pub(crate) use recurrent_weight_rule_builders;
+
 /// The options of Keras's `RNN` base class that rkeras implements.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) struct SequenceOptions {
@@ -53,7 +82,7 @@ pub(crate) struct SequenceOptions {
 
 impl SequenceOptions {
     /// Reads `return_sequences`, `go_backwards` and `return_state`; the options rkeras lacks (`stateful`,
-    /// `time_major`, non-zero dropouts, regularizers, constraints) are errors naming the option.
+    /// `time_major`, non-zero dropouts, the activity regularizer) are errors naming the option.
     pub fn read(reader: &ConfigReader, class: &str) -> Result<Self> {
         for key in ["stateful", "time_major"] {
             reader.require_bool(key, false)?;
@@ -66,15 +95,7 @@ impl SequenceOptions {
                 )));
             }
         }
-        reader.reject_unsupported(&[
-            "kernel_regularizer",
-            "recurrent_regularizer",
-            "bias_regularizer",
-            "activity_regularizer",
-            "kernel_constraint",
-            "recurrent_constraint",
-            "bias_constraint",
-        ])?;
+        reader.reject_unsupported(&["activity_regularizer"])?;
         Ok(SequenceOptions {
             return_sequences: reader.bool_or("return_sequences", false)?,
             go_backwards: reader.bool_or("go_backwards", false)?,

@@ -2,12 +2,14 @@
 
 use super::common::{
     SequenceOptions, features, first_output, output_and_state, recurrent_activation,
-    recurrent_activation_name, sequence_and_state,
+    recurrent_activation_name, recurrent_weight_rule_builders, recurrent_weight_rules,
+    sequence_and_state,
 };
 use super::lstm::DEFAULT_RECURRENT_INITIALIZER;
 use crate::error::{InLayer, LayersError, Result};
 use crate::layer::{CallContext, Layer, LayerCore, Shape};
 use crate::serialization::{ConfigReader, base_config, initializer_to_config};
+use crate::weight_rules::WeightRules;
 use rand::rngs::StdRng;
 use rkeras_tensor::kernels::lstm::GateActivation;
 use rkeras_tensor::ops::GruConfig;
@@ -50,6 +52,7 @@ pub struct GRU {
     recurrent_initializer: Initializer,
     bias_initializer: Initializer,
     trainable: bool,
+    rules: WeightRules,
 }
 
 impl GRU {
@@ -66,6 +69,7 @@ impl GRU {
             recurrent_initializer: DEFAULT_RECURRENT_INITIALIZER,
             bias_initializer: Initializer::Zeros,
             trainable: true,
+            rules: recurrent_weight_rules(),
         }
     }
 
@@ -144,6 +148,8 @@ impl GRU {
         self
     }
 
+    recurrent_weight_rule_builders!();
+
     /// Sets the layer's name.
     pub fn with_name(mut self, name: &str) -> Self {
         self.core = LayerCore::named(name);
@@ -169,7 +175,7 @@ impl GRU {
     }
 
     /// Rebuilds the layer from Keras's config (Keras 3's and Keras 2's). Options rkeras does not implement
-    /// (`return_state`, `stateful`, non-zero dropouts, regularizers, constraints) are errors naming them.
+    /// (`return_state`, `stateful`, non-zero dropouts, the activity regularizer) are errors naming them; the weights' regularizers and constraints are read.
     pub fn from_config(config: &Value) -> Result<Self> {
         let reader = ConfigReader::new("GRU", config)?;
         let options = SequenceOptions::read(&reader, "GRU")?;
@@ -187,6 +193,7 @@ impl GRU {
             .with_bias_initializer(reader.initializer_or("bias_initializer", Initializer::Zeros)?)
             .with_trainable(reader.trainable()?);
         layer.options = options;
+        layer.rules.read(&reader)?;
         if let Some(name) = reader.name()? {
             layer = layer.with_name(name);
         }
@@ -243,6 +250,10 @@ impl Layer for GRU {
 
     fn core(&self) -> &LayerCore {
         &self.core
+    }
+
+    fn weight_rules(&self) -> Option<&WeightRules> {
+        Some(&self.rules)
     }
 
     fn output_shape(&self, input_shapes: &[Shape]) -> Result<Shape> {
@@ -335,19 +346,14 @@ impl Layer for GRU {
                 "bias_initializer",
                 initializer_to_config(&self.bias_initializer),
             ),
-            ("kernel_regularizer", Value::Null),
-            ("recurrent_regularizer", Value::Null),
-            ("bias_regularizer", Value::Null),
             ("activity_regularizer", Value::Null),
-            ("kernel_constraint", Value::Null),
-            ("recurrent_constraint", Value::Null),
-            ("bias_constraint", Value::Null),
             ("dropout", json!(0.0)),
             ("recurrent_dropout", json!(0.0)),
             ("reset_after", json!(self.reset_after)),
             ("seed", Value::Null),
         ]);
         config.extend(entries.into_iter().map(|(k, v)| (k.to_string(), v)));
+        self.rules.write(&mut config);
         Value::Object(config)
     }
 }

@@ -11,8 +11,10 @@ use serde_json::{Value, json};
 
 use super::common::{
     SequenceOptions, features, first_output, recurrent_activation, recurrent_activation_name,
+    recurrent_weight_rule_builders, recurrent_weight_rules,
 };
 use super::lstm_steps::LstmSteps;
+use crate::weight_rules::WeightRules;
 
 /// Keras's default recurrent initializer, `Orthogonal(gain=1)`.
 pub const DEFAULT_RECURRENT_INITIALIZER: Initializer = Initializer::Orthogonal { gain: 1.0 };
@@ -52,6 +54,7 @@ pub struct LSTM {
     recurrent_initializer: Initializer,
     bias_initializer: Initializer,
     trainable: bool,
+    rules: WeightRules,
 }
 
 impl LSTM {
@@ -68,6 +71,7 @@ impl LSTM {
             recurrent_initializer: DEFAULT_RECURRENT_INITIALIZER,
             bias_initializer: Initializer::Zeros,
             trainable: true,
+            rules: recurrent_weight_rules(),
         }
     }
 
@@ -148,6 +152,8 @@ impl LSTM {
         self
     }
 
+    recurrent_weight_rule_builders!();
+
     /// Sets the layer's name.
     pub fn with_name(mut self, name: &str) -> Self {
         self.core = LayerCore::named(name);
@@ -167,7 +173,7 @@ impl LSTM {
     /// Rebuilds the layer from Keras's config (`units`, `return_sequences`, `activation`,
     /// `recurrent_activation`, `use_bias`, `unit_forget_bias`, the initializers, `name`). Options rkeras does
     /// not implement (`return_state`, `go_backwards`, `stateful`, non-zero `dropout`/`recurrent_dropout`,
-    /// regularizers, constraints) are errors naming the option.
+    /// the activity regularizer) are errors naming the option; the weights' regularizers and constraints are read.
     pub fn from_config(config: &Value) -> Result<Self> {
         let reader = ConfigReader::new("LSTM", config)?;
         let options = SequenceOptions::read(&reader, "LSTM")?;
@@ -185,6 +191,7 @@ impl LSTM {
             .with_bias_initializer(reader.initializer_or("bias_initializer", Initializer::Zeros)?)
             .with_trainable(reader.trainable()?);
         layer.options = options;
+        layer.rules.read(&reader)?;
         if let Some(name) = reader.name()? {
             layer = layer.with_name(name);
         }
@@ -267,6 +274,10 @@ impl Layer for LSTM {
 
     fn core(&self) -> &LayerCore {
         &self.core
+    }
+
+    fn weight_rules(&self) -> Option<&WeightRules> {
+        Some(&self.rules)
     }
 
     fn output_shape(&self, input_shapes: &[Shape]) -> Result<Shape> {
@@ -364,18 +375,13 @@ impl Layer for LSTM {
                 initializer_to_config(&self.bias_initializer),
             ),
             ("unit_forget_bias", json!(self.unit_forget_bias)),
-            ("kernel_regularizer", Value::Null),
-            ("recurrent_regularizer", Value::Null),
-            ("bias_regularizer", Value::Null),
             ("activity_regularizer", Value::Null),
-            ("kernel_constraint", Value::Null),
-            ("recurrent_constraint", Value::Null),
-            ("bias_constraint", Value::Null),
             ("dropout", json!(0.0)),
             ("recurrent_dropout", json!(0.0)),
             ("seed", Value::Null),
         ]);
         config.extend(entries.into_iter().map(|(k, v)| (k.to_string(), v)));
+        self.rules.write(&mut config);
         Value::Object(config)
     }
 }

@@ -1,12 +1,14 @@
 //! `SimpleRNN`: a fully-connected recurrent layer over a whole sequence, run by the tensor crate's fused op.
 
 use super::common::{
-    SequenceOptions, features, first_output, output_and_state, sequence_and_state,
+    SequenceOptions, features, first_output, output_and_state, recurrent_weight_rule_builders,
+    recurrent_weight_rules, sequence_and_state,
 };
 use super::lstm::DEFAULT_RECURRENT_INITIALIZER;
 use crate::error::{InLayer, LayersError, Result};
 use crate::layer::{CallContext, Layer, LayerCore, Shape};
 use crate::serialization::{ConfigReader, base_config, initializer_to_config};
+use crate::weight_rules::WeightRules;
 use rand::rngs::StdRng;
 use rkeras_tensor::kernels::simple_rnn::RnnActivation;
 use rkeras_tensor::{Initializer, Tensor, Variable};
@@ -42,6 +44,7 @@ pub struct SimpleRNN {
     recurrent_initializer: Initializer,
     bias_initializer: Initializer,
     trainable: bool,
+    rules: WeightRules,
 }
 
 impl SimpleRNN {
@@ -57,6 +60,7 @@ impl SimpleRNN {
             recurrent_initializer: DEFAULT_RECURRENT_INITIALIZER,
             bias_initializer: Initializer::Zeros,
             trainable: true,
+            rules: recurrent_weight_rules(),
         }
     }
 
@@ -126,6 +130,8 @@ impl SimpleRNN {
         self
     }
 
+    recurrent_weight_rule_builders!();
+
     /// Sets the layer's name.
     pub fn with_name(mut self, name: &str) -> Self {
         self.core = LayerCore::named(name);
@@ -138,7 +144,7 @@ impl SimpleRNN {
     }
 
     /// Rebuilds the layer from Keras's config. Options rkeras does not implement (`return_state`,
-    /// `stateful`, non-zero dropouts, regularizers, constraints) are errors naming them.
+    /// `stateful`, non-zero dropouts, the activity regularizer) are errors naming them; the weights' regularizers and constraints are read.
     pub fn from_config(config: &Value) -> Result<Self> {
         let reader = ConfigReader::new("SimpleRNN", config)?;
         let options = SequenceOptions::read(&reader, "SimpleRNN")?;
@@ -154,6 +160,7 @@ impl SimpleRNN {
             .with_bias_initializer(reader.initializer_or("bias_initializer", Initializer::Zeros)?)
             .with_trainable(reader.trainable()?);
         layer.options = options;
+        layer.rules.read(&reader)?;
         if let Some(name) = reader.name()? {
             layer = layer.with_name(name);
         }
@@ -214,6 +221,10 @@ impl Layer for SimpleRNN {
 
     fn core(&self) -> &LayerCore {
         &self.core
+    }
+
+    fn weight_rules(&self) -> Option<&WeightRules> {
+        Some(&self.rules)
     }
 
     fn output_shape(&self, input_shapes: &[Shape]) -> Result<Shape> {
@@ -299,18 +310,13 @@ impl Layer for SimpleRNN {
                 "bias_initializer",
                 initializer_to_config(&self.bias_initializer),
             ),
-            ("kernel_regularizer", Value::Null),
-            ("recurrent_regularizer", Value::Null),
-            ("bias_regularizer", Value::Null),
             ("activity_regularizer", Value::Null),
-            ("kernel_constraint", Value::Null),
-            ("recurrent_constraint", Value::Null),
-            ("bias_constraint", Value::Null),
             ("dropout", json!(0.0)),
             ("recurrent_dropout", json!(0.0)),
             ("seed", Value::Null),
         ]);
         config.extend(entries.into_iter().map(|(k, v)| (k.to_string(), v)));
+        self.rules.write(&mut config);
         Value::Object(config)
     }
 }

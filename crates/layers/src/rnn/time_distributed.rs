@@ -114,6 +114,14 @@ impl Layer for TimeDistributed {
         &self.core
     }
 
+    fn weight_regularizers(&self) -> Vec<(usize, crate::Regularizer)> {
+        self.layer.weight_regularizers()
+    }
+
+    fn weight_constraints(&self) -> Vec<(usize, crate::Constraint)> {
+        self.layer.weight_constraints()
+    }
+
     fn output_shape(&self, input_shapes: &[Shape]) -> Result<Shape> {
         let (time, step) = self.split_shape(input_shapes)?;
         let outputs = self.layer.output_shapes(&[step])?;
