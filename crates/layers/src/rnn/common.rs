@@ -53,18 +53,10 @@ pub(crate) struct SequenceOptions {
 
 impl SequenceOptions {
     /// Reads `return_sequences`, `go_backwards` and `return_state`; the options rkeras lacks (`stateful`,
-    /// `time_major`, non-zero dropouts, regularizers, constraints) are errors naming the option.
-    pub fn read(reader: &ConfigReader, class: &str) -> Result<Self> {
+    /// `time_major`, regularizers, constraints) are errors naming the option.
+    pub fn read(reader: &ConfigReader) -> Result<Self> {
         for key in ["stateful", "time_major"] {
             reader.require_bool(key, false)?;
-        }
-        for key in ["dropout", "recurrent_dropout"] {
-            let rate = reader.f32_or(key, 0.0)?;
-            if rate != 0.0 {
-                return Err(LayersError::Config(format!(
-                    "{class} config: `{key}={rate}` is not supported by rkeras (use a Dropout layer before the {class})"
-                )));
-            }
         }
         reader.reject_unsupported(&[
             "kernel_regularizer",

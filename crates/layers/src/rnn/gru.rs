@@ -4,6 +4,8 @@ use super::common::{
     SequenceOptions, features, first_output, output_and_state, recurrent_activation,
     recurrent_activation_name, sequence_and_state,
 };
+use super::dropout::{DropoutMasks, RecurrentDropout, recurrent_dropout_setters};
+use super::dropout_steps::{DropoutSteps, StepCell};
 use super::lstm::DEFAULT_RECURRENT_INITIALIZER;
 use crate::error::{InLayer, LayersError, Result};
 use crate::layer::{CallContext, Layer, LayerCore, Shape};
@@ -43,6 +45,7 @@ pub struct GRU {
     core: LayerCore,
     units: usize,
     options: SequenceOptions,
+    dropout: RecurrentDropout,
     recurrent_activation: GateActivation,
     use_bias: bool,
     reset_after: bool,
@@ -59,6 +62,7 @@ impl GRU {
             core: LayerCore::new("gru"),
             units,
             options: SequenceOptions::default(),
+            dropout: RecurrentDropout::default(),
             recurrent_activation: GateActivation::Sigmoid,
             use_bias: true,
             reset_after: true,
@@ -87,6 +91,8 @@ impl GRU {
         self.options.go_backwards = go_backwards;
         self
     }
+
+    recurrent_dropout_setters!();
 
     /// Keras 3's `reset_after=True` (the default: reset gate after the recurrent product, bias
     /// `[2, 3·units]`) or Keras 2's `False` (bias `[3·units]`).
@@ -169,10 +175,10 @@ impl GRU {
     }
 
     /// Rebuilds the layer from Keras's config (Keras 3's and Keras 2's). Options rkeras does not implement
-    /// (`return_state`, `stateful`, non-zero dropouts, regularizers, constraints) are errors naming them.
+    /// (`return_state`, `stateful`, regularizers, constraints) are errors naming them.
     pub fn from_config(config: &Value) -> Result<Self> {
         let reader = ConfigReader::new("GRU", config)?;
-        let options = SequenceOptions::read(&reader, "GRU")?;
+        let options = SequenceOptions::read(&reader)?;
         let mut layer = GRU::new(reader.usize("units")?)
             .with_activation(reader.str_or("activation", "tanh")?)?
             .with_recurrent_activation(reader.str_or("recurrent_activation", "sigmoid")?)?
@@ -187,6 +193,7 @@ impl GRU {
             .with_bias_initializer(reader.initializer_or("bias_initializer", Initializer::Zeros)?)
             .with_trainable(reader.trainable()?);
         layer.options = options;
+        layer.dropout = RecurrentDropout::read(&reader, "GRU")?;
         if let Some(name) = reader.name()? {
             layer = layer.with_name(name);
         }
@@ -195,6 +202,7 @@ impl GRU {
     }
 
     fn validate(&self) -> Result<()> {
+        self.dropout.validate("GRU")?;
         if self.units == 0 {
             return Err(LayersError::InvalidArgument {
                 class: "GRU",
@@ -208,7 +216,27 @@ impl GRU {
 
 impl GRU {
     /// Runs the layer over the sequence (and optional initial state) with an optional timestep mask.
-    fn run(&self, inputs: &[Tensor], mask: Option<&Tensor>) -> Result<Vec<Tensor>> {
+    fn run(
+        &self,
+        inputs: &[Tensor],
+        mask: Option<&Tensor>,
+        ctx: &mut CallContext<'_>,
+    ) -> Result<Vec<Tensor>> {
+        let shape = inputs.first().map(Tensor::shape).unwrap_or_default();
+        let dropout = self
+            .dropout
+            .masks(ctx.training, &mut *ctx.rng, shape, self.units, 3)
+            .in_layer(self.name())?;
+        self.run_with_dropout(inputs, mask, &dropout)
+    }
+
+    /// [`Self::run`] with the call's dropout masks given.
+    pub(crate) fn run_with_dropout(
+        &self,
+        inputs: &[Tensor],
+        mask: Option<&Tensor>,
+        dropout: &DropoutMasks,
+    ) -> Result<Vec<Tensor>> {
         let (x, state) = sequence_and_state(self, inputs)?;
         let bias = if self.use_bias {
             self.core.weight(2)?
@@ -222,6 +250,24 @@ impl GRU {
         };
         let x = self.options.ordered_input(x).in_layer(self.name())?;
         let mask = self.options.ordered_mask(mask).in_layer(self.name())?;
+        if dropout.needs_steps() {
+            let run = DropoutSteps {
+                cell: StepCell::Gru {
+                    recurrent_activation: self.recurrent_activation,
+                    reset_after: self.reset_after,
+                },
+                kernel: &self.core.weight(0)?,
+                recurrent_kernel: &self.core.weight(1)?,
+                bias: &bias,
+                masks: dropout,
+                step_mask: mask.as_ref(),
+                return_sequences: self.options.return_sequences,
+            }
+            .run(&x, state.cloned().as_slice())
+            .in_layer(self.name())?;
+            return output_and_state(&self.options, run.output, state).in_layer(self.name());
+        }
+        let x = dropout.masked_input(&x).in_layer(self.name())?;
         let output = x
             .gru_masked(
                 &self.core.weight(0)?,
@@ -290,8 +336,8 @@ impl Layer for GRU {
         first_output(self, self.forward_all(inputs, ctx)?)
     }
 
-    fn forward_all(&self, inputs: &[Tensor], _ctx: &mut CallContext<'_>) -> Result<Vec<Tensor>> {
-        self.run(inputs, None)
+    fn forward_all(&self, inputs: &[Tensor], ctx: &mut CallContext<'_>) -> Result<Vec<Tensor>> {
+        self.run(inputs, None, ctx)
     }
 
     fn supports_masking(&self) -> bool {
@@ -306,9 +352,9 @@ impl Layer for GRU {
         &self,
         inputs: &[Tensor],
         masks: &[Option<Tensor>],
-        _ctx: &mut CallContext<'_>,
+        ctx: &mut CallContext<'_>,
     ) -> Result<Option<Vec<Tensor>>> {
-        self.run(inputs, masks.first().and_then(Option::as_ref))
+        self.run(inputs, masks.first().and_then(Option::as_ref), ctx)
             .map(Some)
     }
 
@@ -342,11 +388,9 @@ impl Layer for GRU {
             ("kernel_constraint", Value::Null),
             ("recurrent_constraint", Value::Null),
             ("bias_constraint", Value::Null),
-            ("dropout", json!(0.0)),
-            ("recurrent_dropout", json!(0.0)),
             ("reset_after", json!(self.reset_after)),
-            ("seed", Value::Null),
         ]);
+        entries.extend(self.dropout.config_entries());
         config.extend(entries.into_iter().map(|(k, v)| (k.to_string(), v)));
         Value::Object(config)
     }

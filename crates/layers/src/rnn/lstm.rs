@@ -1,5 +1,7 @@
 //! `LSTM`: a long short-term memory layer over a whole sequence, run by the tensor crate's fused op.
 
+use super::dropout::{DropoutMasks, RecurrentDropout, recurrent_dropout_setters};
+use super::dropout_steps::{DropoutSteps, StepCell};
 use crate::error::{InLayer, LayersError, Result};
 use crate::layer::{CallContext, Layer, LayerCore, Shape};
 use crate::serialization::{ConfigReader, base_config, initializer_to_config};
@@ -45,6 +47,7 @@ pub struct LSTM {
     core: LayerCore,
     units: usize,
     options: SequenceOptions,
+    dropout: RecurrentDropout,
     recurrent_activation: GateActivation,
     use_bias: bool,
     unit_forget_bias: bool,
@@ -61,6 +64,7 @@ impl LSTM {
             core: LayerCore::new("lstm"),
             units,
             options: SequenceOptions::default(),
+            dropout: RecurrentDropout::default(),
             recurrent_activation: GateActivation::Sigmoid,
             use_bias: true,
             unit_forget_bias: true,
@@ -91,6 +95,8 @@ impl LSTM {
         self.options.go_backwards = go_backwards;
         self
     }
+
+    recurrent_dropout_setters!();
 
     /// The cell activation by Keras name; only `"tanh"` (the default) is supported, anything else is an
     /// error.
@@ -165,12 +171,12 @@ impl LSTM {
     }
 
     /// Rebuilds the layer from Keras's config (`units`, `return_sequences`, `activation`,
-    /// `recurrent_activation`, `use_bias`, `unit_forget_bias`, the initializers, `name`). Options rkeras does
-    /// not implement (`return_state`, `go_backwards`, `stateful`, non-zero `dropout`/`recurrent_dropout`,
-    /// regularizers, constraints) are errors naming the option.
+    /// `recurrent_activation`, `use_bias`, `unit_forget_bias`, the initializers, `dropout`, `recurrent_dropout`,
+    /// `seed`, `name`). Options rkeras does not implement (`stateful`, regularizers, constraints) are errors
+    /// naming the option.
     pub fn from_config(config: &Value) -> Result<Self> {
         let reader = ConfigReader::new("LSTM", config)?;
-        let options = SequenceOptions::read(&reader, "LSTM")?;
+        let options = SequenceOptions::read(&reader)?;
         let mut layer = LSTM::new(reader.usize("units")?)
             .with_activation(reader.str_or("activation", "tanh")?)?
             .with_recurrent_activation(reader.str_or("recurrent_activation", "sigmoid")?)?
@@ -185,6 +191,7 @@ impl LSTM {
             .with_bias_initializer(reader.initializer_or("bias_initializer", Initializer::Zeros)?)
             .with_trainable(reader.trainable()?);
         layer.options = options;
+        layer.dropout = RecurrentDropout::read(&reader, "LSTM")?;
         if let Some(name) = reader.name()? {
             layer = layer.with_name(name);
         }
@@ -194,6 +201,7 @@ impl LSTM {
 
     /// Checks the constructor arguments, echoing a bad value.
     pub(crate) fn validate(&self) -> Result<()> {
+        self.dropout.validate("LSTM")?;
         if self.units == 0 {
             return Err(LayersError::InvalidArgument {
                 class: "LSTM",
@@ -207,7 +215,27 @@ impl LSTM {
 
 impl LSTM {
     /// Runs the layer over the sequence (and optional initial states) with an optional timestep mask.
-    fn run(&self, inputs: &[Tensor], mask: Option<&Tensor>) -> Result<Vec<Tensor>> {
+    fn run(
+        &self,
+        inputs: &[Tensor],
+        mask: Option<&Tensor>,
+        ctx: &mut CallContext<'_>,
+    ) -> Result<Vec<Tensor>> {
+        let shape = inputs.first().map(Tensor::shape).unwrap_or_default();
+        let dropout = self
+            .dropout
+            .masks(ctx.training, &mut *ctx.rng, shape, self.units, 4)
+            .in_layer(self.name())?;
+        self.run_with_dropout(inputs, mask, &dropout)
+    }
+
+    /// [`Self::run`] with the call's dropout masks given.
+    pub(crate) fn run_with_dropout(
+        &self,
+        inputs: &[Tensor],
+        mask: Option<&Tensor>,
+        dropout: &DropoutMasks,
+    ) -> Result<Vec<Tensor>> {
         let (x, states) = match inputs {
             [x] => (x, None),
             [x, h0, c0] => (x, Some((h0, c0))),
@@ -227,6 +255,28 @@ impl LSTM {
         let (kernel, recurrent_kernel) = (self.core.weight(0)?, self.core.weight(1)?);
         let x = self.options.ordered_input(x).in_layer(self.name())?;
         let mask = self.options.ordered_mask(mask).in_layer(self.name())?;
+        if dropout.needs_steps() {
+            let initial: Vec<Tensor> = states
+                .map(|(h, c)| vec![h.clone(), c.clone()])
+                .unwrap_or_default();
+            let run = DropoutSteps {
+                cell: StepCell::Lstm(self.recurrent_activation),
+                kernel: &kernel,
+                recurrent_kernel: &recurrent_kernel,
+                bias: &bias,
+                masks: dropout,
+                step_mask: mask.as_ref(),
+                return_sequences: self.options.return_sequences,
+            }
+            .run(&x, &initial)
+            .in_layer(self.name())?;
+            return Ok(if self.options.return_state {
+                std::iter::once(run.output).chain(run.states).collect()
+            } else {
+                vec![run.output]
+            });
+        }
+        let x = dropout.masked_input(&x).in_layer(self.name())?;
         if states.is_none() && !self.options.return_state {
             let config = LstmConfig {
                 return_sequences: self.options.return_sequences,
@@ -318,8 +368,8 @@ impl Layer for LSTM {
         first_output(self, self.forward_all(inputs, ctx)?)
     }
 
-    fn forward_all(&self, inputs: &[Tensor], _ctx: &mut CallContext<'_>) -> Result<Vec<Tensor>> {
-        self.run(inputs, None)
+    fn forward_all(&self, inputs: &[Tensor], ctx: &mut CallContext<'_>) -> Result<Vec<Tensor>> {
+        self.run(inputs, None, ctx)
     }
 
     fn supports_masking(&self) -> bool {
@@ -334,9 +384,9 @@ impl Layer for LSTM {
         &self,
         inputs: &[Tensor],
         masks: &[Option<Tensor>],
-        _ctx: &mut CallContext<'_>,
+        ctx: &mut CallContext<'_>,
     ) -> Result<Option<Vec<Tensor>>> {
-        self.run(inputs, masks.first().and_then(Option::as_ref))
+        self.run(inputs, masks.first().and_then(Option::as_ref), ctx)
             .map(Some)
     }
 
@@ -371,10 +421,8 @@ impl Layer for LSTM {
             ("kernel_constraint", Value::Null),
             ("recurrent_constraint", Value::Null),
             ("bias_constraint", Value::Null),
-            ("dropout", json!(0.0)),
-            ("recurrent_dropout", json!(0.0)),
-            ("seed", Value::Null),
         ]);
+        entries.extend(self.dropout.config_entries());
         config.extend(entries.into_iter().map(|(k, v)| (k.to_string(), v)));
         Value::Object(config)
     }
@@ -629,7 +677,7 @@ mod tests {
         assert_eq!(rebuilt.recurrent_activation(), GateActivation::HardSigmoid);
         for (key, value) in [
             ("stateful", json!(true)),
-            ("dropout", json!(0.2)),
+            ("dropout", json!(1.5)),
             ("activation", json!("relu")),
         ] {
             let mut bad = keras2.clone();

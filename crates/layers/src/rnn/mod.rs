@@ -2,6 +2,10 @@
 
 mod bidirectional;
 mod common;
+mod dropout;
+mod dropout_steps;
+#[cfg(test)]
+mod dropout_tests;
 mod gru;
 mod lstm;
 mod lstm_steps;

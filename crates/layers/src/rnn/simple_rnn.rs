@@ -3,6 +3,8 @@
 use super::common::{
     SequenceOptions, features, first_output, output_and_state, sequence_and_state,
 };
+use super::dropout::{DropoutMasks, RecurrentDropout, recurrent_dropout_setters};
+use super::dropout_steps::{DropoutSteps, StepCell};
 use super::lstm::DEFAULT_RECURRENT_INITIALIZER;
 use crate::error::{InLayer, LayersError, Result};
 use crate::layer::{CallContext, Layer, LayerCore, Shape};
@@ -36,6 +38,7 @@ pub struct SimpleRNN {
     core: LayerCore,
     units: usize,
     options: SequenceOptions,
+    dropout: RecurrentDropout,
     activation: RnnActivation,
     use_bias: bool,
     kernel_initializer: Initializer,
@@ -51,6 +54,7 @@ impl SimpleRNN {
             core: LayerCore::new("simple_rnn"),
             units,
             options: SequenceOptions::default(),
+            dropout: RecurrentDropout::default(),
             activation: RnnActivation::Tanh,
             use_bias: true,
             kernel_initializer: Initializer::GlorotUniform,
@@ -78,6 +82,8 @@ impl SimpleRNN {
         self.options.go_backwards = go_backwards;
         self
     }
+
+    recurrent_dropout_setters!();
 
     /// The state's activation by Keras name: `tanh` (the default), `relu`, `sigmoid` or `linear`.
     pub fn with_activation(mut self, name: &str) -> Result<Self> {
@@ -138,10 +144,10 @@ impl SimpleRNN {
     }
 
     /// Rebuilds the layer from Keras's config. Options rkeras does not implement (`return_state`,
-    /// `stateful`, non-zero dropouts, regularizers, constraints) are errors naming them.
+    /// `stateful`, regularizers, constraints) are errors naming them.
     pub fn from_config(config: &Value) -> Result<Self> {
         let reader = ConfigReader::new("SimpleRNN", config)?;
-        let options = SequenceOptions::read(&reader, "SimpleRNN")?;
+        let options = SequenceOptions::read(&reader)?;
         let mut layer = SimpleRNN::new(reader.usize("units")?)
             .with_activation(reader.str_or("activation", "tanh")?)?
             .with_bias(reader.bool_or("use_bias", true)?)
@@ -154,6 +160,7 @@ impl SimpleRNN {
             .with_bias_initializer(reader.initializer_or("bias_initializer", Initializer::Zeros)?)
             .with_trainable(reader.trainable()?);
         layer.options = options;
+        layer.dropout = RecurrentDropout::read(&reader, "SimpleRNN")?;
         if let Some(name) = reader.name()? {
             layer = layer.with_name(name);
         }
@@ -162,6 +169,7 @@ impl SimpleRNN {
     }
 
     fn validate(&self) -> Result<()> {
+        self.dropout.validate("SimpleRNN")?;
         if self.units == 0 {
             return Err(LayersError::InvalidArgument {
                 class: "SimpleRNN",
@@ -183,7 +191,27 @@ impl SimpleRNN {
 
 impl SimpleRNN {
     /// Runs the layer over the sequence (and optional initial state) with an optional timestep mask.
-    fn run(&self, inputs: &[Tensor], mask: Option<&Tensor>) -> Result<Vec<Tensor>> {
+    fn run(
+        &self,
+        inputs: &[Tensor],
+        mask: Option<&Tensor>,
+        ctx: &mut CallContext<'_>,
+    ) -> Result<Vec<Tensor>> {
+        let shape = inputs.first().map(Tensor::shape).unwrap_or_default();
+        let dropout = self
+            .dropout
+            .masks(ctx.training, &mut *ctx.rng, shape, self.units, 1)
+            .in_layer(self.name())?;
+        self.run_with_dropout(inputs, mask, &dropout)
+    }
+
+    /// [`Self::run`] with the call's dropout masks given.
+    pub(crate) fn run_with_dropout(
+        &self,
+        inputs: &[Tensor],
+        mask: Option<&Tensor>,
+        dropout: &DropoutMasks,
+    ) -> Result<Vec<Tensor>> {
         let (x, state) = sequence_and_state(self, inputs)?;
         let bias = if self.use_bias {
             self.core.weight(2)?
@@ -192,6 +220,21 @@ impl SimpleRNN {
         };
         let x = self.options.ordered_input(x).in_layer(self.name())?;
         let mask = self.options.ordered_mask(mask).in_layer(self.name())?;
+        if dropout.needs_steps() {
+            let run = DropoutSteps {
+                cell: StepCell::Simple(self.activation),
+                kernel: &self.core.weight(0)?,
+                recurrent_kernel: &self.core.weight(1)?,
+                bias: &bias,
+                masks: dropout,
+                step_mask: mask.as_ref(),
+                return_sequences: self.options.return_sequences,
+            }
+            .run(&x, state.cloned().as_slice())
+            .in_layer(self.name())?;
+            return output_and_state(&self.options, run.output, state).in_layer(self.name());
+        }
+        let x = dropout.masked_input(&x).in_layer(self.name())?;
         let output = x
             .simple_rnn_masked(
                 &self.core.weight(0)?,
@@ -258,8 +301,8 @@ impl Layer for SimpleRNN {
         first_output(self, self.forward_all(inputs, ctx)?)
     }
 
-    fn forward_all(&self, inputs: &[Tensor], _ctx: &mut CallContext<'_>) -> Result<Vec<Tensor>> {
-        self.run(inputs, None)
+    fn forward_all(&self, inputs: &[Tensor], ctx: &mut CallContext<'_>) -> Result<Vec<Tensor>> {
+        self.run(inputs, None, ctx)
     }
 
     fn supports_masking(&self) -> bool {
@@ -274,9 +317,9 @@ impl Layer for SimpleRNN {
         &self,
         inputs: &[Tensor],
         masks: &[Option<Tensor>],
-        _ctx: &mut CallContext<'_>,
+        ctx: &mut CallContext<'_>,
     ) -> Result<Option<Vec<Tensor>>> {
-        self.run(inputs, masks.first().and_then(Option::as_ref))
+        self.run(inputs, masks.first().and_then(Option::as_ref), ctx)
             .map(Some)
     }
 
@@ -306,10 +349,8 @@ impl Layer for SimpleRNN {
             ("kernel_constraint", Value::Null),
             ("recurrent_constraint", Value::Null),
             ("bias_constraint", Value::Null),
-            ("dropout", json!(0.0)),
-            ("recurrent_dropout", json!(0.0)),
-            ("seed", Value::Null),
         ]);
+        entries.extend(self.dropout.config_entries());
         config.extend(entries.into_iter().map(|(k, v)| (k.to_string(), v)));
         Value::Object(config)
     }
