@@ -49,15 +49,15 @@ pub(crate) struct SequenceOptions {
     pub go_backwards: bool,
     /// Return `[output, *final states]` (Keras's list) instead of the output alone.
     pub return_state: bool,
+    /// Start each call from the previous call's final states (Keras's `stateful`).
+    pub stateful: bool,
 }
 
 impl SequenceOptions {
-    /// Reads `return_sequences`, `go_backwards` and `return_state`; the options rkeras lacks (`stateful`,
-    /// `time_major`, regularizers, constraints) are errors naming the option.
+    /// Reads `return_sequences`, `go_backwards`, `return_state` and `stateful`; the options rkeras lacks
+    /// (`time_major`, regularizers, constraints) are errors naming the option.
     pub fn read(reader: &ConfigReader) -> Result<Self> {
-        for key in ["stateful", "time_major"] {
-            reader.require_bool(key, false)?;
-        }
+        reader.require_bool("time_major", false)?;
         reader.reject_unsupported(&[
             "kernel_regularizer",
             "recurrent_regularizer",
@@ -71,6 +71,7 @@ impl SequenceOptions {
             return_sequences: reader.bool_or("return_sequences", false)?,
             go_backwards: reader.bool_or("go_backwards", false)?,
             return_state: reader.bool_or("return_state", false)?,
+            stateful: reader.bool_or("stateful", false)?,
         })
     }
 
@@ -80,7 +81,7 @@ impl SequenceOptions {
             ("return_sequences", json!(self.return_sequences)),
             ("return_state", json!(self.return_state)),
             ("go_backwards", json!(self.go_backwards)),
-            ("stateful", json!(false)),
+            ("stateful", json!(self.stateful)),
             ("unroll", json!(false)),
             ("zero_output_for_mask", json!(false)),
         ]

@@ -1,5 +1,6 @@
 //! `GRU`: a gated recurrent unit layer over a whole sequence, run by the tensor crate's fused op.
 
+use super::carried_state::CarriedStates;
 use super::common::{
     SequenceOptions, features, first_output, output_and_state, recurrent_activation,
     recurrent_activation_name, sequence_and_state,
@@ -46,6 +47,7 @@ pub struct GRU {
     units: usize,
     options: SequenceOptions,
     dropout: RecurrentDropout,
+    states: CarriedStates,
     recurrent_activation: GateActivation,
     use_bias: bool,
     reset_after: bool,
@@ -63,6 +65,7 @@ impl GRU {
             units,
             options: SequenceOptions::default(),
             dropout: RecurrentDropout::default(),
+            states: CarriedStates::default(),
             recurrent_activation: GateActivation::Sigmoid,
             use_bias: true,
             reset_after: true,
@@ -93,6 +96,13 @@ impl GRU {
     }
 
     recurrent_dropout_setters!();
+
+    /// Whether each call starts from the previous call's final states (Keras's `stateful`; every batch then
+    /// has the same size, and [`Layer::reset_states`] starts over from zeros). Defaults to false.
+    pub fn with_stateful(mut self, stateful: bool) -> Self {
+        self.options.stateful = stateful;
+        self
+    }
 
     /// Keras 3's `reset_after=True` (the default: reset gate after the recurrent product, bias
     /// `[2, 3·units]`) or Keras 2's `False` (bias `[3·units]`).
@@ -227,7 +237,15 @@ impl GRU {
             .dropout
             .masks(ctx.training, &mut *ctx.rng, shape, self.units, 3)
             .in_layer(self.name())?;
-        self.run_with_dropout(inputs, mask, &dropout)
+        if !self.options.stateful {
+            return self.run_with_dropout(inputs, mask, &dropout);
+        }
+        let mut with_states = self.clone();
+        with_states.options.return_state = true;
+        self.states
+            .run(self.name(), inputs, self.options.return_state, |inputs| {
+                with_states.run_with_dropout(inputs, mask, &dropout)
+            })
     }
 
     /// [`Self::run`] with the call's dropout masks given.
@@ -342,6 +360,20 @@ impl Layer for GRU {
 
     fn supports_masking(&self) -> bool {
         true
+    }
+
+    fn reset_states(&self) {
+        self.states.reset();
+    }
+
+    fn is_stateful(&self) -> bool {
+        self.options.stateful
+    }
+
+    /// A stateful layer carries states across whole batches, so the engine must not split a batch into
+    /// parallel shards.
+    fn uses_batch_statistics(&self) -> bool {
+        self.options.stateful
     }
 
     fn compute_mask(&self, _inputs: &[Tensor], masks: &[Option<Tensor>]) -> Result<Option<Tensor>> {

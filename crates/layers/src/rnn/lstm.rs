@@ -1,5 +1,6 @@
 //! `LSTM`: a long short-term memory layer over a whole sequence, run by the tensor crate's fused op.
 
+use super::carried_state::CarriedStates;
 use super::dropout::{DropoutMasks, RecurrentDropout, recurrent_dropout_setters};
 use super::dropout_steps::{DropoutSteps, StepCell};
 use crate::error::{InLayer, LayersError, Result};
@@ -48,6 +49,7 @@ pub struct LSTM {
     units: usize,
     options: SequenceOptions,
     dropout: RecurrentDropout,
+    states: CarriedStates,
     recurrent_activation: GateActivation,
     use_bias: bool,
     unit_forget_bias: bool,
@@ -65,6 +67,7 @@ impl LSTM {
             units,
             options: SequenceOptions::default(),
             dropout: RecurrentDropout::default(),
+            states: CarriedStates::default(),
             recurrent_activation: GateActivation::Sigmoid,
             use_bias: true,
             unit_forget_bias: true,
@@ -97,6 +100,13 @@ impl LSTM {
     }
 
     recurrent_dropout_setters!();
+
+    /// Whether each call starts from the previous call's final states (Keras's `stateful`; every batch then
+    /// has the same size, and [`Layer::reset_states`] starts over from zeros). Defaults to false.
+    pub fn with_stateful(mut self, stateful: bool) -> Self {
+        self.options.stateful = stateful;
+        self
+    }
 
     /// The cell activation by Keras name; only `"tanh"` (the default) is supported, anything else is an
     /// error.
@@ -226,7 +236,15 @@ impl LSTM {
             .dropout
             .masks(ctx.training, &mut *ctx.rng, shape, self.units, 4)
             .in_layer(self.name())?;
-        self.run_with_dropout(inputs, mask, &dropout)
+        if !self.options.stateful {
+            return self.run_with_dropout(inputs, mask, &dropout);
+        }
+        let mut with_states = self.clone();
+        with_states.options.return_state = true;
+        self.states
+            .run(self.name(), inputs, self.options.return_state, |inputs| {
+                with_states.run_with_dropout(inputs, mask, &dropout)
+            })
     }
 
     /// [`Self::run`] with the call's dropout masks given.
@@ -374,6 +392,20 @@ impl Layer for LSTM {
 
     fn supports_masking(&self) -> bool {
         true
+    }
+
+    fn reset_states(&self) {
+        self.states.reset();
+    }
+
+    fn is_stateful(&self) -> bool {
+        self.options.stateful
+    }
+
+    /// A stateful layer carries states across whole batches, so the engine must not split a batch into
+    /// parallel shards.
+    fn uses_batch_statistics(&self) -> bool {
+        self.options.stateful
     }
 
     fn compute_mask(&self, _inputs: &[Tensor], masks: &[Option<Tensor>]) -> Result<Option<Tensor>> {
@@ -676,7 +708,7 @@ mod tests {
         // (`Network::from_config_written_by`).
         assert_eq!(rebuilt.recurrent_activation(), GateActivation::HardSigmoid);
         for (key, value) in [
-            ("stateful", json!(true)),
+            ("time_major", json!(true)),
             ("dropout", json!(1.5)),
             ("activation", json!("relu")),
         ] {

@@ -1,6 +1,7 @@
 //! Recurrent layers.
 
 mod bidirectional;
+mod carried_state;
 mod common;
 mod dropout;
 mod dropout_steps;
@@ -10,6 +11,8 @@ mod gru;
 mod lstm;
 mod lstm_steps;
 mod simple_rnn;
+#[cfg(test)]
+mod stateful_tests;
 mod time_distributed;
 
 pub use bidirectional::{Bidirectional, MergeMode};

@@ -1,5 +1,6 @@
 //! `SimpleRNN`: a fully-connected recurrent layer over a whole sequence, run by the tensor crate's fused op.
 
+use super::carried_state::CarriedStates;
 use super::common::{
     SequenceOptions, features, first_output, output_and_state, sequence_and_state,
 };
@@ -39,6 +40,7 @@ pub struct SimpleRNN {
     units: usize,
     options: SequenceOptions,
     dropout: RecurrentDropout,
+    states: CarriedStates,
     activation: RnnActivation,
     use_bias: bool,
     kernel_initializer: Initializer,
@@ -55,6 +57,7 @@ impl SimpleRNN {
             units,
             options: SequenceOptions::default(),
             dropout: RecurrentDropout::default(),
+            states: CarriedStates::default(),
             activation: RnnActivation::Tanh,
             use_bias: true,
             kernel_initializer: Initializer::GlorotUniform,
@@ -84,6 +87,13 @@ impl SimpleRNN {
     }
 
     recurrent_dropout_setters!();
+
+    /// Whether each call starts from the previous call's final states (Keras's `stateful`; every batch then
+    /// has the same size, and [`Layer::reset_states`] starts over from zeros). Defaults to false.
+    pub fn with_stateful(mut self, stateful: bool) -> Self {
+        self.options.stateful = stateful;
+        self
+    }
 
     /// The state's activation by Keras name: `tanh` (the default), `relu`, `sigmoid` or `linear`.
     pub fn with_activation(mut self, name: &str) -> Result<Self> {
@@ -202,7 +212,15 @@ impl SimpleRNN {
             .dropout
             .masks(ctx.training, &mut *ctx.rng, shape, self.units, 1)
             .in_layer(self.name())?;
-        self.run_with_dropout(inputs, mask, &dropout)
+        if !self.options.stateful {
+            return self.run_with_dropout(inputs, mask, &dropout);
+        }
+        let mut with_states = self.clone();
+        with_states.options.return_state = true;
+        self.states
+            .run(self.name(), inputs, self.options.return_state, |inputs| {
+                with_states.run_with_dropout(inputs, mask, &dropout)
+            })
     }
 
     /// [`Self::run`] with the call's dropout masks given.
@@ -307,6 +325,20 @@ impl Layer for SimpleRNN {
 
     fn supports_masking(&self) -> bool {
         true
+    }
+
+    fn reset_states(&self) {
+        self.states.reset();
+    }
+
+    fn is_stateful(&self) -> bool {
+        self.options.stateful
+    }
+
+    /// A stateful layer carries states across whole batches, so the engine must not split a batch into
+    /// parallel shards.
+    fn uses_batch_statistics(&self) -> bool {
+        self.options.stateful
     }
 
     fn compute_mask(&self, _inputs: &[Tensor], masks: &[Option<Tensor>]) -> Result<Option<Tensor>> {
