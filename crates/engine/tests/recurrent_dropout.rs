@@ -64,7 +64,10 @@ fn seeded_training_gives_the_same_bits_with_one_and_two_threads() {
     let (weights, history, predictions) = train((0.3, 0.4), 1);
     let (weights2, history2, predictions2) = train((0.3, 0.4), 2);
     assert_eq!(bits(&weights), bits(&weights2));
-    assert_eq!(bits(&[predictions.clone()]), bits(&[predictions2]));
+    assert_eq!(
+        bits(std::slice::from_ref(&predictions)),
+        bits(&[predictions2])
+    );
     let losses = |h: &History| {
         h.history["loss"]
             .iter()
@@ -88,7 +91,7 @@ fn prediction_does_not_drop() {
     }
     let a = dropping.predict(std::slice::from_ref(&x), 16).unwrap();
     assert_eq!(
-        bits(&[a.clone()]),
+        bits(std::slice::from_ref(&a)),
         bits(&[plain.predict(std::slice::from_ref(&x), 16).unwrap()])
     );
     assert_eq!(bits(&[a]), bits(&[dropping.predict(&[x], 16).unwrap()]));

@@ -44,7 +44,7 @@ fn predict_carries_the_states_from_batch_to_batch_as_keras() {
     let (x1, x2) = (array(&case["x1"]), array(&case["x2"]));
     let input = Input::new(&x1.shape()[1..]);
     let layer = layer_from_config("LSTM", &case["config"]).unwrap();
-    let output = apply(layer.clone(), &[input.clone()]).unwrap();
+    let output = apply(layer.clone(), std::slice::from_ref(&input)).unwrap();
     for (variable, value) in layer
         .weights()
         .iter()
