@@ -130,12 +130,16 @@ impl Model {
             stop: false,
         };
         callbacks.on_predict_begin(&mut ctl)?;
-        // Batches run in parallel; their outputs are joined in batch order, and the hooks fire batch by batch.
+        // Batches run in parallel (one after the other with a stateful layer, which carries states from batch
+        // to batch); their outputs are joined in batch order, and the hooks fire batch by batch.
         let network = &self.network;
-        let batches: Vec<Vec<Tensor>> = ranges
-            .par_iter()
-            .map(|&(start, end)| forward_batch(network, &batch_inputs(x, start, end)))
-            .collect::<Result<_>>()?;
+        let run =
+            |&(start, end): &(usize, usize)| forward_batch(network, &batch_inputs(x, start, end));
+        let batches: Vec<Vec<Tensor>> = if network.is_stateful() {
+            ranges.iter().map(run).collect::<Result<_>>()?
+        } else {
+            ranges.par_iter().map(run).collect::<Result<_>>()?
+        };
         for batch in 0..batches.len() {
             callbacks.on_predict_batch_begin(batch, &mut ctl)?;
             callbacks.on_predict_batch_end(batch, &mut ctl)?;

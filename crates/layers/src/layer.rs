@@ -142,6 +142,16 @@ pub trait Layer: Send + Sync + 'static {
     /// Keras's `get_config()` for this layer (without `name`'s uniqueness guarantees).
     fn config(&self) -> serde_json::Value;
 
+    /// Whether the layer carries states from call to call (Keras's `stateful=True`): batches must then run one
+    /// after the other, in order. Defaults to false.
+    fn is_stateful(&self) -> bool {
+        false
+    }
+
+    /// Clears the states a stateful layer carries from call to call (Keras's `reset_states`): the next call
+    /// starts from zeros. Defaults to doing nothing.
+    fn reset_states(&self) {}
+
     /// How a call's inputs appear in Keras's saved graph: `None` when all are positional (`args`), or
     /// `Some((keyword, n))` when the inputs from the `n`-th on are Keras's keyword argument `keyword` (a
     /// recurrent layer's `initial_state`, after its sequence). Defaults to `None`.

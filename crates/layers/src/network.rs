@@ -203,6 +203,17 @@ impl Network {
         self.layers.iter().any(|l| l.uses_batch_statistics())
     }
 
+    /// Whether a layer carries states from call to call ([`crate::Layer::is_stateful`]).
+    pub fn is_stateful(&self) -> bool {
+        self.layers.iter().any(|l| l.is_stateful())
+    }
+
+    /// Clears the carried states of every stateful layer ([`crate::Layer::reset_states`], Keras's
+    /// `model.reset_states()`).
+    pub fn reset_states(&self) {
+        self.layers.iter().for_each(|l| l.reset_states());
+    }
+
     /// The number of scalars in all weights.
     pub fn count_params(&self) -> usize {
         self.weights().iter().map(|w| w.value().len()).sum()

@@ -109,8 +109,8 @@ fn lstm_going_backwards_matches_keras() {
 fn options_rkeras_lacks_are_errors_naming_them() {
     for case in cases("GRU").iter().chain(&cases("SimpleRNN")) {
         for (key, value) in [
-            ("stateful", serde_json::json!(true)),
-            ("dropout", serde_json::json!(0.25)),
+            ("time_major", serde_json::json!(true)),
+            ("dropout", serde_json::json!(1.5)),
         ] {
             let mut config = case["config"].clone();
             config[key] = value;

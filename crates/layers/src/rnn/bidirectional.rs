@@ -308,6 +308,19 @@ impl Layer for Bidirectional {
         all
     }
 
+    fn reset_states(&self) {
+        self.forward.reset_states();
+        self.backward.reset_states();
+    }
+
+    fn is_stateful(&self) -> bool {
+        self.forward.is_stateful()
+    }
+
+    fn uses_batch_statistics(&self) -> bool {
+        self.forward.uses_batch_statistics()
+    }
+
     fn keyword_inputs(&self) -> Option<(&'static str, usize)> {
         Some(("initial_state", 1))
     }

@@ -78,28 +78,21 @@ pub(crate) struct SequenceOptions {
     pub go_backwards: bool,
     /// Return `[output, *final states]` (Keras's list) instead of the output alone.
     pub return_state: bool,
+    /// Start each call from the previous call's final states (Keras's `stateful`).
+    pub stateful: bool,
 }
 
 impl SequenceOptions {
-    /// Reads `return_sequences`, `go_backwards` and `return_state`; the options rkeras lacks (`stateful`,
-    /// `time_major`, non-zero dropouts, the activity regularizer) are errors naming the option.
-    pub fn read(reader: &ConfigReader, class: &str) -> Result<Self> {
-        for key in ["stateful", "time_major"] {
-            reader.require_bool(key, false)?;
-        }
-        for key in ["dropout", "recurrent_dropout"] {
-            let rate = reader.f32_or(key, 0.0)?;
-            if rate != 0.0 {
-                return Err(LayersError::Config(format!(
-                    "{class} config: `{key}={rate}` is not supported by rkeras (use a Dropout layer before the {class})"
-                )));
-            }
-        }
+    /// Reads `return_sequences`, `go_backwards`, `return_state` and `stateful`; the options rkeras lacks
+    /// (`time_major`, the activity regularizer) are errors naming the option.
+    pub fn read(reader: &ConfigReader) -> Result<Self> {
+        reader.require_bool("time_major", false)?;
         reader.reject_unsupported(&["activity_regularizer"])?;
         Ok(SequenceOptions {
             return_sequences: reader.bool_or("return_sequences", false)?,
             go_backwards: reader.bool_or("go_backwards", false)?,
             return_state: reader.bool_or("return_state", false)?,
+            stateful: reader.bool_or("stateful", false)?,
         })
     }
 
@@ -109,7 +102,7 @@ impl SequenceOptions {
             ("return_sequences", json!(self.return_sequences)),
             ("return_state", json!(self.return_state)),
             ("go_backwards", json!(self.go_backwards)),
-            ("stateful", json!(false)),
+            ("stateful", json!(self.stateful)),
             ("unroll", json!(false)),
             ("zero_output_for_mask", json!(false)),
         ]

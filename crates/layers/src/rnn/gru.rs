@@ -1,10 +1,13 @@
 //! `GRU`: a gated recurrent unit layer over a whole sequence, run by the tensor crate's fused op.
 
+use super::carried_state::CarriedStates;
 use super::common::{
     SequenceOptions, features, first_output, output_and_state, recurrent_activation,
     recurrent_activation_name, recurrent_weight_rule_builders, recurrent_weight_rules,
     sequence_and_state,
 };
+use super::dropout::{DropoutMasks, RecurrentDropout, recurrent_dropout_setters};
+use super::dropout_steps::{DropoutSteps, StepCell};
 use super::lstm::DEFAULT_RECURRENT_INITIALIZER;
 use crate::error::{InLayer, LayersError, Result};
 use crate::layer::{CallContext, Layer, LayerCore, Shape};
@@ -45,6 +48,8 @@ pub struct GRU {
     core: LayerCore,
     units: usize,
     options: SequenceOptions,
+    dropout: RecurrentDropout,
+    states: CarriedStates,
     recurrent_activation: GateActivation,
     use_bias: bool,
     reset_after: bool,
@@ -62,6 +67,8 @@ impl GRU {
             core: LayerCore::new("gru"),
             units,
             options: SequenceOptions::default(),
+            dropout: RecurrentDropout::default(),
+            states: CarriedStates::default(),
             recurrent_activation: GateActivation::Sigmoid,
             use_bias: true,
             reset_after: true,
@@ -89,6 +96,15 @@ impl GRU {
     /// Whether to process the sequence from its last step to its first. Defaults to false.
     pub fn with_go_backwards(mut self, go_backwards: bool) -> Self {
         self.options.go_backwards = go_backwards;
+        self
+    }
+
+    recurrent_dropout_setters!();
+
+    /// Whether each call starts from the previous call's final states (Keras's `stateful`; every batch then
+    /// has the same size, and [`Layer::reset_states`] starts over from zeros). Defaults to false.
+    pub fn with_stateful(mut self, stateful: bool) -> Self {
+        self.options.stateful = stateful;
         self
     }
 
@@ -175,10 +191,10 @@ impl GRU {
     }
 
     /// Rebuilds the layer from Keras's config (Keras 3's and Keras 2's). Options rkeras does not implement
-    /// (`return_state`, `stateful`, non-zero dropouts, the activity regularizer) are errors naming them; the weights' regularizers and constraints are read.
+    /// (`return_state`, the activity regularizer) are errors naming them; the weights' regularizers and constraints are read.
     pub fn from_config(config: &Value) -> Result<Self> {
         let reader = ConfigReader::new("GRU", config)?;
-        let options = SequenceOptions::read(&reader, "GRU")?;
+        let options = SequenceOptions::read(&reader)?;
         let mut layer = GRU::new(reader.usize("units")?)
             .with_activation(reader.str_or("activation", "tanh")?)?
             .with_recurrent_activation(reader.str_or("recurrent_activation", "sigmoid")?)?
@@ -194,6 +210,7 @@ impl GRU {
             .with_trainable(reader.trainable()?);
         layer.options = options;
         layer.rules.read(&reader)?;
+        layer.dropout = RecurrentDropout::read(&reader, "GRU")?;
         if let Some(name) = reader.name()? {
             layer = layer.with_name(name);
         }
@@ -202,6 +219,7 @@ impl GRU {
     }
 
     fn validate(&self) -> Result<()> {
+        self.dropout.validate("GRU")?;
         if self.units == 0 {
             return Err(LayersError::InvalidArgument {
                 class: "GRU",
@@ -215,7 +233,35 @@ impl GRU {
 
 impl GRU {
     /// Runs the layer over the sequence (and optional initial state) with an optional timestep mask.
-    fn run(&self, inputs: &[Tensor], mask: Option<&Tensor>) -> Result<Vec<Tensor>> {
+    fn run(
+        &self,
+        inputs: &[Tensor],
+        mask: Option<&Tensor>,
+        ctx: &mut CallContext<'_>,
+    ) -> Result<Vec<Tensor>> {
+        let shape = inputs.first().map(Tensor::shape).unwrap_or_default();
+        let dropout = self
+            .dropout
+            .masks(ctx.training, &mut *ctx.rng, shape, self.units, 3)
+            .in_layer(self.name())?;
+        if !self.options.stateful {
+            return self.run_with_dropout(inputs, mask, &dropout);
+        }
+        let mut with_states = self.clone();
+        with_states.options.return_state = true;
+        self.states
+            .run(self.name(), inputs, self.options.return_state, |inputs| {
+                with_states.run_with_dropout(inputs, mask, &dropout)
+            })
+    }
+
+    /// [`Self::run`] with the call's dropout masks given.
+    pub(crate) fn run_with_dropout(
+        &self,
+        inputs: &[Tensor],
+        mask: Option<&Tensor>,
+        dropout: &DropoutMasks,
+    ) -> Result<Vec<Tensor>> {
         let (x, state) = sequence_and_state(self, inputs)?;
         let bias = if self.use_bias {
             self.core.weight(2)?
@@ -229,6 +275,24 @@ impl GRU {
         };
         let x = self.options.ordered_input(x).in_layer(self.name())?;
         let mask = self.options.ordered_mask(mask).in_layer(self.name())?;
+        if dropout.needs_steps() {
+            let run = DropoutSteps {
+                cell: StepCell::Gru {
+                    recurrent_activation: self.recurrent_activation,
+                    reset_after: self.reset_after,
+                },
+                kernel: &self.core.weight(0)?,
+                recurrent_kernel: &self.core.weight(1)?,
+                bias: &bias,
+                masks: dropout,
+                step_mask: mask.as_ref(),
+                return_sequences: self.options.return_sequences,
+            }
+            .run(&x, state.cloned().as_slice())
+            .in_layer(self.name())?;
+            return output_and_state(&self.options, run.output, state).in_layer(self.name());
+        }
+        let x = dropout.masked_input(&x).in_layer(self.name())?;
         let output = x
             .gru_masked(
                 &self.core.weight(0)?,
@@ -301,12 +365,26 @@ impl Layer for GRU {
         first_output(self, self.forward_all(inputs, ctx)?)
     }
 
-    fn forward_all(&self, inputs: &[Tensor], _ctx: &mut CallContext<'_>) -> Result<Vec<Tensor>> {
-        self.run(inputs, None)
+    fn forward_all(&self, inputs: &[Tensor], ctx: &mut CallContext<'_>) -> Result<Vec<Tensor>> {
+        self.run(inputs, None, ctx)
     }
 
     fn supports_masking(&self) -> bool {
         true
+    }
+
+    fn reset_states(&self) {
+        self.states.reset();
+    }
+
+    fn is_stateful(&self) -> bool {
+        self.options.stateful
+    }
+
+    /// A stateful layer carries states across whole batches, so the engine must not split a batch into
+    /// parallel shards.
+    fn uses_batch_statistics(&self) -> bool {
+        self.options.stateful
     }
 
     fn compute_mask(&self, _inputs: &[Tensor], masks: &[Option<Tensor>]) -> Result<Option<Tensor>> {
@@ -317,9 +395,9 @@ impl Layer for GRU {
         &self,
         inputs: &[Tensor],
         masks: &[Option<Tensor>],
-        _ctx: &mut CallContext<'_>,
+        ctx: &mut CallContext<'_>,
     ) -> Result<Option<Vec<Tensor>>> {
-        self.run(inputs, masks.first().and_then(Option::as_ref))
+        self.run(inputs, masks.first().and_then(Option::as_ref), ctx)
             .map(Some)
     }
 
@@ -347,11 +425,9 @@ impl Layer for GRU {
                 initializer_to_config(&self.bias_initializer),
             ),
             ("activity_regularizer", Value::Null),
-            ("dropout", json!(0.0)),
-            ("recurrent_dropout", json!(0.0)),
             ("reset_after", json!(self.reset_after)),
-            ("seed", Value::Null),
         ]);
+        entries.extend(self.dropout.config_entries());
         config.extend(entries.into_iter().map(|(k, v)| (k.to_string(), v)));
         self.rules.write(&mut config);
         Value::Object(config)

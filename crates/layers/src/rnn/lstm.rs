@@ -1,5 +1,8 @@
 //! `LSTM`: a long short-term memory layer over a whole sequence, run by the tensor crate's fused op.
 
+use super::carried_state::CarriedStates;
+use super::dropout::{DropoutMasks, RecurrentDropout, recurrent_dropout_setters};
+use super::dropout_steps::{DropoutSteps, StepCell};
 use crate::error::{InLayer, LayersError, Result};
 use crate::layer::{CallContext, Layer, LayerCore, Shape};
 use crate::serialization::{ConfigReader, base_config, initializer_to_config};
@@ -47,6 +50,8 @@ pub struct LSTM {
     core: LayerCore,
     units: usize,
     options: SequenceOptions,
+    dropout: RecurrentDropout,
+    states: CarriedStates,
     recurrent_activation: GateActivation,
     use_bias: bool,
     unit_forget_bias: bool,
@@ -64,6 +69,8 @@ impl LSTM {
             core: LayerCore::new("lstm"),
             units,
             options: SequenceOptions::default(),
+            dropout: RecurrentDropout::default(),
+            states: CarriedStates::default(),
             recurrent_activation: GateActivation::Sigmoid,
             use_bias: true,
             unit_forget_bias: true,
@@ -93,6 +100,15 @@ impl LSTM {
     /// that order, as in Keras). Defaults to false.
     pub fn with_go_backwards(mut self, go_backwards: bool) -> Self {
         self.options.go_backwards = go_backwards;
+        self
+    }
+
+    recurrent_dropout_setters!();
+
+    /// Whether each call starts from the previous call's final states (Keras's `stateful`; every batch then
+    /// has the same size, and [`Layer::reset_states`] starts over from zeros). Defaults to false.
+    pub fn with_stateful(mut self, stateful: bool) -> Self {
+        self.options.stateful = stateful;
         self
     }
 
@@ -172,11 +188,11 @@ impl LSTM {
 
     /// Rebuilds the layer from Keras's config (`units`, `return_sequences`, `activation`,
     /// `recurrent_activation`, `use_bias`, `unit_forget_bias`, the initializers, `name`). Options rkeras does
-    /// not implement (`return_state`, `go_backwards`, `stateful`, non-zero `dropout`/`recurrent_dropout`,
-    /// the activity regularizer) are errors naming the option; the weights' regularizers and constraints are read.
+    /// not implement (the activity regularizer, `time_major`) are errors naming the option; `dropout`,
+    /// `recurrent_dropout`, `seed`, `stateful` and the weights' regularizers and constraints are read.
     pub fn from_config(config: &Value) -> Result<Self> {
         let reader = ConfigReader::new("LSTM", config)?;
-        let options = SequenceOptions::read(&reader, "LSTM")?;
+        let options = SequenceOptions::read(&reader)?;
         let mut layer = LSTM::new(reader.usize("units")?)
             .with_activation(reader.str_or("activation", "tanh")?)?
             .with_recurrent_activation(reader.str_or("recurrent_activation", "sigmoid")?)?
@@ -192,6 +208,7 @@ impl LSTM {
             .with_trainable(reader.trainable()?);
         layer.options = options;
         layer.rules.read(&reader)?;
+        layer.dropout = RecurrentDropout::read(&reader, "LSTM")?;
         if let Some(name) = reader.name()? {
             layer = layer.with_name(name);
         }
@@ -201,6 +218,7 @@ impl LSTM {
 
     /// Checks the constructor arguments, echoing a bad value.
     pub(crate) fn validate(&self) -> Result<()> {
+        self.dropout.validate("LSTM")?;
         if self.units == 0 {
             return Err(LayersError::InvalidArgument {
                 class: "LSTM",
@@ -214,7 +232,35 @@ impl LSTM {
 
 impl LSTM {
     /// Runs the layer over the sequence (and optional initial states) with an optional timestep mask.
-    fn run(&self, inputs: &[Tensor], mask: Option<&Tensor>) -> Result<Vec<Tensor>> {
+    fn run(
+        &self,
+        inputs: &[Tensor],
+        mask: Option<&Tensor>,
+        ctx: &mut CallContext<'_>,
+    ) -> Result<Vec<Tensor>> {
+        let shape = inputs.first().map(Tensor::shape).unwrap_or_default();
+        let dropout = self
+            .dropout
+            .masks(ctx.training, &mut *ctx.rng, shape, self.units, 4)
+            .in_layer(self.name())?;
+        if !self.options.stateful {
+            return self.run_with_dropout(inputs, mask, &dropout);
+        }
+        let mut with_states = self.clone();
+        with_states.options.return_state = true;
+        self.states
+            .run(self.name(), inputs, self.options.return_state, |inputs| {
+                with_states.run_with_dropout(inputs, mask, &dropout)
+            })
+    }
+
+    /// [`Self::run`] with the call's dropout masks given.
+    pub(crate) fn run_with_dropout(
+        &self,
+        inputs: &[Tensor],
+        mask: Option<&Tensor>,
+        dropout: &DropoutMasks,
+    ) -> Result<Vec<Tensor>> {
         let (x, states) = match inputs {
             [x] => (x, None),
             [x, h0, c0] => (x, Some((h0, c0))),
@@ -234,6 +280,28 @@ impl LSTM {
         let (kernel, recurrent_kernel) = (self.core.weight(0)?, self.core.weight(1)?);
         let x = self.options.ordered_input(x).in_layer(self.name())?;
         let mask = self.options.ordered_mask(mask).in_layer(self.name())?;
+        if dropout.needs_steps() {
+            let initial: Vec<Tensor> = states
+                .map(|(h, c)| vec![h.clone(), c.clone()])
+                .unwrap_or_default();
+            let run = DropoutSteps {
+                cell: StepCell::Lstm(self.recurrent_activation),
+                kernel: &kernel,
+                recurrent_kernel: &recurrent_kernel,
+                bias: &bias,
+                masks: dropout,
+                step_mask: mask.as_ref(),
+                return_sequences: self.options.return_sequences,
+            }
+            .run(&x, &initial)
+            .in_layer(self.name())?;
+            return Ok(if self.options.return_state {
+                std::iter::once(run.output).chain(run.states).collect()
+            } else {
+                vec![run.output]
+            });
+        }
+        let x = dropout.masked_input(&x).in_layer(self.name())?;
         if states.is_none() && !self.options.return_state {
             let config = LstmConfig {
                 return_sequences: self.options.return_sequences,
@@ -329,12 +397,26 @@ impl Layer for LSTM {
         first_output(self, self.forward_all(inputs, ctx)?)
     }
 
-    fn forward_all(&self, inputs: &[Tensor], _ctx: &mut CallContext<'_>) -> Result<Vec<Tensor>> {
-        self.run(inputs, None)
+    fn forward_all(&self, inputs: &[Tensor], ctx: &mut CallContext<'_>) -> Result<Vec<Tensor>> {
+        self.run(inputs, None, ctx)
     }
 
     fn supports_masking(&self) -> bool {
         true
+    }
+
+    fn reset_states(&self) {
+        self.states.reset();
+    }
+
+    fn is_stateful(&self) -> bool {
+        self.options.stateful
+    }
+
+    /// A stateful layer carries states across whole batches, so the engine must not split a batch into
+    /// parallel shards.
+    fn uses_batch_statistics(&self) -> bool {
+        self.options.stateful
     }
 
     fn compute_mask(&self, _inputs: &[Tensor], masks: &[Option<Tensor>]) -> Result<Option<Tensor>> {
@@ -345,9 +427,9 @@ impl Layer for LSTM {
         &self,
         inputs: &[Tensor],
         masks: &[Option<Tensor>],
-        _ctx: &mut CallContext<'_>,
+        ctx: &mut CallContext<'_>,
     ) -> Result<Option<Vec<Tensor>>> {
-        self.run(inputs, masks.first().and_then(Option::as_ref))
+        self.run(inputs, masks.first().and_then(Option::as_ref), ctx)
             .map(Some)
     }
 
@@ -376,10 +458,8 @@ impl Layer for LSTM {
             ),
             ("unit_forget_bias", json!(self.unit_forget_bias)),
             ("activity_regularizer", Value::Null),
-            ("dropout", json!(0.0)),
-            ("recurrent_dropout", json!(0.0)),
-            ("seed", Value::Null),
         ]);
+        entries.extend(self.dropout.config_entries());
         config.extend(entries.into_iter().map(|(k, v)| (k.to_string(), v)));
         self.rules.write(&mut config);
         Value::Object(config)
@@ -634,8 +714,8 @@ mod tests {
         // (`Network::from_config_written_by`).
         assert_eq!(rebuilt.recurrent_activation(), GateActivation::HardSigmoid);
         for (key, value) in [
-            ("stateful", json!(true)),
-            ("dropout", json!(0.2)),
+            ("time_major", json!(true)),
+            ("dropout", json!(1.5)),
             ("activation", json!("relu")),
         ] {
             let mut bad = keras2.clone();

@@ -26,7 +26,8 @@ pub(crate) struct LstmRun {
     pub c: Tensor,
 }
 
-fn gate(activation: GateActivation, z: &Tensor) -> Result<Tensor> {
+/// A gate's activation applied to its pre-activation `z`.
+pub(crate) fn gate(activation: GateActivation, z: &Tensor) -> Result<Tensor> {
     match activation {
         GateActivation::Sigmoid => z.sigmoid(),
         GateActivation::HardSigmoid => z.hard_sigmoid(),

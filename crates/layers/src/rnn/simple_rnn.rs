@@ -1,9 +1,12 @@
 //! `SimpleRNN`: a fully-connected recurrent layer over a whole sequence, run by the tensor crate's fused op.
 
+use super::carried_state::CarriedStates;
 use super::common::{
     SequenceOptions, features, first_output, output_and_state, recurrent_weight_rule_builders,
     recurrent_weight_rules, sequence_and_state,
 };
+use super::dropout::{DropoutMasks, RecurrentDropout, recurrent_dropout_setters};
+use super::dropout_steps::{DropoutSteps, StepCell};
 use super::lstm::DEFAULT_RECURRENT_INITIALIZER;
 use crate::error::{InLayer, LayersError, Result};
 use crate::layer::{CallContext, Layer, LayerCore, Shape};
@@ -38,6 +41,8 @@ pub struct SimpleRNN {
     core: LayerCore,
     units: usize,
     options: SequenceOptions,
+    dropout: RecurrentDropout,
+    states: CarriedStates,
     activation: RnnActivation,
     use_bias: bool,
     kernel_initializer: Initializer,
@@ -54,6 +59,8 @@ impl SimpleRNN {
             core: LayerCore::new("simple_rnn"),
             units,
             options: SequenceOptions::default(),
+            dropout: RecurrentDropout::default(),
+            states: CarriedStates::default(),
             activation: RnnActivation::Tanh,
             use_bias: true,
             kernel_initializer: Initializer::GlorotUniform,
@@ -80,6 +87,15 @@ impl SimpleRNN {
     /// Whether to process the sequence from its last step to its first. Defaults to false.
     pub fn with_go_backwards(mut self, go_backwards: bool) -> Self {
         self.options.go_backwards = go_backwards;
+        self
+    }
+
+    recurrent_dropout_setters!();
+
+    /// Whether each call starts from the previous call's final states (Keras's `stateful`; every batch then
+    /// has the same size, and [`Layer::reset_states`] starts over from zeros). Defaults to false.
+    pub fn with_stateful(mut self, stateful: bool) -> Self {
+        self.options.stateful = stateful;
         self
     }
 
@@ -144,10 +160,10 @@ impl SimpleRNN {
     }
 
     /// Rebuilds the layer from Keras's config. Options rkeras does not implement (`return_state`,
-    /// `stateful`, non-zero dropouts, the activity regularizer) are errors naming them; the weights' regularizers and constraints are read.
+    /// the activity regularizer) are errors naming them; the weights' regularizers and constraints are read.
     pub fn from_config(config: &Value) -> Result<Self> {
         let reader = ConfigReader::new("SimpleRNN", config)?;
-        let options = SequenceOptions::read(&reader, "SimpleRNN")?;
+        let options = SequenceOptions::read(&reader)?;
         let mut layer = SimpleRNN::new(reader.usize("units")?)
             .with_activation(reader.str_or("activation", "tanh")?)?
             .with_bias(reader.bool_or("use_bias", true)?)
@@ -161,6 +177,7 @@ impl SimpleRNN {
             .with_trainable(reader.trainable()?);
         layer.options = options;
         layer.rules.read(&reader)?;
+        layer.dropout = RecurrentDropout::read(&reader, "SimpleRNN")?;
         if let Some(name) = reader.name()? {
             layer = layer.with_name(name);
         }
@@ -169,6 +186,7 @@ impl SimpleRNN {
     }
 
     fn validate(&self) -> Result<()> {
+        self.dropout.validate("SimpleRNN")?;
         if self.units == 0 {
             return Err(LayersError::InvalidArgument {
                 class: "SimpleRNN",
@@ -190,7 +208,35 @@ impl SimpleRNN {
 
 impl SimpleRNN {
     /// Runs the layer over the sequence (and optional initial state) with an optional timestep mask.
-    fn run(&self, inputs: &[Tensor], mask: Option<&Tensor>) -> Result<Vec<Tensor>> {
+    fn run(
+        &self,
+        inputs: &[Tensor],
+        mask: Option<&Tensor>,
+        ctx: &mut CallContext<'_>,
+    ) -> Result<Vec<Tensor>> {
+        let shape = inputs.first().map(Tensor::shape).unwrap_or_default();
+        let dropout = self
+            .dropout
+            .masks(ctx.training, &mut *ctx.rng, shape, self.units, 1)
+            .in_layer(self.name())?;
+        if !self.options.stateful {
+            return self.run_with_dropout(inputs, mask, &dropout);
+        }
+        let mut with_states = self.clone();
+        with_states.options.return_state = true;
+        self.states
+            .run(self.name(), inputs, self.options.return_state, |inputs| {
+                with_states.run_with_dropout(inputs, mask, &dropout)
+            })
+    }
+
+    /// [`Self::run`] with the call's dropout masks given.
+    pub(crate) fn run_with_dropout(
+        &self,
+        inputs: &[Tensor],
+        mask: Option<&Tensor>,
+        dropout: &DropoutMasks,
+    ) -> Result<Vec<Tensor>> {
         let (x, state) = sequence_and_state(self, inputs)?;
         let bias = if self.use_bias {
             self.core.weight(2)?
@@ -199,6 +245,21 @@ impl SimpleRNN {
         };
         let x = self.options.ordered_input(x).in_layer(self.name())?;
         let mask = self.options.ordered_mask(mask).in_layer(self.name())?;
+        if dropout.needs_steps() {
+            let run = DropoutSteps {
+                cell: StepCell::Simple(self.activation),
+                kernel: &self.core.weight(0)?,
+                recurrent_kernel: &self.core.weight(1)?,
+                bias: &bias,
+                masks: dropout,
+                step_mask: mask.as_ref(),
+                return_sequences: self.options.return_sequences,
+            }
+            .run(&x, state.cloned().as_slice())
+            .in_layer(self.name())?;
+            return output_and_state(&self.options, run.output, state).in_layer(self.name());
+        }
+        let x = dropout.masked_input(&x).in_layer(self.name())?;
         let output = x
             .simple_rnn_masked(
                 &self.core.weight(0)?,
@@ -269,12 +330,26 @@ impl Layer for SimpleRNN {
         first_output(self, self.forward_all(inputs, ctx)?)
     }
 
-    fn forward_all(&self, inputs: &[Tensor], _ctx: &mut CallContext<'_>) -> Result<Vec<Tensor>> {
-        self.run(inputs, None)
+    fn forward_all(&self, inputs: &[Tensor], ctx: &mut CallContext<'_>) -> Result<Vec<Tensor>> {
+        self.run(inputs, None, ctx)
     }
 
     fn supports_masking(&self) -> bool {
         true
+    }
+
+    fn reset_states(&self) {
+        self.states.reset();
+    }
+
+    fn is_stateful(&self) -> bool {
+        self.options.stateful
+    }
+
+    /// A stateful layer carries states across whole batches, so the engine must not split a batch into
+    /// parallel shards.
+    fn uses_batch_statistics(&self) -> bool {
+        self.options.stateful
     }
 
     fn compute_mask(&self, _inputs: &[Tensor], masks: &[Option<Tensor>]) -> Result<Option<Tensor>> {
@@ -285,9 +360,9 @@ impl Layer for SimpleRNN {
         &self,
         inputs: &[Tensor],
         masks: &[Option<Tensor>],
-        _ctx: &mut CallContext<'_>,
+        ctx: &mut CallContext<'_>,
     ) -> Result<Option<Vec<Tensor>>> {
-        self.run(inputs, masks.first().and_then(Option::as_ref))
+        self.run(inputs, masks.first().and_then(Option::as_ref), ctx)
             .map(Some)
     }
 
@@ -311,10 +386,8 @@ impl Layer for SimpleRNN {
                 initializer_to_config(&self.bias_initializer),
             ),
             ("activity_regularizer", Value::Null),
-            ("dropout", json!(0.0)),
-            ("recurrent_dropout", json!(0.0)),
-            ("seed", Value::Null),
         ]);
+        entries.extend(self.dropout.config_entries());
         config.extend(entries.into_iter().map(|(k, v)| (k.to_string(), v)));
         self.rules.write(&mut config);
         Value::Object(config)
