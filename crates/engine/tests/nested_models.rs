@@ -188,7 +188,10 @@ fn keras_loads_the_nested_models_rkeras_writes() {
     for path in [&keras_file, &legacy_file] {
         let reloaded = load_model(path).unwrap();
         assert_eq!(reloaded.predict(&[inputs()], 6).unwrap(), y, "{path:?}");
-        assert_eq!(reloaded.network().keras_layers()[0].class_name(), "Sequential");
+        assert_eq!(
+            reloaded.network().keras_layers()[0].class_name(),
+            "Sequential"
+        );
     }
     let (_, fresh) = {
         set_random_seed(7);
