@@ -90,7 +90,9 @@ pub(crate) fn object_path(layer_path: &str, weight: &str) -> String {
 /// The store object holding weight `weight` of a layer of class `class` stored at `layer_path`: a
 /// `TimeDistributed` wrapper keeps its layer's under `layer_path/layer`, a `Bidirectional` its copies' under
 /// `layer_path/forward_layer` and `layer_path/backward_layer` (rkeras names those weights
-/// `forward_<name>/…` and `backward_<name>/…`), as Keras 3 stores a wrapper's tracked layers.
+/// `forward_<name>/…` and `backward_<name>/…`), as Keras 3 stores a wrapper's tracked layers; a
+/// `MultiHeadAttention` keeps `query/…`, `key/…`, `value/…` and `attention_output/…` under its EinsumDense
+/// sublayers `query_dense`, `key_dense`, `value_dense` and `output_dense`.
 pub(crate) fn layer_object_path(class: &str, layer_path: &str, weight: &str) -> String {
     match (class, weight.split_once('/')) {
         ("TimeDistributed", _) => object_path(&format!("{layer_path}/layer"), weight),
@@ -99,6 +101,14 @@ pub(crate) fn layer_object_path(class: &str, layer_path: &str, weight: &str) -> 
         }
         ("Bidirectional", Some((owner, rest))) if owner.starts_with("backward_") => {
             object_path(&format!("{layer_path}/backward_layer"), rest)
+        }
+        // Keras 3 keeps MultiHeadAttention's projections as EinsumDense sublayers.
+        ("MultiHeadAttention", Some((owner, _))) => {
+            let sublayer = match owner {
+                "attention_output" => "output_dense".to_string(),
+                part => format!("{part}_dense"),
+            };
+            format!("{layer_path}/{sublayer}")
         }
         _ => object_path(layer_path, weight),
     }
@@ -401,6 +411,22 @@ mod tests {
                 "backward_gru/gru_cell/bias"
             ),
             "layers/bidirectional_1/backward_layer/cell"
+        );
+        assert_eq!(
+            layer_object_path(
+                "MultiHeadAttention",
+                "layers/multi_head_attention",
+                "attention_output/bias"
+            ),
+            "layers/multi_head_attention/output_dense"
+        );
+        assert_eq!(
+            layer_object_path(
+                "MultiHeadAttention",
+                "layers/multi_head_attention_1",
+                "value/kernel"
+            ),
+            "layers/multi_head_attention_1/value_dense"
         );
         assert_eq!(
             object_path("layers/lstm", "lstm_cell/kernel"),

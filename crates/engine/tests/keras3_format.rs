@@ -316,6 +316,51 @@ fn nested_models_cross_both_ways_in_legacy_h5() {
 }
 
 #[test]
+fn multi_head_attention_weights_sit_under_keras_sublayers() {
+    // mha_self_attention.weights.h5: Keras 3.15's `save_weights` of `Model(i, MultiHeadAttention(2, 3)(i, i))`
+    // for `i = Input((5, 4))`, its projections under `query_dense`, `key_dense`, `value_dense`, `output_dense`.
+    let x = rkeras_layers::Input::new(&[5, 4]);
+    let y = rkeras_layers::LayerCall::call_many(
+        &rkeras_layers::MultiHeadAttention::new(2, 3),
+        &[x.clone(), x.clone()],
+    )
+    .unwrap();
+    let model = Model::new(&[x], &y).unwrap();
+    let keras_file = fixture_dir().join("mha_self_attention.weights.h5");
+    model.load_weights(&keras_file).unwrap();
+    let store = load_keras_weights_file(&keras_file).unwrap();
+    let query = store
+        .object("layers/multi_head_attention/query_dense")
+        .unwrap();
+    assert_eq!(model.get_weights()[0], query.vars[0]);
+    let output = store
+        .object("layers/multi_head_attention/output_dense")
+        .unwrap();
+    assert_eq!(model.get_weights()[7], output.vars[1]);
+
+    let dir = tempfile::tempdir().unwrap();
+    let written = dir.path().join("mha.weights.h5");
+    model.save_weights(&written).unwrap();
+    let ours = load_keras_weights_file(&written).unwrap();
+    for (part, shapes) in [
+        ("query_dense", [vec![4, 2, 3], vec![2, 3]]),
+        ("key_dense", [vec![4, 2, 3], vec![2, 3]]),
+        ("value_dense", [vec![4, 2, 3], vec![2, 3]]),
+        ("output_dense", [vec![2, 3, 4], vec![4]]),
+    ] {
+        let object = ours
+            .object(&format!("layers/multi_head_attention/{part}"))
+            .unwrap_or_else(|| panic!("{part}"));
+        let got: Vec<Vec<usize>> = object.vars.iter().map(|v| v.shape().to_vec()).collect();
+        assert_eq!(got, shapes, "{part}");
+        let theirs = store
+            .object(&format!("layers/multi_head_attention/{part}"))
+            .unwrap();
+        assert_eq!(object.vars, theirs.vars, "{part}");
+    }
+}
+
+#[test]
 fn a_sequential_model_is_written_as_keras_sequential() {
     let model = load_model(fixture_dir().join("sequential.keras")).unwrap();
     assert!(model.network().is_sequential());
