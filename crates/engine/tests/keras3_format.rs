@@ -2,8 +2,8 @@
 //!
 //! The fixtures (`tests/fixtures/keras3`, written by `scripts/keras3_format_golden.py`) are `.keras` files Keras
 //! saved after two training steps (Dense, Embedding+LSTM, GRU, Conv2D, BatchNormalization, and the bAbI memory
-//! network; a Sequential model, Bidirectional and TimeDistributed wrappers) with Keras's predictions and optimizer
-//! variables. rkeras loads each and predicts Keras's outputs
+//! network; a Sequential model, Bidirectional and TimeDistributed wrappers, models used as layers, also as a legacy
+//! `.h5`) with Keras's predictions and optimizer variables. rkeras loads each and predicts Keras's outputs
 //! within 1e-5, writes the optimizer's variables back in Keras's order, and the `.keras` and `.weights.h5` files
 //! it writes load in Keras with the same predictions and optimizer state (run for real through the Python of
 //! `rkeras_testkit::keras_python`: a failure with CI=true when it is missing, a loud notice otherwise).
