@@ -85,9 +85,18 @@ fn compile_config(compiled: &Compiled) -> Value {
 fn model_config(model: &Model) -> Value {
     let mut config = model.network.to_config(&model.name);
     if let Value::Object(map) = &mut config {
-        map.insert("module".into(), json!("keras.src.models.functional"));
-        map.insert("registered_name".into(), json!("Functional"));
-        map.insert("build_config".into(), json!({"input_shape": null}));
+        if model.network.is_sequential() {
+            let input_shape = map
+                .get("config")
+                .and_then(|c| c.get("build_input_shape"))
+                .cloned()
+                .unwrap_or(Value::Null);
+            map.insert("build_config".into(), json!({ "input_shape": input_shape }));
+        } else {
+            map.insert("module".into(), json!("keras.src.models.functional"));
+            map.insert("registered_name".into(), json!("Functional"));
+            map.insert("build_config".into(), json!({"input_shape": null}));
+        }
         if let Some(compiled) = &model.compiled {
             map.insert("compile_config".into(), compile_config(compiled));
         }

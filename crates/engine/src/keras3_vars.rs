@@ -52,12 +52,13 @@ pub(crate) fn to_snake_case(class: &str) -> String {
     out.to_lowercase()
 }
 
-/// Every layer's object path in the store, in layer order (`layers/dense`, `layers/dense_1`, ...), as Keras's
-/// `_save_container_state` names them.
-pub(crate) fn layer_paths(network: &Network) -> Vec<String> {
+/// Every layer's object path in the store, in Keras's `model.layers` order (`layers/dense`, `layers/dense_1`,
+/// ...), as Keras's `_save_container_state` names them; `prefix` is `layers` at the top, `<model path>/layers`
+/// inside a model used as a layer.
+pub(crate) fn layer_paths(network: &Network, prefix: &str) -> Vec<String> {
     let mut used: Vec<(String, usize)> = Vec::new();
     network
-        .layers()
+        .keras_layers()
         .iter()
         .map(|layer| {
             let base = to_snake_case(layer.class_name());
@@ -71,7 +72,7 @@ pub(crate) fn layer_paths(network: &Network) -> Vec<String> {
                     base
                 }
             };
-            format!("layers/{name}")
+            format!("{prefix}/{name}")
         })
         .collect()
 }
@@ -89,7 +90,9 @@ pub(crate) fn object_path(layer_path: &str, weight: &str) -> String {
 /// The store object holding weight `weight` of a layer of class `class` stored at `layer_path`: a
 /// `TimeDistributed` wrapper keeps its layer's under `layer_path/layer`, a `Bidirectional` its copies' under
 /// `layer_path/forward_layer` and `layer_path/backward_layer` (rkeras names those weights
-/// `forward_<name>/…` and `backward_<name>/…`), as Keras 3 stores a wrapper's tracked layers.
+/// `forward_<name>/…` and `backward_<name>/…`), as Keras 3 stores a wrapper's tracked layers; a
+/// `MultiHeadAttention` keeps `query/…`, `key/…`, `value/…` and `attention_output/…` under its EinsumDense
+/// sublayers `query_dense`, `key_dense`, `value_dense` and `output_dense`.
 pub(crate) fn layer_object_path(class: &str, layer_path: &str, weight: &str) -> String {
     match (class, weight.split_once('/')) {
         ("TimeDistributed", _) => object_path(&format!("{layer_path}/layer"), weight),
@@ -99,23 +102,75 @@ pub(crate) fn layer_object_path(class: &str, layer_path: &str, weight: &str) -> 
         ("Bidirectional", Some((owner, rest))) if owner.starts_with("backward_") => {
             object_path(&format!("{layer_path}/backward_layer"), rest)
         }
+        // Keras 3 keeps MultiHeadAttention's projections as EinsumDense sublayers.
+        ("MultiHeadAttention", Some((owner, _))) => {
+            let sublayer = match owner {
+                "attention_output" => "output_dense".to_string(),
+                part => format!("{part}_dense"),
+            };
+            format!("{layer_path}/{sublayer}")
+        }
         _ => object_path(layer_path, weight),
+    }
+}
+
+/// One weight's place in the store.
+pub(crate) struct StoredWeight {
+    /// The name of the layer that owns it (the innermost one, for a model used as a layer).
+    pub(crate) layer: String,
+    /// The store object holding it.
+    pub(crate) object: String,
+    pub(crate) variable: Variable,
+}
+
+/// Every layer object (weights or not) and every weight with its object, in Keras's order; a model used as a
+/// layer is an object of its own with its layers under `<its path>/layers`, as Keras saves one.
+pub(crate) fn stored_weights(network: &Network, prefix: &str) -> (Vec<String>, Vec<StoredWeight>) {
+    let mut objects = Vec::new();
+    let mut weights = Vec::new();
+    collect_stored(network, prefix, &mut objects, &mut weights);
+    (objects, weights)
+}
+
+fn collect_stored(
+    network: &Network,
+    prefix: &str,
+    objects: &mut Vec<String>,
+    weights: &mut Vec<StoredWeight>,
+) {
+    for (layer, own) in network
+        .keras_layers()
+        .iter()
+        .zip(layer_paths(network, prefix))
+    {
+        objects.push(own.clone());
+        if let Some(inner) = layer.nested_network() {
+            collect_stored(inner, &format!("{own}/layers"), objects, weights);
+            continue;
+        }
+        for weight in layer.weights() {
+            weights.push(StoredWeight {
+                layer: layer.name().to_string(),
+                object: layer_object_path(layer.class_name(), &own, weight.name()),
+                variable: weight,
+            });
+        }
     }
 }
 
 /// Every layer's weights as store objects, in layer order (a layer without weights gets an empty object, as
 /// Keras writes one).
 pub(crate) fn layer_objects(network: &Network) -> Vec<VarObject> {
-    let mut objects: Vec<VarObject> = Vec::new();
-    for (layer, own) in network.layers().iter().zip(layer_paths(network)) {
-        objects.push(VarObject::new(own.clone(), Vec::new()));
-        for weight in layer.weights() {
-            let path = layer_object_path(layer.class_name(), &own, weight.name());
-            let value = (*weight.value()).clone();
-            match objects.iter_mut().rev().find(|o| o.path == path) {
-                Some(object) => object.vars.push(value),
-                None => objects.push(VarObject::new(path, vec![value])),
-            }
+    let (layers, weights) = stored_weights(network, "layers");
+    let mut objects: Vec<VarObject> = layers
+        .into_iter()
+        .map(|own| VarObject::new(own, Vec::new()))
+        .collect();
+    for weight in weights {
+        let value = (*weight.variable.value()).clone();
+        match objects.iter_mut().find(|o| o.path == weight.object) {
+            Some(object) => object.vars.push(value),
+            None => objects.push(VarObject::new(weight.object, vec![value])),
         }
     }
     objects
@@ -130,53 +185,46 @@ pub(crate) fn pair_layer_weights<'a>(
 ) -> Result<Vec<(Variable, &'a ndarray::ArrayD<f32>)>> {
     let mut pairs = Vec::new();
     let mut used: Vec<(&str, usize)> = Vec::new();
-    for (layer, own) in network.layers().iter().zip(layer_paths(network)) {
-        for weight in layer.weights() {
-            let object_name = layer_object_path(layer.class_name(), &own, weight.name());
-            let object = store.object(&object_name).ok_or_else(|| {
-                file_error(
-                    path,
-                    format!(
-                        "layer `{}`: the file has no `{object_name}/vars`",
-                        layer.name()
-                    ),
-                )
-            })?;
-            let next = used.iter_mut().find(|(p, _)| *p == object.path.as_str());
-            let index = match next {
-                Some((_, n)) => {
-                    *n += 1;
-                    *n - 1
-                }
-                None => {
-                    used.push((object.path.as_str(), 1));
-                    0
-                }
-            };
-            let value = object.vars.get(index).ok_or_else(|| {
-                file_error(
-                    path,
-                    format!(
-                        "layer `{}`: `{object_name}/vars` holds {} variables, the model has more",
-                        layer.name(),
-                        object.vars.len()
-                    ),
-                )
-            })?;
-            if value.shape() != weight.shape().as_slice() {
-                return Err(file_error(
-                    path,
-                    format!(
-                        "layer `{}`: weight `{}` (`{object_name}/vars/{index}`) has shape {:?} in the file, the model expects {:?}",
-                        layer.name(),
-                        weight.name(),
-                        value.shape(),
-                        weight.shape()
-                    ),
-                ));
+    for stored in stored_weights(network, "layers").1 {
+        let (layer, object_name, weight) = (&stored.layer, &stored.object, &stored.variable);
+        let object = store.object(object_name).ok_or_else(|| {
+            file_error(
+                path,
+                format!("layer `{layer}`: the file has no `{object_name}/vars`"),
+            )
+        })?;
+        let next = used.iter_mut().find(|(p, _)| *p == object.path.as_str());
+        let index = match next {
+            Some((_, n)) => {
+                *n += 1;
+                *n - 1
             }
-            pairs.push((weight.clone(), value));
+            None => {
+                used.push((object.path.as_str(), 1));
+                0
+            }
+        };
+        let value = object.vars.get(index).ok_or_else(|| {
+            file_error(
+                path,
+                format!(
+                    "layer `{layer}`: `{object_name}/vars` holds {} variables, the model has more",
+                    object.vars.len()
+                ),
+            )
+        })?;
+        if value.shape() != weight.shape().as_slice() {
+            return Err(file_error(
+                path,
+                format!(
+                    "layer `{layer}`: weight `{}` (`{object_name}/vars/{index}`) has shape {:?} in the file, the model expects {:?}",
+                    weight.name(),
+                    value.shape(),
+                    weight.shape()
+                ),
+            ));
         }
+        pairs.push((weight.clone(), value));
     }
     for object in &store.objects {
         let taken = used
@@ -363,6 +411,22 @@ mod tests {
                 "backward_gru/gru_cell/bias"
             ),
             "layers/bidirectional_1/backward_layer/cell"
+        );
+        assert_eq!(
+            layer_object_path(
+                "MultiHeadAttention",
+                "layers/multi_head_attention",
+                "attention_output/bias"
+            ),
+            "layers/multi_head_attention/output_dense"
+        );
+        assert_eq!(
+            layer_object_path(
+                "MultiHeadAttention",
+                "layers/multi_head_attention_1",
+                "value/kernel"
+            ),
+            "layers/multi_head_attention_1/value_dense"
         );
         assert_eq!(
             object_path("layers/lstm", "lstm_cell/kernel"),

@@ -53,6 +53,23 @@ impl Model {
         self
     }
 
+    /// The model as a layer of another model (Keras's `outer = Sequential([inner, …])` or `inner(x)`), named
+    /// as the model: the layer shares this model's weights, so training either trains both.
+    ///
+    /// ```
+    /// use rkeras_engine::{Model, Sequential};
+    /// use rkeras_layers::{Dense, Input, LayerCall};
+    /// let inner = Sequential::new(&[4]).add(Dense::new(3))?.build()?.with_name("backbone");
+    /// let x = Input::new(&[4]);
+    /// let outer = Model::new(&[x.clone()], &Dense::new(2).call(&inner.as_layer().call(&x)?)?)?;
+    /// assert_eq!(outer.count_params(), 4 * 3 + 3 + 3 * 2 + 2);
+    /// assert!(outer.summary().contains("backbone (Sequential)"));
+    /// # Ok::<(), rkeras_engine::EngineError>(())
+    /// ```
+    pub fn as_layer(&self) -> rkeras_layers::NestedModel {
+        rkeras_layers::NestedModel::new(self.network.clone(), &self.name)
+    }
+
     /// The model's name.
     pub fn name(&self) -> &str {
         &self.name

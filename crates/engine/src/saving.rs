@@ -10,7 +10,7 @@ use crate::resume_state::ResumeState;
 use rkeras_io::{
     ExtraState, LayerWeights, ModelFile, NamedArray, OptimizerState as FileOptimizerState,
 };
-use rkeras_layers::Network;
+use rkeras_layers::{Layer, LayerRef, Network};
 use rkeras_optim::{OptimizerState, SlotArray, keras_variable_paths, optimizer_from_config};
 use rkeras_tensor::Variable;
 use serde_json::{Value, json};
@@ -19,17 +19,41 @@ use std::path::Path;
 /// The `keras_version` rkeras writes (the Keras whose layout it follows).
 pub const KERAS_VERSION: &str = rkeras_io::KERAS_VERSION;
 
+/// A layer's weights, each named by the layer that owns it (`dense_5/kernel`; inside a model used as a layer,
+/// the inner layer's name, as Keras's variable paths read), in the layer's weight order.
+fn named_weights(layer: &dyn Layer) -> Vec<(String, Variable)> {
+    match layer.nested_network() {
+        Some(inner) => inner
+            .layers()
+            .iter()
+            .flat_map(|l| named_weights(l.as_ref()))
+            .collect(),
+        None => layer
+            .weights()
+            .into_iter()
+            .map(|w| (format!("{}/{}", layer.name(), w.name()), w))
+            .collect(),
+    }
+}
+
+/// A layer's weights as Keras's legacy `.h5` lists them (Keras's `_legacy_weights`): the trainable ones, then
+/// the others, each in weight order.
+fn legacy_weights(layer: &dyn Layer) -> Vec<(String, Variable)> {
+    let mut named = named_weights(layer);
+    named.sort_by_key(|(_, w)| !w.trainable());
+    named
+}
+
 fn layer_weights(network: &Network) -> Vec<LayerWeights> {
     network
-        .layers()
+        .keras_layers()
         .iter()
         .map(|layer| LayerWeights {
             layer_name: layer.name().to_string(),
-            weights: layer
-                .weights()
-                .iter()
-                .map(|w| NamedArray {
-                    name: format!("{}/{}", layer.name(), w.name()),
+            weights: legacy_weights(layer.as_ref())
+                .into_iter()
+                .map(|(name, w)| NamedArray {
+                    name,
                     value: (*w.value()).clone(),
                 })
                 .collect(),
@@ -42,14 +66,8 @@ fn trainable_paths(network: &Network) -> Vec<(String, Variable)> {
     network
         .layers()
         .iter()
-        .flat_map(|layer| {
-            layer
-                .weights()
-                .into_iter()
-                .filter(Variable::trainable)
-                .map(|w| (format!("{}/{}", layer.name(), w.name()), w))
-                .collect::<Vec<_>>()
-        })
+        .flat_map(|layer| named_weights(layer.as_ref()))
+        .filter(|(_, w)| w.trainable())
         .collect()
 }
 
@@ -168,7 +186,7 @@ fn load_layer_weights(
             let Some(entry) = saved.iter().find(|s| s.layer_name == layer.name()) else {
                 continue;
             };
-            push_layer(&mut pairs, path, layer.name(), &layer.weights(), entry)?;
+            push_layer(&mut pairs, path, layer.name(), &legacy_order(layer), entry)?;
         }
     } else {
         let saved: Vec<&LayerWeights> = saved.iter().filter(|s| !s.weights.is_empty()).collect();
@@ -187,13 +205,20 @@ fn load_layer_weights(
             ));
         }
         for (layer, entry) in layers.iter().zip(saved) {
-            push_layer(&mut pairs, path, layer.name(), &layer.weights(), entry)?;
+            push_layer(&mut pairs, path, layer.name(), &legacy_order(layer), entry)?;
         }
     }
     assign(
         path,
         pairs.iter().map(|(v, a, l)| (v, a, l.as_str())).collect(),
     )
+}
+
+fn legacy_order(layer: &LayerRef) -> Vec<Variable> {
+    legacy_weights(layer.as_ref())
+        .into_iter()
+        .map(|(_, w)| w)
+        .collect()
 }
 
 fn push_layer(

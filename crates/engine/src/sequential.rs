@@ -43,6 +43,8 @@ impl Sequential {
                 "a Sequential model needs at least one layer",
             ));
         }
-        Ok(Model::new(&[self.input], &self.output)?.with_name("sequential"))
+        let network =
+            rkeras_layers::Network::new(&[self.input], &[self.output])?.into_sequential()?;
+        Ok(Model::from_network(network).with_name("sequential"))
     }
 }

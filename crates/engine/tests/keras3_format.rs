@@ -2,8 +2,8 @@
 //!
 //! The fixtures (`tests/fixtures/keras3`, written by `scripts/keras3_format_golden.py`) are `.keras` files Keras
 //! saved after two training steps (Dense, Embedding+LSTM, GRU, Conv2D, BatchNormalization, and the bAbI memory
-//! network; a Sequential model, Bidirectional and TimeDistributed wrappers) with Keras's predictions and optimizer
-//! variables. rkeras loads each and predicts Keras's outputs
+//! network; a Sequential model, Bidirectional and TimeDistributed wrappers, models used as layers, also as a legacy
+//! `.h5`) with Keras's predictions and optimizer variables. rkeras loads each and predicts Keras's outputs
 //! within 1e-5, writes the optimizer's variables back in Keras's order, and the `.keras` and `.weights.h5` files
 //! it writes load in Keras with the same predictions and optimizer state (run for real through the Python of
 //! `rkeras_testkit::keras_python`: a failure with CI=true when it is missing, a loud notice otherwise).
@@ -213,14 +213,184 @@ fn a_time_distributed_wrapper_crosses_both_ways_with_keras() {
 }
 
 #[test]
-fn a_model_used_as_a_layer_is_an_error_naming_its_class() {
+fn nested_models_cross_both_ways_with_keras() {
     // Keras's nested.keras: a Sequential and a functional model called as layers inside a functional one.
-    // rkeras has no model-as-layer yet; loading must say so rather than build something else.
-    let Err(err) = load_model(fixture_dir().join("nested.keras")) else {
-        panic!("a model with nested models loaded")
-    };
-    let err = err.to_string();
-    assert!(err.contains("Sequential"), "{err}");
+    round_trip("nested");
+    let model = load_model(fixture_dir().join("nested.keras")).unwrap();
+    let classes: Vec<&str> = model
+        .network()
+        .layers()
+        .iter()
+        .map(|l| l.class_name())
+        .collect();
+    assert_eq!(classes, ["InputLayer", "Sequential", "Functional", "Dense"]);
+    let names: Vec<&str> = model.network().layers().iter().map(|l| l.name()).collect();
+    assert_eq!(names[1..3], ["inner_sequential", "inner_functional"]);
+    // Keras's variable order: the inner models' weights in place of the layers that hold them.
+    let shapes: Vec<Vec<usize>> = model.weights().iter().map(|w| w.shape()).collect();
+    assert_eq!(
+        shapes,
+        [
+            vec![4, 3],
+            vec![3],
+            vec![3, 3],
+            vec![3],
+            vec![3, 2],
+            vec![2]
+        ]
+    );
+    // The paths Keras 3.15's saving_lib gives them.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nested.keras");
+    model.save(&path).unwrap();
+    let store = load_keras_file(&path).unwrap().weights;
+    for (object, count) in [
+        ("layers/input_layer", 0),
+        ("layers/sequential", 0),
+        ("layers/sequential/layers/dense", 2),
+        ("layers/functional", 0),
+        ("layers/functional/layers/input_layer", 0),
+        ("layers/functional/layers/dense", 2),
+        ("layers/dense", 2),
+    ] {
+        let found = store.object(object).unwrap_or_else(|| panic!("{object}"));
+        assert_eq!(found.vars.len(), count, "{object}");
+    }
+    assert_eq!(store.objects.len(), 7, "{:?}", store.objects);
+    assert!(model.summary().contains("inner_sequential (Sequential)"));
+}
+
+#[test]
+fn nested_models_cross_both_ways_in_legacy_h5() {
+    // nested.h5: Keras's legacy save of nested.keras (`keras3_format_golden.py legacy-h5`), each nested model
+    // one group of `model_weights` holding its layers' weights, named `dense_5/kernel`.
+    let golden = golden("nested");
+    let from_keras = load_model(fixture_dir().join("nested.h5")).unwrap();
+    let worst = max_difference(&from_keras.predict(&golden.x, 2).unwrap(), &golden.y);
+    assert!(worst <= 1e-5, "predictions differ from Keras's by {worst}");
+    // The optimizer's slots paired by name through the nested models (`adam_1/dense_5_kernel_momentum`).
+    let optimizer = from_keras.optimizer().unwrap().state();
+    assert_eq!(optimizer.iterations, 2);
+    assert_eq!(optimizer.slots.len(), 12);
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nested.h5");
+    from_keras.save(&path).unwrap();
+    let file = rkeras_io::load_model_file(&path).unwrap();
+    let inner = file
+        .layers
+        .iter()
+        .find(|l| l.layer_name == "inner_sequential")
+        .unwrap();
+    let names: Vec<&str> = inner.weights.iter().map(|w| w.name.as_str()).collect();
+    assert_eq!(names, ["dense_5/kernel", "dense_5/bias"]);
+    let slots: Vec<&str> = file
+        .optimizer
+        .as_ref()
+        .unwrap()
+        .weights
+        .iter()
+        .map(|w| w.name.as_str())
+        .collect();
+    assert!(slots.contains(&"adam_1/dense_6_bias_velocity"), "{slots:?}");
+    let reloaded = load_model(&path).unwrap();
+    assert_eq!(
+        reloaded.predict(&golden.x, 2).unwrap(),
+        from_keras.predict(&golden.x, 2).unwrap()
+    );
+    assert_eq!(reloaded.optimizer().unwrap().state(), optimizer);
+    rkeras_testkit::run_keras_check(
+        "Keras's load of the rkeras-written nested.h5",
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../scripts/keras3_format_golden.py"
+        ),
+        [
+            Path::new("check-h5"),
+            &fixture_dir(),
+            Path::new("nested"),
+            &path,
+        ],
+        "keras3 ok",
+    );
+}
+
+#[test]
+fn multi_head_attention_weights_sit_under_keras_sublayers() {
+    // mha_self_attention.weights.h5: Keras 3.15's `save_weights` of `Model(i, MultiHeadAttention(2, 3)(i, i))`
+    // for `i = Input((5, 4))`, its projections under `query_dense`, `key_dense`, `value_dense`, `output_dense`.
+    let x = rkeras_layers::Input::new(&[5, 4]);
+    let y = rkeras_layers::LayerCall::call_many(
+        &rkeras_layers::MultiHeadAttention::new(2, 3),
+        &[x.clone(), x.clone()],
+    )
+    .unwrap();
+    let model = Model::new(&[x], &y).unwrap();
+    let keras_file = fixture_dir().join("mha_self_attention.weights.h5");
+    model.load_weights(&keras_file).unwrap();
+    let store = load_keras_weights_file(&keras_file).unwrap();
+    let query = store
+        .object("layers/multi_head_attention/query_dense")
+        .unwrap();
+    assert_eq!(model.get_weights()[0], query.vars[0]);
+    let output = store
+        .object("layers/multi_head_attention/output_dense")
+        .unwrap();
+    assert_eq!(model.get_weights()[7], output.vars[1]);
+
+    let dir = tempfile::tempdir().unwrap();
+    let written = dir.path().join("mha.weights.h5");
+    model.save_weights(&written).unwrap();
+    let ours = load_keras_weights_file(&written).unwrap();
+    for (part, shapes) in [
+        ("query_dense", [vec![4, 2, 3], vec![2, 3]]),
+        ("key_dense", [vec![4, 2, 3], vec![2, 3]]),
+        ("value_dense", [vec![4, 2, 3], vec![2, 3]]),
+        ("output_dense", [vec![2, 3, 4], vec![4]]),
+    ] {
+        let object = ours
+            .object(&format!("layers/multi_head_attention/{part}"))
+            .unwrap_or_else(|| panic!("{part}"));
+        let got: Vec<Vec<usize>> = object.vars.iter().map(|v| v.shape().to_vec()).collect();
+        assert_eq!(got, shapes, "{part}");
+        let theirs = store
+            .object(&format!("layers/multi_head_attention/{part}"))
+            .unwrap();
+        assert_eq!(object.vars, theirs.vars, "{part}");
+    }
+}
+
+#[test]
+fn a_sequential_model_is_written_as_keras_sequential() {
+    let model = load_model(fixture_dir().join("sequential.keras")).unwrap();
+    assert!(model.network().is_sequential());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sequential.keras");
+    model.save(&path).unwrap();
+    let archive = load_keras_file(&path).unwrap();
+    let config: serde_json::Value = serde_json::from_str(&archive.config).unwrap();
+    assert_eq!(config["class_name"], "Sequential");
+    assert_eq!(config["module"], "keras");
+    assert_eq!(config["config"]["name"], "sequential_golden");
+    assert_eq!(
+        config["config"]["build_input_shape"],
+        serde_json::json!([null, 4])
+    );
+    let classes: Vec<&str> = config["config"]["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["class_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(classes, ["InputLayer", "Dense", "Dense"]);
+    // Keras's Sequential store has no input layer object.
+    let paths: Vec<&str> = archive
+        .weights
+        .objects
+        .iter()
+        .map(|o| o.path.as_str())
+        .collect();
+    assert_eq!(paths, ["layers/dense", "layers/dense_1"]);
 }
 
 #[test]

@@ -270,6 +270,12 @@ pub trait Layer: Send + Sync + 'static {
             .unwrap_or_default()
     }
 
+    /// The graph of a model used as a layer ([`crate::NestedModel`]), which the enclosing graph runs, saves and
+    /// lists weights of through it; `None` (the default) for every other layer.
+    fn nested_network(&self) -> Option<&crate::network::Network> {
+        None
+    }
+
     /// The layer's name.
     fn name(&self) -> &str {
         self.core().name()

@@ -25,6 +25,7 @@ pub mod initializers;
 pub mod input_layer;
 pub mod layer;
 pub mod merging;
+pub mod nested_model;
 pub mod network;
 pub mod network_config;
 pub mod normalization;
@@ -59,6 +60,7 @@ pub use merging::{
     Add, Average, Concatenate, Dot, DotAxes, Maximum, Minimum, Multiply, Subtract, add, average,
     concatenate, dot, maximum, minimum, multiply, subtract,
 };
+pub use nested_model::NestedModel;
 pub use network::{Network, NetworkOutput};
 pub use normalization::{BatchNormalization, LayerNormalization};
 pub use pooling::{

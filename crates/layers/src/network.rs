@@ -29,6 +29,9 @@ pub struct Network {
     nodes: Vec<SymbolicTensor>,
     /// Distinct layers in Keras's `model.layers` order (by decreasing depth, then discovery order).
     layers: Vec<LayerRef>,
+    /// Whether the graph is a Keras `Sequential` model (one input, a chain of single-input layers), saved as
+    /// one.
+    sequential: bool,
 }
 
 impl Network {
@@ -104,7 +107,38 @@ impl Network {
             outputs: outputs.to_vec(),
             nodes,
             layers,
+            sequential: false,
         })
+    }
+
+    /// The same graph marked as a Keras `Sequential` model: its config is written as Keras's `Sequential`,
+    /// and its `model.layers` (and so its weight-store paths) leave out the input layer, as Keras's do.
+    /// A graph that is not a chain from one input to one output is an error.
+    pub fn into_sequential(mut self) -> Result<Network> {
+        let chain = self.inputs.len() == 1
+            && self.outputs.len() == 1
+            && self.nodes.iter().all(|n| n.inputs().len() <= 1);
+        if !chain {
+            return Err(LayersError::Graph(
+                "a Sequential model is a chain of single-input layers from one input to one output"
+                    .into(),
+            ));
+        }
+        self.sequential = true;
+        Ok(self)
+    }
+
+    /// Whether the graph is a Keras `Sequential` model ([`Network::into_sequential`]).
+    pub fn is_sequential(&self) -> bool {
+        self.sequential
+    }
+
+    /// Keras's `model.layers`: [`Network::layers`] without the input layer for a `Sequential` model.
+    pub fn keras_layers(&self) -> &[LayerRef] {
+        match self.layers.split_first() {
+            Some((first, rest)) if self.sequential && first.class_name() == "InputLayer" => rest,
+            _ => &self.layers,
+        }
     }
 
     /// The model's inputs.
@@ -156,7 +190,7 @@ impl Network {
     pub fn regularization_loss(&self) -> Result<Option<Tensor>> {
         let mut total: Option<Tensor> = None;
         for layer in &self.layers {
-            let weights = layer.core().weights();
+            let weights = layer.weights();
             for (index, regularizer) in layer.weight_regularizers() {
                 let Some(weight) = weights.get(index).filter(|w| w.trainable()) else {
                     continue;
@@ -185,7 +219,7 @@ impl Network {
     /// after the optimizer's update), layer by layer.
     pub fn apply_constraints(&self) -> Result<()> {
         for layer in &self.layers {
-            let weights = layer.core().weights();
+            let weights = layer.weights();
             for (index, constraint) in layer.weight_constraints() {
                 if let Some(weight) = weights.get(index).filter(|w| w.trainable()) {
                     constraint.apply(&mut weight.write()).map_err(|e| {
@@ -235,6 +269,18 @@ impl Network {
         ctx: &mut CallContext<'_>,
         want_logits: bool,
     ) -> Result<Vec<NetworkOutput>> {
+        self.forward_outputs_masked(inputs, &[], ctx, want_logits)
+    }
+
+    /// [`Network::forward_outputs`] with a timestep mask per input (`None`, or a missing entry, for an input
+    /// without one), as Keras passes a mask into a model called as a layer.
+    pub fn forward_outputs_masked(
+        &self,
+        inputs: &[Tensor],
+        input_masks: &[Option<Tensor>],
+        ctx: &mut CallContext<'_>,
+        want_logits: bool,
+    ) -> Result<Vec<NetworkOutput>> {
         if inputs.len() != self.inputs.len() {
             return Err(LayersError::Graph(format!(
                 "the model has {} input(s), received {}",
@@ -267,6 +313,11 @@ impl Network {
         let mut logits: HashMap<u64, Tensor> = HashMap::new();
         // Every call's output mask (of its first output; Keras's `_keras_mask`), for calls that have one.
         let mut masks: HashMap<u64, Tensor> = HashMap::new();
+        for (symbolic, mask) in self.inputs.iter().zip(input_masks) {
+            if let Some(mask) = mask {
+                masks.insert(symbolic.node_id(), mask.clone());
+            }
+        }
         for node in &self.nodes {
             if values.contains_key(&node.node_id()) {
                 continue;
@@ -286,6 +337,24 @@ impl Network {
             let layer = node.layer();
             let arg_masks: Vec<Option<Tensor>> =
                 node.inputs().iter().map(|p| mask_of(&masks, p)).collect();
+            if let Some(inner) = layer.nested_network() {
+                // A model used as a layer runs its own graph, masks and logits included.
+                let wants = want_logits && output_ids.contains(&node.node_id());
+                let outputs = inner.forward_outputs_masked(&args, &arg_masks, ctx, wants)?;
+                if let Some(first) = outputs.first() {
+                    if let Some(mask) = &first.mask {
+                        masks.insert(node.node_id(), mask.clone());
+                    }
+                    if let Some(z) = first.logits.as_ref().filter(|_| outputs.len() == 1) {
+                        logits.insert(node.node_id(), z.clone());
+                    }
+                }
+                values.insert(
+                    node.node_id(),
+                    outputs.into_iter().map(|o| o.output).collect(),
+                );
+                continue;
+            }
             if let Some(mask) = layer.compute_mask(&args, &arg_masks)? {
                 masks.insert(node.node_id(), mask);
             }

@@ -56,9 +56,47 @@ fn inbound_node(layer: &dyn Layer, inputs: &[SymbolicTensor]) -> Value {
     json!({ "args": [arg], "kwargs": kwargs })
 }
 
+/// Keras's `module` of a saved layer: `keras.layers` for a built-in layer, Keras's model modules for a model
+/// used as a layer, none for a custom one.
+fn module_of(layer: &dyn Layer) -> Value {
+    match layer.nested_network() {
+        Some(inner) if inner.is_sequential() => json!("keras"),
+        Some(_) => json!("keras.src.models.functional"),
+        None if layer.registered_name().is_none()
+            && crate::registry::SUPPORTED_LAYER_CLASSES.contains(&layer.class_name()) =>
+        {
+            json!("keras.layers")
+        }
+        None => Value::Null,
+    }
+}
+
+/// Keras's `registered_name` of a saved layer (`"Functional"` for a functional model used as a layer, as
+/// Keras 3.15 writes it).
+fn registered_name_of(layer: &dyn Layer) -> Value {
+    match layer.nested_network() {
+        Some(inner) if !inner.is_sequential() => json!("Functional"),
+        _ => json!(layer.registered_name()),
+    }
+}
+
+/// One layer as Keras serializes it: `module`, `class_name`, `config`, `registered_name`.
+fn layer_entry(layer: &dyn Layer) -> serde_json::Map<String, Value> {
+    let mut entry = serde_json::Map::new();
+    entry.insert("module".into(), module_of(layer));
+    entry.insert("class_name".into(), json!(layer.class_name()));
+    entry.insert("config".into(), layer.config());
+    entry.insert("registered_name".into(), registered_name_of(layer));
+    entry
+}
+
 impl Network {
-    /// The graph as Keras 3's functional `model_config`: `{"class_name": "Functional", "config": {...}}`.
+    /// The graph as Keras 3's `model_config`: `{"class_name": "Functional", "config": {...}}`, or Keras's
+    /// `Sequential` form for a graph marked [`Network::into_sequential`].
     pub fn to_config(&self, name: &str) -> Value {
+        if self.is_sequential() {
+            return self.sequential_config(name);
+        }
         let mut layers = Vec::new();
         for layer in self.layers() {
             let mut calls: Vec<&SymbolicTensor> = self
@@ -71,17 +109,10 @@ impl Network {
                 .iter()
                 .map(|n| inbound_node(layer.as_ref(), n.inputs()))
                 .collect();
-            let registered = layer.registered_name();
-            let builtin = registered.is_none()
-                && crate::registry::SUPPORTED_LAYER_CLASSES.contains(&layer.class_name());
-            layers.push(json!({
-                "module": if builtin { json!("keras.layers") } else { Value::Null },
-                "class_name": layer.class_name(),
-                "config": layer.config(),
-                "registered_name": registered,
-                "name": layer.name(),
-                "inbound_nodes": inbound,
-            }));
+            let mut entry = layer_entry(layer.as_ref());
+            entry.insert("name".into(), json!(layer.name()));
+            entry.insert("inbound_nodes".into(), Value::Array(inbound));
+            layers.push(Value::Object(entry));
         }
         let refs = |ts: &[SymbolicTensor]| -> Vec<Value> {
             ts.iter()
@@ -103,6 +134,31 @@ impl Network {
                 "input_layers": refs(self.inputs()),
                 "output_layers": output_layers,
             }
+        })
+    }
+
+    /// Keras's `Sequential` config: the layers in order, the input layer first, and `build_input_shape`.
+    fn sequential_config(&self, name: &str) -> Value {
+        let layers: Vec<Value> = self
+            .layers()
+            .iter()
+            .map(|layer| Value::Object(layer_entry(layer.as_ref())))
+            .collect();
+        let input_shape = self
+            .inputs()
+            .first()
+            .map(|t| batch_shape(t.shape()))
+            .unwrap_or(Value::Null);
+        json!({
+            "module": "keras",
+            "class_name": "Sequential",
+            "config": {
+                "name": name,
+                "trainable": true,
+                "layers": layers,
+                "build_input_shape": input_shape,
+            },
+            "registered_name": null,
         })
     }
 
@@ -390,7 +446,7 @@ fn sequential_from_config(config: &Value) -> Result<Network> {
         current = Some(apply(layer, std::slice::from_ref(x))?);
     }
     match (input, current) {
-        (Some(i), Some(o)) => Network::new(&[i], &[o]),
+        (Some(i), Some(o)) => Network::new(&[i], &[o])?.into_sequential(),
         _ => Err(LayersError::Config("an empty Sequential config".into())),
     }
 }

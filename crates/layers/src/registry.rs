@@ -106,6 +106,10 @@ pub fn layer_from_config(class_name: &str, config: &Value) -> Result<LayerRef> {
     Ok(match class_name {
         "InputLayer" => Arc::new(input_layer_from_config(config)?),
         "Dense" => Arc::new(Dense::from_config(config)?),
+        // A model used as a layer.
+        "Sequential" | "Functional" | "Model" => {
+            Arc::new(crate::NestedModel::from_config(class_name, config)?)
+        }
         "EinsumDense" => Arc::new(EinsumDense::from_config(config)?),
         "Attention" => Arc::new(Attention::from_config(config)?),
         "AdditiveAttention" => Arc::new(AdditiveAttention::from_config(config)?),
