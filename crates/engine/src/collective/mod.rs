@@ -21,7 +21,10 @@ use std::time::Instant;
 /// rank builds the same model from the same seed and calls `fit` with the same data and arguments.
 ///
 /// Implemented for MPI by `rkeras-distributed`; [`Collective::all_gather`] is the one operation a step needs.
-/// An implementation must not hang when a rank is gone: it returns an error or ends the job.
+/// An implementation must not hang when a rank is gone: it returns an error or ends the job. Ranks in one
+/// process (threads joined by an in-process collective) must each run `fit` inside a rayon pool of their own
+/// (`ThreadPool::install`): a rank waiting in `all_gather` holds its pool's worker, so ranks sharing a pool
+/// can wait for ranks that are queued behind them.
 pub trait Collective: Send + Sync + std::fmt::Debug {
     /// This process's rank, `0..ranks()`.
     fn rank(&self) -> usize;
