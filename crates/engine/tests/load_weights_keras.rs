@@ -100,8 +100,12 @@ fn load_weights_restores_ignores_and_refuses_what_keras_does() {
             assert!(!changed, "{what}: a refused file changes nothing");
         } else if !by_name {
             // (By name, Keras's automatic layer names differ from rkeras's: which layers match is not compared.)
-            assert_eq!(changed, case["weights_changed"].as_bool().unwrap(), "{what}");
-            let predicted = model.predict(&[x.clone()], 8).unwrap();
+            assert_eq!(
+                changed,
+                case["weights_changed"].as_bool().unwrap(),
+                "{what}"
+            );
+            let predicted = model.predict(std::slice::from_ref(&x), 8).unwrap();
             let worst = predicted
                 .iter()
                 .zip(&expected)

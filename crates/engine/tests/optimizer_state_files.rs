@@ -174,7 +174,11 @@ fn assert_continues(original: &Model, mut restored: Model, what: &str) {
         &original_copy.optimizer().unwrap().state(),
         what,
     );
-    assert_eq!(weight_bits(&restored), weight_bits(&original_copy), "{what}");
+    assert_eq!(
+        weight_bits(&restored),
+        weight_bits(&original_copy),
+        "{what}"
+    );
     train(&mut original_copy, 1.0, 3);
     train(&mut restored, 1.0, 3);
     assert_eq!(
