@@ -8,7 +8,9 @@
 
 use crate::compile::Compiled;
 use crate::error::{EngineError, Result};
-use crate::keras3_vars::{layer_objects, optimizer_state, optimizer_vars, pair_layer_weights};
+use crate::keras3_vars::{
+    layer_objects, optimizer_state, optimizer_variable_count, optimizer_vars, pair_layer_weights,
+};
 use crate::model::Model;
 use rkeras_io::{KerasArchive, VarStore};
 use rkeras_layers::Network;
@@ -147,26 +149,47 @@ fn assign_store(network: &Network, path: &Path, store: &VarStore) -> Result<()> 
     Ok(())
 }
 
-/// Loads the optimizer's variables of `store` into a compiled `model`.
-fn assign_optimizer(model: &mut Model, path: &Path, store: &VarStore) -> Result<()> {
+/// Keras 3's `Optimizer.load_own_variables`: the saved variables are loaded when there are as many as the
+/// optimizer has (see [`optimizer_variable_count`]; `built` when `load_model` has just compiled it, as Keras
+/// builds it there), else skipped with Keras's warning, the optimizer left as it was. A model that is not
+/// compiled ignores them. Shapes are checked before anything changes.
+fn restore_optimizer(model: &mut Model, path: &Path, store: &VarStore, built: bool) -> Result<()> {
     let params = trainable(&model.network);
-    let (Some(compiled), Some(saved)) = (model.compiled.as_mut(), store.optimizer.as_ref()) else {
+    let Some(compiled) = model.compiled.as_mut() else {
         return Ok(());
     };
-    let state = optimizer_state(compiled.optimizer.as_ref(), &params, path, saved)?;
+    let opt = compiled.optimizer.as_ref();
+    let has = optimizer_variable_count(opt, params.len(), built);
+    let saved_count = store.optimizer.as_ref().map_or(0, |o| 1 + o.vars.len());
+    let Some(saved) = store.optimizer.as_ref().filter(|_| saved_count == has) else {
+        eprintln!(
+            "rkeras: warning: {}: skipping variable loading for optimizer '{}', because it has {has} variables \
+             whereas the saved optimizer has {saved_count} variables{}",
+            path.display(),
+            opt.name(),
+            if !built && opt.state().slots.is_empty() && !opt.slot_names().is_empty() {
+                " (it has not been built yet: train a step first, as in Keras)"
+            } else {
+                ""
+            }
+        );
+        return Ok(());
+    };
+    let state = optimizer_state(opt, &params, path, saved)?;
     compiled.optimizer.load_state(&state)?;
     Ok(())
 }
 
-/// Loads the layers' weights from a `.keras` archive or a `.weights.h5` file into `network` (by layer name,
-/// as Keras 3 does). An optimizer state in the file is not applied: `load_model` of a `.keras` file restores
-/// it.
-pub(crate) fn load_weights_into(network: &Network, path: &Path) -> Result<()> {
+/// Keras 3's `load_weights` of a `.keras` archive or a `.weights.h5` file: the layers' weights by store path
+/// (by class and position, all or none), then the optimizer's variables into a compiled model whose
+/// optimizer has as many (one that has trained, or one without slots), as Keras does.
+pub(crate) fn load_weights_into(model: &mut Model, path: &Path) -> Result<()> {
     let store = match format_of(path) {
         Format::Archive => rkeras_io::load_keras_file(path)?.weights,
         _ => rkeras_io::load_keras_weights_file(path)?,
     };
-    assign_store(network, path, &store)
+    assign_store(&model.network, path, &store)?;
+    restore_optimizer(model, path, &store, false)
 }
 
 /// The name of a serialized Keras object: `"mse"`, `{"class_name": "MeanSquaredError", ...}`, or a function as
@@ -209,7 +232,7 @@ pub(crate) fn load_archive(path: &Path) -> Result<Model> {
     assign_store(&model.network, path, &archive.weights)?;
     if let Some(compile) = config.get("compile_config").filter(|c| !c.is_null()) {
         compile_from_config(&mut model, path, compile)?;
-        assign_optimizer(&mut model, path, &archive.weights)?;
+        restore_optimizer(&mut model, path, &archive.weights, true)?;
     }
     Ok(model)
 }

@@ -177,7 +177,8 @@ pub(crate) fn layer_objects(network: &Network) -> Vec<VarObject> {
 }
 
 /// Pairs every weight of the model with its array in `store`, checking counts and shapes before anything is
-/// assigned; objects of layers the model lacks are errors, as are layers the store lacks.
+/// assigned. As in Keras 3, a layer the store lacks is an error, as is an object of one of the model's layers
+/// holding another number of variables; objects of layers the model lacks are ignored.
 pub(crate) fn pair_layer_weights<'a>(
     network: &Network,
     path: &Path,
@@ -226,7 +227,14 @@ pub(crate) fn pair_layer_weights<'a>(
         }
         pairs.push((weight.clone(), value));
     }
-    for object in &store.objects {
+    // Objects under no layer of the model are not read, as Keras 3 walks the model, not the file.
+    let layers = stored_weights(network, "layers").0;
+    let visited = |object: &str| {
+        layers
+            .iter()
+            .any(|l| object == l || object.starts_with(&format!("{l}/")))
+    };
+    for object in store.objects.iter().filter(|o| visited(&o.path)) {
         let taken = used
             .iter()
             .find(|(p, _)| *p == object.path)
@@ -273,8 +281,9 @@ fn slot_groups(class: &str, slot_names: &[&'static str]) -> Vec<Vec<&'static str
     groups
 }
 
-/// `(param_index, slot)` in Keras 3's `optimizer.variables` order after the learning rate.
-fn slot_order(opt: &dyn Optimizer, params: usize) -> Vec<(usize, &'static str)> {
+/// `(param_index, slot)` in Keras 3's `optimizer.variables` order after the learning rate (also the order of
+/// a legacy `.h5`'s `optimizer_weights`, which Keras 3 assigns by position).
+pub(crate) fn slot_order(opt: &dyn Optimizer, params: usize) -> Vec<(usize, &'static str)> {
     let mut order = Vec::new();
     for group in slot_groups(opt.class_name(), &opt.slot_names()) {
         for param in 0..params {
@@ -313,6 +322,18 @@ pub(crate) fn optimizer_vars(opt: &dyn Optimizer, params: usize) -> OptimizerVar
         iterations: state.iterations as i64,
         vars,
     }
+}
+
+/// How many variables Keras 3's optimizer has (`len(optimizer.variables)`, the iteration counter included):
+/// built (as `load_model` builds it, or a first training step) with its slots, else the counter and learning
+/// rate alone (as long as rkeras's optimizer has not stepped).
+pub(crate) fn optimizer_variable_count(opt: &dyn Optimizer, params: usize, built: bool) -> usize {
+    if !built {
+        return 1 + optimizer_vars(opt, params).vars.len();
+    }
+    let slots = slot_order(opt, params).len();
+    let u_product = usize::from(rkeras_optim::keras_u_product(opt).is_some() && slots > 0);
+    1 + usize::from(opt.schedule().is_none()) + slots + u_product
 }
 
 /// The optimizer state of Keras 3's `optimizer/vars`, checked against the model's trainable weights.

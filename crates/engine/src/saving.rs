@@ -87,15 +87,24 @@ fn optimizer_to_file(model: &Model) -> Option<FileOptimizerState> {
                 .into_dyn(),
         });
     }
-    for slot in &state.slots {
-        weights.push(NamedArray {
-            name: rkeras_optim::keras_slot_path(
-                opt.name(),
-                param_paths.get(slot.param_index).copied().unwrap_or(""),
-                &slot.slot,
-            ),
-            value: slot.value.clone(),
-        });
+    // Keras 3 assigns `optimizer_weights` to `optimizer.variables` by position: its order, not slot by slot.
+    if !state.slots.is_empty() {
+        for (param, slot_name) in crate::keras3_vars::slot_order(opt, params.len()) {
+            if let Some(slot) = state
+                .slots
+                .iter()
+                .find(|s| s.param_index == param && s.slot == slot_name)
+            {
+                weights.push(NamedArray {
+                    name: rkeras_optim::keras_slot_path(
+                        opt.name(),
+                        param_paths.get(param).copied().unwrap_or(""),
+                        slot_name,
+                    ),
+                    value: slot.value.clone(),
+                });
+            }
+        }
     }
     // Keras's Nadam keeps `u_product` (an unnamed variable) after its slots; rkeras recomputes it.
     if let Some(u_product) = rkeras_optim::keras_u_product(opt).filter(|_| !state.slots.is_empty())
@@ -394,14 +403,18 @@ impl Model {
         )?)
     }
 
-    /// Loads weights saved by rkeras or Keras. A `.keras` or `.weights.h5` file is read by layer name (as
-    /// Keras 3 reads them); any other file (a legacy weights file or a whole-model file) by position: the
-    /// model's layers that have weights, in order, paired with the saved layers that have weights. Counts and
-    /// shapes are checked before anything changes.
-    pub fn load_weights(&self, path: impl AsRef<Path>) -> Result<()> {
+    /// Loads weights saved by rkeras or Keras, as Keras 3's `load_weights` does. A `.keras` or `.weights.h5`
+    /// file is read by store path (each layer's class and position, as Keras 3 stores them; objects of layers
+    /// the model lacks are ignored, a layer the file lacks is an error), and its optimizer variables are
+    /// loaded into a compiled model whose optimizer has as many (one that has trained, or one without
+    /// slots; otherwise they are skipped with Keras's warning). Any other file (a legacy weights file or a
+    /// whole-model file) is read by position, the optimizer untouched: the model's layers that have weights,
+    /// in order, paired with the saved layers that have weights. Counts and shapes are checked before
+    /// anything changes.
+    pub fn load_weights(&mut self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
         if format_of(path) != Format::LegacyH5 {
-            return keras3_format::load_weights_into(&self.network, path);
+            return keras3_format::load_weights_into(self, path);
         }
         load_layer_weights(
             &self.network,
@@ -411,12 +424,16 @@ impl Model {
         )
     }
 
-    /// Loads weights by layer name; layers absent from a legacy file keep their weights (Keras 3's formats
-    /// are always read by name, every layer included).
+    /// Loads the weights of a legacy `.h5` file by layer name (Keras's `load_weights(path, by_name=True)`);
+    /// layers absent from the file keep their weights. Keras 3's formats have no such mode: a `.keras` or
+    /// `.weights.h5` path is an error, as in Keras.
     pub fn load_weights_by_name(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
         if format_of(path) != Format::LegacyH5 {
-            return keras3_format::load_weights_into(&self.network, path);
+            return Err(file_error(
+                path,
+                "loading by name only reads legacy `.h5` files (Keras 3's formats are read by store path: use load_weights)",
+            ));
         }
         load_layer_weights(
             &self.network,

@@ -157,7 +157,7 @@ fn round_trip(name: &str) {
     // rkeras reads back what it wrote.
     let reloaded = load_model(&keras_file).unwrap();
     assert_eq!(reloaded.predict(&golden.x, 3).unwrap(), predicted, "{name}");
-    let fresh = load_model(&keras_file).unwrap();
+    let mut fresh = load_model(&keras_file).unwrap();
     for w in fresh.network().layers().iter().flat_map(|l| l.weights()) {
         w.set_value(ArrayD::zeros(IxDyn(&w.shape()))).unwrap();
     }
@@ -325,7 +325,7 @@ fn multi_head_attention_weights_sit_under_keras_sublayers() {
         &[x.clone(), x.clone()],
     )
     .unwrap();
-    let model = Model::new(&[x], &y).unwrap();
+    let mut model = Model::new(&[x], &y).unwrap();
     let keras_file = fixture_dir().join("mha_self_attention.weights.h5");
     model.load_weights(&keras_file).unwrap();
     let store = load_keras_weights_file(&keras_file).unwrap();
@@ -464,7 +464,7 @@ fn model_checkpoint_chooses_the_format_by_extension() {
     );
     let store = load_keras_weights_file(&dir.path().join("w-02.weights.h5")).unwrap();
     assert!(store.object("layers/dense").is_some(), "{store:?}");
-    let from_weights = small_model();
+    let mut from_weights = small_model();
     from_weights
         .load_weights(dir.path().join("w-02.weights.h5"))
         .unwrap();
@@ -494,7 +494,7 @@ fn damaged_and_mismatched_files_are_errors_and_change_nothing() {
     let gru = load_model(fixture_dir().join("gru.keras")).unwrap();
     let weights = dir.path().join("gru.weights.h5");
     gru.save_weights(&weights).unwrap();
-    let dense = load_model(fixture_dir().join("dense.keras")).unwrap();
+    let mut dense = load_model(fixture_dir().join("dense.keras")).unwrap();
     let before = dense.get_weights();
     let err = dense.load_weights(&weights).unwrap_err().to_string();
     assert!(err.contains("layers/"), "{err}");

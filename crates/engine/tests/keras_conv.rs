@@ -82,7 +82,7 @@ fn round_trip(name: &str, layers: &[&str]) {
     // Keras reads a `.h5` name (not `.weights.h5`) as the legacy HDF5 weights layout that rkeras writes.
     let weights = dir.path().join(format!("{name}_weights.h5"));
     model.save_weights(&weights).unwrap();
-    let reloaded = load_model(fixture_dir().join(format!("{name}.h5"))).unwrap();
+    let mut reloaded = load_model(fixture_dir().join(format!("{name}.h5"))).unwrap();
     reloaded.load_weights(&weights).unwrap();
     assert_eq!(reloaded.predict(&[x], 4).unwrap(), predicted);
     keras_check(name, &weights);

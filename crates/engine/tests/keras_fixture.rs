@@ -212,7 +212,7 @@ fn weights_loaded_by_position_into_a_rust_model_predict_as_keras() {
     let Some(dir) = fixture() else { return };
     let expected = expected(&dir);
     let (vectorizer, test) = test_split(&dir);
-    let model = rust_memory_network(
+    let mut model = rust_memory_network(
         vectorizer.vocab_size(),
         vectorizer.story_maxlen(),
         vectorizer.query_maxlen(),

@@ -168,7 +168,7 @@ fn block() -> Model {
 #[test]
 fn keras_transformer_block_loads_predicts_and_saves_back() {
     let case = &golden()["block"];
-    let model = block();
+    let mut model = block();
     model.load_weights(fixture("mha_block.h5")).unwrap();
     let x = array(&case["x"]);
     let predicted = model.predict(&[x.clone()], 4).unwrap();
@@ -177,7 +177,7 @@ fn keras_transformer_block_loads_predicts_and_saves_back() {
     std::fs::create_dir_all(&dir).unwrap();
     let saved = dir.join("mha_block_weights.h5");
     model.save_weights(&saved).unwrap();
-    let reloaded = block();
+    let mut reloaded = block();
     reloaded.load_weights(&saved).unwrap();
     assert_eq!(reloaded.predict(&[x], 4).unwrap(), predicted);
     rkeras_testkit::run_keras_check(

@@ -193,7 +193,7 @@ fn keras_loads_the_nested_models_rkeras_writes() {
             "Sequential"
         );
     }
-    let (_, fresh) = {
+    let (_, mut fresh) = {
         set_random_seed(7);
         let inner = Sequential::new(&[4])
             .add(Dense::new(3).with_activation("tanh").unwrap())

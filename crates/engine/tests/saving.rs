@@ -189,7 +189,7 @@ fn an_uncompiled_model_loads_uncompiled() {
 fn save_weights_then_load_weights_into_a_fresh_model() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("weights.h5");
-    let (source, target) = (functional_model(1), functional_model(2));
+    let (source, mut target) = (functional_model(1), functional_model(2));
     assert_ne!(
         weight_bits(&source),
         weight_bits(&target),
@@ -247,7 +247,7 @@ fn load_weights_by_name_matches_layers_by_name_and_keeps_the_others() {
     );
 
     // By position the same file loads `encoder` into `other` as well.
-    let by_position = named_pair("other", "head", 2, 2);
+    let mut by_position = named_pair("other", "head", 2, 2);
     by_position.load_weights(&path).unwrap();
     assert_eq!(
         layer_bits(&by_position, "other"),
@@ -286,7 +286,7 @@ fn loading_into_another_architecture_is_an_error_and_changes_nothing() {
     let file = path.display().to_string();
 
     // A Dense of another width: the shapes are named, and the first layer (which fits) is not loaded either.
-    let wider = named_pair("encoder", "head", 6, 2);
+    let mut wider = named_pair("encoder", "head", 6, 2);
     let before = weight_bits(&wider);
     let err = wider.load_weights(&path).unwrap_err();
     let text = err.to_string();
@@ -301,7 +301,7 @@ fn loading_into_another_architecture_is_an_error_and_changes_nothing() {
     let h = Dense::new(5).with_name("encoder").call(&x).unwrap();
     let h = Dense::new(2).with_name("head").call(&h).unwrap();
     let y = Dense::new(2).with_name("extra").call(&h).unwrap();
-    let deeper = Model::new(&[x], &y).unwrap();
+    let mut deeper = Model::new(&[x], &y).unwrap();
     let before = weight_bits(&deeper);
     let err = deeper.load_weights(&path).unwrap_err();
     let text = err.to_string();
@@ -317,7 +317,7 @@ fn loading_into_another_architecture_is_an_error_and_changes_nothing() {
     set_random_seed(4);
     let x = Input::new(&[3]);
     let h = Dense::new(5).with_name("encoder").call(&x).unwrap();
-    let shallow = Model::new(&[x], &h).unwrap();
+    let mut shallow = Model::new(&[x], &h).unwrap();
     let before = weight_bits(&shallow);
     let err = shallow.load_weights(&path).unwrap_err();
     let text = err.to_string();
@@ -410,7 +410,7 @@ fn saved_model(dir: &Path) -> std::path::PathBuf {
 /// Every way of reading a file returns an error naming it (and none panics).
 fn assert_every_load_fails(path: &Path, expected: fn(&IoError) -> bool) {
     let file = path.display().to_string();
-    let model = sequential_model(2);
+    let mut model = sequential_model(2);
     let results = [
         ("load_model", load_model(path).map(|_| ())),
         ("load_weights", model.load_weights(path)),

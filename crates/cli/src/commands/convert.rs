@@ -14,7 +14,7 @@ pub fn run(from: &Path, to: &Path, like: Option<&Path>) -> Result<String> {
                 from.display()
             ))
         })?;
-        let model = load(like)?;
+        let mut model = load(like)?;
         model
             .load_weights(from)
             .map_err(|e| CliError::loading(from, e))?;
