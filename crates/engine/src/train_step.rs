@@ -177,6 +177,7 @@ fn shard_pass(
     divisors: &[f64],
     seed: u64,
     penalize: bool,
+    batch: usize,
 ) -> Result<ShardResult> {
     let started = Instant::now();
     let mut rng = <StdRng as rand::SeedableRng>::seed_from_u64(seed);
@@ -184,11 +185,13 @@ fn shard_pass(
         training: true,
         rng: &mut rng,
     };
-    let outs = network.forward_outputs(&shard.inputs, &mut ctx, task.wants_logits)?;
+    let (outs, activity) =
+        network.forward_outputs_regularized(&shard.inputs, &mut ctx, task.wants_logits, batch)?;
     check_outputs(&outs, &shard.ys)?;
     let (loss, output_losses) =
         weighted_losses(task, &shard.ys, &outs, shard.weights.as_ref(), divisors)?;
     let loss = crate::regularization::add_penalty(network, loss, penalize)?;
+    let loss = crate::regularization::add_activity(loss, activity)?;
     let loss_value = f64::from(loss.to_scalar()?);
     let predictions = outs.iter().map(|o| o.output.data_arc()).collect();
     drop(outs);
@@ -247,7 +250,15 @@ pub(crate) fn train_step(
         let divisors = &batch_divisors(network, compiled, &parts, batch);
         // Every shard's result: computed here, or by the rank that owns it when training across processes.
         crate::collective::run_shards(collective.as_deref(), shards.len(), |i| {
-            shard_pass(network, compiled, &shards[i], divisors, seeds[i], i == 0)
+            shard_pass(
+                network,
+                compiled,
+                &shards[i],
+                divisors,
+                seeds[i],
+                i == 0,
+                batch,
+            )
         })?
     };
     let parallel_wall = parallel_started.elapsed();
@@ -413,16 +424,18 @@ pub(crate) fn test_step(
             training: false,
             rng,
         };
-        let outs = network.forward_outputs(inputs, &mut ctx, task.wants_logits)?;
-        check_outputs(&outs, ys)?;
         let batch = ys
             .first()
             .and_then(|y| y.shape().first().copied())
             .unwrap_or(0);
+        let (outs, activity) =
+            network.forward_outputs_regularized(inputs, &mut ctx, task.wants_logits, batch)?;
+        check_outputs(&outs, ys)?;
         let masks: Vec<Option<Tensor>> = outs.iter().map(|o| o.mask.clone()).collect();
         let divisors = batch_divisors(network, task, &[divisor_part(ys, weights, &masks)], batch);
         let (loss, output_losses) = weighted_losses(task, ys, &outs, weights, &divisors)?;
         let loss = crate::regularization::add_penalty(network, loss, true)?;
+        let loss = crate::regularization::add_activity(loss, activity)?;
         let loss = f64::from(loss.to_scalar()?);
         Ok(StepResult {
             loss,

@@ -270,6 +270,14 @@ pub trait Layer: Send + Sync + 'static {
             .unwrap_or_default()
     }
 
+    /// The regularizer of the layer's outputs (Keras's `activity_regularizer`): [`crate::Network`] adds its
+    /// penalty on each output of each call, divided by the batch size, to the loss. Defaults to
+    /// [`Layer::weight_rules`]'s.
+    fn activity_regularizer(&self) -> Option<crate::Regularizer> {
+        self.weight_rules()
+            .and_then(crate::weight_rules::WeightRules::activity_regularizer)
+    }
+
     /// The graph of a model used as a layer ([`crate::NestedModel`]), which the enclosing graph runs, saves and
     /// lists weights of through it; `None` (the default) for every other layer.
     fn nested_network(&self) -> Option<&crate::network::Network> {

@@ -103,8 +103,8 @@ impl ConvBase {
         self.filters
     }
 
-    /// Rebuilds the layer from Keras's config (with the weights' regularizers and constraints); the activity
-    /// regularizer must be null, `data_format` must be `channels_last`.
+    /// Rebuilds the layer from Keras's config (with the weights' regularizers and constraints, and the activity
+    /// regularizer); `data_format` must be `channels_last`.
     pub(crate) fn from_config(
         class: &'static str,
         prefix: &str,
@@ -112,7 +112,7 @@ impl ConvBase {
         config: &serde_json::Value,
     ) -> Result<Self> {
         let reader = ConfigReader::new(class, config)?;
-        reader.reject_unsupported(&["activity_regularizer", "lora_rank"])?;
+        reader.reject_unsupported(&["lora_rank"])?;
         let kernel_size = read_tuple(&reader, class, "kernel_size", rank)?
             .ok_or_else(|| LayersError::Config(format!("{class} config: missing `kernel_size`")))?;
         let mut layer = ConvBase::new(class, prefix, reader.usize("filters")?, &kernel_size);
@@ -384,7 +384,7 @@ impl ConvBase {
             initializer_to_config(&self.bias_initializer),
         );
         self.rules.write(&mut config);
-        config.insert("activity_regularizer".into(), serde_json::Value::Null);
+        self.rules.write_activity(&mut config);
         config
     }
 

@@ -273,6 +273,34 @@ impl Bidirectional {
     }
 }
 
+impl Bidirectional {
+    /// The wrapped layers' activity regularizers are supported when the directions share one that sums over
+    /// its input (L1, L2, L1L2) and their outputs are concatenated or not merged.
+    fn check_activity_regularizers(&self) -> Result<()> {
+        let (forward, backward) = (
+            self.forward.activity_regularizer(),
+            self.backward.activity_regularizer(),
+        );
+        if forward.is_none() && backward.is_none() {
+            return Ok(());
+        }
+        let summable = !matches!(forward, Some(crate::Regularizer::Orthogonal { .. }));
+        let merged = matches!(self.merge_mode, None | Some(MergeMode::Concat));
+        if forward == backward && summable && merged {
+            return Ok(());
+        }
+        Err(LayersError::InvalidArgument {
+            class: "Bidirectional",
+            argument: "layer",
+            reason: format!(
+                "the wrapped layers' activity regularizers ({forward:?}, {backward:?}) are supported only when \
+                 both directions share an L1, L2 or L1L2 one and merge_mode is concat or None (it is {:?})",
+                self.merge_mode
+            ),
+        })
+    }
+}
+
 impl Layer for Bidirectional {
     fn class_name(&self) -> &'static str {
         "Bidirectional"
@@ -280,6 +308,13 @@ impl Layer for Bidirectional {
 
     fn core(&self) -> &LayerCore {
         &self.core
+    }
+
+    /// The wrapped layers' activity regularizer: Keras penalizes each direction's outputs, which the
+    /// concatenated (or unmerged) outputs and states hold, so the penalty of these equals theirs for an
+    /// L1/L2/L1L2 regularizer shared by both directions ([`Layer::build`] refuses any other case).
+    fn activity_regularizer(&self) -> Option<crate::Regularizer> {
+        self.forward.activity_regularizer()
     }
 
     /// The two directions' regularizers, the backward layer's indices after the forward layer's weights.
@@ -354,6 +389,7 @@ impl Layer for Bidirectional {
     }
 
     fn build(&self, input_shapes: &[Shape], rng: &mut StdRng) -> Result<Vec<Variable>> {
+        self.check_activity_regularizers()?;
         let (f, b) = self.split(input_shapes)?;
         let mut weights = Vec::new();
         for (layer, shapes) in [(&self.forward, f), (&self.backward, b)] {

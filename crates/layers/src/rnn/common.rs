@@ -83,11 +83,10 @@ pub(crate) struct SequenceOptions {
 }
 
 impl SequenceOptions {
-    /// Reads `return_sequences`, `go_backwards`, `return_state` and `stateful`; the options rkeras lacks
-    /// (`time_major`, the activity regularizer) are errors naming the option.
+    /// Reads `return_sequences`, `go_backwards`, `return_state` and `stateful`; `time_major` must be
+    /// false (an error naming it otherwise).
     pub fn read(reader: &ConfigReader) -> Result<Self> {
         reader.require_bool("time_major", false)?;
-        reader.reject_unsupported(&["activity_regularizer"])?;
         Ok(SequenceOptions {
             return_sequences: reader.bool_or("return_sequences", false)?,
             go_backwards: reader.bool_or("go_backwards", false)?,

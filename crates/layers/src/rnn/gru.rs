@@ -191,7 +191,7 @@ impl GRU {
     }
 
     /// Rebuilds the layer from Keras's config (Keras 3's and Keras 2's). Options rkeras does not implement
-    /// (`return_state`, the activity regularizer) are errors naming them; the weights' regularizers and constraints are read.
+    /// are errors naming them; the weights' regularizers and constraints and the activity regularizer are read.
     pub fn from_config(config: &Value) -> Result<Self> {
         let reader = ConfigReader::new("GRU", config)?;
         let options = SequenceOptions::read(&reader)?;

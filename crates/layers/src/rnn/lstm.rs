@@ -188,8 +188,8 @@ impl LSTM {
 
     /// Rebuilds the layer from Keras's config (`units`, `return_sequences`, `activation`,
     /// `recurrent_activation`, `use_bias`, `unit_forget_bias`, the initializers, `name`). Options rkeras does
-    /// not implement (the activity regularizer, `time_major`) are errors naming the option; `dropout`,
-    /// `recurrent_dropout`, `seed`, `stateful` and the weights' regularizers and constraints are read.
+    /// not implement (`time_major`) are errors naming the option; `dropout`, `recurrent_dropout`, `seed`,
+    /// `stateful`, the weights' regularizers and constraints and the activity regularizer are read.
     pub fn from_config(config: &Value) -> Result<Self> {
         let reader = ConfigReader::new("LSTM", config)?;
         let options = SequenceOptions::read(&reader)?;

@@ -159,8 +159,8 @@ impl SimpleRNN {
         self.units
     }
 
-    /// Rebuilds the layer from Keras's config. Options rkeras does not implement (`return_state`,
-    /// the activity regularizer) are errors naming them; the weights' regularizers and constraints are read.
+    /// Rebuilds the layer from Keras's config. Options rkeras does not implement are errors naming
+    /// them; the weights' regularizers and constraints and the activity regularizer are read.
     pub fn from_config(config: &Value) -> Result<Self> {
         let reader = ConfigReader::new("SimpleRNN", config)?;
         let options = SequenceOptions::read(&reader)?;
