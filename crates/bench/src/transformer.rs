@@ -4,8 +4,6 @@
 use crate::workloads::{Workload, split_rows};
 use crate::{BenchResult, Cli};
 use ndarray::{Array1, Array2};
-use rand::rngs::SmallRng;
-use rand::{Rng, SeedableRng};
 use serde_json::json;
 use std::time::Instant;
 
@@ -16,14 +14,24 @@ mod model;
 #[path = "../../../examples/seq_common/token_position.rs"]
 mod token_position;
 
-/// 2,000 training and 200 validation sequences of 200 ids below 10,000 (Reuters's sizes in the example); the
-/// label is the first id modulo the 46 topics.
+/// SplitMix64's output for `state`: the synthetic ids, which benches/keras_transformer.py reproduces.
+fn splitmix64(state: u64) -> u64 {
+    let mut z = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// 2,000 training and 200 validation sequences of 200 ids in `[1, 10000)` (Reuters's sizes in the example), id
+/// `(i, t)` = 1 + SplitMix64(seed · 2³² + i · 200 + t) mod 9,999; the label is the first id modulo the 46 topics.
 pub(crate) fn classifier(cli: &Cli) -> BenchResult<Workload> {
     let started = Instant::now();
     let (train, val, maxlen, vocab, classes) = (2_000, 200, 200, 10_000, 46);
-    let mut rng = SmallRng::seed_from_u64(cli.seed);
-    let x =
-        Array2::from_shape_simple_fn((train + val, maxlen), || rng.random_range(1..vocab) as f32);
+    let base = cli.seed.wrapping_mul(1 << 32);
+    let x = Array2::from_shape_fn((train + val, maxlen), |(i, t)| {
+        let state = base.wrapping_add((i * maxlen + t) as u64);
+        (1 + splitmix64(state) % (vocab as u64 - 1)) as f32
+    });
     let y: Array1<f32> = x.column(0).mapv(|id| (id as usize % classes) as f32);
     let [x_train, x_val, y_train, y_val] = split_rows(x.into_dyn(), y, train);
     let data_ms = started.elapsed().as_secs_f64() * 1e3;
