@@ -12,7 +12,7 @@
 # ../shared/datasets/mnist (or --data) and validates on the first 1,000 test images, batch 128, Adadelta 1.0.
 # The transformer trains on rkeras-bench's synthetic sequences (2,000 training, 200 validation, 200 ids below
 # 10,000; benches/keras_transformer.py generates the same ids), Adam, batch 32; --data does not apply.
-# Python is $KERAS_PYTHON, else /work/venv-keras/bin/python, else a virtual environment .venv-keras with
+# $RKERAS_BENCH names an rkeras-bench binary to use instead of building one. Python is $KERAS_PYTHON, else /work/venv-keras/bin/python, else a virtual environment .venv-keras with
 # tensorflow-cpu 2.21.0, jax[cpu] and h5py created under the repository when missing (about 3 minutes).
 # Throughput is each run's median epoch after the first, validation pass included, per wall-clock second and
 # (convnet) per CPU-second of the process's threads, which a busy machine distorts far less; peak memory is
@@ -72,9 +72,12 @@ if ! [[ -x "$py" ]] || ! "$py" -c "import tensorflow, jax, h5py" 2>/dev/null; th
     "$venv/bin/pip" install --quiet tensorflow-cpu==2.21.0 "jax[cpu]" h5py
 fi
 
-echo "building rkeras-bench…"
-(cd "$repo" && cargo build --release --quiet -p rkeras-bench)
-bench="$repo/target/release/rkeras-bench"
+bench="${RKERAS_BENCH:-}"  # a built rkeras-bench to use as it is; by default it is built here
+if [[ -z "$bench" ]]; then
+    echo "building rkeras-bench…"
+    (cd "$repo" && cargo build --release --quiet -p rkeras-bench)
+    bench="$repo/target/release/rkeras-bench"
+fi
 
 # Runs the Keras script with a hook that records when the first training batch begins, measured from the
 # process's start; the script itself is unchanged.
