@@ -35,22 +35,16 @@ use rand::{Rng, SeedableRng};
 use rkeras::optim::RMSpropConfig;
 use rkeras::prelude::*;
 use seq_common::charlm;
-use seq_common::{Args, Run, Validation, train_and_report};
+use seq_common::{Args, Run, TextArgs, Validation, print_samples, train_and_report};
 
 const MAXLEN: usize = 40;
 const STEP: usize = 3;
 
-/// The shared arguments, the sampling and the LSTM comparison.
+/// The flags of text_generation and the LSTM comparison.
 #[derive(Parser, Debug)]
 struct CharArgs {
     #[command(flatten)]
-    common: Args,
-    /// Train on the first N characters of the text only (all by default).
-    #[arg(long)]
-    max_chars: Option<usize>,
-    /// Characters generated per temperature at the end.
-    #[arg(long, default_value_t = 400)]
-    generate_chars: usize,
+    text: TextArgs,
     /// Also train text_generation's LSTM on the same sentences and epochs, and report its validation loss.
     #[arg(long)]
     compare_lstm: bool,
@@ -67,19 +61,11 @@ fn rows(a: &ArrayD<f32>, r: std::ops::Range<usize>) -> ArrayD<f32> {
 
 fn run() -> Result<(), Box<dyn std::error::Error>> {
     let CharArgs {
-        common: args,
-        max_chars,
-        generate_chars,
+        text: text_args,
         compare_lstm,
     } = CharArgs::parse();
-    let path = args
-        .data
-        .clone()
-        .ok_or("pass --data PATH/nietzsche.txt (the text to learn)")?;
-    let mut text = std::fs::read_to_string(&path)?;
-    if let Some(n) = max_chars {
-        text = text.chars().take(n).collect();
-    }
+    let (path, text) = text_args.read_text()?;
+    let (args, generate_chars) = (text_args.common, text_args.generate_chars);
     let data = causal_lm::prepare(&text, MAXLEN, STEP);
     let sentences = data.y.shape()[0];
     let uniform = (data.chars.len() as f64).ln();
@@ -140,19 +126,16 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let mut rng = StdRng::seed_from_u64(args.seed);
     let start = rng.random_range(0..data.text.len() - MAXLEN - 1);
     let seed = &data.text[start..start + MAXLEN];
-    let seed_text: String = seed.iter().collect();
-    println!("----- generating with seed: \"{seed_text}\"");
-    for temperature in [0.2, 0.5, 1.0, 1.2] {
-        let generated = causal_lm::generate(
+    print_samples(seed, |temperature| {
+        causal_lm::generate(
             &outcome.model,
             &data,
             seed,
             generate_chars,
             temperature,
             &mut rng,
-        )?;
-        println!("----- temperature {temperature}:\n{seed_text}{generated}\n");
-    }
+        )
+    })?;
     Ok(())
 }
 

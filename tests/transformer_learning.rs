@@ -22,19 +22,9 @@ use rkeras::datasets::reuters::{ReutersOptions, load_reuters};
 use rkeras::prelude::*;
 use std::path::PathBuf;
 
-/// A shared data file; `None` with a loud notice when missing, a failure when `CI=true`.
+/// A shared data file (`None` with a loud notice when missing, a failure when `CI=true`).
 fn shared(rel: &str) -> Option<PathBuf> {
-    let path = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared")).join(rel);
-    if path.exists() {
-        return Some(path);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "{} missing (CI=true: the real-data learning tests must run)",
-        path.display()
-    );
-    eprintln!("\n*** NOT TESTED: {} missing ***\n", path.display());
-    None
+    rkeras_testkit::shared_path(rel, "the Transformer examples learn on real data")
 }
 
 #[test]

@@ -77,9 +77,8 @@ fn set_weights(layer: &MultiHeadAttention, case: &Value) {
     }
 }
 
-#[test]
-fn causal_self_attention_matches_keras() {
-    let case = &golden()["causal"];
+/// The golden "causal" case's layer, built on `[6, 8]` queries and values, returning its scores.
+fn causal_layer() -> MultiHeadAttention {
     let layer = MultiHeadAttention::new(2, 4)
         .with_value_dim(3)
         .with_causal_mask(true)
@@ -87,6 +86,13 @@ fn causal_self_attention_matches_keras() {
     layer
         .call_outputs(&[Input::new(&[6, 8]), Input::new(&[6, 8])])
         .unwrap();
+    layer
+}
+
+#[test]
+fn causal_self_attention_matches_keras() {
+    let case = &golden()["causal"];
+    let layer = causal_layer();
     let names: Vec<String> = layer
         .weights()
         .iter()
@@ -237,15 +243,10 @@ fn one_and_two_threads_give_the_same_bits() {
 /// differences confirm the gradients of the query and value inputs (cross-attention) and of every weight.
 #[test]
 fn returned_scores_carry_gradients() {
+    use ndarray::Dimension;
     use rkeras_tensor::gradcheck::{GradCheck, check_gradients};
     let case = &golden()["causal"];
-    let layer = MultiHeadAttention::new(2, 4)
-        .with_value_dim(3)
-        .with_causal_mask(true)
-        .with_return_attention_scores(true);
-    layer
-        .call_outputs(&[Input::new(&[6, 8]), Input::new(&[6, 8])])
-        .unwrap();
+    let layer = causal_layer();
     set_weights(&layer, case);
     let x = array(&case["x"]);
     let v = x.mapv(|a| (a * 3.1).sin());
