@@ -99,7 +99,9 @@ fn char_transformer_learns_characters() {
         )
         .unwrap();
     let (x_val, y_val) = (tail(&data.x), tail(&data.y));
-    let loss = model.evaluate(&[x_val.clone()], &y_val, 256).unwrap()["loss"];
+    let loss = model
+        .evaluate(std::slice::from_ref(&x_val), &y_val, 256)
+        .unwrap()["loss"];
     let last = causal_lm::last_position_loss(&model, &x_val, &y_val).unwrap();
     let uniform = (data.chars.len() as f64).ln();
     eprintln!(

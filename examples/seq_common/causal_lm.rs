@@ -82,7 +82,7 @@ pub fn last_position_loss(
     data_x: &ArrayD<f32>,
     data_y: &ArrayD<f32>,
 ) -> rkeras::Result<f64> {
-    let probabilities = model.predict(&[data_x.clone()], 256)?;
+    let probabilities = model.predict(std::slice::from_ref(data_x), 256)?;
     let last = data_x.shape()[1] - 1;
     let rows = probabilities.index_axis(Axis(1), last);
     let total: f64 = rows
