@@ -559,10 +559,25 @@ fn fused_attention_gradients_for_queries_keys_and_values() {
             ..Default::default()
         },
     ];
+    let score_weights = input(&[2, 2, 3, 4], 75, 1.0, 0.0);
     for options in variants {
         check(&[q.clone(), k.clone(), v.clone()], |t| {
             let (out, _) = t[0].attention(&t[1], &t[2], &options)?;
             out.mul(&Tensor::new(weights.clone()))?.sum_all()
+        });
+        // The returned probabilities (Keras's attention scores) used alone, and beside the output.
+        check(&[q.clone(), k.clone(), v.clone()], |t| {
+            let (_, probs) = t[0].attention(&t[1], &t[2], &options)?;
+            probs.mul(&Tensor::new(score_weights.clone()))?.sum_all()
+        });
+        check(&[q.clone(), k.clone(), v.clone()], |t| {
+            let (out, probs) = t[0].attention(&t[1], &t[2], &options)?;
+            let from_out = out.mul(&Tensor::new(weights.clone()))?.sum_all()?;
+            let from_probs = probs
+                .square()?
+                .mul(&Tensor::new(score_weights.clone()))?
+                .sum_all()?;
+            from_out.add(&from_probs)
         });
     }
 }
