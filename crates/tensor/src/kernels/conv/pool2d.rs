@@ -98,6 +98,7 @@ pub fn max_pool2d_forward(
 
 /// The maximum of output position `p`'s window (of the image starting at `base`) into `o`, the flat input
 /// index of it into `a`: the one selection every max-pooling kernel runs, so that they agree bit for bit.
+#[inline]
 fn select_window(
     input: &[f32],
     base: usize,
@@ -107,28 +108,33 @@ fn select_window(
     a: &mut [usize],
 ) {
     let c = o.len();
-    let mut taps = g
-        .window_taps(p / g.out_w, p % g.out_w)
-        .map(|(iy, ix)| base + (iy * g.in_w + ix) * c);
-    let Some(first) = taps.next() else {
+    let (oy, ox) = (p / g.out_w, p % g.out_w);
+    let mut empty = true;
+    // The taps in `window_taps`'s order (rows, then columns), as plain loops.
+    for ky in 0..g.kernel_h {
+        for kx in 0..g.kernel_w {
+            let Some((iy, ix)) = g.tap(oy, ox, ky, kx) else {
+                continue;
+            };
+            let from = base + (iy * g.in_w + ix) * c;
+            let x = &input[from..from + c];
+            if empty {
+                o.copy_from_slice(x);
+                a.iter_mut().enumerate().for_each(|(ch, a)| *a = from + ch);
+                empty = false;
+                continue;
+            }
+            // Branch-free selects, so that the channel loop vectorises.
+            for (ch, ((o, a), &x)) in o.iter_mut().zip(a.iter_mut()).zip(x).enumerate() {
+                let take = x > *o;
+                *o = if take { x } else { *o };
+                *a = if take { from + ch } else { *a };
+            }
+        }
+    }
+    if empty {
         o.fill(f32::NEG_INFINITY);
         a.fill(usize::MAX);
-        return;
-    };
-    o.copy_from_slice(&input[first..first + c]);
-    a.iter_mut().enumerate().for_each(|(ch, a)| *a = first + ch);
-    for from in taps {
-        // Branch-free selects, so that the channel loop vectorises.
-        for (ch, ((o, a), &x)) in o
-            .iter_mut()
-            .zip(a.iter_mut())
-            .zip(&input[from..from + c])
-            .enumerate()
-        {
-            let take = x > *o;
-            *o = if take { x } else { *o };
-            *a = if take { from + ch } else { *a };
-        }
     }
 }
 
