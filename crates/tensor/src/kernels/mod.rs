@@ -12,6 +12,8 @@
 //! - [`map_inplace`], [`map`], [`zip_map`], [`zip_map_inplace`]: elementwise kernels.
 //! - [`sum`], [`dot`], [`max`], [`sum_rows`], [`sum_axis0`]: reductions.
 //! - [`exp::exp`]: `e^x` in plain arithmetic, so that loops over it vectorize (softmax, sigmoid, tanh, LSTM).
+//! - [`batch_norm::batch_norm_forward`] / [`batch_norm::batch_norm_backward`]: fused batch normalization over
+//!   the whole batch.
 //! - [`layer_norm::layer_norm_forward`] / [`layer_norm::layer_norm_backward`]: fused layer normalization.
 //! - [`attention::attention_forward`] / [`attention::attention_backward`]: fused scaled-dot-product attention.
 //! - [`random::dropout_mask_into`]: dropout masks from eight xoshiro256++ streams run side by side.
@@ -32,6 +34,7 @@
 pub mod activation;
 mod array_matmul;
 pub mod attention;
+pub mod batch_norm;
 mod batched;
 mod conv;
 mod elementwise;
