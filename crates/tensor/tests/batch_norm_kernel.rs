@@ -299,7 +299,7 @@ fn bits(v: &[f32]) -> Vec<u32> {
 
 #[test]
 fn one_and_two_threads_are_bit_identical() {
-    for n in 0..SHAPES.len() {
+    for (n, shape) in SHAPES.iter().enumerate() {
         let c = case(n);
         let run = |par| {
             let (mean, var, y) = forward(&c, par);
@@ -310,8 +310,7 @@ fn one_and_two_threads_are_bit_identical() {
         assert_eq!(
             two_threads(|| run(Parallelism::Rayon(0))),
             serial,
-            "shape {:?}",
-            SHAPES[n]
+            "shape {shape:?}"
         );
     }
 }
