@@ -324,15 +324,20 @@ impl ConvBase {
             .in_layer(self.core.name())
     }
 
-    /// The convolution plus bias, before the activation.
-    fn pre_activation(&self, x: &Tensor) -> Result<Tensor> {
+    /// The convolution plus bias, before the activation; with `relu`, the ReLU fused into the same op.
+    fn pre_activation(&self, x: &Tensor, relu: bool) -> Result<Tensor> {
         let name = self.core.name();
         let kernel = self.core.weight(0)?;
         let bias = self.bias(1)?;
+        let conv = |x: &Tensor, kernel: &Tensor| {
+            if relu {
+                x.conv2d_relu(kernel, bias.as_ref(), self.options())
+            } else {
+                x.conv2d(kernel, bias.as_ref(), self.options())
+            }
+        };
         if self.rank == 2 {
-            return x
-                .conv2d(&kernel, bias.as_ref(), self.options())
-                .in_layer(name);
+            return conv(x, &kernel).in_layer(name);
         }
         let x4 = as_4d(x.shape()).ok_or_else(|| {
             LayersError::Graph(format!(
@@ -344,7 +349,7 @@ impl ConvBase {
         k4.extend(kernel.shape());
         let y = x
             .reshape(&x4)
-            .and_then(|x| x.conv2d(&kernel.reshape(&k4)?, bias.as_ref(), self.options()))
+            .and_then(|x| conv(&x, &kernel.reshape(&k4)?))
             .in_layer(name)?;
         let (n, steps, c) = (y.shape()[0], y.shape()[2], y.shape()[3]);
         y.reshape(&[n, steps, c]).in_layer(name)
@@ -352,8 +357,11 @@ impl ConvBase {
 
     pub(crate) fn forward(&self, layer: &dyn Layer, inputs: &[Tensor]) -> Result<Tensor> {
         let x = crate::call_inputs::single(layer, inputs)?;
+        if self.activation == ActivationFn::Relu {
+            return self.pre_activation(x, true);
+        }
         self.activation
-            .apply(&self.pre_activation(x)?)
+            .apply(&self.pre_activation(x, false)?)
             .in_layer(self.core.name())
     }
 
@@ -365,7 +373,7 @@ impl ConvBase {
         if self.activation != ActivationFn::Softmax {
             return Ok(None);
         }
-        self.pre_activation(crate::call_inputs::single(layer, inputs)?)
+        self.pre_activation(crate::call_inputs::single(layer, inputs)?, false)
             .map(Some)
     }
 
