@@ -5,16 +5,17 @@
 use crate::BenchResult;
 use rkeras::engine::Collective;
 use serde_json::{Value, json};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex};
 
-static COLLECTIVE: OnceLock<Arc<dyn Collective>> = OnceLock::new();
+/// The ranks' collective from [`start`] to [`finish`].
+static COLLECTIVE: Mutex<Option<Arc<dyn Collective>>> = Mutex::new(None);
 
 /// Starts MPI (with `--distributed`); an error without the `mpi` feature.
 pub(crate) fn start() -> BenchResult<()> {
     #[cfg(feature = "mpi")]
     {
         let mpi: Arc<dyn Collective> = rkeras::distributed::Mpi::init()?;
-        let _ = COLLECTIVE.set(mpi);
+        *COLLECTIVE.lock().map_err(|e| e.to_string())? = Some(mpi);
         Ok(())
     }
     #[cfg(not(feature = "mpi"))]
@@ -23,7 +24,14 @@ pub(crate) fn start() -> BenchResult<()> {
 
 /// The ranks' collective, once started.
 pub(crate) fn collective() -> Option<Arc<dyn Collective>> {
-    COLLECTIVE.get().cloned()
+    COLLECTIVE.lock().ok().and_then(|c| c.clone())
+}
+
+/// Ends MPI (when the last handle is dropped), as every rank must before it exits.
+pub(crate) fn finish() {
+    if let Ok(mut c) = COLLECTIVE.lock() {
+        c.take();
+    }
 }
 
 /// `(rank, ranks)` of this process: `(0, 1)` alone.

@@ -351,5 +351,6 @@ fn main() -> BenchResult<()> {
     if distributed::place().0 == 0 {
         report(&result, cli.json);
     }
+    distributed::finish();
     Ok(())
 }
