@@ -202,8 +202,9 @@ pub(crate) fn train(workload: &mut Workload, cli: &Cli) -> BenchResult<Run> {
         }
         if from == 1 {
             workload.model.reset_step_profile();
+            rkeras::engine::collective::reset_profile();
         }
-        let config = FitConfig::new()
+        let mut config = FitConfig::new()
             .epochs(to)
             .initial_epoch(from)
             .batch_size(cli.batch_size())
@@ -211,6 +212,12 @@ pub(crate) fn train(workload: &mut Workload, cli: &Cli) -> BenchResult<Run> {
             .seed(cli.seed)
             .validation_data(workload.x_val.clone(), workload.y_val.clone())
             .callback(&mut timer);
+        if let Some(shards) = cli.shards() {
+            config = config.shards(shards);
+        }
+        if let Some(collective) = crate::distributed::collective() {
+            config = config.collective(collective);
+        }
         workload
             .model
             .fit(&workload.x_train, &workload.y_train, config)?;

@@ -239,7 +239,7 @@ pub(crate) fn train_step(
         .iter()
         .map(|s| network.output_masks(&s.inputs))
         .collect::<std::result::Result<_, _>>()?;
-    let results: Vec<ShardResult> = {
+    let crate::collective::Shards { results, grads } = {
         let collective = compiled.collective.clone();
         let compiled = &Task::of(compiled);
         let parts: Vec<_> = shards
@@ -293,25 +293,20 @@ pub(crate) fn train_step(
         optimizer: Default::default(),
     };
     let mut spent_gradients = Vec::new();
-    let all_grads: Option<Vec<Vec<Option<Gradient>>>> =
-        results.into_iter().map(|r| r.grads).collect();
-    if let (true, Some(mut all_grads)) = (loss_value.is_finite(), all_grads) {
+    if let (true, Some(summed)) = (loss_value.is_finite(), grads) {
         let started = Instant::now();
         let variables = network.trainable_weights();
-        let mut grads: Vec<Gradient> = Vec::with_capacity(variables.len());
-        for (i, v) in variables.iter().enumerate() {
-            // The first shard's gradient becomes the sum; the others are added to it in shard order. An
-            // embedding table's gradient stays rows (ids, values and per-lookup squares).
-            let total = sum_in_order(
-                all_grads
-                    .iter_mut()
-                    .map(|g| g.get_mut(i).and_then(Option::take)),
-            )?;
-            grads.push(total.unwrap_or_else(|| {
-                Gradient::Dense(ndarray::ArrayD::zeros(ndarray::IxDyn(&v.shape())))
-            }));
-        }
-        drop(all_grads);
+        // The shards' gradients summed in shard order; an embedding table's gradient stays rows (ids, values
+        // and per-lookup squares), a weight the loss does not reach gets zeros.
+        let grads: Vec<Gradient> = variables
+            .iter()
+            .zip(summed.into_iter().chain(std::iter::repeat_with(|| None)))
+            .map(|(v, g)| {
+                g.unwrap_or_else(|| {
+                    Gradient::Dense(ndarray::ArrayD::zeros(ndarray::IxDyn(&v.shape())))
+                })
+            })
+            .collect();
         let grad_refs: Vec<rkeras_tensor::GradientRef<'_>> =
             grads.iter().map(Gradient::as_ref).collect();
         // Update every weight in place (the graphs are gone, so no copy is made).
@@ -396,18 +391,6 @@ pub(crate) fn finalize_optimizer(model: &mut crate::model::Model) -> Result<()> 
         .optimizer
         .finalize_variable_values(&mut value_refs)?;
     Ok(())
-}
-
-/// The sum of the given gradients in order (the first one reused as the total), or `None` when none is given.
-fn sum_in_order(parts: impl Iterator<Item = Option<Gradient>>) -> Result<Option<Gradient>> {
-    let mut total: Option<Gradient> = None;
-    for part in parts.flatten() {
-        match total.as_mut() {
-            Some(t) => t.add(part)?,
-            None => total = Some(part),
-        }
-    }
-    Ok(total)
 }
 
 /// Runs one evaluation step (inference mode: no dropout, no graph).
