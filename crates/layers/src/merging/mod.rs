@@ -2,9 +2,11 @@
 
 mod base;
 mod concatenate;
+mod concatenate_mask;
 mod dot;
 mod elementwise;
 mod elementwise_ops;
+mod masked_values;
 pub mod functions;
 #[cfg(test)]
 mod test_support;
