@@ -23,7 +23,9 @@ pub fn rnn_model(
 ) -> rkeras::Result<Model> {
     Sequential::new(&[maxlen])
         .add(Embedding::new(num_words, embed_dim).with_mask_zero(true))?
-        .add(rkeras::layers::Bidirectional::new(rkeras::layers::GRU::new(units))?)?
+        .add(rkeras::layers::Bidirectional::new(
+            rkeras::layers::GRU::new(units),
+        )?)?
         .add(Dense::new(classes).with_activation("softmax")?)?
         .build()
 }

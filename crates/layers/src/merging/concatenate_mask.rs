@@ -54,7 +54,9 @@ pub(super) fn concatenated_mask(
     let joined = ndarray::concatenate(Axis(axis), &views)
         .map_err(|e| error(format!("the masks cannot be concatenated: {e}")))?;
     let last = Axis(joined.ndim() - 1);
-    Ok(Some(Tensor::new(joined.fold_axis(last, 0.0, |a, &b| a.max(b)))))
+    Ok(Some(Tensor::new(
+        joined.fold_axis(last, 0.0, |a, &b| a.max(b)),
+    )))
 }
 
 #[cfg(test)]
@@ -73,15 +75,24 @@ mod tests {
         assert_eq!(both.unwrap().unwrap().to_vec(), vec![1.0, 1.0, 0.0]);
         let one = concatenated_mask("c", 2, &[x.clone(), x.clone()], &[Some(a), None]);
         assert_eq!(one.unwrap().unwrap().to_vec(), vec![1.0, 1.0, 1.0]);
-        assert!(concatenated_mask("c", 2, &[x.clone(), x], &[None, None]).unwrap().is_none());
+        assert!(
+            concatenated_mask("c", 2, &[x.clone(), x], &[None, None])
+                .unwrap()
+                .is_none()
+        );
     }
 
     #[test]
     fn time_axis_joins_the_masks_step_after_step() {
         let (x, y) = (Tensor::zeros(&[0, 2, 4]), Tensor::zeros(&[0, 3, 4]));
         let a = t(&[2, 2], &[1.0, 0.0, 0.0, 1.0]);
-        let mask = concatenated_mask("c", 1, &[x, y], &[Some(a), None]).unwrap().unwrap();
+        let mask = concatenated_mask("c", 1, &[x, y], &[Some(a), None])
+            .unwrap()
+            .unwrap();
         assert_eq!(mask.shape(), &[2, 5]);
-        assert_eq!(mask.to_vec(), vec![1.0, 0.0, 1.0, 1.0, 1.0, 0.0, 1.0, 1.0, 1.0, 1.0]);
+        assert_eq!(
+            mask.to_vec(),
+            vec![1.0, 0.0, 1.0, 1.0, 1.0, 0.0, 1.0, 1.0, 1.0, 1.0]
+        );
     }
 }

@@ -6,8 +6,8 @@ mod concatenate_mask;
 mod dot;
 mod elementwise;
 mod elementwise_ops;
-mod masked_values;
 pub mod functions;
+mod masked_values;
 #[cfg(test)]
 mod test_support;
 

@@ -71,8 +71,9 @@ impl Network {
                     node.inputs()
                         .iter()
                         .map(|p| {
-                            let shape: Vec<usize> =
-                                std::iter::once(0).chain(p.shape().iter().copied()).collect();
+                            let shape: Vec<usize> = std::iter::once(0)
+                                .chain(p.shape().iter().copied())
+                                .collect();
                             Tensor::zeros(&shape)
                         })
                         .collect()

@@ -453,7 +453,6 @@ impl Layer for Bidirectional {
             .map(Some)
     }
 
-
     fn config(&self) -> Value {
         let mut config = base_config(self.name(), true);
         let entry = |layer: &LayerRef| {
