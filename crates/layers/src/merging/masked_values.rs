@@ -150,6 +150,32 @@ mod tests {
     }
 
     #[test]
+    fn masked_values_pass_finite_difference_gradient_checks() {
+        use rkeras_tensor::gradcheck::{GradCheck, check_gradients};
+        let values = |seed: f32| {
+            ndarray::ArrayD::from_shape_fn(ndarray::IxDyn(&[2, 3, 2]), |i| {
+                ((i[0] * 6 + i[1] * 2 + i[2]) as f32 * 0.37 + seed).sin()
+            })
+        };
+        let masks = [
+            Some(t(&[2, 3], &[1.0, 0.0, 1.0, 0.0, 1.0, 1.0])),
+            Some(t(&[2, 3], &[1.0, 1.0, 0.0, 0.0, 0.0, 1.0])),
+        ];
+        let one_masked = [masks[0].clone(), None];
+        for masks in [&masks[..], &one_masked[..]] {
+            let inputs = [values(0.1), values(1.7)];
+            let report = check_gradients(&inputs, |x| multiply(x, masks), GradCheck::default());
+            assert!(report.unwrap().passed(), "multiply");
+            for op in [Tensor::maximum, Tensor::minimum] {
+                let report =
+                    check_gradients(&inputs, |x| extreme(x, masks, op), GradCheck::default())
+                        .unwrap();
+                assert!(report.compared > 0 && report.passed(), "{report:?}");
+            }
+        }
+    }
+
+    #[test]
     fn a_mask_that_does_not_fit_its_input_is_an_error() {
         let a = t(&[1, 2, 1], &[1.0, 2.0]);
         let err = multiply(&[a.clone(), a], &[Some(t(&[1, 3], &[1.0; 3])), None]).unwrap_err();
