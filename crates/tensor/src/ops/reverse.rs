@@ -50,7 +50,7 @@ mod tests {
         let w = Tensor::from_vec(&[2, 1], vec![1.0, 10.0]).unwrap();
         assert_eq!(
             r.matmul(&w).unwrap().to_vec(),
-            vec![54.0, 32.0, 10.0, 116.0, 98.0, 76.0]
+            vec![54.0, 32.0, 10.0, 120.0, 98.0, 76.0]
         );
     }
 }
