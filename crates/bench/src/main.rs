@@ -14,6 +14,7 @@
 
 mod distributed;
 mod mnist;
+mod reuters_rnn;
 mod timer;
 mod transformer;
 mod workloads;
@@ -49,6 +50,10 @@ pub(crate) enum WorkloadKind {
     /// Transformer block (2 heads, key_dim 32, feed-forward 32), pooling, Dense 20, softmax over 46 classes, on
     /// 2,000 synthetic sequences of 200 ids; Adam; batch 32.
     Transformer,
+    /// The Reuters recurrent classifier (examples/reuters_rnn): Embedding with mask_zero, Bidirectional(GRU(32)),
+    /// softmax over 46 classes, on 2,000 synthetic sequences of 200 ids padded with zeros in front; Adam;
+    /// batch 32.
+    ReutersRnn,
     /// memnn, mlp and lstm, each in a process of its own.
     All,
 }

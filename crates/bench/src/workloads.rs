@@ -174,6 +174,7 @@ pub(crate) fn prepare(kind: WorkloadKind, cli: &Cli) -> BenchResult<Workload> {
         WorkloadKind::Cnn => crate::mnist::cnn(cli)?,
         WorkloadKind::MnistMlp => crate::mnist::mlp(cli)?,
         WorkloadKind::Transformer => crate::transformer::classifier(cli)?,
+        WorkloadKind::ReutersRnn => crate::reuters_rnn::classifier(cli)?,
         WorkloadKind::All => return Err("`all` is not a single workload".into()),
     };
     let built = started.elapsed().as_secs_f64() * 1e3;

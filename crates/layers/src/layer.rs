@@ -228,7 +228,8 @@ pub trait Layer: Send + Sync + 'static {
 
     /// Whether [`Layer::compute_mask`] reads its inputs' values (an `Embedding` with `mask_zero`, `Masking`)
     /// rather than only their masks and the layer's settings. [`crate::Network::output_masks`] computes the
-    /// values such a layer reads and passes the others no input values. Defaults to false.
+    /// values such a layer reads and passes the others empty batches (of the inputs' shapes). Defaults to
+    /// false.
     fn mask_reads_values(&self) -> bool {
         false
     }

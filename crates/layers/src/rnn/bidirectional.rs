@@ -94,13 +94,15 @@ impl std::fmt::Debug for Bidirectional {
 
 const RECURRENT: [&str; 3] = ["LSTM", "GRU", "SimpleRNN"];
 
-/// A copy of `layer` (through its config) with another name and `go_backwards`.
+/// A copy of `layer` (through its config) with another name and `go_backwards`, zeroing its output at masked
+/// steps when it returns sequences (Keras's Bidirectional forces `zero_output_for_mask = return_sequences`).
 fn copy_of(layer: &dyn Layer, name: String, go_backwards: Option<bool>) -> Result<LayerRef> {
     let mut config = layer.config();
     config["name"] = json!(name);
     if let Some(go_backwards) = go_backwards {
         config["go_backwards"] = json!(go_backwards);
     }
+    config["zero_output_for_mask"] = json!(option(layer, "return_sequences"));
     layer_from_config(layer.class_name(), &config)
 }
 
@@ -246,6 +248,46 @@ impl Bidirectional {
                 inputs.len()
             ))),
         }
+    }
+
+    /// Runs both directions with the sequence's timestep mask (each layer reads it in its own order), the
+    /// backward sequence flipped back into input order, then merges them.
+    fn run(
+        &self,
+        inputs: &[Tensor],
+        mask: Option<&Tensor>,
+        ctx: &mut CallContext<'_>,
+    ) -> Result<Vec<Tensor>> {
+        let (f, b) = self.split(inputs)?;
+        let direction = |layer: &LayerRef, inputs: &[Tensor], ctx: &mut CallContext<'_>| {
+            let Some(mask) = mask else {
+                return layer.forward_all(inputs, ctx);
+            };
+            let mut masks = vec![None; inputs.len()];
+            masks[0] = Some(mask.clone());
+            match layer.forward_masked(inputs, &masks, ctx)? {
+                Some(outputs) => Ok(outputs),
+                None => layer.forward_all(inputs, ctx),
+            }
+        };
+        let forward = direction(&self.forward, &f, ctx)?;
+        let mut backward = direction(&self.backward, &b, ctx)?;
+        let name = self.name();
+        if option(self.forward.as_ref(), "return_sequences")
+            && let Some(first) = backward.first_mut()
+        {
+            *first = first.reverse_axis(1).in_layer(name)?;
+        }
+        let mode = self.merge_mode;
+        self.merge(forward, backward, |f, b| {
+            match mode {
+                Some(MergeMode::Sum) => f.add(&b),
+                Some(MergeMode::Mul) => f.mul(&b),
+                Some(MergeMode::Ave) => f.add(&b).and_then(|s| s.mul_scalar(0.5)),
+                _ => Tensor::concat(&[f, b], -1),
+            }
+            .in_layer(name)
+        })
     }
 
     /// `[merged, *states]`, or `[forward, backward, *states]` without a merge.
@@ -418,25 +460,33 @@ impl Layer for Bidirectional {
     }
 
     fn forward_all(&self, inputs: &[Tensor], ctx: &mut CallContext<'_>) -> Result<Vec<Tensor>> {
-        let (f, b) = self.split(inputs)?;
-        let forward = self.forward.forward_all(&f, ctx)?;
-        let mut backward = self.backward.forward_all(&b, ctx)?;
-        let name = self.name();
-        if option(self.forward.as_ref(), "return_sequences")
-            && let Some(first) = backward.first_mut()
-        {
-            *first = first.reverse_axis(1).in_layer(name)?;
-        }
-        let mode = self.merge_mode;
-        self.merge(forward, backward, |f, b| {
-            match mode {
-                Some(MergeMode::Sum) => f.add(&b),
-                Some(MergeMode::Mul) => f.mul(&b),
-                Some(MergeMode::Ave) => f.add(&b).and_then(|s| s.mul_scalar(0.5)),
-                _ => Tensor::concat(&[f, b], -1),
-            }
-            .in_layer(name)
-        })
+        self.run(inputs, None, ctx)
+    }
+
+    /// Keras's `supports_masking`: both directions honour the sequence's mask.
+    fn supports_masking(&self) -> bool {
+        true
+    }
+
+    /// Keras's `Bidirectional.compute_mask`: the sequence's mask with `return_sequences`, none otherwise.
+    fn compute_mask(&self, _inputs: &[Tensor], masks: &[Option<Tensor>]) -> Result<Option<Tensor>> {
+        Ok(masks
+            .first()
+            .cloned()
+            .flatten()
+            .filter(|_| option(self.forward.as_ref(), "return_sequences")))
+    }
+
+    /// Runs with the sequence's mask when the sequence is the call's only tensor, unmasked with initial states
+    /// (Keras's rule, see `common::call_mask`).
+    fn forward_masked(
+        &self,
+        inputs: &[Tensor],
+        masks: &[Option<Tensor>],
+        ctx: &mut CallContext<'_>,
+    ) -> Result<Option<Vec<Tensor>>> {
+        self.run(inputs, super::common::call_mask(inputs, masks), ctx)
+            .map(Some)
     }
 
     fn config(&self) -> Value {

@@ -237,6 +237,19 @@ impl SimpleRNN {
         mask: Option<&Tensor>,
         dropout: &DropoutMasks,
     ) -> Result<Vec<Tensor>> {
+        let outputs = self.run_masked(inputs, mask, dropout)?;
+        self.options
+            .zero_masked_output(outputs, mask)
+            .in_layer(self.name())
+    }
+
+    /// [`Self::run_with_dropout`] before `zero_output_for_mask`.
+    fn run_masked(
+        &self,
+        inputs: &[Tensor],
+        mask: Option<&Tensor>,
+        dropout: &DropoutMasks,
+    ) -> Result<Vec<Tensor>> {
         let (x, state) = sequence_and_state(self, inputs)?;
         let bias = if self.use_bias {
             self.core.weight(2)?
@@ -356,13 +369,15 @@ impl Layer for SimpleRNN {
         Ok(self.options.output_mask(masks))
     }
 
+    /// Runs with the sequence's mask when the sequence is the call's only tensor, unmasked with initial states
+    /// (Keras's rule, see `common::call_mask`).
     fn forward_masked(
         &self,
         inputs: &[Tensor],
         masks: &[Option<Tensor>],
         ctx: &mut CallContext<'_>,
     ) -> Result<Option<Vec<Tensor>>> {
-        self.run(inputs, masks.first().and_then(Option::as_ref), ctx)
+        self.run(inputs, super::common::call_mask(inputs, masks), ctx)
             .map(Some)
     }
 
