@@ -20,6 +20,10 @@ pub(crate) struct Counts {
 pub(crate) struct Selection {
     pub(crate) top_k: Option<usize>,
     pub(crate) class_id: Option<usize>,
+    /// Thresholds evenly spaced over `[0, 1]` (the outer ones maybe shifted by ε): Keras then counts by bucket,
+    /// `ceil(clip(p, 0, 1)·(n−1)) − 1` (at least 0 when the outer thresholds carry ε), positive at
+    /// threshold `i` when the bucket is `≥ i`.
+    pub(crate) evenly: bool,
 }
 
 impl Counts {
@@ -40,6 +44,20 @@ impl Counts {
         y_pred: &ArrayD<f32>,
         weights: Option<&ArrayD<f32>>,
         select: Selection,
+    ) -> Result<()> {
+        self.update_weighted(thresholds, y_true, y_pred, weights, select, None)
+    }
+
+    /// [`Counts::update`] with a weight per label (the last axis) multiplying the sample weights, as Keras's
+    /// `label_weights`.
+    pub(crate) fn update_weighted(
+        &mut self,
+        thresholds: &[f32],
+        y_true: &ArrayD<f32>,
+        y_pred: &ArrayD<f32>,
+        weights: Option<&ArrayD<f32>>,
+        select: Selection,
+        label_weights: Option<&[f32]>,
     ) -> Result<()> {
         if y_true.len() != y_pred.len() {
             return Err(EngineError::invalid(
@@ -78,16 +96,44 @@ impl Counts {
                 }
             }
         }
+        if let Some(lw) = label_weights {
+            if lw.len() != classes {
+                return Err(EngineError::invalid(
+                    "label_weights",
+                    format!(
+                        "{} label weights for predictions of shape {:?}",
+                        lw.len(),
+                        y_pred.shape()
+                    ),
+                ));
+            }
+        }
+        let n = thresholds.len();
+        let with_epsilon = n > 0 && (thresholds[0] < 0.0 || thresholds[n - 1] > 1.0);
         for (i, (&t, &p)) in truth.iter().zip(&pred).enumerate() {
             if let Some(c) = select.class_id {
                 if i % classes != c {
                     continue;
                 }
             }
-            let weight = w.as_ref().map_or(1.0, |w| w[i / width]);
+            let mut weight = w.as_ref().map_or(1.0, |w| w[i / width]);
+            if let Some(lw) = label_weights {
+                weight *= lw[i % classes];
+            }
             let label = t != 0.0;
+            let bucket = if select.evenly {
+                let b = (p.clamp(0.0, 1.0) * (n - 1) as f32).ceil() - 1.0;
+                if with_epsilon { b.max(0.0) } else { b }
+            } else {
+                0.0
+            };
             for (j, &threshold) in thresholds.iter().enumerate() {
-                match (label, p > threshold) {
+                let positive = if select.evenly {
+                    bucket >= j as f32
+                } else {
+                    p > threshold
+                };
+                match (label, positive) {
                     (true, true) => self.tp[j] += weight,
                     (false, true) => self.fp[j] += weight,
                     (false, false) => self.tn[j] += weight,
@@ -157,7 +203,11 @@ impl Confusion {
             ratio,
             counts: Counts::new(thresholds.len()),
             thresholds,
-            select: Selection { top_k, class_id },
+            select: Selection {
+                top_k,
+                class_id,
+                evenly: false,
+            },
         })
     }
 
