@@ -148,7 +148,7 @@ fn every_metric_matches_keras_through_updates_and_resets() {
         .iter()
         .filter(|c| metric(c["name"].as_str().unwrap()).to_config().is_ok())
         .count();
-    assert_eq!(with_config, 19);
+    assert_eq!(with_config, 25);
     for case in &cases {
         let name = case["name"].as_str().unwrap();
         let mut candidates = vec![metric(name)];
@@ -251,8 +251,13 @@ fn bad_metric_arguments_are_typed_errors() {
     assert!(e.contains("`precision`"), "{e}");
     let e = config("RecallAtPrecision", serde_json::json!({}));
     assert!(e.contains("`precision`"), "{e}");
-    let e = config("Precision", serde_json::json!({"thresholds": 0.3}));
-    assert!(e.contains("Precision") && e.contains("AUC"), "{e}");
+    let e = config("MeanIoU", serde_json::json!({"num_classes": 3}));
+    assert!(e.contains("MeanIoU") && e.contains("AUC"), "{e}");
+    let e = config("Precision", serde_json::json!({"beta": 2}));
+    assert!(
+        e.contains("Precision does not take the argument `beta`"),
+        "{e}"
+    );
     let e = Metric::from_name("mae")
         .unwrap()
         .to_config()

@@ -104,12 +104,10 @@ impl StatefulMetric for ConditionCount {
 
     fn get_config(&self) -> Option<(&'static str, Map<String, Value>)> {
         let mut config = Map::new();
-        let thresholds = match &self.given {
-            None => Value::Null,
-            Some(t) if t.len() == 1 => super::config::short(t[0]),
-            Some(t) => t.iter().map(|&v| super::config::short(v)).collect(),
-        };
-        config.insert("thresholds".into(), thresholds);
+        config.insert(
+            "thresholds".into(),
+            super::config::thresholds_value(self.given.as_deref()),
+        );
         Some((self.condition.class_name(), config))
     }
 }

@@ -1,7 +1,8 @@
 //! Keras's config form of a metric, `{"module": "keras.metrics", "class_name": …, "config": {…}}`, both ways.
 
 use super::{
-    AtConstraint, Auc, Condition, ConditionCount, Curve, Metric, StatefulMetric, Summation, Target,
+    AtConstraint, Auc, Condition, ConditionCount, Confusion, Curve, Metric, StatefulMetric,
+    Summation, Target,
 };
 use crate::error::{EngineError, Result};
 use serde_json::{Map, Value, json};
@@ -14,8 +15,19 @@ pub(crate) fn short(value: f32) -> Value {
         .map_or(Value::Null, |v| json!(v))
 }
 
+/// Thresholds as Keras's config holds them: `null` for the default, a number for one, else a list.
+pub(crate) fn thresholds_value(given: Option<&[f32]>) -> Value {
+    match given {
+        None => Value::Null,
+        Some([one]) => short(*one),
+        Some(list) => list.iter().map(|&v| short(v)).collect(),
+    }
+}
+
 /// The classes [`Metric::from_config`] rebuilds with their arguments.
-const CONFIG_CLASSES: [&str; 9] = [
+const CONFIG_CLASSES: [&str; 11] = [
+    "Precision",
+    "Recall",
     "TruePositives",
     "TrueNegatives",
     "FalsePositives",
@@ -91,6 +103,19 @@ impl Metric {
                     _ => Condition::FalseNegatives,
                 };
                 Box::new(ConditionCount::new(condition, args.floats("thresholds")?)?)
+            }
+            "Precision" | "Recall" => {
+                args.only(&["thresholds", "top_k", "class_id"])?;
+                let make = if class == "Precision" {
+                    Confusion::precision
+                } else {
+                    Confusion::recall
+                };
+                Box::new(make(
+                    args.floats("thresholds")?,
+                    args.count("top_k")?,
+                    args.count("class_id")?,
+                )?)
             }
             "PrecisionAtRecall"
             | "RecallAtPrecision"

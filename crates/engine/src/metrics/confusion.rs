@@ -5,6 +5,7 @@ use super::StatefulMetric;
 use super::reduction::weights_per_sample;
 use crate::error::{EngineError, Result};
 use ndarray::ArrayD;
+use serde_json::{Map, Value, json};
 
 /// Confusion counts per threshold, float32 as Keras keeps them.
 #[derive(Debug, Clone, Default)]
@@ -172,6 +173,8 @@ enum Ratio {
 #[derive(Debug, Clone)]
 pub struct Confusion {
     ratio: Ratio,
+    /// The thresholds as given (`None`: Keras's default).
+    given: Option<Vec<f32>>,
     thresholds: Vec<f32>,
     select: Selection,
     counts: Counts,
@@ -184,6 +187,7 @@ impl Confusion {
         top_k: Option<usize>,
         class_id: Option<usize>,
     ) -> Result<Self> {
+        let given = thresholds.clone();
         // Keras: with `top_k` and no thresholds, the threshold is −∞ (every kept prediction is positive).
         let thresholds = match (thresholds, top_k) {
             (Some(t), _) => {
@@ -201,6 +205,7 @@ impl Confusion {
         }
         Ok(Confusion {
             ratio,
+            given,
             counts: Counts::new(thresholds.len()),
             thresholds,
             select: Selection {
@@ -254,5 +259,19 @@ impl StatefulMetric for Confusion {
     }
     fn boxed_clone(&self) -> Box<dyn StatefulMetric> {
         Box::new(self.clone())
+    }
+    fn get_config(&self) -> Option<(&'static str, Map<String, Value>)> {
+        let mut config = Map::new();
+        config.insert(
+            "thresholds".into(),
+            super::config::thresholds_value(self.given.as_deref()),
+        );
+        config.insert("top_k".into(), json!(self.select.top_k));
+        config.insert("class_id".into(), json!(self.select.class_id));
+        let class = match self.ratio {
+            Ratio::Precision => "Precision",
+            Ratio::Recall => "Recall",
+        };
+        Some((class, config))
     }
 }
