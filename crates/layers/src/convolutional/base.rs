@@ -149,8 +149,8 @@ impl ConvBase {
         Ok(())
     }
 
-    /// Checks the options as Keras's constructor does, echoing the bad value.
-    pub(crate) fn validate(&self) -> Result<()> {
+    /// Checks the options every convolution's Keras constructor checks, echoing the bad value.
+    pub(crate) fn validate_shared(&self) -> Result<()> {
         let invalid = |argument, reason: String| LayersError::InvalidArgument {
             class: self.class,
             argument,
@@ -174,15 +174,23 @@ impl ConvBase {
                 ),
             ));
         }
+        Ok(())
+    }
+
+    /// [`ConvBase::validate_shared`] plus Keras's rule for Conv1D/Conv2D/Conv2DTranspose: strides above 1 and
+    /// dilation_rate above 1 are not accepted together.
+    pub(crate) fn validate(&self) -> Result<()> {
+        self.validate_shared()?;
         if self.strides.iter().any(|&s| s > 1) && self.dilation_rate.iter().any(|&d| d > 1) {
-            return Err(invalid(
-                "strides",
-                format!(
+            return Err(LayersError::InvalidArgument {
+                class: self.class,
+                argument: "strides",
+                reason: format!(
                     "strides > 1 are incompatible with dilation_rate > 1 (Keras), received strides={:?} and \
                      dilation_rate={:?}",
                     self.strides, self.dilation_rate
                 ),
-            ));
+            });
         }
         Ok(())
     }

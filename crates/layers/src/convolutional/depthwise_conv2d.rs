@@ -16,7 +16,7 @@ use serde_json::json;
 /// its own `depth_multiplier` filters, `activation(depthwise_conv(x, kernel) + bias)`. Kernel `[kh, kw,
 /// channels, depth_multiplier]` (glorot_uniform), bias `[channels · depth_multiplier]` (zeros), saved as
 /// Keras's `kernel` and `bias`; output channel `c · depth_multiplier + j` is channel `c` through filter `j`.
-/// Padding `valid` or `same`, strides, dilation_rate (not both above 1: a typed error); `channels_first` is a
+/// Padding `valid` or `same`, strides, dilation_rate (both above 1 together too, as in Keras); `channels_first` is a
 /// typed error.
 ///
 /// # Shapes

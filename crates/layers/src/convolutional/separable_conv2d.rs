@@ -16,7 +16,7 @@ use serde_json::json;
 /// Depthwise-separable 2-D convolution (Keras's `SeparableConv2D`), channels last:
 /// `activation(pointwise(depthwise(x)) + bias)`. Weights in Keras's order and names: `depthwise_kernel`
 /// `[kh, kw, channels, depth_multiplier]`, `pointwise_kernel` `[1, 1, channels · depth_multiplier, filters]`
-/// (both glorot_uniform), `bias` `[filters]` (zeros). Strides, dilation_rate (not both above 1: a typed error)
+/// (both glorot_uniform), `bias` `[filters]` (zeros). Strides, dilation_rate (both above 1 together too, as Keras)
 /// and padding apply to the depthwise step; `channels_first` is a typed error.
 ///
 /// # Shapes
