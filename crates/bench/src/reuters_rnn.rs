@@ -27,9 +27,7 @@ pub(crate) fn classifier(cli: &Cli) -> BenchResult<Workload> {
     let started = Instant::now();
     let (train, val, maxlen, vocab, classes) = (2_000, 200, 200, 10_000, 46);
     let rows = train + val;
-    let lengths: Vec<usize> = (0..rows)
-        .map(|i| kept(cli.seed, i, rows, maxlen))
-        .collect();
+    let lengths: Vec<usize> = (0..rows).map(|i| kept(cli.seed, i, rows, maxlen)).collect();
     let x = Array2::from_shape_fn((rows, maxlen), |(i, t)| {
         if t + lengths[i] < maxlen {
             0.0
