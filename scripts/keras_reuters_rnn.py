@@ -17,6 +17,21 @@ import numpy as np
 NUM_WORDS, MAXLEN, EMBED_DIM, UNITS = 10000, 200, 64, 32
 
 
+def build_model(maxlen, num_words, embed_dim, units, classes):
+    """Embedding(num_words, embed_dim, mask_zero=True), Bidirectional(GRU(units)), Dense softmax."""
+    import keras
+    from keras import layers
+
+    return keras.Sequential(
+        [
+            layers.Input(shape=(maxlen,)),
+            layers.Embedding(num_words, embed_dim, mask_zero=True),
+            layers.Bidirectional(layers.GRU(units)),
+            layers.Dense(classes, activation="softmax"),
+        ]
+    )
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--data", required=True)
@@ -28,7 +43,6 @@ def main():
     args = p.parse_args()
 
     import keras
-    from keras import layers
     from keras.src.datasets import reuters
 
     keras.utils.set_random_seed(args.seed)
@@ -43,14 +57,7 @@ def main():
     y_train = keras.utils.to_categorical(y_train, classes)
     y_test = keras.utils.to_categorical(y_test, classes)
 
-    model = keras.Sequential(
-        [
-            layers.Input(shape=(MAXLEN,)),
-            layers.Embedding(NUM_WORDS, EMBED_DIM, mask_zero=True),
-            layers.Bidirectional(layers.GRU(UNITS)),
-            layers.Dense(classes, activation="softmax"),
-        ]
-    )
+    model = build_model(MAXLEN, NUM_WORDS, EMBED_DIM, UNITS, classes)
     model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
 
     started = time.time()

@@ -23,7 +23,7 @@ fn splitmix64(state: u64) -> u64 {
 }
 
 /// The id at flat position `index` of the synthetic data of `seed`: in `[1, vocab)`.
-fn synthetic_id(seed: u64, index: usize, vocab: usize) -> u64 {
+pub(crate) fn synthetic_id(seed: u64, index: usize, vocab: usize) -> u64 {
     let state = seed.wrapping_mul(1 << 32).wrapping_add(index as u64);
     1 + splitmix64(state) % (vocab as u64).saturating_sub(1).max(1)
 }
