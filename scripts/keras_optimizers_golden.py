@@ -1,5 +1,6 @@
 """Golden numbers of Keras 3.15's optimizers and learning-rate schedules for crates/optim (AdamW, Nadam, Adamax, Lion,
-Ftrl; weight decay, EMA, gradient accumulation; every schedule). Each optimizer case runs `steps` update steps on two
+Ftrl; weight decay, EMA, gradient accumulation; every schedule;
+`exclude_from_weight_decay` on a Dense layer's kernel and bias). Each optimizer case runs `steps` update steps on two
 variables with fixed gradients and records the weights after each step, every optimizer variable at the end (path and
 value), the weights after `finalize_variable_values` and the config. Each schedule case records its value at many steps.
 Run: /work/venv-keras/bin/python scripts/keras_optimizers_golden.py
@@ -65,6 +66,37 @@ def run(name, make, steps):
             "finalized": [floats(w) for w in ws]}
 
 
+EXCLUSION_CASES = [
+    # On the TensorFlow backend Keras matches the tf.Variable's name, the path ("dense/kernel"): "dense" excludes
+    # both weights (the JAX backend matches only "kernel").
+    ("adamw_exclude_bias", lambda: O.AdamW(learning_rate=0.01, weight_decay=0.2), ["bias"], 5),
+    ("adamw_exclude_layer_name", lambda: O.AdamW(learning_rate=0.01, weight_decay=0.2), ["dense"], 3),
+    ("sgd_exclude_regex", lambda: O.SGD(learning_rate=0.1, momentum=0.5, weight_decay=0.3), ["/ker", "zzz"], 3),
+]
+
+
+def run_exclusion(name, make, var_names, steps):
+    """A Dense layer's kernel and bias stepped with fixed gradients after `exclude_from_weight_decay(var_names)`."""
+    erng = np.random.default_rng(4)
+    layer = keras.layers.Dense(3, name="dense")
+    layer.build((None, 2))
+    ws = [layer.kernel, layer.bias]
+    initial = [erng.normal(size=w.shape).astype("float32") for w in ws]
+    for w, value in zip(ws, initial):
+        w.assign(value)
+    grads = [[erng.normal(size=w.shape).astype("float32") for w in ws] for _ in range(steps)]
+    opt = make()
+    opt.exclude_from_weight_decay(var_names=var_names)
+    history = []
+    for step in range(steps):
+        opt.apply_gradients(zip([keras.ops.convert_to_tensor(g) for g in grads[step]], ws))
+        history.append([floats(w) for w in ws])
+    return {"name": name, "class_name": type(opt).__name__, "config": opt.get_config(), "var_names": var_names,
+            "variable_names": [w.name for w in ws], "variable_paths": [w.path for w in ws],
+            "shapes": [list(w.shape) for w in ws], "initial": [floats(w) for w in initial],
+            "gradients": [[floats(g) for g in gs] for gs in grads], "history": history}
+
+
 SCHEDULES = [
     S.ExponentialDecay(0.1, 3, 0.7),
     S.ExponentialDecay(0.1, 3, 0.7, staircase=True),
@@ -95,6 +127,7 @@ out = {
     "optimizers": [run(*case) for case in CASES],
     "schedules": [schedule_case(s) for s in SCHEDULES],
     "defaults": {cls: getattr(O, cls)().get_config() for cls in ["AdamW", "Nadam", "Adamax", "Lion", "Ftrl"]},
+    "exclusions": [run_exclusion(*case) for case in EXCLUSION_CASES],
 }
 path = os.path.join(os.path.dirname(__file__), "..", "crates", "optim", "tests", "fixtures", "keras_optimizers.json")
 with open(path, "w") as f:

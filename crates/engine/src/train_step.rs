@@ -313,6 +313,23 @@ pub(crate) fn train_step(
         let mut guards: Vec<_> = variables.iter().map(|v| v.write()).collect();
         let mut value_refs: Vec<&mut ndarray::ArrayD<f32>> =
             guards.iter_mut().map(|g| &mut **g).collect();
+        if !compiled.optimizer.weight_decay_exclusions().is_empty() {
+            // Keras's TensorFlow variable names: `{layer}/{weight}`, in `trainable_weights` order.
+            let paths: Vec<String> = network
+                .layers()
+                .iter()
+                .flat_map(|layer| {
+                    let layer_name = layer.name().to_string();
+                    layer
+                        .weights()
+                        .into_iter()
+                        .filter(|w| w.trainable())
+                        .map(move |w| format!("{layer_name}/{}", w.name()))
+                })
+                .collect();
+            let names: Vec<&str> = paths.iter().map(String::as_str).collect();
+            compiled.optimizer.name_variables(&names);
+        }
         compiled.optimizer.apply(&mut value_refs, &grad_refs)?;
         drop(value_refs);
         drop(guards);

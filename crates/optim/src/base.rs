@@ -350,6 +350,8 @@ pub(crate) struct BaseState {
     pub(crate) slots: SlotStore,
     /// Reused buffer for clipped gradients.
     scratch: Vec<f32>,
+    /// The parameters `exclude_from_weight_decay` keeps from weight decay.
+    pub(crate) decay_exclusions: crate::weight_decay::DecayExclusions,
 }
 
 impl BaseState {
@@ -359,6 +361,7 @@ impl BaseState {
             iterations: 0,
             slots,
             scratch: Vec::new(),
+            decay_exclusions: Default::default(),
         }
     }
 
@@ -586,13 +589,17 @@ impl BaseState {
         let learning_rate = base.learning_rate as f32;
         let weight_decay = base.weight_decay.map(|d| d as f32);
         let per_lookup_squares = base.per_lookup_squares;
+        let decays: Vec<bool> = (0..params.len())
+            .map(|i| weight_decay.is_some() && !self.decay_exclusions.excludes(i))
+            .collect();
         let slot_lists = self.slots.per_param_mut(optimizer)?;
         // Weight decay, then the optimizer's rule, for one parameter (the same on both paths below).
         let decay_and_update = |param: &mut ArrayD<f32>,
                                 grad: Option<ArrayViewD<'_, f32>>,
                                 plan: &Plan<'_>,
-                                slots: &mut [ArrayD<f32>]| {
-            if let Some(decay) = weight_decay {
+                                slots: &mut [ArrayD<f32>],
+                                decays: bool| {
+            if let (Some(decay), true) = (weight_decay, decays) {
                 param.mapv_inplace(|w| w - w * decay * learning_rate);
             }
             match (plan, grad) {
@@ -619,14 +626,19 @@ impl BaseState {
                 .par_iter_mut()
                 .zip(plans.par_iter())
                 .zip(slot_lists.par_iter_mut())
-                .try_for_each(|((param, plan), slots)| {
+                .zip(decays.par_iter())
+                .try_for_each(|(((param, plan), slots), &decays)| {
                     let own = slots.get_mut(lead..).unwrap_or_default();
-                    decay_and_update(param, plan.dense().map(|g| g.view()), plan, own)
+                    decay_and_update(param, plan.dense().map(|g| g.view()), plan, own, decays)
                 })?;
             return Ok(());
         }
-        let lists = params.iter_mut().zip(&plans).zip(slot_lists.iter_mut());
-        for ((param, plan), slots) in lists {
+        let lists = params
+            .iter_mut()
+            .zip(&plans)
+            .zip(slot_lists.iter_mut())
+            .zip(decays);
+        for (((param, plan), slots), decays) in lists {
             let grad = match plan.dense() {
                 Some(grad) => Some(clipping::clipped_gradient(
                     optimizer,
@@ -638,7 +650,7 @@ impl BaseState {
                 None => None,
             };
             let own = slots.get_mut(lead..).unwrap_or_default();
-            decay_and_update(param, grad, plan, own)?;
+            decay_and_update(param, grad, plan, own, decays)?;
         }
         Ok(())
     }

@@ -149,6 +149,15 @@ pub enum OptimError {
         /// The rate that was to be set.
         value: f64,
     },
+    /// `exclude_from_weight_decay` called once the optimizer is built (Keras's `ValueError`), or with a name
+    /// pattern that is not a valid regular expression.
+    #[error("{optimizer}.exclude_from_weight_decay: {reason}")]
+    WeightDecayExclusion {
+        /// The optimizer class.
+        optimizer: &'static str,
+        /// What went wrong, with the value received.
+        reason: String,
+    },
     /// An internal invariant failed (a bug in rkeras, not in the caller's input).
     #[error("internal error in {optimizer}: {reason}")]
     Internal {

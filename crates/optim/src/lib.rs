@@ -45,6 +45,7 @@ mod rmsprop;
 pub mod schedules;
 mod sgd;
 mod slots;
+mod weight_decay;
 
 pub use adadelta::{Adadelta, AdadeltaConfig};
 pub use adagrad::{Adagrad, AdagradConfig};

@@ -295,6 +295,19 @@ macro_rules! optimizer {
                 self.state.finalize(Self::CLASS_NAME, &self.config.base, params)
             }
 
+            fn exclude_from_weight_decay(&mut self, var_names: &[&str]) -> $crate::error::Result<()> {
+                let built = self.state.slots.built().is_some();
+                self.state.decay_exclusions.set(Self::CLASS_NAME, var_names, built)
+            }
+
+            fn weight_decay_exclusions(&self) -> &[String] {
+                self.state.decay_exclusions.patterns()
+            }
+
+            fn name_variables(&mut self, names: &[&str]) {
+                self.state.decay_exclusions.name_variables(names);
+            }
+
             fn clone_box(&self) -> Box<dyn $crate::optimizer::Optimizer> {
                 Box::new(self.clone())
             }

@@ -110,6 +110,35 @@ pub trait Optimizer: Send + std::fmt::Debug {
     /// moving average; otherwise nothing changes. `params` is the list the optimizer was stepping.
     fn finalize_variable_values(&mut self, params: &mut [&mut ArrayD<f32>]) -> Result<()>;
 
+    /// Keras's `exclude_from_weight_decay(var_names=...)`: a parameter whose name matches one of the patterns
+    /// (joined as one regular expression, searched anywhere in the name) gets no weight decay. The names come from
+    /// [`Optimizer::name_variables`]; in training they are `{layer}/{weight}` (`dense/bias`), the names Keras's
+    /// TensorFlow backend matches. An empty list excludes nothing. Only before the first step (Keras's
+    /// `ValueError` once the optimizer is built); an invalid pattern is an error.
+    ///
+    /// ```
+    /// use ndarray::{arr1, ArrayD};
+    /// use rkeras_optim::{Optimizer, SGDConfig};
+    ///
+    /// let mut opt = SGDConfig::default().with_learning_rate(0.1).with_weight_decay(0.5).build()?;
+    /// opt.exclude_from_weight_decay(&["bias"])?;
+    /// opt.name_variables(&["dense/kernel", "dense/bias"]);
+    /// let (mut k, mut b): (ArrayD<f32>, ArrayD<f32>) = (arr1(&[1.0f32]).into_dyn(), arr1(&[1.0f32]).into_dyn());
+    /// let g: ArrayD<f32> = arr1(&[0.0f32]).into_dyn();
+    /// opt.apply_gradients(&mut [&mut k, &mut b], &[&g, &g])?;
+    /// assert_eq!((k[0], b[0]), (0.95, 1.0)); // only the kernel decays: 1 − 1 · 0.5 · 0.1
+    /// assert!(opt.exclude_from_weight_decay(&["kernel"]).is_err()); // built now
+    /// # Ok::<(), rkeras_optim::OptimError>(())
+    /// ```
+    fn exclude_from_weight_decay(&mut self, var_names: &[&str]) -> Result<()>;
+
+    /// The patterns set by [`Optimizer::exclude_from_weight_decay`]; empty when nothing is excluded.
+    fn weight_decay_exclusions(&self) -> &[String];
+
+    /// Names the parameters by position (paths such as `dense/bias`, or plain names), for
+    /// [`Optimizer::exclude_from_weight_decay`]; the same list at every step costs only a comparison.
+    fn name_variables(&mut self, names: &[&str]);
+
     /// A boxed copy, hyper-parameters and state included.
     fn clone_box(&self) -> Box<dyn Optimizer>;
 }

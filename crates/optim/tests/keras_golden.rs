@@ -203,3 +203,81 @@ fn default_configs_match_keras() {
         assert_same_config(&ours, &keras, class);
     }
 }
+
+/// `exclude_from_weight_decay(var_names=...)` on a Dense layer's kernel and bias, as Keras 3.15 (TensorFlow backend)
+/// matches the names: a regular expression searched in the path (`dense/bias`), so `["dense"]` excludes both.
+/// Every weight after every step within 1e-6 of Keras.
+#[test]
+fn weight_decay_exclusions_match_keras() {
+    let fx = fixture();
+    let cases = fx["exclusions"].as_array().unwrap();
+    assert_eq!(cases.len(), 3);
+    for case in cases {
+        let name = case["name"].as_str().unwrap();
+        let shapes: Vec<Vec<usize>> = case["shapes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| floats(s).into_iter().map(|x| x as usize).collect())
+            .collect();
+        let class_name = case["class_name"].as_str().unwrap();
+        let mut opt = optimizer_from_config(class_name, &case["config"]).unwrap();
+        let patterns: Vec<&str> = case["var_names"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        opt.exclude_from_weight_decay(&patterns).unwrap();
+        assert_eq!(opt.weight_decay_exclusions(), patterns.as_slice());
+        let paths: Vec<&str> = case["variable_paths"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        opt.name_variables(&paths);
+        let mut params = arrays(&case["initial"], &shapes);
+        let gradients = case["gradients"].as_array().unwrap();
+        for (step, want) in case["history"].as_array().unwrap().iter().enumerate() {
+            let grads = arrays(&gradients[step], &shapes);
+            let mut refs: Vec<&mut ArrayD<f32>> = params.iter_mut().collect();
+            let grad_refs: Vec<&ArrayD<f32>> = grads.iter().collect();
+            opt.apply_gradients(&mut refs, &grad_refs).unwrap();
+            for (p, (got, want)) in params.iter().zip(want.as_array().unwrap()).enumerate() {
+                for (k, (g, w)) in got.iter().zip(floats(want)).enumerate() {
+                    assert!(
+                        (f64::from(*g) - w).abs() <= 1e-6,
+                        "{name}: step {} {} element {k}: {g} vs {w}",
+                        step + 1,
+                        paths[p]
+                    );
+                }
+            }
+        }
+        // Keras's ValueError once built.
+        assert!(
+            opt.exclude_from_weight_decay(&["kernel"]).is_err(),
+            "{name}"
+        );
+    }
+    // The exclusion matters: without it the bias of the first case ends elsewhere.
+    let case = &cases[0];
+    let shapes = vec![vec![2, 3], vec![3]];
+    let class_name = case["class_name"].as_str().unwrap();
+    let mut opt = optimizer_from_config(class_name, &case["config"]).unwrap();
+    let mut params = arrays(&case["initial"], &shapes);
+    for gradient in case["gradients"].as_array().unwrap() {
+        let grads = arrays(gradient, &shapes);
+        let mut refs: Vec<&mut ArrayD<f32>> = params.iter_mut().collect();
+        opt.apply_gradients(&mut refs, &grads.iter().collect::<Vec<_>>())
+            .unwrap();
+    }
+    let keras_bias = floats(&case["history"].as_array().unwrap().last().unwrap()[1]);
+    let gap = params[1]
+        .iter()
+        .zip(&keras_bias)
+        .map(|(g, w)| (f64::from(*g) - w).abs())
+        .fold(0.0, f64::max);
+    assert!(gap > 1e-4, "decayed bias within {gap} of the excluded one");
+}
