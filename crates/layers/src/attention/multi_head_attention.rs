@@ -23,7 +23,8 @@ mod masks;
 /// Inputs, in order: `query` `[q_len, query_dim]`, `value` `[kv_len, value_in]`, then `key` `[kv_len, key_in]`
 /// if [`MultiHeadAttention::with_key_input`], then `attention_mask` `[q_len, kv_len]` (1 attends, 0 does not) if
 /// [`MultiHeadAttention::with_attention_mask_input`]. Keras's call arguments `use_causal_mask` and
-/// `return_attention_scores` are settings of the layer here. The masks the inputs carry
+/// `return_attention_scores` are settings of the layer here, read from and written to the call's `kwargs` in a
+/// saved Keras graph. The masks the inputs carry
 /// (`Embedding(mask_zero=True)`, `Masking`) apply as in Keras's `_compute_attention_mask`: query `i` attends
 /// to key `j` when the query's mask keeps `i`, the value's (and a separate key's) mask keeps `j`, the
 /// `attention_mask` input and the causal mask allow it; the output carries the query's mask. A query that may
