@@ -1,21 +1,26 @@
 #!/usr/bin/env bash
-# Trains the bAbI memory network (--model memnn) or Keras's MNIST convnet (--model cnn) with Keras/TensorFlow,
-# Keras/JAX and rkeras on the same data and machine, alternating runs, and prints rkeras's ratio of training
-# samples/s and of peak resident memory against each.
+# Trains the bAbI memory network (--model memnn), Keras's MNIST convnet (--model cnn), the transformer
+# classifier (--model transformer) or the Reuters recurrent classifier (--model reuters-rnn) with
+# Keras/TensorFlow, Keras/JAX and rkeras on the same data and machine, alternating runs, and prints rkeras's ratio
+# of training samples/s and of peak resident memory against each.
 #
-#   benches/compare_keras.sh [--model memnn|cnn] [--epochs 5] [--rounds 1] [--data DIR] [--seed 1] [--threads 2]
+#   benches/compare_keras.sh [--model memnn|cnn|transformer|reuters-rnn] [--epochs 5] [--rounds 1] [--data DIR] [--seed 1] [--threads 2]
 #                            [--train-samples 3840] [--out DIR]
 #
 # --threads sets TensorFlow's intra-op threads (default 2) and, when given, rkeras's thread pool (default: one
 # thread per core). The Keras references are ../shared/ref/keras_babi_memnn.py (next to this repository) and
 # benches/keras_mnist.py; the convnet trains on the first --train-samples MNIST training images of
 # ../shared/datasets/mnist (or --data) and validates on the first 1,000 test images, batch 128, Adadelta 1.0.
-# Python is $KERAS_PYTHON, else /work/venv-keras/bin/python, else a virtual environment .venv-keras with
+# The transformer trains on rkeras-bench's synthetic sequences (2,000 training, 200 validation, 200 ids below
+# 10,000; benches/keras_transformer.py generates the same ids), Adam, batch 32; --data does not apply.
+# reuters-rnn (masked Embedding, Bidirectional GRU(32)) trains on the same ids padded with zeros in front, 20 to
+# 200 kept (benches/keras_reuters_rnn.py), Adam, batch 32; --data does not apply.
+# $RKERAS_BENCH names an rkeras-bench binary to use instead of building one. Python is $KERAS_PYTHON, else /work/venv-keras/bin/python, else a virtual environment .venv-keras with
 # tensorflow-cpu 2.21.0, jax[cpu] and h5py created under the repository when missing (about 3 minutes).
 # Throughput is each run's median epoch after the first, validation pass included, per wall-clock second and
-# (convnet) per CPU-second of the process's threads, which a busy machine distorts far less; peak memory is
-# /usr/bin/time's "Maximum resident set size" for every framework; start-to-first-batch runs from the
-# process's start (/proc, 10 ms resolution) to the first on_train_batch_begin.
+# (convnet, transformer, reuters-rnn) per CPU-second of the process's threads, which a busy machine distorts far
+# less; peak memory is /usr/bin/time's "Maximum resident set size" for every framework; start-to-first-batch runs
+# from the process's start (/proc, 10 ms resolution) to the first on_train_batch_begin.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -30,7 +35,7 @@ threads=2
 rkeras_threads=()  # rkeras uses every core unless --threads is given
 out=""
 
-usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; }
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --model) model="$2"; shift 2 ;;
@@ -48,9 +53,14 @@ done
 case "$model" in
     memnn) data="${data:-$here/../../shared/datasets/babi/tasks_1-20_v1-2/en-10k}" ;;
     cnn) data="${data:-$here/../../shared/datasets/mnist}" ;;
-    *) echo "unknown --model $model (memnn or cnn)" >&2; exit 2 ;;
+    transformer | reuters-rnn) data="" ;;
+    *) echo "unknown --model $model (memnn, cnn, transformer or reuters-rnn)" >&2; exit 2 ;;
 esac
-data="$(cd "$data" && pwd)"
+data_args=()
+if [[ -n "$data" ]]; then
+    data="$(cd "$data" && pwd)"
+    data_args=(--data "$data")
+fi
 out="${out:-$(mktemp -d -t compare-keras.XXXXXX)}"
 mkdir -p "$out"
 [[ -x /usr/bin/time ]] || { echo "needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
@@ -65,9 +75,12 @@ if ! [[ -x "$py" ]] || ! "$py" -c "import tensorflow, jax, h5py" 2>/dev/null; th
     "$venv/bin/pip" install --quiet tensorflow-cpu==2.21.0 "jax[cpu]" h5py
 fi
 
-echo "building rkeras-bench…"
-(cd "$repo" && cargo build --release --quiet -p rkeras-bench)
-bench="$repo/target/release/rkeras-bench"
+bench="${RKERAS_BENCH:-}"  # a built rkeras-bench to use as it is; by default it is built here
+if [[ -z "$bench" ]]; then
+    echo "building rkeras-bench…"
+    (cd "$repo" && cargo build --release --quiet -p rkeras-bench)
+    bench="$repo/target/release/rkeras-bench"
+fi
 
 # Runs the Keras script with a hook that records when the first training batch begins, measured from the
 # process's start; the script itself is unchanged.
@@ -99,7 +112,7 @@ run_keras() {  # backend, tag
     cpu_jiffies >"$out/$tag.cpu"
     FIRST_BATCH_JSON="$out/$tag.first.json" KERAS_BACKEND="$backend" TF_CPP_MIN_LOG_LEVEL=2 \
         /usr/bin/time -v -o "$out/$tag.time" \
-        "$py" -c "$keras_hook" "${keras_script[@]}" --data "$data" --epochs "$epochs" \
+        "$py" -c "$keras_hook" "${keras_script[@]}" "${data_args[@]}" --epochs "$epochs" \
         --seed "$seed" --threads "$threads" --summary-json "$out/$tag.json" >"$out/$tag.log" 2>&1 ||
         { echo "Keras/$backend failed; see $out/$tag.log" >&2; exit 1; }
     cpu_jiffies >>"$out/$tag.cpu"
@@ -110,7 +123,7 @@ run_rkeras() {  # tag
     echo "  $tag: rkeras…"
     cpu_jiffies >"$out/$tag.cpu"
     /usr/bin/time -v -o "$out/$tag.time" \
-        "$bench" "${rkeras_workload[@]}" --data "$data" --epochs "$epochs" --seed "$seed" "${rkeras_threads[@]}" --json \
+        "$bench" "${rkeras_workload[@]}" "${data_args[@]}" --epochs "$epochs" --seed "$seed" "${rkeras_threads[@]}" --json \
         >"$out/$tag.json" 2>"$out/$tag.log" || { echo "rkeras failed; see $out/$tag.log" >&2; exit 1; }
     cpu_jiffies >>"$out/$tag.cpu"
 }
@@ -118,6 +131,12 @@ run_rkeras() {  # tag
 if [[ "$model" == cnn ]]; then
     keras_script=("$here/keras_mnist.py" --model cnn --train-samples "$train_samples")
     rkeras_workload=(cnn --train-samples "$train_samples")
+elif [[ "$model" == transformer ]]; then
+    keras_script=("$here/keras_transformer.py")
+    rkeras_workload=(transformer)
+elif [[ "$model" == reuters-rnn ]]; then
+    keras_script=("$here/keras_reuters_rnn.py")
+    rkeras_workload=(reuters-rnn)
 else
     keras_script=("$(cd "$here/../../shared/ref" && pwd)/keras_babi_memnn.py")
     rkeras_workload=(memnn)
@@ -130,7 +149,7 @@ cpu_jiffies() {
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "model: $model · data: $data · $epochs epochs · seed $seed · results in $out"
+echo "model: $model · data: ${data:-synthetic} · $epochs epochs · seed $seed · results in $out"
 runners=(tf jax rkeras)
 for ((round = 1; round <= rounds; round++)); do
     echo "round $round"

@@ -14,12 +14,16 @@ use std::hint::black_box;
 
 use common::{configure, data, run};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use rkeras_tensor::kernels::batch_norm::{
+    BatchNormGrads, batch_norm_backward, batch_norm_forward, batch_norm_statistics,
+};
 use rkeras_tensor::kernels::layer_norm::{
     LayerNormStats, layer_norm_backward, layer_norm_forward, layer_norm_reference,
 };
 use rkeras_tensor::kernels::{
     Conv2dGeometry, Conv2dGrads, ConvPadding, MatRef, Parallelism, conv2d_backward, conv2d_forward,
-    conv2d_reference, gemm, max_pool2d_backward, max_pool2d_forward, pool2d_reference,
+    conv2d_reference, gemm, max_pool2d_backward, max_pool2d_backward_replay, max_pool2d_forward,
+    max_pool2d_values, pool2d_reference,
 };
 
 /// Batch sizes: one of the kernel's own shards of 4 images (the work one thread does at a time, short enough
@@ -144,6 +148,19 @@ fn pooling(c: &mut Criterion) {
             max_pool2d_backward(&dy, &argmax, black_box(&mut dx), &g).unwrap()
         });
     });
+    // What the `max_pool2d` op runs: values only forward, the maxima selected again backward.
+    for (name, par) in SETTINGS {
+        group.bench_function(format!("values-only forward 64x24x24x64 {name}"), |bench| {
+            run(bench, || {
+                max_pool2d_values(&x, black_box(&mut y), &g, par).unwrap()
+            });
+        });
+        group.bench_function(format!("replayed backward 64x24x24x64 {name}"), |bench| {
+            run(bench, || {
+                max_pool2d_backward_replay(&x, &dy, black_box(&mut dx), &g, par).unwrap()
+            });
+        });
+    }
     group.bench_function("forward 64x24x24x64 naive reference", |bench| {
         run(bench, || {
             pool2d_reference(&x, black_box(&mut y), &g, true).unwrap()
@@ -207,5 +224,60 @@ fn layer_norm(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, conv_forward, conv_backward, pooling, layer_norm);
+/// Batch normalization over the whole batch at the convnet's second activation (128×24×24 rows of 64
+/// channels); the throughput is the bytes of the input read and the output written once, so GB/s compares
+/// with the machine's memory bandwidth (the kernel reads the input three times forward, twice backward).
+fn batch_norm(c: &mut Criterion) {
+    let mut group = c.benchmark_group("batch_norm");
+    configure(&mut group);
+    let (rows, channels) = (128 * 24 * 24, 64);
+    let x = data(rows * channels, 11);
+    let (gamma, beta, dy) = (data(channels, 12), data(channels, 13), data(x.len(), 14));
+    let mut y = vec![0.0; x.len()];
+    let (mut dx, mut dgamma, mut dbeta) =
+        (vec![0.0; x.len()], vec![0.0; channels], vec![0.0; channels]);
+    group.throughput(Throughput::Bytes(2 * 4 * x.len() as u64));
+    for (name, par) in SETTINGS {
+        group.bench_function(
+            format!("training forward {rows}x{channels} {name}"),
+            |bench| {
+                run(bench, || {
+                    let (mean, var) = batch_norm_statistics(&x, channels, par).unwrap();
+                    batch_norm_forward(
+                        &x,
+                        black_box(&mut y),
+                        &mean,
+                        &var,
+                        Some(&gamma),
+                        Some(&beta),
+                        1e-3,
+                        par,
+                    )
+                    .unwrap()
+                });
+            },
+        );
+        let (mean, var) = batch_norm_statistics(&x, channels, par).unwrap();
+        group.bench_function(format!("backward {rows}x{channels} {name}"), |bench| {
+            run(bench, || {
+                let grads = BatchNormGrads {
+                    input: Some(black_box(&mut dx)),
+                    gamma: Some(&mut dgamma),
+                    beta: Some(&mut dbeta),
+                };
+                batch_norm_backward(&x, &dy, &mean, &var, Some(&gamma), 1e-3, grads, par).unwrap()
+            });
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    conv_forward,
+    conv_backward,
+    pooling,
+    layer_norm,
+    batch_norm
+);
 criterion_main!(benches);

@@ -20,42 +20,19 @@ use rand::{Rng, SeedableRng};
 use rkeras::optim::RMSpropConfig;
 use rkeras::prelude::*;
 use seq_common::charlm::{generate, model, prepare};
-use seq_common::{Args, Run, Validation, train_and_report};
+use seq_common::{Run, TextArgs, Validation, print_samples, train_and_report};
 
 const MAXLEN: usize = 40;
 const STEP: usize = 3;
-
-/// The shared arguments and the sampling.
-#[derive(Parser, Debug)]
-struct TextArgs {
-    #[command(flatten)]
-    common: Args,
-    /// Train on the first N characters of the text only (all by default).
-    #[arg(long)]
-    max_chars: Option<usize>,
-    /// Characters generated per temperature after each epoch (Keras: 400).
-    #[arg(long, default_value_t = 400)]
-    generate_chars: usize,
-}
 
 fn main() -> std::process::ExitCode {
     common::exit_code(run())
 }
 
 fn run() -> Result<(), Box<dyn std::error::Error>> {
-    let TextArgs {
-        common: args,
-        max_chars,
-        generate_chars,
-    } = TextArgs::parse();
-    let path = args
-        .data
-        .clone()
-        .ok_or("pass --data PATH/nietzsche.txt (the text to learn)")?;
-    let mut text = std::fs::read_to_string(&path)?;
-    if let Some(n) = max_chars {
-        text = text.chars().take(n).collect();
-    }
+    let text_args = TextArgs::parse();
+    let (path, text) = text_args.read_text()?;
+    let (args, generate_chars) = (text_args.common, text_args.generate_chars);
     let data = prepare(&text, MAXLEN, STEP);
     let sentences = data.y.shape()[0];
     println!(
@@ -73,12 +50,10 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let mut show = |model: &Model, epoch: usize| -> Result<(), Box<dyn std::error::Error>> {
         let start = rng.random_range(0..data.text.len() - MAXLEN - 1);
         let seed = &data.text[start..start + MAXLEN];
-        let seed_text: String = seed.iter().collect();
-        println!("----- epoch {epoch}: generating with seed: \"{seed_text}\"");
-        for temperature in [0.2, 0.5, 1.0, 1.2] {
-            let generated = generate(model, &data, seed, generate_chars, temperature, &mut rng)?;
-            println!("----- temperature {temperature}:\n{seed_text}{generated}\n");
-        }
+        println!("----- epoch {epoch}");
+        print_samples(seed, |temperature| {
+            generate(model, &data, seed, generate_chars, temperature, &mut rng)
+        })?;
         Ok(())
     };
     // Keras's script evaluates nothing: the loss and accuracy reported are on the last 5% of the sentences,

@@ -6,6 +6,9 @@ activation_layers.h5 with activation_layers_golden.json (a Keras model of the ac
 learned-looking alphas, Dense kernels with he_normal/lecun_uniform initializer configs, and its predictions).
 
 Usage: KERAS_BACKEND=jax keras_activations_golden.py            (writes the fixtures)
+       KERAS_BACKEND=jax keras_activations_golden.py keras3     (writes only activations_keras3_golden.json: celu,
+       glu, hard_shrink, hard_tanh, log_sigmoid, soft_shrink, sparse_plus, sparse_sigmoid, sparsemax, squareplus,
+       tanh_shrink, threshold, by name and with arguments)
        KERAS_BACKEND=jax keras_activations_golden.py check DIR  (loads DIR/activation_layers.h5, which rkeras
        saved, with Keras; checks layers, weights and predictions; prints `keras load ok`)
 """
@@ -92,6 +95,30 @@ def write():
     print("written")
 
 
+def write_keras3_extra():
+    """The activations Keras 3 added (celu … threshold) on the grid, by name and with arguments."""
+    grid = np.concatenate([np.linspace(-7.0, 7.0, 57), [-3.0, -1e-3, 0.0, 1e-3, 0.5, 3.0, 6.0]]).astype(np.float32)
+    x2 = np.random.RandomState(3).normal(size=(3, 6)).astype(np.float32) * 3
+    named = {name: arr(A.get(name)(grid)) for name in
+             ["celu", "hard_shrink", "hard_tanh", "log_sigmoid", "soft_shrink", "sparse_plus", "sparse_sigmoid",
+              "squareplus", "tanh_shrink"]}
+    named["sparsemax"] = arr(A.sparsemax(x2))
+    with_args = {
+        "celu_0.7": arr(A.celu(grid, alpha=0.7)),
+        "hard_shrink_1.5": arr(A.hard_shrink(grid, threshold=1.5)),
+        "soft_shrink_0.25": arr(A.soft_shrink(grid, threshold=0.25)),
+        "squareplus_0.5": arr(A.squareplus(grid, b=0.5)),
+        "threshold_0.3_-2": arr(A.threshold(grid, threshold=0.3, default_value=-2.0)),
+        "glu": arr(A.glu(x2)),
+        "glu_axis0": arr(A.glu(x2[:2], axis=0)),
+        "sparsemax_axis0": arr(A.sparsemax(x2, axis=0)),
+        "sparsemax_small": arr(A.sparsemax(x2 / 10.0)),
+    }
+    json.dump({"grid": arr(grid), "x2": arr(x2), "named": named, "with_args": with_args},
+              open(os.path.join(LAYERS_FIXTURES, "activations_keras3_golden.json"), "w"))
+    print("written activations_keras3_golden.json")
+
+
 def check(directory):
     golden = json.load(open(os.path.join(ENGINE_FIXTURES, "activation_layers_golden.json")))
     original = keras.models.load_model(os.path.join(ENGINE_FIXTURES, "activation_layers.h5"), compile=False)
@@ -118,5 +145,8 @@ def check(directory):
 if __name__ == "__main__":
     if len(sys.argv) > 2 and sys.argv[1] == "check":
         check(sys.argv[2])
+    elif len(sys.argv) > 1 and sys.argv[1] == "keras3":
+        write_keras3_extra()
     else:
         write()
+        write_keras3_extra()

@@ -12,7 +12,8 @@ The models cover Conv2D (same/valid padding, strides, dilation_rate, groups, rel
 AveragePooling2D (strides 1), Conv1D (causal + dilation, strides + same), MaxPooling1D and AveragePooling1D (same),
 Conv2DTranspose (same + strides + output_padding, valid + unequal strides + output_padding, same + dilation without
 bias), DepthwiseConv2D (depth_multiplier + strides + same, dilation without bias) and SeparableConv2D
-(depth_multiplier + same, strides without bias); and the options the first two leave out: Conv2D and Conv1D
+(depth_multiplier + same, strides without bias), both with strides and dilation_rate above 1 together (valid and
+same, equal and unequal per axis); and the options the first two leave out: Conv2D and Conv1D
 without bias, AveragePooling2D (same, strides 2), MaxPooling2D (valid, unequal strides), MaxPooling1D (same).
 """
 
@@ -68,6 +69,18 @@ def depthwise_model():
     return keras.Model(inputs, outputs, name="depthwise_golden")
 
 
+def strided_dilated_model():
+    # Keras accepts strides > 1 together with dilation_rate > 1 in the depthwise convolutions (not in Conv2D).
+    inputs = keras.Input((12, 12, 3))
+    a = layers.DepthwiseConv2D(3, strides=2, dilation_rate=2, depth_multiplier=2, activation="relu")(inputs)
+    a = layers.SeparableConv2D(4, 2, strides=2, dilation_rate=(1, 2), padding="same")(a)
+    b = layers.SeparableConv2D(3, 3, strides=(2, 3), dilation_rate=(3, 2), padding="same", use_bias=False)(inputs)
+    b = layers.DepthwiseConv2D(2, strides=2, dilation_rate=2, padding="same")(b)
+    x = layers.Concatenate()([layers.Flatten()(a), layers.Flatten()(b)])
+    outputs = layers.Dense(2)(x)
+    return keras.Model(inputs, outputs, name="depthwise_strided_dilated_golden")
+
+
 def options_model():
     inputs = keras.Input((8, 9, 3))
     x = layers.Conv2D(4, 3, dilation_rate=(1, 2), padding="same", use_bias=False)(inputs)
@@ -87,6 +100,7 @@ MODELS = {
     "conv2d_transpose": (transpose_model, (3, 5, 4, 3)),
     "depthwise_separable": (depthwise_model, (3, 11, 10, 3)),
     "conv_options": (options_model, (3, 8, 9, 3)),
+    "depthwise_strided_dilated": (strided_dilated_model, (3, 12, 12, 3)),
 }
 
 

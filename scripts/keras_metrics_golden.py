@@ -71,7 +71,7 @@ def run(name, metric, kind):
             "reset_before": i == 3,
             "result": r.ravel().tolist(),
         })
-    return {"name": name, "steps": steps}
+    return {"name": name, "steps": steps, "config": keras.metrics.serialize(metric)}
 
 
 def main():
@@ -84,17 +84,17 @@ def main():
         run("sparse_categorical_accuracy", M.SparseCategoricalAccuracy(), "sparse"),
         run("top_k_categorical_accuracy_k2", M.TopKCategoricalAccuracy(k=2), "onehot"),
         run("sparse_top_k_categorical_accuracy_k2", M.SparseTopKCategoricalAccuracy(k=2), "sparse"),
-        run("precision", M.Precision(), "binary"),
-        run("precision_thresholds", M.Precision(thresholds=[0.3, 0.6]), "binary"),
-        run("precision_top_k2", M.Precision(top_k=2), "binary"),
-        run("recall", M.Recall(), "binary"),
-        run("recall_class_id1", M.Recall(class_id=1), "binary"),
-        run("recall_top_k1_class_id2", M.Recall(top_k=1, class_id=2), "binary"),
-        run("auc", M.AUC(), "binary"),
-        run("auc_pr", M.AUC(curve="PR"), "binary"),
-        run("auc_minoring", M.AUC(summation_method="minoring"), "binary1"),
-        run("auc_pr_majoring", M.AUC(curve="PR", summation_method="majoring"), "binary1"),
-        run("auc_50", M.AUC(num_thresholds=50), "binary1"),
+        run("precision", M.Precision(name="precision"), "binary"),
+        run("precision_thresholds", M.Precision(thresholds=[0.3, 0.6], name="precision_thresholds"), "binary"),
+        run("precision_top_k2", M.Precision(top_k=2, name="precision_top_k2"), "binary"),
+        run("recall", M.Recall(name="recall"), "binary"),
+        run("recall_class_id1", M.Recall(class_id=1, name="recall_class_id1"), "binary"),
+        run("recall_top_k1_class_id2", M.Recall(top_k=1, class_id=2, name="recall_top_k1_class_id2"), "binary"),
+        run("auc", M.AUC(name="auc"), "binary"),
+        run("auc_pr", M.AUC(curve="PR", name="auc_pr"), "binary"),
+        run("auc_minoring", M.AUC(summation_method="minoring", name="auc_minoring"), "binary1"),
+        run("auc_pr_majoring", M.AUC(curve="PR", summation_method="majoring", name="auc_pr_majoring"), "binary1"),
+        run("auc_50", M.AUC(num_thresholds=50, name="auc_50"), "binary1"),
         run("f1_none", M.F1Score(), "onehot"),
         run("f1_micro", M.F1Score(average="micro"), "onehot"),
         run("f1_macro_t0.3", M.F1Score(average="macro", threshold=0.3), "onehot"),
@@ -116,6 +116,21 @@ def main():
         run("sparse_categorical_crossentropy", M.SparseCategoricalCrossentropy(), "sparse"),
         run("mean", M.Mean(), "values"),
         run("sum", M.Sum(), "values"),
+        # Confusion counts, the constrained rates and AUC's options (named, so that the config names are fixed).
+        run("true_positives", M.TruePositives(name="true_positives"), "binary"),
+        run("true_negatives_t", M.TrueNegatives(thresholds=[0.3, 0.6], name="tn"), "binary"),
+        run("false_positives_t", M.FalsePositives(thresholds=0.7, name="fp"), "binary"),
+        run("false_negatives_t", M.FalseNegatives(thresholds=[0.2, 0.5, 0.9], name="fn"), "binary"),
+        run("precision_at_recall", M.PrecisionAtRecall(0.6, name="par"), "binary"),
+        run("recall_at_precision", M.RecallAtPrecision(0.55, num_thresholds=50, name="rap"), "binary"),
+        run("sensitivity_at_specificity", M.SensitivityAtSpecificity(0.5, class_id=1, name="sas"), "binary"),
+        run("specificity_at_sensitivity", M.SpecificityAtSensitivity(0.4, name="sas2"), "binary"),
+        run("specificity_at_sensitivity_1", M.SpecificityAtSensitivity(0.3, num_thresholds=1, name="sas1"), "binary"),
+        run("auc_multi_label", M.AUC(multi_label=True, name="auc_ml"), "binary"),
+        run("auc_multi_label_pr_weights", M.AUC(curve="PR", multi_label=True, num_labels=4, label_weights=[0.5, 1.0, 2.0, 0.0], name="auc_mlw"), "binary"),
+        run("auc_label_weights", M.AUC(label_weights=[1.0, 0.0, 2.0, 0.5], name="auc_lw"), "binary"),
+        run("auc_thresholds", M.AUC(thresholds=[0.7, 0.2, 0.5], name="auc_t"), "binary"),
+        run("auc_thresholds_even_pr", M.AUC(thresholds=[0.25, 0.5, 0.75], curve="PR", name="auc_te"), "binary"),
     ]
     out = {"keras_version": keras.__version__, "cases": cases}
     path = os.path.join(os.path.dirname(__file__), "..", "crates", "engine", "tests", "fixtures", "keras_metrics_golden.json")

@@ -1,6 +1,6 @@
 """Golden runs for rkeras's weight regularizers and constraints, made by Keras 3 (JAX backend).
 
-    python scripts/keras_regularizers_golden.py generate crates/engine/tests/fixtures/keras_regularizers
+    python scripts/keras_regularizers_golden.py generate crates/engine/tests/fixtures/keras_regularizers [CASE...]
         for each case, builds Input(4) → Dense(3, tanh) → Dense(2) with seeded weights and the case's
         kernel/bias regularizers and constraints, saves the untrained model as NAME.h5 (the regularizers in Keras's config
         form), trains it 3 epochs (SGD lr 0.1, mse, batch 8 of 16 samples, no shuffle) and writes NAME.json:
@@ -19,6 +19,9 @@ with kernel/bias/depthwise/pointwise regularizers and constraints), embedding_ls
 embeddings_regularizer/constraint, LSTM's kernel/recurrent/bias ones), batch_norm (BatchNormalization's
 gamma/beta ones), norm_prelu (LayerNormalization, PReLU's alpha, EinsumDense), recurrent (GRU and SimpleRNN
 inside Bidirectional and TimeDistributed(Dense)), conv1d_depthwise (Conv1D, DepthwiseConv2D, Conv2DTranspose).
+Activity regularizers (Keras 3 divides each output's penalty by the batch size): activity_dense (Dense with L2 and
+L1 on their outputs), activity_conv (Conv2D, SeparableConv2D, Dense with L1L2), activity_sequence (Embedding, LSTM
+with return_sequences, Bidirectional(SimpleRNN) with "l2" in both directions, GRU).
 """
 
 import json
@@ -126,6 +129,33 @@ def norm_prelu_model():
     return inputs, layers.Dense(2)(x)
 
 
+def activity_dense_model():
+    inputs = keras.Input((4,))
+    x = layers.Dense(3, activation="tanh", activity_regularizer=regularizers.L2(0.05),
+                     bias_initializer="random_normal")(inputs)
+    return inputs, layers.Dense(2, kernel_regularizer=regularizers.L2(0.01),
+                                activity_regularizer=regularizers.L1(0.02))(x)
+
+
+def activity_conv_model():
+    inputs = keras.Input((6, 6, 2))
+    x = layers.Conv2D(3, 3, activation="tanh", activity_regularizer=regularizers.L1(0.01),
+                      bias_initializer="random_normal")(inputs)
+    x = layers.SeparableConv2D(2, 2, activity_regularizer=regularizers.L2(0.02), bias_initializer="random_normal")(x)
+    x = layers.Flatten()(x)
+    return inputs, layers.Dense(2, activity_regularizer=regularizers.L1L2(0.01, 0.03))(x)
+
+
+def activity_sequence_model():
+    inputs = keras.Input((5,), dtype="int32")
+    x = layers.Embedding(10, 4, activity_regularizer=regularizers.L2(0.03))(inputs)
+    x = layers.LSTM(3, return_sequences=True, activity_regularizer=regularizers.L1L2(0.01, 0.02))(x)
+    x = layers.Bidirectional(layers.SimpleRNN(2, return_sequences=True, activity_regularizer="l2",
+                                              bias_initializer="random_normal"))(x)
+    x = layers.GRU(3, activity_regularizer=regularizers.L1(0.02), bias_initializer="random_normal")(x)
+    return inputs, layers.Dense(2)(x)
+
+
 # name: (model builder, x shape, integer ids below this bound or None for normal floats)
 LAYER_CASES = {
     "conv": (conv_model, (16, 6, 6, 2), None),
@@ -134,6 +164,9 @@ LAYER_CASES = {
     "recurrent": (recurrent_model, (16, 4, 3), None),
     "batch_norm": (batch_norm_model, (16, 4), None),
     "norm_prelu": (norm_prelu_model, (16, 4), None),
+    "activity_dense": (activity_dense_model, (16, 4), None),
+    "activity_conv": (activity_conv_model, (16, 6, 6, 2), None),
+    "activity_sequence": (activity_sequence_model, (16, 5), 10),
 }
 
 
@@ -152,12 +185,14 @@ def model_for(case):
     return keras.Model(inputs, outputs)
 
 
-def generate(out_dir):
+def generate(out_dir, only=()):
     os.makedirs(out_dir, exist_ok=True)
     rng = np.random.default_rng(5)
     x = rng.normal(size=(16, 4)).astype("float32")
     y = rng.normal(size=(16, 2)).astype("float32")
     for case in list(CASES) + list(LAYER_CASES):
+        if only and case not in only:
+            continue
         if case in LAYER_CASES:
             _, shape, ids = LAYER_CASES[case]
             case_rng = np.random.default_rng(7)
@@ -211,6 +246,6 @@ def check(fixture_dir, name, rkeras_model):
 
 if __name__ == "__main__":
     if sys.argv[1] == "generate":
-        generate(sys.argv[2])
+        generate(sys.argv[2], sys.argv[3:])
     else:
         check(sys.argv[2], sys.argv[3], sys.argv[4])

@@ -18,16 +18,8 @@ VOCAB_SIZE, MAXLEN = 10000, 200
 EMBED_DIM, NUM_HEADS, FF_DIM = 32, 2, 32
 
 
-def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--data", required=True)
-    p.add_argument("--epochs", type=int, default=2)
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--train-samples", type=int)
-    p.add_argument("--summary-json")
-    args = p.parse_args()
-
+def build_model(maxlen, vocab_size, classes):
+    """keras.io's model: token and position embedding, one Transformer block, pooling, Dense 20, softmax."""
     import keras
     from keras import layers, ops
 
@@ -57,6 +49,29 @@ def main():
             positions = self.pos_emb(ops.arange(start=0, stop=ops.shape(x)[-1], step=1))
             return self.token_emb(x) + positions
 
+    inputs = layers.Input(shape=(maxlen,))
+    x = TokenAndPositionEmbedding(maxlen, vocab_size, EMBED_DIM)(inputs)
+    x = TransformerBlock(EMBED_DIM, NUM_HEADS, FF_DIM)(x)
+    x = layers.GlobalAveragePooling1D()(x)
+    x = layers.Dropout(0.1)(x)
+    x = layers.Dense(20, activation="relu")(x)
+    x = layers.Dropout(0.1)(x)
+    outputs = layers.Dense(classes, activation="softmax")(x)
+    return keras.Model(inputs=inputs, outputs=outputs)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--data", required=True)
+    p.add_argument("--epochs", type=int, default=2)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--train-samples", type=int)
+    p.add_argument("--summary-json")
+    args = p.parse_args()
+
+    import keras
+
     keras.utils.set_random_seed(args.seed)
     from keras.src.datasets import reuters
 
@@ -69,15 +84,7 @@ def main():
     x_test = keras.utils.pad_sequences(x_test, maxlen=MAXLEN)
     classes = int(max(y_train.max(), y_test.max())) + 1
 
-    inputs = layers.Input(shape=(MAXLEN,))
-    x = TokenAndPositionEmbedding(MAXLEN, VOCAB_SIZE, EMBED_DIM)(inputs)
-    x = TransformerBlock(EMBED_DIM, NUM_HEADS, FF_DIM)(x)
-    x = layers.GlobalAveragePooling1D()(x)
-    x = layers.Dropout(0.1)(x)
-    x = layers.Dense(20, activation="relu")(x)
-    x = layers.Dropout(0.1)(x)
-    outputs = layers.Dense(classes, activation="softmax")(x)
-    model = keras.Model(inputs=inputs, outputs=outputs)
+    model = build_model(MAXLEN, VOCAB_SIZE, classes)
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
 
     started = time.time()

@@ -15,6 +15,7 @@ mod babi_rnn;
 #[allow(dead_code)]
 #[path = "../examples/seq_common/charlm.rs"]
 mod charlm;
+#[allow(dead_code)]
 #[path = "../examples/seq_common/reuters.rs"]
 mod reuters;
 

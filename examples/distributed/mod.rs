@@ -3,7 +3,9 @@
 
 use rkeras::prelude::*;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+#[cfg(feature = "mpi")]
+use std::sync::Arc;
+use std::sync::OnceLock;
 
 /// This process's place in the run: `(rank, ranks)`, `(0, 1)` alone.
 static PLACE: OnceLock<(usize, usize)> = OnceLock::new();

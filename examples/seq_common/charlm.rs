@@ -35,15 +35,24 @@ impl CharData {
     }
 }
 
-/// Keras's preparation of `text` (lower-cased as Python's `str.lower`).
-pub fn prepare(text: &str, maxlen: usize, step: usize) -> CharData {
+/// The lower-cased text (as Python's `str.lower`) as characters, and its sorted distinct characters.
+pub fn vocabulary(text: &str) -> (Vec<char>, Vec<char>) {
     let text: Vec<char> = text.to_lowercase().chars().collect();
     let mut chars = text.clone();
     chars.sort_unstable();
     chars.dedup();
-    let starts: Vec<usize> = (0..text.len().saturating_sub(maxlen))
-        .step_by(step)
-        .collect();
+    (text, chars)
+}
+
+/// Keras's sentence starts: every `step` characters while `maxlen` characters and a target follow.
+pub fn starts(len: usize, maxlen: usize, step: usize) -> Vec<usize> {
+    (0..len.saturating_sub(maxlen)).step_by(step).collect()
+}
+
+/// Keras's preparation of `text` (lower-cased as Python's `str.lower`).
+pub fn prepare(text: &str, maxlen: usize, step: usize) -> CharData {
+    let (text, chars) = vocabulary(text);
+    let starts = starts(text.len(), maxlen, step);
     let mut x = Array3::<f32>::zeros((starts.len(), maxlen, chars.len()));
     let mut y = Array2::<f32>::zeros((starts.len(), chars.len()));
     let index = |c: char| chars.binary_search(&c).unwrap_or(0);
@@ -90,15 +99,32 @@ pub fn generate(
     temperature: f64,
     rng: &mut impl Rng,
 ) -> rkeras::Result<String> {
+    generate_with(&data.chars, seed, length, temperature, rng, |sentence| {
+        Ok(model
+            .predict(&[data.encode(sentence)], 1)?
+            .iter()
+            .copied()
+            .collect())
+    })
+}
+
+/// `length` characters among `chars` generated from `seed` at `temperature`, each drawn from the probabilities
+/// `next` gives for the current sentence (the last `seed.len()` characters).
+pub fn generate_with(
+    chars: &[char],
+    seed: &[char],
+    length: usize,
+    temperature: f64,
+    rng: &mut impl Rng,
+    mut next: impl FnMut(&[char]) -> rkeras::Result<Vec<f32>>,
+) -> rkeras::Result<String> {
     let mut sentence = seed.to_vec();
     let mut out = String::new();
     for _ in 0..length {
-        let predictions = model.predict(&[data.encode(&sentence)], 1)?;
-        let row: Vec<f32> = predictions.iter().copied().collect();
-        let next = data.chars[sample(&row, temperature, rng)];
-        out.push(next);
+        let c = chars[sample(&next(&sentence)?, temperature, rng)];
+        out.push(c);
         sentence.remove(0);
-        sentence.push(next);
+        sentence.push(c);
     }
     Ok(out)
 }

@@ -57,6 +57,52 @@ pub struct Args {
     pub pictures: crate::common::pictures::Pictures,
 }
 
+/// The flags of the character-level examples (text_generation, char_transformer): the shared arguments, the
+/// share of the text and the sampling.
+#[derive(Parser, Debug, Clone)]
+pub struct TextArgs {
+    #[command(flatten)]
+    pub common: Args,
+    /// Train on the first N characters of the text only (all by default).
+    #[arg(long)]
+    pub max_chars: Option<usize>,
+    /// Characters generated per temperature (Keras: 400).
+    #[arg(long, default_value_t = 400)]
+    pub generate_chars: usize,
+}
+
+impl TextArgs {
+    /// The file `--data` names and its text (the first `--max-chars` characters when given).
+    pub fn read_text(&self) -> Result<(PathBuf, String), Box<dyn std::error::Error>> {
+        let path = self
+            .common
+            .data
+            .clone()
+            .ok_or("pass --data PATH/nietzsche.txt (the text to learn)")?;
+        let mut text = std::fs::read_to_string(&path)?;
+        if let Some(n) = self.max_chars {
+            text = text.chars().take(n).collect();
+        }
+        Ok((path, text))
+    }
+}
+
+/// Prints `generate(temperature)` after `seed` at Keras's temperatures 0.2, 0.5, 1.0 and 1.2.
+pub fn print_samples(
+    seed: &[char],
+    mut generate: impl FnMut(f64) -> rkeras::Result<String>,
+) -> rkeras::Result<()> {
+    let seed_text: String = seed.iter().collect();
+    println!("----- generating with seed: \"{seed_text}\"");
+    for temperature in [0.2, 0.5, 1.0, 1.2] {
+        println!(
+            "----- temperature {temperature}:\n{seed_text}{}\n",
+            generate(temperature)?
+        );
+    }
+    Ok(())
+}
+
 /// A hook called after every epoch with the model and the number of epochs done.
 pub type AfterEpoch<'a> = dyn FnMut(&Model, usize) -> Result<(), Box<dyn std::error::Error>> + 'a;
 

@@ -15,16 +15,40 @@ pub const NUM_HEADS: usize = 2;
 pub const FF_DIM: usize = 32;
 pub const RATE: f32 = 0.1;
 
-/// Keras's `TransformerBlock(embed_dim, num_heads, ff_dim, rate)` applied to `x` `[maxlen, embed_dim]`.
-pub fn transformer_block(x: &SymbolicTensor) -> rkeras::Result<SymbolicTensor> {
-    let attention =
-        MultiHeadAttention::new(NUM_HEADS, EMBED_DIM).call_many(&[x.clone(), x.clone()])?;
-    let attention = Dropout::new(RATE).call(&attention)?;
+/// The settings of one Transformer block: Keras's `TransformerBlock(embed_dim, num_heads, ff_dim, rate)`, and
+/// whether its attention is causal (`use_causal_mask=True`, for language models).
+#[derive(Debug, Clone, Copy)]
+pub struct Block {
+    pub embed_dim: usize,
+    pub num_heads: usize,
+    pub ff_dim: usize,
+    pub rate: f32,
+    pub causal: bool,
+}
+
+/// The classifier's block.
+pub const CLASSIFIER_BLOCK: Block = Block {
+    embed_dim: EMBED_DIM,
+    num_heads: NUM_HEADS,
+    ff_dim: FF_DIM,
+    rate: RATE,
+    causal: false,
+};
+
+/// Keras's `TransformerBlock(embed_dim, num_heads, ff_dim, rate)` (attention with `key_dim = embed_dim`)
+/// applied to `x` `[maxlen, embed_dim]`.
+pub fn transformer_block(x: &SymbolicTensor, block: Block) -> rkeras::Result<SymbolicTensor> {
+    let attention = MultiHeadAttention::new(block.num_heads, block.embed_dim)
+        .with_causal_mask(block.causal)
+        .call_many(&[x.clone(), x.clone()])?;
+    let attention = Dropout::new(block.rate).call(&attention)?;
     let out1 = LayerNormalization::new()
         .with_epsilon(1e-6)
         .call(&add(&[x.clone(), attention])?)?;
-    let ffn = Dense::new(FF_DIM).with_activation("relu")?.call(&out1)?;
-    let ffn = Dropout::new(RATE).call(&Dense::new(EMBED_DIM).call(&ffn)?)?;
+    let ffn = Dense::new(block.ff_dim)
+        .with_activation("relu")?
+        .call(&out1)?;
+    let ffn = Dropout::new(block.rate).call(&Dense::new(block.embed_dim).call(&ffn)?)?;
     Ok(LayerNormalization::new()
         .with_epsilon(1e-6)
         .call(&add(&[out1, ffn])?)?)
@@ -34,7 +58,7 @@ pub fn transformer_block(x: &SymbolicTensor) -> rkeras::Result<SymbolicTensor> {
 pub fn model(maxlen: usize, vocab_size: usize, classes: usize) -> rkeras::Result<Model> {
     let inputs = Input::new(&[maxlen]);
     let x = TokenAndPositionEmbedding::new(maxlen, vocab_size, EMBED_DIM).call(&inputs)?;
-    let x = transformer_block(&x)?;
+    let x = transformer_block(&x, CLASSIFIER_BLOCK)?;
     let x = GlobalPooling::new(GlobalPoolingKind::Average, 1).call(&x)?;
     let x = Dropout::new(0.1).call(&x)?;
     let x = Dense::new(20).with_activation("relu")?.call(&x)?;

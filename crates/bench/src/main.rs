@@ -12,7 +12,9 @@
 //! two threads run the shards at once they add up to more than the wall time) and `wall`, the median epoch's
 //! training time (its validation pass removed) per step.
 
+mod distributed;
 mod mnist;
+mod reuters_rnn;
 mod timer;
 mod transformer;
 mod workloads;
@@ -48,6 +50,10 @@ pub(crate) enum WorkloadKind {
     /// Transformer block (2 heads, key_dim 32, feed-forward 32), pooling, Dense 20, softmax over 46 classes, on
     /// 2,000 synthetic sequences of 200 ids; Adam; batch 32.
     Transformer,
+    /// The Reuters recurrent classifier (examples/reuters_rnn): Embedding with mask_zero, Bidirectional(GRU(32)),
+    /// softmax over 46 classes, on 2,000 synthetic sequences of 200 ids padded with zeros in front; Adam;
+    /// batch 32.
+    ReutersRnn,
     /// memnn, mlp and lstm, each in a process of its own.
     All,
 }
@@ -93,6 +99,13 @@ pub(crate) struct Cli {
     /// Count heap allocations per training step and the live heap at each epoch's end (slightly slower).
     #[arg(long)]
     pub(crate) count_allocs: bool,
+    /// Shards per batch (`FitConfig::shards`; default: the engine's, or the ranks with --distributed).
+    #[arg(long)]
+    pub(crate) shards: Option<usize>,
+    /// Train across the ranks of `mpirun -np N` (feature `mpi`), one block of shards each; rank 0 prints the
+    /// result, whose samples/s count all ranks.
+    #[arg(long)]
+    pub(crate) distributed: bool,
     /// Print one JSON object per workload (default: one readable line).
     #[arg(long)]
     pub(crate) json: bool,
@@ -114,6 +127,12 @@ fn steady(values: &[f64]) -> &[f64] {
 }
 
 impl Cli {
+    /// Shards per batch: `--shards`, else the ranks with `--distributed`, else the engine's default.
+    pub(crate) fn shards(&self) -> Option<usize> {
+        self.shards
+            .or(self.distributed.then(|| distributed::place().1))
+    }
+
     /// Samples per step: `--batch-size`, else the workload's default.
     pub(crate) fn batch_size(&self) -> usize {
         let default = match self.workload {
@@ -225,6 +244,10 @@ fn bench(
         "last_epoch": run.timer.last_logs,
     });
     merge(&mut out, throughput(&run, samples, cli.batch_size()));
+    out["shards"] = json!(cli.shards());
+    if cli.distributed {
+        out["distributed"] = distributed::summary();
+    }
     if cli.count_allocs {
         out["allocations"] = allocations(&run.timer, samples.div_ceil(cli.batch_size()));
     }
@@ -321,12 +344,18 @@ fn main() -> BenchResult<()> {
     if cli.workload == WorkloadKind::All {
         return run_all();
     }
+    if cli.distributed {
+        distributed::start()?;
+    }
     let result = match cli.threads {
         Some(threads) => in_pool(threads, || {
             bench(cli.workload, &cli, main_start, exec_to_main)
         })??,
         None => bench(cli.workload, &cli, main_start, exec_to_main)?,
     };
-    report(&result, cli.json);
+    if distributed::place().0 == 0 {
+        report(&result, cli.json);
+    }
+    distributed::finish();
     Ok(())
 }

@@ -174,6 +174,7 @@ pub(crate) fn prepare(kind: WorkloadKind, cli: &Cli) -> BenchResult<Workload> {
         WorkloadKind::Cnn => crate::mnist::cnn(cli)?,
         WorkloadKind::MnistMlp => crate::mnist::mlp(cli)?,
         WorkloadKind::Transformer => crate::transformer::classifier(cli)?,
+        WorkloadKind::ReutersRnn => crate::reuters_rnn::classifier(cli)?,
         WorkloadKind::All => return Err("`all` is not a single workload".into()),
     };
     let built = started.elapsed().as_secs_f64() * 1e3;
@@ -202,8 +203,9 @@ pub(crate) fn train(workload: &mut Workload, cli: &Cli) -> BenchResult<Run> {
         }
         if from == 1 {
             workload.model.reset_step_profile();
+            rkeras::engine::collective::reset_profile();
         }
-        let config = FitConfig::new()
+        let mut config = FitConfig::new()
             .epochs(to)
             .initial_epoch(from)
             .batch_size(cli.batch_size())
@@ -211,6 +213,12 @@ pub(crate) fn train(workload: &mut Workload, cli: &Cli) -> BenchResult<Run> {
             .seed(cli.seed)
             .validation_data(workload.x_val.clone(), workload.y_val.clone())
             .callback(&mut timer);
+        if let Some(shards) = cli.shards() {
+            config = config.shards(shards);
+        }
+        if let Some(collective) = crate::distributed::collective() {
+            config = config.collective(collective);
+        }
         workload
             .model
             .fit(&workload.x_train, &workload.y_train, config)?;

@@ -3,7 +3,7 @@
 use crate::error::{DistributedError, Result};
 use crate::watchdog::Watchdog;
 use mpi::Threading;
-use mpi::datatype::PartitionMut;
+use mpi::datatype::{Partition, PartitionMut};
 use mpi::environment::Universe;
 use mpi::topology::{Communicator, SimpleCommunicator};
 use mpi::traits::CommunicatorCollectives;
@@ -137,33 +137,75 @@ impl Collective for Mpi {
     }
 
     fn all_gather(&self, local: &[u8]) -> rkeras_engine::Result<Vec<Vec<u8>>> {
-        let too_long = |what: &str| {
-            EngineError::Distributed(format!(
-                "{what} exceeds MPI's message size (2^31 bytes); use more shards"
-            ))
-        };
         let count = i32::try_from(local.len()).map_err(|_| too_long("a rank's step"))?;
         let world = SimpleCommunicator::world();
         self.watchdog.guard(|| {
             let mut counts = vec![0i32; self.ranks];
             world.all_gather_into(&count, &mut counts[..]);
-            let mut displs = Vec::with_capacity(self.ranks);
-            let mut total = 0i64;
-            for &c in &counts {
-                displs.push(i32::try_from(total).map_err(|_| too_long("a step's messages"))?);
-                total += i64::from(c);
-            }
-            let total = usize::try_from(total).map_err(|_| too_long("a step's messages"))?;
+            let (displs, total) = displacements(&counts)?;
             let mut buffer = vec![0u8; total];
             {
                 let mut partition = PartitionMut::new(&mut buffer[..], &counts[..], &displs[..]);
                 world.all_gather_varcount_into(local, &mut partition);
             }
-            Ok(counts
-                .iter()
-                .zip(&displs)
-                .map(|(&c, &d)| buffer[d as usize..(d + c) as usize].to_vec())
-                .collect())
+            Ok(split(&buffer, &counts, &displs))
         })
     }
+
+    fn all_to_all(&self, parts: &[Vec<u8>]) -> rkeras_engine::Result<Vec<Vec<u8>>> {
+        if parts.len() != self.ranks {
+            return Err(EngineError::Distributed(format!(
+                "{} parts for an all-to-all of {} ranks",
+                parts.len(),
+                self.ranks
+            )));
+        }
+        let counts = parts
+            .iter()
+            .map(|p| i32::try_from(p.len()).map_err(|_| too_long("a rank's step")))
+            .collect::<rkeras_engine::Result<Vec<i32>>>()?;
+        let (displs, _) = displacements(&counts)?;
+        let send = parts.concat();
+        let world = SimpleCommunicator::world();
+        self.watchdog.guard(|| {
+            let mut received = vec![0i32; self.ranks];
+            world.all_to_all_into(&counts[..], &mut received[..]);
+            let (received_displs, total) = displacements(&received)?;
+            let mut buffer = vec![0u8; total];
+            {
+                let sent = Partition::new(&send[..], &counts[..], &displs[..]);
+                let mut partition =
+                    PartitionMut::new(&mut buffer[..], &received[..], &received_displs[..]);
+                world.all_to_all_varcount_into(&sent, &mut partition);
+            }
+            Ok(split(&buffer, &received, &received_displs))
+        })
+    }
+}
+
+fn too_long(what: &str) -> EngineError {
+    EngineError::Distributed(format!(
+        "{what} exceeds MPI's message size (2^31 bytes); use more shards"
+    ))
+}
+
+/// Where each rank's message starts in a buffer of `counts` bytes in rank order, and the buffer's length.
+fn displacements(counts: &[i32]) -> rkeras_engine::Result<(Vec<i32>, usize)> {
+    let mut displs = Vec::with_capacity(counts.len());
+    let mut total = 0i64;
+    for &c in counts {
+        displs.push(i32::try_from(total).map_err(|_| too_long("a step's messages"))?);
+        total += i64::from(c);
+    }
+    let total = usize::try_from(total).map_err(|_| too_long("a step's messages"))?;
+    Ok((displs, total))
+}
+
+/// The buffer cut into the ranks' messages.
+fn split(buffer: &[u8], counts: &[i32], displs: &[i32]) -> Vec<Vec<u8>> {
+    counts
+        .iter()
+        .zip(displs)
+        .map(|(&c, &d)| buffer[d as usize..(d + c) as usize].to_vec())
+        .collect()
 }

@@ -1,5 +1,5 @@
-//! The layers' weight regularization penalties in the training loss, as Keras 3's `compute_loss` adds
-//! `model.losses` to the compiled loss.
+//! The layers' weight and activity regularization penalties in the training loss, as Keras 3's
+//! `compute_loss` adds `model.losses` to the compiled loss.
 
 use crate::error::Result;
 use rkeras_layers::Network;
@@ -13,6 +13,16 @@ pub(crate) fn add_penalty(network: &Network, loss: Tensor, penalize: bool) -> Re
         return Ok(loss);
     }
     match network.regularization_loss()? {
+        Some(penalty) => Ok(loss.add(&penalty)?),
+        None => Ok(loss),
+    }
+}
+
+/// `loss` plus a forward pass's activity penalties ([`Network::forward_outputs_regularized`]), when any. Each
+/// shard of a batch adds its own samples' share (the penalties are divided by the whole batch's size), so the
+/// shards' sum is the whole batch's penalty.
+pub(crate) fn add_activity(loss: Tensor, activity: Option<Tensor>) -> Result<Tensor> {
+    match activity {
         Some(penalty) => Ok(loss.add(&penalty)?),
         None => Ok(loss),
     }

@@ -177,6 +177,7 @@ fn shard_pass(
     divisors: &[f64],
     seed: u64,
     penalize: bool,
+    batch: usize,
 ) -> Result<ShardResult> {
     let started = Instant::now();
     let mut rng = <StdRng as rand::SeedableRng>::seed_from_u64(seed);
@@ -184,11 +185,13 @@ fn shard_pass(
         training: true,
         rng: &mut rng,
     };
-    let outs = network.forward_outputs(&shard.inputs, &mut ctx, task.wants_logits)?;
+    let (outs, activity) =
+        network.forward_outputs_regularized(&shard.inputs, &mut ctx, task.wants_logits, batch)?;
     check_outputs(&outs, &shard.ys)?;
     let (loss, output_losses) =
         weighted_losses(task, &shard.ys, &outs, shard.weights.as_ref(), divisors)?;
     let loss = crate::regularization::add_penalty(network, loss, penalize)?;
+    let loss = crate::regularization::add_activity(loss, activity)?;
     let loss_value = f64::from(loss.to_scalar()?);
     let predictions = outs.iter().map(|o| o.output.data_arc()).collect();
     drop(outs);
@@ -236,7 +239,7 @@ pub(crate) fn train_step(
         .iter()
         .map(|s| network.output_masks(&s.inputs))
         .collect::<std::result::Result<_, _>>()?;
-    let results: Vec<ShardResult> = {
+    let crate::collective::Shards { results, grads } = {
         let collective = compiled.collective.clone();
         let compiled = &Task::of(compiled);
         let parts: Vec<_> = shards
@@ -247,7 +250,15 @@ pub(crate) fn train_step(
         let divisors = &batch_divisors(network, compiled, &parts, batch);
         // Every shard's result: computed here, or by the rank that owns it when training across processes.
         crate::collective::run_shards(collective.as_deref(), shards.len(), |i| {
-            shard_pass(network, compiled, &shards[i], divisors, seeds[i], i == 0)
+            shard_pass(
+                network,
+                compiled,
+                &shards[i],
+                divisors,
+                seeds[i],
+                i == 0,
+                batch,
+            )
         })?
     };
     let parallel_wall = parallel_started.elapsed();
@@ -282,25 +293,20 @@ pub(crate) fn train_step(
         optimizer: Default::default(),
     };
     let mut spent_gradients = Vec::new();
-    let all_grads: Option<Vec<Vec<Option<Gradient>>>> =
-        results.into_iter().map(|r| r.grads).collect();
-    if let (true, Some(mut all_grads)) = (loss_value.is_finite(), all_grads) {
+    if let (true, Some(summed)) = (loss_value.is_finite(), grads) {
         let started = Instant::now();
         let variables = network.trainable_weights();
-        let mut grads: Vec<Gradient> = Vec::with_capacity(variables.len());
-        for (i, v) in variables.iter().enumerate() {
-            // The first shard's gradient becomes the sum; the others are added to it in shard order. An
-            // embedding table's gradient stays rows (ids, values and per-lookup squares).
-            let total = sum_in_order(
-                all_grads
-                    .iter_mut()
-                    .map(|g| g.get_mut(i).and_then(Option::take)),
-            )?;
-            grads.push(total.unwrap_or_else(|| {
-                Gradient::Dense(ndarray::ArrayD::zeros(ndarray::IxDyn(&v.shape())))
-            }));
-        }
-        drop(all_grads);
+        // The shards' gradients summed in shard order; an embedding table's gradient stays rows (ids, values
+        // and per-lookup squares), a weight the loss does not reach gets zeros.
+        let grads: Vec<Gradient> = variables
+            .iter()
+            .zip(summed.into_iter().chain(std::iter::repeat_with(|| None)))
+            .map(|(v, g)| {
+                g.unwrap_or_else(|| {
+                    Gradient::Dense(ndarray::ArrayD::zeros(ndarray::IxDyn(&v.shape())))
+                })
+            })
+            .collect();
         let grad_refs: Vec<rkeras_tensor::GradientRef<'_>> =
             grads.iter().map(Gradient::as_ref).collect();
         // Update every weight in place (the graphs are gone, so no copy is made).
@@ -387,18 +393,6 @@ pub(crate) fn finalize_optimizer(model: &mut crate::model::Model) -> Result<()> 
     Ok(())
 }
 
-/// The sum of the given gradients in order (the first one reused as the total), or `None` when none is given.
-fn sum_in_order(parts: impl Iterator<Item = Option<Gradient>>) -> Result<Option<Gradient>> {
-    let mut total: Option<Gradient> = None;
-    for part in parts.flatten() {
-        match total.as_mut() {
-            Some(t) => t.add(part)?,
-            None => total = Some(part),
-        }
-    }
-    Ok(total)
-}
-
 /// Runs one evaluation step (inference mode: no dropout, no graph).
 pub(crate) fn test_step(
     network: &Network,
@@ -413,16 +407,18 @@ pub(crate) fn test_step(
             training: false,
             rng,
         };
-        let outs = network.forward_outputs(inputs, &mut ctx, task.wants_logits)?;
-        check_outputs(&outs, ys)?;
         let batch = ys
             .first()
             .and_then(|y| y.shape().first().copied())
             .unwrap_or(0);
+        let (outs, activity) =
+            network.forward_outputs_regularized(inputs, &mut ctx, task.wants_logits, batch)?;
+        check_outputs(&outs, ys)?;
         let masks: Vec<Option<Tensor>> = outs.iter().map(|o| o.mask.clone()).collect();
         let divisors = batch_divisors(network, task, &[divisor_part(ys, weights, &masks)], batch);
         let (loss, output_losses) = weighted_losses(task, ys, &outs, weights, &divisors)?;
         let loss = crate::regularization::add_penalty(network, loss, true)?;
+        let loss = crate::regularization::add_activity(loss, activity)?;
         let loss = f64::from(loss.to_scalar()?);
         Ok(StepResult {
             loss,

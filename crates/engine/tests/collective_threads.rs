@@ -46,7 +46,7 @@ impl Collective for Threads {
 
 const RANKS: usize = 2;
 
-/// Runs `job(rank, collective)` on one thread per rank and returns the results in rank order; fails when a rank
+/// Runs `job(rank, collective)` on one thread (and one rayon pool) per rank and returns the results in rank order; fails when a rank
 /// has not finished after a minute (a rank waits for one that stopped).
 fn on_ranks<T: Send + 'static>(
     job: impl Fn(usize, Arc<dyn Collective>) -> T + Send + Sync + 'static,
@@ -63,7 +63,14 @@ fn on_ranks<T: Send + 'static>(
             rank,
             exchange: exchange.clone(),
         });
-        std::thread::spawn(move || send.send((rank, job(rank, collective))));
+        // Each rank trains on a pool of its own, as a process of its own would: a rank waiting in an
+        // all-gather holds its worker, so ranks sharing one pool (with other tests running beside) would wait
+        // for ranks queued behind them.
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        std::thread::spawn(move || send.send((rank, pool.install(|| job(rank, collective)))));
     }
     let mut results: Vec<Option<T>> = (0..RANKS).map(|_| None).collect();
     for _ in 0..RANKS {

@@ -112,6 +112,14 @@ fn depthwise_and_separable_conv2d_predict_as_keras_and_their_weights_load_in_ker
 }
 
 #[test]
+fn depthwise_and_separable_conv2d_with_strides_and_dilation_together_predict_as_keras() {
+    round_trip(
+        "depthwise_strided_dilated",
+        &["DepthwiseConv2D", "SeparableConv2D", "Concatenate"],
+    );
+}
+
+#[test]
 fn convolutions_without_bias_and_the_remaining_pooling_paddings_predict_as_keras() {
     round_trip(
         "conv_options",

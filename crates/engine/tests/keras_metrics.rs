@@ -3,7 +3,10 @@
 
 use ndarray::{ArrayD, IxDyn};
 use rkeras_engine::Metric;
-use rkeras_engine::metrics::{Auc, Average, Confusion, Curve, FBetaScore, MeanIoU, Summation};
+use rkeras_engine::metrics::{
+    AtConstraint, Auc, Average, Condition, ConditionCount, Confusion, Curve, FBetaScore, MeanIoU,
+    Summation, Target,
+};
 use serde_json::Value;
 
 fn fixture() -> Value {
@@ -18,6 +21,14 @@ fn array(values: &Value, shape: &Value) -> ArrayD<f32> {
     let v: Vec<f32> = serde_json::from_value(values.clone()).unwrap();
     let s: Vec<usize> = serde_json::from_value(shape.clone()).unwrap();
     ArrayD::from_shape_vec(IxDyn(&s), v).unwrap()
+}
+
+fn count(name: &str, condition: Condition, thresholds: Option<Vec<f32>>) -> Metric {
+    Metric::new(name, ConditionCount::new(condition, thresholds).unwrap())
+}
+
+fn at(name: &str, target: Target, value: f32, n: usize, class_id: Option<usize>) -> Metric {
+    Metric::new(name, AtConstraint::new(target, value, n, class_id).unwrap())
 }
 
 fn metric(name: &str) -> Metric {
@@ -68,6 +79,63 @@ fn metric(name: &str) -> Metric {
         "mean_iou" => Metric::new(name, MeanIoU::new(4, None, true, true).unwrap()),
         "mean_iou_ignore0" => Metric::new(name, MeanIoU::new(4, Some(0), true, true).unwrap()),
         "rmse" => Metric::from_name("root_mean_squared_error").unwrap(),
+        "true_negatives_t" => count("tn", Condition::TrueNegatives, Some(vec![0.3, 0.6])),
+        "false_positives_t" => count("fp", Condition::FalsePositives, Some(vec![0.7])),
+        "false_negatives_t" => count("fn", Condition::FalseNegatives, Some(vec![0.2, 0.5, 0.9])),
+        "precision_at_recall" => at("par", Target::PrecisionAtRecall, 0.6, 200, None),
+        "recall_at_precision" => at("rap", Target::RecallAtPrecision, 0.55, 50, None),
+        "sensitivity_at_specificity" => {
+            at("sas", Target::SensitivityAtSpecificity, 0.5, 200, Some(1))
+        }
+        "specificity_at_sensitivity" => {
+            at("sas2", Target::SpecificityAtSensitivity, 0.4, 200, None)
+        }
+        "specificity_at_sensitivity_1" => {
+            at("sas1", Target::SpecificityAtSensitivity, 0.3, 1, None)
+        }
+        "auc_multi_label" => Metric::new(
+            "auc_ml",
+            Auc::new(200, Curve::Roc, Summation::Interpolation, false)
+                .unwrap()
+                .multi_label(None)
+                .unwrap(),
+        ),
+        "auc_multi_label_pr_weights" => Metric::new(
+            "auc_mlw",
+            Auc::new(200, Curve::Pr, Summation::Interpolation, false)
+                .unwrap()
+                .multi_label(Some(4))
+                .unwrap()
+                .label_weights(vec![0.5, 1.0, 2.0, 0.0])
+                .unwrap(),
+        ),
+        "auc_label_weights" => Metric::new(
+            "auc_lw",
+            Auc::new(200, Curve::Roc, Summation::Interpolation, false)
+                .unwrap()
+                .label_weights(vec![1.0, 0.0, 2.0, 0.5])
+                .unwrap(),
+        ),
+        "auc_thresholds" => Metric::new(
+            "auc_t",
+            Auc::with_thresholds(
+                vec![0.7, 0.2, 0.5],
+                Curve::Roc,
+                Summation::Interpolation,
+                false,
+            )
+            .unwrap(),
+        ),
+        "auc_thresholds_even_pr" => Metric::new(
+            "auc_te",
+            Auc::with_thresholds(
+                vec![0.25, 0.5, 0.75],
+                Curve::Pr,
+                Summation::Interpolation,
+                false,
+            )
+            .unwrap(),
+        ),
         other => Metric::from_name(other).unwrap(),
     }
 }
@@ -75,30 +143,48 @@ fn metric(name: &str) -> Metric {
 #[test]
 fn every_metric_matches_keras_through_updates_and_resets() {
     let cases = fixture()["cases"].as_array().unwrap().clone();
-    assert!(cases.len() >= 39);
+    assert!(cases.len() >= 53);
+    let with_config = cases
+        .iter()
+        .filter(|c| metric(c["name"].as_str().unwrap()).to_config().is_ok())
+        .count();
+    assert_eq!(with_config, 25);
     for case in &cases {
         let name = case["name"].as_str().unwrap();
-        let mut m = metric(name);
-        for (i, step) in case["steps"].as_array().unwrap().iter().enumerate() {
-            if step["reset_before"].as_bool().unwrap() {
-                m.reset_state();
-            }
-            let t = array(&step["y_true"], &step["y_true_shape"]);
-            let p = array(&step["y_pred"], &step["y_pred_shape"]);
-            let w = step["sample_weight"].as_array().map(|w| {
-                let v: Vec<f32> = w.iter().map(|x| x.as_f64().unwrap() as f32).collect();
-                ArrayD::from_shape_vec(IxDyn(&[v.len()]), v).unwrap()
-            });
-            m.update_state(&t, &p, w.as_ref()).unwrap();
-            let expected: Vec<f32> = serde_json::from_value(step["result"].clone()).unwrap();
-            let got = m.results();
-            assert_eq!(got.len(), expected.len(), "{name} step {i}");
-            for (a, b) in got.iter().zip(&expected) {
-                assert!(
-                    (a - b).abs() <= 1e-6 * a.abs().max(b.abs()).max(1.0),
-                    "{name} step {i}: rkeras {a} vs Keras {b}"
-                );
-            }
+        let mut candidates = vec![metric(name)];
+        // Metrics with arguments: Keras's config builds the same metric, and rkeras writes Keras's config.
+        if let Ok(config) = candidates[0].to_config() {
+            assert_eq!(config, case["config"], "{name}: rkeras's config vs Keras's");
+            let rebuilt = Metric::from_config(&case["config"]).unwrap();
+            assert_eq!(rebuilt.to_config().unwrap(), config, "{name}");
+            candidates.push(rebuilt);
+        }
+        for m in &mut candidates {
+            check_steps(name, m, case);
+        }
+    }
+}
+
+fn check_steps(name: &str, m: &mut Metric, case: &Value) {
+    for (i, step) in case["steps"].as_array().unwrap().iter().enumerate() {
+        if step["reset_before"].as_bool().unwrap() {
+            m.reset_state();
+        }
+        let t = array(&step["y_true"], &step["y_true_shape"]);
+        let p = array(&step["y_pred"], &step["y_pred_shape"]);
+        let w = step["sample_weight"].as_array().map(|w| {
+            let v: Vec<f32> = w.iter().map(|x| x.as_f64().unwrap() as f32).collect();
+            ArrayD::from_shape_vec(IxDyn(&[v.len()]), v).unwrap()
+        });
+        m.update_state(&t, &p, w.as_ref()).unwrap();
+        let expected: Vec<f32> = serde_json::from_value(step["result"].clone()).unwrap();
+        let got = m.results();
+        assert_eq!(got.len(), expected.len(), "{name} step {i}");
+        for (a, b) in got.iter().zip(&expected) {
+            assert!(
+                (a - b).abs() <= 1e-6 * a.abs().max(b.abs()).max(1.0),
+                "{name} step {i}: rkeras {a} vs Keras {b}"
+            );
         }
     }
 }
@@ -126,6 +212,58 @@ fn bad_metric_arguments_are_typed_errors() {
         e.contains("acuracy") && e.contains("sparse_top_k_categorical_accuracy"),
         "{e}"
     );
+    let e = AtConstraint::new(Target::RecallAtPrecision, 1.5, 200, None)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("Received: precision=1.5"), "{e}");
+    let e = AtConstraint::new(Target::PrecisionAtRecall, 0.5, 0, None)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("num_thresholds=0"), "{e}");
+    let e = ConditionCount::new(Condition::TruePositives, Some(vec![-0.1]))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("-0.1"), "{e}");
+    let e = Auc::new(200, Curve::Roc, Summation::Interpolation, false)
+        .unwrap()
+        .label_weights(vec![1.0, -2.0])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("-2"), "{e}");
+    // A multi-label AUC needs rank-2 predictions.
+    let mut ml = Auc::new(200, Curve::Roc, Summation::Interpolation, false)
+        .unwrap()
+        .multi_label(None)
+        .unwrap();
+    let flat = ndarray::arr1(&[1.0f32, 0.0]).into_dyn();
+    let e = rkeras_engine::StatefulMetric::update_state(&mut ml, &flat, &flat, None)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("rank 2") && e.contains("[2]"), "{e}");
+    let config = |class: &str, args: Value| {
+        Metric::from_config(&serde_json::json!({"class_name": class, "config": args}))
+            .unwrap_err()
+            .to_string()
+    };
+    let e = config("AUC", serde_json::json!({"num_labels": 3}));
+    assert!(e.contains("only when `multi_label` is True"), "{e}");
+    let e = config("PrecisionAtRecall", serde_json::json!({"precision": 0.5}));
+    assert!(e.contains("`precision`"), "{e}");
+    let e = config("RecallAtPrecision", serde_json::json!({}));
+    assert!(e.contains("`precision`"), "{e}");
+    let e = config("MeanIoU", serde_json::json!({"num_classes": 3}));
+    assert!(e.contains("MeanIoU") && e.contains("AUC"), "{e}");
+    let e = config("Precision", serde_json::json!({"beta": 2}));
+    assert!(
+        e.contains("Precision does not take the argument `beta`"),
+        "{e}"
+    );
+    let e = Metric::from_name("mae")
+        .unwrap()
+        .to_config()
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("mae"), "{e}");
     let mut auc = Metric::from_name("auc").unwrap();
     let t = ndarray::arr2(&[[1.0f32]]).into_dyn();
     let e = auc

@@ -77,9 +77,8 @@ fn set_weights(layer: &MultiHeadAttention, case: &Value) {
     }
 }
 
-#[test]
-fn causal_self_attention_matches_keras() {
-    let case = &golden()["causal"];
+/// The golden "causal" case's layer, built on `[6, 8]` queries and values, returning its scores.
+fn causal_layer() -> MultiHeadAttention {
     let layer = MultiHeadAttention::new(2, 4)
         .with_value_dim(3)
         .with_causal_mask(true)
@@ -87,6 +86,13 @@ fn causal_self_attention_matches_keras() {
     layer
         .call_outputs(&[Input::new(&[6, 8]), Input::new(&[6, 8])])
         .unwrap();
+    layer
+}
+
+#[test]
+fn causal_self_attention_matches_keras() {
+    let case = &golden()["causal"];
+    let layer = causal_layer();
     let names: Vec<String> = layer
         .weights()
         .iter()
@@ -231,4 +237,77 @@ fn one_and_two_threads_give_the_same_bits() {
         rkeras_layers::set_random_seed(5);
         block().get_weights()[0].clone()
     });
+}
+
+/// The returned attention scores are differentiable: with Σ output·R + Σ scores·R' as the loss, finite
+/// differences confirm the gradients of the query and value inputs (cross-attention) and of every weight.
+#[test]
+fn returned_scores_carry_gradients() {
+    use ndarray::Dimension;
+    use rkeras_tensor::gradcheck::{GradCheck, check_gradients};
+    let case = &golden()["causal"];
+    let layer = causal_layer();
+    set_weights(&layer, case);
+    let x = array(&case["x"]);
+    let v = x.mapv(|a| (a * 3.1).sin());
+    let loss = |inputs: &[Tensor]| {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+        let ctx = &mut CallContext {
+            training: false,
+            rng: &mut rng,
+        };
+        let outputs = layer
+            .forward_all(inputs, ctx)
+            .map_err(|e| rkeras_tensor::TensorError::invalid_argument("layer", e.to_string()))?;
+        let weigh = |t: &Tensor, f: f32| {
+            let r = ArrayD::from_shape_fn(IxDyn(t.shape()), |ix| {
+                (ix.as_array_view().iter().sum::<usize>() as f32 * f).cos()
+            });
+            t.mul(&Tensor::new(r))?.sum_all()
+        };
+        weigh(&outputs[0], 0.7)?.add(&weigh(&outputs[1], 1.3)?.mul_scalar(5.0)?)
+    };
+    let report = check_gradients(&[x.clone(), v.clone()], loss, GradCheck::default()).unwrap();
+    assert!(report.passed(), "inputs: {report:?}");
+    // Weights: the scores alone, so that only the query and key projections get a gradient.
+    let scores_loss = || {
+        let (x, v) = (Tensor::new(x.clone()), Tensor::new(v.clone()));
+        let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+        let ctx = &mut CallContext {
+            training: false,
+            rng: &mut rng,
+        };
+        let scores = layer.forward_all(&[x, v], ctx).unwrap().swap_remove(1);
+        let r = ArrayD::from_shape_fn(IxDyn(scores.shape()), |ix| {
+            ((ix[1] + 2 * ix[2] + 3 * ix[3]) as f32 * 1.7).cos()
+        });
+        scores.mul(&Tensor::new(r)).unwrap().sum_all().unwrap()
+    };
+    let grads = scores_loss().backward().unwrap();
+    let mut nonzero = 0;
+    for w in layer.weights() {
+        let original = w.value().as_ref().clone();
+        let analytic = grads
+            .get_var(&w)
+            .cloned()
+            .unwrap_or_else(|| ArrayD::zeros(original.raw_dim()));
+        for j in 0..original.len() {
+            let eval = |delta: f32| {
+                let mut moved = original.clone();
+                moved.as_slice_mut().unwrap()[j] += delta;
+                w.set_value(moved).unwrap();
+                f64::from(scores_loss().to_scalar().unwrap())
+            };
+            let numeric = (eval(5e-3) - eval(-5e-3)) / 1e-2;
+            let a = f64::from(analytic.as_slice().unwrap()[j]);
+            assert!(
+                (a - numeric).abs() <= 2e-3 + 1e-2 * a.abs().max(numeric.abs()),
+                "d/d {}[{j}]: {a} vs {numeric}",
+                w.name()
+            );
+            nonzero += usize::from(a.abs() > 1e-4);
+        }
+        w.set_value(original).unwrap();
+    }
+    assert!(nonzero > 20, "only {nonzero} weight gradients are not zero");
 }

@@ -1,6 +1,7 @@
-//! Weight regularizers against Keras: rkeras loads the untrained models Keras saved with L1, L2, L1L2 and
-//! orthogonal kernel/bias regularizers, and models of every layer that takes weight regularizers and
-//! constraints (scripts/keras_regularizers_golden.py), trains them as Keras did and
+//! Weight and activity regularizers against Keras: rkeras loads the untrained models Keras saved with L1, L2,
+//! L1L2 and orthogonal kernel/bias regularizers, models of every layer that takes weight regularizers and
+//! constraints, and models with activity regularizers on Dense, Conv2D, SeparableConv2D, Embedding, LSTM,
+//! Bidirectional(SimpleRNN) and GRU (scripts/keras_regularizers_golden.py), trains them as Keras did and
 //! matches Keras's logged loss per epoch, `evaluate`'s loss and the trained weights within 1e-5; the model
 //! rkeras saves carries the same regularizer configs when Keras loads it (through the Python of
 //! `rkeras_testkit::keras_python`: a failure with CI=true when it is missing, a loud notice otherwise).
@@ -175,6 +176,45 @@ fn einsum_dense_layer_normalization_and_prelu_match_keras() {
     train_like_keras("norm_prelu");
 }
 
+#[test]
+fn dense_activity_regularizers_match_keras() {
+    train_like_keras("activity_dense");
+}
+
+#[test]
+fn conv_activity_regularizers_match_keras() {
+    train_like_keras("activity_conv");
+}
+
+#[test]
+fn embedding_and_recurrent_activity_regularizers_match_keras() {
+    train_like_keras("activity_sequence");
+}
+
+/// A fixture's untrained activity penalty on its whole data (Keras divides it by the batch size).
+fn activity_penalty(case: &str) -> f32 {
+    let (_, x, _) = case_data(case);
+    let model = load_model(fixture_dir().join(format!("{case}.h5"))).unwrap();
+    let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(0);
+    let mut ctx = rkeras_layers::CallContext {
+        training: false,
+        rng: &mut rng,
+    };
+    let x = rkeras_tensor::Tensor::new(x);
+    let (_, penalty) = model
+        .network()
+        .forward_outputs_regularized(&[x], &mut ctx, false, 16)
+        .unwrap();
+    penalty.unwrap().to_scalar().unwrap()
+}
+
+#[test]
+fn a_batch_in_two_shards_gives_the_activity_penalty_of_the_whole_batch() {
+    for case in ["activity_dense", "activity_sequence"] {
+        assert_two_shards_match_the_whole_batch(case, activity_penalty(case));
+    }
+}
+
 /// Trains a Keras fixture's model (batches of 16, SGD) with the batch in `shards` pieces: the logged losses
 /// and the trained weights.
 fn train_in_shards(case: &str, shards: usize) -> (Vec<f64>, Vec<f32>) {
@@ -196,25 +236,41 @@ fn train_in_shards(case: &str, shards: usize) -> (Vec<f64>, Vec<f32>) {
     (history.get("loss").unwrap().to_vec(), weights)
 }
 
+/// Trains `case` with its batch whole and in two shards: the same losses and weights; the first epoch is one
+/// step from the untrained weights, so its loss is the data loss plus the untrained model's `penalty` (large
+/// enough to be seen) once, which is `evaluate`'s loss on the untrained model.
+fn assert_two_shards_match_the_whole_batch(case: &str, penalty: f32) {
+    let (whole_loss, whole_weights) = train_in_shards(case, 1);
+    let (split_loss, split_weights) = train_in_shards(case, 2);
+    let as_f32 = |v: &[f64]| v.iter().map(|&l| l as f32).collect::<Vec<_>>();
+    assert_close(
+        &format!("{case} loss in two shards"),
+        &as_f32(&split_loss),
+        &as_f32(&whole_loss),
+    );
+    assert_close(
+        &format!("{case} weights in two shards"),
+        &split_weights,
+        &whole_weights,
+    );
+    assert!(penalty > 1e-3, "{case}: penalty {penalty}");
+    let mut model = load_model(fixture_dir().join(format!("{case}.h5"))).unwrap();
+    model
+        .compile(SGDConfig::default().build().unwrap(), "mse", &[])
+        .unwrap();
+    let (_, x, y) = case_data(case);
+    let evaluated = model.evaluate(std::slice::from_ref(&x), &y, 16).unwrap()["loss"];
+    assert_close(
+        &format!("{case} first loss in two shards"),
+        &[split_loss[0] as f32],
+        &[evaluated as f32],
+    );
+}
+
 #[test]
 fn a_batch_in_two_shards_counts_the_penalty_once() {
     for case in ["embedding_lstm", "conv"] {
-        let (whole_loss, whole_weights) = train_in_shards(case, 1);
-        let (split_loss, split_weights) = train_in_shards(case, 2);
-        let as_f32 = |v: &[f64]| v.iter().map(|&l| l as f32).collect::<Vec<_>>();
-        assert_close(
-            &format!("{case} loss in two shards"),
-            &as_f32(&split_loss),
-            &as_f32(&whole_loss),
-        );
-        assert_close(
-            &format!("{case} weights in two shards"),
-            &split_weights,
-            &whole_weights,
-        );
-        // The first epoch is one step from the untrained weights: its loss is the data loss plus the penalty
-        // once, which is `evaluate`'s loss on the untrained model; the penalty is large enough to be seen.
-        let mut model = load_model(fixture_dir().join(format!("{case}.h5"))).unwrap();
+        let model = load_model(fixture_dir().join(format!("{case}.h5"))).unwrap();
         let penalty = model
             .network()
             .regularization_loss()
@@ -222,15 +278,6 @@ fn a_batch_in_two_shards_counts_the_penalty_once() {
             .unwrap()
             .to_scalar()
             .unwrap();
-        assert!(penalty > 1e-2, "{case}: penalty {penalty}");
-        let sgd = SGDConfig::default().build().unwrap();
-        model.compile(sgd, "mse", &[]).unwrap();
-        let (_, x, y) = case_data(case);
-        let evaluated = model.evaluate(std::slice::from_ref(&x), &y, 16).unwrap()["loss"];
-        assert_close(
-            &format!("{case} first loss in two shards"),
-            &[split_loss[0] as f32],
-            &[evaluated as f32],
-        );
+        assert_two_shards_match_the_whole_batch(case, penalty);
     }
 }

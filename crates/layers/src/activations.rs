@@ -1,9 +1,13 @@
 //! Keras 3's activation functions by name, as `activation="…"` takes them: linear, relu, relu6, leaky_relu,
 //! elu, selu, gelu, silu (swish), mish, sigmoid, hard_sigmoid, hard_silu (hard_swish), tanh, softmax,
-//! log_softmax, softplus, softsign, exponential. A name stands for Keras's default arguments (`leaky_relu`:
-//! slope 0.2; `gelu`: exact; `softmax`: last axis); the layers [`crate::ReLU`], [`crate::LeakyReLU`],
+//! log_softmax, softplus, softsign, exponential, celu, hard_shrink, hard_tanh, log_sigmoid, soft_shrink,
+//! sparse_plus, sparse_sigmoid, sparsemax, squareplus, tanh_shrink. A name stands for Keras's default arguments (`leaky_relu`:
+//! slope 0.2; `gelu`: exact; `softmax`, `sparsemax`: last axis; `celu`: alpha 1; `hard_shrink`, `soft_shrink`:
+//! threshold 0.5; `squareplus`: b 4); the layers [`crate::ReLU`], [`crate::LeakyReLU`],
 //! [`crate::ELU`], [`crate::Softmax`] and the tensor ops (`Tensor::relu_with`, `Tensor::gelu(approximate)`, …)
-//! take the arguments.
+//! take the arguments. Keras's `glu` (which halves an axis, so that a layer's declared output shape would be
+//! wrong) and `threshold` (which has no default arguments) are the tensor ops `Tensor::glu(axis)` and
+//! `Tensor::threshold(threshold, default_value)`.
 //!
 //! `hard_sigmoid` is Keras 3's `relu6(x + 3) / 6`. Keras 1 and 2 defined it as `clip(0.2x + 0.5, 0, 1)`:
 //! that form is `hard_sigmoid_keras2`, which files written by Keras 1/2 get (see
@@ -63,6 +67,26 @@ pub enum ActivationFn {
     Exponential,
     /// Log-softmax over the last axis.
     LogSoftmax,
+    /// CELU with alpha 1.
+    Celu,
+    /// `x` where `|x| > 0.5`, 0 elsewhere.
+    HardShrink,
+    /// `x` clipped to `[−1, 1]`.
+    HardTanh,
+    /// `log(sigmoid(x))`.
+    LogSigmoid,
+    /// `x ∓ 0.5` outside `[−0.5, 0.5]`, 0 inside.
+    SoftShrink,
+    /// 0, `(x + 1)²/4`, `x` on `(−∞, −1]`, `(−1, 1)`, `[1, ∞)`.
+    SparsePlus,
+    /// `clip(x + 1, 0, 2) / 2`.
+    SparseSigmoid,
+    /// Keras 3.15's sparsemax over the last axis.
+    Sparsemax,
+    /// `(x + √(x² + 4)) / 2`.
+    Squareplus,
+    /// `x − tanh(x)`.
+    TanhShrink,
 }
 
 /// Keras's other names for the same functions (Keras writes the first name of each in configs).
@@ -71,7 +95,7 @@ const ALIASES: [(&str, ActivationFn); 2] = [
     ("hard_swish", ActivationFn::HardSilu),
 ];
 
-const NAMES: [(&str, ActivationFn); 19] = [
+const NAMES: [(&str, ActivationFn); 29] = [
     ("linear", ActivationFn::Linear),
     ("relu", ActivationFn::Relu),
     ("sigmoid", ActivationFn::Sigmoid),
@@ -91,6 +115,16 @@ const NAMES: [(&str, ActivationFn); 19] = [
     ("hard_silu", ActivationFn::HardSilu),
     ("exponential", ActivationFn::Exponential),
     ("log_softmax", ActivationFn::LogSoftmax),
+    ("celu", ActivationFn::Celu),
+    ("hard_shrink", ActivationFn::HardShrink),
+    ("hard_tanh", ActivationFn::HardTanh),
+    ("log_sigmoid", ActivationFn::LogSigmoid),
+    ("soft_shrink", ActivationFn::SoftShrink),
+    ("sparse_plus", ActivationFn::SparsePlus),
+    ("sparse_sigmoid", ActivationFn::SparseSigmoid),
+    ("sparsemax", ActivationFn::Sparsemax),
+    ("squareplus", ActivationFn::Squareplus),
+    ("tanh_shrink", ActivationFn::TanhShrink),
 ];
 
 impl ActivationFn {
@@ -151,6 +185,16 @@ impl ActivationFn {
             ActivationFn::HardSilu => x.hard_silu(),
             ActivationFn::Exponential => x.exponential(),
             ActivationFn::LogSoftmax => x.log_softmax(-1),
+            ActivationFn::Celu => x.celu(1.0),
+            ActivationFn::HardShrink => x.hard_shrink(0.5),
+            ActivationFn::HardTanh => x.hard_tanh(),
+            ActivationFn::LogSigmoid => x.log_sigmoid(),
+            ActivationFn::SoftShrink => x.soft_shrink(0.5),
+            ActivationFn::SparsePlus => x.sparse_plus(),
+            ActivationFn::SparseSigmoid => x.sparse_sigmoid(),
+            ActivationFn::Sparsemax => x.sparsemax(-1),
+            ActivationFn::Squareplus => x.squareplus(4.0),
+            ActivationFn::TanhShrink => x.tanh_shrink(),
         }
     }
 }

@@ -246,7 +246,8 @@ pub trait Layer: Send + Sync + 'static {
 
     /// Whether [`Layer::compute_mask`] reads its inputs' values (an `Embedding` with `mask_zero`, `Masking`)
     /// rather than only their masks and the layer's settings. [`crate::Network::output_masks`] computes the
-    /// values such a layer reads and passes the others no input values. Defaults to false.
+    /// values such a layer reads and passes the others empty batches (of the inputs' shapes). Defaults to
+    /// false.
     fn mask_reads_values(&self) -> bool {
         false
     }
@@ -286,6 +287,14 @@ pub trait Layer: Send + Sync + 'static {
         self.weight_rules()
             .map(|rules| rules.constraints_for(self.core().weights()))
             .unwrap_or_default()
+    }
+
+    /// The regularizer of the layer's outputs (Keras's `activity_regularizer`): [`crate::Network`] adds its
+    /// penalty on each output of each call, divided by the batch size, to the loss. Defaults to
+    /// [`Layer::weight_rules`]'s.
+    fn activity_regularizer(&self) -> Option<crate::Regularizer> {
+        self.weight_rules()
+            .and_then(crate::weight_rules::WeightRules::activity_regularizer)
     }
 
     /// The graph of a model used as a layer ([`crate::NestedModel`]), which the enclosing graph runs, saves and

@@ -1,6 +1,7 @@
 //! [`Network`]: a directed acyclic graph of layer calls from inputs to outputs (Keras's functional model
 //! without compile/fit), run batch by batch.
 
+mod activity;
 mod masks;
 
 use crate::error::{LayersError, Result, format_shape};
@@ -232,9 +233,11 @@ impl Network {
     }
 
     /// Whether a layer computes batch statistics in training ([`crate::Layer::uses_batch_statistics`]): the
-    /// engine then runs each training batch as one piece instead of in parallel shards.
+    /// engine then runs each training batch as one piece instead of in parallel shards. So does a layer whose
+    /// activity penalty compares the batch's samples (an orthogonal `activity_regularizer`).
     pub fn uses_batch_statistics(&self) -> bool {
         self.layers.iter().any(|l| l.uses_batch_statistics())
+            || self.has_batch_wide_activity_penalty()
     }
 
     /// Whether a layer carries states from call to call ([`crate::Layer::is_stateful`]).
@@ -280,6 +283,18 @@ impl Network {
         input_masks: &[Option<Tensor>],
         ctx: &mut CallContext<'_>,
         want_logits: bool,
+    ) -> Result<Vec<NetworkOutput>> {
+        self.run(inputs, input_masks, ctx, want_logits, None)
+    }
+
+    /// The forward pass, adding every layer's activity penalty to `activity` when given.
+    fn run(
+        &self,
+        inputs: &[Tensor],
+        input_masks: &[Option<Tensor>],
+        ctx: &mut CallContext<'_>,
+        want_logits: bool,
+        mut activity: Option<&mut activity::ActivityPenalty>,
     ) -> Result<Vec<NetworkOutput>> {
         if inputs.len() != self.inputs.len() {
             return Err(LayersError::Graph(format!(
@@ -340,7 +355,7 @@ impl Network {
             if let Some(inner) = layer.nested_network() {
                 // A model used as a layer runs its own graph, masks and logits included.
                 let wants = want_logits && output_ids.contains(&node.node_id());
-                let outputs = inner.forward_outputs_masked(&args, &arg_masks, ctx, wants)?;
+                let outputs = inner.run(&args, &arg_masks, ctx, wants, activity.as_deref_mut())?;
                 if let Some(first) = outputs.first() {
                     if let Some(mask) = &first.mask {
                         masks.insert(node.node_id(), mask.clone());
@@ -403,6 +418,19 @@ impl Network {
                 continue;
             };
             values.insert(node.node_id(), vec![output]);
+        }
+        if let Some(activity) = activity {
+            for node in &self.nodes {
+                let layer = node.layer();
+                let regularizer = layer
+                    .activity_regularizer()
+                    .filter(|_| layer.nested_network().is_none());
+                if let (Some(regularizer), Some(outputs)) =
+                    (regularizer, values.get(&node.node_id()))
+                {
+                    activity.add(layer.as_ref(), regularizer, outputs)?;
+                }
+            }
         }
         self.outputs
             .iter()

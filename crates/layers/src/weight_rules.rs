@@ -43,6 +43,8 @@ struct WeightRule {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct WeightRules {
     rules: Vec<WeightRule>,
+    /// Keras's `activity_regularizer`: a penalty on the layer's outputs.
+    activity: Option<Regularizer>,
 }
 
 impl WeightRules {
@@ -59,6 +61,7 @@ impl WeightRules {
                     constraint: None,
                 })
                 .collect(),
+            activity: None,
         }
     }
 
@@ -86,6 +89,16 @@ impl WeightRules {
         Ok(())
     }
 
+    /// Sets the regularizer of the layer's outputs (Keras's `activity_regularizer`), or none.
+    pub fn set_activity_regularizer(&mut self, regularizer: Option<Regularizer>) {
+        self.activity = regularizer;
+    }
+
+    /// The regularizer of the layer's outputs (Keras's `activity_regularizer`), if any.
+    pub fn activity_regularizer(&self) -> Option<Regularizer> {
+        self.activity
+    }
+
     /// The regularizer of the weight of `prefix`, if any.
     pub fn regularizer(&self, prefix: &str) -> Option<&Regularizer> {
         self.rules
@@ -102,9 +115,10 @@ impl WeightRules {
             .and_then(|r| r.constraint.as_ref())
     }
 
-    /// Reads every `{prefix}_regularizer` and `{prefix}_constraint` of a Keras layer config (`null` or absent:
-    /// none).
+    /// Reads every `{prefix}_regularizer` and `{prefix}_constraint` of a Keras layer config, and its
+    /// `activity_regularizer` (`null` or absent: none).
     pub fn read(&mut self, reader: &ConfigReader<'_>) -> Result<()> {
+        self.activity = Regularizer::from_layer_config(reader, "activity_regularizer")?;
         for rule in &mut self.rules {
             rule.regularizer =
                 Regularizer::from_layer_config(reader, &format!("{}_regularizer", rule.prefix))?;
@@ -114,8 +128,12 @@ impl WeightRules {
         Ok(())
     }
 
-    /// Writes every `{prefix}_regularizer` and `{prefix}_constraint` in Keras's form (`null` when none).
+    /// Writes every `{prefix}_regularizer` and `{prefix}_constraint` in Keras's form (`null` when none), and
+    /// `activity_regularizer` when there is one (Keras's base `Layer` writes it only then).
     pub fn write(&self, config: &mut Map<String, Value>) {
+        if self.activity.is_some() {
+            self.write_activity(config);
+        }
         for rule in &self.rules {
             config.insert(
                 format!("{}_regularizer", rule.prefix),
@@ -126,6 +144,15 @@ impl WeightRules {
                 Constraint::option_to_config(rule.constraint.as_ref()),
             );
         }
+    }
+
+    /// Writes `activity_regularizer` in Keras's form, `null` when none (as the convolutions, Embedding, EinsumDense,
+    /// MultiHeadAttention and the recurrent layers write it in Keras).
+    pub fn write_activity(&self, config: &mut Map<String, Value>) {
+        config.insert(
+            "activity_regularizer".into(),
+            Regularizer::option_to_config(self.activity.as_ref()),
+        );
     }
 
     /// Whether `variable` is the weight of `rule` (its name after the last `/`).
@@ -164,9 +191,11 @@ impl WeightRules {
 }
 
 /// Builders `with_{prefix}_regularizer` / `with_{prefix}_constraint` for the weights of a layer with a method
-/// `rules_mut(&mut self) -> &mut WeightRules`, one pair per `"prefix" => regularizer_fn, constraint_fn;` line.
+/// `rules_mut(&mut self) -> &mut WeightRules`, one pair per `"prefix" => regularizer_fn, constraint_fn;` line, and
+/// `with_activity_regularizer` unless the lines follow `@without_activity` (for a layer whose builders come
+/// from several invocations).
 macro_rules! weight_rule_builders {
-    ($($prefix:literal => $reg:ident, $con:ident;)+) => {
+    (@without_activity $($prefix:literal => $reg:ident, $con:ident;)+) => {
         $(
             #[doc = concat!("Sets the regularizer of the `", $prefix, "` weight (Keras's `", $prefix,
                             "_regularizer`). Defaults to none.")]
@@ -183,6 +212,17 @@ macro_rules! weight_rule_builders {
                 self
             }
         )+
+    };
+    ($($prefix:literal => $reg:ident, $con:ident;)+) => {
+        crate::weight_rules::weight_rule_builders!(@without_activity $($prefix => $reg, $con;)+);
+
+        /// Sets the regularizer of the layer's outputs (Keras's `activity_regularizer`): its penalty on each
+        /// output, divided by the batch size, is added to the loss. Defaults to none.
+        pub fn with_activity_regularizer(mut self, regularizer: crate::Regularizer) -> Self {
+            self.rules_mut().set_activity_regularizer(Some(regularizer));
+            self
+        }
+
     };
 }
 

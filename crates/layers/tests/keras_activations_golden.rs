@@ -57,9 +57,15 @@ fn every_activation_by_name_matches_keras() {
         let out = ActivationFn::from_name(name).unwrap().apply(input).unwrap();
         assert_close(&out, &array(expected), name);
     }
-    // Every name rkeras knows was checked (hard_sigmoid_keras2 has its own golden test).
+    // Every name rkeras knows was checked, here or in `keras3_added_activations_match_keras`
+    // (hard_sigmoid_keras2 has its own golden test).
+    let added = keras3_golden();
+    let added = added["named"].as_object().unwrap();
     for name in ActivationFn::all_names().filter(|n| *n != "hard_sigmoid_keras2") {
-        assert!(named.contains_key(name), "{name} has no Keras golden value");
+        assert!(
+            named.contains_key(name) || added.contains_key(name),
+            "{name} has no Keras golden value"
+        );
     }
 }
 
@@ -184,4 +190,43 @@ fn prelu_gradients_reach_alpha_and_input() {
     )
     .unwrap();
     assert!(report.passed(), "{report:?}");
+}
+
+fn keras3_golden() -> Value {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/activations_keras3_golden.json"
+    );
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// The activations Keras 3 added (celu … threshold), by name with Keras's defaults and with arguments.
+#[test]
+fn keras3_added_activations_match_keras() {
+    let g = keras3_golden();
+    let grid = Tensor::new(array(&g["grid"]));
+    let x2 = Tensor::new(array(&g["x2"]));
+    for (name, expected) in g["named"].as_object().unwrap() {
+        let input = if name == "sparsemax" { &x2 } else { &grid };
+        let out = ActivationFn::from_name(name).unwrap().apply(input).unwrap();
+        assert_close(&out, &array(expected), name);
+    }
+    let w = &g["with_args"];
+    let cases: Vec<(&str, Tensor)> = vec![
+        ("celu_0.7", grid.celu(0.7).unwrap()),
+        ("hard_shrink_1.5", grid.hard_shrink(1.5).unwrap()),
+        ("soft_shrink_0.25", grid.soft_shrink(0.25).unwrap()),
+        ("squareplus_0.5", grid.squareplus(0.5).unwrap()),
+        ("threshold_0.3_-2", grid.threshold(0.3, -2.0).unwrap()),
+        ("glu", x2.glu(-1).unwrap()),
+        ("glu_axis0", x2.narrow(0, 0, 2).unwrap().glu(0).unwrap()),
+        ("sparsemax_axis0", x2.sparsemax(0).unwrap()),
+        (
+            "sparsemax_small",
+            x2.mul_scalar(0.1).unwrap().sparsemax(-1).unwrap(),
+        ),
+    ];
+    for (key, out) in cases {
+        assert_close(&out, &array(&w[key]), key);
+    }
 }

@@ -1,12 +1,13 @@
 //! Timestep masks against Keras 3: models whose mask comes from `Embedding(mask_zero=True)` or `Masking`, feeding
-//! LSTM, GRU (both `reset_after` modes) and SimpleRNN layers (`return_sequences`, `go_backwards`, stacked through
-//! a Dense layer), rebuilt from Keras's configs with Keras's weights; outputs within 1e-5 and the output mask
+//! LSTM, GRU (both `reset_after` modes) and SimpleRNN layers (`return_sequences`, `go_backwards`,
+//! `zero_output_for_mask`, initial states and `return_state`, stacked through a Dense layer), `Bidirectional`,
+//! `TimeDistributed`, pooling and merge layers, rebuilt from Keras's configs with Keras's weights; outputs within 1e-5 and the output mask
 //! equal to the one Keras attaches. The fixture comes from `scripts/keras_masking_golden.py`.
 
 use ndarray::{ArrayD, IxDyn};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use rkeras_layers::symbolic::apply;
+use rkeras_layers::symbolic::{apply, apply_all};
 use rkeras_layers::{CallContext, Input, Layer, Network, layer_from_config};
 use rkeras_tensor::Tensor;
 use serde_json::Value;
@@ -117,22 +118,15 @@ fn embedding_mask_zero_round_trips_through_its_config() {
     assert_eq!(mask.to_vec(), vec![0.0, 1.0, 0.0]);
 }
 
-/// `Add`, `Subtract` and `Average` on two embedded id inputs OR their masks, as Keras's `Merge.compute_mask`
-/// does (the mask walk of `Network::output_masks` gives the same mask).
+/// Every merge on two embedded id inputs (the second with or without `mask_zero`): the values of `Multiply`,
+/// `Maximum` and `Minimum` leave masked steps out as Keras's do, `Add`, `Subtract`, `Average` and the
+/// elementwise merges OR their masks, `Concatenate` joins them (along the features or the time axis) and `Dot`
+/// drops them, as Keras does (the mask walk of `Network::output_masks` gives the same mask).
 #[test]
 fn merges_join_their_inputs_masks_as_keras_does() {
     let fixture: Value = serde_json::from_str(&std::fs::read_to_string(FIXTURE).unwrap()).unwrap();
     let cases = fixture["merges"].as_array().unwrap();
-    assert_eq!(cases.len(), 5);
-    // Keras's Multiply, Maximum and Minimum also change masked values: not done yet (they drop the mask).
-    let passing = |case: &&Value| {
-        !matches!(
-            case["merge"]["class_name"].as_str(),
-            Some("Multiply" | "Maximum" | "Minimum")
-        )
-    };
-    let cases: Vec<&Value> = cases.iter().filter(passing).collect();
-    assert_eq!(cases.len(), 3);
+    assert_eq!(cases.len(), 14);
     for case in cases {
         let xs: Vec<ArrayD<f32>> = case["x"].as_array().unwrap().iter().map(array).collect();
         let inputs: Vec<_> = xs.iter().map(|x| Input::new(&x.shape()[1..])).collect();
@@ -177,6 +171,67 @@ fn merges_join_their_inputs_masks_as_keras_does() {
                 "{}: rkeras mask {:?}, Keras's {}",
                 case["name"], out.mask, case["mask"]
             ),
+        }
+    }
+}
+
+/// Recurrent layers (and `Bidirectional`) on embedded ids with `mask_zero`, called with initial states and/or
+/// `return_state`: every output of the call (`[output, *states]`) within 1e-5 of Keras's, run in a graph. With
+/// initial states Keras's call gets no mask (it fills `mask` only for a call on one tensor) and runs unmasked.
+#[test]
+fn masked_calls_with_initial_and_returned_states_match_keras() {
+    let fixture: Value = serde_json::from_str(&std::fs::read_to_string(FIXTURE).unwrap()).unwrap();
+    let cases = fixture["states"].as_array().unwrap();
+    assert_eq!(cases.len(), 8);
+    for case in cases {
+        let name = case["name"].as_str().unwrap();
+        let x = array(&case["x"]);
+        let states: Vec<ArrayD<f32>> = case["initial_states"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(array)
+            .collect();
+        let ids = Input::new(&x.shape()[1..]);
+        let embedding: rkeras_layers::LayerRef =
+            std::sync::Arc::new(rkeras_layers::Embedding::new(10, 3).with_mask_zero(true));
+        let embedded = apply(embedding.clone(), std::slice::from_ref(&ids)).unwrap();
+        embedding.weights()[0]
+            .set_value(array(&case["embedding"]))
+            .unwrap();
+        let state_inputs: Vec<_> = states.iter().map(|s| Input::new(&s.shape()[1..])).collect();
+        let spec = &case["layer"];
+        let layer =
+            layer_from_config(spec["class_name"].as_str().unwrap(), &spec["config"]).unwrap();
+        let mut args = vec![embedded];
+        args.extend(state_inputs.iter().cloned());
+        let outputs = apply_all(layer.clone(), &args).unwrap();
+        for (variable, value) in layer
+            .weights()
+            .iter()
+            .zip(case["weights"].as_array().unwrap())
+        {
+            variable.set_value(array(value)).unwrap();
+        }
+        let mut inputs = vec![ids];
+        inputs.extend(state_inputs);
+        let network = Network::new(&inputs, &outputs).unwrap();
+        let mut feed = vec![Tensor::new(x)];
+        feed.extend(states.into_iter().map(Tensor::new));
+        let mut rng = StdRng::seed_from_u64(0);
+        let ctx = &mut CallContext {
+            training: false,
+            rng: &mut rng,
+        };
+        let got = network.forward_outputs(&feed, ctx, false).unwrap();
+        let expected = case["outputs"].as_array().unwrap();
+        assert_eq!(got.len(), expected.len(), "{name}");
+        for (i, (out, e)) in got.iter().zip(expected).enumerate() {
+            let e = array(e);
+            assert_eq!(out.output.shape(), e.shape(), "{name} output {i}");
+            for (a, b) in out.output.data().iter().zip(e.iter()) {
+                assert!((a - b).abs() < 1e-5, "{name} output {i}: {a} vs Keras {b}");
+            }
         }
     }
 }

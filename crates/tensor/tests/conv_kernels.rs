@@ -44,6 +44,10 @@ fn cases() -> Vec<Case> {
         ([1, 1, 9, 2], [1, 3, 2, 3], [1, 2], [1, 2], Causal, 1),
         ([2, 6, 7, 4], [2, 2, 1, 4], [2, 2], [1, 1], Valid, 4),
         ([2, 4, 4, 2], [4, 4, 2, 1], [1, 1], [1, 1], Same, 1),
+        // Depthwise (one group per channel) with strides and dilation above 1 together, as DepthwiseConv2D and
+        // SeparableConv2D accept them: 12×12, kernel 3, stride 2, dilation 2 → 4×4 (valid); unequal per axis (same).
+        ([3, 12, 12, 3], [3, 3, 1, 6], [2, 2], [2, 2], Valid, 3),
+        ([2, 12, 11, 2], [3, 2, 1, 2], [2, 3], [3, 2], Same, 2),
         // 128 images of 28×28 with 32 filters: several shards of several images each.
         ([40, 12, 12, 3], [3, 3, 3, 8], [1, 1], [1, 1], Valid, 1),
     ]

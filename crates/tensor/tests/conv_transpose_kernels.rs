@@ -223,6 +223,8 @@ fn depthwise_conv2d_gradients_match_finite_differences() {
         ([2, 1], [1, 1], ConvPadding::Valid),
         ([2, 2], [2, 1], ConvPadding::Valid),
         ([1, 1], [1, 2], ConvPadding::Same),
+        ([2, 2], [2, 2], ConvPadding::Same),
+        ([2, 1], [2, 2], ConvPadding::Valid),
     ]
     .into_iter()
     .enumerate()

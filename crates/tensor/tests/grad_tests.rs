@@ -559,10 +559,56 @@ fn fused_attention_gradients_for_queries_keys_and_values() {
             ..Default::default()
         },
     ];
+    let score_weights = input(&[2, 2, 3, 4], 75, 1.0, 0.0);
     for options in variants {
         check(&[q.clone(), k.clone(), v.clone()], |t| {
             let (out, _) = t[0].attention(&t[1], &t[2], &options)?;
             out.mul(&Tensor::new(weights.clone()))?.sum_all()
         });
+        // The returned probabilities (Keras's attention scores) used alone, and beside the output.
+        check(&[q.clone(), k.clone(), v.clone()], |t| {
+            let (_, probs) = t[0].attention(&t[1], &t[2], &options)?;
+            probs.mul(&Tensor::new(score_weights.clone()))?.sum_all()
+        });
+        check(&[q.clone(), k.clone(), v.clone()], |t| {
+            let (out, probs) = t[0].attention(&t[1], &t[2], &options)?;
+            let from_out = out.mul(&Tensor::new(weights.clone()))?.sum_all()?;
+            let from_probs = probs
+                .square()?
+                .mul(&Tensor::new(score_weights.clone()))?
+                .sum_all()?;
+            from_out.add(&from_probs)
+        });
     }
+}
+
+#[test]
+fn keras3_piecewise_and_lane_activations() {
+    // Kinks at 0, ±0.5 (the shrinks), ±1 (hard_tanh, sparse_plus, sparse_sigmoid) and 0.3 (threshold): none
+    // within 0.05.
+    let away = |v: f32| {
+        let kinks = [0.0f32, 0.5, -0.5, 1.0, -1.0, 0.3];
+        if kinks.iter().any(|k| (v - k).abs() < 0.05) {
+            v + 0.13
+        } else {
+            v
+        }
+    };
+    let x = input(&[4, 6], 43, 3.0, 0.05).mapv(away);
+    check(&[x.clone()], |x| x[0].celu(1.0));
+    check(&[x.clone()], |x| x[0].celu(0.7));
+    check(&[x.clone()], |x| x[0].hard_shrink(0.5));
+    check(&[x.clone()], |x| x[0].hard_tanh());
+    check(&[x.clone()], |x| x[0].log_sigmoid());
+    check(&[x.clone()], |x| x[0].soft_shrink(0.5));
+    check(&[x.clone()], |x| x[0].sparse_plus());
+    check(&[x.clone()], |x| x[0].sparse_sigmoid());
+    check(&[x.clone()], |x| x[0].squareplus(4.0));
+    check(&[x.clone()], |x| x[0].squareplus(0.5));
+    check(&[x.clone()], |x| x[0].tanh_shrink());
+    check(&[x.clone()], |x| x[0].threshold(0.3, -2.0));
+    check(&[x.clone()], |x| x[0].glu(-1));
+    check(&[x.clone()], |x| x[0].glu(0).and_then(|y| y.square()));
+    check(&[x.clone()], |x| x[0].sparsemax(-1)?.square());
+    check(&[x], |x| x[0].sparsemax(0)?.square());
 }

@@ -1,22 +1,48 @@
-//! The bytes a rank sends for its shards of a step: each shard's loss, per-output losses, predictions and
-//! per-variable gradients (dense, or an embedding table's rows), little-endian; or the rank's error message.
+//! The bytes a rank sends another for its shards of a step: each shard's loss, per-output losses, predictions
+//! and per-variable gradients — of a dense gradient only the block of elements the receiving rank sums
+//! ([`super::owned_shards`] over the flattened elements), an embedding table's rows whole — little-endian; or the
+//! rank's error message.
 
 use crate::error::Result;
 use crate::train_step::ShardResult;
 use ndarray::{ArrayD, IxDyn};
 use rkeras_tensor::{Gradient, IndexedSlices};
 use std::sync::Arc;
-use std::time::Duration;
 
 const OK: u8 = 0;
 const FAILED: u8 = 1;
 const NONE: u8 = 0;
-const DENSE: u8 = 1;
+const BLOCK: u8 = 1;
 const ROWS: u8 = 2;
 
-/// The message for a rank's shard results (or its error).
-pub(super) fn encode(results: &Result<Vec<ShardResult>>) -> Vec<u8> {
-    let mut out = Vec::with_capacity(results.as_ref().map_or(0, |r| r.iter().map(size).sum()));
+/// One shard's gradient of one weight as the receiving rank gets it.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Piece {
+    /// The loss does not reach the weight.
+    None,
+    /// The receiver's block of a dense gradient of `shape`: its elements `owned_shards(len, receiver, ranks)`
+    /// in row-major order.
+    Block { shape: Vec<usize>, values: Vec<f32> },
+    /// An embedding table's gradient rows, whole.
+    Rows(IndexedSlices),
+}
+
+/// A shard's result as received: its losses, predictions and gradient pieces (`None` when its loss is not
+/// finite).
+pub(super) struct Received {
+    pub(super) loss: f64,
+    pub(super) output_losses: Vec<f64>,
+    pub(super) predictions: Vec<Arc<ArrayD<f32>>>,
+    pub(super) grads: Option<Vec<Piece>>,
+}
+
+/// The message for rank `receiver` of `ranks` about this rank's shard results (or its error).
+pub(super) fn encode(results: &Result<Vec<ShardResult>>, receiver: usize, ranks: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(
+        results
+            .as_ref()
+            .map_or(0, |r| r.iter().map(|r| size(r, ranks)).sum()),
+    );
     match results {
         Err(e) => {
             out.push(FAILED);
@@ -36,11 +62,11 @@ pub(super) fn encode(results: &Result<Vec<ShardResult>>) -> Vec<u8> {
                 match &r.grads {
                     None => out.push(NONE),
                     Some(grads) => {
-                        out.push(DENSE);
+                        out.push(BLOCK);
                         put_len(&mut out, grads.len());
-                        grads
-                            .iter()
-                            .for_each(|g| put_gradient(&mut out, g.as_ref()));
+                        grads.iter().for_each(|g| {
+                            put_gradient(&mut out, g.as_ref(), receiver, ranks);
+                        });
                     }
                 }
             }
@@ -53,13 +79,13 @@ pub(super) fn encode(results: &Result<Vec<ShardResult>>) -> Vec<u8> {
 /// malformed.
 pub(super) fn decode(
     bytes: &[u8],
-) -> std::result::Result<std::result::Result<Vec<ShardResult>, String>, String> {
+) -> std::result::Result<std::result::Result<Vec<Received>, String>, String> {
     let mut r = Reader { bytes, at: 0 };
     match r.u8()? {
         FAILED => Ok(Err(String::from_utf8_lossy(&bytes[1..]).into_owned())),
         OK => {
             let n = r.len()?;
-            let mut results = Vec::with_capacity(n);
+            let mut results = Vec::with_capacity(n.min(bytes.len()));
             for _ in 0..n {
                 let loss = r.f64()?;
                 let output_losses = (0..r.len()?).map(|_| r.f64()).collect::<Result2<_>>()?;
@@ -68,37 +94,30 @@ pub(super) fn decode(
                     .collect::<Result2<_>>()?;
                 let grads = match r.u8()? {
                     NONE => None,
-                    _ => Some(
-                        (0..r.len()?)
-                            .map(|_| r.gradient())
-                            .collect::<Result2<_>>()?,
-                    ),
+                    _ => Some((0..r.len()?).map(|_| r.piece()).collect::<Result2<_>>()?),
                 };
-                results.push(ShardResult {
+                results.push(Received {
                     loss,
                     output_losses,
                     predictions,
                     grads,
-                    forward: Duration::ZERO,
-                    backward: Duration::ZERO,
                 });
             }
-            if r.at != bytes.len() {
-                return Err(format!("{} bytes left over", bytes.len() - r.at));
-            }
+            r.finish()?;
             Ok(Ok(results))
         }
         tag => Err(format!("unknown status {tag}")),
     }
 }
 
-type Result2<T> = std::result::Result<T, String>;
+pub(super) type Result2<T> = std::result::Result<T, String>;
 
-/// About the bytes a shard's result takes (its floats, plus room for the lengths), to allocate the message once.
-fn size(r: &ShardResult) -> usize {
+/// About the bytes a shard's result takes for one of `ranks` receivers (its floats, plus room for the
+/// lengths), to allocate the message once.
+fn size(r: &ShardResult, ranks: usize) -> usize {
     let arrays = r.predictions.iter().map(|p| p.len()).sum::<usize>();
     let grads = r.grads.iter().flatten().flatten().map(|g| match g {
-        Gradient::Dense(a) => a.len(),
+        Gradient::Dense(a) => a.len() / ranks.max(1) + 1,
         Gradient::Rows(rows) => rows.values().len() * 2 + rows.indices().len() * 2,
     });
     64 + 8 * r.output_losses.len()
@@ -111,23 +130,36 @@ fn put_len(out: &mut Vec<u8>, n: usize) {
     out.extend_from_slice(&(n as u64).to_le_bytes());
 }
 
-fn put_f32s<'a>(out: &mut Vec<u8>, values: impl ExactSizeIterator<Item = &'a f32>) {
+/// Appends `values` as little-endian f32s.
+pub(super) fn put_f32s(out: &mut Vec<u8>, values: &[f32]) {
     out.reserve(values.len() * 4);
-    values.for_each(|v| out.extend_from_slice(&v.to_le_bytes()));
+    values
+        .iter()
+        .for_each(|v| out.extend_from_slice(&v.to_le_bytes()));
 }
 
 fn put_array(out: &mut Vec<u8>, a: &ArrayD<f32>) {
     put_len(out, a.ndim());
     a.shape().iter().for_each(|&d| put_len(out, d));
-    put_f32s(out, a.iter());
+    match a.as_slice() {
+        Some(values) => put_f32s(out, values),
+        None => put_f32s(out, &a.iter().copied().collect::<Vec<_>>()),
+    }
 }
 
-fn put_gradient(out: &mut Vec<u8>, g: Option<&Gradient>) {
+fn put_gradient(out: &mut Vec<u8>, g: Option<&Gradient>, receiver: usize, ranks: usize) {
     match g {
         None => out.push(NONE),
         Some(Gradient::Dense(a)) => {
-            out.push(DENSE);
-            put_array(out, a);
+            out.push(BLOCK);
+            put_len(out, a.ndim());
+            a.shape().iter().for_each(|&d| put_len(out, d));
+            let block = super::owned_shards(a.len(), receiver, ranks);
+            put_len(out, block.len());
+            match a.as_slice() {
+                Some(values) => put_f32s(out, &values[block]),
+                None => put_f32s(out, &a.iter().copied().collect::<Vec<_>>()[block]),
+            }
         }
         Some(Gradient::Rows(rows)) => {
             out.push(ROWS);
@@ -136,15 +168,16 @@ fn put_gradient(out: &mut Vec<u8>, g: Option<&Gradient>) {
             put_len(out, dim);
             put_len(out, rows.indices().len());
             rows.indices().iter().for_each(|&i| put_len(out, i));
-            put_f32s(out, rows.values().iter());
-            put_f32s(out, rows.squares().iter());
+            put_f32s(out, rows.values());
+            put_f32s(out, rows.squares());
         }
     }
 }
 
-struct Reader<'b> {
-    bytes: &'b [u8],
-    at: usize,
+/// Reads a message from its start.
+pub(super) struct Reader<'b> {
+    pub(super) bytes: &'b [u8],
+    pub(super) at: usize,
 }
 
 impl Reader<'_> {
@@ -159,7 +192,7 @@ impl Reader<'_> {
         Ok(part)
     }
 
-    fn u8(&mut self) -> Result2<u8> {
+    pub(super) fn u8(&mut self) -> Result2<u8> {
         Ok(self.take(1)?[0])
     }
 
@@ -177,7 +210,15 @@ impl Reader<'_> {
         Ok(f64::from_le_bytes(self.word()?))
     }
 
-    fn f32s(&mut self, n: usize) -> Result2<Vec<f32>> {
+    /// An error unless the whole message was read.
+    pub(super) fn finish(&self) -> Result2<()> {
+        if self.at != self.bytes.len() {
+            return Err(format!("{} bytes left over", self.bytes.len() - self.at));
+        }
+        Ok(())
+    }
+
+    pub(super) fn f32s(&mut self, n: usize) -> Result2<Vec<f32>> {
         let bytes = self.take(n.checked_mul(4).ok_or("length overflows")?)?;
         Ok(bytes
             .chunks_exact(4)
@@ -192,10 +233,16 @@ impl Reader<'_> {
         ArrayD::from_shape_vec(IxDyn(&shape), values).map_err(|e| e.to_string())
     }
 
-    fn gradient(&mut self) -> Result2<Option<Gradient>> {
+    fn piece(&mut self) -> Result2<Piece> {
         match self.u8()? {
-            NONE => Ok(None),
-            DENSE => Ok(Some(Gradient::Dense(self.array()?))),
+            NONE => Ok(Piece::None),
+            BLOCK => {
+                let ndim = self.len()?;
+                let shape = (0..ndim).map(|_| self.len()).collect::<Result2<Vec<_>>>()?;
+                let n = self.len()?;
+                let values = self.f32s(n)?;
+                Ok(Piece::Block { shape, values })
+            }
             ROWS => {
                 let (rows, dim, n) = (self.len()?, self.len()?, self.len()?);
                 let indices = (0..n).map(|_| self.len()).collect::<Result2<Vec<_>>>()?;
@@ -203,7 +250,7 @@ impl Reader<'_> {
                 let values = self.f32s(size)?;
                 let squares = self.f32s(size)?;
                 IndexedSlices::from_parts(rows, dim, indices, values, squares)
-                    .map(|s| Some(Gradient::Rows(s)))
+                    .map(Piece::Rows)
                     .map_err(|e| e.to_string())
             }
             tag => Err(format!("unknown gradient kind {tag}")),
@@ -214,13 +261,17 @@ impl Reader<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
-    fn shard_results_survive_the_round_trip_bit_for_bit() {
+    fn shard_results_survive_the_round_trip_bit_for_bit_with_the_receivers_block() {
         let rows = IndexedSlices::from_lookups(5, 2, &[3, 1, 3], &[1.0, 2.0, 3.0, 4.0, 5.5, -6.0])
             .unwrap_or_else(|e| panic!("{e}"));
-        let dense = ArrayD::from_shape_vec(IxDyn(&[2, 2]), vec![0.1, -0.0, f32::MIN_POSITIVE, 7.0])
-            .unwrap_or_else(|e| panic!("{e}"));
+        let dense = ArrayD::from_shape_vec(
+            IxDyn(&[2, 3]),
+            vec![0.1, -0.0, f32::MIN_POSITIVE, 7.0, 8.0, 9.0],
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
         let shard = ShardResult {
             loss: 0.1 + 0.2,
             output_losses: vec![0.3, 1e-300],
@@ -233,7 +284,8 @@ mod tests {
             forward: Duration::ZERO,
             backward: Duration::ZERO,
         };
-        let bytes = encode(&Ok(vec![shard]));
+        // Rank 1 of 4 sums elements 1..3 of the 6.
+        let bytes = encode(&Ok(vec![shard]), 1, 4);
         let back = decode(&bytes)
             .unwrap_or_else(|e| panic!("{e}"))
             .unwrap_or_else(|e| panic!("{e}"));
@@ -243,11 +295,16 @@ mod tests {
         assert_eq!(r.output_losses, [0.3, 1e-300]);
         assert_eq!(*r.predictions[0], dense);
         let grads = r.grads.as_ref().unwrap_or_else(|| panic!("gradients lost"));
-        assert!(
-            matches!(&grads[0], Some(Gradient::Dense(a)) if a.iter().zip(dense.iter()).all(|(x, y)| x.to_bits() == y.to_bits()))
-        );
-        assert!(grads[1].is_none());
-        assert!(matches!(&grads[2], Some(Gradient::Rows(s)) if *s == rows));
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        match &grads[0] {
+            Piece::Block { shape, values } => {
+                assert_eq!(shape, &[2, 3]);
+                assert_eq!(bits(values), bits(&[-0.0, f32::MIN_POSITIVE]));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(grads[1], Piece::None);
+        assert_eq!(grads[2], Piece::Rows(rows));
         assert!(
             decode(&bytes[..bytes.len() - 1]).is_err(),
             "a cut message is an error"
@@ -256,7 +313,7 @@ mod tests {
 
     #[test]
     fn a_rank_error_travels_as_its_message() {
-        let bytes = encode(&Err(crate::EngineError::invalid("y", "bad targets")));
+        let bytes = encode(&Err(crate::EngineError::invalid("y", "bad targets")), 0, 2);
         let back = decode(&bytes).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(back.err().as_deref(), Some("invalid `y`: bad targets"));
     }

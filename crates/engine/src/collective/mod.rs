@@ -1,12 +1,13 @@
 //! Data parallelism across processes: a [`Collective`] (an MPI communicator, say) that `fit` hands each
 //! training step, so that every process (rank) computes the shards it owns of the global batch and all ranks
-//! then hold every shard's loss, predictions and gradients. The step sums the gradients in shard order as it
-//! does in one process, so N ranks end with the same weights bit for bit, and with the same bits as one
-//! process running the same shards.
+//! then hold every shard's loss and predictions and the gradients summed over the shards. The gradients are
+//! summed in shard order as in one process (each rank sums a block of the elements, see `reduce`), so N ranks
+//! end with the same weights bit for bit, and with the same bits as one process running the same shards.
 
 mod begin;
 mod codec;
 mod profile;
+mod reduce;
 
 pub(crate) use begin::begin_together;
 pub use profile::{CollectiveProfile, profile, reset_profile};
@@ -14,14 +15,18 @@ pub use profile::{CollectiveProfile, profile, reset_profile};
 use crate::error::{EngineError, Result};
 use crate::train_step::ShardResult;
 use rayon::prelude::*;
+use rkeras_tensor::Gradient;
 use std::ops::Range;
 use std::time::Instant;
 
 /// A group of processes that train one model together (Keras's `MultiWorkerMirroredStrategy` idea): each
 /// rank builds the same model from the same seed and calls `fit` with the same data and arguments.
 ///
-/// Implemented for MPI by `rkeras-distributed`; [`Collective::all_gather`] is the one operation a step needs.
-/// An implementation must not hang when a rank is gone: it returns an error or ends the job.
+/// Implemented for MPI by `rkeras-distributed`; a step needs [`Collective::all_to_all`] and
+/// [`Collective::all_gather`] (the first has a default made of the second). An implementation must not hang
+/// when a rank is gone: it returns an error or ends the job. Ranks in one process (threads joined by an
+/// in-process collective) must each run `fit` inside a rayon pool of their own (`ThreadPool::install`): a rank
+/// waiting in a collective holds its pool's worker, so ranks sharing a pool can wait for ranks queued behind them.
 pub trait Collective: Send + Sync + std::fmt::Debug {
     /// This process's rank, `0..ranks()`.
     fn rank(&self) -> usize;
@@ -29,6 +34,51 @@ pub trait Collective: Send + Sync + std::fmt::Debug {
     fn ranks(&self) -> usize;
     /// Every rank's `local` bytes, in rank order (an all-gather of messages of any length).
     fn all_gather(&self, local: &[u8]) -> Result<Vec<Vec<u8>>>;
+
+    /// Sends `parts[r]` to rank `r` and returns what every rank sent this one, in rank order (an all-to-all of
+    /// messages of any length). The default sends every part to every rank through [`Collective::all_gather`];
+    /// an implementation with a real all-to-all moves only the parts each rank needs.
+    fn all_to_all(&self, parts: &[Vec<u8>]) -> Result<Vec<Vec<u8>>> {
+        let mut message = Vec::with_capacity(parts.iter().map(|p| p.len() + 8).sum());
+        for part in parts {
+            message.extend_from_slice(&(part.len() as u64).to_le_bytes());
+            message.extend_from_slice(part);
+        }
+        let rank = self.rank();
+        self.all_gather(&message)?
+            .iter()
+            .enumerate()
+            .map(|(r, m)| {
+                nth_part(m, rank).ok_or_else(|| {
+                    EngineError::Distributed(format!("rank {r} sent no part for rank {rank}"))
+                })
+            })
+            .collect()
+    }
+}
+
+/// Part `n` of a message of length-prefixed parts.
+fn nth_part(message: &[u8], n: usize) -> Option<Vec<u8>> {
+    let mut rest = message;
+    for i in 0..=n {
+        let (len, tail) = rest.split_first_chunk::<8>()?;
+        let len = usize::try_from(u64::from_le_bytes(*len)).ok()?;
+        if tail.len() < len {
+            return None;
+        }
+        if i == n {
+            return Some(tail[..len].to_vec());
+        }
+        rest = &tail[len..];
+    }
+    None
+}
+
+/// Every shard's result of a step (their `grads` taken out) and the gradients summed over the shards in shard
+/// order, one per trainable weight (`None` when a shard's loss was not finite: nothing is updated).
+pub(crate) struct Shards {
+    pub(crate) results: Vec<ShardResult>,
+    pub(crate) grads: Option<Vec<Option<Gradient>>>,
 }
 
 /// The shards rank `rank` of `ranks` computes when a batch has `count` shards: a consecutive block, the
@@ -71,73 +121,56 @@ where
     range.into_par_iter().map(pass).collect()
 }
 
-/// Every shard's result (`count` shards, in order): computed by `pass` here, or — with a collective — the
-/// owned shards computed here and the others received from their ranks. An error on any rank is an error on
-/// every rank, naming the rank, so that no rank waits for one that has stopped.
+/// Every shard's result (`count` shards, in order) and their gradients summed in shard order: computed by
+/// `pass` here, or — with a collective — the owned shards computed here and the rest shared with the other
+/// ranks ([`reduce`]). An error on any rank is an error on every rank, naming the rank, so that no rank waits
+/// for one that has stopped.
 pub(crate) fn run_shards<F>(
     collective: Option<&dyn Collective>,
     count: usize,
     pass: F,
-) -> Result<Vec<ShardResult>>
+) -> Result<Shards>
 where
     F: Fn(usize) -> Result<ShardResult> + Sync,
 {
     let Some(collective) = collective else {
-        return run_local(0..count, &pass);
+        let mut results = run_local(0..count, &pass)?;
+        let grads = sum_shards(&mut results)?;
+        return Ok(Shards { results, grads });
     };
     let (rank, ranks) = (collective.rank(), collective.ranks());
     let started = Instant::now();
     let mine = run_local(owned_shards(count, rank, ranks), &pass);
-    let computed = Instant::now();
-    let message = codec::encode(&mine);
-    let encoded = Instant::now();
-    let messages = collective.all_gather(&message)?;
-    let gathered = Instant::now();
-    if messages.len() != ranks {
-        return Err(EngineError::Distributed(format!(
-            "the all-gather returned {} messages for {ranks} ranks",
-            messages.len()
-        )));
-    }
-    // This rank's own results are kept as computed (the message decodes to the same bits).
-    let mut mine = Some(mine?);
-    let mut all = Vec::with_capacity(count);
-    for (r, bytes) in messages.iter().enumerate() {
-        if r == rank {
-            all.extend(mine.take().into_iter().flatten());
-            continue;
-        }
-        let part = codec::decode(bytes).map_err(|reason| {
-            EngineError::Distributed(format!("rank {r} sent an unreadable step: {reason}"))
-        })?;
-        match part {
-            Ok(results) => {
-                let expected = owned_shards(count, r, ranks).len();
-                if results.len() != expected {
-                    return Err(EngineError::Distributed(format!(
-                        "rank {r} computed {} shard(s) of {count}, expected {expected}; \
-                         every rank must run the same fit on the same data",
-                        results.len()
-                    )));
-                }
-                all.extend(results);
-            }
-            Err(reason) => {
-                return Err(EngineError::Distributed(format!(
-                    "rank {r} failed in a training step: {reason}"
-                )));
-            }
+    reduce::exchange(collective, count, mine, started)
+}
+
+/// The shards' gradients (taken out of `results`) summed weight by weight in shard order; `None` when a shard
+/// has none.
+fn sum_shards(results: &mut [ShardResult]) -> Result<Option<Vec<Option<Gradient>>>> {
+    let Some(mut all) = results
+        .iter_mut()
+        .map(|r| r.grads.take())
+        .collect::<Option<Vec<_>>>()
+    else {
+        return Ok(None);
+    };
+    let weights = all.first().map_or(0, Vec::len);
+    (0..weights)
+        .map(|i| sum_in_order(all.iter_mut().map(|g| g.get_mut(i).and_then(Option::take))))
+        .collect::<Result<Vec<_>>>()
+        .map(Some)
+}
+
+/// The sum of the given gradients in order (the first one reused as the total), or `None` when none is given.
+pub(crate) fn sum_in_order(
+    parts: impl Iterator<Item = Option<Gradient>>,
+) -> Result<Option<Gradient>> {
+    let mut total: Option<Gradient> = None;
+    for part in parts.flatten() {
+        match total.as_mut() {
+            Some(t) => t.add(part)?,
+            None => total = Some(part),
         }
     }
-    profile::record(
-        [
-            computed - started,
-            encoded - computed,
-            gathered - encoded,
-            gathered.elapsed(),
-        ],
-        message.len(),
-        messages.iter().map(Vec::len).sum(),
-    );
-    Ok(all)
+    Ok(total)
 }

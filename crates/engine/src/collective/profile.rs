@@ -1,6 +1,6 @@
-//! Where a training step across ranks spends its time: this rank's shards, encoding them, the all-gather
-//! (waiting for the slowest rank included) and decoding the other ranks' shards; with the bytes sent and
-//! received. One process is one rank, so the totals are the process's.
+//! Where a training step across ranks spends its time: this rank's shards, encoding them, the exchanges (the
+//! all-to-all of gradient blocks and the all-gather of their sums, waiting for the slowest rank included) and
+//! decoding and summing; with the bytes sent to and received from the other ranks. One process is one rank, so the totals are the process's.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -15,13 +15,14 @@ pub struct CollectiveProfile {
     pub compute: Duration,
     /// Encoding this rank's results into its message.
     pub encode: Duration,
-    /// The all-gather, including the wait for the other ranks.
+    /// The exchanges (all-to-all of gradient blocks, all-gather of the summed blocks), including the wait for
+    /// the other ranks.
     pub all_gather: Duration,
-    /// Decoding every rank's message back into shard results.
+    /// Decoding the received messages, summing this rank's blocks and assembling the summed gradients.
     pub decode: Duration,
-    /// Bytes this rank sent.
+    /// Bytes this rank sent to the other ranks.
     pub sent_bytes: u64,
-    /// Bytes this rank received (every rank's message, its own included).
+    /// Bytes this rank received from the other ranks.
     pub received_bytes: u64,
 }
 
@@ -48,15 +49,15 @@ fn nanos(d: Duration) -> u64 {
 }
 
 /// Adds one step.
-pub(super) fn record(times: [Duration; 4], sent: usize, received: usize) {
+pub(super) fn record(times: [Duration; 4], sent: u64, received: u64) {
     let values = [
         1,
         nanos(times[0]),
         nanos(times[1]),
         nanos(times[2]),
         nanos(times[3]),
-        sent as u64,
-        received as u64,
+        sent,
+        received,
     ];
     for (total, v) in TOTALS.iter().zip(values) {
         total.fetch_add(v, Ordering::Relaxed);

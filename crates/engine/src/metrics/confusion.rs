@@ -5,6 +5,7 @@ use super::StatefulMetric;
 use super::reduction::weights_per_sample;
 use crate::error::{EngineError, Result};
 use ndarray::ArrayD;
+use serde_json::{Map, Value, json};
 
 /// Confusion counts per threshold, float32 as Keras keeps them.
 #[derive(Debug, Clone, Default)]
@@ -20,6 +21,10 @@ pub(crate) struct Counts {
 pub(crate) struct Selection {
     pub(crate) top_k: Option<usize>,
     pub(crate) class_id: Option<usize>,
+    /// Thresholds evenly spaced over `[0, 1]` (the outer ones maybe shifted by ε): Keras then counts by bucket,
+    /// `ceil(clip(p, 0, 1)·(n−1)) − 1` (at least 0 when the outer thresholds carry ε), positive at
+    /// threshold `i` when the bucket is `≥ i`.
+    pub(crate) evenly: bool,
 }
 
 impl Counts {
@@ -40,6 +45,20 @@ impl Counts {
         y_pred: &ArrayD<f32>,
         weights: Option<&ArrayD<f32>>,
         select: Selection,
+    ) -> Result<()> {
+        self.update_weighted(thresholds, y_true, y_pred, weights, select, None)
+    }
+
+    /// [`Counts::update`] with a weight per label (the last axis) multiplying the sample weights, as Keras's
+    /// `label_weights`.
+    pub(crate) fn update_weighted(
+        &mut self,
+        thresholds: &[f32],
+        y_true: &ArrayD<f32>,
+        y_pred: &ArrayD<f32>,
+        weights: Option<&ArrayD<f32>>,
+        select: Selection,
+        label_weights: Option<&[f32]>,
     ) -> Result<()> {
         if y_true.len() != y_pred.len() {
             return Err(EngineError::invalid(
@@ -78,16 +97,44 @@ impl Counts {
                 }
             }
         }
+        if let Some(lw) = label_weights {
+            if lw.len() != classes {
+                return Err(EngineError::invalid(
+                    "label_weights",
+                    format!(
+                        "{} label weights for predictions of shape {:?}",
+                        lw.len(),
+                        y_pred.shape()
+                    ),
+                ));
+            }
+        }
+        let n = thresholds.len();
+        let with_epsilon = n > 0 && (thresholds[0] < 0.0 || thresholds[n - 1] > 1.0);
         for (i, (&t, &p)) in truth.iter().zip(&pred).enumerate() {
             if let Some(c) = select.class_id {
                 if i % classes != c {
                     continue;
                 }
             }
-            let weight = w.as_ref().map_or(1.0, |w| w[i / width]);
+            let mut weight = w.as_ref().map_or(1.0, |w| w[i / width]);
+            if let Some(lw) = label_weights {
+                weight *= lw[i % classes];
+            }
             let label = t != 0.0;
+            let bucket = if select.evenly {
+                let b = (p.clamp(0.0, 1.0) * (n - 1) as f32).ceil() - 1.0;
+                if with_epsilon { b.max(0.0) } else { b }
+            } else {
+                0.0
+            };
             for (j, &threshold) in thresholds.iter().enumerate() {
-                match (label, p > threshold) {
+                let positive = if select.evenly {
+                    bucket >= j as f32
+                } else {
+                    p > threshold
+                };
+                match (label, positive) {
                     (true, true) => self.tp[j] += weight,
                     (false, true) => self.fp[j] += weight,
                     (false, false) => self.tn[j] += weight,
@@ -126,6 +173,8 @@ enum Ratio {
 #[derive(Debug, Clone)]
 pub struct Confusion {
     ratio: Ratio,
+    /// The thresholds as given (`None`: Keras's default).
+    given: Option<Vec<f32>>,
     thresholds: Vec<f32>,
     select: Selection,
     counts: Counts,
@@ -138,6 +187,7 @@ impl Confusion {
         top_k: Option<usize>,
         class_id: Option<usize>,
     ) -> Result<Self> {
+        let given = thresholds.clone();
         // Keras: with `top_k` and no thresholds, the threshold is −∞ (every kept prediction is positive).
         let thresholds = match (thresholds, top_k) {
             (Some(t), _) => {
@@ -155,9 +205,14 @@ impl Confusion {
         }
         Ok(Confusion {
             ratio,
+            given,
             counts: Counts::new(thresholds.len()),
             thresholds,
-            select: Selection { top_k, class_id },
+            select: Selection {
+                top_k,
+                class_id,
+                evenly: false,
+            },
         })
     }
 
@@ -204,5 +259,19 @@ impl StatefulMetric for Confusion {
     }
     fn boxed_clone(&self) -> Box<dyn StatefulMetric> {
         Box::new(self.clone())
+    }
+    fn get_config(&self) -> Option<(&'static str, Map<String, Value>)> {
+        let mut config = Map::new();
+        config.insert(
+            "thresholds".into(),
+            super::config::thresholds_value(self.given.as_deref()),
+        );
+        config.insert("top_k".into(), json!(self.select.top_k));
+        config.insert("class_id".into(), json!(self.select.class_id));
+        let class = match self.ratio {
+            Ratio::Precision => "Precision",
+            Ratio::Recall => "Recall",
+        };
+        Some((class, config))
     }
 }

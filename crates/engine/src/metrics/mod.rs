@@ -14,7 +14,10 @@
 //! ```
 
 mod accuracy;
+mod at_constraint;
 mod auc;
+mod condition_count;
+mod config;
 mod confusion;
 mod fbeta;
 mod iou;
@@ -22,7 +25,9 @@ mod reduction;
 mod regression;
 mod wrapper;
 
+pub use at_constraint::{AtConstraint, Target};
 pub use auc::{Auc, Curve, Summation};
+pub use condition_count::{Condition, ConditionCount};
 pub use confusion::Confusion;
 pub use fbeta::{Average, FBetaScore};
 pub use iou::MeanIoU;
@@ -52,6 +57,11 @@ pub trait StatefulMetric: Send + Sync {
     fn reset_state(&mut self);
     /// A copy (the engine's per-pass twins are copies of the compiled metric, reset).
     fn boxed_clone(&self) -> Box<dyn StatefulMetric>;
+    /// Keras's class name and arguments (without `name` and `dtype`) for [`Metric::to_config`]; `None` for a
+    /// metric known by its name alone.
+    fn get_config(&self) -> Option<(&'static str, serde_json::Map<String, serde_json::Value>)> {
+        None
+    }
 }
 
 /// A named metric: what `compile` resolves and the logs show.
@@ -193,7 +203,7 @@ impl Metric {
 }
 
 /// The metric names `compile` accepts (Keras 3's function and class names).
-pub const METRIC_NAMES: [&str; 52] = [
+pub const METRIC_NAMES: [&str; 60] = [
     "accuracy",
     "acc",
     "binary_accuracy",
@@ -246,6 +256,14 @@ pub const METRIC_NAMES: [&str; 52] = [
     "F1Score",
     "Mean",
     "Sum",
+    "true_positives",
+    "true_negatives",
+    "false_positives",
+    "false_negatives",
+    "TruePositives",
+    "TrueNegatives",
+    "FalsePositives",
+    "FalseNegatives",
 ];
 
 fn wrap(
@@ -324,6 +342,18 @@ fn by_name(name: &str, given: &str) -> Result<Box<dyn StatefulMetric>> {
         "f1_score" | "F1Score" => Box::new(FBetaScore::f1(Average::PerClass, None)?),
         "mean" | "Mean" => Box::new(Mean::new()),
         "sum" | "Sum" => Box::new(Sum::new()),
+        "true_positives" | "TruePositives" => {
+            Box::new(ConditionCount::new(Condition::TruePositives, None)?)
+        }
+        "true_negatives" | "TrueNegatives" => {
+            Box::new(ConditionCount::new(Condition::TrueNegatives, None)?)
+        }
+        "false_positives" | "FalsePositives" => {
+            Box::new(ConditionCount::new(Condition::FalsePositives, None)?)
+        }
+        "false_negatives" | "FalseNegatives" => {
+            Box::new(ConditionCount::new(Condition::FalseNegatives, None)?)
+        }
         _ => {
             return Err(EngineError::UnknownName {
                 kind: "metric",

@@ -160,7 +160,7 @@ impl MultiHeadAttention {
         &mut self.rules
     }
 
-    weight_rule_builders!(
+    weight_rule_builders!(@without_activity
         "kernel" => with_kernel_regularizer, with_kernel_constraint;
         "bias" => with_bias_regularizer, with_bias_constraint;
     );
@@ -172,8 +172,9 @@ impl MultiHeadAttention {
     }
 
     /// Rebuilds the layer from Keras's config. `attention_axes` other than `null` or `[1]`, `use_gate`,
-    /// `sliding_window`, a tuple `output_shape` and the activity regularizer are typed errors; the kernel and
-    /// bias regularizers and constraints apply to each of the query, key, value and output parts.
+    /// `sliding_window`, a tuple `output_shape` and the activity regularizer (which Keras applies to the outputs
+    /// of each of the four dense parts) are typed errors; the kernel and bias regularizers and constraints
+    /// apply to each of the query, key, value and output parts.
     pub fn from_config(config: &Value) -> Result<Self> {
         let reader = ConfigReader::new("MultiHeadAttention", config)?;
         reader.reject_unsupported(&["sliding_window", "activity_regularizer"])?;
@@ -582,9 +583,8 @@ impl Layer for MultiHeadAttention {
             initializer_to_config(&self.bias_initializer),
         );
         self.rules.write(&mut config);
-        for key in ["activity_regularizer", "seed"] {
-            config.insert(key.into(), Value::Null);
-        }
+        self.rules.write_activity(&mut config);
+        config.insert("seed".into(), Value::Null);
         Value::Object(config)
     }
 }

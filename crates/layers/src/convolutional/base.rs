@@ -103,8 +103,8 @@ impl ConvBase {
         self.filters
     }
 
-    /// Rebuilds the layer from Keras's config (with the weights' regularizers and constraints); the activity
-    /// regularizer must be null, `data_format` must be `channels_last`.
+    /// Rebuilds the layer from Keras's config (with the weights' regularizers and constraints, and the activity
+    /// regularizer); `data_format` must be `channels_last`.
     pub(crate) fn from_config(
         class: &'static str,
         prefix: &str,
@@ -112,7 +112,7 @@ impl ConvBase {
         config: &serde_json::Value,
     ) -> Result<Self> {
         let reader = ConfigReader::new(class, config)?;
-        reader.reject_unsupported(&["activity_regularizer", "lora_rank"])?;
+        reader.reject_unsupported(&["lora_rank"])?;
         let kernel_size = read_tuple(&reader, class, "kernel_size", rank)?
             .ok_or_else(|| LayersError::Config(format!("{class} config: missing `kernel_size`")))?;
         let mut layer = ConvBase::new(class, prefix, reader.usize("filters")?, &kernel_size);
@@ -149,8 +149,8 @@ impl ConvBase {
         Ok(())
     }
 
-    /// Checks the options as Keras's constructor does, echoing the bad value.
-    pub(crate) fn validate(&self) -> Result<()> {
+    /// Checks the options every convolution's Keras constructor checks, echoing the bad value.
+    pub(crate) fn validate_shared(&self) -> Result<()> {
         let invalid = |argument, reason: String| LayersError::InvalidArgument {
             class: self.class,
             argument,
@@ -174,15 +174,23 @@ impl ConvBase {
                 ),
             ));
         }
+        Ok(())
+    }
+
+    /// [`ConvBase::validate_shared`] plus Keras's rule for Conv1D/Conv2D/Conv2DTranspose: strides above 1 and
+    /// dilation_rate above 1 are not accepted together.
+    pub(crate) fn validate(&self) -> Result<()> {
+        self.validate_shared()?;
         if self.strides.iter().any(|&s| s > 1) && self.dilation_rate.iter().any(|&d| d > 1) {
-            return Err(invalid(
-                "strides",
-                format!(
+            return Err(LayersError::InvalidArgument {
+                class: self.class,
+                argument: "strides",
+                reason: format!(
                     "strides > 1 are incompatible with dilation_rate > 1 (Keras), received strides={:?} and \
                      dilation_rate={:?}",
                     self.strides, self.dilation_rate
                 ),
-            ));
+            });
         }
         Ok(())
     }
@@ -324,15 +332,20 @@ impl ConvBase {
             .in_layer(self.core.name())
     }
 
-    /// The convolution plus bias, before the activation.
-    fn pre_activation(&self, x: &Tensor) -> Result<Tensor> {
+    /// The convolution plus bias, before the activation; with `relu`, the ReLU fused into the same op.
+    fn pre_activation(&self, x: &Tensor, relu: bool) -> Result<Tensor> {
         let name = self.core.name();
         let kernel = self.core.weight(0)?;
         let bias = self.bias(1)?;
+        let conv = |x: &Tensor, kernel: &Tensor| {
+            if relu {
+                x.conv2d_relu(kernel, bias.as_ref(), self.options())
+            } else {
+                x.conv2d(kernel, bias.as_ref(), self.options())
+            }
+        };
         if self.rank == 2 {
-            return x
-                .conv2d(&kernel, bias.as_ref(), self.options())
-                .in_layer(name);
+            return conv(x, &kernel).in_layer(name);
         }
         let x4 = as_4d(x.shape()).ok_or_else(|| {
             LayersError::Graph(format!(
@@ -344,7 +357,7 @@ impl ConvBase {
         k4.extend(kernel.shape());
         let y = x
             .reshape(&x4)
-            .and_then(|x| x.conv2d(&kernel.reshape(&k4)?, bias.as_ref(), self.options()))
+            .and_then(|x| conv(&x, &kernel.reshape(&k4)?))
             .in_layer(name)?;
         let (n, steps, c) = (y.shape()[0], y.shape()[2], y.shape()[3]);
         y.reshape(&[n, steps, c]).in_layer(name)
@@ -352,8 +365,11 @@ impl ConvBase {
 
     pub(crate) fn forward(&self, layer: &dyn Layer, inputs: &[Tensor]) -> Result<Tensor> {
         let x = crate::call_inputs::single(layer, inputs)?;
+        if self.activation == ActivationFn::Relu {
+            return self.pre_activation(x, true);
+        }
         self.activation
-            .apply(&self.pre_activation(x)?)
+            .apply(&self.pre_activation(x, false)?)
             .in_layer(self.core.name())
     }
 
@@ -365,7 +381,7 @@ impl ConvBase {
         if self.activation != ActivationFn::Softmax {
             return Ok(None);
         }
-        self.pre_activation(crate::call_inputs::single(layer, inputs)?)
+        self.pre_activation(crate::call_inputs::single(layer, inputs)?, false)
             .map(Some)
     }
 
@@ -384,7 +400,7 @@ impl ConvBase {
             initializer_to_config(&self.bias_initializer),
         );
         self.rules.write(&mut config);
-        config.insert("activity_regularizer".into(), serde_json::Value::Null);
+        self.rules.write_activity(&mut config);
         config
     }
 

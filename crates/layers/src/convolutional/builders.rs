@@ -58,7 +58,7 @@ macro_rules! conv_builders {
             &mut self.$field.rules
         }
 
-        crate::weight_rules::weight_rule_builders!(
+        crate::weight_rules::weight_rule_builders!(@without_activity
             "bias" => with_bias_regularizer, with_bias_constraint;
         );
 

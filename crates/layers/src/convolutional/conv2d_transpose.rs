@@ -74,13 +74,11 @@ impl Conv2DTranspose {
         self.base.filters()
     }
 
-    /// Rebuilds the layer from Keras's config (with the weights' regularizers and constraints); the activity
-    /// regularizer must be null, `data_format` must be
-    /// `channels_last`.
+    /// Rebuilds the layer from Keras's config (with the weights' regularizers and constraints, and the activity
+    /// regularizer); `data_format` must be `channels_last`.
     pub fn from_config(config: &serde_json::Value) -> Result<Self> {
         let class = "Conv2DTranspose";
         let reader = ConfigReader::new(class, config)?;
-        reader.reject_unsupported(&["activity_regularizer"])?;
         let kernel_size = read_tuple(&reader, class, "kernel_size", 2)?
             .ok_or_else(|| LayersError::Config(format!("{class} config: missing `kernel_size`")))?;
         let mut layer =

@@ -10,7 +10,8 @@ use rkeras_tensor::Tensor;
 use rkeras_tensor::kernels::Conv2dGeometry;
 use rkeras_tensor::ops::Conv2dOptions;
 
-/// Checks `depth_multiplier` and the strides/dilation combination, echoing the bad value.
+/// Checks `depth_multiplier` and the shared options, echoing the bad value; strides and dilation_rate above 1
+/// together are accepted, as Keras's depthwise convolutions accept them.
 pub(crate) fn validate(base: &ConvBase, depth_multiplier: usize) -> Result<()> {
     if depth_multiplier == 0 {
         return Err(LayersError::InvalidArgument {
@@ -19,7 +20,7 @@ pub(crate) fn validate(base: &ConvBase, depth_multiplier: usize) -> Result<()> {
             reason: "expected a positive integer, received 0".into(),
         });
     }
-    base.validate()
+    base.validate_shared()
 }
 
 fn options(base: &ConvBase, channels: usize) -> Conv2dOptions {

@@ -16,7 +16,7 @@ use serde_json::json;
 /// its own `depth_multiplier` filters, `activation(depthwise_conv(x, kernel) + bias)`. Kernel `[kh, kw,
 /// channels, depth_multiplier]` (glorot_uniform), bias `[channels · depth_multiplier]` (zeros), saved as
 /// Keras's `kernel` and `bias`; output channel `c · depth_multiplier + j` is channel `c` through filter `j`.
-/// Padding `valid` or `same`, strides, dilation_rate (not both above 1: a typed error); `channels_first` is a
+/// Padding `valid` or `same`, strides, dilation_rate (both above 1 together too, as in Keras); `channels_first` is a
 /// typed error.
 ///
 /// # Shapes
@@ -74,13 +74,11 @@ impl DepthwiseConv2D {
         self.depth_multiplier
     }
 
-    /// Rebuilds the layer from Keras's config (with the weights' regularizers and constraints); the activity
-    /// regularizer must be null, `data_format` must be
-    /// `channels_last`.
+    /// Rebuilds the layer from Keras's config (with the weights' regularizers and constraints, and the activity
+    /// regularizer); `data_format` must be `channels_last`.
     pub fn from_config(config: &serde_json::Value) -> Result<Self> {
         let class = "DepthwiseConv2D";
         let reader = ConfigReader::new(class, config)?;
-        reader.reject_unsupported(&["activity_regularizer"])?;
         let kernel_size = read_tuple(&reader, class, "kernel_size", 2)?
             .ok_or_else(|| LayersError::Config(format!("{class} config: missing `kernel_size`")))?;
         let mut layer = DepthwiseConv2D::new([kernel_size[0], kernel_size[1]])

@@ -16,7 +16,7 @@ use serde_json::json;
 /// Depthwise-separable 2-D convolution (Keras's `SeparableConv2D`), channels last:
 /// `activation(pointwise(depthwise(x)) + bias)`. Weights in Keras's order and names: `depthwise_kernel`
 /// `[kh, kw, channels, depth_multiplier]`, `pointwise_kernel` `[1, 1, channels · depth_multiplier, filters]`
-/// (both glorot_uniform), `bias` `[filters]` (zeros). Strides, dilation_rate (not both above 1: a typed error)
+/// (both glorot_uniform), `bias` `[filters]` (zeros). Strides, dilation_rate (both above 1 together too, as Keras)
 /// and padding apply to the depthwise step; `channels_first` is a typed error.
 ///
 /// # Shapes
@@ -86,13 +86,11 @@ impl SeparableConv2D {
         self.base.filters()
     }
 
-    /// Rebuilds the layer from Keras's config (with the weights' regularizers and constraints); the activity
-    /// regularizer must be null, `data_format` must be
-    /// `channels_last`.
+    /// Rebuilds the layer from Keras's config (with the weights' regularizers and constraints, and the activity
+    /// regularizer); `data_format` must be `channels_last`.
     pub fn from_config(config: &serde_json::Value) -> Result<Self> {
         let class = "SeparableConv2D";
         let reader = ConfigReader::new(class, config)?;
-        reader.reject_unsupported(&["activity_regularizer"])?;
         let kernel_size = read_tuple(&reader, class, "kernel_size", 2)?
             .ok_or_else(|| LayersError::Config(format!("{class} config: missing `kernel_size`")))?;
         let mut layer =

@@ -92,11 +92,11 @@ impl Dense {
     }
 
     /// Rebuilds the layer from Keras's config (`units`, `activation`, `use_bias`, the initializers, `name`).
-    /// `kernel_regularizer`, `bias_regularizer`, `kernel_constraint` and `bias_constraint` in Keras's form; the
-    /// activity regularizer is not supported and must be null.
+    /// `kernel_regularizer`, `bias_regularizer`, `kernel_constraint` and `bias_constraint` and
+    /// `activity_regularizer` in Keras's form.
     pub fn from_config(config: &serde_json::Value) -> Result<Self> {
         let reader = ConfigReader::new("Dense", config)?;
-        reader.reject_unsupported(&["activity_regularizer", "quantization_config"])?;
+        reader.reject_unsupported(&["quantization_config"])?;
         let mut layer = Dense::new(reader.usize("units")?)
             .with_activation(reader.str_or("activation", "linear")?)?
             .with_bias(reader.bool_or("use_bias", true)?)
@@ -327,12 +327,17 @@ mod tests {
             rebuilt.config()["kernel_regularizer"]["config"]["l2"],
             json!(0.25)
         );
-        let activity = json!({"units": 2, "activity_regularizer": "l2"});
-        assert!(
-            Dense::from_config(&activity)
-                .unwrap_err()
-                .to_string()
-                .contains("activity_regularizer")
+        assert_eq!(rebuilt.activity_regularizer(), None);
+        assert!(rebuilt.config().get("activity_regularizer").is_none());
+        let activity = json!({"units": 2, "activity_regularizer": "l1"});
+        let with_activity = Dense::from_config(&activity).unwrap();
+        assert_eq!(
+            with_activity.activity_regularizer(),
+            Some(Regularizer::L1 { l1: 0.01 })
+        );
+        assert_eq!(
+            with_activity.config()["activity_regularizer"]["class_name"],
+            json!("L1")
         );
     }
 }

@@ -107,11 +107,11 @@ impl EinsumDense {
     }
 
     /// Rebuilds the layer from Keras's config (`equation`, `output_shape`, `bias_axes`, `activation`, the
-    /// initializers, the kernel/bias regularizers and constraints, `trainable`, `name`). The activity regularizer,
-    /// quantization and LoRA must be off.
+    /// initializers, the kernel/bias regularizers and constraints, the activity regularizer, `trainable`,
+    /// `name`); quantization and LoRA must be off.
     pub fn from_config(config: &Value) -> Result<Self> {
         let reader = ConfigReader::new("EinsumDense", config)?;
-        reader.reject_unsupported(&["activity_regularizer", "quantization_config"])?;
+        reader.reject_unsupported(&["quantization_config"])?;
         if reader.get("lora_rank").is_some_and(|v| !v.is_null()) {
             return Err(LayersError::Config(
                 "EinsumDense: `lora_rank` is not supported".into(),
@@ -245,7 +245,7 @@ impl Layer for EinsumDense {
             initializer_to_config(&self.bias_initializer),
         );
         self.rules.write(&mut config);
-        config.insert("activity_regularizer".into(), Value::Null);
+        self.rules.write_activity(&mut config);
         Value::Object(config)
     }
 }

@@ -122,11 +122,11 @@ impl Embedding {
     }
 
     /// Rebuilds the layer from Keras's config (`input_dim`, `output_dim`, `embeddings_initializer`, Keras 2's
-    /// `input_length`, `mask_zero`, `embeddings_regularizer`, `embeddings_constraint`, `name`). The activity
-    /// regularizer must be null.
+    /// `input_length`, `mask_zero`, `embeddings_regularizer`, `embeddings_constraint`, `activity_regularizer`,
+    /// `name`).
     pub fn from_config(config: &serde_json::Value) -> Result<Self> {
         let reader = ConfigReader::new("Embedding", config)?;
-        reader.reject_unsupported(&["activity_regularizer", "quantization_config", "lora_rank"])?;
+        reader.reject_unsupported(&["quantization_config", "lora_rank"])?;
         let mut layer = Embedding::new(reader.usize("input_dim")?, reader.usize("output_dim")?)
             .with_embeddings_initializer(
                 reader.initializer_or("embeddings_initializer", DEFAULT_EMBEDDINGS_INITIALIZER)?,
@@ -240,7 +240,7 @@ impl Layer for Embedding {
             initializer_to_config(&self.embeddings_initializer),
         );
         self.rules.write(&mut config);
-        config.insert("activity_regularizer".into(), serde_json::Value::Null);
+        self.rules.write_activity(&mut config);
         config.insert("mask_zero".into(), json!(self.mask_zero));
         if let Some(length) = self.input_length {
             config.insert("input_length".into(), json!(length));

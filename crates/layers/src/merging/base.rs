@@ -71,6 +71,20 @@ fn with_rank(x: &Tensor, rank: usize) -> std::result::Result<Tensor, TensorError
     x.reshape(&shape)
 }
 
+/// The inputs (at least `min_inputs`) brought to the same rank (the highest among them).
+pub(crate) fn aligned_inputs(
+    layer: &dyn Layer,
+    inputs: &[Tensor],
+    min_inputs: usize,
+) -> Result<Vec<Tensor>> {
+    let inputs = call_inputs::at_least(layer, inputs, min_inputs)?;
+    let rank = inputs.iter().map(Tensor::ndim).max().unwrap_or(0);
+    inputs
+        .iter()
+        .map(|x| with_rank(x, rank).in_layer(layer.name()))
+        .collect()
+}
+
 /// Folds `op` over the inputs (at least `min_inputs`), left to right, after aligning their ranks.
 pub(crate) fn fold_inputs(
     layer: &dyn Layer,
@@ -78,11 +92,8 @@ pub(crate) fn fold_inputs(
     min_inputs: usize,
     op: impl Fn(&Tensor, &Tensor) -> std::result::Result<Tensor, TensorError>,
 ) -> Result<Tensor> {
-    let inputs = call_inputs::at_least(layer, inputs, min_inputs)?;
-    let rank = inputs.iter().map(Tensor::ndim).max().unwrap_or(0);
     let mut acc: Option<Tensor> = None;
-    for x in inputs {
-        let x = with_rank(x, rank).in_layer(layer.name())?;
+    for x in aligned_inputs(layer, inputs, min_inputs)? {
         acc = Some(match acc {
             None => x,
             Some(sum) => op(&sum, &x).in_layer(layer.name())?,

@@ -1,5 +1,6 @@
 //! `Concatenate`: joins its inputs along one axis.
 
+use super::concatenate_mask::concatenated_mask;
 use crate::call_inputs;
 use crate::error::{InLayer, LayersError, Result};
 use crate::layer::{CallContext, Layer, LayerCore, Shape, shape_error};
@@ -153,6 +154,21 @@ impl Layer for Concatenate {
         let inputs = call_inputs::at_least(self, inputs, 1)?;
         let axis = self.resolve_axis(inputs[0].ndim())?;
         Tensor::concat(inputs, axis as isize).in_layer(self.name())
+    }
+
+    fn supports_masking(&self) -> bool {
+        true
+    }
+
+    /// Keras's `Concatenate.compute_mask` (see [`concatenated_mask`]): masks of the inputs' steps joined
+    /// along the axis, an input without a mask counting as kept everywhere.
+    fn compute_mask(&self, inputs: &[Tensor], masks: &[Option<Tensor>]) -> Result<Option<Tensor>> {
+        if masks.iter().all(Option::is_none) {
+            return Ok(None);
+        }
+        let rank = inputs.first().map_or(0, Tensor::ndim);
+        let axis = self.resolve_axis(rank)?;
+        concatenated_mask(self.name(), axis, inputs, masks)
     }
 
     fn config(&self) -> serde_json::Value {

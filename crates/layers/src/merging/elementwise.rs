@@ -13,7 +13,7 @@
 //! # Ok::<(), rkeras_layers::LayersError>(())
 //! ```
 
-use super::base;
+use super::{base, masked_values};
 use crate::error::{InLayer, LayersError, Result};
 use crate::layer::{CallContext, Layer, LayerCore, Shape};
 use crate::serialization::{ConfigReader, base_config};
@@ -137,10 +137,26 @@ impl<Op: MergeOp> Layer for ElementwiseMerge<Op> {
         Op::finish(combined, inputs.len()).in_layer(self.name())
     }
 
-    /// `Add`, `Subtract` and `Average` pass masks on; Keras's `Multiply`, `Maximum` and `Minimum` also change
-    /// their masked values, which is not done yet, so they drop the mask.
+    /// Every elementwise merge passes masks on (Keras's `Merge.supports_masking`).
     fn supports_masking(&self) -> bool {
-        !matches!(Op::CLASS_NAME, "Multiply" | "Maximum" | "Minimum")
+        true
+    }
+
+    /// `Multiply`, `Maximum` and `Minimum` leave masked steps out of their values, as Keras's do (see
+    /// [`super::masked_values`]); `Add`, `Subtract` and `Average` ignore masks in their values.
+    fn forward_masked(
+        &self,
+        inputs: &[Tensor],
+        masks: &[Option<Tensor>],
+        _ctx: &mut CallContext<'_>,
+    ) -> Result<Option<Vec<Tensor>>> {
+        let aligned = || base::aligned_inputs(self, inputs, MIN_INPUTS);
+        let output = match Op::CLASS_NAME {
+            "Multiply" => masked_values::multiply(&aligned()?, masks),
+            "Maximum" | "Minimum" => masked_values::extreme(&aligned()?, masks, Op::combine),
+            _ => return Ok(None),
+        };
+        Ok(Some(vec![output.in_layer(self.name())?]))
     }
 
     /// Keras's `Merge.compute_mask`: the logical OR of the inputs' masks, none when an input has none.

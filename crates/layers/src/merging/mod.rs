@@ -2,10 +2,12 @@
 
 mod base;
 mod concatenate;
+mod concatenate_mask;
 mod dot;
 mod elementwise;
 mod elementwise_ops;
 pub mod functions;
+mod masked_values;
 #[cfg(test)]
 mod test_support;
 

@@ -67,7 +67,16 @@ impl Network {
                         })
                         .collect::<Result<_>>()?
                 } else {
-                    Vec::new()
+                    // Empty batches of the inputs' shapes: enough for a mask read from shapes (Concatenate).
+                    node.inputs()
+                        .iter()
+                        .map(|p| {
+                            let shape: Vec<usize> = std::iter::once(0)
+                                .chain(p.shape().iter().copied())
+                                .collect();
+                            Tensor::zeros(&shape)
+                        })
+                        .collect()
                 };
                 if let Some(mask) = layer.compute_mask(&args, &arg_masks)? {
                     masks.insert(node.node_id(), mask);

@@ -94,13 +94,15 @@ impl std::fmt::Debug for Bidirectional {
 
 const RECURRENT: [&str; 3] = ["LSTM", "GRU", "SimpleRNN"];
 
-/// A copy of `layer` (through its config) with another name and `go_backwards`.
+/// A copy of `layer` (through its config) with another name and `go_backwards`, zeroing its output at masked
+/// steps when it returns sequences (Keras's Bidirectional forces `zero_output_for_mask = return_sequences`).
 fn copy_of(layer: &dyn Layer, name: String, go_backwards: Option<bool>) -> Result<LayerRef> {
     let mut config = layer.config();
     config["name"] = json!(name);
     if let Some(go_backwards) = go_backwards {
         config["go_backwards"] = json!(go_backwards);
     }
+    config["zero_output_for_mask"] = json!(option(layer, "return_sequences"));
     layer_from_config(layer.class_name(), &config)
 }
 
@@ -248,6 +250,46 @@ impl Bidirectional {
         }
     }
 
+    /// Runs both directions with the sequence's timestep mask (each layer reads it in its own order), the
+    /// backward sequence flipped back into input order, then merges them.
+    fn run(
+        &self,
+        inputs: &[Tensor],
+        mask: Option<&Tensor>,
+        ctx: &mut CallContext<'_>,
+    ) -> Result<Vec<Tensor>> {
+        let (f, b) = self.split(inputs)?;
+        let direction = |layer: &LayerRef, inputs: &[Tensor], ctx: &mut CallContext<'_>| {
+            let Some(mask) = mask else {
+                return layer.forward_all(inputs, ctx);
+            };
+            let mut masks = vec![None; inputs.len()];
+            masks[0] = Some(mask.clone());
+            match layer.forward_masked(inputs, &masks, ctx)? {
+                Some(outputs) => Ok(outputs),
+                None => layer.forward_all(inputs, ctx),
+            }
+        };
+        let forward = direction(&self.forward, &f, ctx)?;
+        let mut backward = direction(&self.backward, &b, ctx)?;
+        let name = self.name();
+        if option(self.forward.as_ref(), "return_sequences")
+            && let Some(first) = backward.first_mut()
+        {
+            *first = first.reverse_axis(1).in_layer(name)?;
+        }
+        let mode = self.merge_mode;
+        self.merge(forward, backward, |f, b| {
+            match mode {
+                Some(MergeMode::Sum) => f.add(&b),
+                Some(MergeMode::Mul) => f.mul(&b),
+                Some(MergeMode::Ave) => f.add(&b).and_then(|s| s.mul_scalar(0.5)),
+                _ => Tensor::concat(&[f, b], -1),
+            }
+            .in_layer(name)
+        })
+    }
+
     /// `[merged, *states]`, or `[forward, backward, *states]` without a merge.
     fn merge<T>(
         &self,
@@ -273,6 +315,34 @@ impl Bidirectional {
     }
 }
 
+impl Bidirectional {
+    /// The wrapped layers' activity regularizers are supported when the directions share one that sums over
+    /// its input (L1, L2, L1L2) and their outputs are concatenated or not merged.
+    fn check_activity_regularizers(&self) -> Result<()> {
+        let (forward, backward) = (
+            self.forward.activity_regularizer(),
+            self.backward.activity_regularizer(),
+        );
+        if forward.is_none() && backward.is_none() {
+            return Ok(());
+        }
+        let summable = !matches!(forward, Some(crate::Regularizer::Orthogonal { .. }));
+        let merged = matches!(self.merge_mode, None | Some(MergeMode::Concat));
+        if forward == backward && summable && merged {
+            return Ok(());
+        }
+        Err(LayersError::InvalidArgument {
+            class: "Bidirectional",
+            argument: "layer",
+            reason: format!(
+                "the wrapped layers' activity regularizers ({forward:?}, {backward:?}) are supported only when \
+                 both directions share an L1, L2 or L1L2 one and merge_mode is concat or None (it is {:?})",
+                self.merge_mode
+            ),
+        })
+    }
+}
+
 impl Layer for Bidirectional {
     fn class_name(&self) -> &'static str {
         "Bidirectional"
@@ -280,6 +350,13 @@ impl Layer for Bidirectional {
 
     fn core(&self) -> &LayerCore {
         &self.core
+    }
+
+    /// The wrapped layers' activity regularizer: Keras penalizes each direction's outputs, which the
+    /// concatenated (or unmerged) outputs and states hold, so the penalty of these equals theirs for an
+    /// L1/L2/L1L2 regularizer shared by both directions ([`Layer::build`] refuses any other case).
+    fn activity_regularizer(&self) -> Option<crate::Regularizer> {
+        self.forward.activity_regularizer()
     }
 
     /// The two directions' regularizers, the backward layer's indices after the forward layer's weights.
@@ -354,6 +431,7 @@ impl Layer for Bidirectional {
     }
 
     fn build(&self, input_shapes: &[Shape], rng: &mut StdRng) -> Result<Vec<Variable>> {
+        self.check_activity_regularizers()?;
         let (f, b) = self.split(input_shapes)?;
         let mut weights = Vec::new();
         for (layer, shapes) in [(&self.forward, f), (&self.backward, b)] {
@@ -382,25 +460,33 @@ impl Layer for Bidirectional {
     }
 
     fn forward_all(&self, inputs: &[Tensor], ctx: &mut CallContext<'_>) -> Result<Vec<Tensor>> {
-        let (f, b) = self.split(inputs)?;
-        let forward = self.forward.forward_all(&f, ctx)?;
-        let mut backward = self.backward.forward_all(&b, ctx)?;
-        let name = self.name();
-        if option(self.forward.as_ref(), "return_sequences")
-            && let Some(first) = backward.first_mut()
-        {
-            *first = first.reverse_axis(1).in_layer(name)?;
-        }
-        let mode = self.merge_mode;
-        self.merge(forward, backward, |f, b| {
-            match mode {
-                Some(MergeMode::Sum) => f.add(&b),
-                Some(MergeMode::Mul) => f.mul(&b),
-                Some(MergeMode::Ave) => f.add(&b).and_then(|s| s.mul_scalar(0.5)),
-                _ => Tensor::concat(&[f, b], -1),
-            }
-            .in_layer(name)
-        })
+        self.run(inputs, None, ctx)
+    }
+
+    /// Keras's `supports_masking`: both directions honour the sequence's mask.
+    fn supports_masking(&self) -> bool {
+        true
+    }
+
+    /// Keras's `Bidirectional.compute_mask`: the sequence's mask with `return_sequences`, none otherwise.
+    fn compute_mask(&self, _inputs: &[Tensor], masks: &[Option<Tensor>]) -> Result<Option<Tensor>> {
+        Ok(masks
+            .first()
+            .cloned()
+            .flatten()
+            .filter(|_| option(self.forward.as_ref(), "return_sequences")))
+    }
+
+    /// Runs with the sequence's mask when the sequence is the call's only tensor, unmasked with initial states
+    /// (Keras's rule, see `common::call_mask`).
+    fn forward_masked(
+        &self,
+        inputs: &[Tensor],
+        masks: &[Option<Tensor>],
+        ctx: &mut CallContext<'_>,
+    ) -> Result<Option<Vec<Tensor>>> {
+        self.run(inputs, super::common::call_mask(inputs, masks), ctx)
+            .map(Some)
     }
 
     fn config(&self) -> Value {

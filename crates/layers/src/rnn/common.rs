@@ -80,19 +80,23 @@ pub(crate) struct SequenceOptions {
     pub return_state: bool,
     /// Start each call from the previous call's final states (Keras's `stateful`).
     pub stateful: bool,
+    /// Zeros, rather than the carried output, at the masked steps of the output (Keras's
+    /// `zero_output_for_mask`; `Bidirectional` sets it with `return_sequences`). The states are carried
+    /// either way.
+    pub zero_output_for_mask: bool,
 }
 
 impl SequenceOptions {
-    /// Reads `return_sequences`, `go_backwards`, `return_state` and `stateful`; the options rkeras lacks
-    /// (`time_major`, the activity regularizer) are errors naming the option.
+    /// Reads `return_sequences`, `go_backwards`, `return_state` and `stateful`; `time_major` must be
+    /// false (an error naming it otherwise).
     pub fn read(reader: &ConfigReader) -> Result<Self> {
         reader.require_bool("time_major", false)?;
-        reader.reject_unsupported(&["activity_regularizer"])?;
         Ok(SequenceOptions {
             return_sequences: reader.bool_or("return_sequences", false)?,
             go_backwards: reader.bool_or("go_backwards", false)?,
             return_state: reader.bool_or("return_state", false)?,
             stateful: reader.bool_or("stateful", false)?,
+            zero_output_for_mask: reader.bool_or("zero_output_for_mask", false)?,
         })
     }
 
@@ -104,7 +108,7 @@ impl SequenceOptions {
             ("go_backwards", json!(self.go_backwards)),
             ("stateful", json!(self.stateful)),
             ("unroll", json!(false)),
-            ("zero_output_for_mask", json!(false)),
+            ("zero_output_for_mask", json!(self.zero_output_for_mask)),
         ]
     }
 
@@ -128,6 +132,39 @@ impl SequenceOptions {
         } else {
             Ok(mask.clone())
         }
+    }
+
+    /// With `zero_output_for_mask` and a timestep mask (`[batch, time]`, in input order), the call's outputs
+    /// `[output, *states]` with the output zeroed at its masked steps (the last processed step's for an output
+    /// without `return_sequences`, as Keras's `last_output` is); the outputs unchanged otherwise.
+    pub fn zero_masked_output(
+        &self,
+        mut outputs: Vec<Tensor>,
+        mask: Option<&Tensor>,
+    ) -> rkeras_tensor::Result<Vec<Tensor>> {
+        let (true, Some(mask), Some(output)) =
+            (self.zero_output_for_mask, mask, outputs.first_mut())
+        else {
+            return Ok(outputs);
+        };
+        let &[batch, time] = mask.shape() else {
+            return Err(rkeras_tensor::TensorError::invalid_shape(
+                "recurrent mask",
+                mask.shape(),
+                "expected a timestep mask [batch, time]",
+            ));
+        };
+        if time == 0 {
+            return Ok(outputs);
+        }
+        let ordered = self.ordered_mask_of(mask)?;
+        let keep = if self.return_sequences {
+            ordered.reshape(&[batch, time, 1])?
+        } else {
+            ordered.narrow(1, time - 1, 1)?
+        };
+        *output = output.mul(&keep)?;
+        Ok(outputs)
     }
 
     /// Keras's `RNN.compute_mask`: the input mask for the sequence output with `return_sequences`, none
@@ -271,6 +308,17 @@ pub(crate) fn sequence_and_state<'a>(
             layer.class_name(),
             inputs.len()
         ))),
+    }
+}
+
+/// The timestep mask a recurrent call honours, as Keras's `Layer.__call__` fills its `mask` argument: the
+/// sequence's mask when the sequence is the call's only tensor, none when initial states come with it (Keras
+/// then runs the layer unmasked, though the output still carries the sequence's mask).
+pub(crate) fn call_mask<'a>(inputs: &[Tensor], masks: &'a [Option<Tensor>]) -> Option<&'a Tensor> {
+    if inputs.len() == 1 {
+        masks.first().and_then(Option::as_ref)
+    } else {
+        None
     }
 }
 

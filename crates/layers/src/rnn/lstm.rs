@@ -188,8 +188,8 @@ impl LSTM {
 
     /// Rebuilds the layer from Keras's config (`units`, `return_sequences`, `activation`,
     /// `recurrent_activation`, `use_bias`, `unit_forget_bias`, the initializers, `name`). Options rkeras does
-    /// not implement (the activity regularizer, `time_major`) are errors naming the option; `dropout`,
-    /// `recurrent_dropout`, `seed`, `stateful` and the weights' regularizers and constraints are read.
+    /// not implement (`time_major`) are errors naming the option; `dropout`, `recurrent_dropout`, `seed`,
+    /// `stateful`, the weights' regularizers and constraints and the activity regularizer are read.
     pub fn from_config(config: &Value) -> Result<Self> {
         let reader = ConfigReader::new("LSTM", config)?;
         let options = SequenceOptions::read(&reader)?;
@@ -261,6 +261,19 @@ impl LSTM {
         mask: Option<&Tensor>,
         dropout: &DropoutMasks,
     ) -> Result<Vec<Tensor>> {
+        let outputs = self.run_masked(inputs, mask, dropout)?;
+        self.options
+            .zero_masked_output(outputs, mask)
+            .in_layer(self.name())
+    }
+
+    /// [`Self::run_with_dropout`] before `zero_output_for_mask`.
+    fn run_masked(
+        &self,
+        inputs: &[Tensor],
+        mask: Option<&Tensor>,
+        dropout: &DropoutMasks,
+    ) -> Result<Vec<Tensor>> {
         let (x, states) = match inputs {
             [x] => (x, None),
             [x, h0, c0] => (x, Some((h0, c0))),
@@ -280,7 +293,10 @@ impl LSTM {
         let (kernel, recurrent_kernel) = (self.core.weight(0)?, self.core.weight(1)?);
         let x = self.options.ordered_input(x).in_layer(self.name())?;
         let mask = self.options.ordered_mask(mask).in_layer(self.name())?;
-        if dropout.needs_steps() {
+        // The fused kernel carries neither initial states nor the final cell state; with a timestep mask the
+        // step-by-step path (which honours it) runs instead of the one below.
+        let masked_states = mask.is_some() && (states.is_some() || self.options.return_state);
+        if dropout.needs_steps() || masked_states {
             let initial: Vec<Tensor> = states
                 .map(|(h, c)| vec![h.clone(), c.clone()])
                 .unwrap_or_default();
@@ -311,12 +327,6 @@ impl LSTM {
                 .lstm_masked(&kernel, &recurrent_kernel, &bias, mask.as_ref(), config)
                 .in_layer(self.name())?;
             return Ok(vec![output]);
-        }
-        if mask.is_some() {
-            return Err(LayersError::Graph(format!(
-                "layer `{}` (LSTM): a timestep mask with `initial_state` or `return_state` is not supported yet",
-                self.name()
-            )));
         }
         let run = LstmSteps {
             kernel: &kernel,
@@ -423,13 +433,15 @@ impl Layer for LSTM {
         Ok(self.options.output_mask(masks))
     }
 
+    /// Runs with the sequence's mask when the sequence is the call's only tensor, unmasked with initial states
+    /// (Keras's rule, see `common::call_mask`).
     fn forward_masked(
         &self,
         inputs: &[Tensor],
         masks: &[Option<Tensor>],
         ctx: &mut CallContext<'_>,
     ) -> Result<Option<Vec<Tensor>>> {
-        self.run(inputs, masks.first().and_then(Option::as_ref), ctx)
+        self.run(inputs, super::common::call_mask(inputs, masks), ctx)
             .map(Some)
     }
 

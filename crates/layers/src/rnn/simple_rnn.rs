@@ -159,8 +159,8 @@ impl SimpleRNN {
         self.units
     }
 
-    /// Rebuilds the layer from Keras's config. Options rkeras does not implement (`return_state`,
-    /// the activity regularizer) are errors naming them; the weights' regularizers and constraints are read.
+    /// Rebuilds the layer from Keras's config. Options rkeras does not implement are errors naming
+    /// them; the weights' regularizers and constraints and the activity regularizer are read.
     pub fn from_config(config: &Value) -> Result<Self> {
         let reader = ConfigReader::new("SimpleRNN", config)?;
         let options = SequenceOptions::read(&reader)?;
@@ -232,6 +232,19 @@ impl SimpleRNN {
 
     /// [`Self::run`] with the call's dropout masks given.
     pub(crate) fn run_with_dropout(
+        &self,
+        inputs: &[Tensor],
+        mask: Option<&Tensor>,
+        dropout: &DropoutMasks,
+    ) -> Result<Vec<Tensor>> {
+        let outputs = self.run_masked(inputs, mask, dropout)?;
+        self.options
+            .zero_masked_output(outputs, mask)
+            .in_layer(self.name())
+    }
+
+    /// [`Self::run_with_dropout`] before `zero_output_for_mask`.
+    fn run_masked(
         &self,
         inputs: &[Tensor],
         mask: Option<&Tensor>,
@@ -356,13 +369,15 @@ impl Layer for SimpleRNN {
         Ok(self.options.output_mask(masks))
     }
 
+    /// Runs with the sequence's mask when the sequence is the call's only tensor, unmasked with initial states
+    /// (Keras's rule, see `common::call_mask`).
     fn forward_masked(
         &self,
         inputs: &[Tensor],
         masks: &[Option<Tensor>],
         ctx: &mut CallContext<'_>,
     ) -> Result<Option<Vec<Tensor>>> {
-        self.run(inputs, masks.first().and_then(Option::as_ref), ctx)
+        self.run(inputs, super::common::call_mask(inputs, masks), ctx)
             .map(Some)
     }
 

@@ -177,6 +177,12 @@ impl Layer for TimeDistributed {
         self.layer.uses_batch_statistics()
     }
 
+    /// Keras's `TimeDistributed` passes its input's timestep mask on unchanged (its `compute_mask` is the
+    /// default); the wrapped layer runs on every step unmasked, and a mask it would make itself is dropped.
+    fn supports_masking(&self) -> bool {
+        true
+    }
+
     fn config(&self) -> Value {
         let mut config = base_config(self.name(), true);
         config.insert(

@@ -12,6 +12,8 @@
 //! - [`map_inplace`], [`map`], [`zip_map`], [`zip_map_inplace`]: elementwise kernels.
 //! - [`sum`], [`dot`], [`max`], [`sum_rows`], [`sum_axis0`]: reductions.
 //! - [`exp::exp`]: `e^x` in plain arithmetic, so that loops over it vectorize (softmax, sigmoid, tanh, LSTM).
+//! - [`batch_norm::batch_norm_forward`] / [`batch_norm::batch_norm_backward`]: fused batch normalization over
+//!   the whole batch.
 //! - [`layer_norm::layer_norm_forward`] / [`layer_norm::layer_norm_backward`]: fused layer normalization.
 //! - [`attention::attention_forward`] / [`attention::attention_backward`]: fused scaled-dot-product attention.
 //! - [`random::dropout_mask_into`]: dropout masks from eight xoshiro256++ streams run side by side.
@@ -32,6 +34,7 @@
 pub mod activation;
 mod array_matmul;
 pub mod attention;
+pub mod batch_norm;
 mod batched;
 mod conv;
 mod elementwise;
@@ -57,8 +60,9 @@ pub use array_matmul::{batched_matmul, matmul, matmul_into};
 pub use batched::{batched_gemm, batched_gemm_reference};
 pub use conv::{
     Conv2dGeometry, Conv2dGrads, ConvPadding, avg_pool2d_backward, avg_pool2d_forward,
-    conv2d_backward, conv2d_forward, conv2d_reference, conv2d_transpose_backward,
-    conv2d_transpose_forward, conv2d_transpose_reference, max_pool2d_backward, max_pool2d_forward,
+    conv2d_backward, conv2d_forward, conv2d_forward_relu, conv2d_reference,
+    conv2d_transpose_backward, conv2d_transpose_forward, conv2d_transpose_reference,
+    max_pool2d_backward, max_pool2d_backward_replay, max_pool2d_forward, max_pool2d_values,
     pool2d_reference,
 };
 pub use elementwise::{ELEMENTWISE_CHUNK, map, map_inplace, zip_map, zip_map_inplace};

@@ -5,6 +5,7 @@ use crate::error::{Result, TensorError};
 use crate::kernels::Parallelism;
 use crate::kernels::attention::{
     AttentionDims, AttentionGrads, AttentionMask, attention_backward, attention_forward,
+    attention_scores_backward,
 };
 use crate::tensor::Tensor;
 use ndarray::{ArrayD, IxDyn};
@@ -58,8 +59,8 @@ impl Tensor {
     /// Scaled-dot-product attention of queries `self` (`[batch, q_len, heads, key_dim]`) over keys
     /// (`[batch, kv_len, heads, key_dim]`) and values (`[batch, kv_len, heads, value_dim]`):
     /// `softmax(scale·q·kᵀ, masked)·v` per head. Returns the output (`[batch, q_len, heads, value_dim]`) and the
-    /// probabilities before dropout (`[batch, heads, q_len, kv_len]`, Keras's `attention_scores`; they carry
-    /// no gradient). Gradients flow to queries, keys and values.
+    /// probabilities before dropout (`[batch, heads, q_len, kv_len]`, Keras's `attention_scores`). Gradients
+    /// flow from the output to queries, keys and values, and from the probabilities to queries and keys.
     ///
     /// ```
     /// use rkeras_tensor::Tensor;
@@ -88,8 +89,8 @@ impl Tensor {
         let dropout = options.dropout.as_ref().map(contiguous).map(Arc::new);
         let [.., out_len, probs_len] = dims.lens();
         let (q, k, v) = (
-            contiguous(self.data()),
-            contiguous(keys.data()),
+            Arc::new(contiguous(self.data())),
+            Arc::new(contiguous(keys.data())),
             contiguous(values.data()),
         );
         let mut out = vec![0.0f32; out_len];
@@ -124,6 +125,7 @@ impl Tensor {
         .map_err(internal)?;
         let needs_grad = self.requires_grad() || keys.requires_grad() || values.requires_grad();
         let probs = Arc::new(probs);
+        let scores = self.attention_scores(keys, probs_array, [&q, &k, &probs], dims, scale);
         let output = Tensor::from_op(
             out,
             || {
@@ -151,24 +153,66 @@ impl Tensor {
                             dropout.as_deref().map(Vec::as_slice),
                             Parallelism::auto(2 * dims.forward_flops()),
                         )?;
-                        let array = |data: Vec<f32>, t: &Tensor| {
-                            ArrayD::from_shape_vec(IxDyn(t.shape()), data).map_err(|_| {
-                                TensorError::Internal {
-                                    op: "attention",
-                                    reason: "gradient shape".into(),
-                                }
-                            })
-                        };
                         Ok(vec![
-                            Some(array(dq, &ctx.inputs[0])?),
-                            Some(array(dk, &ctx.inputs[1])?),
-                            Some(array(dv, &ctx.inputs[2])?),
+                            Some(gradient_array(dq, &ctx.inputs[0])?),
+                            Some(gradient_array(dk, &ctx.inputs[1])?),
+                            Some(gradient_array(dv, &ctx.inputs[2])?),
                         ])
                     },
                 )
             },
             needs_grad,
         );
-        Ok((output, Tensor::new(probs_array)))
+        Ok((output, scores))
     }
+
+    /// The probabilities of [`Tensor::attention`] as a tensor whose gradient flows to the queries `self` and
+    /// the `keys` (through the softmax and the scaled product; masked entries and dropout take none).
+    fn attention_scores(
+        &self,
+        keys: &Tensor,
+        probs_array: ArrayD<f32>,
+        [q, k, probs]: [&Arc<Vec<f32>>; 3],
+        dims: AttentionDims,
+        scale: f32,
+    ) -> Tensor {
+        let (q, k, probs) = (Arc::clone(q), Arc::clone(k), Arc::clone(probs));
+        Tensor::from_op(
+            probs_array,
+            || {
+                Node::new(
+                    "attention_scores",
+                    vec![self.clone(), keys.clone()],
+                    move |ctx| {
+                        let dprobs = contiguous(ctx.grad);
+                        let mut dq = vec![0.0f32; q.len()];
+                        let mut dk = vec![0.0f32; k.len()];
+                        attention_scores_backward(
+                            [&mut dq, &mut dk],
+                            &dprobs,
+                            &q,
+                            &k,
+                            &probs,
+                            dims,
+                            scale,
+                            Parallelism::auto(dims.forward_flops()),
+                        )?;
+                        Ok(vec![
+                            Some(gradient_array(dq, &ctx.inputs[0])?),
+                            Some(gradient_array(dk, &ctx.inputs[1])?),
+                        ])
+                    },
+                )
+            },
+            self.requires_grad() || keys.requires_grad(),
+        )
+    }
+}
+
+/// A gradient `data` in the shape of input `t`.
+fn gradient_array(data: Vec<f32>, t: &Tensor) -> Result<ArrayD<f32>> {
+    ArrayD::from_shape_vec(IxDyn(t.shape()), data).map_err(|_| TensorError::Internal {
+        op: "attention",
+        reason: "gradient shape".into(),
+    })
 }

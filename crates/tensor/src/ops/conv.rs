@@ -65,6 +65,44 @@ impl Tensor {
             output_shape: geometry.output_shape(),
             bias_len: geometry.out_c,
             geometry,
+            relu: false,
+        }
+        .run(self, kernel, bias)
+    }
+
+    /// `relu(conv2d(self, kernel) + bias)` as one op: the same values and gradients, bit for bit, as
+    /// [`Tensor::conv2d`] followed by [`Tensor::relu`], without the intermediate array.
+    ///
+    /// ```
+    /// use rkeras_tensor::{Tensor, ops::Conv2dOptions};
+    /// let x = Tensor::from_vec(&[1, 1, 3, 1], vec![1.0, 3.0, 2.0])?;
+    /// let k = Tensor::from_vec(&[1, 2, 1, 1], vec![1.0, -1.0])?;
+    /// let y = x.conv2d_relu(&k, None, Conv2dOptions::default())?;
+    /// assert_eq!(y.to_vec(), vec![0.0, 1.0]);
+    /// # Ok::<(), rkeras_tensor::TensorError>(())
+    /// ```
+    pub fn conv2d_relu(
+        &self,
+        kernel: &Tensor,
+        bias: Option<&Tensor>,
+        options: Conv2dOptions,
+    ) -> Result<Tensor> {
+        let geometry = Conv2dGeometry::conv(
+            self.shape(),
+            kernel.shape(),
+            options.strides,
+            options.dilation,
+            options.padding,
+            options.groups,
+        )?;
+        ConvOp {
+            name: "conv2d_relu",
+            forward: kernels::conv2d_forward_relu,
+            backward: kernels::conv2d_backward,
+            output_shape: geometry.output_shape(),
+            bias_len: geometry.out_c,
+            geometry,
+            relu: true,
         }
         .run(self, kernel, bias)
     }
@@ -86,18 +124,23 @@ impl Tensor {
         let g = Conv2dGeometry::pool(self.shape(), pool, strides, padding)?;
         let x = contiguous(self.data());
         let shape = g.output_shape();
-        let len = shape.iter().product();
-        let mut out = crate::buffer_pool::take(len);
-        let mut argmax = vec![usize::MAX; len];
+        let mut out = crate::buffer_pool::take(shape.iter().product());
         let par = Parallelism::auto_elements(x.len());
-        kernels::max_pool2d_forward(slice(&x, "max_pool2d")?, &mut out, &mut argmax, &g, par)?;
+        // The backward pass finds the maxima again from the input rather than keeping their positions.
+        kernels::max_pool2d_values(slice(&x, "max_pool2d")?, &mut out, &g, par)?;
         Ok(Tensor::from_op(
             array(&shape, out, "max_pool2d")?,
             || {
                 Node::new("max_pool2d", vec![self.clone()], move |ctx| {
-                    let dy = contiguous(ctx.grad);
-                    let mut dx = crate::buffer_pool::take(ctx.inputs[0].len());
-                    kernels::max_pool2d_backward(slice(&dy, "max_pool2d")?, &argmax, &mut dx, &g)?;
+                    let (x, dy) = (contiguous(ctx.inputs[0].data()), contiguous(ctx.grad));
+                    let mut dx = crate::buffer_pool::take(x.len());
+                    kernels::max_pool2d_backward_replay(
+                        slice(&x, "max_pool2d")?,
+                        slice(&dy, "max_pool2d")?,
+                        &mut dx,
+                        &g,
+                        par,
+                    )?;
                     Ok(vec![Some(array(ctx.inputs[0].shape(), dx, "max_pool2d")?)])
                 })
             },

@@ -29,6 +29,9 @@ pub(super) struct ConvOp {
     pub output_shape: [usize; 4],
     /// The bias length (the output channels).
     pub bias_len: usize,
+    /// Whether `forward` ends with a ReLU: the backward pass then masks the output gradient where the output
+    /// is not positive, as ReLU's own gradient does.
+    pub relu: bool,
 }
 
 /// The values of `array` as a contiguous row-major array (a copy only when they are not already).
@@ -55,6 +58,12 @@ pub(super) fn array(shape: &[usize], values: Vec<f32>, op: &'static str) -> Resu
     })
 }
 
+/// `grad · relu'(x)` from ReLU's output `y` (`y > 0` exactly where `x > 0`), computed as [`Tensor::relu`]'s
+/// gradient computes it.
+fn relu_masked(grad: &ArrayD<f32>, output: &ArrayD<f32>) -> ArrayD<f32> {
+    super::fast::zip(grad, output, |g, y| g * if y > 0.0 { 1.0 } else { 0.0 })
+}
+
 impl ConvOp {
     /// Runs the op on `input`, `kernel` and an optional `bias`, recording the backward when any needs it.
     pub(super) fn run(
@@ -70,6 +79,7 @@ impl ConvOp {
             geometry: g,
             output_shape,
             bias_len,
+            relu,
         } = self;
         if let Some(b) = bias {
             if b.shape() != [bias_len] {
@@ -101,7 +111,8 @@ impl ConvOp {
                         contiguous(ctx.inputs[0].data()),
                         contiguous(ctx.inputs[1].data()),
                     );
-                    let dy = contiguous(ctx.grad);
+                    let masked = relu.then(|| relu_masked(ctx.grad, ctx.output));
+                    let dy = contiguous(masked.as_ref().unwrap_or(ctx.grad));
                     let mut dx = wants(0).then(|| crate::buffer_pool::take(x.len()));
                     let mut dk = wants(1).then(|| crate::buffer_pool::take(k.len()));
                     let mut db = wants(2).then(|| vec![0.0; bias_len]);
@@ -117,6 +128,10 @@ impl ConvOp {
                         &g,
                         par,
                     )?;
+                    drop(dy);
+                    if let Some(masked) = masked {
+                        crate::buffer_pool::give_array(masked);
+                    }
                     let mut grads = vec![
                         dx.map(|v| array(x.shape(), v, name)).transpose()?,
                         dk.map(|v| array(k.shape(), v, name)).transpose()?,

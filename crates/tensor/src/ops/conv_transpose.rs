@@ -65,6 +65,7 @@ impl Tensor {
             output_shape: geometry.transpose_output_shape(),
             bias_len: geometry.in_c,
             geometry,
+            relu: false,
         }
         .run(self, kernel, bias)
     }

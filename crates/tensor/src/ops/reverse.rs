@@ -5,8 +5,10 @@ use crate::error::Result;
 use crate::tensor::Tensor;
 use ndarray::{Axis, Slice};
 
+/// The reversed elements in row-major order (the negative stride of the reversed view is not kept, so that
+/// callers can view the result as a matrix).
 fn reversed(data: ndarray::ArrayViewD<f32>, axis: usize) -> ndarray::ArrayD<f32> {
-    crate::pooled::to_owned(&data.slice_axis(Axis(axis), Slice::new(0, None, -1)))
+    crate::pooled::standard_copy(&data.slice_axis(Axis(axis), Slice::new(0, None, -1)))
 }
 
 impl Tensor {
@@ -29,5 +31,26 @@ impl Tensor {
             },
             self.requires_grad(),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reversed_middle_axis_is_row_major_and_views_as_a_matrix() {
+        let t = Tensor::from_vec(&[2, 3, 2], (0..12).map(|v| v as f32).collect()).unwrap();
+        let r = t.reverse_axis(1).unwrap();
+        assert!(r.data().is_standard_layout());
+        assert_eq!(
+            r.to_vec(),
+            vec![4.0, 5.0, 2.0, 3.0, 0.0, 1.0, 10.0, 11.0, 8.0, 9.0, 6.0, 7.0]
+        );
+        let w = Tensor::from_vec(&[2, 1], vec![1.0, 10.0]).unwrap();
+        assert_eq!(
+            r.matmul(&w).unwrap().to_vec(),
+            vec![54.0, 32.0, 10.0, 120.0, 98.0, 76.0]
+        );
     }
 }

@@ -91,23 +91,99 @@ pub fn attention_backward(
             if let Some(d) = d {
                 ds.iter_mut().zip(d).for_each(|(g, d)| *g *= d);
             }
-            for (ds_row, p_row) in ds.chunks_mut(kv_len.max(1)).zip(p.chunks(kv_len.max(1))) {
-                let dot: f32 = ds_row.iter().zip(p_row).map(|(g, p)| g * p).sum();
-                ds_row
-                    .iter_mut()
-                    .zip(p_row)
-                    .for_each(|(g, p)| *g = p * (*g - dot));
-            }
-            let ds_view = MatRef::row_major(&ds, q_len, kv_len)?;
-            gemm(dq, ds_view, kh, scale, 0.0, Parallelism::None)?;
-            gemm(dk, ds_view.t(), qh, scale, 0.0, Parallelism::None)?;
-            Ok(())
+            softmax_to_queries_and_keys(&mut ds, p, [qh, kh], [dq, dk], kv_len, scale)
         },
     )?;
     heads_to_positions(grads.dq, &dq_h, batch, heads, q_len, key_dim);
     heads_to_positions(grads.dk, &dk_h, batch, heads, kv_len, key_dim);
     heads_to_positions(grads.dv, &dv_h, batch, heads, kv_len, value_dim);
     for buffer in [dq_h, dk_h, dv_h] {
+        crate::buffer_pool::give(buffer);
+    }
+    Ok(())
+}
+
+/// One pair's softmax backward from `ds` (its probabilities' gradient `dP`, replaced by `dS = P ⊙ (dP −
+/// rowsum(P ⊙ dP))`), then `dQ = scale·dS·K` and `dK = scale·dSᵀ·Q` into the pair's head blocks.
+fn softmax_to_queries_and_keys(
+    ds: &mut [f32],
+    p: &[f32],
+    [qh, kh]: [MatRef<'_>; 2],
+    [dq, dk]: [&mut [f32]; 2],
+    kv_len: usize,
+    scale: f32,
+) -> Result<()> {
+    for (ds_row, p_row) in ds.chunks_mut(kv_len.max(1)).zip(p.chunks(kv_len.max(1))) {
+        let dot: f32 = ds_row.iter().zip(p_row).map(|(g, p)| g * p).sum();
+        ds_row
+            .iter_mut()
+            .zip(p_row)
+            .for_each(|(g, p)| *g = p * (*g - dot));
+    }
+    let ds_view = MatRef::row_major(ds, p.len() / kv_len.max(1), kv_len)?;
+    gemm(dq, ds_view, kh, scale, 0.0, Parallelism::None)?;
+    gemm(dk, ds_view.t(), qh, scale, 0.0, Parallelism::None)
+}
+
+/// The gradients of queries and keys (`[batch, len, heads, key_dim]`) from `dprobs`, a gradient of the
+/// probabilities the forward pass returned (`[batch, heads, q_len, kv_len]`, before dropout): the backward pass
+/// of `return_attention_scores` when only the scores are used.
+///
+/// # Errors
+/// [`TensorError::InvalidArgument`] when a slice's length does not match `dims`.
+#[allow(clippy::too_many_arguments)]
+pub fn attention_scores_backward(
+    [dq, dk]: [&mut [f32]; 2],
+    dprobs: &[f32],
+    q: &[f32],
+    k: &[f32],
+    probs: &[f32],
+    dims: AttentionDims,
+    scale: f32,
+    par: Parallelism,
+) -> Result<()> {
+    let [q_n, k_n, .., p_n] = dims.lens();
+    if [
+        q.len(),
+        k.len(),
+        probs.len(),
+        dprobs.len(),
+        dq.len(),
+        dk.len(),
+    ] != [q_n, k_n, p_n, p_n, q_n, k_n]
+    {
+        return Err(TensorError::invalid_argument(
+            "attention_scores_backward",
+            format!("slices do not fit q/k/probabilities of {dims:?}"),
+        ));
+    }
+    let AttentionDims {
+        batch,
+        heads,
+        q_len,
+        kv_len,
+        key_dim,
+        ..
+    } = dims;
+    let block = q_len * kv_len;
+    let mut dq_h = crate::buffer_pool::take(q.len());
+    let mut dk_h = crate::buffer_pool::take(k.len());
+    for_each_pair(
+        [(&mut dq_h, q_len * key_dim), (&mut dk_h, kv_len * key_dim)],
+        batch * heads,
+        par,
+        |pair, [dq, dk]| {
+            let (b, h) = (pair / heads, pair % heads);
+            let p = &probs[pair * block..(pair + 1) * block];
+            let mut ds = dprobs[pair * block..(pair + 1) * block].to_vec();
+            let qh = head_view(q, b, h, q_len, heads, key_dim)?;
+            let kh = head_view(k, b, h, kv_len, heads, key_dim)?;
+            softmax_to_queries_and_keys(&mut ds, p, [qh, kh], [dq, dk], kv_len, scale)
+        },
+    )?;
+    heads_to_positions(dq, &dq_h, batch, heads, q_len, key_dim);
+    heads_to_positions(dk, &dk_h, batch, heads, kv_len, key_dim);
+    for buffer in [dq_h, dk_h] {
         crate::buffer_pool::give(buffer);
     }
     Ok(())

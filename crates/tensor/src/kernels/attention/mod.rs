@@ -27,7 +27,7 @@ mod backward;
 mod forward;
 mod reference;
 
-pub use backward::{AttentionGrads, attention_backward};
+pub use backward::{AttentionGrads, attention_backward, attention_scores_backward};
 pub use forward::attention_forward;
 pub use reference::attention_reference;
 

@@ -104,6 +104,44 @@ pub fn conv2d_forward(
     g: &Conv2dGeometry,
     par: Parallelism,
 ) -> Result<()> {
+    conv2d_forward_epilogue(input, kernel, bias, out, g, par, false)
+}
+
+/// [`conv2d_forward`] followed by ReLU (`if y > 0 { y } else { 0 }`, bit for bit what a separate ReLU gives),
+/// applied to each shard while it is still in cache.
+///
+/// ```
+/// use rkeras_tensor::kernels::{conv2d_forward_relu, Conv2dGeometry, ConvPadding, Parallelism};
+/// let g = Conv2dGeometry::conv(&[1, 1, 3, 1], &[1, 2, 1, 1], [1, 1], [1, 1], ConvPadding::Valid, 1)?;
+/// let mut y = [0.0; 2];
+/// conv2d_forward_relu(&[1.0, 3.0, 2.0], &[1.0, -1.0], None, &mut y, &g, Parallelism::None)?;
+/// assert_eq!(y, [0.0, 1.0]); // relu([−2, 1])
+/// # Ok::<(), rkeras_tensor::TensorError>(())
+/// ```
+///
+/// # Errors
+/// As [`conv2d_forward`].
+pub fn conv2d_forward_relu(
+    input: &[f32],
+    kernel: &[f32],
+    bias: Option<&[f32]>,
+    out: &mut [f32],
+    g: &Conv2dGeometry,
+    par: Parallelism,
+) -> Result<()> {
+    conv2d_forward_epilogue(input, kernel, bias, out, g, par, true)
+}
+
+/// The forward pass with the bias and, when `relu`, the ReLU applied per shard.
+fn conv2d_forward_epilogue(
+    input: &[f32],
+    kernel: &[f32],
+    bias: Option<&[f32]>,
+    out: &mut [f32],
+    g: &Conv2dGeometry,
+    par: Parallelism,
+    relu: bool,
+) -> Result<()> {
     g.check_conv(input.len(), kernel.len(), bias.map(<[f32]>::len), out.len())?;
     let (p, pl, oc, og) = (g.positions(), g.patch_len(), g.out_c, g.group_out());
     let shard = g.shard_images();
@@ -137,6 +175,10 @@ pub fn conv2d_forward(
             for row in out.chunks_exact_mut(oc) {
                 row.iter_mut().zip(bias).for_each(|(y, b)| *y += b);
             }
+        }
+        if relu {
+            out.iter_mut()
+                .for_each(|y| *y = if *y > 0.0 { *y } else { 0.0 });
         }
         buffer_pool::give(cols);
         buffer_pool::give(tmp);

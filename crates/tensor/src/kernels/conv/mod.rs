@@ -8,12 +8,14 @@ mod geometry;
 mod im2col;
 mod pool2d;
 
-pub use conv2d::{Conv2dGrads, conv2d_backward, conv2d_forward, conv2d_reference};
+pub use conv2d::{
+    Conv2dGrads, conv2d_backward, conv2d_forward, conv2d_forward_relu, conv2d_reference,
+};
 pub use conv2d_transpose::{
     conv2d_transpose_backward, conv2d_transpose_forward, conv2d_transpose_reference,
 };
 pub use geometry::{Conv2dGeometry, ConvPadding};
 pub use pool2d::{
-    avg_pool2d_backward, avg_pool2d_forward, max_pool2d_backward, max_pool2d_forward,
-    pool2d_reference,
+    avg_pool2d_backward, avg_pool2d_forward, max_pool2d_backward, max_pool2d_backward_replay,
+    max_pool2d_forward, max_pool2d_values, pool2d_reference,
 };

@@ -90,27 +90,124 @@ pub fn max_pool2d_forward(
             .zip(argmax.chunks_exact_mut(c))
             .enumerate()
         {
-            let mut taps = g
-                .window_taps(p / g.out_w, p % g.out_w)
-                .map(|(iy, ix)| base + (iy * g.in_w + ix) * c);
-            let Some(first) = taps.next() else {
-                o.fill(f32::NEG_INFINITY);
-                a.fill(usize::MAX);
+            select_window(input, base, g, p, o, a);
+        }
+    });
+    Ok(())
+}
+
+/// The maximum of output position `p`'s window (of the image starting at `base`) into `o`, the flat input
+/// index of it into `a`: the one selection every max-pooling kernel runs, so that they agree bit for bit.
+#[inline]
+fn select_window(
+    input: &[f32],
+    base: usize,
+    g: &Conv2dGeometry,
+    p: usize,
+    o: &mut [f32],
+    a: &mut [usize],
+) {
+    let c = o.len();
+    let (oy, ox) = (p / g.out_w, p % g.out_w);
+    let mut empty = true;
+    // The taps in `window_taps`'s order (rows, then columns), as plain loops.
+    for ky in 0..g.kernel_h {
+        for kx in 0..g.kernel_w {
+            let Some((iy, ix)) = g.tap(oy, ox, ky, kx) else {
                 continue;
             };
-            o.copy_from_slice(&input[first..first + c]);
-            a.iter_mut().enumerate().for_each(|(ch, a)| *a = first + ch);
-            for from in taps {
-                // Branch-free selects, so that the channel loop vectorises.
-                for (ch, ((o, a), &x)) in o
-                    .iter_mut()
-                    .zip(a.iter_mut())
-                    .zip(&input[from..from + c])
-                    .enumerate()
-                {
-                    let take = x > *o;
-                    *o = if take { x } else { *o };
-                    *a = if take { from + ch } else { *a };
+            let from = base + (iy * g.in_w + ix) * c;
+            let x = &input[from..from + c];
+            if empty {
+                o.copy_from_slice(x);
+                a.iter_mut().enumerate().for_each(|(ch, a)| *a = from + ch);
+                empty = false;
+                continue;
+            }
+            // Branch-free selects, so that the channel loop vectorises.
+            for (ch, ((o, a), &x)) in o.iter_mut().zip(a.iter_mut()).zip(x).enumerate() {
+                let take = x > *o;
+                *o = if take { x } else { *o };
+                *a = if take { from + ch } else { *a };
+            }
+        }
+    }
+    if empty {
+        o.fill(f32::NEG_INFINITY);
+        a.fill(usize::MAX);
+    }
+}
+
+/// [`max_pool2d_forward`] without recording the maxima's positions: the values only, for a backward pass by
+/// [`max_pool2d_backward_replay`], which finds the positions again from the input.
+///
+/// ```
+/// use rkeras_tensor::kernels::{max_pool2d_values, max_pool2d_backward_replay, Conv2dGeometry, ConvPadding, Parallelism};
+/// let x = [1.0, 5.0, 2.0, 3.0]; // one 2×2 image, one channel
+/// let g = Conv2dGeometry::pool(&[1, 2, 2, 1], [2, 2], [2, 2], ConvPadding::Valid)?;
+/// let mut y = [0.0];
+/// max_pool2d_values(&x, &mut y, &g, Parallelism::None)?;
+/// let mut dx = [0.0; 4];
+/// max_pool2d_backward_replay(&x, &[0.5], &mut dx, &g, Parallelism::None)?;
+/// assert_eq!((y, dx), ([5.0], [0.0, 0.5, 0.0, 0.0]));
+/// # Ok::<(), rkeras_tensor::TensorError>(())
+/// ```
+///
+/// # Errors
+/// [`crate::TensorError::InvalidShape`] if a slice's length does not match the geometry.
+pub fn max_pool2d_values(
+    input: &[f32],
+    out: &mut [f32],
+    g: &Conv2dGeometry,
+    par: Parallelism,
+) -> Result<()> {
+    g.check_pool(input.len(), out.len())?;
+    let c = g.in_c;
+    if c == 0 {
+        return Ok(());
+    }
+    per_image::<f32>(out, &mut [], g.positions() * c, par, |b, out, _| {
+        let base = b * g.image_len();
+        let mut a = vec![0usize; c];
+        for (p, o) in out.chunks_exact_mut(c).enumerate() {
+            select_window(input, base, g, p, o, &mut a);
+        }
+    });
+    Ok(())
+}
+
+/// The gradient of max pooling from the input itself: each image's maxima are selected again exactly as
+/// [`max_pool2d_forward`] selects them and each output gradient is added there, in output order, so the result
+/// is bit for bit [`max_pool2d_backward`]'s; images run in parallel when `par` allows. `grad_input` is
+/// overwritten.
+///
+/// # Errors
+/// [`crate::TensorError::InvalidShape`] if a slice's length does not match the geometry.
+pub fn max_pool2d_backward_replay(
+    input: &[f32],
+    grad_out: &[f32],
+    grad_input: &mut [f32],
+    g: &Conv2dGeometry,
+    par: Parallelism,
+) -> Result<()> {
+    g.check_pool(input.len(), grad_out.len())?;
+    g.check_len("the input gradient", grad_input.len(), input.len())?;
+    let c = g.in_c;
+    let out_len = g.positions() * c;
+    if c == 0 {
+        grad_input.fill(0.0);
+        return Ok(());
+    }
+    per_image::<f32>(grad_input, &mut [], g.image_len(), par, |b, dx, _| {
+        dx.fill(0.0);
+        let base = b * g.image_len();
+        let (mut o, mut a) = (vec![0.0f32; c], vec![0usize; c]);
+        let dy = &grad_out[b * out_len..(b + 1) * out_len];
+        for (p, dy) in dy.chunks_exact(c).enumerate() {
+            select_window(input, base, g, p, &mut o, &mut a);
+            for (&i, &v) in a.iter().zip(dy) {
+                if let Some(d) = i.checked_sub(base).and_then(|i| dx.get_mut(i)) {
+                    *d += v;
                 }
             }
         }
