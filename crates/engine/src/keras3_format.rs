@@ -230,7 +230,11 @@ pub(crate) fn load_archive(path: &Path) -> Result<Model> {
         .map_err(|e| file_error(path, format!("config.json: {e}")))?;
     let mut model = crate::saving::model_from_config(&config, &archive.keras_version)?;
     assign_store(&model.network, path, &archive.weights)?;
-    if let Some(compile) = config.get("compile_config").filter(|c| !c.is_null()) {
+    // Keras 3.15 writes `compile_config: {}` for a model never compiled.
+    let compiled = config
+        .get("compile_config")
+        .filter(|c| !c.is_null() && c.as_object().is_none_or(|o| !o.is_empty()));
+    if let Some(compile) = compiled {
         compile_from_config(&mut model, path, compile)?;
         restore_optimizer(&mut model, path, &archive.weights, true)?;
     }

@@ -159,6 +159,24 @@ pub trait Layer: Send + Sync + 'static {
         None
     }
 
+    /// Keras's saved form of a call whose inputs are separate arguments and whose other call arguments are
+    /// settings of the layer here (MultiHeadAttention's `query, value`, `key=`, `attention_mask=`,
+    /// `use_causal_mask=`). `None` (the default) saves the call by [`Layer::keyword_inputs`].
+    fn keras_call(&self) -> Option<crate::KerasCall> {
+        None
+    }
+
+    /// The layer with the settings of a call Keras saved, read from the call's `kwargs` (which tensors it
+    /// passes, its other arguments), or `None` (the default) when the layer keeps no call settings; an error
+    /// names an argument rkeras cannot honour.
+    fn with_call_kwargs(
+        &self,
+        kwargs: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Option<LayerRef>> {
+        let _ = kwargs;
+        Ok(None)
+    }
+
     /// The shapes of every tensor a call returns. Most layers return one, [`Layer::output_shape`]; a layer
     /// returning a list in Keras (a recurrent layer with `return_state`: `[output, *states]`) returns them all,
     /// the first being [`Layer::output_shape`]'s.

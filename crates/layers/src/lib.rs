@@ -23,6 +23,7 @@ pub mod custom_registry;
 pub mod error;
 pub mod initializers;
 pub mod input_layer;
+pub mod keras_call;
 pub mod layer;
 pub mod merging;
 pub mod nested_model;
@@ -55,6 +56,7 @@ pub use core::{Activation, Embedding, Lambda, Masking};
 pub use custom_registry::{LayerFactory, register_layer, registered_layer_names, unregister_layer};
 pub use error::{LayersError, Result};
 pub use input_layer::InputLayer;
+pub use keras_call::KerasCall;
 pub use layer::{CallContext, Layer, LayerCore, LayerRef, Shape};
 pub use merging::{
     Add, Average, Concatenate, Dot, DotAxes, Maximum, Minimum, Multiply, Subtract, add, average,

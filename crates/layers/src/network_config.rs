@@ -3,6 +3,7 @@
 
 use crate::error::{LayersError, Result};
 use crate::input_layer::InputLayer;
+use crate::keras_call::{KEYWORD_INPUTS, KerasCall};
 use crate::layer::{Layer, LayerRef};
 use crate::network::Network;
 use crate::registry::layer_from_saved;
@@ -36,6 +37,9 @@ fn keras_tensor(t: &SymbolicTensor) -> Value {
 /// One call in Keras 3's `inbound_nodes`: `{"args": [tensor | [tensors…]], "kwargs": {…}}`, the inputs a layer
 /// takes by keyword (a recurrent layer's `initial_state`) under `kwargs`.
 fn inbound_node(layer: &dyn Layer, inputs: &[SymbolicTensor]) -> Value {
+    if let Some(call) = layer.keras_call() {
+        return keras_call_node(&call, inputs);
+    }
     let (positional, keyword) = match layer.keyword_inputs() {
         Some((name, n)) if inputs.len() > n => (&inputs[..n], Some((name, &inputs[n..]))),
         _ => (inputs, None),
@@ -54,6 +58,19 @@ fn inbound_node(layer: &dyn Layer, inputs: &[SymbolicTensor]) -> Value {
         );
     }
     json!({ "args": [arg], "kwargs": kwargs })
+}
+
+/// One call in Keras 3's `inbound_nodes` in a layer's [`KerasCall`] form: each positional input its own
+/// argument, the inputs after them one tensor per keyword, then the call's other arguments.
+fn keras_call_node(call: &KerasCall, inputs: &[SymbolicTensor]) -> Value {
+    let split = call.positional.min(inputs.len());
+    let args: Vec<Value> = inputs[..split].iter().map(keras_tensor).collect();
+    let mut kwargs = serde_json::Map::new();
+    for (keyword, tensor) in call.keywords.iter().zip(&inputs[split..]) {
+        kwargs.insert(keyword.to_string(), keras_tensor(tensor));
+    }
+    kwargs.extend(call.arguments.clone());
+    json!({ "args": args, "kwargs": kwargs })
 }
 
 /// Keras's `module` of a saved layer: `keras.layers` for a built-in layer, Keras's model modules for a model
@@ -249,17 +266,25 @@ fn history_of(value: &Value) -> Option<TensorRef> {
 fn node_inputs(node: &Value) -> Result<InboundRefs> {
     let bad = || LayersError::Config(format!("cannot read inbound node {node}"));
     if let Some(args) = node.get("args").and_then(Value::as_array) {
-        // Keras 3: {"args": [tensor | [tensors…]], "kwargs": {…}}
-        let first = args.first().ok_or_else(bad)?;
-        let mut items: Vec<&Value> = match first.as_array() {
-            Some(list) => list.iter().collect(),
-            None => vec![first],
-        };
-        // A recurrent layer's initial states come by keyword, after the sequence.
-        match node.pointer("/kwargs/initial_state") {
-            Some(Value::Array(states)) => items.extend(states),
-            Some(Value::Null) | None => {}
-            Some(state) => items.push(state),
+        // Keras 3: {"args": [tensor | [tensors…], tensor…], "kwargs": {…}}
+        let mut items: Vec<&Value> = Vec::new();
+        for (i, arg) in args.iter().enumerate() {
+            match arg.as_array() {
+                Some(list) if i == 0 => items.extend(list),
+                _ => items.push(arg),
+            }
+        }
+        // Inputs by keyword (MultiHeadAttention's `key`, `attention_mask`; a recurrent layer's initial
+        // states) come after the positional ones.
+        for keyword in KEYWORD_INPUTS {
+            match node.get("kwargs").and_then(|k| k.get(keyword)) {
+                Some(Value::Array(tensors)) => items.extend(tensors),
+                Some(Value::Null) | None => {}
+                Some(tensor) => items.push(tensor),
+            }
+        }
+        if items.is_empty() {
+            return Err(bad());
         }
         return items
             .into_iter()
@@ -272,6 +297,46 @@ fn node_inputs(node: &Value) -> Result<InboundRefs> {
         .iter()
         .map(|v| history_of(v).ok_or_else(bad))
         .collect()
+}
+
+/// A call's `kwargs` with each tensor replaced by `true`: what a layer's call settings depend on.
+fn call_settings(node: &Value) -> serde_json::Map<String, Value> {
+    let mut kwargs = node
+        .get("kwargs")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    for value in kwargs.values_mut() {
+        if history_of(value).is_some() {
+            *value = Value::Bool(true);
+        }
+    }
+    kwargs
+}
+
+/// The layer set up for its saved calls' keyword arguments ([`Layer::with_call_kwargs`]), or `None` when it
+/// keeps no call settings; calls that differ in them are an error naming the layer, since rkeras holds them as
+/// settings of the layer.
+fn with_call_settings(layer: &LayerRef, nodes: &[Value]) -> Result<Option<LayerRef>> {
+    let Some(first) = nodes.first() else {
+        return Ok(None);
+    };
+    if first.get("args").is_none() {
+        return Ok(None);
+    }
+    let settings = call_settings(first);
+    if nodes.iter().any(|node| call_settings(node) != settings) {
+        return Err(LayersError::Config(format!(
+            "layer `{}` is called with different keyword arguments; rkeras holds them as settings of the layer",
+            layer.name()
+        )));
+    }
+    let kwargs = first
+        .get("kwargs")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    layer.with_call_kwargs(&kwargs)
 }
 
 fn input_shape_of(config: &Value) -> Result<Vec<usize>> {
@@ -342,13 +407,19 @@ fn functional_from_config(config: &Value) -> Result<Network> {
             obj.insert("name".into(), json!(name));
         }
         let registered = entry.get("registered_name").and_then(Value::as_str);
-        let layer = layer_from_saved(class, registered, &with_name)?;
-        let nodes = entry
+        let mut layer = layer_from_saved(class, registered, &with_name)?;
+        let saved_nodes = entry
             .get("inbound_nodes")
             .and_then(Value::as_array)
-            .map(|ns| ns.iter().map(node_inputs).collect::<Result<Vec<_>>>())
-            .transpose()?
+            .map(Vec::as_slice)
             .unwrap_or_default();
+        if let Some(configured) = with_call_settings(&layer, saved_nodes)? {
+            layer = configured;
+        }
+        let nodes = saved_nodes
+            .iter()
+            .map(node_inputs)
+            .collect::<Result<Vec<_>>>()?;
         created.push((layer, nodes));
     }
     // Create nodes whose inputs exist, pass after pass (a shared layer's later call may wait for layers below).

@@ -3,7 +3,8 @@
 
 use crate::call_inputs;
 use crate::error::{InLayer, LayersError, Result};
-use crate::layer::{CallContext, Layer, LayerCore, Shape, shape_error};
+use crate::keras_call::KerasCall;
+use crate::layer::{CallContext, Layer, LayerCore, LayerRef, Shape, shape_error};
 use crate::serialization::{ConfigReader, base_config, f32_to_json, initializer_to_config};
 use crate::weight_rules::{WeightRules, weight_rule_builders};
 use masks::InputMasks;
@@ -22,7 +23,8 @@ mod masks;
 /// Inputs, in order: `query` `[q_len, query_dim]`, `value` `[kv_len, value_in]`, then `key` `[kv_len, key_in]`
 /// if [`MultiHeadAttention::with_key_input`], then `attention_mask` `[q_len, kv_len]` (1 attends, 0 does not) if
 /// [`MultiHeadAttention::with_attention_mask_input`]. Keras's call arguments `use_causal_mask` and
-/// `return_attention_scores` are settings of the layer here. The masks the inputs carry
+/// `return_attention_scores` are settings of the layer here, read from and written to the call's `kwargs` in a
+/// saved Keras graph. The masks the inputs carry
 /// (`Embedding(mask_zero=True)`, `Masking`) apply as in Keras's `_compute_attention_mask`: query `i` attends
 /// to key `j` when the query's mask keeps `i`, the value's (and a separate key's) mask keeps `j`, the
 /// `attention_mask` input and the causal mask allow it; the output carries the query's mask. A query that may
@@ -169,13 +171,24 @@ impl MultiHeadAttention {
         self
     }
 
-    /// Rebuilds the layer from Keras's config. `attention_axes` other than `null`, `use_gate`,
+    /// Rebuilds the layer from Keras's config. `attention_axes` other than `null` or `[1]`, `use_gate`,
     /// `sliding_window`, a tuple `output_shape` and the activity regularizer (which Keras applies to the outputs
     /// of each of the four dense parts) are typed errors; the kernel and bias regularizers and constraints
     /// apply to each of the query, key, value and output parts.
     pub fn from_config(config: &Value) -> Result<Self> {
         let reader = ConfigReader::new("MultiHeadAttention", config)?;
-        reader.reject_unsupported(&["attention_axes", "sliding_window", "activity_regularizer"])?;
+        reader.reject_unsupported(&["sliding_window", "activity_regularizer"])?;
+        // A built Keras layer saves its resolved axes: `[1]`, the sequence axis of `[batch, length, features]`.
+        match reader.get("attention_axes") {
+            None | Some(Value::Null) => {}
+            Some(axes) if *axes == json!([1]) || *axes == json!(1) => {}
+            Some(axes) => {
+                return Err(LayersError::Config(format!(
+                    "MultiHeadAttention config: `attention_axes` other than the sequence axis is not supported \
+                     by rkeras (received {axes}); remove it or set it to null"
+                )));
+            }
+        }
         reader.require_bool("use_gate", false)?;
         let output_dim = match reader.get("output_shape") {
             None | Some(Value::Null) => None,
@@ -479,6 +492,72 @@ impl Layer for MultiHeadAttention {
             return Ok(None);
         }
         self.run(inputs, &masks, ctx).map(Some)
+    }
+
+    fn keras_call(&self) -> Option<KerasCall> {
+        let mut keywords = Vec::new();
+        if self.key_input {
+            keywords.push("key");
+        }
+        if self.mask_input {
+            keywords.push("attention_mask");
+        }
+        let mut arguments = serde_json::Map::new();
+        if self.causal {
+            arguments.insert("use_causal_mask".into(), json!(true));
+        }
+        if self.return_scores {
+            arguments.insert("return_attention_scores".into(), json!(true));
+        }
+        Some(KerasCall {
+            positional: 2,
+            keywords,
+            arguments,
+        })
+    }
+
+    fn with_call_kwargs(
+        &self,
+        kwargs: &serde_json::Map<String, Value>,
+    ) -> Result<Option<LayerRef>> {
+        let given = |key: &str| kwargs.get(key).is_some_and(|v| !v.is_null());
+        let flag = |key: &str| -> Result<bool> {
+            match kwargs.get(key) {
+                None | Some(Value::Null) => Ok(false),
+                Some(Value::Bool(b)) => Ok(*b),
+                Some(other) => Err(self.invalid(
+                    "call",
+                    format!("`{key}` must be true or false in a saved call, received {other}"),
+                )),
+            }
+        };
+        for key in kwargs.keys() {
+            let known = [
+                "query",
+                "value",
+                "key",
+                "attention_mask",
+                "use_causal_mask",
+                "return_attention_scores",
+                "training",
+            ];
+            if !known.contains(&key.as_str()) && !kwargs[key].is_null() {
+                return Err(self.invalid(
+                    "call",
+                    format!(
+                        "the call argument `{key}` of layer `{}` is not supported",
+                        self.name()
+                    ),
+                ));
+            }
+        }
+        let layer = self
+            .clone()
+            .with_key_input(given("key"))
+            .with_attention_mask_input(given("attention_mask"))
+            .with_causal_mask(flag("use_causal_mask")?)
+            .with_return_attention_scores(flag("return_attention_scores")?);
+        Ok(Some(std::sync::Arc::new(layer)))
     }
 
     fn config(&self) -> Value {

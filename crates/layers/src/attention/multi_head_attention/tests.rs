@@ -172,12 +172,21 @@ fn config_round_trips_and_unsupported_options_are_errors() {
         MultiHeadAttention::from_config(&config).unwrap().config(),
         config
     );
+    // A built Keras layer saves its resolved axes, `[1]` for `[batch, length, features]` inputs.
     assert!(
         MultiHeadAttention::from_config(
             &json!({"num_heads": 2, "key_dim": 2, "attention_axes": [1]})
         )
-        .is_err()
+        .is_ok()
     );
+    for axes in [json!([2]), json!([1, 2])] {
+        assert!(
+            MultiHeadAttention::from_config(
+                &json!({"num_heads": 2, "key_dim": 2, "attention_axes": axes})
+            )
+            .is_err()
+        );
+    }
     assert!(
         MultiHeadAttention::from_config(&json!({"num_heads": 2, "key_dim": 2, "use_gate": true}))
             .is_err()
@@ -226,4 +235,41 @@ fn gradients_with_input_masks_match_finite_differences() {
             .to_vec(),
         mask.to_vec()
     );
+}
+
+/// A saved call's `kwargs` become the layer's settings, and the layer writes them back in Keras's form.
+#[test]
+fn saved_call_arguments_cross_both_ways() {
+    let tensor =
+        json!({"class_name": "__keras_tensor__", "config": {"keras_history": ["m", 0, 0]}});
+    let kwargs = json!({"key": tensor, "attention_mask": tensor, "use_causal_mask": true,
+        "return_attention_scores": false});
+    let layer = MultiHeadAttention::new(2, 2)
+        .with_call_kwargs(kwargs.as_object().unwrap())
+        .unwrap()
+        .unwrap();
+    let call = layer.keras_call().unwrap();
+    assert_eq!(call.positional, 2);
+    assert_eq!(call.keywords, ["key", "attention_mask"]);
+    assert_eq!(
+        Value::Object(call.arguments),
+        json!({"use_causal_mask": true})
+    );
+    let shapes = layer
+        .output_shapes(&[vec![3, 4], vec![5, 4], vec![5, 6], vec![3, 5]])
+        .unwrap();
+    assert_eq!(shapes, [vec![3, 4]]);
+
+    let plain = MultiHeadAttention::new(2, 2)
+        .with_call_kwargs(&serde_json::Map::new())
+        .unwrap()
+        .unwrap();
+    assert_eq!(plain.keras_call().unwrap().keywords, Vec::<&str>::new());
+    for bad in [json!({"query_mask": tensor}), json!({"use_causal_mask": 1})] {
+        assert!(
+            MultiHeadAttention::new(2, 2)
+                .with_call_kwargs(bad.as_object().unwrap())
+                .is_err()
+        );
+    }
 }
