@@ -29,7 +29,9 @@ mod masks;
 /// to key `j` when the query's mask keeps `i`, the value's (and a separate key's) mask keeps `j`, the
 /// `attention_mask` input and the causal mask allow it; the output carries the query's mask. A query that may
 /// attend to no key gets zeros, or, without dropout and without returned scores, the mean of the values (as
-/// Keras's `ops.dot_product_attention` path gives it).
+/// Keras's `ops.dot_product_attention` path gives it). The scores returned with `return_attention_scores` (the
+/// probabilities before dropout) carry gradients: a loss on them trains the query and key projections, as in
+/// Keras.
 ///
 /// Weights, in Keras's order and with its names: `query/kernel` `[query_dim, heads, key_dim]`, `query/bias`
 /// `[heads, key_dim]`, `key/kernel`, `key/bias`, `value/kernel` `[value_in, heads, value_dim]`, `value/bias`,

@@ -1,6 +1,6 @@
 //! Scaled-dot-product attention as one op (the fused kernel in [`crate::kernels::attention`]).
 
-use crate::backprop::Node;
+use crate::backprop::{self, Node};
 use crate::error::{Result, TensorError};
 use crate::kernels::Parallelism;
 use crate::kernels::attention::{
@@ -8,7 +8,9 @@ use crate::kernels::attention::{
     attention_scores_backward,
 };
 use crate::tensor::Tensor;
+use crate::tensor::TensorId;
 use ndarray::{ArrayD, IxDyn};
+use std::borrow::Cow;
 use std::sync::Arc;
 
 /// The options of [`Tensor::attention`].
@@ -27,6 +29,32 @@ pub struct AttentionOptions {
 
 fn contiguous(t: &ArrayD<f32>) -> Vec<f32> {
     t.as_standard_layout().iter().copied().collect()
+}
+
+/// The values of `t` in row-major order: borrowed when it is stored so (the usual case), copied otherwise.
+fn row_major(t: &ArrayD<f32>) -> Cow<'_, [f32]> {
+    match t.as_slice() {
+        Some(values) => Cow::Borrowed(values),
+        None => Cow::Owned(contiguous(t)),
+    }
+}
+
+/// A tensor's shared values in row-major order: the same allocation when they are stored so, a copy otherwise.
+fn shared_row_major(t: &Tensor) -> Arc<ArrayD<f32>> {
+    let data = t.data_arc();
+    if data.is_standard_layout() {
+        data
+    } else {
+        Arc::new(data.as_standard_layout().into_owned())
+    }
+}
+
+/// The row-major values of an array [`shared_row_major`] or `from_shape_vec` made.
+fn slice_of(a: &ArrayD<f32>) -> Result<&[f32]> {
+    a.as_slice().ok_or_else(|| TensorError::Internal {
+        op: "attention",
+        reason: "values not in row-major order".into(),
+    })
 }
 
 fn dims_of(q: &[usize], k: &[usize], v: &[usize]) -> Result<AttentionDims> {
@@ -81,17 +109,18 @@ impl Tensor {
     ) -> Result<(Tensor, Tensor)> {
         let dims = dims_of(self.shape(), keys.shape(), values.shape())?;
         let scale = options.scale.unwrap_or(1.0 / (dims.key_dim as f32).sqrt());
-        let mask_values = options.mask.as_ref().map(contiguous);
+        let mask_values = options.mask.as_ref().map(row_major);
         let mask = AttentionMask {
             values: mask_values.as_deref(),
             causal: options.causal,
         };
         let dropout = options.dropout.as_ref().map(contiguous).map(Arc::new);
         let [.., out_len, probs_len] = dims.lens();
+        // Queries, keys and values are read in place and shared with the backward passes, not copied.
         let (q, k, v) = (
-            Arc::new(contiguous(self.data())),
-            Arc::new(contiguous(keys.data())),
-            contiguous(values.data()),
+            shared_row_major(self),
+            shared_row_major(keys),
+            shared_row_major(values),
         );
         let mut out = vec![0.0f32; out_len];
         let mut probs = vec![0.0f32; probs_len];
@@ -99,9 +128,9 @@ impl Tensor {
         attention_forward(
             &mut out,
             &mut probs,
-            &q,
-            &k,
-            &v,
+            slice_of(&q)?,
+            slice_of(&k)?,
+            slice_of(&v)?,
             dims,
             Some(mask),
             scale,
@@ -118,14 +147,16 @@ impl Tensor {
             out,
         )
         .map_err(internal)?;
-        let probs_array = ArrayD::from_shape_vec(
-            shape(&[dims.batch, dims.heads, dims.q_len, dims.kv_len]),
-            probs.clone(),
-        )
-        .map_err(internal)?;
+        // One array of probabilities, both the returned scores' values and the backward passes' input.
+        let probs = Arc::new(
+            ArrayD::from_shape_vec(
+                shape(&[dims.batch, dims.heads, dims.q_len, dims.kv_len]),
+                probs,
+            )
+            .map_err(internal)?,
+        );
         let needs_grad = self.requires_grad() || keys.requires_grad() || values.requires_grad();
-        let probs = Arc::new(probs);
-        let scores = self.attention_scores(keys, probs_array, [&q, &k, &probs], dims, scale);
+        let scores = self.attention_scores(keys, [&q, &k, &probs], dims, scale);
         let output = Tensor::from_op(
             out,
             || {
@@ -133,7 +164,13 @@ impl Tensor {
                     "attention",
                     vec![self.clone(), keys.clone(), values.clone()],
                     move |ctx| {
-                        let dout = contiguous(ctx.grad);
+                        let dout = row_major(ctx.grad);
+                        let (q, k, v, probs) = (
+                            slice_of(&q)?,
+                            slice_of(&k)?,
+                            slice_of(&v)?,
+                            slice_of(&probs)?,
+                        );
                         let mut dq = vec![0.0f32; q.len()];
                         let mut dk = vec![0.0f32; k.len()];
                         let mut dv = vec![0.0f32; v.len()];
@@ -144,10 +181,10 @@ impl Tensor {
                                 dv: &mut dv,
                             },
                             &dout,
-                            &q,
-                            &k,
-                            &v,
-                            &probs,
+                            q,
+                            k,
+                            v,
+                            probs,
                             dims,
                             scale,
                             dropout.as_deref().map(Vec::as_slice),
@@ -166,46 +203,45 @@ impl Tensor {
         Ok((output, scores))
     }
 
-    /// The probabilities of [`Tensor::attention`] as a tensor whose gradient flows to the queries `self` and
-    /// the `keys` (through the softmax and the scaled product; masked entries and dropout take none).
+    /// The probabilities of [`Tensor::attention`] as a tensor sharing their array, whose gradient flows to the
+    /// queries `self` and the `keys` (through the softmax and the scaled product; masked entries and dropout
+    /// take none).
     fn attention_scores(
         &self,
         keys: &Tensor,
-        probs_array: ArrayD<f32>,
-        [q, k, probs]: [&Arc<Vec<f32>>; 3],
+        [q, k, probs]: [&Arc<ArrayD<f32>>; 3],
         dims: AttentionDims,
         scale: f32,
     ) -> Tensor {
-        let (q, k, probs) = (Arc::clone(q), Arc::clone(k), Arc::clone(probs));
-        Tensor::from_op(
-            probs_array,
-            || {
-                Node::new(
-                    "attention_scores",
-                    vec![self.clone(), keys.clone()],
-                    move |ctx| {
-                        let dprobs = contiguous(ctx.grad);
-                        let mut dq = vec![0.0f32; q.len()];
-                        let mut dk = vec![0.0f32; k.len()];
-                        attention_scores_backward(
-                            [&mut dq, &mut dk],
-                            &dprobs,
-                            &q,
-                            &k,
-                            &probs,
-                            dims,
-                            scale,
-                            Parallelism::auto(dims.forward_flops()),
-                        )?;
-                        Ok(vec![
-                            Some(gradient_array(dq, &ctx.inputs[0])?),
-                            Some(gradient_array(dk, &ctx.inputs[1])?),
-                        ])
-                    },
-                )
+        if !(self.requires_grad() || keys.requires_grad()) || !backprop::is_grad_enabled() {
+            return Tensor::from_parts(TensorId::fresh(), Arc::clone(probs), false, None);
+        }
+        let (q, k, shared) = (Arc::clone(q), Arc::clone(k), Arc::clone(probs));
+        let node = Node::new(
+            "attention_scores",
+            vec![self.clone(), keys.clone()],
+            move |ctx| {
+                let dprobs = row_major(ctx.grad);
+                let (q, k, probs) = (slice_of(&q)?, slice_of(&k)?, slice_of(&shared)?);
+                let mut dq = vec![0.0f32; q.len()];
+                let mut dk = vec![0.0f32; k.len()];
+                attention_scores_backward(
+                    [&mut dq, &mut dk],
+                    &dprobs,
+                    q,
+                    k,
+                    probs,
+                    dims,
+                    scale,
+                    Parallelism::auto(dims.forward_flops()),
+                )?;
+                Ok(vec![
+                    Some(gradient_array(dq, &ctx.inputs[0])?),
+                    Some(gradient_array(dk, &ctx.inputs[1])?),
+                ])
             },
-            self.requires_grad() || keys.requires_grad(),
-        )
+        );
+        Tensor::from_parts(TensorId::fresh(), Arc::clone(probs), true, Some(node))
     }
 }
 
