@@ -160,7 +160,7 @@ impl Layer for Concatenate {
         true
     }
 
-    /// Keras's `Concatenate.compute_mask` (see [`concatenated_mask`]): masks of the inputs' steps joined
+    /// Keras's `Concatenate.compute_mask` (see `concatenated_mask`): masks of the inputs' steps joined
     /// along the axis, an input without a mask counting as kept everywhere.
     fn compute_mask(&self, inputs: &[Tensor], masks: &[Option<Tensor>]) -> Result<Option<Tensor>> {
         if masks.iter().all(Option::is_none) {

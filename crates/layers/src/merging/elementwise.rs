@@ -143,7 +143,7 @@ impl<Op: MergeOp> Layer for ElementwiseMerge<Op> {
     }
 
     /// `Multiply`, `Maximum` and `Minimum` leave masked steps out of their values, as Keras's do (see
-    /// [`super::masked_values`]); `Add`, `Subtract` and `Average` ignore masks in their values.
+    /// `masked_values`); `Add`, `Subtract` and `Average` ignore masks in their values.
     fn forward_masked(
         &self,
         inputs: &[Tensor],
