@@ -5,7 +5,10 @@ use crate::error::Result;
 use crate::losses::Loss;
 use crate::model::Model;
 use crate::output_task::OutputTask;
-use rkeras_optim::{Adagrad, Adam, Optimizer, RMSprop, SGD, optimizer_from_name};
+use rkeras_optim::{
+    Adadelta, Adagrad, Adam, AdamW, Adamax, Ftrl, Lion, Nadam, Optimizer, RMSprop, SGD,
+    optimizer_from_name,
+};
 
 /// What `compile` stored.
 pub(crate) struct Compiled {
@@ -56,7 +59,9 @@ macro_rules! into_optimizer {
         }
     )*};
 }
-into_optimizer!(SGD, RMSprop, Adam, Adagrad);
+into_optimizer!(
+    SGD, RMSprop, Adam, Adagrad, Adadelta, AdamW, Nadam, Adamax, Lion, Ftrl
+);
 
 /// Anything `compile` takes as a loss: a Keras name or a [`Loss`].
 pub trait IntoLoss {
