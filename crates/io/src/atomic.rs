@@ -15,7 +15,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
-use hdf5::file::{FileCloseDegree, LibraryVersion};
+use hdf5::file::{FileAccessBuilder, FileCloseDegree, LibraryVersion};
 
 use crate::error::{IoError, Result, hdf5_error};
 
@@ -161,11 +161,28 @@ pub(crate) fn check_regular_file(path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Turns off HDF5's advisory file lock for a file rkeras opens.
+///
+/// A save never writes a file that another handle reads: it fills a fresh temporary file and renames
+/// it over the target, so the lock guards nothing. It would do harm: HDF5 opens files without
+/// close-on-exec, so a process spawned by any thread while a file is open inherits the descriptor and
+/// its lock, and every later open of that file fails with "unable to lock file" until the child exits.
+pub(crate) fn without_file_lock(fapl: &mut FileAccessBuilder) -> &mut FileAccessBuilder {
+    fapl.file_locking(false)
+}
+
+/// Opens an existing HDF5 file read-only without HDF5's file lock (see [`without_file_lock`]).
+pub(crate) fn open_unlocked(path: &Path) -> hdf5::Result<hdf5::File> {
+    hdf5::File::with_options()
+        .with_fapl(without_file_lock)
+        .open(path)
+}
+
 /// Opens an existing HDF5 file for reading: the errors of [`check_regular_file`], and
 /// [`IoError::Open`] if the HDF5 library cannot read it.
 pub(crate) fn open_for_reading(path: &Path) -> Result<hdf5::File> {
     check_regular_file(path)?;
-    hdf5::File::open(path).map_err(|source| IoError::Open {
+    open_unlocked(path).map_err(|source| IoError::Open {
         file: path.to_path_buf(),
         source,
     })
@@ -208,7 +225,8 @@ fn write_hdf5(
 ) -> Result<()> {
     let file = hdf5::File::with_options()
         .with_fapl(|fapl| {
-            fapl.fclose_degree(FileCloseDegree::Strong)
+            without_file_lock(fapl)
+                .fclose_degree(FileCloseDegree::Strong)
                 .libver_bounds(LibraryVersion::V18, LibraryVersion::V18)
         })
         .create(temp)

@@ -195,7 +195,7 @@ pub fn load_keras_file(path: &Path) -> Result<KerasArchive> {
         action: "extracting the weight store",
         source,
     })?;
-    let store = hdf5::File::open(&extracted.0)
+    let store = crate::atomic::open_unlocked(&extracted.0)
         .map_err(|source| IoError::Open {
             file: extracted.0.clone(),
             source,
