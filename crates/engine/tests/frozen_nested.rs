@@ -16,6 +16,9 @@ use rkeras_optim::SGD;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
+mod golden_json;
+use golden_json::{array, assert_close, floats, sizes};
+
 fn fixture_dir() -> PathBuf {
     PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -26,35 +29,6 @@ fn fixture_dir() -> PathBuf {
 fn golden(case: &str) -> Value {
     let text = std::fs::read_to_string(fixture_dir().join(format!("{case}.json"))).unwrap();
     serde_json::from_str(&text).unwrap()
-}
-
-fn floats(values: &Value) -> Vec<f32> {
-    values
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_f64().unwrap() as f32)
-        .collect()
-}
-
-fn array(values: &Value, shape: &Value) -> ArrayD<f32> {
-    let shape: Vec<usize> = shape
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_u64().unwrap() as usize)
-        .collect();
-    ArrayD::from_shape_vec(IxDyn(&shape), floats(values)).unwrap()
-}
-
-fn assert_close(actual: &[f32], expected: &[f32], what: &str) {
-    assert_eq!(actual.len(), expected.len(), "{what}: length");
-    for (i, (a, e)) in actual.iter().zip(expected).enumerate() {
-        assert!(
-            (a - e).abs() <= 1e-5,
-            "{what}: element {i}: {a} vs Keras {e}"
-        );
-    }
 }
 
 /// The `trainable` flag of every backbone layer in the config rkeras saves, by layer name.
@@ -86,7 +60,9 @@ fn assert_flags(model: &Model, flags: &Value, what: &str) {
     let weights = model.network().weights();
     let trainable = model.network().trainable_weights();
     let params = |ws: &[rkeras_tensor::Variable]| -> u64 {
-        ws.iter().map(|w| w.shape().iter().product::<usize>() as u64).sum()
+        ws.iter()
+            .map(|w| w.shape().iter().product::<usize>() as u64)
+            .sum()
     };
     assert_eq!(
         trainable.len() as u64,
@@ -129,11 +105,7 @@ fn moving_statistics(model: &Model, name: &str) -> Vec<ArrayD<f32>> {
         .iter()
         .find_map(|l| l.nested_network())
         .unwrap();
-    let bn = backbone
-        .layers()
-        .iter()
-        .find(|l| l.name() == name)
-        .unwrap();
+    let bn = backbone.layers().iter().find(|l| l.name() == name).unwrap();
     bn.weights()[2..]
         .iter()
         .map(|w| (*w.value()).clone())
@@ -165,9 +137,7 @@ fn cross(case: &str, extension: &str) {
         .batch_size(4)
         .verbose(0)
         .shuffle(false);
-    model
-        .fit(std::slice::from_ref(&x), &y, config)
-        .unwrap();
+    model.fit(std::slice::from_ref(&x), &y, config).unwrap();
     assert_eq!(moving_statistics(&model, "bn1"), moving_before[0], "{what}");
     if case == "frozen" {
         assert_eq!(moving_statistics(&model, "bn2"), moving_before[1], "{what}");
@@ -178,15 +148,14 @@ fn cross(case: &str, extension: &str) {
     let expected = golden["weights_after"].as_array().unwrap();
     assert_eq!(after.len(), expected.len(), "{what}: weight count");
     for (i, (w, e)) in after.iter().zip(expected).enumerate() {
-        let shape: Vec<usize> = golden["weight_shapes"][i]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_u64().unwrap() as usize)
-            .collect();
+        let shape = sizes(&golden["weight_shapes"][i]);
         assert_eq!(w.shape(), &shape[..], "{what}: weight {i}");
         let values: Vec<f32> = w.iter().copied().collect();
-        assert_close(&values, &floats(e), &format!("{what}: weight {i} after fit"));
+        assert_close(
+            &values,
+            &floats(e),
+            &format!("{what}: weight {i} after fit"),
+        );
     }
     let predicted = model.predict(std::slice::from_ref(&x), 8).unwrap();
     assert_close(
@@ -256,7 +225,12 @@ fn a_partly_frozen_nested_model_from_keras_h5_file_trains_and_crosses_both_ways(
 fn freezing_a_model_built_in_rkeras_freezes_its_layers_and_batch_statistics() {
     set_random_seed(12);
     let backbone = Sequential::new(&[4])
-        .add(Dense::new(5).with_activation("tanh").unwrap().with_name("d1"))
+        .add(
+            Dense::new(5)
+                .with_activation("tanh")
+                .unwrap()
+                .with_name("d1"),
+        )
         .unwrap()
         .add(BatchNormalization::new().with_name("bn1"))
         .unwrap()
@@ -276,7 +250,11 @@ fn freezing_a_model_built_in_rkeras_freezes_its_layers_and_batch_statistics() {
         .map(|n| (n.to_string(), Value::Bool(false)))
         .collect();
     assert_eq!(saved_inner_flags(&model), all_false);
-    assert_eq!(model.network().trainable_weights().len(), 2, "the head only");
+    assert_eq!(
+        model.network().trainable_weights().len(),
+        2,
+        "the head only"
+    );
     let x = ArrayD::from_shape_fn(IxDyn(&[8, 4]), |i| ((i[0] * 4 + i[1]) as f32).sin());
     let y = ArrayD::from_shape_fn(IxDyn(&[8, 2]), |i| ((i[0] + i[1]) as f32).cos());
     let moving = moving_statistics(&model, "bn1");
