@@ -6,6 +6,9 @@
         `model.save` and writes NAME.json: the three input batches `x` and Keras's `predict(x)` as `y`.
         Keras 3.15 cannot load its own legacy file of a `score_mode="dot"` layer (its legacy reader turns the
         string "dot" into the function `keras.layers.dot`); `loads_in_keras` records it.
+        Also writes two `.keras` files rkeras refuses with a typed error naming the layer: `mha_axes.keras`, a
+        MultiHeadAttention over `attention_axes=(2,)` of a 4-D input, and `mha_shared_kwargs.keras`, one
+        MultiHeadAttention called twice, with `use_causal_mask=True` on the second call only.
     python scripts/keras_attention_modes_golden.py check FIXTURE_DIR NAME RKERAS.h5
         loads the legacy `.h5` file rkeras wrote, checks its Attention layer's settings against the case and its
         predictions on `x` against `y` (1e-5). Prints `attention ok`.
@@ -71,6 +74,17 @@ def generate(out_dir):
         with open(os.path.join(out_dir, f"{name}.json"), "w") as f:
             json.dump(record, f)
         print(name, "Keras loads its own file:", loads)
+    refused(out_dir)
+
+
+def refused(out_dir):
+    x = keras.Input((3, 4, 6))
+    y = layers.MultiHeadAttention(2, 3, attention_axes=(2,), name="mha_axes")(x, x)
+    keras.Model(x, y).save(os.path.join(out_dir, "mha_axes.keras"))
+    x = keras.Input((5, 6))
+    mha = layers.MultiHeadAttention(2, 3, name="mha_shared")
+    y = layers.Add()([mha(x, x), mha(x, x, use_causal_mask=True)])
+    keras.Model(x, y).save(os.path.join(out_dir, "mha_shared_kwargs.keras"))
 
 
 def check(fixture_dir, name, path):

@@ -3,7 +3,8 @@
 //! and predicts Keras's outputs within 1e-5, and the `.h5` files it saves back load in Keras 3.15 with the
 //! same settings and predictions — also for `score_mode="dot"`, whose own legacy file Keras 3.15 cannot read
 //! (run for real through `rkeras_testkit::keras_python`: a failure with CI=true when it is missing, a loud
-//! notice otherwise).
+//! notice otherwise). A MultiHeadAttention over other axes, and one shared by calls with different settings, in
+//! Keras-written files are typed errors naming the layer.
 
 use rkeras_engine::load_model;
 use serde_json::Value;
@@ -79,4 +80,27 @@ fn concat_attention_from_keras_h5_crosses_both_ways() {
 #[test]
 fn scaled_concat_attention_from_keras_h5_crosses_both_ways() {
     cross("concat_scaled");
+}
+
+/// `load_model` of a Keras file rkeras cannot rebuild faithfully: the typed error's message.
+fn refusal(name: &str) -> String {
+    match load_model(fixture_dir().join(name)) {
+        Ok(_) => panic!("{name} loaded"),
+        Err(err) => err.to_string(),
+    }
+}
+
+#[test]
+fn multi_head_attention_over_other_axes_is_a_typed_error_naming_the_layer_and_axes() {
+    // Keras's MultiHeadAttention(attention_axes=(2,)) on a [batch, 3, 4, 6] input.
+    let message = refusal("mha_axes.keras");
+    assert!(message.contains("`mha_axes`"), "{message}");
+    assert!(message.contains("attention_axes [2]"), "{message}");
+}
+
+#[test]
+fn a_shared_multi_head_attention_called_with_different_settings_is_a_typed_error() {
+    // One Keras MultiHeadAttention called as mha(x, x) and mha(x, x, use_causal_mask=True).
+    let message = refusal("mha_shared_kwargs.keras");
+    assert!(message.contains("mha_shared"), "{message}");
 }
