@@ -18,6 +18,7 @@ mod fit_source;
 mod keras3_format;
 mod keras3_vars;
 mod labels;
+mod legacy_config;
 pub mod losses;
 pub mod metrics;
 pub mod model;

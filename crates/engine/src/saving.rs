@@ -139,7 +139,10 @@ fn model_file(model: &Model, extra: Option<ExtraState>) -> ModelFile {
     ModelFile {
         keras_version: KERAS_VERSION.to_string(),
         backend: rkeras_io::BACKEND.to_string(),
-        model_config: Some(model.network.to_config(&model.name).to_string()),
+        model_config: Some(
+            crate::legacy_config::for_legacy_reader(model.network.to_config(&model.name))
+                .to_string(),
+        ),
         training_config: model
             .compiled
             .as_ref()

@@ -5,7 +5,7 @@ use rand::rngs::StdRng;
 use rkeras_tensor::{Tensor, Variable};
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 /// A shape without the batch axis (`[68, 64]` for Keras's `(None, 68, 64)`).
@@ -58,6 +58,7 @@ pub struct LayerCore {
     name: Arc<str>,
     weights: Arc<OnceLock<Vec<Variable>>>,
     calls: Arc<AtomicUsize>,
+    frozen: Arc<AtomicBool>,
 }
 
 impl LayerCore {
@@ -74,12 +75,24 @@ impl LayerCore {
             name: Arc::from(name.into()),
             weights: Arc::new(OnceLock::new()),
             calls: Arc::new(AtomicUsize::new(0)),
+            frozen: Arc::new(AtomicBool::new(false)),
         }
     }
 
     /// Counts one more call of the layer in a graph; returns the call's index (Keras's node index).
     pub fn next_call_index(&self) -> usize {
         self.calls.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Whether a model holding the layer was frozen (Keras's `model.trainable = False` reaches every layer
+    /// inside it): the layer then saves `trainable: false`, and a BatchNormalization runs in inference mode.
+    pub fn frozen(&self) -> bool {
+        self.frozen.load(Ordering::Relaxed)
+    }
+
+    /// Marks the layer as inside a frozen (or unfrozen) model; clones of the layer share the mark.
+    pub fn set_frozen(&self, frozen: bool) {
+        self.frozen.store(frozen, Ordering::Relaxed);
     }
 
     /// The identity.

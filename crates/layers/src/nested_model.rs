@@ -7,6 +7,7 @@ use crate::network::Network;
 use rand::rngs::StdRng;
 use rkeras_tensor::{Tensor, Variable};
 use serde_json::Value;
+use std::sync::{Arc, Mutex};
 
 /// A [`Network`] called as a layer: its weights are the inner layers' (shared with the inner model, in
 /// Keras's order), its forward pass runs the inner graph (gradients flow through it as through any layer),
@@ -33,7 +34,15 @@ use serde_json::Value;
 pub struct NestedModel {
     core: LayerCore,
     network: Network,
-    trainable: bool,
+    /// Keras's `trainable` and the inner weights that were trainable when the model was frozen, shared by the
+    /// clones of the layer.
+    freeze: Arc<Mutex<Freeze>>,
+}
+
+#[derive(Default)]
+struct Freeze {
+    frozen: bool,
+    thawed: Vec<Variable>,
 }
 
 impl NestedModel {
@@ -42,18 +51,44 @@ impl NestedModel {
         NestedModel {
             core: LayerCore::named(name),
             network,
-            trainable: true,
+            freeze: Arc::default(),
         }
     }
 
-    /// Keras's `model.trainable = trainable`: false freezes every inner weight (the optimizer skips them).
-    /// It changes the inner model's variables, which the two models share.
-    pub fn with_trainable(mut self, trainable: bool) -> Self {
-        self.trainable = trainable;
-        for weight in self.network.weights() {
-            weight.set_trainable(trainable);
-        }
+    /// Keras's `model.trainable = trainable`: false freezes every inner weight (the optimizer skips them), saves
+    /// every inner layer with `trainable: false` and runs every inner BatchNormalization in inference mode, as
+    /// Keras 3 does; true undoes exactly that (the inner layers keep their own flags). It changes the inner
+    /// model's layers and variables, which the two models share.
+    pub fn with_trainable(self, trainable: bool) -> Self {
+        self.set_trainable(trainable);
         self
+    }
+
+    /// [`NestedModel::with_trainable`] on a layer already in a model (Keras's `backbone.trainable = True` before
+    /// fine-tuning); every clone of the layer sees the change.
+    pub fn set_trainable(&self, trainable: bool) {
+        let mut freeze = self.freeze.lock().unwrap_or_else(|p| p.into_inner());
+        if trainable != freeze.frozen {
+            return;
+        }
+        freeze.frozen = !trainable;
+        if trainable {
+            freeze.thawed.drain(..).for_each(|w| w.set_trainable(true));
+        } else {
+            freeze.thawed = self
+                .network
+                .weights()
+                .into_iter()
+                .filter(Variable::trainable)
+                .collect();
+            freeze.thawed.iter().for_each(|w| w.set_trainable(false));
+        }
+        mark_frozen(&self.network, !trainable);
+    }
+
+    /// Keras's `trainable` of the model.
+    pub fn trainable(&self) -> bool {
+        !self.freeze.lock().unwrap_or_else(|p| p.into_inner()).frozen
     }
 
     /// The inner model's graph.
@@ -105,6 +140,19 @@ impl NestedModel {
             offset += layer.weights().len();
         }
         out
+    }
+}
+
+/// Marks every layer of `network` (and of the models nested in it, except those frozen themselves when
+/// unfreezing) as inside a frozen model or not.
+fn mark_frozen(network: &Network, frozen: bool) {
+    for layer in network.layers() {
+        layer.core().set_frozen(frozen);
+        if let Some(inner) = layer.nested_network()
+            && (frozen || layer.config()["trainable"] != Value::Bool(false))
+        {
+            mark_frozen(inner, frozen);
+        }
     }
 }
 
@@ -170,7 +218,7 @@ impl Layer for NestedModel {
             .cloned()
             .unwrap_or(Value::Null);
         if let Some(map) = config.as_object_mut() {
-            map.insert("trainable".into(), Value::Bool(self.trainable));
+            map.insert("trainable".into(), Value::Bool(self.trainable()));
         }
         config
     }

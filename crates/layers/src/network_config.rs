@@ -102,7 +102,14 @@ fn layer_entry(layer: &dyn Layer) -> serde_json::Map<String, Value> {
     let mut entry = serde_json::Map::new();
     entry.insert("module".into(), module_of(layer));
     entry.insert("class_name".into(), json!(layer.class_name()));
-    entry.insert("config".into(), layer.config());
+    let mut config = layer.config();
+    if layer.core().frozen()
+        && let Some(map) = config.as_object_mut()
+    {
+        // Keras's `model.trainable = False` sets every inner layer's flag.
+        map.insert("trainable".into(), Value::Bool(false));
+    }
+    entry.insert("config".into(), config);
     entry.insert("registered_name".into(), registered_name_of(layer));
     entry
 }

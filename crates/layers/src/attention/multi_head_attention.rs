@@ -185,9 +185,11 @@ impl MultiHeadAttention {
             None | Some(Value::Null) => {}
             Some(axes) if *axes == json!([1]) || *axes == json!(1) => {}
             Some(axes) => {
+                let name = config.get("name").and_then(Value::as_str).unwrap_or("?");
                 return Err(LayersError::Config(format!(
-                    "MultiHeadAttention config: `attention_axes` other than the sequence axis is not supported \
-                     by rkeras (received {axes}); remove it or set it to null"
+                    "MultiHeadAttention `{name}`: attention_axes {axes} (attention over axes other than the \
+                     sequence axis of [batch, length, features] inputs) is not supported by rkeras; remove it or \
+                     set it to null"
                 )));
             }
         }
@@ -274,9 +276,15 @@ impl MultiHeadAttention {
         let (query, value) = (&shapes[0], &shapes[1]);
         let key = if self.key_input { &shapes[2] } else { value };
         if query.len() != 2 || value.len() != 2 || key.len() != 2 {
+            // Keras's `attention_axes=None` attends over every axis between the batch and the features.
+            let axes: Vec<usize> = (1..query.len().max(2)).collect();
             return Err(shape_error(
                 self,
-                "rkeras attends over one sequence axis: query, value and key must be [length, features]",
+                format!(
+                    "rkeras attends over one sequence axis: query, value and key must be [length, features] \
+                     (Keras would attend over attention_axes {axes:?} of these inputs, which rkeras does not \
+                     support)"
+                ),
                 shapes,
             ));
         }

@@ -236,7 +236,7 @@ impl Layer for BatchNormalization {
         };
         let (axis, broadcast) = self.broadcast_shape(x)?;
         let spread = |t: Tensor| t.reshape(&broadcast).in_layer(name);
-        let (mean, variance) = if ctx.training && self.trainable {
+        let (mean, variance) = if ctx.training && self.uses_batch_statistics() {
             let reduced: Vec<isize> = (0..x.ndim() as isize)
                 .filter(|&a| a != axis as isize)
                 .collect();
@@ -279,7 +279,8 @@ impl Layer for BatchNormalization {
     }
 
     fn uses_batch_statistics(&self) -> bool {
-        self.trainable
+        // A frozen layer, or one inside a frozen model, normalizes with its moving statistics (Keras 3).
+        self.trainable && !self.core.frozen()
     }
 
     fn config(&self) -> Value {

@@ -180,20 +180,26 @@ fn config_round_trips_and_unsupported_options_are_errors() {
         .is_ok()
     );
     for axes in [json!([2]), json!([1, 2])] {
-        assert!(
-            MultiHeadAttention::from_config(
-                &json!({"num_heads": 2, "key_dim": 2, "attention_axes": axes})
-            )
-            .is_err()
-        );
+        let Err(err) = MultiHeadAttention::from_config(
+            &json!({"name": "mha_axes", "num_heads": 2, "key_dim": 2, "attention_axes": axes}),
+        ) else {
+            panic!("attention_axes {axes} accepted");
+        };
+        let message = err.to_string();
+        assert!(message.contains("`mha_axes`"), "{message}");
+        assert!(message.contains(&axes.to_string()), "{message}");
     }
     assert!(
         MultiHeadAttention::from_config(&json!({"num_heads": 2, "key_dim": 2, "use_gate": true}))
             .is_err()
     );
-    let err =
-        MultiHeadAttention::new(2, 2).call_many(&[Input::new(&[3, 4, 4]), Input::new(&[3, 4, 4])]);
-    assert!(err.unwrap_err().to_string().contains("one sequence axis"));
+    let err = MultiHeadAttention::new(2, 2)
+        .with_name("mha_4d")
+        .call_many(&[Input::new(&[3, 4, 4]), Input::new(&[3, 4, 4])]);
+    let message = err.unwrap_err().to_string();
+    assert!(message.contains("one sequence axis"), "{message}");
+    assert!(message.contains("mha_4d"), "{message}");
+    assert!(message.contains("attention_axes [1, 2]"), "{message}");
 }
 
 /// Through the masks the inputs carry, with a query that may attend to nothing (the mean-of-values path).

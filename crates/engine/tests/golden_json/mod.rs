@@ -1,0 +1,42 @@
+//! Reading the golden JSON files Keras scripts write: flat value lists with their shapes.
+
+#![allow(dead_code)]
+
+use ndarray::{ArrayD, IxDyn};
+use serde_json::Value;
+
+/// A JSON list of numbers as `f32`s.
+pub fn floats(values: &Value) -> Vec<f32> {
+    values
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap() as f32)
+        .collect()
+}
+
+/// A JSON list of sizes.
+pub fn sizes(shape: &Value) -> Vec<usize> {
+    shape
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap() as usize)
+        .collect()
+}
+
+/// A flat JSON list of values with its shape.
+pub fn array(values: &Value, shape: &Value) -> ArrayD<f32> {
+    ArrayD::from_shape_vec(IxDyn(&sizes(shape)), floats(values)).unwrap()
+}
+
+/// Every element within 1e-5 of Keras's.
+pub fn assert_close(actual: &[f32], expected: &[f32], what: &str) {
+    assert_eq!(actual.len(), expected.len(), "{what}: length");
+    for (i, (a, e)) in actual.iter().zip(expected).enumerate() {
+        assert!(
+            (a - e).abs() <= 1e-5,
+            "{what}: element {i}: {a} vs Keras {e}"
+        );
+    }
+}
