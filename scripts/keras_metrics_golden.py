@@ -131,6 +131,10 @@ def main():
         run("auc_label_weights", M.AUC(label_weights=[1.0, 0.0, 2.0, 0.5], name="auc_lw"), "binary"),
         run("auc_thresholds", M.AUC(thresholds=[0.7, 0.2, 0.5], name="auc_t"), "binary"),
         run("auc_thresholds_even_pr", M.AUC(thresholds=[0.25, 0.5, 0.75], curve="PR", name="auc_te"), "binary"),
+        run("auc_prgain", M.AUC(curve="PRGAIN", name="auc_prgain"), "binary"),
+        run("auc_prgain_minoring_50", M.AUC(curve="PRGAIN", summation_method="minoring", num_thresholds=50, name="auc_prgain_minoring_50"), "binary1"),
+        run("auc_prgain_majoring", M.AUC(curve="PRGAIN", summation_method="majoring", name="auc_prgain_majoring"), "binary"),
+        run("auc_prgain_multi_label", M.AUC(curve="PRGAIN", multi_label=True, name="auc_prgain_multi_label"), "binary"),
     ]
     out = {"keras_version": keras.__version__, "cases": cases}
     path = os.path.join(os.path.dirname(__file__), "..", "crates", "engine", "tests", "fixtures", "keras_metrics_golden.json")

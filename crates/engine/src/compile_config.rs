@@ -2,6 +2,7 @@
 //! as Keras takes them (one for all, a list by position, a map by output name).
 
 use crate::losses::Loss;
+use crate::metrics::Metric;
 
 /// A loss as `compile` takes it: a Keras name (resolved, and checked, at `compile`) or a [`Loss`].
 #[derive(Debug, Clone)]
@@ -27,6 +28,45 @@ impl From<String> for LossArg {
 impl From<Loss> for LossArg {
     fn from(loss: Loss) -> Self {
         LossArg::Loss(loss)
+    }
+}
+
+/// A metric as `compile` takes it: a Keras name (`"accuracy"`, resolved against the output's loss) or a
+/// [`Metric`] object with its arguments (`Precision(thresholds=[0.3, 0.6])`, `AUC(curve="PR")`, …), saved in
+/// Keras's config form.
+#[derive(Debug, Clone)]
+pub enum MetricArg {
+    /// A Keras name.
+    Name(String),
+    /// A metric object, logged under its name.
+    Metric(Metric),
+}
+
+impl MetricArg {
+    /// The key the metric is logged under (before any output prefix).
+    pub fn name(&self) -> &str {
+        match self {
+            MetricArg::Name(n) => n,
+            MetricArg::Metric(m) => &m.name,
+        }
+    }
+}
+
+impl From<&str> for MetricArg {
+    fn from(name: &str) -> Self {
+        MetricArg::Name(name.to_string())
+    }
+}
+
+impl From<String> for MetricArg {
+    fn from(name: String) -> Self {
+        MetricArg::Name(name)
+    }
+}
+
+impl From<Metric> for MetricArg {
+    fn from(metric: Metric) -> Self {
+        MetricArg::Metric(metric)
     }
 }
 
@@ -68,11 +108,11 @@ pub struct CompileConfig {
     pub loss_weights: Option<PerOutput<f32>>,
     /// Keras's `metrics`: `All` is a flat list (all metrics of a single-output model, or exactly one per
     /// output, as Keras 3 reads a flat list for several outputs); `List`/`ByName` give each output its list.
-    pub metrics: PerOutput<Vec<String>>,
+    pub metrics: PerOutput<Vec<MetricArg>>,
 }
 
-fn names(metrics: &[&str]) -> Vec<String> {
-    metrics.iter().map(|m| m.to_string()).collect()
+fn names(metrics: &[&str]) -> Vec<MetricArg> {
+    metrics.iter().map(|&m| m.into()).collect()
 }
 
 impl CompileConfig {
@@ -131,6 +171,24 @@ impl CompileConfig {
     /// A flat metric list (Keras's `metrics=["accuracy"]`).
     pub fn metrics(mut self, metrics: &[&str]) -> Self {
         self.metrics = PerOutput::All(names(metrics));
+        self
+    }
+
+    /// A flat list of metric names and objects (Keras's `metrics=["accuracy", Precision(thresholds=0.3)]`).
+    ///
+    /// ```
+    /// use rkeras_engine::metrics::{Confusion, Metric};
+    /// use rkeras_engine::{CompileConfig, Model};
+    /// use rkeras_layers::{Dense, Input, LayerCall};
+    /// let x = Input::new(&[3]);
+    /// let mut model = Model::new(&[x.clone()], &Dense::new(1).with_activation("sigmoid")?.call(&x)?)?;
+    /// let precision = Metric::new("precision", Confusion::precision(Some(vec![0.3, 0.6]), None, None)?);
+    /// model.compile_with("sgd", CompileConfig::new("binary_crossentropy").metric_list(["accuracy".into(), precision.into()]))?;
+    /// assert_eq!(model.metrics_names(), ["loss", "accuracy", "precision"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn metric_list(mut self, metrics: impl IntoIterator<Item = MetricArg>) -> Self {
+        self.metrics = PerOutput::All(metrics.into_iter().collect());
         self
     }
 

@@ -41,7 +41,7 @@ mod validate;
 
 pub use collective::Collective;
 pub use compile::{IntoLoss, IntoOptimizer};
-pub use compile_config::{CompileConfig, LossArg, PerOutput};
+pub use compile_config::{CompileConfig, LossArg, MetricArg, PerOutput};
 pub use error::{EngineError, Result};
 pub use fit_config::FitConfig;
 pub use losses::Loss;

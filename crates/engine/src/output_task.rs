@@ -1,7 +1,7 @@
 //! [`OutputTask`]: what one model output is trained with (loss, weight, metrics), resolved from a
 //! [`CompileConfig`] against the model's outputs, and the log names Keras 3 gives them.
 
-use crate::compile_config::{CompileConfig, LossArg, PerOutput};
+use crate::compile_config::{CompileConfig, LossArg, MetricArg, PerOutput};
 use crate::error::{EngineError, Result};
 use crate::losses::{Loss, LossKind};
 use crate::metrics::Metric;
@@ -82,11 +82,13 @@ pub(crate) fn resolve(network: &Network, config: &CompileConfig) -> Result<Vec<O
     let metric_lists = spread_metrics(&config.metrics, &names)?;
     for ((task, (_, shape)), list) in tasks.iter_mut().zip(&outputs).zip(metric_lists) {
         let width = shape.last().copied().unwrap_or(1);
-        for name in list {
-            if name == "loss" {
-                continue;
-            }
-            let metric = Metric::resolve(name, &task.loss, width)?;
+        for arg in list {
+            let name = arg.name();
+            let metric = match arg {
+                MetricArg::Name(n) if n == "loss" => continue,
+                MetricArg::Name(n) => Metric::resolve(n, &task.loss, width)?,
+                MetricArg::Metric(m) => m.fresh(),
+            };
             check_fits(&metric, &task.loss, width, &task.name)?;
             if task.metrics.iter().any(|m| m.name == metric.name) {
                 return Err(EngineError::invalid(
@@ -169,9 +171,9 @@ fn by_name<'s, T>(
 /// Metric lists per output. A flat list goes whole to a single output; with several outputs Keras 3 reads it
 /// as one metric per output, so it must hold exactly one per output.
 fn spread_metrics<'s>(
-    spec: &'s PerOutput<Vec<String>>,
+    spec: &'s PerOutput<Vec<MetricArg>>,
     outputs: &[&str],
-) -> Result<Vec<&'s [String]>> {
+) -> Result<Vec<&'s [MetricArg]>> {
     match spec {
         PerOutput::All(list) if outputs.len() == 1 => Ok(vec![list.as_slice()]),
         PerOutput::All(list) if list.is_empty() => Ok(vec![&[]; outputs.len()]),

@@ -313,9 +313,9 @@ pub(crate) fn train_step(
         let mut guards: Vec<_> = variables.iter().map(|v| v.write()).collect();
         let mut value_refs: Vec<&mut ndarray::ArrayD<f32>> =
             guards.iter_mut().map(|g| &mut **g).collect();
-        if !compiled.optimizer.weight_decay_exclusions().is_empty() {
+        if compiled.optimizer.excludes_from_weight_decay() {
             // Keras's TensorFlow variable names: `{layer}/{weight}`, in `trainable_weights` order.
-            let paths: Vec<String> = network
+            let (paths, ids): (Vec<String>, Vec<rkeras_tensor::TensorId>) = network
                 .layers()
                 .iter()
                 .flat_map(|layer| {
@@ -324,11 +324,11 @@ pub(crate) fn train_step(
                         .weights()
                         .into_iter()
                         .filter(|w| w.trainable())
-                        .map(move |w| format!("{layer_name}/{}", w.name()))
+                        .map(move |w| (format!("{layer_name}/{}", w.name()), w.id()))
                 })
-                .collect();
+                .unzip();
             let names: Vec<&str> = paths.iter().map(String::as_str).collect();
-            compiled.optimizer.name_variables(&names);
+            compiled.optimizer.identify_variables(&names, &ids);
         }
         compiled.optimizer.apply(&mut value_refs, &grad_refs)?;
         drop(value_refs);

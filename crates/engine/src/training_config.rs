@@ -2,10 +2,11 @@
 //! `training_config` and of the `.keras` `compile_config`), in the form they were given: one value, a list
 //! by position, or a map by output name.
 
-use crate::compile_config::{CompileConfig, LossArg, PerOutput};
+use crate::compile_config::{CompileConfig, LossArg, MetricArg, PerOutput};
 use crate::error::Result;
 use crate::keras3_format::object_name;
 use crate::losses::Loss;
+use crate::metrics::Metric;
 use crate::output_task::OutputTask;
 use serde_json::{Map, Value, json};
 
@@ -42,12 +43,12 @@ pub(crate) fn to_json(config: &CompileConfig, outputs: &[OutputTask]) -> (Value,
         ),
     };
     let metrics = match &config.metrics {
-        PerOutput::All(list) => json!(list),
-        PerOutput::List(lists) => json!(lists),
+        PerOutput::All(list) => metric_values(list),
+        PerOutput::List(lists) => lists.iter().map(|l| metric_values(l)).collect(),
         PerOutput::ByName(pairs) => Value::Object(
             pairs
                 .iter()
-                .map(|(name, list)| (name.clone(), json!(list)))
+                .map(|(name, list)| (name.clone(), metric_values(list)))
                 .collect(),
         ),
     };
@@ -111,19 +112,33 @@ fn number(value: &Value) -> f32 {
     value.as_f64().map_or(f32::NAN, |v| v as f32)
 }
 
-/// A metric list (or one metric) as names; Keras writes `null` for an output without metrics.
-fn metric_list(value: &Value) -> Vec<String> {
+/// A metric list as saved: a name stays a name; an object is written in Keras's config form (class name and
+/// arguments), or as its name when it has none (a custom metric).
+fn metric_values(list: &[MetricArg]) -> Value {
+    list.iter()
+        .map(|m| match m {
+            MetricArg::Name(n) => json!(n),
+            MetricArg::Metric(metric) => metric.to_config().unwrap_or_else(|_| json!(metric.name)),
+        })
+        .collect()
+}
+
+/// A metric list (or one metric); Keras writes `null` for an output without metrics. A config object with
+/// arguments rkeras reads (`Precision(thresholds=0.3)`, `AUC(curve="PR")`, `MeanIoU(num_classes=3)`) is
+/// rebuilt with them; another class is taken by its name, as `compile` takes the name.
+fn metric_list(value: &Value) -> Vec<MetricArg> {
+    let one = |v: &Value| -> Option<MetricArg> {
+        if v.get("config").is_some_and(Value::is_object)
+            && let Ok(metric) = Metric::from_config(v)
+        {
+            return Some(MetricArg::Metric(metric));
+        }
+        object_name(v).map(MetricArg::from)
+    };
     match value {
-        Value::Array(items) => items
-            .iter()
-            .filter_map(object_name)
-            .map(str::to_string)
-            .collect(),
+        Value::Array(items) => items.iter().filter_map(one).collect(),
         Value::Null => Vec::new(),
-        single => object_name(single)
-            .map(str::to_string)
-            .into_iter()
-            .collect(),
+        single => one(single).into_iter().collect(),
     }
 }
 

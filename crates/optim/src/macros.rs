@@ -308,6 +308,24 @@ macro_rules! optimizer {
                 self.state.decay_exclusions.name_variables(names);
             }
 
+            fn exclude_from_weight_decay_with(
+                &mut self,
+                var_list: &[rkeras_tensor::Variable],
+                var_names: &[&str],
+            ) -> $crate::error::Result<()> {
+                let built = self.state.slots.built().is_some();
+                let ids: Vec<rkeras_tensor::TensorId> = var_list.iter().map(|v| v.id()).collect();
+                self.state.decay_exclusions.set_with(Self::CLASS_NAME, &ids, var_names, built)
+            }
+
+            fn excludes_from_weight_decay(&self) -> bool {
+                self.state.decay_exclusions.any()
+            }
+
+            fn identify_variables(&mut self, names: &[&str], ids: &[rkeras_tensor::TensorId]) {
+                self.state.decay_exclusions.identify_variables(names, ids);
+            }
+
             fn clone_box(&self) -> Box<dyn $crate::optimizer::Optimizer> {
                 Box::new(self.clone())
             }

@@ -139,6 +139,38 @@ pub trait Optimizer: Send + std::fmt::Debug {
     /// [`Optimizer::exclude_from_weight_decay`]; the same list at every step costs only a comparison.
     fn name_variables(&mut self, names: &[&str]);
 
+    /// Keras's full `exclude_from_weight_decay(var_list=..., var_names=...)`: the variables of `var_list` (by
+    /// identity, as Keras's variable keys) and the parameters whose name matches a pattern of `var_names` get no
+    /// weight decay. Each call replaces both lists, as in Keras; only before the first step.
+    ///
+    /// ```
+    /// use ndarray::{arr1, ArrayD};
+    /// use rkeras_optim::{Optimizer, SGDConfig};
+    /// use rkeras_tensor::Variable;
+    ///
+    /// let kernel = Variable::new("kernel", arr1(&[1.0f32]).into_dyn());
+    /// let bias = Variable::new("bias", arr1(&[1.0f32]).into_dyn());
+    /// let mut opt = SGDConfig::default().with_learning_rate(0.1).with_weight_decay(0.5).build()?;
+    /// opt.exclude_from_weight_decay_with(&[kernel.clone()], &[])?;
+    /// opt.identify_variables(&["dense/kernel", "dense/bias"], &[kernel.id(), bias.id()]);
+    /// let (mut k, mut b): (ArrayD<f32>, ArrayD<f32>) = (arr1(&[1.0f32]).into_dyn(), arr1(&[1.0f32]).into_dyn());
+    /// let g: ArrayD<f32> = arr1(&[0.0f32]).into_dyn();
+    /// opt.apply_gradients(&mut [&mut k, &mut b], &[&g, &g])?;
+    /// assert_eq!((k[0], b[0]), (1.0, 0.95)); // only the bias decays
+    /// # Ok::<(), rkeras_optim::OptimError>(())
+    /// ```
+    fn exclude_from_weight_decay_with(
+        &mut self,
+        var_list: &[rkeras_tensor::Variable],
+        var_names: &[&str],
+    ) -> Result<()>;
+
+    /// Whether [`Optimizer::exclude_from_weight_decay_with`] (or the names-only form) excludes anything.
+    fn excludes_from_weight_decay(&self) -> bool;
+
+    /// Names and identifies the parameters by position, for the exclusions by variable and by name.
+    fn identify_variables(&mut self, names: &[&str], ids: &[rkeras_tensor::TensorId]);
+
     /// A boxed copy, hyper-parameters and state included.
     fn clone_box(&self) -> Box<dyn Optimizer>;
 }

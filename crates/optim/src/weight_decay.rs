@@ -1,5 +1,5 @@
-//! Keras's `exclude_from_weight_decay(var_names=[...])`: the parameters whose name matches one of the patterns
-//! get no weight decay.
+//! Keras's `exclude_from_weight_decay(var_list=[...], var_names=[...])`: the parameters given by variable, and
+//! those whose name matches one of the patterns, get no weight decay.
 //!
 //! As in Keras 3, the patterns are joined into one regular expression (`"|".join(var_names)`) searched anywhere
 //! in each variable's name, so a plain word excludes every variable whose name contains it. The name matched is
@@ -7,14 +7,19 @@
 //! name Keras's TensorFlow backend matches (its JAX backend matches only `bias`).
 
 use crate::error::{OptimError, Result};
+use rkeras_tensor::TensorId;
 
 /// The exclusion patterns and, once the parameters are named, which of them are excluded.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct DecayExclusions {
     /// The patterns as given.
     patterns: Vec<String>,
-    /// The joined pattern; `None` when nothing is excluded.
+    /// The joined pattern; `None` when nothing is excluded by name.
     pattern: Option<regex::Regex>,
+    /// The variables excluded by identity (Keras's `var_list`).
+    variables: Vec<TensorId>,
+    /// The ids last given to [`DecayExclusions::identify_variables`], by parameter position.
+    ids: Vec<TensorId>,
     /// The names last given to [`DecayExclusions::name_variables`], by parameter position.
     names: Vec<String>,
     /// Whether each parameter (by position) is excluded.
@@ -54,9 +59,50 @@ impl DecayExclusions {
         };
         self.patterns = var_names.iter().map(|s| s.to_string()).collect();
         self.pattern = pattern;
+        self.variables.clear();
+        self.ids.clear();
         self.names.clear();
         self.excluded.clear();
         Ok(())
+    }
+
+    /// Sets both lists, as Keras's `exclude_from_weight_decay(var_list, var_names)` (each call replaces both).
+    pub(crate) fn set_with(
+        &mut self,
+        optimizer: &'static str,
+        var_list: &[TensorId],
+        var_names: &[&str],
+        built: bool,
+    ) -> Result<()> {
+        self.set(optimizer, var_names, built)?;
+        self.variables = var_list.to_vec();
+        Ok(())
+    }
+
+    /// Whether anything is excluded (by variable or by name).
+    pub(crate) fn any(&self) -> bool {
+        self.pattern.is_some() || !self.variables.is_empty()
+    }
+
+    /// Names and identifies the parameters by position: a parameter is excluded when its id is in the
+    /// `var_list` or its name matches the pattern.
+    pub(crate) fn identify_variables(&mut self, names: &[&str], ids: &[TensorId]) {
+        if self.ids == ids
+            && self.names.len() == names.len()
+            && self.names.iter().zip(names).all(|(a, b)| a == b)
+        {
+            return;
+        }
+        self.ids = ids.to_vec();
+        self.names = names.iter().map(|s| s.to_string()).collect();
+        self.excluded = names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                ids.get(i).is_some_and(|id| self.variables.contains(id))
+                    || self.pattern.as_ref().is_some_and(|p| p.is_match(name))
+            })
+            .collect();
     }
 
     /// The patterns set, empty when nothing is excluded.
@@ -100,6 +146,33 @@ mod tests {
             (0..4).map(|i| ex.excludes(i)).collect::<Vec<_>>(),
             [false, true, true, false]
         );
+    }
+
+    #[test]
+    fn variables_are_excluded_by_identity_next_to_patterns() {
+        let vars: Vec<rkeras_tensor::Variable> = ["kernel", "bias", "kernel", "bias"]
+            .iter()
+            .map(|n| rkeras_tensor::Variable::new(*n, ndarray::ArrayD::zeros(ndarray::IxDyn(&[1]))))
+            .collect();
+        let ids: Vec<TensorId> = vars.iter().map(|v| v.id()).collect();
+        let names = ["kernel", "bias", "kernel", "bias"];
+        let mut ex = DecayExclusions::default();
+        ex.set_with("AdamW", &[ids[2]], &[], false).unwrap();
+        assert!(ex.any());
+        ex.identify_variables(&names, &ids);
+        assert_eq!(
+            (0..4).map(|i| ex.excludes(i)).collect::<Vec<_>>(),
+            [false, false, true, false]
+        );
+        ex.set_with("AdamW", &[ids[0]], &["bias"], false).unwrap();
+        ex.identify_variables(&names, &ids);
+        assert_eq!(
+            (0..4).map(|i| ex.excludes(i)).collect::<Vec<_>>(),
+            [true, true, false, true]
+        );
+        // The names-only form forgets the variables, as Keras's call without `var_list`.
+        ex.set("AdamW", &[], false).unwrap();
+        assert!(!ex.any());
     }
 
     #[test]

@@ -15,6 +15,10 @@ pub enum Curve {
     Roc,
     /// Precision against recall (`"PR"`).
     Pr,
+    /// Precision gain against recall gain (`"PRGAIN"`, Flach & Kull 2015), as Keras 3 computes them: with
+    /// `s = P/N`, `recall_gain = max(0, 1 − s·FN/TP)` and `precision_gain = 1 − s·FP/TP`, `0` and `1` where
+    /// `TP = 0`; summed like ROC (trapezoids for `"interpolation"`).
+    PrGain,
 }
 
 /// How the area is summed.
@@ -159,14 +163,17 @@ impl Auc {
         Ok(self)
     }
 
-    /// A curve by Keras name (`"ROC"`, `"PR"`).
+    /// A curve by Keras name (`"ROC"`, `"PR"`, `"PRGAIN"`).
     pub fn curve_from_name(name: &str) -> Result<Curve> {
         match name.to_ascii_uppercase().as_str() {
             "ROC" => Ok(Curve::Roc),
             "PR" => Ok(Curve::Pr),
+            "PRGAIN" => Ok(Curve::PrGain),
             _ => Err(EngineError::invalid(
                 "curve",
-                format!("Invalid `curve` argument value \"{name}\". Expected one of: ROC, PR"),
+                format!(
+                    "Invalid AUC curve value: \"{name}\". Expected values are [\"PR\", \"ROC\", \"PRGAIN\"]"
+                ),
             )),
         }
     }
@@ -309,6 +316,7 @@ impl StatefulMetric for Auc {
             json!(match self.curve {
                 Curve::Roc => "ROC",
                 Curve::Pr => "PR",
+                Curve::PrGain => "PRGAIN",
             }),
         );
         config.insert(
@@ -335,6 +343,17 @@ impl StatefulMetric for Auc {
     }
 }
 
+/// Keras's recall gain and precision gain at threshold `i`.
+fn gains(c: &Counts, i: usize) -> (f32, f32) {
+    let scaling = divide_no_nan(c.tp[i] + c.fn_[i], c.tn[i] + c.fp[i]);
+    if c.tp[i] == 0.0 {
+        return (0.0, 1.0);
+    }
+    let recall_gain = 1.0 - scaling * divide_no_nan(c.fn_[i], c.tp[i]);
+    let precision_gain = 1.0 - scaling * divide_no_nan(c.fp[i], c.tp[i]);
+    (recall_gain.max(0.0), precision_gain)
+}
+
 impl Auc {
     /// The area under the curve of one set of counts.
     fn area(&self, c: &Counts) -> f32 {
@@ -358,6 +377,7 @@ impl Auc {
                     .map(|i| divide_no_nan(c.tp[i], c.tp[i] + c.fp[i]))
                     .collect(),
             ),
+            Curve::PrGain => (0..n).map(|i| gains(c, i)).unzip(),
         };
         let mut total = 0.0f32;
         for i in 0..n - 1 {

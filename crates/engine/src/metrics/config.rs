@@ -1,8 +1,8 @@
 //! Keras's config form of a metric, `{"module": "keras.metrics", "class_name": …, "config": {…}}`, both ways.
 
 use super::{
-    AtConstraint, Auc, Condition, ConditionCount, Confusion, Curve, Metric, StatefulMetric,
-    Summation, Target,
+    AtConstraint, Auc, Condition, ConditionCount, Confusion, Curve, MeanIoU, Metric,
+    StatefulMetric, Summation, Target,
 };
 use crate::error::{EngineError, Result};
 use serde_json::{Map, Value, json};
@@ -25,7 +25,8 @@ pub(crate) fn thresholds_value(given: Option<&[f32]>) -> Value {
 }
 
 /// The classes [`Metric::from_config`] rebuilds with their arguments.
-const CONFIG_CLASSES: [&str; 11] = [
+const CONFIG_CLASSES: [&str; 12] = [
+    "MeanIoU",
     "Precision",
     "Recall",
     "TruePositives",
@@ -139,6 +140,7 @@ impl Metric {
                 )?)
             }
             "AUC" => Box::new(auc(&args)?),
+            "MeanIoU" => Box::new(mean_iou(&args)?),
             _ if config.keys().all(|k| k == "name" || k == "dtype") => {
                 let mut m = Metric::from_name(class).map_err(|_| unknown(class))?;
                 m.name = name;
@@ -205,6 +207,39 @@ fn auc(args: &Args) -> Result<Auc> {
         auc = auc.label_weights(floats(w).ok_or_else(|| args.bad("label_weights", w))?)?;
     }
     Ok(auc)
+}
+
+fn mean_iou(args: &Args) -> Result<MeanIoU> {
+    args.only(&[
+        "num_classes",
+        "ignore_class",
+        "sparse_y_true",
+        "sparse_y_pred",
+        "axis",
+    ])?;
+    if let Some(axis) = args.present("axis")
+        && axis.as_i64() != Some(-1)
+    {
+        return Err(EngineError::invalid(
+            "axis",
+            format!("MeanIoU reads classes on the last axis only (axis=-1); got axis={axis}"),
+        ));
+    }
+    let ignore_class = match args.present("ignore_class") {
+        Some(v) => Some(v.as_i64().ok_or_else(|| args.bad("ignore_class", v))?),
+        None => None,
+    };
+    let sparse = |key: &str| -> Result<bool> {
+        args.present(key)
+            .map_or(Ok(true), |v| v.as_bool().ok_or_else(|| args.bad(key, v)))
+    };
+    MeanIoU::new(
+        args.count("num_classes")?
+            .ok_or_else(|| args.missing("num_classes"))?,
+        ignore_class,
+        sparse("sparse_y_true")?,
+        sparse("sparse_y_pred")?,
+    )
 }
 
 /// A config's arguments, read with errors that name the class and the argument.

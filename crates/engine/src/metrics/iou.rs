@@ -125,4 +125,18 @@ impl StatefulMetric for MeanIoU {
     fn boxed_clone(&self) -> Box<dyn StatefulMetric> {
         Box::new(self.clone())
     }
+
+    fn get_config(&self) -> Option<(&'static str, serde_json::Map<String, serde_json::Value>)> {
+        let serde_json::Value::Object(config) = serde_json::json!({
+            "num_classes": self.num_classes,
+            "dtype": "int32", // Keras's MeanIoU config says int32 (its confusion matrix's type)
+            "ignore_class": self.ignore_class,
+            "sparse_y_true": self.sparse_y_true,
+            "sparse_y_pred": self.sparse_y_pred,
+            "axis": -1,
+        }) else {
+            return None;
+        };
+        Some(("MeanIoU", config))
+    }
 }

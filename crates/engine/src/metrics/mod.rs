@@ -189,12 +189,16 @@ impl Metric {
         twin
     }
 
-    /// Writes the result into logs: `name`, or `name_0`, `name_1`, … for a vector result.
+    /// Writes the result into logs under Keras 3's key, `name`. Keras logs a vector result (one value per
+    /// threshold or class) as one array under that key and its progress bar prints the array's mean; logs
+    /// hold numbers, so `name` holds that mean and the values follow as `name_0`, `name_1`, ….
     pub(crate) fn log_into(&self, logs: &mut rkeras_callbacks::Logs, prefix: &str) {
         let values = self.results();
-        if values.len() == 1 {
-            logs.insert(format!("{prefix}{}", self.name), f64::from(values[0]));
-        } else {
+        if let [one] = values[..] {
+            logs.insert(format!("{prefix}{}", self.name), f64::from(one));
+        } else if !values.is_empty() {
+            let mean = values.iter().map(|&v| f64::from(v)).sum::<f64>() / values.len() as f64;
+            logs.insert(format!("{prefix}{}", self.name), mean);
             for (i, v) in values.iter().enumerate() {
                 logs.insert(format!("{prefix}{}_{i}", self.name), f64::from(*v));
             }
