@@ -200,6 +200,18 @@ impl Tensor {
         eps: f32,
     ) -> Result<Tensor> {
         let layout = check(self, axis, [("gamma", gamma), ("beta", beta)])?;
+        let channels = self.shape()[axis];
+        if mean.len() != channels || variance.len() != channels {
+            return Err(TensorError::invalid_shape(
+                "batch_norm",
+                self.shape(),
+                format!(
+                    "{} means and {} variances for the {channels} features of axis {axis}",
+                    mean.len(),
+                    variance.len()
+                ),
+            ));
+        }
         let x = layout.to_last(self.data());
         let moments = BatchMoments {
             mean: mean.to_vec(),
