@@ -50,7 +50,10 @@ fn batch_norm_layer(c: &mut Criterion) {
     let x = Tensor::leaf(tensor(&SHAPE, 1).data().clone());
     let r = tensor(&SHAPE, 2);
     let channels = SHAPE[3];
-    let label = format!("{}x{}x{}x{} forward+backward", SHAPE[0], SHAPE[1], SHAPE[2], SHAPE[3]);
+    let label = format!(
+        "{}x{}x{}x{} forward+backward",
+        SHAPE[0], SHAPE[1], SHAPE[2], SHAPE[3]
+    );
 
     let layer = BatchNormalization::new();
     layer.call(&Input::new(&SHAPE[1..])).unwrap();

@@ -61,7 +61,11 @@ fn masked_training_call_matches_keras_with_its_gradients() {
     let x = array(&case["input"]);
     layer.call(&Input::new(&x.shape()[1..])).unwrap();
     assert!(layer.supports_masking());
-    for (w, value) in layer.weights().iter().zip(case["weights"].as_array().unwrap()) {
+    for (w, value) in layer
+        .weights()
+        .iter()
+        .zip(case["weights"].as_array().unwrap())
+    {
         assert_eq!(w.name(), value["name"].as_str().unwrap());
         w.set_value(array(value)).unwrap();
     }
@@ -141,7 +145,8 @@ fn masked_model() -> Model {
 fn two_sgd_steps_through_an_embedding_mask_match_keras() {
     let golden = golden();
     let fit = &golden["fit"];
-    let weights = |v: &Value| -> Vec<ArrayD<f32>> { v.as_array().unwrap().iter().map(array).collect() };
+    let weights =
+        |v: &Value| -> Vec<ArrayD<f32>> { v.as_array().unwrap().iter().map(array).collect() };
     let mut model = masked_model();
     model.set_weights(&weights(&fit["initial"])).unwrap();
     let (x, y) = (array(&fit["x"]), array(&fit["y"]));

@@ -145,8 +145,7 @@ fn kernel_grads(c: &Case, fixed: Option<(&[f32], &[f32])>, par: Parallelism) -> 
     if fixed.is_some() {
         batch_norm_inference_backward(&c.x, &c.dy, &mean, &var, g, EPS, grads, par).unwrap();
     } else {
-        batch_norm_masked_backward(&c.x, &c.dy, &mean, &var, g, EPS, &c.mask, grads, par)
-            .unwrap();
+        batch_norm_masked_backward(&c.x, &c.dy, &mean, &var, g, EPS, &c.mask, grads, par).unwrap();
     }
     ([mean, var, y], [dx, dg, db])
 }
@@ -164,8 +163,8 @@ fn masked_statistics_cover_the_kept_rows_only() {
     }
     // A masked row's values do not matter; all rows masked gives zeros.
     let x = [1.0f32, 2.0, 1e6, 3.0];
-    let (mean, var) = batch_norm_masked_statistics(&x, &[1.0, 1.0, 0.0, 1.0], 1, Parallelism::None)
-        .unwrap();
+    let (mean, var) =
+        batch_norm_masked_statistics(&x, &[1.0, 1.0, 0.0, 1.0], 1, Parallelism::None).unwrap();
     assert!((mean[0] - 2.0).abs() < 1e-6 && (var[0] - 2.0 / 3.0).abs() < 1e-6);
     assert_eq!(
         batch_norm_masked_statistics(&x, &[0.0; 4], 1, Parallelism::None).unwrap(),
@@ -204,7 +203,10 @@ fn masked_and_inference_kernels_are_bit_identical_on_one_and_two_threads() {
     for fixed in [None, Some((&mean[..], &var[..]))] {
         let run = |par| {
             let (out, grads) = kernel_grads(&c, fixed, par);
-            out.iter().chain(&grads).map(|v| bits(v)).collect::<Vec<_>>()
+            out.iter()
+                .chain(&grads)
+                .map(|v| bits(v))
+                .collect::<Vec<_>>()
         };
         let serial = run(Parallelism::None);
         let parallel = rayon::ThreadPoolBuilder::new()

@@ -97,8 +97,13 @@ fn training_and_inference_match_the_f64_reference() {
             .batch_norm_training(Some(&gamma), Some(&beta), axis, EPS, mask.as_ref())
             .unwrap();
         let kept = mask.as_ref().map(Tensor::to_vec);
-        let (mean, var, want) =
-            reference(x.data(), axis, &gamma.to_vec(), &beta.to_vec(), kept.as_deref());
+        let (mean, var, want) = reference(
+            x.data(),
+            axis,
+            &gamma.to_vec(),
+            &beta.to_vec(),
+            kept.as_deref(),
+        );
         assert_eq!(y.shape(), shape.as_slice());
         assert_close(&moments.mean, &mean, 1e-6, "mean");
         assert_close(&moments.variance, &var, 1e-6, "variance");
@@ -182,20 +187,38 @@ fn values_and_gradients_agree_with_the_op_chain() {
     let beta = Tensor::leaf(array(&[6], 23, -0.5, 0.5));
     let weights = Tensor::new(array(&[16, 9, 6], 24, -1.0, 1.0));
     let run = |y: Tensor| {
-        let grads = y.mul(&weights).unwrap().sum_all().unwrap().backward().unwrap();
+        let grads = y
+            .mul(&weights)
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .backward()
+            .unwrap();
         let mut out = vec![y.to_vec()];
         for t in [&x, &gamma, &beta] {
-            out.push(grads.gradient(t).unwrap().clone().into_dense().unwrap().iter().copied().collect());
+            out.push(
+                grads
+                    .gradient(t)
+                    .unwrap()
+                    .clone()
+                    .into_dense()
+                    .unwrap()
+                    .iter()
+                    .copied()
+                    .collect(),
+            );
         }
         out
     };
-    let fused = run(
-        x.batch_norm_training(Some(&gamma), Some(&beta), 2, EPS, None)
-            .unwrap()
-            .0,
-    );
+    let fused = run(x
+        .batch_norm_training(Some(&gamma), Some(&beta), 2, EPS, None)
+        .unwrap()
+        .0);
     let chain = run(op_chain(&x, &gamma, &beta));
-    for (what, (f, c)) in ["y", "dx", "dgamma", "dbeta"].iter().zip(fused.iter().zip(&chain)) {
+    for (what, (f, c)) in ["y", "dx", "dgamma", "dbeta"]
+        .iter()
+        .zip(fused.iter().zip(&chain))
+    {
         let c: Vec<f64> = c.iter().map(|&v| f64::from(v)).collect();
         assert_close(f, &c, 1e-4, what);
     }
@@ -261,12 +284,18 @@ fn bad_shapes_are_typed_errors() {
     );
     // A mask must be the input's shape without the last axis, and the feature axis must be last.
     let mask = Tensor::new(ArrayD::ones(IxDyn(&[2, 3])));
-    assert!(x.batch_norm_training(None, None, 2, EPS, Some(&mask)).is_ok());
+    assert!(
+        x.batch_norm_training(None, None, 2, EPS, Some(&mask))
+            .is_ok()
+    );
     let err = x
         .batch_norm_training(None, None, 1, EPS, Some(&mask))
         .unwrap_err()
         .to_string();
     assert!(err.contains("mask"), "{err}");
     let wrong = Tensor::new(ArrayD::ones(IxDyn(&[3, 2])));
-    assert!(x.batch_norm_training(None, None, 2, EPS, Some(&wrong)).is_err());
+    assert!(
+        x.batch_norm_training(None, None, 2, EPS, Some(&wrong))
+            .is_err()
+    );
 }

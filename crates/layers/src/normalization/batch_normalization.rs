@@ -180,9 +180,9 @@ impl BatchNormalization {
             )));
         }
         moving.update(|m| {
-            m.iter_mut().zip(batch).for_each(|(m, &b)| {
-                *m = *m * self.momentum + b * (1.0 - self.momentum)
-            })
+            m.iter_mut()
+                .zip(batch)
+                .for_each(|(m, &b)| *m = *m * self.momentum + b * (1.0 - self.momentum))
         });
         Ok(())
     }

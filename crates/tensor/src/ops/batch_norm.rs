@@ -47,7 +47,12 @@ impl Layout {
         if self.last() {
             a.as_standard_layout()
         } else {
-            CowArray::from(a.view().permuted_axes(self.order()).as_standard_layout().into_owned())
+            CowArray::from(
+                a.view()
+                    .permuted_axes(self.order())
+                    .as_standard_layout()
+                    .into_owned(),
+            )
         }
     }
 

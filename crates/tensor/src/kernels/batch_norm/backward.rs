@@ -1,9 +1,7 @@
 //! Gradients of the batch-normalization forward pass: with the batch's (optionally masked) statistics, and
 //! with fixed (moving) statistics.
 
-use super::{
-    Parallelism, Result, channel_sums, check_len, divisor, for_row_blocks, rows_of,
-};
+use super::{Parallelism, Result, channel_sums, check_len, divisor, for_row_blocks, rows_of};
 
 /// Where [`batch_norm_backward`] writes; each gradient is computed only when given.
 #[derive(Debug, Default)]

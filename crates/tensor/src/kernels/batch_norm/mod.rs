@@ -27,8 +27,7 @@ use rayon::prelude::*;
 mod backward;
 
 pub use backward::{
-    BatchNormGrads, batch_norm_backward, batch_norm_inference_backward,
-    batch_norm_masked_backward,
+    BatchNormGrads, batch_norm_backward, batch_norm_inference_backward, batch_norm_masked_backward,
 };
 
 /// Added to the count of kept rows before dividing by it in the masked statistics (Keras's
@@ -247,4 +246,3 @@ pub fn batch_norm_forward(
     });
     Ok(())
 }
-
