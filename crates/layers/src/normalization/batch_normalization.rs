@@ -6,7 +6,6 @@ use crate::call_inputs;
 use crate::error::{InLayer, LayersError, Result};
 use crate::layer::{CallContext, Layer, LayerCore, Shape, expect_inputs};
 use crate::serialization::{ConfigReader, base_config, f32_to_json, initializer_to_config};
-use ndarray::ArrayD;
 use rand::rngs::StdRng;
 use rkeras_tensor::{Initializer, Tensor, Variable};
 use serde_json::{Value, json};
@@ -161,29 +160,66 @@ impl BatchNormalization {
         Ok(())
     }
 
-    /// `[1, …, C, …, 1]`: a per-feature vector's shape broadcast against an input of `rank` axes.
-    fn broadcast_shape(&self, x: &Tensor) -> Result<(usize, Vec<usize>)> {
+    /// The feature axis of `x` (counting the batch axis).
+    fn axis_of(&self, x: &Tensor) -> Result<usize> {
         let shape: Shape = x.shape().iter().skip(1).copied().collect();
-        let axis = self
+        Ok(self
             .params
             .feature_axis(self, std::slice::from_ref(&shape))?
-            + 1;
-        let mut broadcast = vec![1; x.ndim()];
-        broadcast[axis] = x.shape()[axis];
-        Ok((axis, broadcast))
+            + 1)
     }
 
     /// Moves the moving statistics towards the batch's: `moving ← moving·momentum + batch·(1 − momentum)`.
-    fn update_moving(&self, moving: &Variable, batch: &ArrayD<f32>) -> Result<()> {
-        let batch = batch
-            .to_shape(moving.shape())
-            .map_err(|e| LayersError::Graph(format!("layer `{}`: {e}", self.name())))?;
+    fn update_moving(&self, moving: &Variable, batch: &[f32]) -> Result<()> {
+        if moving.shape() != [batch.len()] {
+            return Err(LayersError::Graph(format!(
+                "layer `{}`: {} batch statistics for a moving statistic of shape {:?}",
+                self.name(),
+                batch.len(),
+                moving.shape()
+            )));
+        }
         moving.update(|m| {
-            m.zip_mut_with(&batch, |m, &b| {
-                *m = *m * self.momentum + b * (1.0 - self.momentum)
-            })
+            m.iter_mut()
+                .zip(batch)
+                .for_each(|(m, &b)| *m = *m * self.momentum + b * (1.0 - self.momentum))
         });
         Ok(())
+    }
+
+    /// The forward pass, with the batch's statistics over the positions `mask` keeps (all without a mask)
+    /// in training, with the moving ones otherwise.
+    fn normalize(&self, x: &Tensor, mask: Option<&Tensor>, training: bool) -> Result<Tensor> {
+        let name = self.name();
+        let weights = self.core.weights();
+        let (gamma, beta) = self.params.affine(weights);
+        let [.., moving_mean, moving_variance] = weights else {
+            return Err(LayersError::Graph(format!(
+                "layer `{name}` is used before it was built"
+            )));
+        };
+        let axis = self.axis_of(x)?;
+        let eps = self.params.epsilon;
+        if training && self.uses_batch_statistics() {
+            let (y, moments) = x
+                .batch_norm_training(gamma.as_ref(), beta.as_ref(), axis, eps, mask)
+                .in_layer(name)?;
+            // The state updates (values only: no gradient flows into the moving statistics).
+            self.update_moving(moving_mean, &moments.mean)?;
+            self.update_moving(moving_variance, &moments.variance)?;
+            Ok(y)
+        } else {
+            let values = |v: &Variable| v.value().iter().copied().collect::<Vec<f32>>();
+            x.batch_norm_inference(
+                &values(moving_mean),
+                &values(moving_variance),
+                gamma.as_ref(),
+                beta.as_ref(),
+                axis,
+                eps,
+            )
+            .in_layer(name)
+        }
     }
 }
 
@@ -226,56 +262,31 @@ impl Layer for BatchNormalization {
 
     fn forward(&self, inputs: &[Tensor], ctx: &mut CallContext<'_>) -> Result<Tensor> {
         let x = call_inputs::single(self, inputs)?;
-        let name = self.name();
-        let weights = self.core.weights();
-        let (gamma, beta) = self.params.affine(weights);
-        let [.., moving_mean, moving_variance] = weights else {
-            return Err(LayersError::Graph(format!(
-                "layer `{name}` is used before it was built"
-            )));
+        self.normalize(x, None, ctx.training)
+    }
+
+    /// Keras's `supports_masking`: the mask passes on unchanged.
+    fn supports_masking(&self) -> bool {
+        true
+    }
+
+    /// A training call with a mask (the input's shape without its last axis, which must be the feature axis)
+    /// takes the batch statistics over the kept positions only (Keras 3's masked moments); every position is
+    /// normalized. Without a mask, or in inference, the plain forward pass runs.
+    fn forward_masked(
+        &self,
+        inputs: &[Tensor],
+        masks: &[Option<Tensor>],
+        ctx: &mut CallContext<'_>,
+    ) -> Result<Option<Vec<Tensor>>> {
+        let Some(mask) = masks.first().and_then(Option::as_ref) else {
+            return Ok(None);
         };
-        let (axis, broadcast) = self.broadcast_shape(x)?;
-        let spread = |t: Tensor| t.reshape(&broadcast).in_layer(name);
-        let (mean, variance) = if ctx.training && self.uses_batch_statistics() {
-            let reduced: Vec<isize> = (0..x.ndim() as isize)
-                .filter(|&a| a != axis as isize)
-                .collect();
-            let mean = x.mean(&reduced, true).in_layer(name)?;
-            let variance = x
-                .sub(&mean)
-                .in_layer(name)?
-                .square()
-                .in_layer(name)?
-                .mean(&reduced, true)
-                .in_layer(name)?;
-            // The state updates (values only: no gradient flows into the moving statistics).
-            self.update_moving(moving_mean, mean.data())?;
-            self.update_moving(moving_variance, variance.data())?;
-            (mean, variance)
-        } else {
-            (
-                spread(moving_mean.tensor())?,
-                spread(moving_variance.tensor())?,
-            )
-        };
-        let mut y = x
-            .sub(&mean)
-            .in_layer(name)?
-            .div(
-                &variance
-                    .add_scalar(self.params.epsilon)
-                    .in_layer(name)?
-                    .sqrt()
-                    .in_layer(name)?,
-            )
-            .in_layer(name)?;
-        if let Some(gamma) = gamma {
-            y = y.mul(&spread(gamma)?).in_layer(name)?;
+        if !(ctx.training && self.uses_batch_statistics()) {
+            return Ok(None);
         }
-        if let Some(beta) = beta {
-            y = y.add(&spread(beta)?).in_layer(name)?;
-        }
-        Ok(y)
+        let x = call_inputs::single(self, inputs)?;
+        Ok(Some(vec![self.normalize(x, Some(mask), true)?]))
     }
 
     fn uses_batch_statistics(&self) -> bool {

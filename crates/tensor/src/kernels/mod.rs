@@ -13,7 +13,7 @@
 //! - [`sum`], [`dot`], [`max`], [`sum_rows`], [`sum_axis0`]: reductions.
 //! - [`exp::exp`]: `e^x` in plain arithmetic, so that loops over it vectorize (softmax, sigmoid, tanh, LSTM).
 //! - [`batch_norm::batch_norm_forward`] / [`batch_norm::batch_norm_backward`]: fused batch normalization over
-//!   the whole batch.
+//!   the whole batch (masked statistics and the inference-mode backward beside them).
 //! - [`layer_norm::layer_norm_forward`] / [`layer_norm::layer_norm_backward`]: fused layer normalization.
 //! - [`attention::attention_forward`] / [`attention::attention_backward`]: fused scaled-dot-product attention.
 //! - [`random::dropout_mask_into`]: dropout masks from eight xoshiro256++ streams run side by side.

@@ -3,6 +3,7 @@
 
 mod activation;
 mod attention;
+mod batch_norm;
 mod binary;
 mod conv;
 mod conv_op;
@@ -27,6 +28,7 @@ mod softmax;
 mod unary;
 
 pub use attention::AttentionOptions;
+pub use batch_norm::BatchMoments;
 pub use conv::Conv2dOptions;
 pub use conv_transpose::Conv2dTransposeOptions;
 pub use dropout::dropout_mask;

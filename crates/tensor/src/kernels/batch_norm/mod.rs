@@ -24,10 +24,20 @@ use super::Parallelism;
 use crate::error::{Result, TensorError};
 use rayon::prelude::*;
 
+mod backward;
+
+pub use backward::{
+    BatchNormGrads, batch_norm_backward, batch_norm_inference_backward, batch_norm_masked_backward,
+};
+
+/// Added to the count of kept rows before dividing by it in the masked statistics (Keras's
+/// `backend.epsilon()`, as Keras 3's `BatchNormalization._moments` with a mask).
+pub const MASK_EPSILON: f64 = 1e-7;
+
 /// Rows per block of the per-channel sums and per parallel task.
 pub const ROWS_PER_BLOCK: usize = 256;
 
-fn check_len(what: &str, len: usize, expected: usize) -> Result<()> {
+pub(super) fn check_len(what: &str, len: usize, expected: usize) -> Result<()> {
     if len != expected {
         return Err(TensorError::invalid_argument(
             "batch_norm",
@@ -38,7 +48,7 @@ fn check_len(what: &str, len: usize, expected: usize) -> Result<()> {
 }
 
 /// The number of rows of `len` values of `channels` channels, or an error.
-fn rows_of(len: usize, channels: usize) -> Result<usize> {
+pub(super) fn rows_of(len: usize, channels: usize) -> Result<usize> {
     if channels == 0 || len % channels != 0 {
         return Err(TensorError::invalid_argument(
             "batch_norm",
@@ -50,7 +60,7 @@ fn rows_of(len: usize, channels: usize) -> Result<usize> {
 
 /// Per-channel sums of `f(block, row)` over the rows of `x` (`width` channels), accumulated per block and
 /// added in block order; `f` adds one row's terms into its `f64` accumulator.
-fn channel_sums(
+pub(super) fn channel_sums(
     x: &[f32],
     width: usize,
     sums: usize,
@@ -78,7 +88,7 @@ fn channel_sums(
 }
 
 /// Runs `f(first row, rows chunk)` over `out` cut into blocks of [`ROWS_PER_BLOCK`] rows.
-fn for_row_blocks(
+pub(super) fn for_row_blocks(
     out: &mut [f32],
     width: usize,
     par: Parallelism,
@@ -109,9 +119,49 @@ pub fn batch_norm_statistics(
     channels: usize,
     par: Parallelism,
 ) -> Result<(Vec<f32>, Vec<f32>)> {
+    statistics(x, channels, None, par)
+}
+
+/// The per-channel mean and biased variance of the rows of `x: [rows, channels]` whose `mask` value is not 0,
+/// as Keras 3's masked moments: `mean = Σ kept x / (kept + ε)`, `var = Σ kept (x − mean)² / (kept + ε)` with
+/// ε = [`MASK_EPSILON`] (all rows masked gives 0 and 0).
+///
+/// # Errors
+/// [`TensorError::InvalidArgument`] if `x` is not whole rows of `channels` values or `mask` has not one value
+/// per row.
+pub fn batch_norm_masked_statistics(
+    x: &[f32],
+    mask: &[f32],
+    channels: usize,
+    par: Parallelism,
+) -> Result<(Vec<f32>, Vec<f32>)> {
+    statistics(x, channels, Some(mask), par)
+}
+
+/// The divisor of the statistics: the row count, or the kept rows plus [`MASK_EPSILON`].
+pub(super) fn divisor(rows: usize, mask: Option<&[f32]>) -> f64 {
+    match mask {
+        None => rows.max(1) as f64,
+        Some(m) => m.iter().filter(|&&v| v != 0.0).count() as f64 + MASK_EPSILON,
+    }
+}
+
+fn statistics(
+    x: &[f32],
+    channels: usize,
+    mask: Option<&[f32]>,
+    par: Parallelism,
+) -> Result<(Vec<f32>, Vec<f32>)> {
     let rows = rows_of(x.len(), channels)?;
-    let n = rows.max(1) as f64;
+    if let Some(m) = mask {
+        check_len("mask", m.len(), rows)?;
+    }
+    let kept = |r: usize| mask.is_none_or(|m| m[r] != 0.0);
+    let n = divisor(rows, mask);
     let sums = channel_sums(x, channels, channels, par, |r, acc| {
+        if !kept(r) {
+            return;
+        }
         let row = &x[r * channels..(r + 1) * channels];
         acc.iter_mut()
             .zip(row)
@@ -119,6 +169,9 @@ pub fn batch_norm_statistics(
     });
     let mean: Vec<f64> = sums.iter().map(|s| s / n).collect();
     let squares = channel_sums(x, channels, channels, par, |r, acc| {
+        if !kept(r) {
+            return;
+        }
         let row = &x[r * channels..(r + 1) * channels];
         for ((a, &v), m) in acc.iter_mut().zip(row).zip(&mean) {
             let d = f64::from(v) - m;
@@ -191,94 +244,5 @@ pub fn batch_norm_forward(
             }
         }
     });
-    Ok(())
-}
-
-/// Where [`batch_norm_backward`] writes; each gradient is computed only when given.
-#[derive(Debug, Default)]
-pub struct BatchNormGrads<'a> {
-    /// d loss / d x, overwritten.
-    pub input: Option<&'a mut [f32]>,
-    /// d loss / d gamma, overwritten.
-    pub gamma: Option<&'a mut [f32]>,
-    /// d loss / d beta, overwritten.
-    pub beta: Option<&'a mut [f32]>,
-}
-
-/// Gradients of a training-mode [`batch_norm_forward`] (statistics of `x` itself, from
-/// [`batch_norm_statistics`]) given `grad_out`: with `x̂ = (x − mean)/σ`, `dbeta = Σ dy`, `dgamma = Σ dy·x̂`,
-/// `dx = gamma/σ · (dy − dbeta/n − x̂·dgamma/n)`.
-///
-/// # Errors
-/// [`TensorError::InvalidArgument`] if a slice's length does not match `mean.len()` channels.
-#[allow(clippy::too_many_arguments)]
-pub fn batch_norm_backward(
-    x: &[f32],
-    grad_out: &[f32],
-    mean: &[f32],
-    var: &[f32],
-    gamma: Option<&[f32]>,
-    eps: f32,
-    grads: BatchNormGrads<'_>,
-    par: Parallelism,
-) -> Result<()> {
-    let channels = mean.len();
-    let rows = rows_of(x.len(), channels)?;
-    check_len("grad_out", grad_out.len(), x.len())?;
-    check_len("var", var.len(), channels)?;
-    if let Some(g) = gamma {
-        check_len("gamma", g.len(), channels)?;
-    }
-    let rstd: Vec<f32> = var.iter().map(|v| 1.0 / (v + eps).sqrt()).collect();
-    // Per channel: Σ dy, then Σ dy·x̂.
-    let sums = channel_sums(x, channels, 2 * channels, par, |r, acc| {
-        let (sum_dy, sum_dy_xhat) = acc.split_at_mut(channels);
-        let row = r * channels..(r + 1) * channels;
-        for (c, (&v, &dy)) in x[row.clone()].iter().zip(&grad_out[row]).enumerate() {
-            let xhat = (v - mean[c]) * rstd[c];
-            sum_dy[c] += f64::from(dy);
-            sum_dy_xhat[c] += f64::from(dy) * f64::from(xhat);
-        }
-    });
-    let (sum_dy, sum_dy_xhat) = sums.split_at(channels);
-    let BatchNormGrads {
-        input,
-        gamma: grad_gamma,
-        beta: grad_beta,
-    } = grads;
-    if let Some(db) = grad_beta {
-        check_len("the beta gradient", db.len(), channels)?;
-        db.iter_mut().zip(sum_dy).for_each(|(d, &s)| *d = s as f32);
-    }
-    if let Some(dg) = grad_gamma {
-        check_len("the gamma gradient", dg.len(), channels)?;
-        dg.iter_mut()
-            .zip(sum_dy_xhat)
-            .for_each(|(d, &s)| *d = s as f32);
-    }
-    if let Some(dx) = input {
-        check_len("the input gradient", dx.len(), x.len())?;
-        let n = rows.max(1) as f64;
-        let mean_dy: Vec<f32> = sum_dy.iter().map(|&s| (s / n) as f32).collect();
-        let mean_dy_xhat: Vec<f32> = sum_dy_xhat.iter().map(|&s| (s / n) as f32).collect();
-        let scale: Vec<f32> = rstd
-            .iter()
-            .enumerate()
-            .map(|(c, r)| gamma.map_or(*r, |g| r * g[c]))
-            .collect();
-        for_row_blocks(dx, channels, par, |first, dx| {
-            let at = first * channels..first * channels + dx.len();
-            let (x, dy) = (&x[at.clone()], &grad_out[at]);
-            let rows = dx
-                .chunks_exact_mut(channels)
-                .zip(x.chunks_exact(channels).zip(dy.chunks_exact(channels)));
-            for (d, (x, dy)) in rows {
-                for (c, ((d, &v), &dy)) in d.iter_mut().zip(x).zip(dy).enumerate() {
-                    let xhat = (v - mean[c]) * rstd[c];
-                    *d = scale[c] * (dy - mean_dy[c] - xhat * mean_dy_xhat[c]);
-                }
-            }
-        });
-    }
     Ok(())
 }
