@@ -6,9 +6,12 @@ in samples per wall-clock second and per CPU-second (all threads).
     KERAS_BACKEND=jax /work/venv-keras/bin/python benches/keras_mnist.py --model cnn \
         --data ../shared/datasets/mnist --epochs 3 --summary-json out.json
 """
-import argparse, gzip, json, os, statistics, time
+import gzip, os, sys
 
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from keras_timing import parser, setup_keras, timed_fit  # noqa: E402
 
 
 def read_idx(path):
@@ -21,24 +24,13 @@ def read_idx(path):
 
 
 def main():
-    p = argparse.ArgumentParser()
+    p = parser(batch_size=128)
     p.add_argument("--model", choices=["cnn", "mlp"], default="cnn")
     p.add_argument("--data", required=True)
-    p.add_argument("--epochs", type=int, default=3)
-    p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--train-samples", type=int, default=3840)
     p.add_argument("--validation-samples", type=int, default=1000)
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--summary-json", required=True)
     args = p.parse_args()
-
-    import keras
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
-        tf.config.threading.set_intra_op_parallelism_threads(args.threads)
-        tf.config.threading.set_inter_op_parallelism_threads(args.threads)
-    keras.utils.set_random_seed(args.seed)
+    keras = setup_keras(args)
     layers = keras.layers
 
     def split(prefix, n):
@@ -71,38 +63,7 @@ def main():
         optimizer = keras.optimizers.RMSprop()
     model.compile(optimizer, "sparse_categorical_crossentropy", metrics=["accuracy"])
 
-    class Timer(keras.callbacks.Callback):
-        def __init__(self):
-            super().__init__()
-            self.epochs, self.cpu = [], []
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self.start, self.cpu_start = time.perf_counter(), time.process_time()
-
-        def on_epoch_end(self, epoch, logs=None):
-            self.epochs.append(time.perf_counter() - self.start)
-            self.cpu.append(time.process_time() - self.cpu_start)
-
-    timer = Timer()
-    history = model.fit(x_train, y_train, batch_size=args.batch_size, epochs=args.epochs,
-                        validation_data=(x_val, y_val), callbacks=[timer], verbose=0)
-    steady = timer.epochs[1:] or timer.epochs
-    summary = {
-        "backend": keras.backend.backend(),
-        "keras": keras.__version__,
-        "model": args.model,
-        "params": model.count_params(),
-        "train_samples": len(x_train),
-        "epoch_seconds": timer.epochs,
-        "train_samples_per_sec": len(x_train) / statistics.median(steady),
-        # CPU time (all threads) per epoch: on a busy machine, samples per CPU-second measure the cost of
-        # training where wall time mostly measures the share of the cores the process got.
-        "epoch_cpu_seconds": timer.cpu,
-        "train_samples_per_cpu_sec": len(x_train) / statistics.median(timer.cpu[1:] or timer.cpu),
-        "history": [dict(zip(history.history, values)) for values in zip(*history.history.values())],
-    }
-    with open(args.summary_json, "w") as f:
-        json.dump(summary, f, indent=1, default=float)
+    timed_fit(model, x_train, y_train, (x_val, y_val), args, args.model)
 
 
 if __name__ == "__main__":

@@ -8,13 +8,14 @@ CPU-second (all threads).
 
     KERAS_BACKEND=jax /work/venv-keras/bin/python benches/keras_reuters_rnn.py --epochs 3 --summary-json out.json
 """
-import argparse, importlib.util, json, os, statistics, sys, time
+import importlib.util, os, sys
 
 import numpy as np
 
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, here)
 import keras_transformer  # noqa: E402
+from keras_timing import parser, setup_keras, timed_fit  # noqa: E402
 from keras_transformer import splitmix64  # noqa: E402
 
 # scripts/keras_reuters_rnn.py has this file's name, so it is loaded by path.
@@ -41,54 +42,14 @@ def synthetic(seed):
 
 
 def main():
-    p = argparse.ArgumentParser()
+    p = parser()
     p.add_argument("--data", help="ignored: the data are synthetic")
-    p.add_argument("--epochs", type=int, default=3)
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--summary-json", required=True)
     args = p.parse_args()
-
-    import keras
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
-        tf.config.threading.set_intra_op_parallelism_threads(args.threads)
-        tf.config.threading.set_inter_op_parallelism_threads(args.threads)
-    keras.utils.set_random_seed(args.seed)
+    setup_keras(args)
     x, y, _ = synthetic(args.seed)
     model = build_model(MAXLEN, VOCAB, EMBED_DIM, UNITS, CLASSES)
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-
-    class Timer(keras.callbacks.Callback):
-        def __init__(self):
-            super().__init__()
-            self.epochs, self.cpu = [], []
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self.start, self.cpu_start = time.perf_counter(), time.process_time()
-
-        def on_epoch_end(self, epoch, logs=None):
-            self.epochs.append(time.perf_counter() - self.start)
-            self.cpu.append(time.process_time() - self.cpu_start)
-
-    timer = Timer()
-    history = model.fit(x[:TRAIN], y[:TRAIN], batch_size=args.batch_size, epochs=args.epochs,
-                        validation_data=(x[TRAIN:], y[TRAIN:]), callbacks=[timer], verbose=0)
-    summary = {
-        "backend": keras.backend.backend(),
-        "keras": keras.__version__,
-        "model": "reuters-rnn",
-        "params": model.count_params(),
-        "train_samples": TRAIN,
-        "epoch_seconds": timer.epochs,
-        "train_samples_per_sec": TRAIN / statistics.median(timer.epochs[1:] or timer.epochs),
-        "epoch_cpu_seconds": timer.cpu,
-        "train_samples_per_cpu_sec": TRAIN / statistics.median(timer.cpu[1:] or timer.cpu),
-        "history": [dict(zip(history.history, values)) for values in zip(*history.history.values())],
-    }
-    with open(args.summary_json, "w") as f:
-        json.dump(summary, f, indent=1, default=float)
+    timed_fit(model, x[:TRAIN], y[:TRAIN], (x[TRAIN:], y[TRAIN:]), args, "reuters-rnn")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ mod common;
 mod seq_common;
 
 use clap::Parser;
-use rkeras::datasets::reuters::{REUTERS_NPZ, ReutersOptions, load_reuters, reuters_dir};
 use rkeras::datasets::sequence::to_categorical;
 use rkeras::datasets::text::{MatrixMode, Tokenizer, TokenizerConfig};
 use rkeras::prelude::*;
@@ -28,24 +27,8 @@ fn main() -> std::process::ExitCode {
 
 fn run() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
-    let dir = reuters_dir(args.data.as_deref())?;
-    let options = ReutersOptions {
-        num_words: Some(MAX_WORDS),
-        ..Default::default()
-    };
-    let data = load_reuters(&dir.join(REUTERS_NPZ), &options)?;
-    let classes = data
-        .y_train
-        .iter()
-        .chain(&data.y_test)
-        .max()
-        .map_or(0, |&c| c + 1);
-    println!(
-        "data: {} · {} train / {} test newswires · {classes} topics",
-        dir.display(),
-        data.x_train.len(),
-        data.x_test.len()
-    );
+    let seq_common::reuters::Newswires { dir, data, classes } =
+        seq_common::reuters::load_newswires(args.data.as_deref(), MAX_WORDS)?;
     let tokenizer = Tokenizer::new(TokenizerConfig {
         num_words: Some(MAX_WORDS),
         ..Default::default()

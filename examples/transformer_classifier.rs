@@ -20,7 +20,6 @@ mod token_position;
 mod transformer;
 
 use clap::Parser;
-use rkeras::datasets::reuters::{REUTERS_NPZ, ReutersOptions, load_reuters, reuters_dir};
 use rkeras::prelude::*;
 use seq_common::{Args, Run, Validation, train_and_report};
 
@@ -34,24 +33,8 @@ fn main() -> std::process::ExitCode {
 
 fn run() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
-    let dir = reuters_dir(args.data.as_deref())?;
-    let options = ReutersOptions {
-        num_words: Some(VOCAB_SIZE),
-        ..Default::default()
-    };
-    let data = load_reuters(&dir.join(REUTERS_NPZ), &options)?;
-    let classes = data
-        .y_train
-        .iter()
-        .chain(&data.y_test)
-        .max()
-        .map_or(0, |&c| c + 1);
-    println!(
-        "data: {} · {} train / {} test newswires · {classes} topics",
-        dir.display(),
-        data.x_train.len(),
-        data.x_test.len()
-    );
+    let seq_common::reuters::Newswires { dir, data, classes } =
+        seq_common::reuters::load_newswires(args.data.as_deref(), VOCAB_SIZE)?;
     set_random_seed(args.seed);
     let mut model = transformer::model(MAXLEN, VOCAB_SIZE, classes)?;
     model.compile("adam", "sparse_categorical_crossentropy", &["accuracy"])?;

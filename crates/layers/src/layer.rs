@@ -257,6 +257,17 @@ pub trait Layer: Send + Sync + 'static {
         })
     }
 
+    /// Keras's `compute_mask` for every output of the call, one mask per output (`None` for an output without
+    /// one): a `Bidirectional` without a merge masks both directions' sequences. Defaults to
+    /// [`Layer::compute_mask`] for the first output and none for the others.
+    fn compute_masks(
+        &self,
+        inputs: &[Tensor],
+        masks: &[Option<Tensor>],
+    ) -> Result<Vec<Option<Tensor>>> {
+        Ok(vec![self.compute_mask(inputs, masks)?])
+    }
+
     /// Whether [`Layer::compute_mask`] reads its inputs' values (an `Embedding` with `mask_zero`, `Masking`)
     /// rather than only their masks and the layer's settings. [`crate::Network::output_masks`] computes the
     /// values such a layer reads and passes the others empty batches (of the inputs' shapes). Defaults to

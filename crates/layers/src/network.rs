@@ -326,11 +326,11 @@ impl Network {
         }
         let output_ids: HashSet<u64> = self.outputs.iter().map(SymbolicTensor::node_id).collect();
         let mut logits: HashMap<u64, Tensor> = HashMap::new();
-        // Every call's output mask (of its first output; Keras's `_keras_mask`), for calls that have one.
-        let mut masks: HashMap<u64, Tensor> = HashMap::new();
+        // Every call's output masks (one per output; Keras's `_keras_mask`), for calls that have one.
+        let mut masks: HashMap<u64, Vec<Option<Tensor>>> = HashMap::new();
         for (symbolic, mask) in self.inputs.iter().zip(input_masks) {
             if let Some(mask) = mask {
-                masks.insert(symbolic.node_id(), mask.clone());
+                masks.insert(symbolic.node_id(), vec![Some(mask.clone())]);
             }
         }
         for node in &self.nodes {
@@ -356,10 +356,13 @@ impl Network {
                 // A model used as a layer runs its own graph, masks and logits included.
                 let wants = want_logits && output_ids.contains(&node.node_id());
                 let outputs = inner.run(&args, &arg_masks, ctx, wants, activity.as_deref_mut())?;
+                if outputs.iter().any(|o| o.mask.is_some()) {
+                    masks.insert(
+                        node.node_id(),
+                        outputs.iter().map(|o| o.mask.clone()).collect(),
+                    );
+                }
                 if let Some(first) = outputs.first() {
-                    if let Some(mask) = &first.mask {
-                        masks.insert(node.node_id(), mask.clone());
-                    }
                     if let Some(z) = first.logits.as_ref().filter(|_| outputs.len() == 1) {
                         logits.insert(node.node_id(), z.clone());
                     }
@@ -370,9 +373,11 @@ impl Network {
                 );
                 continue;
             }
-            if let Some(mask) = layer.compute_mask(&args, &arg_masks)? {
-                masks.insert(node.node_id(), mask);
-            }
+            insert_masks(
+                &mut masks,
+                node.node_id(),
+                layer.compute_masks(&args, &arg_masks)?,
+            );
             if arg_masks.iter().any(Option::is_some) {
                 if let Some(outputs) = layer.forward_masked(&args, &arg_masks, ctx)? {
                     if outputs.len() != node.call_output_count() {
@@ -456,12 +461,24 @@ fn value_of(values: &HashMap<u64, Vec<Tensor>>, tensor: &SymbolicTensor) -> Opti
         .cloned()
 }
 
-/// The mask of one symbolic tensor: its call's mask, which belongs to the call's first output only.
-fn mask_of(masks: &HashMap<u64, Tensor>, tensor: &SymbolicTensor) -> Option<Tensor> {
-    if tensor.tensor_index() != 0 {
-        return None;
+/// The mask of one symbolic tensor: its call's mask at its tensor index.
+fn mask_of(masks: &HashMap<u64, Vec<Option<Tensor>>>, tensor: &SymbolicTensor) -> Option<Tensor> {
+    masks
+        .get(&tensor.node_id())
+        .and_then(|call| call.get(tensor.tensor_index()))
+        .cloned()
+        .flatten()
+}
+
+/// Records a call's output masks ([`crate::Layer::compute_masks`]) when any output has one.
+fn insert_masks(
+    masks: &mut HashMap<u64, Vec<Option<Tensor>>>,
+    node_id: u64,
+    call: Vec<Option<Tensor>>,
+) {
+    if call.iter().any(Option::is_some) {
+        masks.insert(node_id, call);
     }
-    masks.get(&tensor.node_id()).cloned()
 }
 
 fn visit(

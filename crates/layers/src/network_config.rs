@@ -11,6 +11,8 @@ use crate::symbolic::{Input, SymbolicTensor, apply, apply_all};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
+mod mask_ops;
+
 /// A tensor in a saved graph: Keras's `(layer name, node index, tensor index)`.
 type TensorRef = (String, usize, usize);
 
@@ -389,6 +391,7 @@ fn functional_from_config(config: &Value) -> Result<Network> {
         .ok_or_else(|| LayersError::Config("missing `layers`".into()))?;
     let mut created: Vec<(LayerRef, Vec<InboundRefs>)> = Vec::new();
     let mut tensors: HashMap<TensorRef, SymbolicTensor> = HashMap::new();
+    let mask_only = mask_ops::mask_only_layers(config);
     for entry in entries {
         let class = entry
             .get("class_name")
@@ -401,6 +404,9 @@ fn functional_from_config(config: &Value) -> Result<Network> {
             .or_else(|| layer_config.get("name").and_then(Value::as_str))
             .unwrap_or("")
             .to_string();
+        if mask_only.contains(&name) {
+            continue;
+        }
         if class == "InputLayer" {
             let shape = input_shape_of(&layer_config)?;
             tensors.insert(

@@ -2,7 +2,7 @@
 //! `Embedding` with `mask_zero`, `Masking`) and the layers before them run, so that a training step can count
 //! a whole batch's kept timesteps before its shards run forward.
 
-use super::{Network, mask_of, value_of};
+use super::{Network, insert_masks, mask_of, value_of};
 use crate::error::{LayersError, Result};
 use crate::layer::CallContext;
 use rand::SeedableRng;
@@ -35,7 +35,7 @@ impl Network {
             .zip(inputs)
             .map(|(symbolic, tensor)| (symbolic.node_id(), vec![tensor.clone()]))
             .collect();
-        let mut masks: HashMap<u64, Tensor> = HashMap::new();
+        let mut masks: HashMap<u64, Vec<Option<Tensor>>> = HashMap::new();
         let mut rng = StdRng::seed_from_u64(0);
         let mut ctx = CallContext {
             training: false,
@@ -78,9 +78,11 @@ impl Network {
                         })
                         .collect()
                 };
-                if let Some(mask) = layer.compute_mask(&args, &arg_masks)? {
-                    masks.insert(node.node_id(), mask);
-                }
+                insert_masks(
+                    &mut masks,
+                    node.node_id(),
+                    layer.compute_masks(&args, &arg_masks)?,
+                );
                 if wanted {
                     let outputs = match layer.forward_masked(&args, &arg_masks, &mut ctx)? {
                         Some(outputs) => outputs,

@@ -116,6 +116,11 @@ impl Layer for LayerNormalization {
         "LayerNormalization"
     }
 
+    /// Keras's `supports_masking`: each timestep is normalized on its own, so the mask passes on unchanged.
+    fn supports_masking(&self) -> bool {
+        true
+    }
+
     fn core(&self) -> &LayerCore {
         &self.core
     }

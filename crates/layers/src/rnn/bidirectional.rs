@@ -477,6 +477,20 @@ impl Layer for Bidirectional {
             .filter(|_| option(self.forward.as_ref(), "return_sequences")))
     }
 
+    /// Keras's `Bidirectional.compute_mask` for every output: with `return_sequences` the sequence's mask on the
+    /// merged output, or on both directions' outputs without a merge; none on the states.
+    fn compute_masks(
+        &self,
+        inputs: &[Tensor],
+        masks: &[Option<Tensor>],
+    ) -> Result<Vec<Option<Tensor>>> {
+        let mask = self.compute_mask(inputs, masks)?;
+        Ok(match self.merge_mode {
+            Some(_) => vec![mask],
+            None => vec![mask.clone(), mask],
+        })
+    }
+
     /// Runs with the sequence's mask when the sequence is the call's only tensor, unmasked with initial states
     /// (Keras's rule, see `common::call_mask`).
     fn forward_masked(
