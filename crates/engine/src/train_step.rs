@@ -241,6 +241,8 @@ pub(crate) fn train_step(
         .collect::<std::result::Result<_, _>>()?;
     let crate::collective::Shards { results, grads } = {
         let collective = compiled.collective.clone();
+        let step = compiled.collective_steps;
+        compiled.collective_steps += 1;
         let compiled = &Task::of(compiled);
         let parts: Vec<_> = shards
             .iter()
@@ -249,7 +251,7 @@ pub(crate) fn train_step(
             .collect();
         let divisors = &batch_divisors(network, compiled, &parts, batch);
         // Every shard's result: computed here, or by the rank that owns it when training across processes.
-        crate::collective::run_shards(collective.as_deref(), shards.len(), |i| {
+        crate::collective::run_shards(collective.as_deref(), step, shards.len(), |i| {
             shard_pass(
                 network,
                 compiled,

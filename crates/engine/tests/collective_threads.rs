@@ -1,6 +1,7 @@
 //! `fit` across ranks without MPI: two threads joined by an in-process [`Collective`]. An error in one rank's
 //! step stops every rank with an error (no rank waits), and a `BackupAndRestore` backup written by rank 0
-//! resumes both ranks to the bits of an uninterrupted run.
+//! resumes both ranks to the bits of an uninterrupted run. A message that one rank alone cannot read stops
+//! every rank with the same error naming that rank and the step.
 
 use ndarray::{Array2, ArrayD};
 use rand::rngs::StdRng;
@@ -9,6 +10,7 @@ use rkeras_callbacks::{BackupAndRestore, EarlyStopping, LambdaCallback};
 use rkeras_engine::{Collective, EngineError, FitConfig, Model};
 use rkeras_layers::{Dense, Embedding, Flatten, Input, LayerCall, set_random_seed};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier, Mutex, mpsc};
 use std::time::Duration;
 
@@ -17,6 +19,9 @@ use std::time::Duration;
 struct Exchange {
     slots: Mutex<Vec<Vec<u8>>>,
     barrier: Barrier,
+    /// `(receiver, call)`: at its all-gather number `call` (from 0), `receiver` gets rank 0's message cut
+    /// short by a byte.
+    cut: Option<(usize, usize)>,
 }
 
 /// One rank of a group of threads.
@@ -24,6 +29,7 @@ struct Exchange {
 struct Threads {
     rank: usize,
     exchange: Arc<Exchange>,
+    calls: AtomicUsize,
 }
 
 impl Collective for Threads {
@@ -38,8 +44,12 @@ impl Collective for Threads {
     fn all_gather(&self, local: &[u8]) -> rkeras_engine::Result<Vec<Vec<u8>>> {
         self.exchange.slots.lock().unwrap()[self.rank] = local.to_vec();
         self.exchange.barrier.wait();
-        let all = self.exchange.slots.lock().unwrap().clone();
+        let mut all = self.exchange.slots.lock().unwrap().clone();
         self.exchange.barrier.wait();
+        let call = self.calls.fetch_add(1, Ordering::Relaxed);
+        if self.exchange.cut == Some((self.rank, call)) {
+            all[0].pop();
+        }
         Ok(all)
     }
 }
@@ -51,9 +61,18 @@ const RANKS: usize = 2;
 fn on_ranks<T: Send + 'static>(
     job: impl Fn(usize, Arc<dyn Collective>) -> T + Send + Sync + 'static,
 ) -> Vec<T> {
+    on_ranks_cut(None, job)
+}
+
+/// [`on_ranks`] where `cut = (receiver, call)` cuts short what `receiver` gets from rank 0 at that all-gather.
+fn on_ranks_cut<T: Send + 'static>(
+    cut: Option<(usize, usize)>,
+    job: impl Fn(usize, Arc<dyn Collective>) -> T + Send + Sync + 'static,
+) -> Vec<T> {
     let exchange = Arc::new(Exchange {
         slots: Mutex::new(vec![Vec::new(); RANKS]),
         barrier: Barrier::new(RANKS),
+        cut,
     });
     let job = Arc::new(job);
     let (send, receive) = mpsc::channel();
@@ -62,6 +81,7 @@ fn on_ranks<T: Send + 'static>(
         let collective: Arc<dyn Collective> = Arc::new(Threads {
             rank,
             exchange: exchange.clone(),
+            calls: AtomicUsize::new(0),
         });
         // Each rank trains on a pool of its own, as a process of its own would: a rank waiting in an
         // all-gather holds its worker, so ranks sharing one pool (with other tests running beside) would wait
@@ -154,6 +174,34 @@ fn a_bad_batch_on_one_rank_stops_every_rank_with_an_error() {
         }
         other => panic!("rank 0 ended with {other:?}"),
     }
+}
+
+#[test]
+fn a_message_one_rank_cannot_read_stops_every_rank_naming_it_and_the_step() {
+    // Fit's first all-gather starts training; then each step makes two (the all-to-all of the shards, the
+    // all-gather of the summed gradient blocks). Rank 1 reads a cut message from rank 0 in step 6 (epoch 1).
+    let step = 6;
+    let errors = on_ranks_cut(Some((1, 1 + 2 * step)), |_, collective| {
+        let (x, y) = data(false);
+        model()
+            .fit(&[x], &y, config(Some(collective)))
+            .map(|_| ())
+            .unwrap_err()
+    });
+    for (rank, error) in errors.iter().enumerate() {
+        match error {
+            EngineError::StepFailed {
+                rank: 1,
+                step: 6,
+                reason,
+            } => assert!(
+                reason.starts_with("cannot read the message of rank 0: "),
+                "{reason}"
+            ),
+            other => panic!("rank {rank} ended with {other}"),
+        }
+    }
+    assert_eq!(errors[0].to_string(), errors[1].to_string());
 }
 
 #[test]
