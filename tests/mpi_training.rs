@@ -1,6 +1,6 @@
 //! Data-parallel training under `mpirun -np 2` (the `mpi` feature): both ranks end with the same weights, the
 //! same bits as one process running the same shards; a killed rank ends the job with an error, and a bad batch on one
-//! rank ends every rank with an error.
+//! rank ends every rank with an error, and so does a message one rank alone cannot read.
 #![cfg(feature = "mpi")]
 
 use std::path::{Path, PathBuf};
@@ -226,28 +226,12 @@ fn a_bad_batch_on_one_rank_ends_every_rank_with_an_error() {
 #[test]
 #[ignore = "run under mpirun by a_bad_batch_on_one_rank_ends_every_rank_with_an_error"]
 fn one_ranks_bad_batch_under_mpirun() {
-    use rkeras::engine::{Collective, FitConfig, Model};
-    use rkeras::layers::{Dense, Embedding, Flatten, Input, LayerCall, set_random_seed};
+    use rkeras::engine::{Collective, FitConfig};
     let Ok(out) = std::env::var(ERRORS_OUT) else {
         return;
     };
     let mpi = rkeras::distributed::Mpi::init().unwrap_or_else(|e| panic!("{e}"));
-    set_random_seed(11);
-    let input = Input::new(&[3]);
-    let embedded = Embedding::new(10, 4)
-        .call(&input)
-        .unwrap_or_else(|e| panic!("{e}"));
-    let flat = Flatten::new()
-        .call(&embedded)
-        .unwrap_or_else(|e| panic!("{e}"));
-    let output = Dense::new(3)
-        .with_activation("softmax")
-        .and_then(|d| d.call(&flat))
-        .unwrap_or_else(|e| panic!("{e}"));
-    let mut model = Model::new(&[input], &output).unwrap_or_else(|e| panic!("{e}"));
-    model
-        .compile("rmsprop", "sparse_categorical_crossentropy", &[])
-        .unwrap_or_else(|e| panic!("{e}"));
+    let mut model = small_model();
     let mut ids = ndarray::Array2::from_shape_fn((32, 3), |(i, j)| ((i + j) % 10) as f32);
     ids[[12, 1]] = 99.0; // in samples 8..16: the second shard of the first batch, rank 1's
     let labels = ndarray::Array2::from_shape_fn((32, 1), |(i, _)| (i % 3) as f32);
@@ -264,5 +248,126 @@ fn one_ranks_bad_batch_under_mpirun() {
         .map(|_| ())
         .expect_err("a bad batch trains");
     let path = rkeras::distributed::rank_path(Path::new(&out), mpi.rank());
+    std::fs::write(&path, error.to_string()).unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// A small embedding classifier of ids `[n, 3]` in `0..10` into 3 classes.
+fn small_model() -> rkeras::engine::Model {
+    use rkeras::layers::{Dense, Embedding, Flatten, Input, LayerCall, set_random_seed};
+    set_random_seed(11);
+    let input = Input::new(&[3]);
+    let embedded = Embedding::new(10, 4)
+        .call(&input)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let flat = Flatten::new()
+        .call(&embedded)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let output = Dense::new(3)
+        .with_activation("softmax")
+        .and_then(|d| d.call(&flat))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut model = rkeras::engine::Model::new(&[input], &output).unwrap_or_else(|e| panic!("{e}"));
+    model
+        .compile("rmsprop", "sparse_categorical_crossentropy", &["accuracy"])
+        .unwrap_or_else(|e| panic!("{e}"));
+    model
+}
+
+#[test]
+fn a_message_one_rank_cannot_read_ends_every_rank_with_the_same_error() {
+    let Some(mut mpi) = mpirun() else { return };
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let out = dir.path().join("error.txt");
+    let exe = std::env::current_exe().unwrap_or_else(|e| panic!("{e}"));
+    let child = mpi
+        .env(ERRORS_OUT, &out)
+        .args(["-x", ERRORS_OUT])
+        .arg(&exe)
+        .args([
+            "--ignored",
+            "--exact",
+            "one_ranks_cut_message_under_mpirun",
+            "--test-threads=1",
+        ])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("mpirun: {e}"));
+    let (status, _) = wait(child, Duration::from_secs(120), "a job with a cut message");
+    assert!(status.success(), "the ranks' checks failed: {status}");
+    let read =
+        |p: &Path| std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    let rank0 = read(&out);
+    let rank1 = read(&dir.path().join("error.rank1.txt"));
+    assert!(
+        rank0.starts_with(
+            "distributed training: rank 1 failed at step 1: cannot read the message of rank 0: "
+        ),
+        "{rank0}"
+    );
+    assert_eq!(rank1, rank0, "the ranks end with different errors");
+}
+
+/// MPI with rank 1 receiving rank 0's all-to-all message of the second step cut short by a byte.
+#[derive(Debug)]
+struct CutOnRankOne {
+    mpi: std::sync::Arc<rkeras::distributed::Mpi>,
+    calls: std::sync::atomic::AtomicUsize,
+}
+
+impl rkeras::engine::Collective for CutOnRankOne {
+    fn rank(&self) -> usize {
+        self.mpi.rank()
+    }
+
+    fn ranks(&self) -> usize {
+        self.mpi.ranks()
+    }
+
+    fn all_gather(&self, local: &[u8]) -> rkeras::engine::Result<Vec<Vec<u8>>> {
+        self.mpi.all_gather(local)
+    }
+
+    fn all_to_all(&self, parts: &[Vec<u8>]) -> rkeras::engine::Result<Vec<Vec<u8>>> {
+        let mut received = self.mpi.all_to_all(parts)?;
+        let call = self
+            .calls
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if call == 1 && self.mpi.rank() == 1 {
+            received[0].pop();
+        }
+        Ok(received)
+    }
+}
+
+/// One rank of [`a_message_one_rank_cannot_read_ends_every_rank_with_the_same_error`]: trains with rank 1
+/// unable to read what rank 0 sent in step 1, and writes the error `fit` returns.
+#[test]
+#[ignore = "run under mpirun by a_message_one_rank_cannot_read_ends_every_rank_with_the_same_error"]
+fn one_ranks_cut_message_under_mpirun() {
+    use rkeras::engine::{Collective, FitConfig};
+    let Ok(out) = std::env::var(ERRORS_OUT) else {
+        return;
+    };
+    let mpi = rkeras::distributed::Mpi::init().unwrap_or_else(|e| panic!("{e}"));
+    let mut model = small_model();
+    let ids = ndarray::Array2::from_shape_fn((32, 3), |(i, j)| ((i + j) % 10) as f32);
+    let labels = ndarray::Array2::from_shape_fn((32, 1), |(i, _)| (i % 3) as f32);
+    let rank = mpi.rank();
+    let collective: std::sync::Arc<dyn Collective> = std::sync::Arc::new(CutOnRankOne {
+        mpi,
+        calls: Default::default(),
+    });
+    let config = FitConfig::new()
+        .epochs(2)
+        .batch_size(16)
+        .shards(2)
+        .shuffle(false)
+        .verbose(0)
+        .collective(collective);
+    let error = model
+        .fit(&[ids.into_dyn()], &labels.into_dyn(), config)
+        .map(|_| ())
+        .expect_err("a cut message trains");
+    let path = rkeras::distributed::rank_path(Path::new(&out), rank);
     std::fs::write(&path, error.to_string()).unwrap_or_else(|e| panic!("{e}"));
 }

@@ -1,7 +1,8 @@
 //! `fit` across ranks without MPI: two threads joined by an in-process [`Collective`]. An error in one rank's
 //! step stops every rank with an error (no rank waits), and a `BackupAndRestore` backup written by rank 0
 //! resumes both ranks to the bits of an uninterrupted run. A message that one rank alone cannot read stops
-//! every rank with the same error naming that rank and the step.
+//! every rank with the same error naming that rank and the step. With 2, 3 or 4 ranks the logged metrics
+//! (merged from every shard's metric states) have the bits of one process.
 
 use ndarray::{Array2, ArrayD};
 use rand::rngs::StdRng;
@@ -61,22 +62,24 @@ const RANKS: usize = 2;
 fn on_ranks<T: Send + 'static>(
     job: impl Fn(usize, Arc<dyn Collective>) -> T + Send + Sync + 'static,
 ) -> Vec<T> {
-    on_ranks_cut(None, job)
+    on_n_ranks(RANKS, None, job)
 }
 
-/// [`on_ranks`] where `cut = (receiver, call)` cuts short what `receiver` gets from rank 0 at that all-gather.
-fn on_ranks_cut<T: Send + 'static>(
+/// [`on_ranks`] on `ranks` ranks, where `cut = (receiver, call)` cuts short what `receiver` gets from rank 0
+/// at that all-gather.
+fn on_n_ranks<T: Send + 'static>(
+    ranks: usize,
     cut: Option<(usize, usize)>,
     job: impl Fn(usize, Arc<dyn Collective>) -> T + Send + Sync + 'static,
 ) -> Vec<T> {
     let exchange = Arc::new(Exchange {
-        slots: Mutex::new(vec![Vec::new(); RANKS]),
-        barrier: Barrier::new(RANKS),
+        slots: Mutex::new(vec![Vec::new(); ranks]),
+        barrier: Barrier::new(ranks),
         cut,
     });
     let job = Arc::new(job);
     let (send, receive) = mpsc::channel();
-    for rank in 0..RANKS {
+    for rank in 0..ranks {
         let (job, send) = (job.clone(), send.clone());
         let collective: Arc<dyn Collective> = Arc::new(Threads {
             rank,
@@ -92,8 +95,8 @@ fn on_ranks_cut<T: Send + 'static>(
             .unwrap();
         std::thread::spawn(move || send.send((rank, pool.install(|| job(rank, collective)))));
     }
-    let mut results: Vec<Option<T>> = (0..RANKS).map(|_| None).collect();
-    for _ in 0..RANKS {
+    let mut results: Vec<Option<T>> = (0..ranks).map(|_| None).collect();
+    for _ in 0..ranks {
         let (rank, result) = receive
             .recv_timeout(Duration::from_secs(60))
             .unwrap_or_else(|_| panic!("a rank still runs after a minute: the ranks hang"));
@@ -181,7 +184,7 @@ fn a_message_one_rank_cannot_read_stops_every_rank_naming_it_and_the_step() {
     // Fit's first all-gather starts training; then each step makes two (the all-to-all of the shards, the
     // all-gather of the summed gradient blocks). Rank 1 reads a cut message from rank 0 in step 6 (epoch 1).
     let step = 6;
-    let errors = on_ranks_cut(Some((1, 1 + 2 * step)), |_, collective| {
+    let errors = on_n_ranks(RANKS, Some((1, 1 + 2 * step)), |_, collective| {
         let (x, y) = data(false);
         model()
             .fit(&[x], &y, config(Some(collective)))
@@ -292,4 +295,78 @@ fn a_backup_of_rank_zero_resumes_every_rank_to_the_uninterrupted_bits() {
     assert_eq!(resumed[1], straight[1], "rank 1 resumed to other weights");
     assert!(!backup(0).exists(), "the completed run deletes the backup");
     assert!(!Path::new(&rank_dir(1)).exists());
+}
+
+/// A binary classifier of the ids logging accuracy, a mean metric (`mae`), AUC and precision.
+fn binary_model() -> Model {
+    set_random_seed(13);
+    let input = Input::new(&[3]);
+    let embedded = Embedding::new(VOCAB, 4).call(&input).unwrap();
+    let flat = Flatten::new().call(&embedded).unwrap();
+    let output = Dense::new(1)
+        .with_activation("sigmoid")
+        .unwrap()
+        .call(&flat)
+        .unwrap();
+    let mut model = Model::new(&[input], &output).unwrap();
+    model
+        .compile(
+            "adam",
+            "binary_crossentropy",
+            &["accuracy", "mae", "auc", "precision"],
+        )
+        .unwrap();
+    model
+}
+
+/// Every logged value's bits, key by key.
+fn history_bits(history: &rkeras_callbacks::History) -> Vec<(String, Vec<u64>)> {
+    history
+        .history
+        .iter()
+        .map(|(k, v)| (k.clone(), v.iter().map(|x| x.to_bits()).collect()))
+        .collect()
+}
+
+#[test]
+fn ranks_log_the_metrics_of_one_process_bit_for_bit_from_merged_states() {
+    let binary = || {
+        let (x, y) = data(false);
+        (x, y.mapv(|label| f32::from(label == 1.0)))
+    };
+    for ranks in [2, 3, 4] {
+        // Batches of 30, 30 and 4 samples: the first two in `ranks` shards (3 with 4 ranks, as a shard holds at
+        // least 8 samples), the last one a single shard.
+        let config = move |collective: Option<Arc<dyn Collective>>| {
+            let config = FitConfig::new()
+                .epochs(3)
+                .batch_size(30)
+                .shards(ranks)
+                .shuffle(false)
+                .seed(5)
+                .verbose(0);
+            match collective {
+                Some(c) => config.collective(c),
+                None => config,
+            }
+        };
+        let (x, y) = binary();
+        let one = history_bits(&binary_model().fit(&[x], &y, config(None)).unwrap());
+        let keys: Vec<&str> = one.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys[..5], ["loss", "accuracy", "mae", "auc", "precision"]);
+        let all = on_n_ranks(ranks, None, move |_, collective| {
+            let (x, y) = binary();
+            history_bits(
+                &binary_model()
+                    .fit(&[x], &y, config(Some(collective)))
+                    .unwrap(),
+            )
+        });
+        for (rank, logs) in all.iter().enumerate() {
+            assert_eq!(
+                logs, &one,
+                "{ranks} ranks: rank {rank}'s logs differ from one process"
+            );
+        }
+    }
 }
