@@ -181,35 +181,37 @@ fn a_killed_rank_ends_the_job_with_an_error() {
     );
 }
 
-/// Where the ranks of `one_ranks_bad_batch_under_mpirun` write their errors (set for the ranks only).
+/// Where the ranks of the tests run under `mpirun` by [`rank_errors`] write their errors (set for the ranks
+/// only).
 const ERRORS_OUT: &str = "RKERAS_MPI_TEST_ERRORS";
 
-#[test]
-fn a_bad_batch_on_one_rank_ends_every_rank_with_an_error() {
-    let Some(mut mpi) = mpirun() else { return };
+/// Runs this test binary under `mpirun`, each rank running only the ignored test `rank_test`, and returns the
+/// errors ranks 0 and 1 wrote (`None` without mpirun).
+fn rank_errors(rank_test: &str) -> Option<(String, String)> {
+    let mut mpi = mpirun()?;
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let out = dir.path().join("error.txt");
-    // This test binary runs under mpirun, each rank running only the ignored test below.
     let exe = std::env::current_exe().unwrap_or_else(|e| panic!("{e}"));
     let child = mpi
         .env(ERRORS_OUT, &out)
         .args(["-x", ERRORS_OUT])
         .arg(&exe)
-        .args([
-            "--ignored",
-            "--exact",
-            "one_ranks_bad_batch_under_mpirun",
-            "--test-threads=1",
-        ])
+        .args(["--ignored", "--exact", rank_test, "--test-threads=1"])
         .stdout(Stdio::null())
         .spawn()
         .unwrap_or_else(|e| panic!("mpirun: {e}"));
-    let (status, _) = wait(child, Duration::from_secs(120), "a job with a bad batch");
+    let (status, _) = wait(child, Duration::from_secs(120), rank_test);
     assert!(status.success(), "the ranks' checks failed: {status}");
     let read =
         |p: &Path| std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-    let rank0 = read(&out);
-    let rank1 = read(&dir.path().join("error.rank1.txt"));
+    Some((read(&out), read(&dir.path().join("error.rank1.txt"))))
+}
+
+#[test]
+fn a_bad_batch_on_one_rank_ends_every_rank_with_an_error() {
+    let Some((rank0, rank1)) = rank_errors("one_ranks_bad_batch_under_mpirun") else {
+        return;
+    };
     // Rank 1 owns the bad shard and ends with its own error; rank 0 with that error, naming rank 1.
     assert!(
         rank1.contains("99") && !rank1.starts_with("distributed"),
@@ -226,28 +228,37 @@ fn a_bad_batch_on_one_rank_ends_every_rank_with_an_error() {
 #[test]
 #[ignore = "run under mpirun by a_bad_batch_on_one_rank_ends_every_rank_with_an_error"]
 fn one_ranks_bad_batch_under_mpirun() {
-    use rkeras::engine::{Collective, FitConfig};
     let Ok(out) = std::env::var(ERRORS_OUT) else {
         return;
     };
     let mpi = rkeras::distributed::Mpi::init().unwrap_or_else(|e| panic!("{e}"));
-    let mut model = small_model();
     let mut ids = ndarray::Array2::from_shape_fn((32, 3), |(i, j)| ((i + j) % 10) as f32);
     ids[[12, 1]] = 99.0; // in samples 8..16: the second shard of the first batch, rank 1's
-    let labels = ndarray::Array2::from_shape_fn((32, 1), |(i, _)| (i % 3) as f32);
-    let collective: std::sync::Arc<dyn Collective> = mpi.clone();
-    let config = FitConfig::new()
+    let rank = mpi.rank();
+    write_fit_error(ids, mpi, rank, &out);
+}
+
+/// Trains [`small_model`] on `ids` (labels `i % 3`) for 2 epochs of batches of 16 in 2 shards across
+/// `collective`, and writes the error `fit` returns to rank `rank`'s file of `out`.
+fn write_fit_error(
+    ids: ndarray::Array2<f32>,
+    collective: std::sync::Arc<dyn rkeras::engine::Collective>,
+    rank: usize,
+    out: &str,
+) {
+    let labels = ndarray::Array2::from_shape_fn((ids.nrows(), 1), |(i, _)| (i % 3) as f32);
+    let config = rkeras::engine::FitConfig::new()
         .epochs(2)
         .batch_size(16)
         .shards(2)
         .shuffle(false)
         .verbose(0)
         .collective(collective);
-    let error = model
+    let error = small_model()
         .fit(&[ids.into_dyn()], &labels.into_dyn(), config)
         .map(|_| ())
-        .expect_err("a bad batch trains");
-    let path = rkeras::distributed::rank_path(Path::new(&out), mpi.rank());
+        .expect_err("fit succeeded");
+    let path = rkeras::distributed::rank_path(Path::new(out), rank);
     std::fs::write(&path, error.to_string()).unwrap_or_else(|e| panic!("{e}"));
 }
 
@@ -275,29 +286,9 @@ fn small_model() -> rkeras::engine::Model {
 
 #[test]
 fn a_message_one_rank_cannot_read_ends_every_rank_with_the_same_error() {
-    let Some(mut mpi) = mpirun() else { return };
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let out = dir.path().join("error.txt");
-    let exe = std::env::current_exe().unwrap_or_else(|e| panic!("{e}"));
-    let child = mpi
-        .env(ERRORS_OUT, &out)
-        .args(["-x", ERRORS_OUT])
-        .arg(&exe)
-        .args([
-            "--ignored",
-            "--exact",
-            "one_ranks_cut_message_under_mpirun",
-            "--test-threads=1",
-        ])
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("mpirun: {e}"));
-    let (status, _) = wait(child, Duration::from_secs(120), "a job with a cut message");
-    assert!(status.success(), "the ranks' checks failed: {status}");
-    let read =
-        |p: &Path| std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-    let rank0 = read(&out);
-    let rank1 = read(&dir.path().join("error.rank1.txt"));
+    let Some((rank0, rank1)) = rank_errors("one_ranks_cut_message_under_mpirun") else {
+        return;
+    };
     assert!(
         rank0.starts_with(
             "distributed training: rank 1 failed at step 1: cannot read the message of rank 0: "
@@ -344,30 +335,15 @@ impl rkeras::engine::Collective for CutOnRankOne {
 #[test]
 #[ignore = "run under mpirun by a_message_one_rank_cannot_read_ends_every_rank_with_the_same_error"]
 fn one_ranks_cut_message_under_mpirun() {
-    use rkeras::engine::{Collective, FitConfig};
     let Ok(out) = std::env::var(ERRORS_OUT) else {
         return;
     };
     let mpi = rkeras::distributed::Mpi::init().unwrap_or_else(|e| panic!("{e}"));
-    let mut model = small_model();
     let ids = ndarray::Array2::from_shape_fn((32, 3), |(i, j)| ((i + j) % 10) as f32);
-    let labels = ndarray::Array2::from_shape_fn((32, 1), |(i, _)| (i % 3) as f32);
     let rank = mpi.rank();
-    let collective: std::sync::Arc<dyn Collective> = std::sync::Arc::new(CutOnRankOne {
+    let collective = std::sync::Arc::new(CutOnRankOne {
         mpi,
         calls: Default::default(),
     });
-    let config = FitConfig::new()
-        .epochs(2)
-        .batch_size(16)
-        .shards(2)
-        .shuffle(false)
-        .verbose(0)
-        .collective(collective);
-    let error = model
-        .fit(&[ids.into_dyn()], &labels.into_dyn(), config)
-        .map(|_| ())
-        .expect_err("a cut message trains");
-    let path = rkeras::distributed::rank_path(Path::new(&out), rank);
-    std::fs::write(&path, error.to_string()).unwrap_or_else(|e| panic!("{e}"));
+    write_fit_error(ids, collective, rank, &out);
 }

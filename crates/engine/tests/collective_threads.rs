@@ -119,28 +119,53 @@ fn data(bad: bool) -> (ArrayD<f32>, ArrayD<f32>) {
 }
 
 fn model() -> Model {
+    classifier(
+        3,
+        "softmax",
+        "rmsprop",
+        "sparse_categorical_crossentropy",
+        &["accuracy"],
+    )
+}
+
+/// Embedding, Flatten and a Dense of `units` over the ids, compiled.
+fn classifier(
+    units: usize,
+    activation: &str,
+    optimizer: &str,
+    loss: &str,
+    metrics: &[&str],
+) -> Model {
     set_random_seed(11);
     let input = Input::new(&[3]);
     let embedded = Embedding::new(VOCAB, 4).call(&input).unwrap();
     let flat = Flatten::new().call(&embedded).unwrap();
-    let output = Dense::new(3)
-        .with_activation("softmax")
+    let output = Dense::new(units)
+        .with_activation(activation)
         .unwrap()
         .call(&flat)
         .unwrap();
     let mut model = Model::new(&[input], &output).unwrap();
-    model
-        .compile("rmsprop", "sparse_categorical_crossentropy", &["accuracy"])
-        .unwrap();
+    model.compile(optimizer, loss, metrics).unwrap();
     model
 }
 
 /// Batches of 16 in order, two shards each (rank 1 computes samples 8..16 of the first batch).
 fn config<'a>(collective: Option<Arc<dyn Collective>>) -> FitConfig<'a> {
+    config_with(collective, 4, 16, 2)
+}
+
+/// Unshuffled batches of `batch_size` in `shards` shards for `epochs`, seed 5, across `collective` if given.
+fn config_with<'a>(
+    collective: Option<Arc<dyn Collective>>,
+    epochs: usize,
+    batch_size: usize,
+    shards: usize,
+) -> FitConfig<'a> {
     let config = FitConfig::new()
-        .epochs(4)
-        .batch_size(16)
-        .shards(2)
+        .epochs(epochs)
+        .batch_size(batch_size)
+        .shards(shards)
         .shuffle(false)
         .seed(5)
         .verbose(0);
@@ -299,24 +324,13 @@ fn a_backup_of_rank_zero_resumes_every_rank_to_the_uninterrupted_bits() {
 
 /// A binary classifier of the ids logging accuracy, a mean metric (`mae`), AUC and precision.
 fn binary_model() -> Model {
-    set_random_seed(13);
-    let input = Input::new(&[3]);
-    let embedded = Embedding::new(VOCAB, 4).call(&input).unwrap();
-    let flat = Flatten::new().call(&embedded).unwrap();
-    let output = Dense::new(1)
-        .with_activation("sigmoid")
-        .unwrap()
-        .call(&flat)
-        .unwrap();
-    let mut model = Model::new(&[input], &output).unwrap();
-    model
-        .compile(
-            "adam",
-            "binary_crossentropy",
-            &["accuracy", "mae", "auc", "precision"],
-        )
-        .unwrap();
-    model
+    classifier(
+        1,
+        "sigmoid",
+        "adam",
+        "binary_crossentropy",
+        &["accuracy", "mae", "auc", "precision"],
+    )
 }
 
 /// Every logged value's bits, key by key.
@@ -337,19 +351,7 @@ fn ranks_log_the_metrics_of_one_process_bit_for_bit_from_merged_states() {
     for ranks in [2, 3, 4] {
         // Batches of 30, 30 and 4 samples: the first two in `ranks` shards (3 with 4 ranks, as a shard holds at
         // least 8 samples), the last one a single shard.
-        let config = move |collective: Option<Arc<dyn Collective>>| {
-            let config = FitConfig::new()
-                .epochs(3)
-                .batch_size(30)
-                .shards(ranks)
-                .shuffle(false)
-                .seed(5)
-                .verbose(0);
-            match collective {
-                Some(c) => config.collective(c),
-                None => config,
-            }
-        };
+        let config = move |collective| config_with(collective, 3, 30, ranks);
         let (x, y) = binary();
         let one = history_bits(&binary_model().fit(&[x], &y, config(None)).unwrap());
         let keys: Vec<&str> = one.iter().map(|(k, _)| k.as_str()).collect();
