@@ -1,6 +1,6 @@
 //! Data-parallel training under `mpirun -np 2` (the `mpi` feature): both ranks end with the same weights, the
 //! same bits as one process running the same shards; a killed rank ends the job with an error, and a bad batch on one
-//! rank ends every rank with an error.
+//! rank ends every rank with an error, and so does a message one rank alone cannot read.
 #![cfg(feature = "mpi")]
 
 use std::path::{Path, PathBuf};
@@ -181,35 +181,37 @@ fn a_killed_rank_ends_the_job_with_an_error() {
     );
 }
 
-/// Where the ranks of `one_ranks_bad_batch_under_mpirun` write their errors (set for the ranks only).
+/// Where the ranks of the tests run under `mpirun` by [`rank_errors`] write their errors (set for the ranks
+/// only).
 const ERRORS_OUT: &str = "RKERAS_MPI_TEST_ERRORS";
 
-#[test]
-fn a_bad_batch_on_one_rank_ends_every_rank_with_an_error() {
-    let Some(mut mpi) = mpirun() else { return };
+/// Runs this test binary under `mpirun`, each rank running only the ignored test `rank_test`, and returns the
+/// errors ranks 0 and 1 wrote (`None` without mpirun).
+fn rank_errors(rank_test: &str) -> Option<(String, String)> {
+    let mut mpi = mpirun()?;
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let out = dir.path().join("error.txt");
-    // This test binary runs under mpirun, each rank running only the ignored test below.
     let exe = std::env::current_exe().unwrap_or_else(|e| panic!("{e}"));
     let child = mpi
         .env(ERRORS_OUT, &out)
         .args(["-x", ERRORS_OUT])
         .arg(&exe)
-        .args([
-            "--ignored",
-            "--exact",
-            "one_ranks_bad_batch_under_mpirun",
-            "--test-threads=1",
-        ])
+        .args(["--ignored", "--exact", rank_test, "--test-threads=1"])
         .stdout(Stdio::null())
         .spawn()
         .unwrap_or_else(|e| panic!("mpirun: {e}"));
-    let (status, _) = wait(child, Duration::from_secs(120), "a job with a bad batch");
+    let (status, _) = wait(child, Duration::from_secs(120), rank_test);
     assert!(status.success(), "the ranks' checks failed: {status}");
     let read =
         |p: &Path| std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-    let rank0 = read(&out);
-    let rank1 = read(&dir.path().join("error.rank1.txt"));
+    Some((read(&out), read(&dir.path().join("error.rank1.txt"))))
+}
+
+#[test]
+fn a_bad_batch_on_one_rank_ends_every_rank_with_an_error() {
+    let Some((rank0, rank1)) = rank_errors("one_ranks_bad_batch_under_mpirun") else {
+        return;
+    };
     // Rank 1 owns the bad shard and ends with its own error; rank 0 with that error, naming rank 1.
     assert!(
         rank1.contains("99") && !rank1.starts_with("distributed"),
@@ -226,12 +228,43 @@ fn a_bad_batch_on_one_rank_ends_every_rank_with_an_error() {
 #[test]
 #[ignore = "run under mpirun by a_bad_batch_on_one_rank_ends_every_rank_with_an_error"]
 fn one_ranks_bad_batch_under_mpirun() {
-    use rkeras::engine::{Collective, FitConfig, Model};
-    use rkeras::layers::{Dense, Embedding, Flatten, Input, LayerCall, set_random_seed};
     let Ok(out) = std::env::var(ERRORS_OUT) else {
         return;
     };
     let mpi = rkeras::distributed::Mpi::init().unwrap_or_else(|e| panic!("{e}"));
+    let mut ids = ndarray::Array2::from_shape_fn((32, 3), |(i, j)| ((i + j) % 10) as f32);
+    ids[[12, 1]] = 99.0; // in samples 8..16: the second shard of the first batch, rank 1's
+    let rank = mpi.rank();
+    write_fit_error(ids, mpi, rank, &out);
+}
+
+/// Trains [`small_model`] on `ids` (labels `i % 3`) for 2 epochs of batches of 16 in 2 shards across
+/// `collective`, and writes the error `fit` returns to rank `rank`'s file of `out`.
+fn write_fit_error(
+    ids: ndarray::Array2<f32>,
+    collective: std::sync::Arc<dyn rkeras::engine::Collective>,
+    rank: usize,
+    out: &str,
+) {
+    let labels = ndarray::Array2::from_shape_fn((ids.nrows(), 1), |(i, _)| (i % 3) as f32);
+    let config = rkeras::engine::FitConfig::new()
+        .epochs(2)
+        .batch_size(16)
+        .shards(2)
+        .shuffle(false)
+        .verbose(0)
+        .collective(collective);
+    let error = small_model()
+        .fit(&[ids.into_dyn()], &labels.into_dyn(), config)
+        .map(|_| ())
+        .expect_err("fit succeeded");
+    let path = rkeras::distributed::rank_path(Path::new(out), rank);
+    std::fs::write(&path, error.to_string()).unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// A small embedding classifier of ids `[n, 3]` in `0..10` into 3 classes.
+fn small_model() -> rkeras::engine::Model {
+    use rkeras::layers::{Dense, Embedding, Flatten, Input, LayerCall, set_random_seed};
     set_random_seed(11);
     let input = Input::new(&[3]);
     let embedded = Embedding::new(10, 4)
@@ -244,25 +277,73 @@ fn one_ranks_bad_batch_under_mpirun() {
         .with_activation("softmax")
         .and_then(|d| d.call(&flat))
         .unwrap_or_else(|e| panic!("{e}"));
-    let mut model = Model::new(&[input], &output).unwrap_or_else(|e| panic!("{e}"));
+    let mut model = rkeras::engine::Model::new(&[input], &output).unwrap_or_else(|e| panic!("{e}"));
     model
-        .compile("rmsprop", "sparse_categorical_crossentropy", &[])
+        .compile("rmsprop", "sparse_categorical_crossentropy", &["accuracy"])
         .unwrap_or_else(|e| panic!("{e}"));
-    let mut ids = ndarray::Array2::from_shape_fn((32, 3), |(i, j)| ((i + j) % 10) as f32);
-    ids[[12, 1]] = 99.0; // in samples 8..16: the second shard of the first batch, rank 1's
-    let labels = ndarray::Array2::from_shape_fn((32, 1), |(i, _)| (i % 3) as f32);
-    let collective: std::sync::Arc<dyn Collective> = mpi.clone();
-    let config = FitConfig::new()
-        .epochs(2)
-        .batch_size(16)
-        .shards(2)
-        .shuffle(false)
-        .verbose(0)
-        .collective(collective);
-    let error = model
-        .fit(&[ids.into_dyn()], &labels.into_dyn(), config)
-        .map(|_| ())
-        .expect_err("a bad batch trains");
-    let path = rkeras::distributed::rank_path(Path::new(&out), mpi.rank());
-    std::fs::write(&path, error.to_string()).unwrap_or_else(|e| panic!("{e}"));
+    model
+}
+
+#[test]
+fn a_message_one_rank_cannot_read_ends_every_rank_with_the_same_error() {
+    let Some((rank0, rank1)) = rank_errors("one_ranks_cut_message_under_mpirun") else {
+        return;
+    };
+    assert!(
+        rank0.starts_with(
+            "distributed training: rank 1 failed at step 1: cannot read the message of rank 0: "
+        ),
+        "{rank0}"
+    );
+    assert_eq!(rank1, rank0, "the ranks end with different errors");
+}
+
+/// MPI with rank 1 receiving rank 0's all-to-all message of the second step cut short by a byte.
+#[derive(Debug)]
+struct CutOnRankOne {
+    mpi: std::sync::Arc<rkeras::distributed::Mpi>,
+    calls: std::sync::atomic::AtomicUsize,
+}
+
+impl rkeras::engine::Collective for CutOnRankOne {
+    fn rank(&self) -> usize {
+        self.mpi.rank()
+    }
+
+    fn ranks(&self) -> usize {
+        self.mpi.ranks()
+    }
+
+    fn all_gather(&self, local: &[u8]) -> rkeras::engine::Result<Vec<Vec<u8>>> {
+        self.mpi.all_gather(local)
+    }
+
+    fn all_to_all(&self, parts: &[Vec<u8>]) -> rkeras::engine::Result<Vec<Vec<u8>>> {
+        let mut received = self.mpi.all_to_all(parts)?;
+        let call = self
+            .calls
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if call == 1 && self.mpi.rank() == 1 {
+            received[0].pop();
+        }
+        Ok(received)
+    }
+}
+
+/// One rank of [`a_message_one_rank_cannot_read_ends_every_rank_with_the_same_error`]: trains with rank 1
+/// unable to read what rank 0 sent in step 1, and writes the error `fit` returns.
+#[test]
+#[ignore = "run under mpirun by a_message_one_rank_cannot_read_ends_every_rank_with_the_same_error"]
+fn one_ranks_cut_message_under_mpirun() {
+    let Ok(out) = std::env::var(ERRORS_OUT) else {
+        return;
+    };
+    let mpi = rkeras::distributed::Mpi::init().unwrap_or_else(|e| panic!("{e}"));
+    let ids = ndarray::Array2::from_shape_fn((32, 3), |(i, j)| ((i + j) % 10) as f32);
+    let rank = mpi.rank();
+    let collective = std::sync::Arc::new(CutOnRankOne {
+        mpi,
+        calls: Default::default(),
+    });
+    write_fit_error(ids, collective, rank, &out);
 }

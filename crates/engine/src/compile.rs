@@ -23,6 +23,8 @@ pub(crate) struct Compiled {
     pub(crate) batch_rng: rand::rngs::StdRng,
     /// The processes a running `fit` trains with ([`crate::FitConfig::collective`]); `None` alone.
     pub(crate) collective: Option<std::sync::Arc<dyn crate::Collective>>,
+    /// The training steps run across ranks since `fit` began (named in a failed step's error).
+    pub(crate) collective_steps: u64,
 }
 
 impl Compiled {
@@ -123,6 +125,7 @@ impl Model {
             profile: Default::default(),
             batch_rng: crate::fit::epoch_rng(0, 0, crate::fit::DROPOUT_STREAM),
             collective: None,
+            collective_steps: 0,
         });
         Ok(())
     }

@@ -34,6 +34,18 @@ pub enum EngineError {
     /// A data-parallel run across processes failed: a rank stopped, errored or disagreed (names the rank).
     #[error("distributed training: {0}")]
     Distributed(String),
+    /// A training step across ranks that one rank could not complete (it could not read what another rank
+    /// sent, or found the ranks disagreeing): every rank returns this same error, naming that rank and the step
+    /// (the number of training steps of this `fit` before it).
+    #[error("distributed training: rank {rank} failed at step {step}: {reason}")]
+    StepFailed {
+        /// The rank that found the problem.
+        rank: usize,
+        /// The step, counted from 0 at the start of `fit`.
+        step: u64,
+        /// What it found.
+        reason: String,
+    },
     /// A layer or graph error.
     #[error(transparent)]
     Layers(#[from] LayersError),

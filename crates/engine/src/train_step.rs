@@ -20,6 +20,9 @@ pub(crate) struct StepResult {
     pub(crate) predictions: Vec<Arc<ArrayD<f32>>>,
     /// Each output's timestep mask, when it has one (the sample weights of its metrics).
     pub(crate) masks: Vec<Option<Arc<ArrayD<f32>>>>,
+    /// With several shards (or ranks), each shard's metric states, merged in shard order instead of updating
+    /// the metrics with `ys` and `predictions` (then empty).
+    pub(crate) metric_states: Option<Vec<MetricStates>>,
     pub(crate) batch: usize,
     pub(crate) timing: StepTiming,
     pub(crate) spent_gradients: Vec<ArrayD<f32>>,
@@ -158,18 +161,25 @@ pub(crate) fn shard_indices(indices: &[usize], shards: usize) -> Vec<&[usize]> {
     indices.chunks(indices.len().div_ceil(count)).collect()
 }
 
-/// What one shard's forward and backward pass gave: its share of the losses, its predictions and, when its
-/// loss is finite, one gradient per trainable weight (in `trainable_weights` order; `None` for a weight the
-/// loss does not reach).
+/// Each output's metrics' states ([`crate::metrics::Metric::state`]), outputs and metrics in order.
+pub(crate) type MetricStates = Vec<Vec<Vec<f32>>>;
+
+/// What one shard's forward and backward pass gave: its share of the losses, its predictions (or its metric
+/// states, when the step merges them) and, when its loss is finite, one gradient per trainable weight (in
+/// `trainable_weights` order; `None` for a weight the loss does not reach).
 pub(crate) struct ShardResult {
     pub(crate) loss: f64,
     pub(crate) output_losses: Vec<f64>,
     pub(crate) predictions: Vec<Arc<ArrayD<f32>>>,
+    pub(crate) metric_states: Option<MetricStates>,
     pub(crate) grads: Option<Vec<Option<Gradient>>>,
     pub(crate) forward: std::time::Duration,
     pub(crate) backward: std::time::Duration,
 }
 
+/// One shard's forward and backward pass; with `metric_masks` (the shard's output masks) its metric states
+/// instead of its predictions.
+#[allow(clippy::too_many_arguments)]
 fn shard_pass(
     network: &Network,
     task: &Task<'_>,
@@ -178,6 +188,7 @@ fn shard_pass(
     seed: u64,
     penalize: bool,
     batch: usize,
+    metric_masks: Option<&[Option<Tensor>]>,
 ) -> Result<ShardResult> {
     let started = Instant::now();
     let mut rng = <StdRng as rand::SeedableRng>::seed_from_u64(seed);
@@ -193,8 +204,16 @@ fn shard_pass(
     let loss = crate::regularization::add_penalty(network, loss, penalize)?;
     let loss = crate::regularization::add_activity(loss, activity)?;
     let loss_value = f64::from(loss.to_scalar()?);
-    let predictions = outs.iter().map(|o| o.output.data_arc()).collect();
+    let mut predictions: Vec<Arc<ArrayD<f32>>> = outs.iter().map(|o| o.output.data_arc()).collect();
     drop(outs);
+    let metric_states = match metric_masks {
+        Some(masks) => {
+            let states = shard_metric_states(task, &shard.ys, &predictions, masks)?;
+            predictions.clear();
+            Some(states)
+        }
+        None => None,
+    };
     let forward = started.elapsed();
     let grads = if loss_value.is_finite() {
         let mut grads = loss.backward()?;
@@ -212,10 +231,44 @@ fn shard_pass(
         loss: loss_value,
         output_losses,
         predictions,
+        metric_states,
         grads,
         forward,
         backward: started.elapsed() - forward,
     })
+}
+
+/// Each output's metrics, fresh, updated with a shard's targets and predictions (the output's mask as their
+/// sample weights): their states, which the step merges in shard order.
+fn shard_metric_states(
+    task: &Task<'_>,
+    ys: &[Tensor],
+    predictions: &[Arc<ArrayD<f32>>],
+    masks: &[Option<Tensor>],
+) -> Result<MetricStates> {
+    task.outputs
+        .iter()
+        .zip(ys)
+        .zip(predictions)
+        .enumerate()
+        .map(|(i, ((output, y), prediction))| {
+            let mask = masks.get(i).and_then(Option::as_ref).map(Tensor::data);
+            output
+                .metrics
+                .iter()
+                .map(|metric| {
+                    let mut twin = metric.fresh();
+                    twin.update_state(y.data(), prediction, mask)?;
+                    twin.state().ok_or_else(|| {
+                        EngineError::invalid(
+                            "metrics",
+                            format!("metric `{}` has no state to merge", metric.name),
+                        )
+                    })
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// Runs one gradient step over the shards of a batch of `batch` samples. A batch whose loss is not finite
@@ -239,8 +292,17 @@ pub(crate) fn train_step(
         .iter()
         .map(|s| network.output_masks(&s.inputs))
         .collect::<std::result::Result<_, _>>()?;
-    let crate::collective::Shards { results, grads } = {
+    // With several shards (or ranks) each shard updates fresh copies of the metrics and the step merges
+    // their states in shard order, so that ranks send each other a few sums instead of predictions.
+    let merge = (shards.len() > 1 || compiled.collective.is_some())
+        && compiled
+            .outputs
+            .iter()
+            .all(|o| o.metrics.iter().all(|m| m.state().is_some()));
+    let crate::collective::Shards { mut results, grads } = {
         let collective = compiled.collective.clone();
+        let step = compiled.collective_steps;
+        compiled.collective_steps += 1;
         let compiled = &Task::of(compiled);
         let parts: Vec<_> = shards
             .iter()
@@ -249,7 +311,7 @@ pub(crate) fn train_step(
             .collect();
         let divisors = &batch_divisors(network, compiled, &parts, batch);
         // Every shard's result: computed here, or by the rank that owns it when training across processes.
-        crate::collective::run_shards(collective.as_deref(), shards.len(), |i| {
+        crate::collective::run_shards(collective.as_deref(), step, shards.len(), |i| {
             shard_pass(
                 network,
                 compiled,
@@ -258,13 +320,21 @@ pub(crate) fn train_step(
                 seeds[i],
                 i == 0,
                 batch,
+                merge.then_some(&masks[i][..]),
             )
         })?
     };
     let parallel_wall = parallel_started.elapsed();
     let loss_value: f64 = results.iter().map(|r| r.loss).sum();
     let output_losses = add_up(results.iter().map(|r| r.output_losses.as_slice()));
+    let metric_states = merge.then(|| {
+        results
+            .iter_mut()
+            .map(|r| r.metric_states.take().unwrap_or_default())
+            .collect::<Vec<_>>()
+    });
     let (ys, predictions) = match (shards, results.as_slice()) {
+        _ if merge => (Vec::new(), Vec::new()),
         ([one], [r]) => (
             one.ys.iter().map(Tensor::data_arc).collect(),
             r.predictions.clone(),
@@ -347,6 +417,7 @@ pub(crate) fn train_step(
         ys,
         predictions,
         masks,
+        metric_states,
         batch,
         timing,
         spent_gradients,
@@ -446,6 +517,7 @@ pub(crate) fn test_step(
                 .iter()
                 .map(|m| m.as_ref().map(Tensor::data_arc))
                 .collect(),
+            metric_states: None,
             batch,
             timing: StepTiming::default(),
             spent_gradients: Vec::new(),
@@ -492,6 +564,16 @@ impl EpochMeans {
         self.samples += step.batch;
         if !self.matches(compiled) {
             self.metrics = fresh_metrics(compiled);
+        }
+        if let Some(shards) = &step.metric_states {
+            for shard in shards {
+                for (metrics, states) in self.metrics.iter_mut().zip(shard) {
+                    for (metric, state) in metrics.iter_mut().zip(states) {
+                        metric.merge_state(state)?;
+                    }
+                }
+            }
+            return Ok(());
         }
         for (i, ((metrics, y), predictions)) in self
             .metrics

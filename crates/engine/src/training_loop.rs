@@ -48,6 +48,7 @@ impl<'m, 'c> TrainingLoop<'m, 'c> {
         let mut callbacks = CallbackList::for_fit(user, verbose);
         if let Some(compiled) = model.compiled.as_mut() {
             compiled.collective = collective;
+            compiled.collective_steps = 0;
         }
         let mut ctl = FitControl {
             model,

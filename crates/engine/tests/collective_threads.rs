@@ -1,6 +1,8 @@
 //! `fit` across ranks without MPI: two threads joined by an in-process [`Collective`]. An error in one rank's
 //! step stops every rank with an error (no rank waits), and a `BackupAndRestore` backup written by rank 0
-//! resumes both ranks to the bits of an uninterrupted run.
+//! resumes both ranks to the bits of an uninterrupted run. A message that one rank alone cannot read stops
+//! every rank with the same error naming that rank and the step. With 2, 3 or 4 ranks the logged metrics
+//! (merged from every shard's metric states) have the bits of one process.
 
 use ndarray::{Array2, ArrayD};
 use rand::rngs::StdRng;
@@ -9,6 +11,7 @@ use rkeras_callbacks::{BackupAndRestore, EarlyStopping, LambdaCallback};
 use rkeras_engine::{Collective, EngineError, FitConfig, Model};
 use rkeras_layers::{Dense, Embedding, Flatten, Input, LayerCall, set_random_seed};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier, Mutex, mpsc};
 use std::time::Duration;
 
@@ -17,6 +20,9 @@ use std::time::Duration;
 struct Exchange {
     slots: Mutex<Vec<Vec<u8>>>,
     barrier: Barrier,
+    /// `(receiver, call)`: at its all-gather number `call` (from 0), `receiver` gets rank 0's message cut
+    /// short by a byte.
+    cut: Option<(usize, usize)>,
 }
 
 /// One rank of a group of threads.
@@ -24,6 +30,7 @@ struct Exchange {
 struct Threads {
     rank: usize,
     exchange: Arc<Exchange>,
+    calls: AtomicUsize,
 }
 
 impl Collective for Threads {
@@ -38,8 +45,12 @@ impl Collective for Threads {
     fn all_gather(&self, local: &[u8]) -> rkeras_engine::Result<Vec<Vec<u8>>> {
         self.exchange.slots.lock().unwrap()[self.rank] = local.to_vec();
         self.exchange.barrier.wait();
-        let all = self.exchange.slots.lock().unwrap().clone();
+        let mut all = self.exchange.slots.lock().unwrap().clone();
         self.exchange.barrier.wait();
+        let call = self.calls.fetch_add(1, Ordering::Relaxed);
+        if self.exchange.cut == Some((self.rank, call)) {
+            all[0].pop();
+        }
         Ok(all)
     }
 }
@@ -51,17 +62,29 @@ const RANKS: usize = 2;
 fn on_ranks<T: Send + 'static>(
     job: impl Fn(usize, Arc<dyn Collective>) -> T + Send + Sync + 'static,
 ) -> Vec<T> {
+    on_n_ranks(RANKS, None, job)
+}
+
+/// [`on_ranks`] on `ranks` ranks, where `cut = (receiver, call)` cuts short what `receiver` gets from rank 0
+/// at that all-gather.
+fn on_n_ranks<T: Send + 'static>(
+    ranks: usize,
+    cut: Option<(usize, usize)>,
+    job: impl Fn(usize, Arc<dyn Collective>) -> T + Send + Sync + 'static,
+) -> Vec<T> {
     let exchange = Arc::new(Exchange {
-        slots: Mutex::new(vec![Vec::new(); RANKS]),
-        barrier: Barrier::new(RANKS),
+        slots: Mutex::new(vec![Vec::new(); ranks]),
+        barrier: Barrier::new(ranks),
+        cut,
     });
     let job = Arc::new(job);
     let (send, receive) = mpsc::channel();
-    for rank in 0..RANKS {
+    for rank in 0..ranks {
         let (job, send) = (job.clone(), send.clone());
         let collective: Arc<dyn Collective> = Arc::new(Threads {
             rank,
             exchange: exchange.clone(),
+            calls: AtomicUsize::new(0),
         });
         // Each rank trains on a pool of its own, as a process of its own would: a rank waiting in an
         // all-gather holds its worker, so ranks sharing one pool (with other tests running beside) would wait
@@ -72,8 +95,8 @@ fn on_ranks<T: Send + 'static>(
             .unwrap();
         std::thread::spawn(move || send.send((rank, pool.install(|| job(rank, collective)))));
     }
-    let mut results: Vec<Option<T>> = (0..RANKS).map(|_| None).collect();
-    for _ in 0..RANKS {
+    let mut results: Vec<Option<T>> = (0..ranks).map(|_| None).collect();
+    for _ in 0..ranks {
         let (rank, result) = receive
             .recv_timeout(Duration::from_secs(60))
             .unwrap_or_else(|_| panic!("a rank still runs after a minute: the ranks hang"));
@@ -96,28 +119,53 @@ fn data(bad: bool) -> (ArrayD<f32>, ArrayD<f32>) {
 }
 
 fn model() -> Model {
+    classifier(
+        3,
+        "softmax",
+        "rmsprop",
+        "sparse_categorical_crossentropy",
+        &["accuracy"],
+    )
+}
+
+/// Embedding, Flatten and a Dense of `units` over the ids, compiled.
+fn classifier(
+    units: usize,
+    activation: &str,
+    optimizer: &str,
+    loss: &str,
+    metrics: &[&str],
+) -> Model {
     set_random_seed(11);
     let input = Input::new(&[3]);
     let embedded = Embedding::new(VOCAB, 4).call(&input).unwrap();
     let flat = Flatten::new().call(&embedded).unwrap();
-    let output = Dense::new(3)
-        .with_activation("softmax")
+    let output = Dense::new(units)
+        .with_activation(activation)
         .unwrap()
         .call(&flat)
         .unwrap();
     let mut model = Model::new(&[input], &output).unwrap();
-    model
-        .compile("rmsprop", "sparse_categorical_crossentropy", &["accuracy"])
-        .unwrap();
+    model.compile(optimizer, loss, metrics).unwrap();
     model
 }
 
 /// Batches of 16 in order, two shards each (rank 1 computes samples 8..16 of the first batch).
 fn config<'a>(collective: Option<Arc<dyn Collective>>) -> FitConfig<'a> {
+    config_with(collective, 4, 16, 2)
+}
+
+/// Unshuffled batches of `batch_size` in `shards` shards for `epochs`, seed 5, across `collective` if given.
+fn config_with<'a>(
+    collective: Option<Arc<dyn Collective>>,
+    epochs: usize,
+    batch_size: usize,
+    shards: usize,
+) -> FitConfig<'a> {
     let config = FitConfig::new()
-        .epochs(4)
-        .batch_size(16)
-        .shards(2)
+        .epochs(epochs)
+        .batch_size(batch_size)
+        .shards(shards)
         .shuffle(false)
         .seed(5)
         .verbose(0);
@@ -154,6 +202,34 @@ fn a_bad_batch_on_one_rank_stops_every_rank_with_an_error() {
         }
         other => panic!("rank 0 ended with {other:?}"),
     }
+}
+
+#[test]
+fn a_message_one_rank_cannot_read_stops_every_rank_naming_it_and_the_step() {
+    // Fit's first all-gather starts training; then each step makes two (the all-to-all of the shards, the
+    // all-gather of the summed gradient blocks). Rank 1 reads a cut message from rank 0 in step 6 (epoch 1).
+    let step = 6;
+    let errors = on_n_ranks(RANKS, Some((1, 1 + 2 * step)), |_, collective| {
+        let (x, y) = data(false);
+        model()
+            .fit(&[x], &y, config(Some(collective)))
+            .map(|_| ())
+            .unwrap_err()
+    });
+    for (rank, error) in errors.iter().enumerate() {
+        match error {
+            EngineError::StepFailed {
+                rank: 1,
+                step: 6,
+                reason,
+            } => assert!(
+                reason.starts_with("cannot read the message of rank 0: "),
+                "{reason}"
+            ),
+            other => panic!("rank {rank} ended with {other}"),
+        }
+    }
+    assert_eq!(errors[0].to_string(), errors[1].to_string());
 }
 
 #[test]
@@ -244,4 +320,55 @@ fn a_backup_of_rank_zero_resumes_every_rank_to_the_uninterrupted_bits() {
     assert_eq!(resumed[1], straight[1], "rank 1 resumed to other weights");
     assert!(!backup(0).exists(), "the completed run deletes the backup");
     assert!(!Path::new(&rank_dir(1)).exists());
+}
+
+/// A binary classifier of the ids logging accuracy, a mean metric (`mae`), AUC and precision.
+fn binary_model() -> Model {
+    classifier(
+        1,
+        "sigmoid",
+        "adam",
+        "binary_crossentropy",
+        &["accuracy", "mae", "auc", "precision"],
+    )
+}
+
+/// Every logged value's bits, key by key.
+fn history_bits(history: &rkeras_callbacks::History) -> Vec<(String, Vec<u64>)> {
+    history
+        .history
+        .iter()
+        .map(|(k, v)| (k.clone(), v.iter().map(|x| x.to_bits()).collect()))
+        .collect()
+}
+
+#[test]
+fn ranks_log_the_metrics_of_one_process_bit_for_bit_from_merged_states() {
+    let binary = || {
+        let (x, y) = data(false);
+        (x, y.mapv(|label| f32::from(label == 1.0)))
+    };
+    for ranks in [2, 3, 4] {
+        // Batches of 30, 30 and 4 samples: the first two in `ranks` shards (3 with 4 ranks, as a shard holds at
+        // least 8 samples), the last one a single shard.
+        let config = move |collective| config_with(collective, 3, 30, ranks);
+        let (x, y) = binary();
+        let one = history_bits(&binary_model().fit(&[x], &y, config(None)).unwrap());
+        let keys: Vec<&str> = one.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys[..5], ["loss", "accuracy", "mae", "auc", "precision"]);
+        let all = on_n_ranks(ranks, None, move |_, collective| {
+            let (x, y) = binary();
+            history_bits(
+                &binary_model()
+                    .fit(&[x], &y, config(Some(collective)))
+                    .unwrap(),
+            )
+        });
+        for (rank, logs) in all.iter().enumerate() {
+            assert_eq!(
+                logs, &one,
+                "{ranks} ranks: rank {rank}'s logs differ from one process"
+            );
+        }
+    }
 }

@@ -1,10 +1,10 @@
 //! The bytes a rank sends another for its shards of a step: each shard's loss, per-output losses, predictions
-//! and per-variable gradients — of a dense gradient only the block of elements the receiving rank sums
+//! (or, when the step merges metric states, only those states) and per-variable gradients — of a dense gradient only the block of elements the receiving rank sums
 //! ([`super::owned_shards`] over the flattened elements), an embedding table's rows whole — little-endian; or the
 //! rank's error message.
 
 use crate::error::Result;
-use crate::train_step::ShardResult;
+use crate::train_step::{MetricStates, ShardResult};
 use ndarray::{ArrayD, IxDyn};
 use rkeras_tensor::{Gradient, IndexedSlices};
 use std::sync::Arc;
@@ -33,6 +33,7 @@ pub(super) struct Received {
     pub(super) loss: f64,
     pub(super) output_losses: Vec<f64>,
     pub(super) predictions: Vec<Arc<ArrayD<f32>>>,
+    pub(super) metric_states: Option<MetricStates>,
     pub(super) grads: Option<Vec<Piece>>,
 }
 
@@ -59,6 +60,7 @@ pub(super) fn encode(results: &Result<Vec<ShardResult>>, receiver: usize, ranks:
                     .for_each(|v| out.extend_from_slice(&v.to_le_bytes()));
                 put_len(&mut out, r.predictions.len());
                 r.predictions.iter().for_each(|p| put_array(&mut out, p));
+                put_metric_states(&mut out, r.metric_states.as_ref());
                 match &r.grads {
                     None => out.push(NONE),
                     Some(grads) => {
@@ -92,6 +94,7 @@ pub(super) fn decode(
                 let predictions = (0..r.len()?)
                     .map(|_| r.array().map(Arc::new))
                     .collect::<Result2<_>>()?;
+                let metric_states = r.metric_states()?;
                 let grads = match r.u8()? {
                     NONE => None,
                     _ => Some((0..r.len()?).map(|_| r.piece()).collect::<Result2<_>>()?),
@@ -100,6 +103,7 @@ pub(super) fn decode(
                     loss,
                     output_losses,
                     predictions,
+                    metric_states,
                     grads,
                 });
             }
@@ -136,6 +140,23 @@ pub(super) fn put_f32s(out: &mut Vec<u8>, values: &[f32]) {
     values
         .iter()
         .for_each(|v| out.extend_from_slice(&v.to_le_bytes()));
+}
+
+/// Each output's metrics' states: a flag, then per output the metrics, each its length and numbers.
+fn put_metric_states(out: &mut Vec<u8>, states: Option<&MetricStates>) {
+    let Some(states) = states else {
+        out.push(NONE);
+        return;
+    };
+    out.push(BLOCK);
+    put_len(out, states.len());
+    for metrics in states {
+        put_len(out, metrics.len());
+        for state in metrics {
+            put_len(out, state.len());
+            put_f32s(out, state);
+        }
+    }
 }
 
 fn put_array(out: &mut Vec<u8>, a: &ArrayD<f32>) {
@@ -233,6 +254,25 @@ impl Reader<'_> {
         ArrayD::from_shape_vec(IxDyn(&shape), values).map_err(|e| e.to_string())
     }
 
+    fn metric_states(&mut self) -> Result2<Option<MetricStates>> {
+        if self.u8()? == NONE {
+            return Ok(None);
+        }
+        let outputs = self.len()?;
+        (0..outputs)
+            .map(|_| {
+                let metrics = self.len()?;
+                (0..metrics)
+                    .map(|_| {
+                        let n = self.len()?;
+                        self.f32s(n)
+                    })
+                    .collect()
+            })
+            .collect::<Result2<_>>()
+            .map(Some)
+    }
+
     fn piece(&mut self) -> Result2<Piece> {
         match self.u8()? {
             NONE => Ok(Piece::None),
@@ -276,6 +316,7 @@ mod tests {
             loss: 0.1 + 0.2,
             output_losses: vec![0.3, 1e-300],
             predictions: vec![Arc::new(dense.clone())],
+            metric_states: Some(vec![vec![vec![1.5, -0.0], vec![]], vec![vec![f32::MAX]]]),
             grads: Some(vec![
                 Some(Gradient::Dense(dense.clone())),
                 None,
@@ -294,6 +335,16 @@ mod tests {
         assert_eq!(r.loss.to_bits(), (0.1f64 + 0.2).to_bits());
         assert_eq!(r.output_losses, [0.3, 1e-300]);
         assert_eq!(*r.predictions[0], dense);
+        let states = r
+            .metric_states
+            .as_ref()
+            .unwrap_or_else(|| panic!("states lost"));
+        assert_eq!(states.len(), 2);
+        assert_eq!(
+            states[0][0].iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+            [1.5f32.to_bits(), (-0.0f32).to_bits()]
+        );
+        assert_eq!((states[0][1].len(), states[1][0][0]), (0, f32::MAX));
         let grads = r.grads.as_ref().unwrap_or_else(|| panic!("gradients lost"));
         let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         match &grads[0] {

@@ -12,7 +12,7 @@ mod reduce;
 pub(crate) use begin::begin_together;
 pub use profile::{CollectiveProfile, profile, reset_profile};
 
-use crate::error::{EngineError, Result};
+use crate::error::Result;
 use crate::train_step::ShardResult;
 use rayon::prelude::*;
 use rkeras_tensor::Gradient;
@@ -45,15 +45,13 @@ pub trait Collective: Send + Sync + std::fmt::Debug {
             message.extend_from_slice(part);
         }
         let rank = self.rank();
-        self.all_gather(&message)?
+        // A part this rank cannot find comes out empty, which the step reads as an unreadable message and
+        // shares with the other ranks (an error here would be this rank's alone, and leave them waiting).
+        Ok(self
+            .all_gather(&message)?
             .iter()
-            .enumerate()
-            .map(|(r, m)| {
-                nth_part(m, rank).ok_or_else(|| {
-                    EngineError::Distributed(format!("rank {r} sent no part for rank {rank}"))
-                })
-            })
-            .collect()
+            .map(|m| nth_part(m, rank).unwrap_or_default())
+            .collect())
     }
 }
 
@@ -123,10 +121,11 @@ where
 
 /// Every shard's result (`count` shards, in order) and their gradients summed in shard order: computed by
 /// `pass` here, or — with a collective — the owned shards computed here and the rest shared with the other
-/// ranks ([`reduce`]). An error on any rank is an error on every rank, naming the rank, so that no rank waits
-/// for one that has stopped.
+/// ranks ([`reduce`]). An error on any rank is an error on every rank, naming the rank (and `step`, this
+/// step's number in the `fit`, when one rank alone found it), so that no rank waits for one that has stopped.
 pub(crate) fn run_shards<F>(
     collective: Option<&dyn Collective>,
+    step: u64,
     count: usize,
     pass: F,
 ) -> Result<Shards>
@@ -141,7 +140,7 @@ where
     let (rank, ranks) = (collective.rank(), collective.ranks());
     let started = Instant::now();
     let mine = run_local(owned_shards(count, rank, ranks), &pass);
-    reduce::exchange(collective, count, mine, started)
+    reduce::exchange(collective, step, count, mine, started)
 }
 
 /// The shards' gradients (taken out of `results`) summed weight by weight in shard order; `None` when a shard

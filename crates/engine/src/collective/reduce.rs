@@ -4,6 +4,10 @@
 //! shards in shard order (`shard 0 + shard 1 + …`, the order of one process) and the ranks then all-gather the
 //! summed blocks. Each element is added in the same order as in one process, so the sums have the same bits,
 //! while a rank receives about 2·(N − 1)/N of one shard's gradients instead of (N − 1) shards' worth.
+//!
+//! A problem one rank alone finds in the all-to-all (a message it cannot read, a rank with the wrong number of
+//! shards, gradients that do not fit together) travels as that rank's error in the all-gather, so that every
+//! rank returns the same [`EngineError::StepFailed`] instead of waiting for the rank that stopped.
 
 use super::codec::{self, Piece, Reader, Received, Result2};
 use super::{Collective, Shards, owned_shards, profile, sum_in_order};
@@ -25,6 +29,7 @@ enum Sum {
 /// (`count` shards in all).
 pub(super) fn exchange(
     collective: &dyn Collective,
+    step: u64,
     count: usize,
     mine: Result<Vec<ShardResult>>,
     started: Instant,
@@ -46,27 +51,29 @@ pub(super) fn exchange(
     let received = gather_shards(&messages, count, ranks)?;
     // From here on every rank takes part in the all-gather, so that an error found on one rank alone reaches
     // the others instead of leaving them waiting.
-    let sums = received.as_ref().map_err(Clone::clone).and_then(|shards| {
-        block_sums(shards, rank, ranks).map_err(|reason| format!("rank {rank}: {reason}"))
-    });
+    let sums = received
+        .as_ref()
+        .map_err(Clone::clone)
+        .and_then(|shards| block_sums(shards, rank, ranks));
     let summed = Instant::now();
     let message = sums_message(&sums);
     let gathered_messages = collective.all_gather(&message)?;
     let gathered = Instant::now();
     let grads = match sums {
-        Ok(Some(sums)) => Some(assemble(sums, &gathered_messages, ranks)?),
+        Ok(Some(sums)) => Some(assemble(sums, &gathered_messages, ranks, step)?),
         _ => {
-            first_failure(&gathered_messages)?;
+            first_failure(&gathered_messages, step)?;
             None
         }
     };
     let mut results: Vec<ShardResult> = received
-        .map_err(EngineError::Distributed)?
+        .map_err(|reason| EngineError::StepFailed { rank, step, reason })?
         .into_iter()
         .map(|r| ShardResult {
             loss: r.loss,
             output_losses: r.output_losses,
             predictions: r.predictions,
+            metric_states: r.metric_states,
             grads: None,
             forward: Default::default(),
             backward: Default::default(),
@@ -102,8 +109,9 @@ pub(super) fn exchange(
     Ok(Shards { results, grads })
 }
 
-/// Every shard's result in shard order (the outer error: a message that cannot be read, or the wrong number
-/// of shards; the inner one: a rank's step failed).
+/// Every shard's result in shard order (the outer error: a rank's step failed, which every rank learns from
+/// that rank's message; the inner one, which this rank alone may find: a message it cannot read, or the wrong
+/// number of shards).
 fn gather_shards(
     messages: &[Vec<u8>],
     count: usize,
@@ -112,9 +120,13 @@ fn gather_shards(
     let mut all = Vec::with_capacity(count);
     let mut problem = None;
     for (r, bytes) in messages.iter().enumerate() {
-        let part = codec::decode(bytes).map_err(|reason| {
-            EngineError::Distributed(format!("rank {r} sent an unreadable step: {reason}"))
-        })?;
+        let part = match codec::decode(bytes) {
+            Ok(part) => part,
+            Err(reason) => {
+                problem.get_or_insert(format!("cannot read the message of rank {r}: {reason}"));
+                continue;
+            }
+        };
         match part {
             Ok(results) => {
                 let expected = owned_shards(count, r, ranks).len();
@@ -229,22 +241,30 @@ fn sums_message(sums: &std::result::Result<Option<Vec<Sum>>, String>) -> Vec<u8>
     }
 }
 
-/// The first rank's error among the all-gathered sums, if any.
-fn first_failure(messages: &[Vec<u8>]) -> Result<()> {
+/// The first rank's error among the all-gathered sums of step `step`, if any.
+fn first_failure(messages: &[Vec<u8>], step: u64) -> Result<()> {
     match messages
         .iter()
-        .find(|m| m.first().is_none_or(|&tag| tag == FAILED))
+        .enumerate()
+        .find(|(_, m)| m.first().is_none_or(|&tag| tag == FAILED))
     {
-        Some(m) => Err(EngineError::Distributed(
-            String::from_utf8_lossy(m.get(1..).unwrap_or_default()).into_owned(),
-        )),
+        Some((rank, m)) => Err(EngineError::StepFailed {
+            rank,
+            step,
+            reason: String::from_utf8_lossy(m.get(1..).unwrap_or_default()).into_owned(),
+        }),
         None => Ok(()),
     }
 }
 
 /// The summed gradients of every weight from every rank's blocks (`messages`, in rank order).
-fn assemble(sums: Vec<Sum>, messages: &[Vec<u8>], ranks: usize) -> Result<Vec<Option<Gradient>>> {
-    first_failure(messages)?;
+fn assemble(
+    sums: Vec<Sum>,
+    messages: &[Vec<u8>],
+    ranks: usize,
+    step: u64,
+) -> Result<Vec<Option<Gradient>>> {
+    first_failure(messages, step)?;
     let unreadable = |r: usize, reason: String| {
         EngineError::Distributed(format!("rank {r} sent unreadable gradient sums: {reason}"))
     };
@@ -293,6 +313,8 @@ mod tests {
         scattered: Mutex<Vec<Vec<Vec<u8>>>>,
         barrier: Barrier,
         native: bool,
+        /// `(receiver, sender)`: the receiver gets the sender's all-to-all message cut short by a byte.
+        corrupt: Option<(usize, usize)>,
     }
 
     #[derive(Debug)]
@@ -332,7 +354,14 @@ mod tests {
                 .lock()
                 .unwrap()
                 .iter()
-                .map(|row| row[self.rank].clone())
+                .enumerate()
+                .map(|(sender, row)| {
+                    let mut message = row[self.rank].clone();
+                    if self.meeting.corrupt == Some((self.rank, sender)) {
+                        message.pop();
+                    }
+                    message
+                })
                 .collect();
             self.meeting.barrier.wait();
             Ok(mine)
@@ -363,11 +392,35 @@ mod tests {
         native: bool,
         job: impl Fn(&dyn Collective) -> T + Sync,
     ) -> Vec<T> {
+        on_ranks_with(ranks, native, None, job)
+    }
+
+    /// [`on_ranks`] with a native all-to-all that cuts short what `corrupt = (receiver, sender)` receives;
+    /// fails when a rank still waits after a minute.
+    fn on_ranks_or_fail<T: Send + 'static>(
+        ranks: usize,
+        corrupt: (usize, usize),
+        job: impl Fn(&dyn Collective) -> T + Send + Sync + 'static,
+    ) -> Vec<T> {
+        let (send, receive) = std::sync::mpsc::channel();
+        std::thread::spawn(move || send.send(on_ranks_with(ranks, true, Some(corrupt), job)));
+        receive
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("a rank still waits after a minute: the ranks hang"))
+    }
+
+    fn on_ranks_with<T: Send>(
+        ranks: usize,
+        native: bool,
+        corrupt: Option<(usize, usize)>,
+        job: impl Fn(&dyn Collective) -> T + Sync,
+    ) -> Vec<T> {
         let meeting = Arc::new(Meeting {
             gathered: Mutex::new(vec![Vec::new(); ranks]),
             scattered: Mutex::new(vec![Vec::new(); ranks]),
             barrier: Barrier::new(ranks),
             native,
+            corrupt,
         });
         std::thread::scope(|s| {
             let handles: Vec<_> = (0..ranks)
@@ -416,6 +469,7 @@ mod tests {
             loss: f64::from(wild(&mut rng, 1)[0]),
             output_losses: vec![i as f64],
             predictions: vec![Arc::new(ArrayD::from_elem(IxDyn(&[2, 3]), i as f32))],
+            metric_states: None,
             grads: (!no_grads.contains(&i)).then_some(grads),
             forward: Default::default(),
             backward: Default::default(),
@@ -438,7 +492,7 @@ mod tests {
     #[test]
     fn ranks_sum_by_blocks_to_the_bits_of_one_process() {
         const SHARDS: usize = 5;
-        let one = run_shards(None, SHARDS, |i| shard(i, &[])).unwrap();
+        let one = run_shards(None, 0, SHARDS, |i| shard(i, &[])).unwrap();
         let one_grads = one.grads.as_ref().unwrap();
         // The data make the order matter: the last shard first gives other bits.
         let reversed = sum_in_order(
@@ -455,7 +509,7 @@ mod tests {
         for ranks in [2, 3, 4, 7] {
             for native in [true, false] {
                 let all = on_ranks(ranks, native, |c| {
-                    run_shards(Some(c), SHARDS, |i| shard(i, &[])).unwrap()
+                    run_shards(Some(c), 0, SHARDS, |i| shard(i, &[])).unwrap()
                 });
                 for (rank, shards) in all.iter().enumerate() {
                     let grads = shards.grads.as_ref().unwrap();
@@ -494,14 +548,14 @@ mod tests {
     #[test]
     fn a_shard_without_a_finite_loss_updates_nothing_on_any_rank() {
         let all = on_ranks(3, true, |c| {
-            run_shards(Some(c), 5, |i| shard(i, &[3])).unwrap()
+            run_shards(Some(c), 0, 5, |i| shard(i, &[3])).unwrap()
         });
         assert!(
             all.iter()
                 .all(|s| s.grads.is_none() && s.results.len() == 5)
         );
         assert!(
-            run_shards(None, 5, |i| shard(i, &[3]))
+            run_shards(None, 0, 5, |i| shard(i, &[3]))
                 .unwrap()
                 .grads
                 .is_none()
@@ -511,7 +565,7 @@ mod tests {
     #[test]
     fn an_error_on_one_rank_stops_every_rank_naming_it() {
         let all = on_ranks(3, true, |c| {
-            run_shards(Some(c), 5, |i| {
+            run_shards(Some(c), 0, 5, |i| {
                 if i == 4 {
                     Err(EngineError::invalid("y", "bad targets"))
                 } else {
@@ -538,7 +592,7 @@ mod tests {
         // Rank 1 runs 4 shards where the others run 5: every rank ends with an error instead of waiting.
         let all = on_ranks(2, true, |c| {
             let count = if c.rank() == 1 { 4 } else { 5 };
-            run_shards(Some(c), count, |i| shard(i, &[]))
+            run_shards(Some(c), 0, count, |i| shard(i, &[]))
                 .err()
                 .map(|e| e.to_string())
         });
@@ -547,5 +601,41 @@ mod tests {
                 .all(|e| e.as_deref().is_some_and(|m| m.contains("expected"))),
             "{all:?}"
         );
+    }
+
+    #[test]
+    fn a_message_one_rank_cannot_read_stops_every_rank_with_the_same_error() {
+        for ranks in [2, 3, 4] {
+            // The last rank receives rank 0's message cut short; the others read theirs.
+            let reader = ranks - 1;
+            let all = on_ranks_or_fail(ranks, (reader, 0), |c| {
+                run_shards(Some(c), 9, 5, |i| shard(i, &[])).err()
+            });
+            for (rank, error) in all.iter().enumerate() {
+                match error {
+                    Some(EngineError::StepFailed {
+                        rank: failed,
+                        step,
+                        reason,
+                    }) => {
+                        assert_eq!((*failed, *step), (reader, 9), "{ranks} ranks, rank {rank}");
+                        assert!(
+                            reason.starts_with("cannot read the message of rank 0: "),
+                            "{reason}"
+                        );
+                    }
+                    other => panic!("{ranks} ranks, rank {rank} ended with {other:?}"),
+                }
+            }
+            let messages: Vec<String> = all.iter().flatten().map(|e| e.to_string()).collect();
+            assert!(messages.iter().all(|m| *m == messages[0]), "{messages:?}");
+            assert!(
+                messages[0].starts_with(&format!(
+                    "distributed training: rank {reader} failed at step 9: "
+                )),
+                "{}",
+                messages[0]
+            );
+        }
     }
 }

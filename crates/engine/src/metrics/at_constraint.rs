@@ -159,6 +159,13 @@ impl StatefulMetric for AtConstraint {
         self.counts = Counts::new(self.thresholds.len());
     }
 
+    fn state(&self) -> Option<Vec<f32>> {
+        Some(self.counts.state())
+    }
+    fn merge_state(&mut self, state: &[f32]) -> Result<()> {
+        self.counts.merge(state)
+    }
+
     fn boxed_clone(&self) -> Box<dyn StatefulMetric> {
         Box::new(self.clone())
     }

@@ -304,6 +304,18 @@ impl StatefulMetric for Auc {
         }
     }
 
+    fn state(&self) -> Option<Vec<f32>> {
+        Some(self.counts.iter().flat_map(Counts::state).collect())
+    }
+    fn merge_state(&mut self, state: &[f32]) -> Result<()> {
+        let mut targets: Vec<&mut [f32]> = self
+            .counts
+            .iter_mut()
+            .flat_map(|c| [&mut c.tp[..], &mut c.fp[..], &mut c.tn[..], &mut c.fn_[..]])
+            .collect();
+        super::state::add_into(&mut targets, state)
+    }
+
     fn boxed_clone(&self) -> Box<dyn StatefulMetric> {
         Box::new(self.clone())
     }

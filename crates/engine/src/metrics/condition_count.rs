@@ -98,6 +98,13 @@ impl StatefulMetric for ConditionCount {
         self.counts = Counts::new(self.thresholds.len());
     }
 
+    fn state(&self) -> Option<Vec<f32>> {
+        Some(self.counts.state())
+    }
+    fn merge_state(&mut self, state: &[f32]) -> Result<()> {
+        self.counts.merge(state)
+    }
+
     fn boxed_clone(&self) -> Box<dyn StatefulMetric> {
         Box::new(self.clone())
     }

@@ -37,6 +37,19 @@ impl Counts {
         }
     }
 
+    /// The counts laid end to end (`tp`, `fp`, `tn`, `fn`), a state [`Counts::merge`] adds.
+    pub(crate) fn state(&self) -> Vec<f32> {
+        [&self.tp[..], &self.fp[..], &self.tn[..], &self.fn_[..]].concat()
+    }
+
+    /// Adds another copy's [`Counts::state`].
+    pub(crate) fn merge(&mut self, state: &[f32]) -> Result<()> {
+        super::state::add_into(
+            &mut [&mut self.tp, &mut self.fp, &mut self.tn, &mut self.fn_],
+            state,
+        )
+    }
+
     /// Adds a batch: a label is positive when non-zero, a prediction when above the threshold.
     pub(crate) fn update(
         &mut self,
@@ -257,6 +270,13 @@ impl StatefulMetric for Confusion {
     fn reset_state(&mut self) {
         self.counts = Counts::new(self.thresholds.len());
     }
+    fn state(&self) -> Option<Vec<f32>> {
+        Some(self.counts.state())
+    }
+    fn merge_state(&mut self, state: &[f32]) -> Result<()> {
+        self.counts.merge(state)
+    }
+
     fn boxed_clone(&self) -> Box<dyn StatefulMetric> {
         Box::new(self.clone())
     }

@@ -179,6 +179,16 @@ impl StatefulMetric for FBetaScore {
         }
     }
 
+    fn state(&self) -> Option<Vec<f32>> {
+        Some([&self.tp[..], &self.fp[..], &self.fn_[..], &self.support[..]].concat())
+    }
+    fn merge_state(&mut self, state: &[f32]) -> Result<()> {
+        super::state::add_into(
+            &mut [&mut self.tp, &mut self.fp, &mut self.fn_, &mut self.support],
+            state,
+        )
+    }
+
     fn boxed_clone(&self) -> Box<dyn StatefulMetric> {
         Box::new(self.clone())
     }

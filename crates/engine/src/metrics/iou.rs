@@ -122,6 +122,13 @@ impl StatefulMetric for MeanIoU {
         self.matrix.iter_mut().for_each(|m| *m = 0.0);
     }
 
+    fn state(&self) -> Option<Vec<f32>> {
+        Some(self.matrix.clone())
+    }
+    fn merge_state(&mut self, state: &[f32]) -> Result<()> {
+        super::state::add_into(&mut [&mut self.matrix], state)
+    }
+
     fn boxed_clone(&self) -> Box<dyn StatefulMetric> {
         Box::new(self.clone())
     }

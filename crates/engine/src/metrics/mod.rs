@@ -23,6 +23,7 @@ mod fbeta;
 mod iou;
 mod reduction;
 mod regression;
+mod state;
 mod wrapper;
 
 pub use at_constraint::{AtConstraint, Target};
@@ -57,6 +58,21 @@ pub trait StatefulMetric: Send + Sync {
     fn reset_state(&mut self);
     /// A copy (the engine's per-pass twins are copies of the compiled metric, reset).
     fn boxed_clone(&self) -> Box<dyn StatefulMetric>;
+    /// The state as numbers that add up (totals, counts), for [`StatefulMetric::merge_state`]: a batch's
+    /// shards (or ranks training together) each update a fresh copy, and the copies' states are merged in
+    /// shard order instead of sending predictions around. `None` (the default): the metric cannot merge, and
+    /// `fit` updates it with the whole batch's predictions.
+    fn state(&self) -> Option<Vec<f32>> {
+        None
+    }
+    /// Adds another copy's [`StatefulMetric::state`] to this one's, as Keras's `merge_state`.
+    fn merge_state(&mut self, state: &[f32]) -> Result<()> {
+        let _ = state;
+        Err(EngineError::invalid(
+            "state",
+            "this metric does not implement `merge_state`",
+        ))
+    }
     /// Keras's class name and arguments (without `name` and `dtype`) for [`Metric::to_config`]; `None` for a
     /// metric known by its name alone.
     fn get_config(&self) -> Option<(&'static str, serde_json::Map<String, serde_json::Value>)> {
@@ -180,6 +196,31 @@ impl Metric {
     /// Back to the state before any update.
     pub fn reset_state(&mut self) {
         self.state.reset_state();
+    }
+
+    /// The state as numbers that add up ([`StatefulMetric::state`]); `None` when the metric cannot merge.
+    ///
+    /// ```
+    /// use rkeras_engine::metrics::Metric;
+    /// let v = |x: &[f32]| ndarray::Array2::from_shape_vec((x.len(), 1), x.to_vec()).unwrap().into_dyn();
+    /// let mut whole = Metric::from_name("mae")?;
+    /// whole.update_state(&v(&[1.0, 0.0, 1.0]), &v(&[0.5, 0.0, 0.0]), None)?;
+    /// // The batch in two shards, each updating a fresh copy, merged in order.
+    /// let (mut first, mut second) = (Metric::from_name("mae")?, Metric::from_name("mae")?);
+    /// first.update_state(&v(&[1.0, 0.0]), &v(&[0.5, 0.0]), None)?;
+    /// second.update_state(&v(&[1.0]), &v(&[0.0]), None)?;
+    /// first.merge_state(&second.state().unwrap())?;
+    /// assert_eq!(first.state(), Some(vec![1.5, 3.0]));
+    /// assert_eq!(first.result(), whole.result());
+    /// # Ok::<(), rkeras_engine::EngineError>(())
+    /// ```
+    pub fn state(&self) -> Option<Vec<f32>> {
+        self.state.state()
+    }
+
+    /// Adds another copy's [`Metric::state`] to this one's (Keras's `merge_state`).
+    pub fn merge_state(&mut self, state: &[f32]) -> Result<()> {
+        self.state.merge_state(state)
     }
 
     /// A reset copy (a pass's twin).

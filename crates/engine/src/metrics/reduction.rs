@@ -126,6 +126,16 @@ impl StatefulMetric for Mean {
     fn reset_state(&mut self) {
         *self = Mean::default();
     }
+    fn state(&self) -> Option<Vec<f32>> {
+        Some(vec![self.total, self.count])
+    }
+    fn merge_state(&mut self, state: &[f32]) -> Result<()> {
+        let mut parts = [self.total, self.count];
+        super::state::add_into(&mut [&mut parts], state)?;
+        [self.total, self.count] = parts;
+        Ok(())
+    }
+
     fn boxed_clone(&self) -> Box<dyn StatefulMetric> {
         Box::new(self.clone())
     }
@@ -164,6 +174,12 @@ impl StatefulMetric for Sum {
     }
     fn reset_state(&mut self) {
         self.total = 0.0;
+    }
+    fn state(&self) -> Option<Vec<f32>> {
+        Some(vec![self.total])
+    }
+    fn merge_state(&mut self, state: &[f32]) -> Result<()> {
+        super::state::add_into(&mut [std::slice::from_mut(&mut self.total)], state)
     }
     fn boxed_clone(&self) -> Box<dyn StatefulMetric> {
         Box::new(self.clone())

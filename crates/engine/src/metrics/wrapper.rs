@@ -54,6 +54,13 @@ impl StatefulMetric for MeanMetricWrapper {
     fn reset_state(&mut self) {
         self.mean = Mean::new();
     }
+    fn state(&self) -> Option<Vec<f32>> {
+        self.mean.state()
+    }
+    fn merge_state(&mut self, state: &[f32]) -> Result<()> {
+        self.mean.merge_state(state)
+    }
+
     fn boxed_clone(&self) -> Box<dyn StatefulMetric> {
         Box::new(self.clone())
     }
