@@ -30,13 +30,17 @@ fn model(value: f32) -> ModelFile {
 /// Holds an exclusive `flock` on `path` through a description of its own, as an inherited HDF5
 /// descriptor does.
 fn locked_elsewhere(path: &std::path::Path) -> std::fs::File {
+    use std::os::fd::AsRawFd;
+    let flock = |file: &std::fs::File, operation| {
+        // SAFETY: `flock` on a descriptor this function keeps open for the call.
+        unsafe { libc::flock(file.as_raw_fd(), operation) }
+    };
     let holder = std::fs::File::open(path).unwrap();
-    holder.lock().unwrap();
-    assert!(
-        std::fs::File::open(path)
-            .unwrap()
-            .try_lock_shared()
-            .is_err(),
+    assert_eq!(flock(&holder, libc::LOCK_EX), 0, "taking the lock");
+    let other = std::fs::File::open(path).unwrap();
+    assert_ne!(
+        flock(&other, libc::LOCK_SH | libc::LOCK_NB),
+        0,
         "the lock is held against other descriptions"
     );
     holder
