@@ -13,7 +13,7 @@ use rand::rngs::StdRng;
 use rkeras_engine::{FitConfig, Model};
 use rkeras_layers::{
     BatchNormalization, CallContext, Dense, Embedding, GlobalPooling, GlobalPoolingKind, Input,
-    Layer, LayerCall, layer_from_config,
+    Layer, LayerCall,
 };
 use rkeras_optim::SGD;
 use rkeras_tensor::Tensor;
@@ -57,7 +57,7 @@ fn assert_close(actual: &ArrayD<f32>, expected: &ArrayD<f32>, what: &str) {
 fn masked_training_call_matches_keras_with_its_gradients() {
     let golden = golden();
     let case = &golden["layer"];
-    let layer = layer_from_config("BatchNormalization", &case["config"]).unwrap();
+    let layer = BatchNormalization::from_config(&case["config"]).unwrap();
     let x = array(&case["input"]);
     layer.call(&Input::new(&x.shape()[1..])).unwrap();
     assert!(layer.supports_masking());
