@@ -234,7 +234,12 @@ fn callbacks_monitor_a_vector_result_by_key_and_element() {
             .map(|h| h.history.keys().cloned().collect::<Vec<_>>())
     };
     let keys = fit("val_precision").unwrap();
-    for key in ["val_precision", "val_precision_0", "val_precision_1", "val_rec_2"] {
+    for key in [
+        "val_precision",
+        "val_precision_0",
+        "val_precision_1",
+        "val_rec_2",
+    ] {
         assert!(keys.iter().any(|k| k == key), "{key} not in {keys:?}");
     }
     fit("val_precision_1").unwrap();
