@@ -138,6 +138,9 @@ fn sample_weights(
 /// Every key the epoch logs can hold.
 pub(crate) fn log_keys(model: &Model, validates: bool) -> Vec<String> {
     let mut keys = model.metrics_names();
+    if let Some(c) = &model.compiled {
+        keys.extend(crate::output_task::element_names(&c.outputs));
+    }
     if validates {
         let val: Vec<String> = keys.iter().map(|k| format!("val_{k}")).collect();
         keys.extend(val);

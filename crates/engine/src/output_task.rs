@@ -255,3 +255,24 @@ pub(crate) fn log_names(tasks: &[OutputTask]) -> Vec<String> {
     }
     names
 }
+
+/// The keys of vector results' values (`precision_0`, `precision_1`, …, output-prefixed with several outputs),
+/// which the logs carry after Keras's key (see [`Metric`]'s logging); sized from each metric's fresh result.
+pub(crate) fn element_names(tasks: &[OutputTask]) -> Vec<String> {
+    let several = tasks.len() > 1;
+    let mut names = Vec::new();
+    for task in tasks {
+        let prefix = if several {
+            format!("{}_", task.name)
+        } else {
+            String::new()
+        };
+        for metric in &task.metrics {
+            let n = metric.fresh().results().len();
+            if n > 1 {
+                names.extend((0..n).map(|i| format!("{prefix}{}_{i}", metric.name)));
+            }
+        }
+    }
+    names
+}

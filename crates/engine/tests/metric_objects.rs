@@ -212,3 +212,37 @@ fn keras_reads_the_metric_objects_rkeras_saves() {
         );
     }
 }
+
+#[test]
+fn callbacks_monitor_a_vector_result_by_key_and_element() {
+    let golden = golden();
+    let (x, y) = data(&golden);
+    let fit = |monitor: &str| {
+        let mut model = compiled_in_rust();
+        let mut stop = rkeras_callbacks::EarlyStopping::new()
+            .with_monitor(monitor)
+            .with_mode("max");
+        let config = FitConfig::new()
+            .epochs(1)
+            .batch_size(8)
+            .verbose(0)
+            .shuffle(false)
+            .validation_data(vec![x.clone()], y.clone())
+            .callback(&mut stop);
+        model
+            .fit(std::slice::from_ref(&x), &y, config)
+            .map(|h| h.history.keys().cloned().collect::<Vec<_>>())
+    };
+    let keys = fit("val_precision").unwrap();
+    for key in [
+        "val_precision",
+        "val_precision_0",
+        "val_precision_1",
+        "val_rec_2",
+    ] {
+        assert!(keys.iter().any(|k| k == key), "{key} not in {keys:?}");
+    }
+    fit("val_precision_1").unwrap();
+    let err = fit("val_precision_2").unwrap_err().to_string();
+    assert!(err.contains("val_precision_2"), "{err}");
+}
