@@ -3,8 +3,8 @@
 //! and predicts Keras's outputs within 1e-5, and the `.h5` files it saves back load in Keras 3.15 with the
 //! same settings and predictions — also for `score_mode="dot"`, whose own legacy file Keras 3.15 cannot read
 //! (run for real through `rkeras_testkit::keras_python`: a failure with CI=true when it is missing, a loud
-//! notice otherwise). A MultiHeadAttention over other axes, and one shared by calls with different settings, in
-//! Keras-written files are typed errors naming the layer.
+//! notice otherwise). MultiHeadAttention over other `attention_axes` crosses the same way; one shared by calls
+//! with different settings in a Keras-written file is a typed error naming the layer.
 
 use rkeras_engine::load_model;
 use serde_json::Value;
@@ -90,12 +90,60 @@ fn refusal(name: &str) -> String {
     }
 }
 
+/// A Keras MultiHeadAttention over other attention axes, from `.keras` and `.h5`: Keras's predictions within
+/// 1e-5, and the files rkeras writes load in Keras with the same axes and predictions.
+fn cross_mha(name: &str) {
+    let text = std::fs::read_to_string(fixture_dir().join(format!("{name}.json"))).unwrap();
+    let golden: Value = serde_json::from_str(&text).unwrap();
+    let x: Vec<_> = golden["x"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(golden["x_shape"].as_array().unwrap())
+        .map(|(v, s)| array(v, s))
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    for extension in ["keras", "h5"] {
+        let model = load_model(fixture_dir().join(format!("{name}.{extension}"))).unwrap();
+        let predicted = model.predict(&x, 2).unwrap();
+        assert_close(
+            predicted.as_slice().unwrap(),
+            &floats(&golden["y"]),
+            &format!("{name}.{extension}"),
+        );
+        let path = dir.path().join(format!("{name}.{extension}"));
+        model.save(&path).unwrap();
+        assert_eq!(
+            load_model(&path).unwrap().predict(&x, 2).unwrap(),
+            predicted
+        );
+        rkeras_testkit::run_keras_check(
+            &format!("Keras's load of the rkeras-written {name}.{extension}"),
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../scripts/keras_attention_modes_golden.py"
+            ),
+            [
+                Path::new("check-mha"),
+                &fixture_dir(),
+                Path::new(name),
+                &path,
+            ],
+            "attention ok",
+        );
+    }
+}
+
 #[test]
-fn multi_head_attention_over_other_axes_is_a_typed_error_naming_the_layer_and_axes() {
-    // Keras's MultiHeadAttention(attention_axes=(2,)) on a [batch, 3, 4, 6] input.
-    let message = refusal("mha_axes.keras");
-    assert!(message.contains("`mha_axes`"), "{message}");
-    assert!(message.contains("attention_axes [2]"), "{message}");
+fn multi_head_attention_over_one_inner_axis_crosses_both_ways() {
+    // attention_axes=(2,) on [batch, 3, 4, 6]: one attention over the 4 positions per index of axis 1.
+    cross_mha("mha_axes_2");
+}
+
+#[test]
+fn multi_head_attention_over_two_axes_jointly_crosses_both_ways() {
+    // Keras's default on 4-D inputs, axes (1, 2), a [batch, 3, 4, 6] query and a [batch, 2, 5, 6] value.
+    cross_mha("mha_axes_default");
 }
 
 #[test]

@@ -13,6 +13,7 @@ use rkeras_tensor::ops::{AttentionOptions, dropout_mask};
 use rkeras_tensor::{Initializer, Tensor, Variable};
 use serde_json::{Value, json};
 
+mod axes;
 mod masks;
 
 /// Keras's `MultiHeadAttention` (attention over the sequence axis, `attention_axes=None`): queries, keys and
@@ -66,6 +67,7 @@ pub struct MultiHeadAttention {
     causal: bool,
     return_scores: bool,
     trainable: bool,
+    attention_axes: Option<Vec<usize>>,
     rules: WeightRules,
 }
 
@@ -88,8 +90,18 @@ impl MultiHeadAttention {
             causal: false,
             return_scores: false,
             trainable: true,
+            attention_axes: None,
             rules: WeightRules::new(&[("kernel", "kernel"), ("bias", "bias")]),
         }
+    }
+
+    /// Keras's `attention_axes`: the axes (counting the batch axis) attended over; the other axes between the
+    /// batch and the features index independent attentions. Defaults to every axis between the batch and the
+    /// features (the sequence axis of `[batch, length, features]` inputs). With axes other than that one
+    /// sequence axis, the attention mask input, the causal mask, returned scores and input masks are errors.
+    pub fn with_attention_axes(mut self, axes: &[usize]) -> Self {
+        self.attention_axes = Some(axes.to_vec());
+        self
     }
 
     /// Features per head of the values. Defaults to `key_dim`.
@@ -181,17 +193,26 @@ impl MultiHeadAttention {
         let reader = ConfigReader::new("MultiHeadAttention", config)?;
         reader.reject_unsupported(&["sliding_window", "activity_regularizer"])?;
         // A built Keras layer saves its resolved axes: `[1]`, the sequence axis of `[batch, length, features]`.
-        match reader.get("attention_axes") {
-            None | Some(Value::Null) => {}
-            Some(axes) if *axes == json!([1]) || *axes == json!(1) => {}
-            Some(axes) => {
-                let name = config.get("name").and_then(Value::as_str).unwrap_or("?");
-                return Err(LayersError::Config(format!(
-                    "MultiHeadAttention `{name}`: attention_axes {axes} (attention over axes other than the \
-                     sequence axis of [batch, length, features] inputs) is not supported by rkeras; remove it or \
-                     set it to null"
-                )));
-            }
+        let name = config.get("name").and_then(Value::as_str).unwrap_or("?");
+        let attention_axes = match reader.get("attention_axes") {
+            None | Some(Value::Null) => None,
+            Some(axes) if *axes == json!([1]) || *axes == json!(1) => None,
+            Some(Value::Number(n)) => n.as_u64().map(|a| vec![a as usize]),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|a| a.as_u64().map(|a| a as usize))
+                .collect::<Option<Vec<usize>>>(),
+            Some(_) => None,
+        };
+        if let Some(axes) = reader.get("attention_axes").filter(|a| !a.is_null())
+            && attention_axes.is_none()
+            && *axes != json!([1])
+            && *axes != json!(1)
+        {
+            return Err(LayersError::Config(format!(
+                "MultiHeadAttention `{name}`: attention_axes {axes} must be null, an axis or a list of \
+                 non-negative axes"
+            )));
         }
         reader.require_bool("use_gate", false)?;
         let output_dim = match reader.get("output_shape") {
@@ -215,6 +236,7 @@ impl MultiHeadAttention {
             reader.initializer_or("kernel_initializer", Initializer::GlorotUniform)?;
         layer.bias_initializer = reader.initializer_or("bias_initializer", Initializer::Zeros)?;
         layer.trainable = reader.trainable()?;
+        layer.attention_axes = attention_axes;
         layer.rules.read(&reader)?;
         if let Some(name) = reader.name()? {
             layer = layer.with_name(name);
@@ -236,6 +258,57 @@ impl MultiHeadAttention {
 
     fn expected_inputs(&self) -> usize {
         2 + usize::from(self.key_input) + usize::from(self.mask_input)
+    }
+
+    /// The attention axes when they are not the one sequence axis of `[length, features]` inputs (queries of
+    /// `rank` axes after the batch): the inputs are then folded (`axes::fold`).
+    fn folded_axes(&self, rank: usize) -> Option<Vec<usize>> {
+        let attn = axes::resolve(self.attention_axes.as_deref(), rank);
+        (rank != 2 || attn != [1]).then_some(attn)
+    }
+
+    /// The input shapes as the one-sequence-axis attention sees them: folded by the attention axes, checked.
+    fn folded_shapes(&self, shapes: &[Shape]) -> Result<Vec<Shape>> {
+        let Some(query) = shapes.first() else {
+            return Ok(shapes.to_vec());
+        };
+        let Some(attn) = self.folded_axes(query.len()) else {
+            return Ok(shapes.to_vec());
+        };
+        if self.mask_input || self.causal || self.return_scores {
+            return Err(shape_error(
+                self,
+                format!(
+                    "attention_axes {attn:?}: the attention_mask input, use_causal_mask and \
+                     return_attention_scores need attention over the one sequence axis of [length, features] inputs"
+                ),
+                shapes,
+            ));
+        }
+        let mut folded = Vec::new();
+        let mut outer_sizes = None;
+        for shape in shapes {
+            let Some((outer, flat)) =
+                axes::split(shape, &attn).filter(|_| shape.len() == query.len())
+            else {
+                return Err(shape_error(
+                    self,
+                    format!("attention_axes {attn:?} do not fit the inputs"),
+                    shapes,
+                ));
+            };
+            if outer_sizes.get_or_insert_with(|| outer.clone()) != &outer {
+                return Err(shape_error(
+                    self,
+                    format!(
+                        "attention_axes {attn:?}: the other axes must have the same sizes in every input"
+                    ),
+                    shapes,
+                ));
+            }
+            folded.push(flat);
+        }
+        Ok(folded)
     }
 
     /// `(query, value, key)` shapes and the attention mask's, checked.
@@ -327,7 +400,7 @@ impl MultiHeadAttention {
         y.reshape(&[batch, len, self.num_heads, dim]).in_layer(name)
     }
 
-    /// Runs a call with the masks its inputs carry.
+    /// Runs a call with the masks its inputs carry, folding the inputs by the attention axes.
     fn run(
         &self,
         inputs: &[Tensor],
@@ -335,6 +408,38 @@ impl MultiHeadAttention {
         ctx: &mut CallContext<'_>,
     ) -> Result<Vec<Tensor>> {
         let inputs = call_inputs::at_least(self, inputs, self.expected_inputs())?;
+        let query = inputs[0].shape()[1..].to_vec();
+        let Some(attn) = self.folded_axes(query.len()) else {
+            return self.run_folded(inputs, masks, ctx);
+        };
+        let shapes: Vec<Shape> = inputs.iter().map(|t| t.shape()[1..].to_vec()).collect();
+        self.folded_shapes(&shapes)?;
+        if masks.any() {
+            return Err(shape_error(
+                self,
+                format!("attention_axes {attn:?}: inputs carrying masks are not supported"),
+                &shapes,
+            ));
+        }
+        let folded = inputs
+            .iter()
+            .map(|t| axes::fold(t, &attn))
+            .collect::<rkeras_tensor::Result<Vec<_>>>()
+            .in_layer(self.name())?;
+        let outputs = self.run_folded(&folded, masks, ctx)?;
+        outputs
+            .iter()
+            .map(|y| axes::unfold(y, inputs[0].shape()[0], &query, &attn).in_layer(self.name()))
+            .collect()
+    }
+
+    /// Runs a call over the sequence axis of `[batch, length, features]` inputs.
+    fn run_folded(
+        &self,
+        inputs: &[Tensor],
+        masks: &InputMasks<'_>,
+        ctx: &mut CallContext<'_>,
+    ) -> Result<Vec<Tensor>> {
         let shapes: Vec<Shape> = inputs.iter().map(|t| t.shape()[1..].to_vec()).collect();
         self.check_shapes(&shapes)?;
         let name = self.name();
@@ -422,8 +527,13 @@ impl Layer for MultiHeadAttention {
     }
 
     fn output_shape(&self, input_shapes: &[Shape]) -> Result<Shape> {
-        let (query, _, _) = self.check_shapes(input_shapes)?;
-        Ok(vec![query[0], self.output_dim.unwrap_or(query[1])])
+        let folded = self.folded_shapes(input_shapes)?;
+        let (query, _, _) = self.check_shapes(&folded)?;
+        let mut shape = input_shapes[0].clone();
+        if let Some(features) = shape.last_mut() {
+            *features = self.output_dim.unwrap_or(query[1]);
+        }
+        Ok(shape)
     }
 
     fn output_shapes(&self, input_shapes: &[Shape]) -> Result<Vec<Shape>> {
@@ -435,7 +545,8 @@ impl Layer for MultiHeadAttention {
     }
 
     fn build(&self, input_shapes: &[Shape], rng: &mut StdRng) -> Result<Vec<Variable>> {
-        let (query, value, key) = self.check_shapes(input_shapes)?;
+        let folded = self.folded_shapes(input_shapes)?;
+        let (query, value, key) = self.check_shapes(&folded)?;
         let (heads, kd, vd) = (self.num_heads, self.key_dim, self.value_dim());
         let out = self.output_dim.unwrap_or(query[1]);
         let mut weights = Vec::new();
@@ -582,7 +693,7 @@ impl Layer for MultiHeadAttention {
             "output_shape".into(),
             self.output_dim.map_or(Value::Null, |d| json!(d)),
         );
-        config.insert("attention_axes".into(), Value::Null);
+        config.insert("attention_axes".into(), json!(self.attention_axes));
         config.insert("sliding_window".into(), Value::Null);
         config.insert(
             "kernel_initializer".into(),
