@@ -57,7 +57,7 @@ impl Layout {
     }
 
     /// Channels-last values back in the input's axis order, row-major.
-    fn from_last(self, a: ArrayD<f32>) -> ArrayD<f32> {
+    fn restore(self, a: ArrayD<f32>) -> ArrayD<f32> {
         if self.last() {
             return a;
         }
@@ -257,7 +257,7 @@ impl Tensor {
             eps,
             Parallelism::auto_elements(self.len()),
         )?;
-        let out = layout.from_last(out);
+        let out = layout.restore(out);
         let needs_grad = self.requires_grad()
             || gamma.is_some_and(Tensor::requires_grad)
             || beta.is_some_and(Tensor::requires_grad);
@@ -297,7 +297,7 @@ impl Tensor {
                             batch_norm_inference_backward(x, dy, mean, var, g, eps, grads, par)?
                         }
                     }
-                    let mut grads = vec![Some(layout.from_last(dx))];
+                    let mut grads = vec![Some(layout.restore(dx))];
                     grads.extend(dgamma.map(Some));
                     grads.extend(dbeta.map(Some));
                     Ok(grads)
