@@ -7,7 +7,8 @@
 //!
 //! A problem one rank alone finds in the all-to-all (a message it cannot read, a rank with the wrong number of
 //! shards, gradients that do not fit together) travels as that rank's error in the all-gather, so that every
-//! rank returns the same [`EngineError::StepFailed`] instead of waiting for the rank that stopped.
+//! rank returns the same [`EngineError::StepFailed`] instead of waiting for the rank that stopped; gradient sums
+//! one rank cannot read travel in the others' next all-to-all (see `agree`).
 
 use super::codec::{self, Piece, Reader, Received, Result2};
 use super::{Collective, Shards, agree, owned_shards, profile, sum_in_order};
