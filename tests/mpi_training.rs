@@ -298,11 +298,14 @@ fn a_message_one_rank_cannot_read_ends_every_rank_with_the_same_error() {
     assert_eq!(rank1, rank0, "the ranks end with different errors");
 }
 
-/// MPI with rank 1 receiving rank 0's all-to-all message of the second step cut short by a byte.
+/// MPI with rank 1 receiving rank 0's all-to-all message of the second step cut short by a byte, or (with
+/// `sums`) rank 0's gradient sums of the last step (all-gather 4: the start of `fit`, then one per step).
 #[derive(Debug)]
 struct CutOnRankOne {
     mpi: std::sync::Arc<rkeras::distributed::Mpi>,
     calls: std::sync::atomic::AtomicUsize,
+    sums: bool,
+    gathers: std::sync::atomic::AtomicUsize,
 }
 
 impl rkeras::engine::Collective for CutOnRankOne {
@@ -315,7 +318,14 @@ impl rkeras::engine::Collective for CutOnRankOne {
     }
 
     fn all_gather(&self, local: &[u8]) -> rkeras::engine::Result<Vec<Vec<u8>>> {
-        self.mpi.all_gather(local)
+        let mut received = self.mpi.all_gather(local)?;
+        let call = self
+            .gathers
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if self.sums && call == 4 && self.mpi.rank() == 1 {
+            received[0].pop();
+        }
+        Ok(received)
     }
 
     fn all_to_all(&self, parts: &[Vec<u8>]) -> rkeras::engine::Result<Vec<Vec<u8>>> {
@@ -323,7 +333,7 @@ impl rkeras::engine::Collective for CutOnRankOne {
         let call = self
             .calls
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        if call == 1 && self.mpi.rank() == 1 {
+        if !self.sums && call == 1 && self.mpi.rank() == 1 {
             received[0].pop();
         }
         Ok(received)
@@ -335,6 +345,33 @@ impl rkeras::engine::Collective for CutOnRankOne {
 #[test]
 #[ignore = "run under mpirun by a_message_one_rank_cannot_read_ends_every_rank_with_the_same_error"]
 fn one_ranks_cut_message_under_mpirun() {
+    cut_on_rank_one(false);
+}
+
+#[test]
+fn gradient_sums_one_rank_cannot_read_in_the_last_step_end_every_rank_with_the_same_error() {
+    let Some((rank0, rank1)) = rank_errors("one_ranks_cut_sums_under_mpirun") else {
+        return;
+    };
+    assert!(
+        rank0.starts_with(
+            "distributed training: rank 1 failed at step 3: cannot read the gradient sums of rank 0: "
+        ),
+        "{rank0}"
+    );
+    assert_eq!(rank1, rank0, "the ranks end with different errors");
+}
+
+/// One rank of [`gradient_sums_one_rank_cannot_read_in_the_last_step_end_every_rank_with_the_same_error`]:
+/// rank 1 cannot read rank 0's gradient sums of the last step (3), which the end-of-epoch agreement shares.
+#[test]
+#[ignore = "run under mpirun by gradient_sums_one_rank_cannot_read_in_the_last_step_end_every_rank_with_the_same_error"]
+fn one_ranks_cut_sums_under_mpirun() {
+    cut_on_rank_one(true);
+}
+
+/// Trains 2 epochs of 2 steps on 2 ranks through [`CutOnRankOne`] and writes each rank's error.
+fn cut_on_rank_one(sums: bool) {
     let Ok(out) = std::env::var(ERRORS_OUT) else {
         return;
     };
@@ -344,6 +381,8 @@ fn one_ranks_cut_message_under_mpirun() {
     let collective = std::sync::Arc::new(CutOnRankOne {
         mpi,
         calls: Default::default(),
+        sums,
+        gathers: Default::default(),
     });
     write_fit_error(ids, collective, rank, &out);
 }

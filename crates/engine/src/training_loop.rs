@@ -145,6 +145,9 @@ impl<'m, 'c> TrainingLoop<'m, 'c> {
         epoch: usize,
         validation: Option<(TestBatches<'_, '_>, usize)>,
     ) -> Result<bool> {
+        // Across ranks: a failure one rank alone found in the epoch's last step stops every rank here.
+        let collective = self.ctl.model.compiled("fit")?.collective.clone();
+        crate::collective::agree(collective.as_deref())?;
         let validation = match validation {
             Some((batches, freq)) if (epoch + 1) % freq == 0 => {
                 Some(test_pass(&mut self.ctl, &mut self.callbacks, batches)?)

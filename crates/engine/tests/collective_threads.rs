@@ -1,7 +1,8 @@
 //! `fit` across ranks without MPI: two threads joined by an in-process [`Collective`]. An error in one rank's
 //! step stops every rank with an error (no rank waits), and a `BackupAndRestore` backup written by rank 0
 //! resumes both ranks to the bits of an uninterrupted run. A message that one rank alone cannot read stops
-//! every rank with the same error naming that rank and the step. With 2, 3 or 4 ranks the logged metrics
+//! every rank with the same error naming that rank and the step, and so do gradient sums that one rank cannot
+//! read, in a middle step or in the last one. With 2, 3 or 4 ranks the logged metrics
 //! (merged from every shard's metric states) have the bits of one process.
 
 use ndarray::{Array2, ArrayD};
@@ -206,10 +207,8 @@ fn a_bad_batch_on_one_rank_stops_every_rank_with_an_error() {
 
 #[test]
 fn a_message_one_rank_cannot_read_stops_every_rank_naming_it_and_the_step() {
-    // Fit's first all-gather starts training; then each step makes two (the all-to-all of the shards, the
-    // all-gather of the summed gradient blocks). Rank 1 reads a cut message from rank 0 in step 6 (epoch 1).
-    let step = 6;
-    let errors = on_n_ranks(RANKS, Some((1, 1 + 2 * step)), |_, collective| {
+    // Rank 1 reads a cut all-to-all message from rank 0 in step 6 (epoch 1).
+    let errors = on_n_ranks(RANKS, Some((1, all_to_all_call(6))), |_, collective| {
         let (x, y) = data(false);
         model()
             .fit(&[x], &y, config(Some(collective)))
@@ -230,6 +229,51 @@ fn a_message_one_rank_cannot_read_stops_every_rank_naming_it_and_the_step() {
         }
     }
     assert_eq!(errors[0].to_string(), errors[1].to_string());
+}
+
+/// Steps per epoch of [`config`] on [`data`]: 64 samples in batches of 16.
+const STEPS: usize = 4;
+
+/// The all-gather number of step `step`'s all-to-all: fit's first all-gather starts training; then each step
+/// makes two (the all-to-all of the shards, the all-gather of the summed gradient blocks) and each epoch ends
+/// with one (the ranks' agreement).
+fn all_to_all_call(step: usize) -> usize {
+    1 + 2 * step + step / STEPS
+}
+
+#[test]
+fn gradient_sums_one_rank_cannot_read_stop_every_rank_naming_it_and_the_step() {
+    // A middle step's, an epoch's last step's (before validation) and the fit's last step's sums.
+    let last = 4 * STEPS - 1;
+    for ranks in [2, 3, 4] {
+        for (step, validate) in [(6, false), (STEPS - 1, true), (last, false)] {
+            let reader = ranks - 1;
+            let cut = (reader, all_to_all_call(step) + 1);
+            let errors = on_n_ranks(ranks, Some(cut), move |_, collective| {
+                let (x, y) = data(false);
+                let mut config = config_with(Some(collective), 4, 16, ranks);
+                if validate {
+                    config = config.validation_data(vec![x.clone()], y.clone());
+                }
+                model().fit(&[x], &y, config).map(|_| ()).unwrap_err()
+            });
+            for (rank, error) in errors.iter().enumerate() {
+                match error {
+                    EngineError::StepFailed {
+                        rank: r,
+                        step: s,
+                        reason,
+                    } if (*r, *s) == (reader, step as u64) => assert!(
+                        reason.starts_with("cannot read the gradient sums of rank 0: "),
+                        "{reason}"
+                    ),
+                    other => panic!("{ranks} ranks, step {step}: rank {rank} ended with {other}"),
+                }
+            }
+            let first = errors[0].to_string();
+            assert!(errors.iter().all(|e| e.to_string() == first), "{errors:?}");
+        }
+    }
 }
 
 #[test]

@@ -3,7 +3,7 @@
 //! ([`super::owned_shards`] over the flattened elements), an embedding table's rows whole — little-endian; or the
 //! rank's error message.
 
-use crate::error::Result;
+use crate::error::{EngineError, Result};
 use crate::train_step::{MetricStates, ShardResult};
 use ndarray::{ArrayD, IxDyn};
 use rkeras_tensor::{Gradient, IndexedSlices};
@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 const OK: u8 = 0;
 const FAILED: u8 = 1;
+const STEP_FAILED: u8 = 2;
 const NONE: u8 = 0;
 const BLOCK: u8 = 1;
 const ROWS: u8 = 2;
@@ -75,6 +76,31 @@ pub(super) fn encode(results: &Result<Vec<ShardResult>>, receiver: usize, ranks:
         }
     }
     out
+}
+
+/// The message of rank `rank`, which alone found that step `step` failed (`reason`) after the step's last
+/// exchange.
+pub(super) fn encode_step_failure(rank: usize, step: u64, reason: &str) -> Vec<u8> {
+    let mut out = vec![STEP_FAILED];
+    put_len(&mut out, rank);
+    out.extend_from_slice(&step.to_le_bytes());
+    out.extend_from_slice(reason.as_bytes());
+    out
+}
+
+/// The step failure a message carries ([`encode_step_failure`]), if it holds one.
+pub(super) fn step_failure(bytes: &[u8]) -> Option<EngineError> {
+    let mut r = Reader { bytes, at: 0 };
+    if r.u8().ok()? != STEP_FAILED {
+        return None;
+    }
+    let rank = r.len().ok()?;
+    let step = u64::from_le_bytes(r.word().ok()?);
+    Some(EngineError::StepFailed {
+        rank,
+        step,
+        reason: String::from_utf8_lossy(bytes.get(r.at..)?).into_owned(),
+    })
 }
 
 /// A message back into shard results (`Err` inside: the rank's error message); the outer `Err` names what is

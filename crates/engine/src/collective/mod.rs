@@ -4,11 +4,13 @@
 //! summed in shard order as in one process (each rank sums a block of the elements, see `reduce`), so N ranks
 //! end with the same weights bit for bit, and with the same bits as one process running the same shards.
 
+mod agree;
 mod begin;
 mod codec;
 mod profile;
 mod reduce;
 
+pub(crate) use agree::agree;
 pub(crate) use begin::begin_together;
 pub use profile::{CollectiveProfile, profile, reset_profile};
 

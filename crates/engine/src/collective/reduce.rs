@@ -7,10 +7,11 @@
 //!
 //! A problem one rank alone finds in the all-to-all (a message it cannot read, a rank with the wrong number of
 //! shards, gradients that do not fit together) travels as that rank's error in the all-gather, so that every
-//! rank returns the same [`EngineError::StepFailed`] instead of waiting for the rank that stopped.
+//! rank returns the same [`EngineError::StepFailed`] instead of waiting for the rank that stopped; gradient sums
+//! one rank cannot read travel in the others' next all-to-all (see `agree`).
 
 use super::codec::{self, Piece, Reader, Received, Result2};
-use super::{Collective, Shards, owned_shards, profile, sum_in_order};
+use super::{Collective, Shards, agree, owned_shards, profile, sum_in_order};
 use crate::error::{EngineError, Result};
 use crate::train_step::ShardResult;
 use ndarray::{ArrayD, IxDyn};
@@ -46,6 +47,8 @@ pub(super) fn exchange(
             messages.len()
         )));
     }
+    // A failure one rank alone found after the last step's exchange comes first, on every rank.
+    agree::carried_failure(&messages)?;
     // A rank whose step failed ends with its own error; every other rank finds it in the message it sent.
     let mine = mine?;
     let received = gather_shards(&messages, count, ranks)?;
@@ -59,12 +62,14 @@ pub(super) fn exchange(
     let message = sums_message(&sums);
     let gathered_messages = collective.all_gather(&message)?;
     let gathered = Instant::now();
+    first_failure(&gathered_messages, step)?;
     let grads = match sums {
-        Ok(Some(sums)) => Some(assemble(sums, &gathered_messages, ranks, step)?),
-        _ => {
-            first_failure(&gathered_messages, step)?;
-            None
-        }
+        // What this rank alone cannot read reaches the others in their next all-to-all.
+        Ok(Some(sums)) => Some(
+            assemble(sums, &gathered_messages, ranks)
+                .map_err(|reason| agree::share_failure(collective, step, reason))?,
+        ),
+        _ => None,
     };
     let mut results: Vec<ShardResult> = received
         .map_err(|reason| EngineError::StepFailed { rank, step, reason })?
@@ -257,17 +262,11 @@ fn first_failure(messages: &[Vec<u8>], step: u64) -> Result<()> {
     }
 }
 
-/// The summed gradients of every weight from every rank's blocks (`messages`, in rank order).
-fn assemble(
-    sums: Vec<Sum>,
-    messages: &[Vec<u8>],
-    ranks: usize,
-    step: u64,
-) -> Result<Vec<Option<Gradient>>> {
-    first_failure(messages, step)?;
-    let unreadable = |r: usize, reason: String| {
-        EngineError::Distributed(format!("rank {r} sent unreadable gradient sums: {reason}"))
-    };
+/// The summed gradients of every weight from every rank's blocks (`messages`, in rank order, none failed), or
+/// why this rank cannot read them.
+fn assemble(sums: Vec<Sum>, messages: &[Vec<u8>], ranks: usize) -> Result2<Vec<Option<Gradient>>> {
+    let unreadable =
+        |r: usize, reason: String| format!("cannot read the gradient sums of rank {r}: {reason}");
     let mut readers: Vec<Reader<'_>> = messages
         .iter()
         .map(|bytes| Reader { bytes, at: 1 })
@@ -284,8 +283,8 @@ fn assemble(
                     let n = owned_shards(len, r, ranks).len();
                     values.extend(reader.f32s(n).map_err(|e| unreadable(r, e))?);
                 }
-                let array = ArrayD::from_shape_vec(IxDyn(&shape), values)
-                    .map_err(|e| EngineError::Distributed(e.to_string()))?;
+                let array =
+                    ArrayD::from_shape_vec(IxDyn(&shape), values).map_err(|e| e.to_string())?;
                 Some(Gradient::Dense(array))
             }
         });
@@ -303,6 +302,7 @@ mod tests {
     use rand::rngs::StdRng;
     use rand::{Rng, SeedableRng};
     use rkeras_tensor::IndexedSlices;
+    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::{Arc, Barrier, Mutex};
 
     /// Ranks as threads: each all-gather (and, with `native`, each all-to-all) meets at a barrier.
@@ -315,6 +315,9 @@ mod tests {
         native: bool,
         /// `(receiver, sender)`: the receiver gets the sender's all-to-all message cut short by a byte.
         corrupt: Option<(usize, usize)>,
+        /// `(receiver, call)`: at its all-gather number `call` (from 0), the receiver gets rank 0's message cut
+        /// short by a byte.
+        cut_gather: Option<(usize, usize)>,
     }
 
     #[derive(Debug)]
@@ -322,6 +325,7 @@ mod tests {
         rank: usize,
         ranks: usize,
         meeting: Arc<Meeting>,
+        gathers: AtomicUsize,
     }
 
     impl Collective for Fake {
@@ -336,8 +340,12 @@ mod tests {
         fn all_gather(&self, local: &[u8]) -> Result<Vec<Vec<u8>>> {
             self.meeting.gathered.lock().unwrap()[self.rank] = local.to_vec();
             self.meeting.barrier.wait();
-            let all = self.meeting.gathered.lock().unwrap().clone();
+            let mut all = self.meeting.gathered.lock().unwrap().clone();
             self.meeting.barrier.wait();
+            let call = self.gathers.fetch_add(1, Ordering::Relaxed);
+            if self.meeting.cut_gather == Some((self.rank, call)) {
+                all[0].pop();
+            }
             Ok(all)
         }
 
@@ -392,18 +400,20 @@ mod tests {
         native: bool,
         job: impl Fn(&dyn Collective) -> T + Sync,
     ) -> Vec<T> {
-        on_ranks_with(ranks, native, None, job)
+        on_ranks_with(ranks, native, None, None, job)
     }
 
-    /// [`on_ranks`] with a native all-to-all that cuts short what `corrupt = (receiver, sender)` receives;
-    /// fails when a rank still waits after a minute.
+    /// [`on_ranks`] with a native all-to-all that cuts short what `corrupt = (receiver, sender)` receives, and
+    /// all-gathers that cut short what `cut_gather = (receiver, call)` receives; fails when a rank still waits
+    /// after a minute.
     fn on_ranks_or_fail<T: Send + 'static>(
         ranks: usize,
-        corrupt: (usize, usize),
+        corrupt: Option<(usize, usize)>,
+        cut_gather: Option<(usize, usize)>,
         job: impl Fn(&dyn Collective) -> T + Send + Sync + 'static,
     ) -> Vec<T> {
         let (send, receive) = std::sync::mpsc::channel();
-        std::thread::spawn(move || send.send(on_ranks_with(ranks, true, Some(corrupt), job)));
+        std::thread::spawn(move || send.send(on_ranks_with(ranks, true, corrupt, cut_gather, job)));
         receive
             .recv_timeout(std::time::Duration::from_secs(60))
             .unwrap_or_else(|_| panic!("a rank still waits after a minute: the ranks hang"))
@@ -413,6 +423,7 @@ mod tests {
         ranks: usize,
         native: bool,
         corrupt: Option<(usize, usize)>,
+        cut_gather: Option<(usize, usize)>,
         job: impl Fn(&dyn Collective) -> T + Sync,
     ) -> Vec<T> {
         let meeting = Arc::new(Meeting {
@@ -421,6 +432,7 @@ mod tests {
             barrier: Barrier::new(ranks),
             native,
             corrupt,
+            cut_gather,
         });
         std::thread::scope(|s| {
             let handles: Vec<_> = (0..ranks)
@@ -429,6 +441,7 @@ mod tests {
                         rank,
                         ranks,
                         meeting: meeting.clone(),
+                        gathers: AtomicUsize::new(0),
                     };
                     let job = &job;
                     s.spawn(move || job(&fake))
@@ -608,7 +621,7 @@ mod tests {
         for ranks in [2, 3, 4] {
             // The last rank receives rank 0's message cut short; the others read theirs.
             let reader = ranks - 1;
-            let all = on_ranks_or_fail(ranks, (reader, 0), |c| {
+            let all = on_ranks_or_fail(ranks, Some((reader, 0)), None, |c| {
                 run_shards(Some(c), 9, 5, |i| shard(i, &[])).err()
             });
             for (rank, error) in all.iter().enumerate() {
@@ -635,6 +648,63 @@ mod tests {
                 )),
                 "{}",
                 messages[0]
+            );
+        }
+    }
+
+    /// Every rank's error of `STEPS` steps then the end-of-epoch agreement, when `reader` cannot read the
+    /// all-gathered gradient sums of step `failed`.
+    fn steps_with_unreadable_sums(
+        ranks: usize,
+        reader: usize,
+        failed: u64,
+    ) -> Vec<Option<EngineError>> {
+        const STEPS: u64 = 4;
+        on_ranks_or_fail(ranks, None, Some((reader, failed as usize)), |c| {
+            (0..STEPS)
+                .try_for_each(|step| run_shards(Some(c), step, 5, |i| shard(i, &[])).map(|_| ()))
+                .and_then(|()| super::super::agree(Some(c)))
+                .err()
+        })
+    }
+
+    #[test]
+    fn gradient_sums_one_rank_cannot_read_stop_every_rank_with_the_same_error() {
+        // One all-gather per step: call `failed` is step `failed`'s, a middle step's or the last one's (whose
+        // failure the agreement at the end of the epoch carries).
+        for ranks in [2, 3, 4] {
+            for (reader, failed) in [(ranks - 1, 1), (0, 3), (ranks / 2, 3)] {
+                let all = steps_with_unreadable_sums(ranks, reader, failed);
+                for (rank, error) in all.iter().enumerate() {
+                    match error {
+                        Some(EngineError::StepFailed {
+                            rank: r,
+                            step,
+                            reason,
+                        }) => {
+                            assert_eq!((*r, *step), (reader, failed), "{ranks} ranks, rank {rank}");
+                            assert!(
+                                reason.starts_with("cannot read the gradient sums of rank 0: "),
+                                "{reason}"
+                            );
+                        }
+                        other => panic!("{ranks} ranks, rank {rank} ended with {other:?}"),
+                    }
+                }
+                let messages: Vec<String> = all.iter().flatten().map(|e| e.to_string()).collect();
+                assert!(messages.iter().all(|m| *m == messages[0]), "{messages:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn ranks_that_read_every_step_agree_without_an_error() {
+        for ranks in [2, 3] {
+            // The cut falls on an all-gather no step makes.
+            assert!(
+                steps_with_unreadable_sums(ranks, 0, 99)
+                    .iter()
+                    .all(Option::is_none)
             );
         }
     }
