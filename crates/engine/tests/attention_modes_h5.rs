@@ -6,6 +6,7 @@
 //! notice otherwise). MultiHeadAttention over other `attention_axes` crosses the same way; one shared by calls
 //! with different settings in a Keras-written file is a typed error naming the layer.
 
+use ndarray::ArrayD;
 use rkeras_engine::load_model;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -20,16 +21,22 @@ fn fixture_dir() -> PathBuf {
     ))
 }
 
-fn cross(name: &str) {
+/// NAME.json and its input batches.
+fn golden(name: &str) -> (Value, Vec<ArrayD<f32>>) {
     let text = std::fs::read_to_string(fixture_dir().join(format!("{name}.json"))).unwrap();
     let golden: Value = serde_json::from_str(&text).unwrap();
-    let x: Vec<_> = golden["x"]
+    let x = golden["x"]
         .as_array()
         .unwrap()
         .iter()
         .zip(golden["x_shape"].as_array().unwrap())
         .map(|(v, s)| array(v, s))
         .collect();
+    (golden, x)
+}
+
+fn cross(name: &str) {
+    let (golden, x) = golden(name);
     let model = load_model(fixture_dir().join(format!("{name}.h5"))).unwrap();
     let attention = model
         .network()
@@ -93,15 +100,7 @@ fn refusal(name: &str) -> String {
 /// A Keras MultiHeadAttention over other attention axes, from `.keras` and `.h5`: Keras's predictions within
 /// 1e-5, and the files rkeras writes load in Keras with the same axes and predictions.
 fn cross_mha(name: &str) {
-    let text = std::fs::read_to_string(fixture_dir().join(format!("{name}.json"))).unwrap();
-    let golden: Value = serde_json::from_str(&text).unwrap();
-    let x: Vec<_> = golden["x"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .zip(golden["x_shape"].as_array().unwrap())
-        .map(|(v, s)| array(v, s))
-        .collect();
+    let (golden, x) = golden(name);
     let dir = tempfile::tempdir().unwrap();
     for extension in ["keras", "h5"] {
         let model = load_model(fixture_dir().join(format!("{name}.{extension}"))).unwrap();

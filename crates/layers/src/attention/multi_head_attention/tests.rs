@@ -129,14 +129,8 @@ fn dropout_only_in_training_and_seeded() {
     assert_ne!(a[0].to_vec(), inference[0].to_vec());
 }
 
-#[test]
-fn gradients_match_finite_differences() {
-    let mha = MultiHeadAttention::new(2, 2)
-        .with_value_dim(3)
-        .with_causal_mask(true);
-    mha.call_many(&[Input::new(&[3, 4]), Input::new(&[5, 4])])
-        .unwrap();
-    let (q, v) = (random(&[2, 3, 4], 1), random(&[2, 5, 4], 2));
+/// The gradients of `Σ target ⊙ mha(q, v)` with respect to `q` and `v` match finite differences.
+fn assert_input_gradients(mha: &MultiHeadAttention, q: &Tensor, v: &Tensor) {
     let report = check_gradients(
         &[q.data().clone(), v.data().clone()],
         |t| {
@@ -158,6 +152,27 @@ fn gradients_match_finite_differences() {
     .unwrap();
     assert!(report.compared > 0);
     assert!(report.passed(), "{report:?}");
+}
+
+#[test]
+fn gradients_match_finite_differences() {
+    let mha = MultiHeadAttention::new(2, 2)
+        .with_value_dim(3)
+        .with_causal_mask(true);
+    mha.call_many(&[Input::new(&[3, 4]), Input::new(&[5, 4])])
+        .unwrap();
+    let (q, v) = (random(&[2, 3, 4], 1), random(&[2, 5, 4], 2));
+    assert_input_gradients(&mha, &q, &v);
+}
+
+#[test]
+fn gradients_over_other_attention_axes_match_finite_differences() {
+    // attention_axes=(2,) on [batch, 3, 4, 4] query and [batch, 3, 2, 4] value: the fold into the batch and back.
+    let mha = MultiHeadAttention::new(2, 2).with_attention_axes(&[2]);
+    mha.call_many(&[Input::new(&[3, 4, 4]), Input::new(&[3, 2, 4])])
+        .unwrap();
+    let (q, v) = (random(&[2, 3, 4, 4], 3), random(&[2, 3, 2, 4], 4));
+    assert_input_gradients(&mha, &q, &v);
 }
 
 #[test]
