@@ -277,3 +277,99 @@ fn freezing_a_model_built_in_rkeras_freezes_its_layers_and_batch_statistics() {
     model.fit(std::slice::from_ref(&x), &y, config).unwrap();
     assert_ne!(moving_statistics(&model, "bn1"), moving, "training mode");
 }
+
+/// The saved `trainable` of each backbone wrapper and of the layers it wraps, by name (`td`, `td/layer`,
+/// `bi/backward_layer`, …), as `scripts/keras_frozen_wrapped_golden.py` reads Keras's config.
+fn saved_wrapped_flags(model: &Model) -> serde_json::Map<String, Value> {
+    let config = model.network().to_config("m");
+    let backbone = config["config"]["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["config"]["name"] == "backbone")
+        .unwrap()
+        .clone();
+    let mut flags = serde_json::Map::new();
+    for layer in backbone["config"]["layers"].as_array().unwrap() {
+        let c = &layer["config"];
+        if layer["class_name"] == "InputLayer" {
+            continue;
+        }
+        let name = c["name"].as_str().unwrap();
+        flags.insert(name.to_string(), c["trainable"].clone());
+        for key in ["layer", "backward_layer"] {
+            if let Some(inner) = c.get(key) {
+                flags.insert(
+                    format!("{name}/{key}"),
+                    inner["config"]["trainable"].clone(),
+                );
+            }
+        }
+    }
+    flags
+}
+
+/// A frozen model whose layers are `TimeDistributed(BatchNormalization)` and `Bidirectional(LSTM)`: the
+/// freeze reaches the wrapped layers as Keras's setter does (saved flags false, the BatchNormalization in
+/// inference mode during fit), and the files rkeras writes load in Keras with the wrapped layers frozen.
+#[test]
+fn a_frozen_nested_model_freezes_the_layers_its_wrappers_hold_as_keras() {
+    let golden = golden("wrapped");
+    let x = array(&golden["x"], &golden["x_shape"]);
+    let y = array(&golden["y"], &golden["y_shape"]);
+    let mut model = load_model(fixture_dir().join("wrapped.keras")).unwrap();
+    assert_eq!(
+        &saved_wrapped_flags(&model),
+        golden["flags"].as_object().unwrap(),
+        "the wrapped layers' saved flags"
+    );
+    model.compile(SGD::new(0.1).unwrap(), "mse", &[]).unwrap();
+    let config = FitConfig::new()
+        .epochs(1)
+        .batch_size(4)
+        .verbose(0)
+        .shuffle(false);
+    model.fit(std::slice::from_ref(&x), &y, config).unwrap();
+    // The BatchNormalization's moving statistics are among the weights: Keras's are unmoved.
+    let after = model.get_weights();
+    let expected = golden["weights_after"].as_array().unwrap();
+    assert_eq!(after.len(), expected.len(), "weight count");
+    for (i, (w, e)) in after.iter().zip(expected).enumerate() {
+        assert_eq!(
+            w.shape(),
+            &sizes(&golden["weight_shapes"][i])[..],
+            "weight {i}"
+        );
+        let values: Vec<f32> = w.iter().copied().collect();
+        assert_close(&values, &floats(e), &format!("weight {i} after fit"));
+    }
+    let predicted = model.predict(std::slice::from_ref(&x), 8).unwrap();
+    assert_close(
+        predicted.as_slice().unwrap(),
+        &floats(&golden["predict_after"]),
+        "predictions after fit",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let record = dir.path().join("predictions.json");
+    let y_list: Vec<f32> = predicted.iter().copied().collect();
+    std::fs::write(&record, serde_json::json!({ "y": y_list }).to_string()).unwrap();
+    for written in ["keras", "h5"] {
+        let path = dir.path().join(format!("wrapped.{written}"));
+        model.save(&path).unwrap();
+        let reloaded = load_model(&path).unwrap();
+        assert_eq!(
+            &saved_wrapped_flags(&reloaded),
+            golden["flags"].as_object().unwrap(),
+            "rkeras's reload of its .{written}"
+        );
+        rkeras_testkit::run_keras_check(
+            &format!("Keras's load of the rkeras-written wrapped.{written}"),
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../scripts/keras_frozen_wrapped_golden.py"
+            ),
+            [Path::new("check"), &fixture_dir(), &path, &record],
+            "wrapped ok",
+        );
+    }
+}

@@ -321,6 +321,12 @@ pub trait Layer: Send + Sync + 'static {
             .and_then(crate::weight_rules::WeightRules::activity_regularizer)
     }
 
+    /// The layers a wrapper runs inside itself (`TimeDistributed`'s layer, `Bidirectional`'s two
+    /// directions), which a frozen model freezes with it; none (the default) for every other layer.
+    fn wrapped_layers(&self) -> Vec<&dyn Layer> {
+        Vec::new()
+    }
+
     /// The graph of a model used as a layer ([`crate::NestedModel`]), which the enclosing graph runs, saves and
     /// lists weights of through it; `None` (the default) for every other layer.
     fn nested_network(&self) -> Option<&crate::network::Network> {

@@ -143,16 +143,24 @@ impl NestedModel {
     }
 }
 
-/// Marks every layer of `network` (and of the models nested in it, except those frozen themselves when
-/// unfreezing) as inside a frozen model or not.
+/// Marks every layer of `network` (with the layers wrappers hold, and the models nested in it except those
+/// frozen themselves when unfreezing) as inside a frozen model or not.
 fn mark_frozen(network: &Network, frozen: bool) {
     for layer in network.layers() {
-        layer.core().set_frozen(frozen);
-        if let Some(inner) = layer.nested_network()
-            && (frozen || layer.config()["trainable"] != Value::Bool(false))
-        {
-            mark_frozen(inner, frozen);
-        }
+        mark_layer_frozen(layer.as_ref(), frozen);
+    }
+}
+
+/// Marks one layer of a frozen (or unfrozen) model, and what it holds.
+fn mark_layer_frozen(layer: &dyn Layer, frozen: bool) {
+    layer.core().set_frozen(frozen);
+    for wrapped in layer.wrapped_layers() {
+        mark_layer_frozen(wrapped, frozen);
+    }
+    if let Some(inner) = layer.nested_network()
+        && (frozen || layer.config()["trainable"] != Value::Bool(false))
+    {
+        mark_frozen(inner, frozen);
     }
 }
 

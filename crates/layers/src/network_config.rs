@@ -7,6 +7,7 @@ use crate::keras_call::{KEYWORD_INPUTS, KerasCall};
 use crate::layer::{Layer, LayerRef};
 use crate::network::Network;
 use crate::registry::layer_from_saved;
+use crate::serialization::saved_config;
 use crate::symbolic::{Input, SymbolicTensor, apply, apply_all};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -104,14 +105,7 @@ fn layer_entry(layer: &dyn Layer) -> serde_json::Map<String, Value> {
     let mut entry = serde_json::Map::new();
     entry.insert("module".into(), module_of(layer));
     entry.insert("class_name".into(), json!(layer.class_name()));
-    let mut config = layer.config();
-    if layer.core().frozen()
-        && let Some(map) = config.as_object_mut()
-    {
-        // Keras's `model.trainable = False` sets every inner layer's flag.
-        map.insert("trainable".into(), Value::Bool(false));
-    }
-    entry.insert("config".into(), config);
+    entry.insert("config".into(), saved_config(layer));
     entry.insert("registered_name".into(), registered_name_of(layer));
     entry
 }

@@ -30,6 +30,19 @@ pub fn f32_to_json(value: f32) -> Value {
     json!(shortest)
 }
 
+/// A layer's config as a saved model holds it: [`crate::Layer::config`], with `trainable: false` for a
+/// layer inside a frozen model (Keras's `model.trainable = False` sets every inner layer's flag, the layers
+/// wrapped by `TimeDistributed` and `Bidirectional` included).
+pub(crate) fn saved_config(layer: &dyn crate::Layer) -> Value {
+    let mut config = layer.config();
+    if layer.core().frozen()
+        && let Some(map) = config.as_object_mut()
+    {
+        map.insert("trainable".into(), Value::Bool(false));
+    }
+    config
+}
+
 /// The keys every Keras layer config starts with: `name`, `trainable` and `dtype` (rkeras computes in
 /// float32).
 pub fn base_config(name: &str, trainable: bool) -> Map<String, Value> {

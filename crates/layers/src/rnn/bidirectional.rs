@@ -3,7 +3,7 @@
 use crate::error::{InLayer, LayersError, Result};
 use crate::layer::{CallContext, Layer, LayerCore, LayerRef, Shape, shape_error};
 use crate::registry::layer_from_config;
-use crate::serialization::{ConfigReader, base_config};
+use crate::serialization::{ConfigReader, base_config, saved_config};
 use rand::rngs::StdRng;
 use rkeras_tensor::{Tensor, Variable};
 use serde_json::{Value, json};
@@ -398,6 +398,10 @@ impl Layer for Bidirectional {
         self.forward.uses_batch_statistics()
     }
 
+    fn wrapped_layers(&self) -> Vec<&dyn Layer> {
+        vec![self.forward.as_ref(), self.backward.as_ref()]
+    }
+
     fn keyword_inputs(&self) -> Option<(&'static str, usize)> {
         Some(("initial_state", 1))
     }
@@ -509,7 +513,7 @@ impl Layer for Bidirectional {
             json!({
                 "module": "keras.layers",
                 "class_name": layer.class_name(),
-                "config": layer.config(),
+                "config": saved_config(layer.as_ref()),
                 "registered_name": null,
             })
         };

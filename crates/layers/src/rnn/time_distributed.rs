@@ -4,7 +4,7 @@ use crate::call_inputs;
 use crate::error::{InLayer, LayersError, Result};
 use crate::layer::{CallContext, Layer, LayerCore, LayerRef, Shape, expect_inputs, shape_error};
 use crate::registry::layer_from_config;
-use crate::serialization::{ConfigReader, base_config};
+use crate::serialization::{ConfigReader, base_config, saved_config};
 use rand::rngs::StdRng;
 use rkeras_tensor::{Tensor, Variable};
 use serde_json::{Value, json};
@@ -177,6 +177,10 @@ impl Layer for TimeDistributed {
         self.layer.uses_batch_statistics()
     }
 
+    fn wrapped_layers(&self) -> Vec<&dyn Layer> {
+        vec![self.layer.as_ref()]
+    }
+
     /// Keras's `TimeDistributed` passes its input's timestep mask on unchanged (its `compute_mask` is the
     /// default); the wrapped layer runs on every step unmasked, and a mask it would make itself is dropped.
     fn supports_masking(&self) -> bool {
@@ -190,7 +194,7 @@ impl Layer for TimeDistributed {
             json!({
                 "module": "keras.layers",
                 "class_name": self.layer.class_name(),
-                "config": self.layer.config(),
+                "config": saved_config(self.layer.as_ref()),
                 "registered_name": null,
             }),
         );
