@@ -7,7 +7,7 @@
 //!
 //! Fixture written by `scripts/keras_bn_mask_golden.py`.
 
-use ndarray::{ArrayD, IxDyn};
+use ndarray::ArrayD;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rkeras_engine::{FitConfig, Model};
@@ -19,6 +19,8 @@ use rkeras_optim::SGD;
 use rkeras_tensor::Tensor;
 use serde_json::Value;
 
+mod golden_json;
+
 fn golden() -> Value {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -27,20 +29,9 @@ fn golden() -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
+/// A `{"values": [...], "shape": [...]}` entry of the fixture.
 fn array(v: &Value) -> ArrayD<f32> {
-    let shape: Vec<usize> = v["shape"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s.as_u64().unwrap() as usize)
-        .collect();
-    let values: Vec<f32> = v["values"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap() as f32)
-        .collect();
-    ArrayD::from_shape_vec(IxDyn(&shape), values).unwrap()
+    golden_json::array(&v["values"], &v["shape"])
 }
 
 fn assert_close(actual: &ArrayD<f32>, expected: &ArrayD<f32>, what: &str) {

@@ -31,8 +31,9 @@ fn golden(case: &str) -> Value {
     serde_json::from_str(&text).unwrap()
 }
 
-/// The `trainable` flag of every backbone layer in the config rkeras saves, by layer name.
-fn saved_inner_flags(model: &Model) -> serde_json::Map<String, Value> {
+/// The saved configs of the backbone's layers (the model named `backbone` inside the saved model), without
+/// its input layer.
+fn saved_backbone_layers(model: &Model) -> Vec<Value> {
     let config = model.network().to_config("m");
     let backbone = config["config"]["layers"]
         .as_array()
@@ -46,6 +47,14 @@ fn saved_inner_flags(model: &Model) -> serde_json::Map<String, Value> {
         .unwrap()
         .iter()
         .filter(|l| l["class_name"] != "InputLayer")
+        .cloned()
+        .collect()
+}
+
+/// The `trainable` flag of every backbone layer in the config rkeras saves, by layer name.
+fn saved_inner_flags(model: &Model) -> serde_json::Map<String, Value> {
+    saved_backbone_layers(model)
+        .iter()
         .map(|l| {
             (
                 l["config"]["name"].as_str().unwrap().to_string(),
@@ -112,25 +121,17 @@ fn moving_statistics(model: &Model, name: &str) -> Vec<ArrayD<f32>> {
         .collect()
 }
 
-fn cross(case: &str, extension: &str) {
-    let golden = golden(case);
-    let what = format!("{case}.{extension}");
+/// Fits one SGD epoch as the golden script (SGD 0.1, mse, batch 4, no shuffling) and checks every weight
+/// and the predictions after it against Keras's within 1e-5; writes the predictions to
+/// `dir/predictions.json` for the Keras check and returns them with that file's path.
+fn fit_one_epoch_as_keras(
+    model: &mut Model,
+    golden: &Value,
+    dir: &Path,
+    what: &str,
+) -> (ArrayD<f32>, PathBuf) {
     let x = array(&golden["x"], &golden["x_shape"]);
     let y = array(&golden["y"], &golden["y_shape"]);
-    let mut model = load_model(fixture_dir().join(&what)).unwrap();
-    assert_flags(&model, &golden["loaded_flags"][extension], &what);
-    let before = model.predict(std::slice::from_ref(&x), 8).unwrap();
-    assert_close(
-        before.as_slice().unwrap(),
-        &floats(&golden["predict_before"]),
-        &what,
-    );
-
-    // One epoch as Keras's: the frozen BatchNormalizations keep their moving statistics.
-    let moving_before = [
-        moving_statistics(&model, "bn1"),
-        moving_statistics(&model, "bn2"),
-    ];
     model.compile(SGD::new(0.1).unwrap(), "mse", &[]).unwrap();
     let config = FitConfig::new()
         .epochs(1)
@@ -138,12 +139,6 @@ fn cross(case: &str, extension: &str) {
         .verbose(0)
         .shuffle(false);
     model.fit(std::slice::from_ref(&x), &y, config).unwrap();
-    assert_eq!(moving_statistics(&model, "bn1"), moving_before[0], "{what}");
-    if case == "frozen" {
-        assert_eq!(moving_statistics(&model, "bn2"), moving_before[1], "{what}");
-    } else {
-        assert_ne!(moving_statistics(&model, "bn2"), moving_before[1], "{what}");
-    }
     let after = model.get_weights();
     let expected = golden["weights_after"].as_array().unwrap();
     assert_eq!(after.len(), expected.len(), "{what}: weight count");
@@ -163,12 +158,40 @@ fn cross(case: &str, extension: &str) {
         &floats(&golden["predict_after"]),
         &format!("{what} after fit"),
     );
-
-    // Saved back by rkeras: rkeras and Keras load the same flags and predictions.
-    let dir = tempfile::tempdir().unwrap();
-    let record = dir.path().join("predictions.json");
+    let record = dir.join("predictions.json");
     let y_list: Vec<f32> = predicted.iter().copied().collect();
     std::fs::write(&record, serde_json::json!({ "y": y_list }).to_string()).unwrap();
+    (predicted, record)
+}
+
+fn cross(case: &str, extension: &str) {
+    let golden = golden(case);
+    let what = format!("{case}.{extension}");
+    let x = array(&golden["x"], &golden["x_shape"]);
+    let mut model = load_model(fixture_dir().join(&what)).unwrap();
+    assert_flags(&model, &golden["loaded_flags"][extension], &what);
+    let before = model.predict(std::slice::from_ref(&x), 8).unwrap();
+    assert_close(
+        before.as_slice().unwrap(),
+        &floats(&golden["predict_before"]),
+        &what,
+    );
+
+    // One epoch as Keras's: the frozen BatchNormalizations keep their moving statistics.
+    let moving_before = [
+        moving_statistics(&model, "bn1"),
+        moving_statistics(&model, "bn2"),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let (predicted, record) = fit_one_epoch_as_keras(&mut model, &golden, dir.path(), &what);
+    assert_eq!(moving_statistics(&model, "bn1"), moving_before[0], "{what}");
+    if case == "frozen" {
+        assert_eq!(moving_statistics(&model, "bn2"), moving_before[1], "{what}");
+    } else {
+        assert_ne!(moving_statistics(&model, "bn2"), moving_before[1], "{what}");
+    }
+
+    // Saved back by rkeras: rkeras and Keras load the same flags and predictions.
     for written in ["keras", "h5"] {
         let path = dir.path().join(format!("{case}.{written}"));
         model.save(&path).unwrap();
@@ -281,20 +304,9 @@ fn freezing_a_model_built_in_rkeras_freezes_its_layers_and_batch_statistics() {
 /// The saved `trainable` of each backbone wrapper and of the layers it wraps, by name (`td`, `td/layer`,
 /// `bi/backward_layer`, …), as `scripts/keras_frozen_wrapped_golden.py` reads Keras's config.
 fn saved_wrapped_flags(model: &Model) -> serde_json::Map<String, Value> {
-    let config = model.network().to_config("m");
-    let backbone = config["config"]["layers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|l| l["config"]["name"] == "backbone")
-        .unwrap()
-        .clone();
     let mut flags = serde_json::Map::new();
-    for layer in backbone["config"]["layers"].as_array().unwrap() {
+    for layer in saved_backbone_layers(model) {
         let c = &layer["config"];
-        if layer["class_name"] == "InputLayer" {
-            continue;
-        }
         let name = c["name"].as_str().unwrap();
         flags.insert(name.to_string(), c["trainable"].clone());
         for key in ["layer", "backward_layer"] {
@@ -315,44 +327,15 @@ fn saved_wrapped_flags(model: &Model) -> serde_json::Map<String, Value> {
 #[test]
 fn a_frozen_nested_model_freezes_the_layers_its_wrappers_hold_as_keras() {
     let golden = golden("wrapped");
-    let x = array(&golden["x"], &golden["x_shape"]);
-    let y = array(&golden["y"], &golden["y_shape"]);
     let mut model = load_model(fixture_dir().join("wrapped.keras")).unwrap();
     assert_eq!(
         &saved_wrapped_flags(&model),
         golden["flags"].as_object().unwrap(),
         "the wrapped layers' saved flags"
     );
-    model.compile(SGD::new(0.1).unwrap(), "mse", &[]).unwrap();
-    let config = FitConfig::new()
-        .epochs(1)
-        .batch_size(4)
-        .verbose(0)
-        .shuffle(false);
-    model.fit(std::slice::from_ref(&x), &y, config).unwrap();
     // The BatchNormalization's moving statistics are among the weights: Keras's are unmoved.
-    let after = model.get_weights();
-    let expected = golden["weights_after"].as_array().unwrap();
-    assert_eq!(after.len(), expected.len(), "weight count");
-    for (i, (w, e)) in after.iter().zip(expected).enumerate() {
-        assert_eq!(
-            w.shape(),
-            &sizes(&golden["weight_shapes"][i])[..],
-            "weight {i}"
-        );
-        let values: Vec<f32> = w.iter().copied().collect();
-        assert_close(&values, &floats(e), &format!("weight {i} after fit"));
-    }
-    let predicted = model.predict(std::slice::from_ref(&x), 8).unwrap();
-    assert_close(
-        predicted.as_slice().unwrap(),
-        &floats(&golden["predict_after"]),
-        "predictions after fit",
-    );
     let dir = tempfile::tempdir().unwrap();
-    let record = dir.path().join("predictions.json");
-    let y_list: Vec<f32> = predicted.iter().copied().collect();
-    std::fs::write(&record, serde_json::json!({ "y": y_list }).to_string()).unwrap();
+    let (_, record) = fit_one_epoch_as_keras(&mut model, &golden, dir.path(), "wrapped");
     for written in ["keras", "h5"] {
         let path = dir.path().join(format!("wrapped.{written}"));
         model.save(&path).unwrap();
