@@ -1,7 +1,7 @@
 //! Keras's config form of a metric, `{"module": "keras.metrics", "class_name": …, "config": {…}}`, both ways.
 
 use super::{
-    AtConstraint, Auc, Condition, ConditionCount, Confusion, Curve, MeanIoU, Metric,
+    AtConstraint, Auc, Condition, ConditionCount, Confusion, Curve, FBetaScore, MeanIoU, Metric,
     StatefulMetric, Summation, Target,
 };
 use crate::error::{EngineError, Result};
@@ -25,7 +25,11 @@ pub(crate) fn thresholds_value(given: Option<&[f32]>) -> Value {
 }
 
 /// The classes [`Metric::from_config`] rebuilds with their arguments.
-const CONFIG_CLASSES: [&str; 12] = [
+const CONFIG_CLASSES: [&str; 16] = [
+    "F1Score",
+    "FBetaScore",
+    "TopKCategoricalAccuracy",
+    "SparseTopKCategoricalAccuracy",
     "MeanIoU",
     "Precision",
     "Recall",
@@ -141,6 +145,16 @@ impl Metric {
             }
             "AUC" => Box::new(auc(&args)?),
             "MeanIoU" => Box::new(mean_iou(&args)?),
+            "F1Score" | "FBetaScore" => Box::new(fbeta(&args)?),
+            "TopKCategoricalAccuracy" | "SparseTopKCategoricalAccuracy" => {
+                args.only(&["k"])?;
+                let metric = if class == "TopKCategoricalAccuracy" {
+                    "top_k_categorical_accuracy"
+                } else {
+                    "sparse_top_k_categorical_accuracy"
+                };
+                Metric::with_top_k(metric, args.count("k")?.unwrap_or(5))?.state
+            }
             _ if config.keys().all(|k| k == "name" || k == "dtype") => {
                 let mut m = Metric::from_name(class).map_err(|_| unknown(class))?;
                 m.name = name;
@@ -149,6 +163,28 @@ impl Metric {
             _ => return Err(unknown(class)),
         };
         Ok(Metric { name, state })
+    }
+}
+
+/// `F1Score(average, threshold)` or `FBetaScore(average, beta, threshold)`.
+fn fbeta(args: &Args) -> Result<FBetaScore> {
+    let f1 = args.class == "F1Score";
+    args.only(if f1 {
+        &["average", "threshold"]
+    } else {
+        &["average", "beta", "threshold"]
+    })?;
+    let average = match args.present("average") {
+        None => None,
+        Some(v) => Some(v.as_str().ok_or_else(|| args.bad("average", v))?),
+    };
+    let average = FBetaScore::average_from_name(average)?;
+    let threshold = args.number("threshold")?.map(|t| t as f32);
+    if f1 {
+        FBetaScore::f1(average, threshold)
+    } else {
+        let beta = args.number("beta")?.unwrap_or(1.0) as f32;
+        FBetaScore::new(average, beta, threshold)
     }
 }
 

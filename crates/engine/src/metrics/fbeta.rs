@@ -1,9 +1,11 @@
 //! `FBetaScore` and `F1Score`: per-class (or pooled) F-scores from thresholded or argmax predictions.
 
 use super::StatefulMetric;
+use super::config::short;
 use super::reduction::weights_per_sample;
 use crate::error::{EngineError, Result};
 use ndarray::ArrayD;
+use serde_json::{Map, Value, json};
 
 /// How per-class scores combine (Keras's `average`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,6 +26,8 @@ pub struct FBetaScore {
     average: Average,
     beta: f32,
     threshold: Option<f32>,
+    /// Made as Keras's `F1Score` (saved under that class, without `beta`).
+    f1: bool,
     tp: Vec<f32>,
     fp: Vec<f32>,
     fn_: Vec<f32>,
@@ -53,6 +57,7 @@ impl FBetaScore {
             average,
             beta,
             threshold,
+            f1: false,
             tp: vec![],
             fp: vec![],
             fn_: vec![],
@@ -62,7 +67,20 @@ impl FBetaScore {
 
     /// Keras's `F1Score`: `FBetaScore` with `beta = 1`.
     pub fn f1(average: Average, threshold: Option<f32>) -> Result<FBetaScore> {
-        FBetaScore::new(average, 1.0, threshold)
+        Ok(FBetaScore {
+            f1: true,
+            ..FBetaScore::new(average, 1.0, threshold)?
+        })
+    }
+
+    /// The average's Keras name (`None` for per-class scores).
+    fn average_name(&self) -> Option<&'static str> {
+        match self.average {
+            Average::PerClass => None,
+            Average::Micro => Some("micro"),
+            Average::Macro => Some("macro"),
+            Average::Weighted => Some("weighted"),
+        }
     }
 
     /// An average by Keras name (`None` is `"none"` here).
@@ -83,6 +101,20 @@ impl FBetaScore {
 }
 
 impl StatefulMetric for FBetaScore {
+    /// Keras's `F1Score` (`average`, `threshold`) or `FBetaScore` (`average`, `beta`, `threshold`) config.
+    fn get_config(&self) -> Option<(&'static str, Map<String, Value>)> {
+        let mut args = Map::new();
+        args.insert("average".into(), json!(self.average_name()));
+        if !self.f1 {
+            args.insert("beta".into(), short(self.beta));
+        }
+        args.insert(
+            "threshold".into(),
+            self.threshold.map_or(Value::Null, short),
+        );
+        Some((if self.f1 { "F1Score" } else { "FBetaScore" }, args))
+    }
+
     fn update_state(
         &mut self,
         y_true: &ArrayD<f32>,

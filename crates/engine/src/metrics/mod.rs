@@ -149,13 +149,19 @@ impl Metric {
                 "expected a positive integer. Received: k=0",
             ));
         }
-        let state = match name {
-            "top_k_categorical_accuracy" => wrap(move |t: &ArrayD<f32>, p: &ArrayD<f32>| {
-                accuracy::top_k_categorical_accuracy(t, p, k)
-            }),
-            "sparse_top_k_categorical_accuracy" => wrap(move |t: &ArrayD<f32>, p: &ArrayD<f32>| {
-                accuracy::sparse_top_k_categorical_accuracy(t, p, k)
-            }),
+        let wrapper = match name {
+            "top_k_categorical_accuracy" => {
+                MeanMetricWrapper::new(move |t: &ArrayD<f32>, p: &ArrayD<f32>| {
+                    accuracy::top_k_categorical_accuracy(t, p, k)
+                })
+                .configured("TopKCategoricalAccuracy", top_k_args(k))
+            }
+            "sparse_top_k_categorical_accuracy" => {
+                MeanMetricWrapper::new(move |t: &ArrayD<f32>, p: &ArrayD<f32>| {
+                    accuracy::sparse_top_k_categorical_accuracy(t, p, k)
+                })
+                .configured("SparseTopKCategoricalAccuracy", top_k_args(k))
+            }
             other => {
                 return Err(EngineError::UnknownName {
                     kind: "top-k metric",
@@ -167,6 +173,7 @@ impl Metric {
                 });
             }
         };
+        let state: Box<dyn StatefulMetric> = Box::new(wrapper);
         Ok(Metric {
             name: name.to_string(),
             state,
@@ -310,6 +317,13 @@ pub const METRIC_NAMES: [&str; 60] = [
     "FalsePositives",
     "FalseNegatives",
 ];
+
+/// Keras's top-k config arguments.
+fn top_k_args(k: usize) -> serde_json::Map<String, serde_json::Value> {
+    let mut args = serde_json::Map::new();
+    args.insert("k".into(), serde_json::json!(k));
+    args
+}
 
 fn wrap(
     f: impl Fn(&ArrayD<f32>, &ArrayD<f32>) -> Result<ArrayD<f32>> + Send + Sync + 'static,

@@ -4,6 +4,7 @@ use super::StatefulMetric;
 use super::reduction::Mean;
 use crate::error::Result;
 use ndarray::ArrayD;
+use serde_json::{Map, Value};
 use std::sync::Arc;
 
 /// A metric function: values of shape `[batch, …]` (averaged per sample, then over samples).
@@ -16,6 +17,8 @@ pub struct MeanMetricWrapper {
     mean: Mean,
     /// A post-processing of the mean (the square root of `RootMeanSquaredError`).
     finish: Option<fn(f32) -> f32>,
+    /// Keras's class and arguments, for a function with arguments (top-k's `k`).
+    config: Option<(&'static str, Map<String, Value>)>,
 }
 
 impl MeanMetricWrapper {
@@ -27,12 +30,19 @@ impl MeanMetricWrapper {
             function: Arc::new(function),
             mean: Mean::new(),
             finish: None,
+            config: None,
         }
     }
 
     /// The same with a post-processing of the mean.
     pub(crate) fn finished_by(mut self, finish: fn(f32) -> f32) -> Self {
         self.finish = Some(finish);
+        self
+    }
+
+    /// The same, saved as Keras's `class` with `args` (see [`StatefulMetric::get_config`]).
+    pub(crate) fn configured(mut self, class: &'static str, args: Map<String, Value>) -> Self {
+        self.config = Some((class, args));
         self
     }
 }
@@ -63,5 +73,9 @@ impl StatefulMetric for MeanMetricWrapper {
 
     fn boxed_clone(&self) -> Box<dyn StatefulMetric> {
         Box::new(self.clone())
+    }
+
+    fn get_config(&self) -> Option<(&'static str, Map<String, Value>)> {
+        self.config.clone()
     }
 }
