@@ -9,32 +9,19 @@
 //! predictions (run for real through the Python of `rkeras_testkit::keras_python`: a failure with CI=true
 //! when it is missing, a loud notice otherwise).
 
-use ndarray::{ArrayD, IxDyn};
+use ndarray::ArrayD;
 use rkeras_engine::load_model;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
+
+mod golden_json;
+use golden_json::array;
 
 fn fixture_dir() -> PathBuf {
     PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/fixtures/transformer"
     ))
-}
-
-fn array(values: &Value, shape: &Value) -> ArrayD<f32> {
-    let shape: Vec<usize> = shape
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_u64().unwrap() as usize)
-        .collect();
-    let values: Vec<f32> = values
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_f64().unwrap() as f32)
-        .collect();
-    ArrayD::from_shape_vec(IxDyn(&shape), values).unwrap()
 }
 
 /// The fixture's input batches and Keras's predictions.
