@@ -1,6 +1,7 @@
 //! Data-parallel training under `mpirun -np 2` (the `mpi` feature): both ranks end with the same weights, the
 //! same bits as one process running the same shards; a killed rank ends the job with an error, and a bad batch on one
-//! rank ends every rank with an error, and so does a message one rank alone cannot read.
+//! rank ends every rank with an error, and so do a message one rank alone cannot read and an error in one
+//! rank's callback.
 #![cfg(feature = "mpi")]
 
 use std::path::{Path, PathBuf};
@@ -235,31 +236,72 @@ fn one_ranks_bad_batch_under_mpirun() {
     let mut ids = ndarray::Array2::from_shape_fn((32, 3), |(i, j)| ((i + j) % 10) as f32);
     ids[[12, 1]] = 99.0; // in samples 8..16: the second shard of the first batch, rank 1's
     let rank = mpi.rank();
-    write_fit_error(ids, mpi, rank, &out);
+    write_fit_error(ids, mpi, rank, &out, None);
 }
 
 /// Trains [`small_model`] on `ids` (labels `i % 3`) for 2 epochs of batches of 16 in 2 shards across
-/// `collective`, and writes the error `fit` returns to rank `rank`'s file of `out`.
+/// `collective` (with `callback`, if given), and writes the error `fit` returns to rank `rank`'s file of `out`.
 fn write_fit_error(
     ids: ndarray::Array2<f32>,
     collective: std::sync::Arc<dyn rkeras::engine::Collective>,
     rank: usize,
     out: &str,
+    callback: Option<&mut rkeras::callbacks::LambdaCallback>,
 ) {
     let labels = ndarray::Array2::from_shape_fn((ids.nrows(), 1), |(i, _)| (i % 3) as f32);
-    let config = rkeras::engine::FitConfig::new()
+    let mut config = rkeras::engine::FitConfig::new()
         .epochs(2)
         .batch_size(16)
         .shards(2)
         .shuffle(false)
         .verbose(0)
         .collective(collective);
+    if let Some(callback) = callback {
+        config = config.callback(callback);
+    }
     let error = small_model()
         .fit(&[ids.into_dyn()], &labels.into_dyn(), config)
         .map(|_| ())
         .expect_err("fit succeeded");
     let path = rkeras::distributed::rank_path(Path::new(out), rank);
     std::fs::write(&path, error.to_string()).unwrap_or_else(|e| panic!("{e}"));
+}
+
+#[test]
+fn a_callback_error_on_one_rank_alone_ends_every_rank_with_the_same_error() {
+    let Some((rank0, rank1)) = rank_errors("one_ranks_callback_error_under_mpirun") else {
+        return;
+    };
+    // Rank 1's `on_epoch_end` fails after epoch 0 (2 steps); rank 0 learns it in step 2's exchange instead of
+    // waiting there for the watchdog.
+    assert_eq!(
+        rank0,
+        "distributed training: rank 1 failed at step 2: disk full"
+    );
+    assert_eq!(rank1, rank0, "the ranks end with different errors");
+}
+
+/// One rank of [`a_callback_error_on_one_rank_alone_ends_every_rank_with_the_same_error`]: rank 1's callback
+/// fails at the end of epoch 0; writes the error `fit` returns.
+#[test]
+#[ignore = "run under mpirun by a_callback_error_on_one_rank_alone_ends_every_rank_with_the_same_error"]
+fn one_ranks_callback_error_under_mpirun() {
+    let Ok(out) = std::env::var(ERRORS_OUT) else {
+        return;
+    };
+    let mpi = rkeras::distributed::Mpi::init().unwrap_or_else(|e| panic!("{e}"));
+    // A hang would end the job only after the watchdog's timeout, long after `rank_errors`' limit.
+    mpi.set_timeout(Duration::from_secs(600));
+    let ids = ndarray::Array2::from_shape_fn((32, 3), |(i, j)| ((i + j) % 10) as f32);
+    let rank = mpi.rank();
+    let mut callback = rkeras::callbacks::LambdaCallback::new().on_epoch_end(move |e, _| {
+        if rank == 1 && e == 0 {
+            Err("disk full")
+        } else {
+            Ok(())
+        }
+    });
+    write_fit_error(ids, mpi, rank, &out, Some(&mut callback));
 }
 
 /// A small embedding classifier of ids `[n, 3]` in `0..10` into 3 classes.
@@ -384,5 +426,5 @@ fn cut_on_rank_one(sums: bool) {
         sums,
         gathers: Default::default(),
     });
-    write_fit_error(ids, collective, rank, &out);
+    write_fit_error(ids, collective, rank, &out, None);
 }

@@ -148,7 +148,7 @@ impl Collective for Mpi {
                 let mut partition = PartitionMut::new(&mut buffer[..], &counts[..], &displs[..]);
                 world.all_gather_varcount_into(local, &mut partition);
             }
-            Ok(split(&buffer, &counts, &displs))
+            Ok(split(buffer, &counts, &displs))
         })
     }
 
@@ -178,7 +178,7 @@ impl Collective for Mpi {
                     PartitionMut::new(&mut buffer[..], &received[..], &received_displs[..]);
                 world.all_to_all_varcount_into(&sent, &mut partition);
             }
-            Ok(split(&buffer, &received, &received_displs))
+            Ok(split(buffer, &received, &received_displs))
         })
     }
 }
@@ -201,11 +201,37 @@ fn displacements(counts: &[i32]) -> rkeras_engine::Result<(Vec<i32>, usize)> {
     Ok((displs, total))
 }
 
-/// The buffer cut into the ranks' messages.
-fn split(buffer: &[u8], counts: &[i32], displs: &[i32]) -> Vec<Vec<u8>> {
-    counts
+/// The buffer cut into the ranks' messages (laid end to end from its start, as [`displacements`] places them),
+/// from the last one back: the first message keeps the buffer, so the longest copy of two ranks' is saved.
+fn split(mut buffer: Vec<u8>, counts: &[i32], displs: &[i32]) -> Vec<Vec<u8>> {
+    let mut parts: Vec<Vec<u8>> = counts
         .iter()
         .zip(displs)
-        .map(|(&c, &d)| buffer[d as usize..(d + c) as usize].to_vec())
-        .collect()
+        .rev()
+        .map(|(&c, &d)| {
+            let mut part = buffer.split_off((d as usize).min(buffer.len()));
+            part.truncate(c as usize);
+            part
+        })
+        .collect();
+    parts.reverse();
+    parts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_buffer_splits_into_the_ranks_messages_in_order() {
+        let counts = [2, 0, 3, 1];
+        let (displs, total) = displacements(&counts).unwrap();
+        assert_eq!((displs.as_slice(), total), ([0, 2, 2, 5].as_slice(), 6));
+        let parts = split(vec![1, 2, 3, 4, 5, 6], &counts, &displs);
+        assert_eq!(
+            parts,
+            [vec![1, 2], vec![], vec![3, 4, 5], vec![6]],
+            "the messages come out in rank order"
+        );
+    }
 }

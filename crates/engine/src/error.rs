@@ -35,7 +35,8 @@ pub enum EngineError {
     #[error("distributed training: {0}")]
     Distributed(String),
     /// A training step across ranks that one rank could not complete (it could not read what another rank
-    /// sent, or found the ranks disagreeing): every rank returns this same error, naming that rank and the step
+    /// sent, or found the ranks disagreeing), or an error one rank alone met outside the exchanges (in one of
+    /// its callbacks after `on_train_begin`): every rank returns this same error, naming that rank and the step
     /// (the number of training steps of this `fit` before it).
     #[error("distributed training: rank {rank} failed at step {step}: {reason}")]
     StepFailed {

@@ -103,14 +103,14 @@ impl<'m, 'c> TrainingLoop<'m, 'c> {
     /// Starts an epoch: resets the running means and calls `on_epoch_begin`.
     pub(crate) fn begin_epoch(&mut self, epoch: usize) -> Result<()> {
         self.means = EpochMeans::default();
-        self.callbacks.on_epoch_begin(epoch, &mut self.ctl)?;
-        Ok(())
+        let outcome = self.callbacks.on_epoch_begin(epoch, &mut self.ctl);
+        self.shared(outcome.map_err(Into::into))
     }
 
     /// Calls `on_train_batch_begin`.
     pub(crate) fn begin_batch(&mut self, batch: usize) -> Result<()> {
-        self.callbacks.on_train_batch_begin(batch, &mut self.ctl)?;
-        Ok(())
+        let outcome = self.callbacks.on_train_batch_begin(batch, &mut self.ctl);
+        self.shared(outcome.map_err(Into::into))
     }
 
     /// Runs one training step on `shards` (a batch of `samples`), then `on_train_batch_end` with the running
@@ -131,9 +131,14 @@ impl<'m, 'c> TrainingLoop<'m, 'c> {
         settle_step(compiled, &mut step);
         self.means.add(&step, compiled)?;
         let logs = self.means.logs(compiled);
-        self.callbacks
-            .on_train_batch_end(batch, &logs, &mut self.ctl)?;
-        self.write_pending_backup()?;
+        let mut outcome = self
+            .callbacks
+            .on_train_batch_end(batch, &logs, &mut self.ctl)
+            .map_err(Into::into);
+        if outcome.is_ok() {
+            outcome = self.write_pending_backup();
+        }
+        self.shared(outcome)?;
         Ok(self.ctl.stop)
     }
 
@@ -146,8 +151,19 @@ impl<'m, 'c> TrainingLoop<'m, 'c> {
         validation: Option<(TestBatches<'_, '_>, usize)>,
     ) -> Result<bool> {
         // Across ranks: a failure one rank alone found in the epoch's last step stops every rank here.
-        let collective = self.ctl.model.compiled("fit")?.collective.clone();
-        crate::collective::agree(collective.as_deref())?;
+        let compiled = self.ctl.model.compiled("fit")?;
+        let (collective, step) = (compiled.collective.clone(), compiled.collective_steps);
+        crate::collective::agree(collective.as_deref(), step, Ok(()))?;
+        let outcome = self.validate_and_end_epoch(epoch, validation);
+        self.shared(outcome)
+    }
+
+    /// [`TrainingLoop::end_epoch`] after the ranks' agreement.
+    fn validate_and_end_epoch(
+        &mut self,
+        epoch: usize,
+        validation: Option<(TestBatches<'_, '_>, usize)>,
+    ) -> Result<bool> {
         let validation = match validation {
             Some((batches, freq)) if (epoch + 1) % freq == 0 => {
                 Some(test_pass(&mut self.ctl, &mut self.callbacks, batches)?)
@@ -172,13 +188,31 @@ impl<'m, 'c> TrainingLoop<'m, 'c> {
     /// Calls `on_train_end` with the last epoch's logs and returns the History.
     pub(crate) fn finish(mut self) -> Result<History> {
         // Keras's `optimizer.finalize_variable_values(trainable_weights)` after the last epoch (EMA weights).
-        crate::train_step::finalize_optimizer(self.ctl.model)?;
-        if let Some(compiled) = self.ctl.model.compiled.as_mut() {
-            compiled.collective = None;
-        }
-        self.callbacks
-            .on_train_end(&self.last_logs, &mut self.ctl)?;
+        let finalized = crate::train_step::finalize_optimizer(self.ctl.model);
+        let (collective, step) = self
+            .ctl
+            .model
+            .compiled
+            .as_mut()
+            .map_or((None, 0), |c| (c.collective.take(), c.collective_steps));
+        let ended = finalized.and_then(|()| {
+            self.callbacks
+                .on_train_end(&self.last_logs, &mut self.ctl)
+                .map_err(Into::into)
+        });
+        // Across ranks: the last agreement, so that an error in one rank's `on_train_end` (or its last
+        // epoch's callbacks) reaches every rank.
+        crate::collective::agree(collective.as_deref(), step, ended)?;
         Ok(self.callbacks.take_history().unwrap_or_default())
+    }
+
+    /// `outcome` of this rank's callbacks, which the other ranks learn of in their next exchange when it is an
+    /// error (see `collective::share_outcome`).
+    fn shared<T>(&self, outcome: Result<T>) -> Result<T> {
+        let compiled = self.ctl.model.compiled.as_ref();
+        let collective = compiled.and_then(|c| c.collective.as_deref());
+        let step = compiled.map_or(0, |c| c.collective_steps);
+        crate::collective::share_outcome(collective, step, outcome)
     }
 
     fn write_pending_backup(&mut self) -> Result<()> {

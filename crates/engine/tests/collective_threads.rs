@@ -2,7 +2,8 @@
 //! step stops every rank with an error (no rank waits), and a `BackupAndRestore` backup written by rank 0
 //! resumes both ranks to the bits of an uninterrupted run. A message that one rank alone cannot read stops
 //! every rank with the same error naming that rank and the step, and so do gradient sums that one rank cannot
-//! read, in a middle step or in the last one. With 2, 3 or 4 ranks the logged metrics
+//! read, in a middle step or in the last one, and an error in one rank's callback (between the exchanges, in
+//! the last epoch's end or in `on_train_end` included). With 2, 3 or 4 ranks the logged metrics
 //! (merged from every shard's metric states) have the bits of one process.
 
 use ndarray::{Array2, ArrayD};
@@ -295,6 +296,82 @@ fn an_error_in_one_ranks_train_begin_stops_every_rank() {
     );
 }
 
+/// Which hook of rank 1's callback fails ("disk full"), and when: in an epoch (from 0), or in a batch
+/// counted over the whole `fit` (from 0).
+#[derive(Clone, Copy, Debug)]
+enum Failing {
+    EpochBegin(usize),
+    BatchBegin(usize),
+    BatchEnd(usize),
+    EpochEnd(usize),
+    TrainEnd,
+}
+
+/// A callback that fails on rank 1 alone where `failing` says.
+fn failing_callback(rank: usize, failing: Failing) -> LambdaCallback {
+    let fail = move |hit: bool| {
+        if rank == 1 && hit {
+            Err("disk full")
+        } else {
+            Ok(())
+        }
+    };
+    let (mut begun, mut ended) = (0, 0);
+    LambdaCallback::new()
+        .on_epoch_begin(move |e| fail(matches!(failing, Failing::EpochBegin(f) if f == e)))
+        .on_train_batch_begin(move |_| {
+            begun += 1;
+            fail(matches!(failing, Failing::BatchBegin(f) if f + 1 == begun))
+        })
+        .on_train_batch_end(move |_, _| {
+            ended += 1;
+            fail(matches!(failing, Failing::BatchEnd(f) if f + 1 == ended))
+        })
+        .on_epoch_end(move |e, _| fail(matches!(failing, Failing::EpochEnd(f) if f == e)))
+        .on_train_end(move |_| fail(matches!(failing, Failing::TrainEnd)))
+}
+
+#[test]
+fn a_callback_error_on_one_rank_alone_stops_every_rank_naming_it_and_the_step() {
+    // 4 epochs of 4 steps; the step is the number of steps run before the error.
+    let cases = [
+        (Failing::EpochBegin(1), 4),
+        (Failing::BatchBegin(9), 9),
+        (Failing::BatchEnd(6), 7),
+        (Failing::BatchEnd(15), 16),
+        (Failing::EpochEnd(1), 8),
+        (Failing::EpochEnd(3), 16),
+        (Failing::TrainEnd, 16),
+    ];
+    for ranks in [2, 3] {
+        for (failing, step) in cases {
+            let errors = on_n_ranks(ranks, None, move |rank, collective| {
+                let (x, y) = data(false);
+                let mut callback = failing_callback(rank, failing);
+                let config = config_with(Some(collective), 4, 16, ranks).callback(&mut callback);
+                model().fit(&[x], &y, config).err()
+            });
+            for (rank, error) in errors.iter().enumerate() {
+                match error {
+                    Some(EngineError::StepFailed {
+                        rank: 1,
+                        step: s,
+                        reason,
+                    }) if *s == step && reason == "disk full" => {}
+                    other => panic!("{ranks} ranks, {failing:?}: rank {rank} ended with {other:?}"),
+                }
+            }
+            assert_eq!(
+                errors[0].as_ref().map(ToString::to_string).as_deref(),
+                Some(
+                    format!("distributed training: rank 1 failed at step {step}: disk full")
+                        .as_str()
+                )
+            );
+        }
+    }
+}
+
 /// The weights after `config` on every rank; `backup_dir(rank)` adds a `BackupAndRestore` there, and `crash`
 /// makes epoch 2 fail to begin.
 fn train_on_ranks(backup_dir: Option<fn(usize) -> PathBuf>, crash: bool) -> Vec<Vec<u32>> {
@@ -322,7 +399,10 @@ fn train_on_ranks(backup_dir: Option<fn(usize) -> PathBuf>, crash: bool) -> Vec<
     })
     .into_iter()
     .map(|result| match result {
-        Err(e) if crash && e == "power cut" => Vec::new(),
+        // Both ranks fail to begin epoch 2, after 8 steps: every rank names the first, rank 0.
+        Err(e) if crash && e == "distributed training: rank 0 failed at step 8: power cut" => {
+            Vec::new()
+        }
         other => other.unwrap_or_else(|e| panic!("{e}")),
     })
     .collect()

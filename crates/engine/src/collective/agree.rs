@@ -1,7 +1,8 @@
-//! A failure one rank alone finds after a step's last exchange (it cannot read the all-gathered gradient
-//! sums): the other ranks have finished the step and gone on to their next all-to-all, the next step's or the
-//! agreement at the end of the epoch ([`agree`]), so the failing rank sends its error there. Every rank then
-//! returns the same [`EngineError::StepFailed`], naming the rank and the step in which it failed.
+//! A failure one rank alone finds outside a step's exchanges — it cannot read the all-gathered gradient sums
+//! of a step, or one of its callbacks fails: the other ranks have gone on to their next all-to-all (the next
+//! step's, the agreement at the end of the epoch or the one at the end of `fit`, [`agree`]), so the failing
+//! rank sends its error there. Every rank then returns the same [`EngineError::StepFailed`], naming the rank
+//! and the step in which it failed.
 
 use super::{Collective, codec};
 use crate::error::{EngineError, Result};
@@ -27,16 +28,41 @@ pub(super) fn carried_failure(messages: &[Vec<u8>]) -> Result<()> {
         .map_or(Ok(()), Err)
 }
 
-/// Every rank learns whether any rank's steps failed where it alone could see it: one all-to-all of a few bytes
-/// at the end of each epoch, before validation and the epoch's callbacks, so that a failure in an epoch's last
-/// step (and the `fit`'s) stops every rank at once instead of leaving the others waiting. Nothing to do alone.
-pub(crate) fn agree(collective: Option<&dyn Collective>) -> Result<()> {
+/// Every rank learns whether any rank failed where it alone could see it: one all-to-all of a few bytes. At
+/// the end of each epoch, before validation and the epoch's callbacks (`outcome` then `Ok`), a failure in the
+/// epoch's last step stops every rank at once instead of leaving the others waiting; at the end of `fit`,
+/// `outcome` is this rank's `on_train_end` (an error there reaches every rank). An error in `outcome` becomes
+/// [`EngineError::StepFailed`] naming this rank and `step` (the steps run so far), the same on every rank.
+/// Nothing to do alone.
+pub(crate) fn agree(
+    collective: Option<&dyn Collective>,
+    step: u64,
+    outcome: Result<()>,
+) -> Result<()> {
     let Some(collective) = collective.filter(|c| c.ranks() > 1) else {
-        return Ok(());
+        return outcome;
     };
     let ranks = collective.ranks();
-    let parts: Vec<Vec<u8>> = (0..ranks)
-        .map(|r| codec::encode(&Ok(Vec::new()), r, ranks))
-        .collect();
+    let parts: Vec<Vec<u8>> = match &outcome {
+        Ok(()) => (0..ranks)
+            .map(|r| codec::encode(&Ok(Vec::new()), r, ranks))
+            .collect(),
+        Err(e) => vec![codec::encode_step_failure(collective.rank(), step, &e.to_string()); ranks],
+    };
     carried_failure(&collective.all_to_all(&parts)?)
+}
+
+/// `outcome`, the result of what this rank did alone between two exchanges (its callbacks, a backup): an
+/// error there is sent to the other ranks in the exchange they make next (a step's all-to-all or an
+/// agreement, [`agree`]), so that every rank returns the same [`EngineError::StepFailed`] naming this rank
+/// and `step` (the steps run so far) instead of waiting for it. Success costs no exchange.
+pub(crate) fn share_outcome<T>(
+    collective: Option<&dyn Collective>,
+    step: u64,
+    outcome: Result<T>,
+) -> Result<T> {
+    match (collective.filter(|c| c.ranks() > 1), outcome) {
+        (Some(collective), Err(e)) => Err(share_failure(collective, step, e.to_string())),
+        (_, outcome) => outcome,
+    }
 }

@@ -160,12 +160,15 @@ fn put_len(out: &mut Vec<u8>, n: usize) {
     out.extend_from_slice(&(n as u64).to_le_bytes());
 }
 
-/// Appends `values` as little-endian f32s.
+/// Appends `values` as little-endian f32s (into room made at once: a copy the compiler vectorizes, where
+/// appending float by float checks the capacity each time).
 pub(super) fn put_f32s(out: &mut Vec<u8>, values: &[f32]) {
-    out.reserve(values.len() * 4);
-    values
-        .iter()
-        .for_each(|v| out.extend_from_slice(&v.to_le_bytes()));
+    let start = out.len();
+    out.resize(start + values.len() * 4, 0);
+    out[start..]
+        .chunks_exact_mut(4)
+        .zip(values)
+        .for_each(|(bytes, v)| bytes.copy_from_slice(&v.to_le_bytes()));
 }
 
 /// Each output's metrics' states: a flag, then per output the metrics, each its length and numbers.
@@ -266,11 +269,20 @@ impl Reader<'_> {
     }
 
     pub(super) fn f32s(&mut self, n: usize) -> Result2<Vec<f32>> {
+        let mut values = Vec::new();
+        self.f32s_into(n, &mut values)?;
+        Ok(values)
+    }
+
+    /// Appends the next `n` f32s to `values`.
+    pub(super) fn f32s_into(&mut self, n: usize, values: &mut Vec<f32>) -> Result2<()> {
         let bytes = self.take(n.checked_mul(4).ok_or("length overflows")?)?;
-        Ok(bytes
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect())
+        values.extend(
+            bytes
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])),
+        );
+        Ok(())
     }
 
     fn array(&mut self) -> Result2<ArrayD<f32>> {

@@ -10,7 +10,7 @@ mod codec;
 mod profile;
 mod reduce;
 
-pub(crate) use agree::agree;
+pub(crate) use agree::{agree, share_outcome};
 pub(crate) use begin::begin_together;
 pub use profile::{CollectiveProfile, profile, reset_profile};
 

@@ -51,12 +51,12 @@ pub(super) fn exchange(
     agree::carried_failure(&messages)?;
     // A rank whose step failed ends with its own error; every other rank finds it in the message it sent.
     let mine = mine?;
-    let received = gather_shards(&messages, count, ranks)?;
+    let mut received = gather_shards(&messages, count, ranks)?;
     // From here on every rank takes part in the all-gather, so that an error found on one rank alone reaches
     // the others instead of leaving them waiting.
     let sums = received
-        .as_ref()
-        .map_err(Clone::clone)
+        .as_mut()
+        .map_err(|e| e.clone())
         .and_then(|shards| block_sums(shards, rank, ranks));
     let summed = Instant::now();
     let message = sums_message(&sums);
@@ -156,11 +156,12 @@ fn gather_shards(
 }
 
 /// This rank's sums: per weight, its block of a dense gradient or an embedding table's whole gradient, added
-/// up in shard order; `None` when a shard's loss was not finite (no shard updates then).
-fn block_sums(shards: &[Received], rank: usize, ranks: usize) -> Result2<Option<Vec<Sum>>> {
-    let Some(grads) = shards
-        .iter()
-        .map(|s| s.grads.as_ref())
+/// up in shard order; `None` when a shard's loss was not finite (no shard updates then). The first shard's
+/// blocks are taken out of `shards` as the totals.
+fn block_sums(shards: &mut [Received], rank: usize, ranks: usize) -> Result2<Option<Vec<Sum>>> {
+    let Some(mut grads) = shards
+        .iter_mut()
+        .map(|s| s.grads.as_mut())
         .collect::<Option<Vec<_>>>()
     else {
         return Ok(None);
@@ -173,8 +174,8 @@ fn block_sums(shards: &[Received], rank: usize, ranks: usize) -> Result2<Option<
     for i in 0..weights {
         let mut sum = Sum::Nothing;
         let mut rows = Vec::new();
-        for (shard, g) in grads.iter().enumerate() {
-            match (&g[i], &mut sum) {
+        for (shard, g) in grads.iter_mut().enumerate() {
+            match (&mut g[i], &mut sum) {
                 (Piece::None, _) => {}
                 (Piece::Rows(r), Sum::Nothing) => rows.push(r.clone()),
                 (Piece::Block { shape, values }, Sum::Nothing) if rows.is_empty() => {
@@ -187,7 +188,7 @@ fn block_sums(shards: &[Received], rank: usize, ranks: usize) -> Result2<Option<
                     }
                     sum = Sum::Block {
                         shape: shape.clone(),
-                        values: values.clone(),
+                        values: std::mem::take(values),
                     };
                 }
                 (
@@ -197,7 +198,10 @@ fn block_sums(shards: &[Received], rank: usize, ranks: usize) -> Result2<Option<
                         values: total,
                     },
                 ) if shape == s && values.len() == total.len() => {
-                    total.iter_mut().zip(values).for_each(|(t, v)| *t += v);
+                    total
+                        .iter_mut()
+                        .zip(values.iter())
+                        .for_each(|(t, v)| *t += v);
                 }
                 _ => {
                     return Err(format!(
@@ -281,7 +285,9 @@ fn assemble(sums: Vec<Sum>, messages: &[Vec<u8>], ranks: usize) -> Result2<Vec<O
                 let mut values = Vec::with_capacity(len);
                 for (r, reader) in readers.iter_mut().enumerate() {
                     let n = owned_shards(len, r, ranks).len();
-                    values.extend(reader.f32s(n).map_err(|e| unreadable(r, e))?);
+                    reader
+                        .f32s_into(n, &mut values)
+                        .map_err(|e| unreadable(r, e))?;
                 }
                 let array =
                     ArrayD::from_shape_vec(IxDyn(&shape), values).map_err(|e| e.to_string())?;
@@ -663,7 +669,7 @@ mod tests {
         on_ranks_or_fail(ranks, None, Some((reader, failed as usize)), |c| {
             (0..STEPS)
                 .try_for_each(|step| run_shards(Some(c), step, 5, |i| shard(i, &[])).map(|_| ()))
-                .and_then(|()| super::super::agree(Some(c)))
+                .and_then(|()| super::super::agree(Some(c), STEPS, Ok(())))
                 .err()
         })
     }
