@@ -236,11 +236,10 @@ fn check_fits(metric: &Metric, loss: &Loss, width: usize, output: &str) -> Resul
 /// output's loss).
 fn takes_class_ids(metric: &Metric) -> bool {
     let name = &metric.name;
-    metric
-        .class_name()
-        .map_or(name.starts_with("sparse_") || name.starts_with("Sparse"), |c| {
-            c.starts_with("Sparse")
-        })
+    metric.class_name().map_or(
+        name.starts_with("sparse_") || name.starts_with("Sparse"),
+        |c| c.starts_with("Sparse"),
+    )
 }
 
 /// Keras 3's log names: `loss` then the metrics for one output; `loss`, each `<output>_loss`, then each

@@ -48,9 +48,7 @@ fn metric(name: &str, keras_name: &str) -> Metric {
             .named(keras_name)
             .with_dtype("float64")
             .unwrap(),
-        "sparse_top_k_sorted_ids_k2" => {
-            Metric::sparse_top_k_categorical_accuracy(2, true).unwrap()
-        }
+        "sparse_top_k_sorted_ids_k2" => Metric::sparse_top_k_categorical_accuracy(2, true).unwrap(),
         "cosine_similarity_axis1" => Metric::cosine_similarity(1).unwrap(),
         "binary_crossentropy_logits_ls" => Metric::binary_crossentropy(true, 0.1).unwrap(),
         "categorical_crossentropy_ls" => Metric::categorical_crossentropy(false, 0.2, -1)
@@ -316,10 +314,19 @@ fn bad_metric_arguments_are_typed_errors() {
     assert!(e.contains("`precision`"), "{e}");
     let e = config("R2Score", serde_json::json!({"num_regressors": 1}));
     assert!(e.contains("R2Score") && e.contains("BinaryIoU"), "{e}");
-    let e = config("IoU", serde_json::json!({"num_classes": 3, "target_class_ids": [0, 3]}));
+    let e = config(
+        "IoU",
+        serde_json::json!({"num_classes": 3, "target_class_ids": [0, 3]}),
+    );
     assert!(e.contains("Target class id 3 is out of range"), "{e}");
-    let e = config("OneHotIoU", serde_json::json!({"num_classes": 3, "target_class_ids": [0], "sparse_y_true": true}));
-    assert!(e.contains("OneHotIoU does not take the argument `sparse_y_true`"), "{e}");
+    let e = config(
+        "OneHotIoU",
+        serde_json::json!({"num_classes": 3, "target_class_ids": [0], "sparse_y_true": true}),
+    );
+    assert!(
+        e.contains("OneHotIoU does not take the argument `sparse_y_true`"),
+        "{e}"
+    );
     let e = config("BinaryAccuracy", serde_json::json!({"threshold": "high"}));
     assert!(e.contains("threshold") && e.contains("high"), "{e}");
     let e = config("Hinge", serde_json::json!({"dtype": "float8"}));

@@ -82,7 +82,7 @@ pub(super) fn top_k(k: usize) -> Result<Box<dyn StatefulMetric>> {
     ))
 }
 
-/// Keras 3.15.1 writes `from_sorted_ids` always, 3.15.0 never; rkeras writes it when set and reads both.
+/// Keras writes `from_sorted_ids` only when it is set, and so does rkeras.
 pub(super) fn sparse_top_k(k: usize, from_sorted_ids: bool) -> Result<Box<dyn StatefulMetric>> {
     positive_k(k)?;
     let mut config = args(&[("k", json!(k))]);
@@ -126,7 +126,10 @@ pub(super) fn cosine_similarity(axis: isize) -> Result<Box<dyn StatefulMetric>> 
     ))
 }
 
-pub(super) fn binary_crossentropy(from_logits: bool, label_smoothing: f32) -> Result<Box<dyn StatefulMetric>> {
+pub(super) fn binary_crossentropy(
+    from_logits: bool,
+    label_smoothing: f32,
+) -> Result<Box<dyn StatefulMetric>> {
     let kind = LossKind::BinaryCrossentropy(Crossentropy {
         from_logits,
         label_smoothing,
@@ -193,7 +196,10 @@ impl Metric {
     /// # Ok::<(), rkeras_engine::EngineError>(())
     /// ```
     pub fn binary_accuracy(threshold: f32) -> Result<Metric> {
-        Ok(Metric::boxed("binary_accuracy", binary_accuracy(threshold)?))
+        Ok(Metric::boxed(
+            "binary_accuracy",
+            binary_accuracy(threshold)?,
+        ))
     }
 
     /// Keras's `CategoricalAccuracy()`: argmax against argmax, named `categorical_accuracy`.
@@ -354,8 +360,14 @@ mod tests {
         let config = m.to_config().unwrap();
         assert_eq!(config["config"]["threshold"], 0.3);
         assert_eq!(config["config"]["dtype"], "float64");
-        assert_eq!(Metric::from_config(&config).unwrap().to_config().unwrap(), config);
-        let e = Metric::accuracy().with_dtype("float8").unwrap_err().to_string();
+        assert_eq!(
+            Metric::from_config(&config).unwrap().to_config().unwrap(),
+            config
+        );
+        let e = Metric::accuracy()
+            .with_dtype("float8")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("float8"), "{e}");
         assert!(Metric::binary_accuracy(f32::NAN).is_err());
         let e = Metric::sparse_top_k_categorical_accuracy(0, true)

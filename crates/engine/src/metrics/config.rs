@@ -182,10 +182,7 @@ impl Metric {
             }
             "SparseTopKCategoricalAccuracy" => {
                 args.only(&["k", "from_sorted_ids"])?;
-                classes::sparse_top_k(
-                    args.count("k")?.unwrap_or(5),
-                    args.flag("from_sorted_ids")?,
-                )?
+                classes::sparse_top_k(args.count("k")?.unwrap_or(5), args.flag("from_sorted_ids")?)?
             }
             "BinaryAccuracy" => {
                 args.only(&["threshold"])?;

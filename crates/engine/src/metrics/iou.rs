@@ -69,9 +69,7 @@ impl MeanIoU {
             Some(&max) if max >= num_classes => {
                 return Err(EngineError::invalid(
                     "target_class_ids",
-                    format!(
-                        "Target class id {max} is out of range, which is [0, {num_classes})."
-                    ),
+                    format!("Target class id {max} is out of range, which is [0, {num_classes})."),
                 ));
             }
             Some(_) => {}
