@@ -44,6 +44,13 @@ def batches(kind):
             out.append((rng.uniform(0.1, 2, size=(B, C)).astype("float32"), rng.uniform(0.1, 2, size=(B, C)).astype("float32")))
         elif kind == "segment":
             out.append((rng.integers(0, C, size=(B, 5)).astype("float32"), rng.integers(0, C, size=(B, 5)).astype("float32")))
+        elif kind == "binary_logits":
+            out.append((rng.integers(0, 2, size=(B, C)).astype("float32"), rng.normal(scale=2, size=(B, C)).astype("float32")))
+        elif kind == "sorted_ids":
+            ids = rng.integers(0, C, size=(B,))
+            out.append((ids.astype("float32"), np.stack([rng.permutation(C) for _ in range(B)]).astype("float32")))
+        elif kind == "regression3":
+            out.append((rng.normal(size=(B, 3, C)).astype("float32"), rng.normal(size=(B, 3, C)).astype("float32")))
         elif kind == "values":
             out.append((np.zeros((B, 2), "float32"), rng.normal(size=(B, 2)).astype("float32")))
     return out
@@ -52,9 +59,10 @@ def batches(kind):
 def run(name, metric, kind):
     data = batches(kind)
     weights = [None, rng.uniform(0, 2, size=(B,)).astype("float32"), rng.integers(0, 2, size=(B,)).astype("float32"), None]
-    if name.startswith("mean_iou"):
-        # MeanIoU flattens its weights with the labels: one weight per position.
-        weights = [None if w is None else np.repeat(w[:, None], 5, axis=1) for w in weights]
+    if name.startswith("mean_iou") or name.startswith("iou") or name.startswith("binary_iou"):
+        # The IoU metrics flatten their weights with the labels: one weight per position.
+        per = data[0][0].shape[1]
+        weights = [None if w is None else np.repeat(w[:, None], per, axis=1) for w in weights]
     steps = []
     for i, ((t, p), w) in enumerate(zip(data, weights)):
         if i == 3:
@@ -135,6 +143,25 @@ def main():
         run("auc_prgain_minoring_50", M.AUC(curve="PRGAIN", summation_method="minoring", num_thresholds=50, name="auc_prgain_minoring_50"), "binary1"),
         run("auc_prgain_majoring", M.AUC(curve="PRGAIN", summation_method="majoring", name="auc_prgain_majoring"), "binary"),
         run("auc_prgain_multi_label", M.AUC(curve="PRGAIN", multi_label=True, name="auc_prgain_multi_label"), "binary"),
+        # Every class's constructor arguments, `name` and `dtype` (float64 results compared at f32 precision).
+        run("accuracy_f64", M.Accuracy(name="acc64", dtype="float64"), "segment"),
+        run("binary_accuracy_t0.3", M.BinaryAccuracy(threshold=0.3, name="ba3"), "binary"),
+        run("categorical_accuracy_named", M.CategoricalAccuracy(name="ca"), "onehot"),
+        run("sparse_categorical_accuracy_f64", M.SparseCategoricalAccuracy(name="sca", dtype="float64"), "sparse"),
+        run("sparse_top_k_sorted_ids_k2", M.SparseTopKCategoricalAccuracy(k=2, from_sorted_ids=True), "sorted_ids"),
+        run("cosine_similarity_axis1", M.CosineSimilarity(axis=1), "regression3"),
+        run("binary_crossentropy_logits_ls", M.BinaryCrossentropy(from_logits=True, label_smoothing=0.1), "binary_logits"),
+        run("categorical_crossentropy_ls", M.CategoricalCrossentropy(label_smoothing=0.2, name="cce_ls"), "onehot"),
+        run("sparse_categorical_crossentropy_ignore1", M.SparseCategoricalCrossentropy(ignore_class=1, name="scce_i1"), "sparse"),
+        run("mse_f64", M.MeanSquaredError(name="m", dtype="float64"), "regression"),
+        run("squared_hinge", M.SquaredHinge(), "binary"),
+        run("categorical_hinge", M.CategoricalHinge(), "onehot"),
+        run("mean_named", M.Mean(name="avg"), "values"),
+        run("iou_0_2", M.IoU(num_classes=C, target_class_ids=[0, 2], name="iou02"), "segment"),
+        run("binary_iou_t0.3", M.BinaryIoU(target_class_ids=[0, 1], threshold=0.3, name="biou"), "binary"),
+        run("binary_iou_1", M.BinaryIoU(target_class_ids=[1], name="biou1"), "binary"),
+        run("one_hot_iou_1_3", M.OneHotIoU(num_classes=C, target_class_ids=[1, 3], name="ohiou"), "onehot"),
+        run("one_hot_mean_iou", M.OneHotMeanIoU(num_classes=C, name="ohmiou"), "onehot"),
     ]
     out = {"keras_version": keras.__version__, "cases": cases}
     path = os.path.join(os.path.dirname(__file__), "..", "crates", "engine", "tests", "fixtures", "keras_metrics_golden.json")

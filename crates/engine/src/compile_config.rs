@@ -198,6 +198,46 @@ impl CompileConfig {
         self
     }
 
+    /// One list of metric names and objects per output, in output order (Keras's
+    /// `metrics=[["accuracy", BinaryAccuracy(threshold=0.7)], ["mae"]]`).
+    pub fn metric_lists(mut self, metrics: impl IntoIterator<Item = Vec<MetricArg>>) -> Self {
+        self.metrics = PerOutput::List(metrics.into_iter().collect());
+        self
+    }
+
+    /// Lists of metric names and objects by output name (Keras's
+    /// `metrics={"cls": ["accuracy", SparseTopKCategoricalAccuracy(k=2)]}`); outputs left out get none.
+    ///
+    /// ```
+    /// use rkeras_engine::metrics::Metric;
+    /// use rkeras_engine::{CompileConfig, Model};
+    /// use rkeras_layers::{Dense, Input, LayerCall};
+    /// let x = Input::new(&[3]);
+    /// let cls = Dense::new(3).with_activation("softmax")?.with_name("cls").call(&x)?;
+    /// let bin = Dense::new(1).with_activation("sigmoid")?.with_name("bin").call(&x)?;
+    /// let mut model = Model::with_outputs(&[x], &[cls, bin])?;
+    /// let config = CompileConfig::losses_by_name([("cls", "sparse_categorical_crossentropy"), ("bin", "binary_crossentropy")])
+    ///     .metric_lists_by_name([
+    ///         ("cls", vec!["accuracy".into(), Metric::sparse_top_k_categorical_accuracy(2, false)?.named("top2").into()]),
+    ///         ("bin", vec![Metric::binary_accuracy(0.7)?.named("ba7").into()]),
+    ///     ]);
+    /// model.compile_with("sgd", config)?;
+    /// assert_eq!(model.metrics_names(), ["loss", "cls_loss", "bin_loss", "cls_accuracy", "cls_top2", "bin_ba7"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn metric_lists_by_name<'n>(
+        mut self,
+        metrics: impl IntoIterator<Item = (&'n str, Vec<MetricArg>)>,
+    ) -> Self {
+        self.metrics = PerOutput::ByName(
+            metrics
+                .into_iter()
+                .map(|(n, m)| (n.to_string(), m))
+                .collect(),
+        );
+        self
+    }
+
     /// Metric lists by output name (Keras's `metrics={"cls": ["accuracy"]}`); outputs left out get none.
     pub fn metrics_by_name<'n, 'm>(
         mut self,

@@ -203,7 +203,7 @@ fn spread_metrics<'s>(
 /// shape otherwise (a custom loss decides for itself).
 fn check_fits(metric: &Metric, loss: &Loss, width: usize, output: &str) -> Result<()> {
     let sparse_targets = matches!(loss.kind(), LossKind::SparseCategoricalCrossentropy(_));
-    let sparse_metric = takes_class_ids(&metric.name);
+    let sparse_metric = takes_class_ids(metric);
     let follows_loss = matches!(metric.name.as_str(), "accuracy" | "acc");
     if width <= 1
         || follows_loss
@@ -232,9 +232,14 @@ fn check_fits(metric: &Metric, loss: &Loss, width: usize, output: &str) -> Resul
     ))
 }
 
-/// Whether a metric reads integer class ids (the sparse ones; `accuracy` follows its output's loss).
-fn takes_class_ids(name: &str) -> bool {
-    name.starts_with("sparse_") || name.starts_with("Sparse")
+/// Whether a metric reads integer class ids (the sparse ones, by class or name; `accuracy` follows its
+/// output's loss).
+fn takes_class_ids(metric: &Metric) -> bool {
+    let name = &metric.name;
+    metric.class_name().map_or(
+        name.starts_with("sparse_") || name.starts_with("Sparse"),
+        |c| c.starts_with("Sparse"),
+    )
 }
 
 /// Keras 3's log names: `loss` then the metrics for one output; `loss`, each `<output>_loss`, then each

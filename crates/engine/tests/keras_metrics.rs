@@ -31,18 +31,45 @@ fn at(name: &str, target: Target, value: f32, n: usize, class_id: Option<usize>)
     Metric::new(name, AtConstraint::new(target, value, n, class_id).unwrap())
 }
 
-fn metric(name: &str) -> Metric {
-    // Named as Keras named them (the fixture's configs hold the names).
+/// The metric of a fixture case built with rkeras's constructors, named as Keras named it (`keras_name`, from
+/// the case's config).
+fn metric(name: &str, keras_name: &str) -> Metric {
     let f1 = |avg, t| Metric::new("f1_score", FBetaScore::f1(avg, t).unwrap());
+    let iou = |m: MeanIoU| Metric::new(keras_name, m);
     match name {
-        "binary_accuracy_t0.7" => Metric::new(
-            name,
-            rkeras_engine::metrics::MeanMetricWrapper::new(|t: &ArrayD<f32>, p: &ArrayD<f32>| {
-                Ok(ndarray::Zip::from(t)
-                    .and(p)
-                    .map_collect(|&t, &p| f32::from(t == f32::from(p > 0.7))))
-            }),
-        ),
+        "binary_accuracy_t0.7" => Metric::binary_accuracy(0.7).unwrap(),
+        "accuracy_f64" => Metric::accuracy()
+            .named(keras_name)
+            .with_dtype("float64")
+            .unwrap(),
+        "binary_accuracy_t0.3" => Metric::binary_accuracy(0.3).unwrap().named(keras_name),
+        "categorical_accuracy_named" => Metric::categorical_accuracy().named(keras_name),
+        "sparse_categorical_accuracy_f64" => Metric::sparse_categorical_accuracy()
+            .named(keras_name)
+            .with_dtype("float64")
+            .unwrap(),
+        "sparse_top_k_sorted_ids_k2" => Metric::sparse_top_k_categorical_accuracy(2, true).unwrap(),
+        "cosine_similarity_axis1" => Metric::cosine_similarity(1).unwrap(),
+        "binary_crossentropy_logits_ls" => Metric::binary_crossentropy(true, 0.1).unwrap(),
+        "categorical_crossentropy_ls" => Metric::categorical_crossentropy(false, 0.2, -1)
+            .unwrap()
+            .named(keras_name),
+        "sparse_categorical_crossentropy_ignore1" => {
+            Metric::sparse_categorical_crossentropy(false, Some(1), -1)
+                .unwrap()
+                .named(keras_name)
+        }
+        "mse_f64" => Metric::from_name("mse")
+            .unwrap()
+            .named(keras_name)
+            .with_dtype("float64")
+            .unwrap(),
+        "mean_named" => Metric::from_name("Mean").unwrap().named(keras_name),
+        "iou_0_2" => iou(MeanIoU::iou(4, vec![0, 2], None, true, true).unwrap()),
+        "binary_iou_t0.3" => iou(MeanIoU::binary(vec![0, 1], 0.3).unwrap()),
+        "binary_iou_1" => iou(MeanIoU::binary(vec![1], 0.5).unwrap()),
+        "one_hot_iou_1_3" => iou(MeanIoU::one_hot_iou(4, vec![1, 3], None, false).unwrap()),
+        "one_hot_mean_iou" => iou(MeanIoU::one_hot_mean_iou(4, None, false).unwrap()),
         "top_k_categorical_accuracy_k2" | "sparse_top_k_categorical_accuracy_k2" => {
             Metric::with_top_k(name.trim_end_matches("_k2"), 2).unwrap()
         }
@@ -160,35 +187,39 @@ fn metric(name: &str) -> Metric {
             )
             .unwrap(),
         ),
-        other => Metric::from_name(other).unwrap(),
+        other => Metric::from_name(other).unwrap().named(keras_name),
     }
 }
 
 #[test]
 fn every_metric_matches_keras_through_updates_and_resets() {
     let cases = fixture()["cases"].as_array().unwrap().clone();
-    assert!(cases.len() >= 53);
-    let with_config = cases
-        .iter()
-        .filter(|c| metric(c["name"].as_str().unwrap()).to_config().is_ok())
-        .count();
-    assert_eq!(with_config, 37);
+    assert_eq!(cases.len(), 75);
     for case in &cases {
         let name = case["name"].as_str().unwrap();
-        let mut candidates = vec![metric(name)];
-        // Metrics with arguments: Keras's config builds the same metric, and rkeras writes Keras's config.
-        if let Ok(config) = candidates[0].to_config() {
-            let mut want = case["config"].clone();
-            if want["class_name"] == "MeanIoU" {
-                // Keras writes its backend's integer type (int64 on TensorFlow, which made this fixture; int32
-                // on JAX); rkeras writes int32 and reads either.
-                want["config"]["dtype"] = "int32".into();
-            }
-            assert_eq!(config, want, "{name}: rkeras's config vs Keras's");
-            let rebuilt = Metric::from_config(&case["config"]).unwrap();
-            assert_eq!(rebuilt.to_config().unwrap(), config, "{name}");
+        let keras_name = case["config"]["config"]["name"].as_str().unwrap();
+        let mut candidates = vec![metric(name, keras_name)];
+        // Every metric has Keras's config form: rkeras writes Keras's config, and Keras's config builds the
+        // same metric, which writes it back unchanged.
+        let config = candidates[0].to_config().unwrap();
+        let mut want = case["config"].clone();
+        if want["class_name"].as_str().unwrap().contains("IoU") {
+            // Keras writes its backend's integer type (int64 on TensorFlow, which made this fixture; int32
+            // on JAX); rkeras writes int32 by default and keeps the one it read.
+            want["config"]["dtype"] = "int32".into();
+        }
+        if name == "cosine_similarity_axis1" {
+            // Keras's CosineSimilarity config drops `axis`; rkeras writes it when it is not −1.
+            want["config"]["axis"] = 1.into();
+        }
+        assert_eq!(config, want, "{name}: rkeras's config vs Keras's");
+        let rebuilt = Metric::from_config(&case["config"]).unwrap();
+        assert_eq!(rebuilt.to_config().unwrap(), case["config"], "{name}");
+        if name != "cosine_similarity_axis1" {
+            // (Keras's own config of CosineSimilarity(axis=1) rebuilds axis −1, in Keras as in rkeras.)
             candidates.push(rebuilt);
         }
+        candidates.push(Metric::from_config(&config).unwrap());
         for m in &mut candidates {
             check_steps(name, m, case);
         }
@@ -281,8 +312,25 @@ fn bad_metric_arguments_are_typed_errors() {
     assert!(e.contains("`precision`"), "{e}");
     let e = config("RecallAtPrecision", serde_json::json!({}));
     assert!(e.contains("`precision`"), "{e}");
-    let e = config("BinaryIoU", serde_json::json!({"target_class_ids": [0, 1]}));
-    assert!(e.contains("BinaryIoU") && e.contains("AUC"), "{e}");
+    let e = config("R2Score", serde_json::json!({"num_regressors": 1}));
+    assert!(e.contains("R2Score") && e.contains("BinaryIoU"), "{e}");
+    let e = config(
+        "IoU",
+        serde_json::json!({"num_classes": 3, "target_class_ids": [0, 3]}),
+    );
+    assert!(e.contains("Target class id 3 is out of range"), "{e}");
+    let e = config(
+        "OneHotIoU",
+        serde_json::json!({"num_classes": 3, "target_class_ids": [0], "sparse_y_true": true}),
+    );
+    assert!(
+        e.contains("OneHotIoU does not take the argument `sparse_y_true`"),
+        "{e}"
+    );
+    let e = config("BinaryAccuracy", serde_json::json!({"threshold": "high"}));
+    assert!(e.contains("threshold") && e.contains("high"), "{e}");
+    let e = config("Hinge", serde_json::json!({"dtype": "float8"}));
+    assert!(e.contains("float8"), "{e}");
     let e = config("MeanIoU", serde_json::json!({}));
     assert!(
         e.contains("missing the required argument `num_classes`"),
@@ -293,12 +341,14 @@ fn bad_metric_arguments_are_typed_errors() {
         e.contains("Precision does not take the argument `beta`"),
         "{e}"
     );
-    let e = Metric::from_name("mae")
-        .unwrap()
-        .to_config()
-        .unwrap_err()
-        .to_string();
-    assert!(e.contains("mae"), "{e}");
+    let custom = Metric::new(
+        "mine",
+        rkeras_engine::metrics::MeanMetricWrapper::new(|t: &ArrayD<f32>, _: &ArrayD<f32>| {
+            Ok(t.clone())
+        }),
+    );
+    let e = custom.to_config().unwrap_err().to_string();
+    assert!(e.contains("mine"), "{e}");
     let mut auc = Metric::from_name("auc").unwrap();
     let t = ndarray::arr2(&[[1.0f32]]).into_dyn();
     let e = auc

@@ -156,9 +156,27 @@ pub(crate) fn sparse_top_k_categorical_accuracy(
     top_k(&labels, y_pred, k)
 }
 
-fn top_k(labels: &[f32], y_pred: &ArrayD<f32>, k: usize) -> Result<ArrayD<f32>> {
-    let classes = y_pred.shape().last().copied().unwrap_or(1).max(1);
+/// Whether the class id is among the first `k` ids of each row of `y_pred`, which holds category ids sorted
+/// from the highest score down (Keras's `from_sorted_ids=True`).
+pub(crate) fn sorted_ids_top_k_accuracy(
+    y_true: &ArrayD<f32>,
+    y_pred: &ArrayD<f32>,
+    k: usize,
+) -> Result<ArrayD<f32>> {
+    let labels: Vec<f32> = y_true.iter().copied().collect();
     let flat: Vec<f32> = y_pred.iter().copied().collect();
+    let rows = rows_of(&labels, &flat, y_pred.shape())?;
+    let hits = rows
+        .iter()
+        .zip(&labels)
+        .map(|(row, &t)| f32::from(row.iter().take(k).any(|&id| id == t)))
+        .collect();
+    matches(rows_shape(y_pred), hits)
+}
+
+/// `y_pred`'s rows along the last axis, one per label.
+fn rows_of<'a>(labels: &[f32], flat: &'a [f32], shape: &[usize]) -> Result<Vec<&'a [f32]>> {
+    let classes = shape.last().copied().unwrap_or(1).max(1);
     let rows: Vec<&[f32]> = flat.chunks(classes).collect();
     if rows.len() != labels.len() {
         return Err(EngineError::invalid(
@@ -167,10 +185,16 @@ fn top_k(labels: &[f32], y_pred: &ArrayD<f32>, k: usize) -> Result<ArrayD<f32>> 
                 "{} targets for {} rows of predictions of shape {:?}",
                 labels.len(),
                 rows.len(),
-                y_pred.shape()
+                shape
             ),
         ));
     }
+    Ok(rows)
+}
+
+fn top_k(labels: &[f32], y_pred: &ArrayD<f32>, k: usize) -> Result<ArrayD<f32>> {
+    let flat: Vec<f32> = y_pred.iter().copied().collect();
+    let rows = rows_of(labels, &flat, y_pred.shape())?;
     let hits = rows
         .iter()
         .zip(labels)

@@ -2,7 +2,7 @@
 
 use super::{
     AtConstraint, Auc, Condition, ConditionCount, Confusion, Curve, FBetaScore, MeanIoU, Metric,
-    StatefulMetric, Summation, Target,
+    StatefulMetric, Summation, Target, classes,
 };
 use crate::error::{EngineError, Result};
 use serde_json::{Map, Value, json};
@@ -24,13 +24,38 @@ pub(crate) fn thresholds_value(given: Option<&[f32]>) -> Value {
     }
 }
 
-/// The classes [`Metric::from_config`] rebuilds with their arguments.
-const CONFIG_CLASSES: [&str; 16] = [
+/// The classes [`Metric::from_config`] rebuilds.
+const CONFIG_CLASSES: [&str; 41] = [
+    "Accuracy",
+    "BinaryAccuracy",
+    "CategoricalAccuracy",
+    "SparseCategoricalAccuracy",
+    "MeanSquaredError",
+    "MeanAbsoluteError",
+    "MeanAbsolutePercentageError",
+    "MeanSquaredLogarithmicError",
+    "RootMeanSquaredError",
+    "CosineSimilarity",
+    "LogCoshError",
+    "Hinge",
+    "SquaredHinge",
+    "CategoricalHinge",
+    "KLDivergence",
+    "Poisson",
+    "BinaryCrossentropy",
+    "CategoricalCrossentropy",
+    "SparseCategoricalCrossentropy",
     "F1Score",
     "FBetaScore",
     "TopKCategoricalAccuracy",
     "SparseTopKCategoricalAccuracy",
     "MeanIoU",
+    "IoU",
+    "BinaryIoU",
+    "OneHotIoU",
+    "OneHotMeanIoU",
+    "Mean",
+    "Sum",
     "Precision",
     "Recall",
     "TruePositives",
@@ -45,8 +70,8 @@ const CONFIG_CLASSES: [&str; 16] = [
 ];
 
 impl Metric {
-    /// Keras's serialised form (`keras.metrics.serialize(metric)`), for the metrics that have arguments
-    /// (confusion counts, the constrained rates, `AUC`); others are an error naming the metric.
+    /// Keras's serialised form (`keras.metrics.serialize(metric)`): every built-in metric class with its
+    /// arguments, `name` and `dtype`; a custom metric without a config form is an error naming it.
     ///
     /// ```
     /// use rkeras_engine::metrics::Metric;
@@ -69,14 +94,17 @@ impl Metric {
         config.insert("name".into(), json!(self.name));
         config.insert("dtype".into(), json!("float32"));
         config.extend(args);
+        if let Some(dtype) = self.dtype_value() {
+            config.insert("dtype".into(), dtype.clone());
+        }
         Ok(
             json!({"module": "keras.metrics", "class_name": class, "config": config, "registered_name": null}),
         )
     }
 
-    /// A metric from Keras's serialised form, or from a name string. A class without arguments rkeras reads
-    /// (`{"class_name": "Precision", "config": {"name": …}}`) is built by name; unknown classes and arguments
-    /// are errors naming them.
+    /// A metric from Keras's serialised form, or from a name string. A class without arguments
+    /// (`{"class_name": "Hinge", "config": {"name": …, "dtype": …}}`) is built by name; unknown classes and
+    /// arguments are errors naming them.
     pub fn from_config(value: &Value) -> Result<Metric> {
         if let Some(name) = value.as_str() {
             return Metric::from_name(name);
@@ -144,25 +172,56 @@ impl Metric {
                 )?)
             }
             "AUC" => Box::new(auc(&args)?),
-            "MeanIoU" => Box::new(mean_iou(&args)?),
+            "MeanIoU" | "IoU" | "BinaryIoU" | "OneHotIoU" | "OneHotMeanIoU" => {
+                Box::new(iou(&args)?)
+            }
             "F1Score" | "FBetaScore" => Box::new(fbeta(&args)?),
-            "TopKCategoricalAccuracy" | "SparseTopKCategoricalAccuracy" => {
+            "TopKCategoricalAccuracy" => {
                 args.only(&["k"])?;
-                let metric = if class == "TopKCategoricalAccuracy" {
-                    "top_k_categorical_accuracy"
-                } else {
-                    "sparse_top_k_categorical_accuracy"
-                };
-                Metric::with_top_k(metric, args.count("k")?.unwrap_or(5))?.state
+                classes::top_k(args.count("k")?.unwrap_or(5))?
+            }
+            "SparseTopKCategoricalAccuracy" => {
+                args.only(&["k", "from_sorted_ids"])?;
+                classes::sparse_top_k(args.count("k")?.unwrap_or(5), args.flag("from_sorted_ids")?)?
+            }
+            "BinaryAccuracy" => {
+                args.only(&["threshold"])?;
+                classes::binary_accuracy(args.number("threshold")?.unwrap_or(0.5) as f32)?
+            }
+            "CosineSimilarity" => {
+                args.only(&["axis"])?;
+                classes::cosine_similarity(args.axis()?)?
+            }
+            "BinaryCrossentropy" => {
+                args.only(&["from_logits", "label_smoothing"])?;
+                classes::binary_crossentropy(
+                    args.flag("from_logits")?,
+                    args.number("label_smoothing")?.unwrap_or(0.0) as f32,
+                )?
+            }
+            "CategoricalCrossentropy" => {
+                args.only(&["from_logits", "label_smoothing", "axis"])?;
+                classes::categorical_crossentropy(
+                    args.flag("from_logits")?,
+                    args.number("label_smoothing")?.unwrap_or(0.0) as f32,
+                    args.axis()?,
+                )?
+            }
+            "SparseCategoricalCrossentropy" => {
+                args.only(&["from_logits", "ignore_class", "axis"])?;
+                classes::sparse_categorical_crossentropy(
+                    args.flag("from_logits")?,
+                    args.integer("ignore_class")?,
+                    args.axis()?,
+                )?
             }
             _ if config.keys().all(|k| k == "name" || k == "dtype") => {
-                let mut m = Metric::from_name(class).map_err(|_| unknown(class))?;
-                m.name = name;
-                return Ok(m);
+                Metric::from_name(class).map_err(|_| unknown(class))?.state
             }
             _ => return Err(unknown(class)),
         };
-        Ok(Metric { name, state })
+        let dtype = config.get("dtype").cloned().unwrap_or(Value::Null);
+        Metric::boxed(&name, state).with_dtype_value(dtype)
     }
 }
 
@@ -190,7 +249,7 @@ fn fbeta(args: &Args) -> Result<FBetaScore> {
 
 fn unknown(class: &str) -> EngineError {
     EngineError::UnknownName {
-        kind: "metric class with arguments",
+        kind: "metric class",
         name: class.to_string(),
         valid: CONFIG_CLASSES.iter().map(|s| s.to_string()).collect(),
     }
@@ -245,37 +304,62 @@ fn auc(args: &Args) -> Result<Auc> {
     Ok(auc)
 }
 
-fn mean_iou(args: &Args) -> Result<MeanIoU> {
-    args.only(&[
-        "num_classes",
-        "ignore_class",
-        "sparse_y_true",
-        "sparse_y_pred",
-        "axis",
-    ])?;
+/// The IoU family: `MeanIoU`, `IoU`, `BinaryIoU`, `OneHotIoU`, `OneHotMeanIoU`.
+fn iou(args: &Args) -> Result<MeanIoU> {
+    let class = args.class;
+    if class == "BinaryIoU" {
+        args.only(&["target_class_ids", "threshold"])?;
+        let ids = args.ids("target_class_ids")?.unwrap_or_else(|| vec![0, 1]);
+        return MeanIoU::binary(ids, args.number("threshold")?.unwrap_or(0.5) as f32);
+    }
+    let targeted = matches!(class, "IoU" | "OneHotIoU");
+    let one_hot = class.starts_with("OneHot");
+    let mut allowed = vec!["num_classes", "ignore_class", "sparse_y_pred", "axis"];
+    if targeted {
+        allowed.push("target_class_ids");
+    }
+    if !one_hot {
+        allowed.push("sparse_y_true");
+    }
+    args.only(&allowed)?;
     if let Some(axis) = args.present("axis")
         && axis.as_i64() != Some(-1)
     {
         return Err(EngineError::invalid(
             "axis",
-            format!("MeanIoU reads classes on the last axis only (axis=-1); got axis={axis}"),
+            format!("{class} reads classes on the last axis only (axis=-1); got axis={axis}"),
         ));
     }
-    let ignore_class = match args.present("ignore_class") {
-        Some(v) => Some(v.as_i64().ok_or_else(|| args.bad("ignore_class", v))?),
-        None => None,
-    };
-    let sparse = |key: &str| -> Result<bool> {
+    let ignore_class = args.integer("ignore_class")?;
+    let flag = |key: &str, default: bool| -> Result<bool> {
         args.present(key)
-            .map_or(Ok(true), |v| v.as_bool().ok_or_else(|| args.bad(key, v)))
+            .map_or(Ok(default), |v| v.as_bool().ok_or_else(|| args.bad(key, v)))
     };
-    MeanIoU::new(
-        args.count("num_classes")?
-            .ok_or_else(|| args.missing("num_classes"))?,
-        ignore_class,
-        sparse("sparse_y_true")?,
-        sparse("sparse_y_pred")?,
-    )
+    let num_classes = args
+        .count("num_classes")?
+        .ok_or_else(|| args.missing("num_classes"))?;
+    let sparse_y_pred = flag("sparse_y_pred", !one_hot)?;
+    let ids = || {
+        args.ids("target_class_ids")?
+            .ok_or_else(|| args.missing("target_class_ids"))
+    };
+    match class {
+        "IoU" => MeanIoU::iou(
+            num_classes,
+            ids()?,
+            ignore_class,
+            flag("sparse_y_true", true)?,
+            sparse_y_pred,
+        ),
+        "OneHotIoU" => MeanIoU::one_hot_iou(num_classes, ids()?, ignore_class, sparse_y_pred),
+        "OneHotMeanIoU" => MeanIoU::one_hot_mean_iou(num_classes, ignore_class, sparse_y_pred),
+        _ => MeanIoU::new(
+            num_classes,
+            ignore_class,
+            flag("sparse_y_true", true)?,
+            sparse_y_pred,
+        ),
+    }
 }
 
 /// A config's arguments, read with errors that name the class and the argument.
@@ -320,6 +404,17 @@ impl Args<'_> {
             .transpose()
     }
 
+    fn integer(&self, key: &str) -> Result<Option<i64>> {
+        self.present(key)
+            .map(|v| v.as_i64().ok_or_else(|| self.bad(key, v)))
+            .transpose()
+    }
+
+    /// `axis`, −1 when absent.
+    fn axis(&self) -> Result<isize> {
+        Ok(self.integer("axis")?.map_or(-1, |a| a as isize))
+    }
+
     fn count(&self, key: &str) -> Result<Option<usize>> {
         self.present(key)
             .map(|v| {
@@ -333,6 +428,22 @@ impl Args<'_> {
     fn flag(&self, key: &str) -> Result<bool> {
         self.present(key)
             .map_or(Ok(false), |v| v.as_bool().ok_or_else(|| self.bad(key, v)))
+    }
+
+    /// A list of class ids.
+    fn ids(&self, key: &str) -> Result<Option<Vec<usize>>> {
+        self.present(key)
+            .map(|v| {
+                v.as_array()
+                    .and_then(|items| {
+                        items
+                            .iter()
+                            .map(|x| x.as_u64().map(|n| n as usize))
+                            .collect()
+                    })
+                    .ok_or_else(|| self.bad(key, v))
+            })
+            .transpose()
     }
 
     /// One number or a list of numbers.

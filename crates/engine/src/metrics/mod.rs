@@ -16,6 +16,7 @@
 mod accuracy;
 mod at_constraint;
 mod auc;
+mod classes;
 mod condition_count;
 mod config;
 mod confusion;
@@ -38,9 +39,7 @@ pub use wrapper::{MeanMetricWrapper, MetricFn};
 pub use crate::labels::one_hot;
 
 use crate::error::{EngineError, Result};
-use crate::losses::{
-    BinaryFocal, CategoricalFocal, Crossentropy, Loss, LossKind, SparseCrossentropy,
-};
+use crate::losses::{BinaryFocal, CategoricalFocal, Loss, LossKind};
 use ndarray::ArrayD;
 
 /// A metric's state: Keras's `update_state` / `result` / `reset_state`. Implement it for a custom metric.
@@ -85,6 +84,8 @@ pub struct Metric {
     /// The key in the logs (the name the user gave: `accuracy`, or `acc` for Keras 2 scripts).
     pub name: String,
     state: Box<dyn StatefulMetric>,
+    /// Keras's `dtype` as given or read (`None`: the class's default); results are computed in f32.
+    dtype: Option<serde_json::Value>,
 }
 
 impl Clone for Metric {
@@ -92,6 +93,7 @@ impl Clone for Metric {
         Metric {
             name: self.name.clone(),
             state: self.state.boxed_clone(),
+            dtype: self.dtype.clone(),
         }
     }
 }
@@ -105,19 +107,21 @@ impl std::fmt::Debug for Metric {
 impl Metric {
     /// A metric from a state under a name (a custom metric, or a built-in one with arguments).
     pub fn new(name: &str, state: impl StatefulMetric + 'static) -> Metric {
+        Metric::boxed(name, Box::new(state))
+    }
+
+    fn boxed(name: &str, state: Box<dyn StatefulMetric>) -> Metric {
         Metric {
             name: name.to_string(),
-            state: Box::new(state),
+            state,
+            dtype: None,
         }
     }
 
     /// A metric by Keras name, without a loss to resolve `"accuracy"` against (it is then exact-match
     /// `Accuracy`, as `keras.metrics.get("accuracy")`).
     pub fn from_name(name: &str) -> Result<Metric> {
-        by_name(name, name).map(|state| Metric {
-            name: name.to_string(),
-            state,
-        })
+        by_name(name, name).map(|state| Metric::boxed(name, state))
     }
 
     /// Resolves a metric name as `compile` does: `"accuracy"`/`"acc"` become binary, sparse categorical or
@@ -134,50 +138,7 @@ impl Metric {
             },
             other => other,
         };
-        by_name(lookup, name).map(|state| Metric {
-            name: name.to_string(),
-            state,
-        })
-    }
-
-    /// Top-k accuracy with another `k` than Keras's default 5 (`"top_k_categorical_accuracy"` or
-    /// `"sparse_top_k_categorical_accuracy"`), logged under `name`.
-    pub fn with_top_k(name: &str, k: usize) -> Result<Metric> {
-        if k == 0 {
-            return Err(EngineError::invalid(
-                "k",
-                "expected a positive integer. Received: k=0",
-            ));
-        }
-        let wrapper = match name {
-            "top_k_categorical_accuracy" => {
-                MeanMetricWrapper::new(move |t: &ArrayD<f32>, p: &ArrayD<f32>| {
-                    accuracy::top_k_categorical_accuracy(t, p, k)
-                })
-                .configured("TopKCategoricalAccuracy", top_k_args(k))
-            }
-            "sparse_top_k_categorical_accuracy" => {
-                MeanMetricWrapper::new(move |t: &ArrayD<f32>, p: &ArrayD<f32>| {
-                    accuracy::sparse_top_k_categorical_accuracy(t, p, k)
-                })
-                .configured("SparseTopKCategoricalAccuracy", top_k_args(k))
-            }
-            other => {
-                return Err(EngineError::UnknownName {
-                    kind: "top-k metric",
-                    name: other.to_string(),
-                    valid: vec![
-                        "top_k_categorical_accuracy".into(),
-                        "sparse_top_k_categorical_accuracy".into(),
-                    ],
-                });
-            }
-        };
-        let state: Box<dyn StatefulMetric> = Box::new(wrapper);
-        Ok(Metric {
-            name: name.to_string(),
-            state,
-        })
+        by_name(lookup, name).map(|state| Metric::boxed(name, state))
     }
 
     /// Adds a batch.
@@ -255,7 +216,7 @@ impl Metric {
 }
 
 /// The metric names `compile` accepts (Keras 3's function and class names).
-pub const METRIC_NAMES: [&str; 60] = [
+pub const METRIC_NAMES: [&str; 69] = [
     "accuracy",
     "acc",
     "binary_accuracy",
@@ -302,6 +263,15 @@ pub const METRIC_NAMES: [&str; 60] = [
     "RootMeanSquaredError",
     "CosineSimilarity",
     "LogCoshError",
+    "logcosh",
+    "Hinge",
+    "SquaredHinge",
+    "CategoricalHinge",
+    "KLDivergence",
+    "Poisson",
+    "BinaryCrossentropy",
+    "CategoricalCrossentropy",
+    "SparseCategoricalCrossentropy",
     "AUC",
     "Precision",
     "Recall",
@@ -318,77 +288,73 @@ pub const METRIC_NAMES: [&str; 60] = [
     "FalseNegatives",
 ];
 
-/// Keras's top-k config arguments.
-fn top_k_args(k: usize) -> serde_json::Map<String, serde_json::Value> {
-    let mut args = serde_json::Map::new();
-    args.insert("k".into(), serde_json::json!(k));
-    args
-}
-
-fn wrap(
-    f: impl Fn(&ArrayD<f32>, &ArrayD<f32>) -> Result<ArrayD<f32>> + Send + Sync + 'static,
-) -> Box<dyn StatefulMetric> {
-    Box::new(MeanMetricWrapper::new(f))
-}
-
 fn loss_metric(kind: LossKind) -> Result<Box<dyn StatefulMetric>> {
     let values = regression::loss_values(kind)?;
-    Ok(wrap(move |t: &ArrayD<f32>, p: &ArrayD<f32>| values(t, p)))
+    Ok(Box::new(MeanMetricWrapper::new(
+        move |t: &ArrayD<f32>, p: &ArrayD<f32>| values(t, p),
+    )))
 }
 
-/// The state for a Keras name; `given` is the name to echo in an error.
+/// The state for a Keras name (function or class, each saved as its class); `given` is the name to echo in
+/// an error.
 fn by_name(name: &str, given: &str) -> Result<Box<dyn StatefulMetric>> {
+    use classes::{loss_class, plain};
+    let none = serde_json::Map::new;
     Ok(match name {
-        "accuracy" | "acc" | "Accuracy" => wrap(accuracy::accuracy),
-        "binary_accuracy" | "BinaryAccuracy" => {
-            wrap(|t: &ArrayD<f32>, p: &ArrayD<f32>| accuracy::binary_accuracy(t, p, 0.5))
+        "accuracy" | "acc" | "Accuracy" => plain("Accuracy", accuracy::accuracy),
+        "binary_accuracy" | "BinaryAccuracy" => classes::binary_accuracy(0.5)?,
+        "categorical_accuracy" | "CategoricalAccuracy" => {
+            plain("CategoricalAccuracy", accuracy::categorical_accuracy)
         }
-        "categorical_accuracy" | "CategoricalAccuracy" => wrap(accuracy::categorical_accuracy),
-        "sparse_categorical_accuracy" | "SparseCategoricalAccuracy" => {
-            wrap(accuracy::sparse_categorical_accuracy)
-        }
-        "top_k_categorical_accuracy" | "TopKCategoricalAccuracy" => {
-            wrap(|t: &ArrayD<f32>, p: &ArrayD<f32>| accuracy::top_k_categorical_accuracy(t, p, 5))
-        }
+        "sparse_categorical_accuracy" | "SparseCategoricalAccuracy" => plain(
+            "SparseCategoricalAccuracy",
+            accuracy::sparse_categorical_accuracy,
+        ),
+        "top_k_categorical_accuracy" | "TopKCategoricalAccuracy" => classes::top_k(5)?,
         "sparse_top_k_categorical_accuracy" | "SparseTopKCategoricalAccuracy" => {
-            wrap(|t: &ArrayD<f32>, p: &ArrayD<f32>| {
-                accuracy::sparse_top_k_categorical_accuracy(t, p, 5)
-            })
+            classes::sparse_top_k(5, false)?
         }
         "mse" | "mean_squared_error" | "MeanSquaredError" => {
-            loss_metric(LossKind::MeanSquaredError)?
+            loss_class("MeanSquaredError", LossKind::MeanSquaredError, none())?
         }
         "mae" | "mean_absolute_error" | "MeanAbsoluteError" => {
-            loss_metric(LossKind::MeanAbsoluteError)?
+            loss_class("MeanAbsoluteError", LossKind::MeanAbsoluteError, none())?
         }
-        "mape" | "mean_absolute_percentage_error" | "MeanAbsolutePercentageError" => {
-            loss_metric(LossKind::MeanAbsolutePercentageError)?
+        "mape" | "mean_absolute_percentage_error" | "MeanAbsolutePercentageError" => loss_class(
+            "MeanAbsolutePercentageError",
+            LossKind::MeanAbsolutePercentageError,
+            none(),
+        )?,
+        "msle" | "mean_squared_logarithmic_error" | "MeanSquaredLogarithmicError" => loss_class(
+            "MeanSquaredLogarithmicError",
+            LossKind::MeanSquaredLogarithmicError,
+            none(),
+        )?,
+        "root_mean_squared_error" | "RootMeanSquaredError" => classes::root_mean_squared_error(),
+        "cosine_similarity" | "CosineSimilarity" => classes::cosine_similarity(-1)?,
+        "log_cosh_error" | "logcosh" | "LogCoshError" => {
+            loss_class("LogCoshError", LossKind::LogCosh, none())?
         }
-        "msle" | "mean_squared_logarithmic_error" | "MeanSquaredLogarithmicError" => {
-            loss_metric(LossKind::MeanSquaredLogarithmicError)?
+        "hinge" | "Hinge" => loss_class("Hinge", LossKind::Hinge, none())?,
+        "squared_hinge" | "SquaredHinge" => {
+            loss_class("SquaredHinge", LossKind::SquaredHinge, none())?
         }
-        "root_mean_squared_error" | "RootMeanSquaredError" => {
-            Box::new(MeanMetricWrapper::new(regression::squared_error).finished_by(f32::sqrt))
+        "categorical_hinge" | "CategoricalHinge" => {
+            loss_class("CategoricalHinge", LossKind::CategoricalHinge, none())?
         }
-        "cosine_similarity" | "CosineSimilarity" => {
-            let values = regression::loss_values(LossKind::CosineSimilarity { axis: -1 })?;
-            wrap(move |t: &ArrayD<f32>, p: &ArrayD<f32>| Ok(values(t, p)?.mapv(|v| -v)))
+        "kl_divergence" | "KLDivergence" => {
+            loss_class("KLDivergence", LossKind::KLDivergence, none())?
         }
-        "log_cosh_error" | "LogCoshError" => loss_metric(LossKind::LogCosh)?,
-        "hinge" | "Hinge" => loss_metric(LossKind::Hinge)?,
-        "squared_hinge" | "SquaredHinge" => loss_metric(LossKind::SquaredHinge)?,
-        "categorical_hinge" | "CategoricalHinge" => loss_metric(LossKind::CategoricalHinge)?,
-        "kl_divergence" | "KLDivergence" => loss_metric(LossKind::KLDivergence)?,
-        "poisson" | "Poisson" => loss_metric(LossKind::Poisson)?,
+        "poisson" | "Poisson" => loss_class("Poisson", LossKind::Poisson, none())?,
         "binary_crossentropy" | "bce" | "BinaryCrossentropy" => {
-            loss_metric(LossKind::BinaryCrossentropy(Crossentropy::default()))?
+            classes::binary_crossentropy(false, 0.0)?
         }
         "categorical_crossentropy" | "CategoricalCrossentropy" => {
-            loss_metric(LossKind::CategoricalCrossentropy(Crossentropy::default()))?
+            classes::categorical_crossentropy(false, 0.0, -1)?
         }
-        "sparse_categorical_crossentropy" | "SparseCategoricalCrossentropy" => loss_metric(
-            LossKind::SparseCategoricalCrossentropy(SparseCrossentropy::default()),
-        )?,
+        "sparse_categorical_crossentropy" | "SparseCategoricalCrossentropy" => {
+            classes::sparse_categorical_crossentropy(false, None, -1)?
+        }
         "binary_focal_crossentropy" => {
             loss_metric(LossKind::BinaryFocalCrossentropy(BinaryFocal::default()))?
         }

@@ -139,6 +139,10 @@ impl StatefulMetric for Mean {
     fn boxed_clone(&self) -> Box<dyn StatefulMetric> {
         Box::new(self.clone())
     }
+
+    fn get_config(&self) -> Option<(&'static str, serde_json::Map<String, serde_json::Value>)> {
+        Some(("Mean", serde_json::Map::new()))
+    }
 }
 
 /// Keras's `Sum`: a float32 running `Σ wᵢ·vᵢ` (values summed per sample first).
@@ -183,6 +187,9 @@ impl StatefulMetric for Sum {
     }
     fn boxed_clone(&self) -> Box<dyn StatefulMetric> {
         Box::new(self.clone())
+    }
+    fn get_config(&self) -> Option<(&'static str, serde_json::Map<String, serde_json::Value>)> {
+        Some(("Sum", serde_json::Map::new()))
     }
 }
 
