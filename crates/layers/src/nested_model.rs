@@ -243,6 +243,43 @@ impl Layer for NestedModel {
         true
     }
 
+    fn compute_mask(&self, inputs: &[Tensor], masks: &[Option<Tensor>]) -> Result<Option<Tensor>> {
+        Ok(self
+            .compute_masks(inputs, masks)?
+            .into_iter()
+            .next()
+            .flatten())
+    }
+
+    /// Every output's mask, as the inner graph computes it from the inputs and their masks (Keras 3's
+    /// `Functional` call leaves each output with its own mask).
+    fn compute_masks(
+        &self,
+        inputs: &[Tensor],
+        masks: &[Option<Tensor>],
+    ) -> Result<Vec<Option<Tensor>>> {
+        self.network.output_masks_masked(inputs, masks)
+    }
+
+    fn mask_reads_values(&self) -> bool {
+        self.network
+            .layers()
+            .iter()
+            .any(|layer| layer.mask_reads_values())
+    }
+
+    fn forward_masked(
+        &self,
+        inputs: &[Tensor],
+        masks: &[Option<Tensor>],
+        ctx: &mut CallContext<'_>,
+    ) -> Result<Option<Vec<Tensor>>> {
+        let outputs = self
+            .network
+            .forward_outputs_masked(inputs, masks, ctx, false)?;
+        Ok(Some(outputs.into_iter().map(|o| o.output).collect()))
+    }
+
     fn weight_regularizers(&self) -> Vec<(usize, crate::Regularizer)> {
         self.shifted(|layer| layer.weight_regularizers())
     }

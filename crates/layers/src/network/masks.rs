@@ -15,6 +15,16 @@ impl Network {
     /// [`crate::NetworkOutput::mask`]), computed without running the layers whose values no mask reads.
     /// Layers run in inference mode, outside any graph.
     pub fn output_masks(&self, inputs: &[Tensor]) -> Result<Vec<Option<Tensor>>> {
+        self.output_masks_masked(inputs, &[])
+    }
+
+    /// [`Network::output_masks`] with the inputs' own masks (`None`, or missing at the end, for an input
+    /// without one), as a model used as a layer receives them.
+    pub fn output_masks_masked(
+        &self,
+        inputs: &[Tensor],
+        input_masks: &[Option<Tensor>],
+    ) -> Result<Vec<Option<Tensor>>> {
         if inputs.len() != self.inputs.len() {
             return Err(LayersError::Graph(format!(
                 "the model has {} input(s), received {}",
@@ -36,6 +46,9 @@ impl Network {
             .map(|(symbolic, tensor)| (symbolic.node_id(), vec![tensor.clone()]))
             .collect();
         let mut masks: HashMap<u64, Vec<Option<Tensor>>> = HashMap::new();
+        for (symbolic, mask) in self.inputs.iter().zip(input_masks) {
+            insert_masks(&mut masks, symbolic.node_id(), vec![mask.clone()]);
+        }
         let mut rng = StdRng::seed_from_u64(0);
         let mut ctx = CallContext {
             training: false,
