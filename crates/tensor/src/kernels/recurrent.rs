@@ -175,12 +175,6 @@ pub(crate) fn flat_mut<'a, D: ndarray::Dimension>(
         .ok_or_else(|| internal(op, "state buffer is not contiguous"))
 }
 
-/// The recurrent activation `σ` of a gate (the LSTM's definition, shared by every recurrent kernel).
-#[inline(always)]
-pub(crate) fn gate(activation: super::lstm::GateActivation, z: f32) -> f32 {
-    activation.apply(z)
-}
-
 /// `σ'` at the pre-activation, from the gate's output `y`.
 #[inline(always)]
 pub(crate) fn gate_derivative(activation: super::lstm::GateActivation, y: f32) -> f32 {

@@ -1,6 +1,7 @@
 //! The GRU's backward pass: backpropagation through time over the cached gates.
 
 use super::{GruCache, GruParams, OP_BACKWARD, validate};
+use crate::kernels::lstm::GateActivation;
 use crate::kernels::recurrent::{
     check_initial_state, flat_mut, gate_derivative, grad_steps, internal, matmul_into,
     previous_state, rows,
@@ -119,24 +120,22 @@ pub fn gru_backward(
                 }
                 continue;
             }
-            for k in 0..units {
-                let at = sample * units + k;
-                let (dh, z, r, candidate) = (d_h[at], g[k], g[units + k], g[2 * units + k]);
-                let d_z = dh * (prev[at] - candidate) * gate_derivative(activation, z);
-                let d_a = dh * (1.0 - z) * (1.0 - candidate * candidate);
-                d_x_row[k] = d_z;
-                d_x_row[2 * units + k] = d_a;
-                d_rec_row[k] = d_z;
-                d_prev[at] = dh * z;
-                if reset_after {
-                    let d_r = d_a * reset_input[row * units + k] * gate_derivative(activation, r);
-                    d_x_row[units + k] = d_r;
-                    d_rec_row[units + k] = d_r;
-                    d_rec_row[2 * units + k] = d_a * r;
-                } else {
-                    d_cand[at] = d_a;
-                }
-            }
+            let at = sample * units..(sample + 1) * units;
+            let row_grads = RowGrads {
+                d_x: d_x_row,
+                d_rec: d_rec_row,
+                d_prev: &mut d_prev[at.clone()],
+                d_cand: &mut d_cand[at.clone()],
+            };
+            let reset_row = &reset_input[row * units..(row + 1) * units];
+            row_grads.fill(
+                activation,
+                reset_after,
+                g,
+                reset_row,
+                &d_h[at.clone()],
+                &prev[at],
+            );
         }
         if !reset_after {
             // ĥ's pre-activation holds (r·h_{t-1})·U_h: its gradient reaches U_h, r and h_{t-1}.
@@ -242,4 +241,90 @@ pub fn gru_backward(
         recurrent_bias: d_recurrent_bias,
         initial_state: d_initial_state,
     })
+}
+
+/// One sample's gradients of one unmasked step, written by [`RowGrads::fill`].
+struct RowGrads<'a> {
+    /// The input projection's pre-activations, `3·units`.
+    d_x: &'a mut [f32],
+    /// The recurrent projection's pre-activations, `3·units` with `reset_after`, `2·units` without.
+    d_rec: &'a mut [f32],
+    /// The previous state (the part through the update gate), `units`.
+    d_prev: &'a mut [f32],
+    /// The candidate's pre-activation without `reset_after`, `units`.
+    d_cand: &'a mut [f32],
+}
+
+impl RowGrads<'_> {
+    /// From the activated gates `g` (z, r, ĥ), the cached reset-gate input, the state's gradient `d_h` and the
+    /// previous state. The loops run over exact-length slices with the derivative chosen outside them, so
+    /// that they vectorise; every element is the same expression in the same order on every path.
+    fn fill(
+        self,
+        activation: GateActivation,
+        reset_after: bool,
+        g: &[f32],
+        reset_input: &[f32],
+        d_h: &[f32],
+        prev: &[f32],
+    ) {
+        match activation {
+            GateActivation::Sigmoid => {
+                self.fill_with(reset_after, g, reset_input, d_h, prev, |y| y * (1.0 - y))
+            }
+            other => self.fill_with(reset_after, g, reset_input, d_h, prev, |y| {
+                other.derivative_from_output(y)
+            }),
+        }
+    }
+
+    #[inline(always)]
+    fn fill_with(
+        self,
+        reset_after: bool,
+        g: &[f32],
+        reset_input: &[f32],
+        d_h: &[f32],
+        prev: &[f32],
+        derivative: impl Fn(f32) -> f32,
+    ) {
+        let units = d_h.len();
+        let (g_z, g_r, g_h) = (&g[..units], &g[units..2 * units], &g[2 * units..3 * units]);
+        let (prev, d_prev) = (&prev[..units], &mut self.d_prev[..units]);
+        let (d_x_z, rest) = self.d_x.split_at_mut(units);
+        let (d_x_r, d_x_h) = rest.split_at_mut(units);
+        let (d_rec_z, d_rec_rest) = self.d_rec.split_at_mut(units);
+        let d_rec_z = &mut d_rec_z[..units];
+        let (d_x_r, d_x_h) = (&mut d_x_r[..units], &mut d_x_h[..units]);
+        if reset_after {
+            let (d_rec_r, d_rec_h) = d_rec_rest.split_at_mut(units);
+            let (d_rec_r, d_rec_h) = (&mut d_rec_r[..units], &mut d_rec_h[..units]);
+            let reset_input = &reset_input[..units];
+            for k in 0..units {
+                let (dh, z, r, candidate) = (d_h[k], g_z[k], g_r[k], g_h[k]);
+                let d_z = dh * (prev[k] - candidate) * derivative(z);
+                let d_a = dh * (1.0 - z) * (1.0 - candidate * candidate);
+                d_x_z[k] = d_z;
+                d_x_h[k] = d_a;
+                d_rec_z[k] = d_z;
+                d_prev[k] = dh * z;
+                let d_r = d_a * reset_input[k] * derivative(r);
+                d_x_r[k] = d_r;
+                d_rec_r[k] = d_r;
+                d_rec_h[k] = d_a * r;
+            }
+        } else {
+            let d_cand = &mut self.d_cand[..units];
+            for k in 0..units {
+                let (dh, z, candidate) = (d_h[k], g_z[k], g_h[k]);
+                let d_z = dh * (prev[k] - candidate) * derivative(z);
+                let d_a = dh * (1.0 - z) * (1.0 - candidate * candidate);
+                d_x_z[k] = d_z;
+                d_x_h[k] = d_a;
+                d_rec_z[k] = d_z;
+                d_prev[k] = dh * z;
+                d_cand[k] = d_a;
+            }
+        }
+    }
 }

@@ -2,8 +2,10 @@
 
 use super::{GruCache, GruParams, OP, validate};
 use crate::Result;
+use crate::kernels::activation::{hard_sigmoid, hard_sigmoid_keras2, sigmoid, tanh};
+use crate::kernels::lstm::GateActivation;
 use crate::kernels::recurrent::{
-    Dims, check_initial_state, flat_mut, gate, internal, matmul_into, output_of, rows,
+    Dims, check_initial_state, flat_mut, internal, matmul_into, output_of, rows,
 };
 use crate::kernels::step_mask::{StepMask, skips};
 use ndarray::{Array2, Array3, ArrayD, ArrayView2, ArrayView3, Axis, Ix2, Ix3, s};
@@ -140,29 +142,10 @@ fn run_forward(
             let u = &recurrent_flat[sample * width..(sample + 1) * width];
             let reset = &mut reset_flat[row * units..(row + 1) * units];
             let h = &mut state_flat[sample * units..(sample + 1) * units];
-            for k in 0..units {
-                let (rb_z, rb_r) = recurrent_bias
-                    .as_ref()
-                    .map_or((0.0, 0.0), |b| (b[k], b[units + k]));
-                let z = gate(activation, g[k] + input_bias[k] + u[k] + rb_z);
-                let r = gate(
-                    activation,
-                    g[units + k] + input_bias[units + k] + u[units + k] + rb_r,
-                );
-                g[k] = z;
-                g[units + k] = r;
-                match &recurrent_bias {
-                    Some(b) => {
-                        let u_h = u[2 * units + k] + b[2 * units + k];
-                        let candidate = crate::kernels::activation::tanh(
-                            g[2 * units + k] + input_bias[2 * units + k] + r * u_h,
-                        );
-                        reset[k] = u_h;
-                        g[2 * units + k] = candidate;
-                        h[k] = z * h[k] + (1.0 - z) * candidate;
-                    }
-                    None => reset[k] = r * h[k],
-                }
+            let step_row = StepRow { g, u, reset, h };
+            match &recurrent_bias {
+                Some(b) => step_row.reset_after(activation, &input_bias, b),
+                None => step_row.reset_before(activation, &input_bias),
             }
         }
         if recurrent_bias.is_none() {
@@ -178,14 +161,7 @@ fn run_forward(
                 let g = &mut gates_flat[row * width..(row + 1) * width];
                 let c = &candidate_flat[sample * units..(sample + 1) * units];
                 let h = &mut state_flat[sample * units..(sample + 1) * units];
-                for k in 0..units {
-                    let z = g[k];
-                    let candidate = crate::kernels::activation::tanh(
-                        g[2 * units + k] + input_bias[2 * units + k] + c[k],
-                    );
-                    g[2 * units + k] = candidate;
-                    h[k] = z * h[k] + (1.0 - z) * candidate;
-                }
+                candidate_update(g, c, &input_bias[2 * units..], h);
             }
         }
         if !masked.is_empty() {
@@ -201,4 +177,111 @@ fn run_forward(
     crate::buffer_pool::give_array(candidate);
     crate::buffer_pool::give_array(state);
     Ok((gates, reset_input, hidden))
+}
+
+/// One sample's row of one step: the input projection `g` (overwritten with the activated gates), the recurrent
+/// projection `u`, the reset-gate input to keep and the state `h`, all of `units` (or `3·units`) elements.
+///
+/// The loops run over exact-length slices, the activation chosen outside them, so that they vectorise; the
+/// arithmetic per element is the same expression in the same order whatever the path.
+struct StepRow<'a> {
+    g: &'a mut [f32],
+    u: &'a [f32],
+    reset: &'a mut [f32],
+    h: &'a mut [f32],
+}
+
+impl StepRow<'_> {
+    /// Keras 3's `reset_after = true`: the gates, the candidate and the new state in one pass.
+    fn reset_after(self, activation: GateActivation, input_bias: &[f32], recurrent_bias: &[f32]) {
+        match activation {
+            GateActivation::Sigmoid => self.reset_after_with(input_bias, recurrent_bias, sigmoid),
+            GateActivation::HardSigmoid => {
+                self.reset_after_with(input_bias, recurrent_bias, hard_sigmoid)
+            }
+            GateActivation::HardSigmoidKeras2 => {
+                self.reset_after_with(input_bias, recurrent_bias, hard_sigmoid_keras2)
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn reset_after_with(
+        self,
+        input_bias: &[f32],
+        recurrent_bias: &[f32],
+        sigma: impl Fn(f32) -> f32,
+    ) {
+        let units = self.h.len();
+        let (g_zr, g_h) = self.g.split_at_mut(2 * units);
+        let (g_z, g_r) = g_zr.split_at_mut(units);
+        let (u_z, u_r, u_h) = thirds(self.u, units);
+        let (ib_z, ib_r, ib_h) = thirds(input_bias, units);
+        let (rb_z, rb_r, rb_h) = thirds(recurrent_bias, units);
+        let reset = &mut self.reset[..units];
+        let h = &mut self.h[..units];
+        for k in 0..units {
+            let z = sigma(g_z[k] + ib_z[k] + u_z[k] + rb_z[k]);
+            let r = sigma(g_r[k] + ib_r[k] + u_r[k] + rb_r[k]);
+            g_z[k] = z;
+            g_r[k] = r;
+            let u_hk = u_h[k] + rb_h[k];
+            let candidate = tanh(g_h[k] + ib_h[k] + r * u_hk);
+            reset[k] = u_hk;
+            g_h[k] = candidate;
+            h[k] = z * h[k] + (1.0 - z) * candidate;
+        }
+    }
+
+    /// Keras 2's `reset_after = false`: the gates and `r·h_{t-1}`; the candidate follows its own product.
+    fn reset_before(self, activation: GateActivation, input_bias: &[f32]) {
+        match activation {
+            GateActivation::Sigmoid => self.reset_before_with(input_bias, sigmoid),
+            GateActivation::HardSigmoid => self.reset_before_with(input_bias, hard_sigmoid),
+            GateActivation::HardSigmoidKeras2 => {
+                self.reset_before_with(input_bias, hard_sigmoid_keras2)
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn reset_before_with(self, input_bias: &[f32], sigma: impl Fn(f32) -> f32) {
+        let units = self.h.len();
+        let (g_z, rest) = self.g.split_at_mut(units);
+        let g_r = &mut rest[..units];
+        let (u_z, u_r) = (&self.u[..units], &self.u[units..2 * units]);
+        let (ib_z, ib_r) = (&input_bias[..units], &input_bias[units..2 * units]);
+        let reset = &mut self.reset[..units];
+        let h = &self.h[..units];
+        for k in 0..units {
+            let z = sigma(g_z[k] + ib_z[k] + u_z[k]);
+            let r = sigma(g_r[k] + ib_r[k] + u_r[k]);
+            g_z[k] = z;
+            g_r[k] = r;
+            reset[k] = r * h[k];
+        }
+    }
+}
+
+/// `reset_after = false`'s second half of a step: the candidate from `(r·h_{t-1})·U_h` (`c`) and the new state.
+fn candidate_update(g: &mut [f32], c: &[f32], input_bias_h: &[f32], h: &mut [f32]) {
+    let units = h.len();
+    let (g_z, rest) = g.split_at_mut(units);
+    let g_h = &mut rest[units..2 * units];
+    let (c, input_bias_h) = (&c[..units], &input_bias_h[..units]);
+    for k in 0..units {
+        let z = g_z[k];
+        let candidate = tanh(g_h[k] + input_bias_h[k] + c[k]);
+        g_h[k] = candidate;
+        h[k] = z * h[k] + (1.0 - z) * candidate;
+    }
+}
+
+/// The three `units`-long gate blocks (z, r, h) of a `3·units` row.
+fn thirds(row: &[f32], units: usize) -> (&[f32], &[f32], &[f32]) {
+    (
+        &row[..units],
+        &row[units..2 * units],
+        &row[2 * units..3 * units],
+    )
 }
