@@ -50,6 +50,9 @@ fn cases() -> Vec<Case> {
         ([2, 12, 11, 2], [3, 2, 1, 2], [2, 3], [3, 2], Same, 2),
         // 128 images of 28×28 with 32 filters: several shards of several images each.
         ([40, 12, 12, 3], [3, 3, 3, 8], [1, 1], [1, 1], Valid, 1),
+        // Stride 1, unpadded, 8 or more channels: the implicit-GEMM path (no im2col), two shards of images.
+        ([3, 7, 6, 9], [3, 2, 9, 5], [1, 1], [1, 1], Valid, 1),
+        ([40, 12, 12, 8], [3, 3, 8, 6], [1, 1], [1, 1], Valid, 1),
     ]
 }
 

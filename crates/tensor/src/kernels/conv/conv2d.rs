@@ -1,6 +1,8 @@
 //! 2-D convolution (channels last) as packed GEMM: each shard of images is unfolded by im2col into one pooled
 //! `(images · positions) × patch_len` matrix and multiplied by the kernel in one product; shards run in
-//! parallel over the batch.
+//! parallel over the batch. Stride-1, unpadded, ungrouped convolutions with 8 or more input channels skip the
+//! im2col copy: their forward pass, input gradient and kernel gradient are products on strided views of the
+//! images themselves (`implicit`).
 //!
 //! Shards hold a fixed number of images (chosen from the geometry, never from the thread count) and partial
 //! kernel gradients are summed in shard order, so results are bit-identical on any number of threads.
@@ -21,6 +23,7 @@
 
 use super::Conv2dGeometry;
 use super::im2col::{col2im_add, im2col};
+use super::implicit;
 use crate::buffer_pool;
 use crate::kernels::{MatRef, Parallelism, gemm};
 use crate::{Result, TensorError};
@@ -148,6 +151,19 @@ fn conv2d_forward_epilogue(
     for_shards(out, shard * p * oc, par, |s, out| {
         let images = out.len() / (p * oc);
         let first = s * shard;
+        if implicit::applies(g) {
+            let mut block = buffer_pool::take(implicit::full_rows(g) * oc);
+            for (i, out) in out.chunks_exact_mut(p * oc).enumerate() {
+                let image = &input[(first + i) * g.image_len()..(first + i + 1) * g.image_len()];
+                implicit::forward_image(g, image, kernel, &mut block)?;
+                implicit::gather_rows(g, &block, out, |dst, src| {
+                    dst.copy_from_slice(src);
+                    epilogue(dst, bias, relu);
+                });
+            }
+            buffer_pool::give(block);
+            return Ok(());
+        }
         let rows = images * p;
         let mut cols = buffer_pool::take(rows * pl);
         let mut tmp = if g.groups > 1 {
@@ -171,19 +187,24 @@ fn conv2d_forward_epilogue(
                 }
             }
         }
-        if let Some(bias) = bias {
-            for row in out.chunks_exact_mut(oc) {
-                row.iter_mut().zip(bias).for_each(|(y, b)| *y += b);
-            }
-        }
-        if relu {
-            out.iter_mut()
-                .for_each(|y| *y = if *y > 0.0 { *y } else { 0.0 });
-        }
+        epilogue(out, bias, relu);
         buffer_pool::give(cols);
         buffer_pool::give(tmp);
         Ok(())
     })
+}
+
+/// Adds the bias to each row of `out` (`rows × bias.len()`) and, when `relu`, applies ReLU.
+fn epilogue(out: &mut [f32], bias: Option<&[f32]>, relu: bool) {
+    if let Some(bias) = bias {
+        for row in out.chunks_exact_mut(bias.len().max(1)) {
+            row.iter_mut().zip(bias).for_each(|(y, b)| *y += b);
+        }
+    }
+    if relu {
+        out.iter_mut()
+            .for_each(|y| *y = if *y > 0.0 { *y } else { 0.0 });
+    }
 }
 
 /// Where [`conv2d_backward`] writes its gradients; each one is computed only when given.
@@ -220,31 +241,53 @@ pub fn conv2d_backward(
     let out_chunk = shard * p * oc;
     if let Some(grad_input) = grad_input {
         g.check_len("the input gradient", grad_input.len(), input.len())?;
-        for_shards(grad_input, shard * g.image_len(), par, |s, dx| {
-            dx.fill(0.0);
-            let dy = &grad_out[s * out_chunk..(s * out_chunk + out_chunk).min(grad_out.len())];
-            let rows = dy.len() / oc;
-            let mut dcols = buffer_pool::take(rows * pl);
-            for group in 0..g.groups {
-                let dy = MatRef::new(&dy[group * og..], rows, og, oc, 1)?;
-                gemm(
-                    &mut dcols,
-                    dy,
-                    kernel_view(g, kernel, group)?.t(),
-                    1.0,
-                    0.0,
-                    Parallelism::None,
-                )?;
-                for (image, dcols) in dx
+        if implicit::applies(g) {
+            let mut flipped = buffer_pool::take(kernel.len());
+            implicit::flipped_kernel(g, kernel, &mut flipped);
+            let (padded_len, block_len) = implicit::input_grad_scratch(g);
+            for_shards(grad_input, shard * g.image_len(), par, |s, dx| {
+                let dy = &grad_out[s * out_chunk..(s * out_chunk + out_chunk).min(grad_out.len())];
+                let mut padded = buffer_pool::take(padded_len);
+                padded.fill(0.0);
+                let mut block = buffer_pool::take(block_len);
+                for (dx, dy) in dx
                     .chunks_exact_mut(g.image_len())
-                    .zip(dcols.chunks_exact(p * pl))
+                    .zip(dy.chunks_exact(p * oc))
                 {
-                    col2im_add(g, dcols, group, image);
+                    implicit::input_grad_image(g, dy, &flipped, &mut padded, &mut block, dx)?;
                 }
-            }
-            buffer_pool::give(dcols);
-            Ok(())
-        })?;
+                buffer_pool::give(padded);
+                buffer_pool::give(block);
+                Ok(())
+            })?;
+            buffer_pool::give(flipped);
+        } else {
+            for_shards(grad_input, shard * g.image_len(), par, |s, dx| {
+                dx.fill(0.0);
+                let dy = &grad_out[s * out_chunk..(s * out_chunk + out_chunk).min(grad_out.len())];
+                let rows = dy.len() / oc;
+                let mut dcols = buffer_pool::take(rows * pl);
+                for group in 0..g.groups {
+                    let dy = MatRef::new(&dy[group * og..], rows, og, oc, 1)?;
+                    gemm(
+                        &mut dcols,
+                        dy,
+                        kernel_view(g, kernel, group)?.t(),
+                        1.0,
+                        0.0,
+                        Parallelism::None,
+                    )?;
+                    for (image, dcols) in dx
+                        .chunks_exact_mut(g.image_len())
+                        .zip(dcols.chunks_exact(p * pl))
+                    {
+                        col2im_add(g, dcols, group, image);
+                    }
+                }
+                buffer_pool::give(dcols);
+                Ok(())
+            })?;
+        }
     }
     if grad_kernel.is_none() && grad_bias.is_none() {
         return Ok(());
@@ -258,7 +301,16 @@ pub fn conv2d_backward(
         for row in dy.chunks_exact(oc) {
             db.iter_mut().zip(row).for_each(|(d, v)| *d += v);
         }
-        if grad_kernel.is_some() {
+        if grad_kernel.is_some() && implicit::applies(g) {
+            let mut dy_full = buffer_pool::take(implicit::full_rows(g) * oc);
+            dy_full.fill(0.0);
+            for (i, dy) in dy.chunks_exact(p * oc).enumerate() {
+                let first = (s * shard + i) * g.image_len();
+                let image = &input[first..first + g.image_len()];
+                implicit::kernel_grad_image(g, image, dy, &mut dy_full, dk, i == 0)?;
+            }
+            buffer_pool::give(dy_full);
+        } else if grad_kernel.is_some() {
             let mut cols = buffer_pool::take(rows * pl);
             let mut tmp = buffer_pool::take(pl * og);
             for group in 0..g.groups {

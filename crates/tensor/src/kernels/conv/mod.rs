@@ -1,11 +1,12 @@
 //! Convolution and pooling over channels-last images: [`Conv2dGeometry`] (Keras's output sizes and padding),
-//! [`conv2d_forward`] / [`conv2d_backward`] as im2col + packed GEMM, and max/average pooling; each with a direct
-//! reference for tests.
+//! [`conv2d_forward`] / [`conv2d_backward`] as im2col + packed GEMM (implicit GEMM, without the copy, for
+//! stride-1 unpadded windows), and max/average pooling; each with a direct reference for tests.
 
 mod conv2d;
 mod conv2d_transpose;
 mod geometry;
 mod im2col;
+mod implicit;
 mod pool2d;
 
 pub use conv2d::{

@@ -1,0 +1,282 @@
+//! Implicit GEMM for stride-1, unpadded, ungrouped, undilated convolutions with enough input channels: the
+//! products read the channels-last image in place instead of an im2col copy.
+//!
+//! With stride 1 the `kernel_w` taps of kernel row `ky` at output `(oy, ox)` read `kernel_w · in_c` consecutive
+//! input values starting at `((oy + ky) · in_w + ox) · in_c`. Numbering output positions on the input's width
+//! (`r = oy · in_w + ox`, the columns `ox ≥ out_w` being wrap-around rows computed and dropped), row `r` of that
+//! "full-width" patch matrix starts at `(r + ky · in_w) · in_c`: one strided view with a row stride of `in_c`
+//! over the image. The convolution of one image is then `kernel_h` products, one per kernel row, accumulated
+//! into a `full_rows × filters` block whose valid rows are copied out (with the bias and ReLU).
+//!
+//! The input gradient is the full correlation of the output gradient, zero-padded by `kernel − 1` on every
+//! side, with the kernel turned by 180° and its channel axes swapped: the same implicit form on the padded
+//! gradient. The kernel gradient is `Σ_images A_kyᵀ · dY_full` with the wrap-around rows of `dY_full` zero.
+//!
+//! The sums per output are split by kernel row (`kernel_h` partial products added in order), so results differ
+//! from the im2col path in rounding only; the tests bound the difference against the `f64` reference.
+
+use super::Conv2dGeometry;
+use crate::Result;
+use crate::kernels::{MatRef, Parallelism, gemm};
+
+/// Input channels below which im2col (one product with `kernel_h · kernel_w · in_c` deep rows) stays faster
+/// than `kernel_h` products of depth `kernel_w · in_c`.
+const MIN_CHANNELS: usize = 8;
+
+/// Whether the implicit path computes this convolution.
+pub(crate) fn applies(g: &Conv2dGeometry) -> bool {
+    g.groups == 1
+        && g.stride_h == 1
+        && g.stride_w == 1
+        && g.dilation_h == 1
+        && g.dilation_w == 1
+        && g.pad_top == 0
+        && g.pad_left == 0
+        && g.out_h > 0
+        && g.out_w > 0
+        && g.in_h == g.out_h + g.kernel_h - 1
+        && g.in_w == g.out_w + g.kernel_w - 1
+        && g.in_c >= MIN_CHANNELS
+}
+
+/// Rows of the full-width output block of one image.
+pub(crate) fn full_rows(g: &Conv2dGeometry) -> usize {
+    (g.out_h - 1) * g.in_w + g.out_w
+}
+
+/// The depth of one kernel row's product.
+fn run(g: &Conv2dGeometry) -> usize {
+    g.kernel_w * g.in_c
+}
+
+/// `block = Σ_ky A_ky · W_ky` for one image: `block` is `full_rows × out_c`.
+pub(crate) fn forward_image(
+    g: &Conv2dGeometry,
+    image: &[f32],
+    kernel: &[f32],
+    block: &mut [f32],
+) -> Result<()> {
+    let (rows, run, oc) = (full_rows(g), run(g), g.out_c);
+    for ky in 0..g.kernel_h {
+        let a = MatRef::new(&image[ky * g.in_w * g.in_c..], rows, run, g.in_c, 1)?;
+        let w = MatRef::row_major(&kernel[ky * run * oc..(ky + 1) * run * oc], run, oc)?;
+        let beta = if ky == 0 { 0.0 } else { 1.0 };
+        gemm(block, a, w, 1.0, beta, Parallelism::None)?;
+    }
+    Ok(())
+}
+
+/// Copies the valid rows of a full-width `block` into one image's output `out` (`positions × out_c`), each
+/// through `f`.
+pub(crate) fn gather_rows(
+    g: &Conv2dGeometry,
+    block: &[f32],
+    out: &mut [f32],
+    f: impl Fn(&mut [f32], &[f32]),
+) {
+    let (oc, ow) = (g.out_c, g.out_w);
+    for (oy, dst) in out.chunks_exact_mut(ow * oc).enumerate() {
+        let at = oy * g.in_w * oc;
+        f(dst, &block[at..at + ow * oc]);
+    }
+}
+
+/// `dk += Σ_ky A_kyᵀ · dY_full` for one image (`dk` overwritten when `first`); `dy_full` is scratch of
+/// `full_rows × out_c` values whose wrap-around rows must be zero (they are never written here).
+pub(crate) fn kernel_grad_image(
+    g: &Conv2dGeometry,
+    image: &[f32],
+    dy: &[f32],
+    dy_full: &mut [f32],
+    dk: &mut [f32],
+    first: bool,
+) -> Result<()> {
+    let (rows, run, oc, ow) = (full_rows(g), run(g), g.out_c, g.out_w);
+    for (oy, src) in dy.chunks_exact(ow * oc).enumerate() {
+        let at = oy * g.in_w * oc;
+        dy_full[at..at + ow * oc].copy_from_slice(src);
+    }
+    let dyf = MatRef::row_major(dy_full, rows, oc)?;
+    let beta = if first { 0.0 } else { 1.0 };
+    for (ky, dk) in dk.chunks_exact_mut(run * oc).enumerate() {
+        let a = MatRef::new(&image[ky * g.in_w * g.in_c..], rows, run, g.in_c, 1)?.t();
+        gemm(dk, a, dyf, 1.0, beta, Parallelism::None)?;
+    }
+    Ok(())
+}
+
+/// Sizes of the padded output gradient: `(height, width)` = the input's plus `kernel − 1`.
+fn padded(g: &Conv2dGeometry) -> (usize, usize) {
+    (g.in_h + g.kernel_h - 1, g.in_w + g.kernel_w - 1)
+}
+
+/// Scratch lengths of [`input_grad_image`]: the padded gradient and the full-width input-gradient block.
+pub(crate) fn input_grad_scratch(g: &Conv2dGeometry) -> (usize, usize) {
+    let (ph, pw) = padded(g);
+    (ph * pw * g.out_c, ((g.in_h - 1) * pw + g.in_w) * g.in_c)
+}
+
+/// The kernel turned by 180° with its channel axes swapped: `[kh, kw, out_c, in_c]` with
+/// `flipped[ky][kx][f][c] = kernel[kh − 1 − ky][kw − 1 − kx][c][f]`.
+pub(crate) fn flipped_kernel(g: &Conv2dGeometry, kernel: &[f32], flipped: &mut [f32]) {
+    let (kh, kw, ic, oc) = (g.kernel_h, g.kernel_w, g.in_c, g.out_c);
+    for ky in 0..kh {
+        for kx in 0..kw {
+            let src = &kernel[((kh - 1 - ky) * kw + (kw - 1 - kx)) * ic * oc..][..ic * oc];
+            let dst = &mut flipped[(ky * kw + kx) * oc * ic..][..oc * ic];
+            for (c, row) in src.chunks_exact(oc).enumerate() {
+                for (f, &v) in row.iter().enumerate() {
+                    dst[f * ic + c] = v;
+                }
+            }
+        }
+    }
+}
+
+/// One image's input gradient `dx` (`in_h · in_w · in_c`, overwritten) from its output gradient `dy`, with
+/// `flipped` from [`flipped_kernel`]; `padded_dy` and `block` are scratch of [`input_grad_scratch`]'s lengths,
+/// and `padded_dy`'s border must be zero (only its interior is written here).
+pub(crate) fn input_grad_image(
+    g: &Conv2dGeometry,
+    dy: &[f32],
+    flipped: &[f32],
+    padded_dy: &mut [f32],
+    block: &mut [f32],
+    dx: &mut [f32],
+) -> Result<()> {
+    let (oc, ic, ow) = (g.out_c, g.in_c, g.out_w);
+    let (_, pw) = padded(g);
+    let (top, left) = (g.kernel_h - 1, g.kernel_w - 1);
+    for (oy, src) in dy.chunks_exact(ow * oc).enumerate() {
+        let at = ((oy + top) * pw + left) * oc;
+        padded_dy[at..at + ow * oc].copy_from_slice(src);
+    }
+    let rows = block.len() / ic;
+    let run = g.kernel_w * oc;
+    for ky in 0..g.kernel_h {
+        let a = MatRef::new(&padded_dy[ky * pw * oc..], rows, run, oc, 1)?;
+        let w = MatRef::row_major(&flipped[ky * run * ic..(ky + 1) * run * ic], run, ic)?;
+        let beta = if ky == 0 { 0.0 } else { 1.0 };
+        gemm(block, a, w, 1.0, beta, Parallelism::None)?;
+    }
+    for (iy, dst) in dx.chunks_exact_mut(g.in_w * ic).enumerate() {
+        let at = iy * pw * ic;
+        dst.copy_from_slice(&block[at..at + g.in_w * ic]);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernels::ConvPadding;
+
+    fn values(len: usize, seed: usize) -> Vec<f32> {
+        (0..len)
+            .map(|i| ((i * 7 + seed * 13) as f32 * 0.37).sin())
+            .collect()
+    }
+
+    /// The gradients of one image by the definition, in `f64`: `(dx, dk)` for an output gradient `dy`, each
+    /// with the sums of the absolute values of its terms (the scale of `f32`'s accumulated rounding).
+    #[allow(clippy::type_complexity)]
+    fn reference_grads(
+        g: &Conv2dGeometry,
+        x: &[f32],
+        k: &[f32],
+        dy: &[f32],
+    ) -> ((Vec<f64>, Vec<f64>), (Vec<f64>, Vec<f64>)) {
+        let (mut dx, mut dk) = (vec![0.0; x.len()], vec![0.0; k.len()]);
+        let (mut dx_abs, mut dk_abs) = (vec![0.0; x.len()], vec![0.0; k.len()]);
+        for oy in 0..g.out_h {
+            for ox in 0..g.out_w {
+                for f in 0..g.out_c {
+                    let d = f64::from(dy[(oy * g.out_w + ox) * g.out_c + f]);
+                    for ky in 0..g.kernel_h {
+                        for kx in 0..g.kernel_w {
+                            for c in 0..g.in_c {
+                                let xi = ((oy + ky) * g.in_w + ox + kx) * g.in_c + c;
+                                let ki = ((ky * g.kernel_w + kx) * g.in_c + c) * g.out_c + f;
+                                dx[xi] += d * f64::from(k[ki]);
+                                dx_abs[xi] += (d * f64::from(k[ki])).abs();
+                                dk[ki] += d * f64::from(x[xi]);
+                                dk_abs[ki] += (d * f64::from(x[xi])).abs();
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        ((dx, dx_abs), (dk, dk_abs))
+    }
+
+    /// `got` within `1e-5` of the sum of its terms' absolute values (`f32` accumulation over hundreds of terms
+    /// with cancellation); a wrong or missing term is off by about `scale / terms`, far above that.
+    fn assert_close(got: &[f32], (expected, scale): (&[f64], &[f64]), what: &str) {
+        for (i, ((a, b), s)) in got.iter().zip(expected).zip(scale).enumerate() {
+            assert!(
+                (f64::from(*a) - b).abs() <= 1e-5 * (1e-3 + s),
+                "{what}[{i}]: {a} vs {b} (scale {s})"
+            );
+        }
+    }
+
+    #[test]
+    fn one_image_matches_the_definition() {
+        for (input, kernel) in [
+            ([1, 7, 6, 9], [3, 2, 9, 5]),
+            ([1, 26, 26, 32], [3, 3, 32, 64]),
+            ([1, 5, 9, 8], [1, 4, 8, 3]),
+        ] {
+            let g = Conv2dGeometry::conv(&input, &kernel, [1, 1], [1, 1], ConvPadding::Valid, 1)
+                .unwrap();
+            assert!(applies(&g));
+            let (x, k) = (values(g.image_len(), 1), values(g.patch_len() * g.out_c, 2));
+            let dy = values(g.positions() * g.out_c, 3);
+            let mut expected = vec![0.0f32; dy.len()];
+            super::super::conv2d_reference(&x, &k, None, &mut expected, &g).unwrap();
+            let mut block = vec![f32::NAN; full_rows(&g) * g.out_c];
+            forward_image(&g, &x, &k, &mut block).unwrap();
+            let mut y = vec![f32::NAN; dy.len()];
+            gather_rows(&g, &block, &mut y, |d, s| d.copy_from_slice(s));
+            let expected: Vec<f64> = expected.iter().map(|&v| f64::from(v)).collect();
+            let ((dx_ref, dx_abs), (dk_ref, dk_abs)) = reference_grads(&g, &x, &k, &dy);
+            let y_abs: Vec<f64> = expected.iter().map(|v| v.abs() + 1.0).collect();
+            assert_close(&y, (&expected, &y_abs), "forward");
+
+            let mut dy_full = vec![0.0; full_rows(&g) * g.out_c];
+            let mut dk = vec![f32::NAN; k.len()];
+            kernel_grad_image(&g, &x, &dy, &mut dy_full, &mut dk, true).unwrap();
+            assert_close(&dk, (&dk_ref, &dk_abs), "kernel gradient");
+            // A second image accumulates.
+            kernel_grad_image(&g, &x, &dy, &mut dy_full, &mut dk, false).unwrap();
+            let twice: Vec<f64> = dk_ref.iter().map(|v| 2.0 * v).collect();
+            let twice_abs: Vec<f64> = dk_abs.iter().map(|v| 2.0 * v).collect();
+            assert_close(&dk, (&twice, &twice_abs), "accumulated kernel gradient");
+
+            let mut flipped = vec![0.0; k.len()];
+            flipped_kernel(&g, &k, &mut flipped);
+            let (pl, bl) = input_grad_scratch(&g);
+            let (mut padded, mut block) = (vec![0.0; pl], vec![f32::NAN; bl]);
+            let mut dx = vec![f32::NAN; x.len()];
+            input_grad_image(&g, &dy, &flipped, &mut padded, &mut block, &mut dx).unwrap();
+            assert_close(&dx, (&dx_ref, &dx_abs), "input gradient");
+        }
+    }
+
+    #[test]
+    fn only_stride_one_unpadded_ungrouped_windows_with_channels_apply() {
+        let conv = |input: [usize; 4], kernel: [usize; 4], s, d, p, groups| {
+            applies(&Conv2dGeometry::conv(&input, &kernel, s, d, p, groups).unwrap())
+        };
+        use ConvPadding::*;
+        assert!(conv([2, 8, 8, 8], [3, 3, 8, 4], [1, 1], [1, 1], Valid, 1));
+        assert!(!conv([2, 8, 8, 1], [3, 3, 1, 4], [1, 1], [1, 1], Valid, 1));
+        assert!(!conv([2, 8, 8, 8], [3, 3, 8, 4], [1, 1], [1, 1], Same, 1));
+        assert!(!conv([2, 8, 8, 8], [3, 3, 8, 4], [2, 1], [1, 1], Valid, 1));
+        assert!(!conv([2, 8, 8, 8], [3, 3, 8, 4], [1, 1], [1, 2], Valid, 1));
+        assert!(!conv([2, 8, 8, 8], [3, 3, 4, 4], [1, 1], [1, 1], Valid, 2));
+        // "same" with a 1×1 kernel pads nothing: the implicit path applies.
+        assert!(conv([2, 8, 8, 8], [1, 1, 8, 4], [1, 1], [1, 1], Same, 1));
+    }
+}
