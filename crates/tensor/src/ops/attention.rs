@@ -116,14 +116,15 @@ impl Tensor {
         };
         let dropout = options.dropout.as_ref().map(contiguous).map(Arc::new);
         let [.., out_len, probs_len] = dims.lens();
-        // Queries, keys and values are read in place and shared with the backward passes, not copied.
+        // Queries, keys and values are read in place and shared with the backward passes, not copied. The
+        // outputs here and the gradients below are written whole by the kernels: pooled, not zeroed, buffers.
         let (q, k, v) = (
             shared_row_major(self),
             shared_row_major(keys),
             shared_row_major(values),
         );
-        let mut out = vec![0.0f32; out_len];
-        let mut probs = vec![0.0f32; probs_len];
+        let mut out = crate::buffer_pool::take(out_len);
+        let mut probs = crate::buffer_pool::take(probs_len);
         let par = Parallelism::auto(dims.forward_flops());
         attention_forward(
             &mut out,
@@ -171,9 +172,9 @@ impl Tensor {
                             slice_of(&v)?,
                             slice_of(&probs)?,
                         );
-                        let mut dq = vec![0.0f32; q.len()];
-                        let mut dk = vec![0.0f32; k.len()];
-                        let mut dv = vec![0.0f32; v.len()];
+                        let mut dq = crate::buffer_pool::take(q.len());
+                        let mut dk = crate::buffer_pool::take(k.len());
+                        let mut dv = crate::buffer_pool::take(v.len());
                         attention_backward(
                             AttentionGrads {
                                 dq: &mut dq,
@@ -223,8 +224,8 @@ impl Tensor {
             move |ctx| {
                 let dprobs = row_major(ctx.grad);
                 let (q, k, probs) = (slice_of(&q)?, slice_of(&k)?, slice_of(&shared)?);
-                let mut dq = vec![0.0f32; q.len()];
-                let mut dk = vec![0.0f32; k.len()];
+                let mut dq = crate::buffer_pool::take(q.len());
+                let mut dk = crate::buffer_pool::take(k.len());
                 attention_scores_backward(
                     [&mut dq, &mut dk],
                     &dprobs,

@@ -3,6 +3,7 @@
 //! where `P̃ = P ⊙ D` is the probabilities after dropout.
 
 use super::forward::{for_each_pair, head_view};
+use super::softmax::softmax_backward_rows;
 use super::{AttentionDims, heads_to_positions};
 use crate::kernels::{MatRef, Parallelism, gemm};
 use crate::{Result, TensorError};
@@ -86,12 +87,14 @@ pub fn attention_backward(
             let p_view = MatRef::row_major(p_used, q_len, kv_len)?;
             gemm(dv, p_view.t(), doh, 1.0, 0.0, Parallelism::None)?;
             // dP = (dO·Vᵀ) ⊙ D, then dS in place.
-            let mut ds = vec![0.0f32; block];
+            let mut ds = crate::buffer_pool::take(block);
             gemm(&mut ds, doh, vh.t(), 1.0, 0.0, Parallelism::None)?;
             if let Some(d) = d {
                 ds.iter_mut().zip(d).for_each(|(g, d)| *g *= d);
             }
-            softmax_to_queries_and_keys(&mut ds, p, [qh, kh], [dq, dk], kv_len, scale)
+            let grads = softmax_to_queries_and_keys(&mut ds, p, [qh, kh], [dq, dk], kv_len, scale);
+            crate::buffer_pool::give(ds);
+            grads
         },
     )?;
     heads_to_positions(grads.dq, &dq_h, batch, heads, q_len, key_dim);
@@ -113,13 +116,7 @@ fn softmax_to_queries_and_keys(
     kv_len: usize,
     scale: f32,
 ) -> Result<()> {
-    for (ds_row, p_row) in ds.chunks_mut(kv_len.max(1)).zip(p.chunks(kv_len.max(1))) {
-        let dot: f32 = ds_row.iter().zip(p_row).map(|(g, p)| g * p).sum();
-        ds_row
-            .iter_mut()
-            .zip(p_row)
-            .for_each(|(g, p)| *g = p * (*g - dot));
-    }
+    softmax_backward_rows(ds, p, kv_len);
     let ds_view = MatRef::row_major(ds, p.len() / kv_len.max(1), kv_len)?;
     gemm(dq, ds_view, kh, scale, 0.0, Parallelism::None)?;
     gemm(dk, ds_view.t(), qh, scale, 0.0, Parallelism::None)
@@ -175,10 +172,13 @@ pub fn attention_scores_backward(
         |pair, [dq, dk]| {
             let (b, h) = (pair / heads, pair % heads);
             let p = &probs[pair * block..(pair + 1) * block];
-            let mut ds = dprobs[pair * block..(pair + 1) * block].to_vec();
+            let mut ds = crate::buffer_pool::take(block);
+            ds.copy_from_slice(&dprobs[pair * block..(pair + 1) * block]);
             let qh = head_view(q, b, h, q_len, heads, key_dim)?;
             let kh = head_view(k, b, h, kv_len, heads, key_dim)?;
-            softmax_to_queries_and_keys(&mut ds, p, [qh, kh], [dq, dk], kv_len, scale)
+            let grads = softmax_to_queries_and_keys(&mut ds, p, [qh, kh], [dq, dk], kv_len, scale);
+            crate::buffer_pool::give(ds);
+            grads
         },
     )?;
     heads_to_positions(dq, &dq_h, batch, heads, q_len, key_dim);

@@ -1,6 +1,7 @@
 //! The forward pass: per `(batch, head)` pair, scores `scale·q·kᵀ` into the probability block, masked softmax
 //! in place, then `(probabilities ⊙ dropout)·v`.
 
+use super::softmax::{Prefix, softmax_prefix_rows};
 use super::{AttentionDims, AttentionMask, heads_to_positions};
 use crate::kernels::{MatRef, Parallelism, gemm};
 use crate::{Result, TensorError};
@@ -141,7 +142,11 @@ pub fn attention_forward(
             let kh = head_view(k, b, h, kv_len, heads, key_dim)?;
             let vh = head_view(v, b, h, kv_len, heads, value_dim)?;
             gemm(p, qh, kh.t(), scale, 0.0, Parallelism::None)?;
-            masked_softmax_rows(p, kv_len, |i, j| mask.keeps(&dims, b, i, j));
+            match (mask.values, mask.causal) {
+                (None, false) => softmax_prefix_rows(p, kv_len, Prefix::All),
+                (None, true) => softmax_prefix_rows(p, kv_len, Prefix::Causal),
+                (Some(_), _) => masked_softmax_rows(p, kv_len, |i, j| mask.keeps(&dims, b, i, j)),
+            }
             match dropout {
                 None => gemm(
                     o,
@@ -153,15 +158,21 @@ pub fn attention_forward(
                 ),
                 Some(d) => {
                     let d = &d[pair * block..(pair + 1) * block];
-                    let dropped: Vec<f32> = p.iter().zip(d).map(|(p, d)| p * d).collect();
-                    gemm(
+                    let mut dropped = crate::buffer_pool::take(block);
+                    dropped
+                        .iter_mut()
+                        .zip(p.iter().zip(d))
+                        .for_each(|(x, (p, d))| *x = p * d);
+                    let product = gemm(
                         o,
                         MatRef::row_major(&dropped, q_len, kv_len)?,
                         vh,
                         1.0,
                         0.0,
                         Parallelism::None,
-                    )
+                    );
+                    crate::buffer_pool::give(dropped);
+                    product
                 }
             }
         },

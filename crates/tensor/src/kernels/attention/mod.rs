@@ -26,6 +26,7 @@
 mod backward;
 mod forward;
 mod reference;
+mod softmax;
 
 pub use backward::{AttentionGrads, attention_backward, attention_scores_backward};
 pub use forward::attention_forward;
