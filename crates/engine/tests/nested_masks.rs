@@ -122,7 +122,7 @@ fn nested_two_output_network() -> Network {
     let inner = Network::new(&[inner_ids], &[seq, feat]).unwrap();
     let ids = Input::new(&[4]);
     let outs = NestedModel::new(inner, "inner")
-        .call_outputs(&[ids.clone()])
+        .call_outputs(std::slice::from_ref(&ids))
         .unwrap();
     let after = Dense::new(2).call(&outs[1]).unwrap();
     Network::new(&[ids], &[outs[0].clone(), outs[1].clone(), after]).unwrap()
@@ -185,7 +185,7 @@ fn output_masks_read_a_masking_layer_after_a_nested_second_output() {
         .unwrap();
     let ids = Input::new(&[3]);
     let outs = NestedModel::new(inner, "inner")
-        .call_outputs(&[ids.clone()])
+        .call_outputs(std::slice::from_ref(&ids))
         .unwrap();
     let masked = Masking::new(0.0).call(&outs[1]).unwrap();
     let network = Network::new(&[ids], &[masked]).unwrap();
