@@ -13,6 +13,9 @@ use rkeras_engine::{CompileConfig, FitConfig, MetricArg, Model, load_model};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
+mod golden_json;
+use golden_json::nested_floats as floats;
+
 fn fixture_dir() -> PathBuf {
     PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -21,15 +24,7 @@ fn fixture_dir() -> PathBuf {
 }
 
 fn golden() -> Value {
-    serde_json::from_str(&std::fs::read_to_string(fixture_dir().join("golden.json")).unwrap())
-        .unwrap()
-}
-
-fn floats(value: &Value) -> Vec<f32> {
-    match value {
-        Value::Array(items) => items.iter().flat_map(floats).collect(),
-        v => vec![v.as_f64().unwrap() as f32],
-    }
+    golden_json::read(&fixture_dir().join("golden.json"))
 }
 
 fn data(golden: &Value) -> (ArrayD<f32>, ArrayD<f32>) {

@@ -30,8 +30,7 @@ fn fixture_dir() -> PathBuf {
 }
 
 fn golden() -> Value {
-    let text = std::fs::read_to_string(fixture_dir().join("golden.json")).unwrap();
-    serde_json::from_str(&text).unwrap()
+    golden_json::read(&fixture_dir().join("golden.json"))
 }
 
 /// Both outputs' predictions within 1e-5 of Keras's; they must also differ from Keras's predictions without

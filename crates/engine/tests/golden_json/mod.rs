@@ -4,6 +4,21 @@
 
 use ndarray::{ArrayD, IxDyn};
 use serde_json::Value;
+use std::path::Path;
+
+/// A golden JSON file, parsed.
+pub fn read(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// A number or a (nested) JSON list of numbers as `f32`s, flattened in order.
+pub fn nested_floats(value: &Value) -> Vec<f32> {
+    match value {
+        Value::Array(items) => items.iter().flat_map(nested_floats).collect(),
+        v => vec![v.as_f64().unwrap() as f32],
+    }
+}
 
 /// A JSON list of numbers as `f32`s.
 pub fn floats(values: &Value) -> Vec<f32> {
