@@ -97,23 +97,19 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let train = vectorizer.vectorize(&splits.train)?;
     let test = vectorizer.vectorize(&splits.test)?;
     let vocab = vectorizer.vocab_size();
+    let (story_maxlen, query_maxlen) = (vectorizer.story_maxlen(), vectorizer.query_maxlen());
     println!(
         "data: {source} · {} train / {} test questions · vocabulary {vocab} · story {} · query {}",
         train.len(),
         test.len(),
-        vectorizer.story_maxlen(),
-        vectorizer.query_maxlen()
+        story_maxlen,
+        query_maxlen
     );
     let labels = |answers: &ndarray::Array1<f32>| -> Vec<usize> {
         answers.iter().map(|&a| a as usize).collect()
     };
     set_random_seed(args.seed);
-    let mut model = babi_rnn_model::model(
-        vocab,
-        vectorizer.story_maxlen(),
-        vectorizer.query_maxlen(),
-        dropout,
-    )?;
+    let mut model = babi_rnn_model::model(vocab, story_maxlen, query_maxlen, dropout)?;
     model.compile("adam", "categorical_crossentropy", &["accuracy"])?;
     let run = Run {
         model,
@@ -128,6 +124,8 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         extra: serde_json::Map::from_iter([
             ("task".into(), task.to_string().into()),
             ("vocab_size".into(), vocab.into()),
+            ("story_maxlen".into(), story_maxlen.into()),
+            ("query_maxlen".into(), query_maxlen.into()),
         ]),
     };
     train_and_report(&args, run, None)?;
