@@ -11,6 +11,9 @@ use rkeras_engine::{FitConfig, load_model};
 use rkeras_optim::SGDConfig;
 use std::path::{Path, PathBuf};
 
+mod golden_json;
+use golden_json::{assert_close, floats};
+
 fn fixture_dir() -> PathBuf {
     PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -18,26 +21,9 @@ fn fixture_dir() -> PathBuf {
     ))
 }
 
-fn floats(value: &serde_json::Value) -> Vec<f32> {
-    value
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_f64().unwrap() as f32)
-        .collect()
-}
-
-fn assert_close(what: &str, got: &[f32], want: &[f32]) {
-    assert_eq!(got.len(), want.len(), "{what}");
-    for (i, (g, w)) in got.iter().zip(want).enumerate() {
-        assert!((g - w).abs() <= 1e-5, "{what}[{i}]: rkeras {g}, Keras {w}");
-    }
-}
-
 /// A case's Keras fixture with its inputs and targets (`x_shape` in the fixture, `[16, 4]` when absent).
 fn case_data(case: &str) -> (serde_json::Value, ArrayD<f32>, ArrayD<f32>) {
-    let text = std::fs::read_to_string(fixture_dir().join(format!("{case}.json"))).unwrap();
-    let golden: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let golden = golden_json::read(&fixture_dir().join(format!("{case}.json")));
     let x_shape: Vec<usize> = golden.get("x_shape").map_or(vec![16, 4], |s| {
         floats(s).iter().map(|&d| d as usize).collect()
     });
@@ -66,7 +52,7 @@ fn train_like_keras(case: &str) {
         .iter()
         .map(|v| *v as f32)
         .collect();
-    assert_close(&format!("{case} loss"), &losses, &floats(&golden["loss"]));
+    assert_close(&losses, &floats(&golden["loss"]), &format!("{case} loss"));
     let weights: Vec<f32> = model.get_weights().iter().flatten().copied().collect();
     let want: Vec<f32> = golden["weights"]
         .as_array()
@@ -74,12 +60,12 @@ fn train_like_keras(case: &str) {
         .iter()
         .flat_map(floats)
         .collect();
-    assert_close(&format!("{case} weights"), &weights, &want);
+    assert_close(&weights, &want, &format!("{case} weights"));
     let evaluated = model.evaluate(std::slice::from_ref(&x), &y, 16).unwrap();
     assert_close(
-        &format!("{case} evaluate"),
         &[evaluated["loss"] as f32],
         &[golden["evaluate_loss"].as_f64().unwrap() as f32],
+        &format!("{case} evaluate"),
     );
 
     let dir = tempfile::tempdir().unwrap();
@@ -244,14 +230,14 @@ fn assert_two_shards_match_the_whole_batch(case: &str, penalty: f32) {
     let (split_loss, split_weights) = train_in_shards(case, 2);
     let as_f32 = |v: &[f64]| v.iter().map(|&l| l as f32).collect::<Vec<_>>();
     assert_close(
-        &format!("{case} loss in two shards"),
         &as_f32(&split_loss),
         &as_f32(&whole_loss),
+        &format!("{case} loss in two shards"),
     );
     assert_close(
-        &format!("{case} weights in two shards"),
         &split_weights,
         &whole_weights,
+        &format!("{case} weights in two shards"),
     );
     assert!(penalty > 1e-3, "{case}: penalty {penalty}");
     let mut model = load_model(fixture_dir().join(format!("{case}.h5"))).unwrap();
@@ -261,9 +247,9 @@ fn assert_two_shards_match_the_whole_batch(case: &str, penalty: f32) {
     let (_, x, y) = case_data(case);
     let evaluated = model.evaluate(std::slice::from_ref(&x), &y, 16).unwrap()["loss"];
     assert_close(
-        &format!("{case} first loss in two shards"),
         &[split_loss[0] as f32],
         &[evaluated as f32],
+        &format!("{case} first loss in two shards"),
     );
 }
 
