@@ -4,8 +4,13 @@
 //! Run with `cargo bench --bench conv -p rkeras`; criterion's `elem/s` is FLOP/s for the convolutions (2 per
 //! multiply-add, the backward pass counted as its two products) and input elements per second for pooling and
 //! normalization. Each kernel runs next to its naive reference (on fewer images: the references are slow) and
-//! next to one `gemm` of the forward pass's shape, the best a product of that shape does on this machine; the
-//! square products of `cargo bench --bench kernels` give the machine's GEMM peak.
+//! next to one `gemm` of the forward pass's shape, the best a product of that shape does on this machine (the
+//! GEMM peak the convolutions are measured against); the square products of `cargo bench --bench kernels` give
+//! the machine's peak for square shapes. conv1 (one input channel) runs as im2col + `gemm`; conv2 (32 input
+//! channels, stride 1, `valid`) as implicit GEMM on strided views of the images, its kernel gradient as one
+//! product per kernel row over a whole shard of images; `relu-masked` is the backward pass of a convolution
+//! fused with ReLU (`conv2d_backward_relu`, what `Conv2D(activation="relu")` runs), the mask applied as the
+//! output gradient is read.
 //! `RKERAS_BENCH_FASTEST=1` makes every sample the fastest repetition (see `common`).
 
 mod common;
@@ -21,9 +26,9 @@ use rkeras_tensor::kernels::layer_norm::{
     LayerNormStats, layer_norm_backward, layer_norm_forward, layer_norm_reference,
 };
 use rkeras_tensor::kernels::{
-    Conv2dGeometry, Conv2dGrads, ConvPadding, MatRef, Parallelism, conv2d_backward, conv2d_forward,
-    conv2d_reference, gemm, max_pool2d_backward, max_pool2d_backward_replay, max_pool2d_forward,
-    max_pool2d_values, pool2d_reference,
+    Conv2dGeometry, Conv2dGrads, ConvPadding, MatRef, Parallelism, conv2d_backward,
+    conv2d_backward_relu, conv2d_forward, conv2d_reference, gemm, max_pool2d_backward,
+    max_pool2d_backward_replay, max_pool2d_forward, max_pool2d_values, pool2d_reference,
 };
 
 /// Batch sizes: one of the kernel's own shards of 4 images (the work one thread does at a time, short enough
@@ -73,7 +78,8 @@ fn conv_forward(c: &mut Criterion) {
                 });
             });
         }
-        // The forward product alone, im2col already done: (images · positions) × patch_len · patch_len × filters.
+        // One product of the forward pass's whole size, as if im2col were done: (images · positions) × patch_len ·
+        // patch_len × filters — the GEMM peak of this shape.
         let (m, kk, n) = (input[0] * g.positions(), g.patch_len(), g.out_c);
         let cols = data(m * kk, 4);
         group.bench_function(format!("{label} gemm {m}x{kk}x{n} 1 thread"), |bench| {
@@ -122,6 +128,18 @@ fn conv_backward(c: &mut Criterion) {
                 });
             });
         }
+        let y = data(dy.len(), 4);
+        group.bench_function(format!("{label} relu-masked 1 thread"), |bench| {
+            run(bench, || {
+                let grads = Conv2dGrads {
+                    input: wants_input.then_some(&mut dx[..]),
+                    kernel: Some(&mut dk),
+                    bias: Some(&mut db),
+                };
+                conv2d_backward_relu(&x, &k, black_box(&dy), &y, grads, &g, Parallelism::None)
+                    .unwrap()
+            });
+        });
     }
     group.finish();
 }

@@ -14,7 +14,9 @@ Conv2DTranspose (same + strides + output_padding, valid + unequal strides + outp
 bias), DepthwiseConv2D (depth_multiplier + strides + same, dilation without bias) and SeparableConv2D
 (depth_multiplier + same, strides without bias), both with strides and dilation_rate above 1 together (valid and
 same, equal and unequal per axis); and the options the first two leave out: Conv2D and Conv1D
-without bias, AveragePooling2D (same, strides 2), MaxPooling2D (valid, unequal strides), MaxPooling1D (same).
+without bias, AveragePooling2D (same, strides 2), MaxPooling2D (valid, unequal strides), MaxPooling1D (same);
+and Conv2D layers that rkeras computes by implicit GEMM (stride 1, valid padding, 8 or more input channels:
+square and unequal kernels, with and without bias, relu).
 """
 
 import json
@@ -94,6 +96,17 @@ def options_model():
     return keras.Model(inputs, outputs, name="conv_options_golden")
 
 
+def implicit_model():
+    # Stride 1, valid padding, >= 8 input channels: rkeras's implicit-GEMM path (the first layer, 3 channels, is not).
+    inputs = keras.Input((9, 8, 3))
+    x = layers.Conv2D(8, 3, activation="relu")(inputs)
+    x = layers.Conv2D(10, (3, 2), activation="relu")(x)
+    x = layers.Conv2D(9, (2, 3), use_bias=False)(x)
+    x = layers.Flatten()(x)
+    outputs = layers.Dense(3)(x)
+    return keras.Model(inputs, outputs, name="conv2d_implicit_golden")
+
+
 MODELS = {
     "conv2d": (image_model, (4, 10, 9, 3)),
     "conv1d": (sequence_model, (4, 12, 3)),
@@ -101,6 +114,7 @@ MODELS = {
     "depthwise_separable": (depthwise_model, (3, 11, 10, 3)),
     "conv_options": (options_model, (3, 8, 9, 3)),
     "depthwise_strided_dilated": (strided_dilated_model, (3, 12, 12, 3)),
+    "conv2d_implicit": (implicit_model, (5, 9, 8, 3)),
 }
 
 

@@ -132,3 +132,10 @@ fn convolutions_without_bias_and_the_remaining_pooling_paddings_predict_as_keras
         ],
     );
 }
+
+/// Two Conv2D layers with stride 1, valid padding and 8 and 10 input channels (one with an unequal kernel and no
+/// bias): the convolutions rkeras computes by implicit GEMM instead of im2col.
+#[test]
+fn conv2d_on_the_implicit_gemm_path_predicts_as_keras_and_its_weights_load_in_keras() {
+    round_trip("conv2d_implicit", &["Conv2D", "Flatten", "Dense"]);
+}

@@ -58,6 +58,8 @@ fn cases() -> Vec<Case> {
         ([3, 7, 6, 3], [3, 2, 3, 5], [2, 1], [1, 1], Same, 1),
         ([2, 8, 8, 4], [3, 3, 2, 6], [1, 1], [2, 2], Same, 2),
         ([1, 1, 9, 2], [1, 3, 2, 3], [1, 2], [1, 2], Causal, 1),
+        // Implicit GEMM (stride 1, valid, ≥ 8 channels) with an unequal kernel, the mask applied as it is read.
+        ([3, 7, 6, 9], [3, 2, 9, 5], [1, 1], [1, 1], Valid, 1),
         // The convnet's second layer on a few images: several shards.
         ([6, 26, 26, 32], [3, 3, 32, 64], [1, 1], [1, 1], Valid, 1),
     ]
@@ -162,6 +164,9 @@ fn max_pool_replayed_backward_is_the_recorded_one_bit_for_bit() {
         ([3, 5, 5, 4], [3, 3], [1, 1], Same),
         ([3, 9, 4, 17], [2, 3], [3, 1], Valid),
         ([8, 24, 24, 64], [2, 2], [2, 2], Valid),
+        // Windows inside the input that overlap, and ones that leave the last row and column out.
+        ([2, 7, 7, 3], [3, 3], [2, 2], Valid),
+        ([2, 7, 7, 5], [2, 2], [2, 2], Valid),
     ]
     .into_iter()
     .enumerate()
@@ -169,7 +174,9 @@ fn max_pool_replayed_backward_is_the_recorded_one_bit_for_bit() {
         let g = Conv2dGeometry::pool(&input, pool, strides, padding).unwrap();
         let x = pool_input(input.iter().product(), 40 + n as u64);
         let len = g.output_shape().iter().product();
-        let dy = values(len, 90 + n as u64);
+        // Some gradients −0: the sum starting from +0 must come out +0 there as well.
+        let mut dy = values(len, 90 + n as u64);
+        dy.iter_mut().step_by(13).for_each(|v| *v = -0.0);
         let (mut recorded, mut argmax) = (vec![0.0; len], vec![0; len]);
         max_pool2d_forward(&x, &mut recorded, &mut argmax, &g, Parallelism::None).unwrap();
         let mut expected = vec![f32::NAN; x.len()];

@@ -60,7 +60,7 @@ pub use array_matmul::{batched_matmul, matmul, matmul_into};
 pub use batched::{batched_gemm, batched_gemm_reference};
 pub use conv::{
     Conv2dGeometry, Conv2dGrads, ConvPadding, avg_pool2d_backward, avg_pool2d_forward,
-    conv2d_backward, conv2d_forward, conv2d_forward_relu, conv2d_reference,
+    conv2d_backward, conv2d_backward_relu, conv2d_forward, conv2d_forward_relu, conv2d_reference,
     conv2d_transpose_backward, conv2d_transpose_forward, conv2d_transpose_reference,
     max_pool2d_backward, max_pool2d_backward_replay, max_pool2d_forward, max_pool2d_values,
     pool2d_reference,

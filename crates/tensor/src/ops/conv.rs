@@ -65,7 +65,7 @@ impl Tensor {
             output_shape: geometry.output_shape(),
             bias_len: geometry.out_c,
             geometry,
-            relu: false,
+            relu_backward: None,
         }
         .run(self, kernel, bias)
     }
@@ -102,7 +102,7 @@ impl Tensor {
             output_shape: geometry.output_shape(),
             bias_len: geometry.out_c,
             geometry,
-            relu: true,
+            relu_backward: Some(kernels::conv2d_backward_relu),
         }
         .run(self, kernel, bias)
     }

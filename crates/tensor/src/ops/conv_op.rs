@@ -15,6 +15,11 @@ type ForwardKernel =
 type BackwardKernel =
     fn(&[f32], &[f32], &[f32], Conv2dGrads<'_>, &Conv2dGeometry, Parallelism) -> Result<()>;
 
+/// The backward kernel of a forward pass that ends with ReLU: `(input, kernel, grad_out, output, grads,
+/// geometry, parallelism)`, masking `grad_out` by ReLU's gradient itself.
+type BackwardReluKernel =
+    fn(&[f32], &[f32], &[f32], &[f32], Conv2dGrads<'_>, &Conv2dGeometry, Parallelism) -> Result<()>;
+
 /// One convolution-like op: its name, kernels, output shape and bias length.
 pub(super) struct ConvOp {
     /// The op's name in errors and the graph.
@@ -29,9 +34,9 @@ pub(super) struct ConvOp {
     pub output_shape: [usize; 4],
     /// The bias length (the output channels).
     pub bias_len: usize,
-    /// Whether `forward` ends with a ReLU: the backward pass then masks the output gradient where the output
-    /// is not positive, as ReLU's own gradient does.
-    pub relu: bool,
+    /// When `forward` ends with a ReLU, the backward kernel that masks the output gradient where the output
+    /// is not positive, as ReLU's own gradient does (used instead of `backward`).
+    pub relu_backward: Option<BackwardReluKernel>,
 }
 
 /// The values of `array` as a contiguous row-major array (a copy only when they are not already).
@@ -58,12 +63,6 @@ pub(super) fn array(shape: &[usize], values: Vec<f32>, op: &'static str) -> Resu
     })
 }
 
-/// `grad · relu'(x)` from ReLU's output `y` (`y > 0` exactly where `x > 0`), computed as [`Tensor::relu`]'s
-/// gradient computes it.
-fn relu_masked(grad: &ArrayD<f32>, output: &ArrayD<f32>) -> ArrayD<f32> {
-    super::fast::zip(grad, output, |g, y| g * if y > 0.0 { 1.0 } else { 0.0 })
-}
-
 impl ConvOp {
     /// Runs the op on `input`, `kernel` and an optional `bias`, recording the backward when any needs it.
     pub(super) fn run(
@@ -79,7 +78,7 @@ impl ConvOp {
             geometry: g,
             output_shape,
             bias_len,
-            relu,
+            relu_backward,
         } = self;
         if let Some(b) = bias {
             if b.shape() != [bias_len] {
@@ -111,26 +110,22 @@ impl ConvOp {
                         contiguous(ctx.inputs[0].data()),
                         contiguous(ctx.inputs[1].data()),
                     );
-                    let masked = relu.then(|| relu_masked(ctx.grad, ctx.output));
-                    let dy = contiguous(masked.as_ref().unwrap_or(ctx.grad));
+                    let dy = contiguous(ctx.grad);
                     let mut dx = wants(0).then(|| crate::buffer_pool::take(x.len()));
                     let mut dk = wants(1).then(|| crate::buffer_pool::take(k.len()));
                     let mut db = wants(2).then(|| vec![0.0; bias_len]);
-                    backward(
-                        slice(&x, name)?,
-                        slice(&k, name)?,
-                        slice(&dy, name)?,
-                        Conv2dGrads {
-                            input: dx.as_deref_mut(),
-                            kernel: dk.as_deref_mut(),
-                            bias: db.as_deref_mut(),
-                        },
-                        &g,
-                        par,
-                    )?;
-                    drop(dy);
-                    if let Some(masked) = masked {
-                        crate::buffer_pool::give_array(masked);
+                    let grads = Conv2dGrads {
+                        input: dx.as_deref_mut(),
+                        kernel: dk.as_deref_mut(),
+                        bias: db.as_deref_mut(),
+                    };
+                    let (xs, ks, dys) = (slice(&x, name)?, slice(&k, name)?, slice(&dy, name)?);
+                    match relu_backward {
+                        Some(relu_backward) => {
+                            let y = contiguous(ctx.output);
+                            relu_backward(xs, ks, dys, slice(&y, name)?, grads, &g, par)?;
+                        }
+                        None => backward(xs, ks, dys, grads, &g, par)?,
                     }
                     let mut grads = vec![
                         dx.map(|v| array(x.shape(), v, name)).transpose()?,

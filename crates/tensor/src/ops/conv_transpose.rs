@@ -65,7 +65,7 @@ impl Tensor {
             output_shape: geometry.transpose_output_shape(),
             bias_len: geometry.in_c,
             geometry,
-            relu: false,
+            relu_backward: None,
         }
         .run(self, kernel, bias)
     }

@@ -230,6 +230,68 @@ pub fn conv2d_backward(
     g: &Conv2dGeometry,
     par: Parallelism,
 ) -> Result<()> {
+    backward(input, kernel, grad_out, None, grads, g, par)
+}
+
+/// Gradients of [`conv2d_forward_relu`] given its `output` and `grad_out = d loss / d output`: ReLU's gradient
+/// (`grad_out · (1 if output > 0 else 0)`) is applied per shard as the output gradient is read, bit for bit
+/// [`conv2d_backward`] on the masked gradient, without a masked copy of the whole batch.
+///
+/// ```
+/// use rkeras_tensor::kernels::{conv2d_backward_relu, Conv2dGeometry, Conv2dGrads, ConvPadding, Parallelism};
+/// let g = Conv2dGeometry::conv(&[1, 1, 3, 1], &[1, 2, 1, 1], [1, 1], [1, 1], ConvPadding::Valid, 1)?;
+/// let (x, k, y) = ([1.0, 3.0, 2.0], [1.0, -1.0], [0.0, 1.0]); // y = relu([−2, 1])
+/// let (mut dx, mut dk) = ([0.0; 3], [0.0; 2]);
+/// let grads = Conv2dGrads { input: Some(&mut dx), kernel: Some(&mut dk), bias: None };
+/// conv2d_backward_relu(&x, &k, &[5.0, 7.0], &y, grads, &g, Parallelism::None)?;
+/// assert_eq!((dx, dk), ([0.0, 7.0, -7.0], [21.0, 14.0])); // only the second output passes its gradient
+/// # Ok::<(), rkeras_tensor::TensorError>(())
+/// ```
+///
+/// # Errors
+/// As [`conv2d_backward`], and if `output` is not as long as `grad_out`.
+pub fn conv2d_backward_relu(
+    input: &[f32],
+    kernel: &[f32],
+    grad_out: &[f32],
+    output: &[f32],
+    grads: Conv2dGrads<'_>,
+    g: &Conv2dGeometry,
+    par: Parallelism,
+) -> Result<()> {
+    g.check_len("the output", output.len(), grad_out.len())?;
+    backward(input, kernel, grad_out, Some(output), grads, g, par)
+}
+
+/// One shard's output gradient, masked by ReLU's output when `y` is given (into pooled memory; give it back).
+fn masked_shard<'a>(dy: &'a [f32], y: Option<&[f32]>) -> std::borrow::Cow<'a, [f32]> {
+    match y {
+        None => std::borrow::Cow::Borrowed(dy),
+        Some(y) => {
+            let mut m = buffer_pool::take(dy.len());
+            implicit::copy_masked(&mut m, dy, Some(y));
+            std::borrow::Cow::Owned(m)
+        }
+    }
+}
+
+/// Returns a masked shard's buffer to the pool.
+fn give_shard(dy: std::borrow::Cow<'_, [f32]>) {
+    if let std::borrow::Cow::Owned(m) = dy {
+        buffer_pool::give(m);
+    }
+}
+
+/// [`conv2d_backward`] with the output gradient masked by ReLU's output `relu_out` when given.
+fn backward(
+    input: &[f32],
+    kernel: &[f32],
+    grad_out: &[f32],
+    relu_out: Option<&[f32]>,
+    grads: Conv2dGrads<'_>,
+    g: &Conv2dGeometry,
+    par: Parallelism,
+) -> Result<()> {
     let Conv2dGrads {
         input: grad_input,
         kernel: grad_kernel,
@@ -239,6 +301,8 @@ pub fn conv2d_backward(
     let (p, pl, oc, og) = (g.positions(), g.patch_len(), g.out_c, g.group_out());
     let shard = g.shard_images();
     let out_chunk = shard * p * oc;
+    let range = |s: usize| s * out_chunk..(s * out_chunk + out_chunk).min(grad_out.len());
+    let mask = |s: usize| relu_out.map(|y| &y[range(s)]);
     if let Some(grad_input) = grad_input {
         g.check_len("the input gradient", grad_input.len(), input.len())?;
         if implicit::applies(g) {
@@ -246,15 +310,17 @@ pub fn conv2d_backward(
             implicit::flipped_kernel(g, kernel, &mut flipped);
             let (padded_len, block_len) = implicit::input_grad_scratch(g);
             for_shards(grad_input, shard * g.image_len(), par, |s, dx| {
-                let dy = &grad_out[s * out_chunk..(s * out_chunk + out_chunk).min(grad_out.len())];
+                let (dy, y) = (&grad_out[range(s)], mask(s));
                 let mut padded = buffer_pool::take(padded_len);
                 padded.fill(0.0);
                 let mut block = buffer_pool::take(block_len);
-                for (dx, dy) in dx
+                for (i, (dx, dy)) in dx
                     .chunks_exact_mut(g.image_len())
                     .zip(dy.chunks_exact(p * oc))
+                    .enumerate()
                 {
-                    implicit::input_grad_image(g, dy, &flipped, &mut padded, &mut block, dx)?;
+                    let y = y.map(|y| &y[i * p * oc..(i + 1) * p * oc]);
+                    implicit::input_grad_image(g, dy, y, &flipped, &mut padded, &mut block, dx)?;
                 }
                 buffer_pool::give(padded);
                 buffer_pool::give(block);
@@ -264,7 +330,7 @@ pub fn conv2d_backward(
         } else {
             for_shards(grad_input, shard * g.image_len(), par, |s, dx| {
                 dx.fill(0.0);
-                let dy = &grad_out[s * out_chunk..(s * out_chunk + out_chunk).min(grad_out.len())];
+                let dy = masked_shard(&grad_out[range(s)], mask(s));
                 let rows = dy.len() / oc;
                 let mut dcols = buffer_pool::take(rows * pl);
                 for group in 0..g.groups {
@@ -285,6 +351,7 @@ pub fn conv2d_backward(
                     }
                 }
                 buffer_pool::give(dcols);
+                give_shard(dy);
                 Ok(())
             })?;
         }
@@ -294,23 +361,29 @@ pub fn conv2d_backward(
     }
     // Per shard: the kernel gradient (group blocks side by side, `patch_len × filters`) then the bias gradient.
     let partial = |s: usize| -> Result<Vec<f32>> {
-        let dy = &grad_out[s * out_chunk..(s * out_chunk + out_chunk).min(grad_out.len())];
-        let rows = dy.len() / oc;
+        let rows = range(s).len() / oc;
         let mut acc = vec![0.0f32; pl * oc + oc];
         let (dk, db) = acc.split_at_mut(pl * oc);
-        for row in dy.chunks_exact(oc) {
-            db.iter_mut().zip(row).for_each(|(d, v)| *d += v);
-        }
-        if grad_kernel.is_some() && implicit::applies(g) {
-            let mut dy_full = buffer_pool::take(implicit::full_rows(g) * oc);
-            dy_full.fill(0.0);
-            for (i, dy) in dy.chunks_exact(p * oc).enumerate() {
-                let first = (s * shard + i) * g.image_len();
-                let image = &input[first..first + g.image_len()];
-                implicit::kernel_grad_image(g, image, dy, &mut dy_full, dk, i == 0)?;
+        let add_rows = |db: &mut [f32], rows: &[f32]| {
+            for row in rows.chunks_exact(oc) {
+                db.iter_mut().zip(row).for_each(|(d, v)| *d += v);
             }
+        };
+        if grad_kernel.is_some() && implicit::applies(g) {
+            // The shard's images as one strided view: one product per kernel row over all of them.
+            let images = rows / p;
+            let first = s * shard * g.image_len();
+            let images_in = &input[first..first + images * g.image_len()];
+            let mut dy_full = buffer_pool::take(implicit::shard_rows(g, images) * oc);
+            implicit::spread_rows(g, &grad_out[range(s)], mask(s), &mut dy_full);
+            implicit::valid_rows(g, &dy_full).for_each(|r| add_rows(db, r));
+            implicit::kernel_grad_shard(g, images_in, &dy_full, dk)?;
             buffer_pool::give(dy_full);
-        } else if grad_kernel.is_some() {
+            return Ok(acc);
+        }
+        let dy = masked_shard(&grad_out[range(s)], mask(s));
+        add_rows(db, &dy);
+        if grad_kernel.is_some() {
             let mut cols = buffer_pool::take(rows * pl);
             let mut tmp = buffer_pool::take(pl * og);
             for group in 0..g.groups {
@@ -328,6 +401,7 @@ pub fn conv2d_backward(
             buffer_pool::give(cols);
             buffer_pool::give(tmp);
         }
+        give_shard(dy);
         Ok(acc)
     };
     let shards = g.batch.div_ceil(shard);

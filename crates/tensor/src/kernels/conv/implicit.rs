@@ -81,26 +81,71 @@ pub(crate) fn gather_rows(
     }
 }
 
-/// `dk += Σ_ky A_kyᵀ · dY_full` for one image (`dk` overwritten when `first`); `dy_full` is scratch of
-/// `full_rows × out_c` values whose wrap-around rows must be zero (they are never written here).
-pub(crate) fn kernel_grad_image(
-    g: &Conv2dGeometry,
-    image: &[f32],
-    dy: &[f32],
-    dy_full: &mut [f32],
-    dk: &mut [f32],
-    first: bool,
-) -> Result<()> {
-    let (rows, run, oc, ow) = (full_rows(g), run(g), g.out_c, g.out_w);
-    for (oy, src) in dy.chunks_exact(ow * oc).enumerate() {
-        let at = oy * g.in_w * oc;
-        dy_full[at..at + ow * oc].copy_from_slice(src);
+/// Rows of the full-width block of `images` consecutive images (at least one): `in_h · in_w` per image, the
+/// last image's cut after its last valid output. Row `r` of image `i` is row `i · in_h · in_w + r`, so the
+/// patch matrix of one kernel row over the whole shard is still one strided view of the images.
+pub(crate) fn shard_rows(g: &Conv2dGeometry, images: usize) -> usize {
+    images.saturating_sub(1) * g.in_h * g.in_w + full_rows(g)
+}
+
+/// `dst = src`, or with a ReLU output `y`, ReLU's gradient `src · (1 if y > 0 else 0)` (as
+/// `Tensor::relu`'s backward computes it, so `−0` and NaN come out the same).
+pub(crate) fn copy_masked(dst: &mut [f32], src: &[f32], y: Option<&[f32]>) {
+    match y {
+        None => dst.copy_from_slice(src),
+        Some(y) => dst
+            .iter_mut()
+            .zip(src.iter().zip(y))
+            .for_each(|(d, (g, y))| *d = g * if *y > 0.0 { 1.0 } else { 0.0 }),
     }
+}
+
+/// Writes the output gradient `dy` of consecutive images (masked by ReLU's output `y` when given) into
+/// `dy_full` (`shard_rows × out_c`) in the shard's full-width layout, every wrap-around row (the columns
+/// `ox ≥ out_w` and the rows `oy ≥ out_h`) zero.
+pub(crate) fn spread_rows(g: &Conv2dGeometry, dy: &[f32], y: Option<&[f32]>, dy_full: &mut [f32]) {
+    let (oc, ow) = (g.out_c, g.out_w);
+    let mut row = 0;
+    for (line, dst) in dy_full.chunks_mut(g.in_w * oc).enumerate() {
+        let (valid, rest) = dst.split_at_mut((ow * oc).min(dst.len()));
+        let src = dy.get(row..row + ow * oc);
+        match src.filter(|s| line % g.in_h < g.out_h && s.len() == valid.len()) {
+            Some(src) => {
+                copy_masked(valid, src, y.map(|y| &y[row..row + ow * oc]));
+                row += ow * oc;
+            }
+            None => valid.fill(0.0),
+        }
+        rest.fill(0.0);
+    }
+}
+
+/// The valid rows of a shard's full-width block (`out_w · out_c` values each), in output order.
+pub(crate) fn valid_rows<'a>(
+    g: &'a Conv2dGeometry,
+    full: &'a [f32],
+) -> impl Iterator<Item = &'a [f32]> + 'a {
+    full.chunks(g.in_w * g.out_c)
+        .enumerate()
+        .filter(|(line, c)| line % g.in_h < g.out_h && c.len() >= g.out_w * g.out_c)
+        .map(|(_, c)| &c[..g.out_w * g.out_c])
+}
+
+/// `dk = Σ_ky A_kyᵀ · dY_full` over a shard of consecutive `images` (`n · in_h · in_w · in_c` values) and their
+/// output gradient in the shard's full-width layout (`dy_full`, `shard_rows × out_c`, from [`spread_rows`]):
+/// one `(kernel_w · in_c) × shard_rows · shard_rows × out_c` product per kernel row.
+pub(crate) fn kernel_grad_shard(
+    g: &Conv2dGeometry,
+    images: &[f32],
+    dy_full: &[f32],
+    dk: &mut [f32],
+) -> Result<()> {
+    let (run, oc) = (run(g), g.out_c);
+    let rows = dy_full.len() / oc.max(1);
     let dyf = MatRef::row_major(dy_full, rows, oc)?;
-    let beta = if first { 0.0 } else { 1.0 };
     for (ky, dk) in dk.chunks_exact_mut(run * oc).enumerate() {
-        let a = MatRef::new(&image[ky * g.in_w * g.in_c..], rows, run, g.in_c, 1)?.t();
-        gemm(dk, a, dyf, 1.0, beta, Parallelism::None)?;
+        let a = MatRef::new(&images[ky * g.in_w * g.in_c..], rows, run, g.in_c, 1)?.t();
+        gemm(dk, a, dyf, 1.0, 0.0, Parallelism::None)?;
     }
     Ok(())
 }
@@ -135,10 +180,12 @@ pub(crate) fn flipped_kernel(g: &Conv2dGeometry, kernel: &[f32], flipped: &mut [
 
 /// One image's input gradient `dx` (`in_h · in_w · in_c`, overwritten) from its output gradient `dy`, with
 /// `flipped` from [`flipped_kernel`]; `padded_dy` and `block` are scratch of [`input_grad_scratch`]'s lengths,
-/// and `padded_dy`'s border must be zero (only its interior is written here).
+/// and `padded_dy`'s border must be zero (only its interior is written here). With ReLU's output `y`, `dy` is
+/// masked by ReLU's gradient as it is copied (see [`copy_masked`]).
 pub(crate) fn input_grad_image(
     g: &Conv2dGeometry,
     dy: &[f32],
+    y: Option<&[f32]>,
     flipped: &[f32],
     padded_dy: &mut [f32],
     block: &mut [f32],
@@ -149,7 +196,8 @@ pub(crate) fn input_grad_image(
     let (top, left) = (g.kernel_h - 1, g.kernel_w - 1);
     for (oy, src) in dy.chunks_exact(ow * oc).enumerate() {
         let at = ((oy + top) * pw + left) * oc;
-        padded_dy[at..at + ow * oc].copy_from_slice(src);
+        let mask = y.map(|y| &y[oy * ow * oc..(oy + 1) * ow * oc]);
+        copy_masked(&mut padded_dy[at..at + ow * oc], src, mask);
     }
     let rows = block.len() / ic;
     let run = g.kernel_w * oc;
@@ -244,23 +292,55 @@ mod tests {
             let y_abs: Vec<f64> = expected.iter().map(|v| v.abs() + 1.0).collect();
             assert_close(&y, (&expected, &y_abs), "forward");
 
-            let mut dy_full = vec![0.0; full_rows(&g) * g.out_c];
+            let mut dy_full = vec![f32::NAN; shard_rows(&g, 1) * g.out_c];
+            spread_rows(&g, &dy, None, &mut dy_full);
             let mut dk = vec![f32::NAN; k.len()];
-            kernel_grad_image(&g, &x, &dy, &mut dy_full, &mut dk, true).unwrap();
+            kernel_grad_shard(&g, &x, &dy_full, &mut dk).unwrap();
             assert_close(&dk, (&dk_ref, &dk_abs), "kernel gradient");
-            // A second image accumulates.
-            kernel_grad_image(&g, &x, &dy, &mut dy_full, &mut dk, false).unwrap();
-            let twice: Vec<f64> = dk_ref.iter().map(|v| 2.0 * v).collect();
-            let twice_abs: Vec<f64> = dk_abs.iter().map(|v| 2.0 * v).collect();
-            assert_close(&dk, (&twice, &twice_abs), "accumulated kernel gradient");
 
             let mut flipped = vec![0.0; k.len()];
             flipped_kernel(&g, &k, &mut flipped);
             let (pl, bl) = input_grad_scratch(&g);
             let (mut padded, mut block) = (vec![0.0; pl], vec![f32::NAN; bl]);
             let mut dx = vec![f32::NAN; x.len()];
-            input_grad_image(&g, &dy, &flipped, &mut padded, &mut block, &mut dx).unwrap();
+            input_grad_image(&g, &dy, None, &flipped, &mut padded, &mut block, &mut dx).unwrap();
             assert_close(&dx, (&dx_ref, &dx_abs), "input gradient");
+        }
+    }
+
+    /// A shard of three images in one product per kernel row: the sum of the images' gradients by the
+    /// definition, whatever the scratch held before (its wrap-around rows are written as zeros).
+    #[test]
+    fn a_shard_of_images_sums_their_kernel_gradients() {
+        for (input, kernel) in [
+            ([3, 7, 6, 9], [3, 2, 9, 5]),
+            ([3, 26, 26, 32], [3, 3, 32, 64]),
+        ] {
+            let g = Conv2dGeometry::conv(&input, &kernel, [1, 1], [1, 1], ConvPadding::Valid, 1)
+                .unwrap();
+            let n = input[0];
+            let one = Conv2dGeometry { batch: 1, ..g };
+            let (x, k) = (
+                values(n * g.image_len(), 4),
+                values(g.patch_len() * g.out_c, 5),
+            );
+            let dy = values(n * g.positions() * g.out_c, 6);
+            let (mut expected, mut scale) = (vec![0.0; k.len()], vec![0.0; k.len()]);
+            for i in 0..n {
+                let xi = &x[i * g.image_len()..(i + 1) * g.image_len()];
+                let dyi = &dy[i * g.positions() * g.out_c..(i + 1) * g.positions() * g.out_c];
+                let (_, (dk, abs)) = reference_grads(&one, xi, &k, dyi);
+                expected.iter_mut().zip(&dk).for_each(|(e, v)| *e += v);
+                scale.iter_mut().zip(&abs).for_each(|(e, v)| *e += v);
+            }
+            assert_eq!(shard_rows(&g, n), (n - 1) * g.in_h * g.in_w + full_rows(&g));
+            let mut dy_full = vec![f32::NAN; shard_rows(&g, n) * g.out_c];
+            spread_rows(&g, &dy, None, &mut dy_full);
+            let rows: Vec<f32> = valid_rows(&g, &dy_full).flatten().copied().collect();
+            assert_eq!(rows, dy, "the valid rows are the output gradient, in order");
+            let mut dk = vec![f32::NAN; k.len()];
+            kernel_grad_shard(&g, &x, &dy_full, &mut dk).unwrap();
+            assert_close(&dk, (&expected, &scale), "shard kernel gradient");
         }
     }
 

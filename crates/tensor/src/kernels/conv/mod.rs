@@ -8,9 +8,11 @@ mod geometry;
 mod im2col;
 mod implicit;
 mod pool2d;
+mod pool2d_inside;
 
 pub use conv2d::{
-    Conv2dGrads, conv2d_backward, conv2d_forward, conv2d_forward_relu, conv2d_reference,
+    Conv2dGrads, conv2d_backward, conv2d_backward_relu, conv2d_forward, conv2d_forward_relu,
+    conv2d_reference,
 };
 pub use conv2d_transpose::{
     conv2d_transpose_backward, conv2d_transpose_forward, conv2d_transpose_reference,

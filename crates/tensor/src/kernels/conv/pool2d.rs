@@ -18,6 +18,7 @@
 //! ```
 
 use super::Conv2dGeometry;
+use super::pool2d_inside;
 use crate::Result;
 use crate::kernels::Parallelism;
 use rayon::prelude::*;
@@ -168,6 +169,10 @@ pub fn max_pool2d_values(
     }
     per_image::<f32>(out, &mut [], g.positions() * c, par, |b, out, _| {
         let base = b * g.image_len();
+        if pool2d_inside::applies(g) {
+            let image = &input[base..base + g.image_len()];
+            return pool2d_inside::values_image(g, image, out);
+        }
         let mut a = vec![0usize; c];
         for (p, o) in out.chunks_exact_mut(c).enumerate() {
             select_window(input, base, g, p, o, &mut a);
@@ -199,10 +204,14 @@ pub fn max_pool2d_backward_replay(
         return Ok(());
     }
     per_image::<f32>(grad_input, &mut [], g.image_len(), par, |b, dx, _| {
-        dx.fill(0.0);
         let base = b * g.image_len();
-        let (mut o, mut a) = (vec![0.0f32; c], vec![0usize; c]);
         let dy = &grad_out[b * out_len..(b + 1) * out_len];
+        if pool2d_inside::applies(g) {
+            let image = &input[base..base + g.image_len()];
+            return pool2d_inside::backward_image(g, image, dy, dx);
+        }
+        dx.fill(0.0);
+        let (mut o, mut a) = (vec![0.0f32; c], vec![0usize; c]);
         for (p, dy) in dy.chunks_exact(c).enumerate() {
             select_window(input, base, g, p, &mut o, &mut a);
             for (&i, &v) in a.iter().zip(dy) {
