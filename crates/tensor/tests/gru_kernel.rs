@@ -5,7 +5,9 @@
 use ndarray::{Array1, Array2, Array3, ArrayD, IxDyn};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use rkeras_tensor::kernels::gru::{GruParams, gru_backward, gru_forward, gru_forward_inference};
+use rkeras_tensor::kernels::gru::{
+    GruParams, gru_backward, gru_forward, gru_forward_inference, gru_forward_masked,
+};
 use rkeras_tensor::kernels::lstm::GateActivation;
 
 /// One problem in f64; the kernel sees it rounded to f32.
@@ -18,6 +20,8 @@ struct Problem {
     recurrent_bias: Option<Array1<f64>>,
     initial_state: Option<Array2<f64>>,
     activation: GateActivation,
+    /// Keras's timestep mask `[batch, time]` (1 keeps a step), when there is one.
+    mask: Option<Array2<f32>>,
 }
 
 /// The problem in f32, owning what [`GruParams`] borrows.
@@ -73,6 +77,7 @@ impl Problem {
             initial_state: with_state
                 .then(|| Array2::from_shape_fn((batch, units), |_| uniform(0.9))),
             activation,
+            mask: None,
         }
     }
 
@@ -110,6 +115,13 @@ impl Problem {
                 None => vec![0.0; units],
             };
             for t in 0..time {
+                if self.mask.as_ref().is_some_and(|m| m[[n, t]] == 0.0) {
+                    // A masked step carries the state (and so the output) through.
+                    for j in 0..units {
+                        out[[n, t, j]] = h[j];
+                    }
+                    continue;
+                }
                 let project_x = |column: usize| {
                     (0..input_dim)
                         .map(|k| self.x[[n, t, k]] * self.kernel[[k, column]])
@@ -269,6 +281,18 @@ fn check_gradients(
     seed: u64,
 ) {
     let problem = Problem::random(dims, reset_after, true, activation, seed);
+    check_problem_gradients(&problem, dims, reset_after, return_sequences, seed);
+}
+
+/// [`check_gradients`] of a given problem (which may carry a mask).
+fn check_problem_gradients(
+    problem: &Problem,
+    dims: (usize, usize, usize, usize),
+    reset_after: bool,
+    return_sequences: bool,
+    seed: u64,
+) {
+    let activation = problem.activation;
     let kink = match activation {
         GateActivation::Sigmoid => None,
         GateActivation::HardSigmoid => Some(3.0),
@@ -291,8 +315,17 @@ fn check_gradients(
     }
     let single = problem.single();
     let h0 = single.initial_state.as_ref().map(|h| h.view());
-    let (output, cache) =
-        gru_forward(single.x.view(), &single.params(), h0, return_sequences).unwrap();
+    let mask = problem.mask.as_ref().map(|m| m.view());
+    let (output, cache) = gru_forward_masked(
+        single.x.view(),
+        &single.params(),
+        h0,
+        mask,
+        return_sequences,
+    )
+    .unwrap();
+    let expected = round(&problem.output(return_sequences));
+    assert!(max_abs_difference(&output, &expected) < 1e-5);
     let mut rng = StdRng::seed_from_u64(seed + 1000);
     let weights_f32 = output.mapv(|_| rng.random_range(-1.0f32..1.0));
     let weights = weights_f32.mapv(f64::from);
@@ -309,7 +342,7 @@ fn check_gradients(
         check_entries(
             &format!("{label} {name}"),
             analytic,
-            &problem,
+            problem,
             &weights,
             return_sequences,
             perturb,
@@ -379,6 +412,33 @@ fn reset_before_gradients_match_finite_differences() {
             return_sequences,
             14,
         );
+    }
+}
+
+/// Keras's 'pre' padding of random lengths (1 to `time − 1`), and one sample masked at every step.
+fn pre_padding(batch: usize, time: usize, seed: u64) -> Array2<f32> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let lengths: Vec<usize> = (0..batch)
+        .map(|b| if b == 1 { 0 } else { rng.random_range(1..time) })
+        .collect();
+    Array2::from_shape_fn((batch, time), |(b, t)| f32::from(t >= time - lengths[b]))
+}
+
+#[test]
+fn masked_gradients_match_finite_differences_with_many_kept_rows() {
+    // The masked kernels' paths: steps with no kept sample and with some, products over the kept rows only; both `reset_after` forms, the last output and every step's.
+    let dims = (6, 9, 7, 32);
+    for reset_after in [true, false] {
+        for return_sequences in [false, true] {
+            let seed = 31 + u64::from(reset_after);
+            let mut problem =
+                Problem::random(dims, reset_after, true, GateActivation::Sigmoid, seed);
+            let mask = pre_padding(dims.0, dims.1, seed);
+            assert!(mask.column(0).iter().all(|&m| m == 0.0));
+            assert!(mask.column(dims.1 - 1).iter().any(|&m| m == 0.0));
+            problem.mask = Some(mask);
+            check_problem_gradients(&problem, dims, reset_after, return_sequences, seed);
+        }
     }
 }
 

@@ -5,6 +5,7 @@ use ndarray::{
     Array2, Array3, ArrayD, ArrayView2, ArrayView3, ArrayViewD, ArrayViewMut2, Axis, Ix2, Ix3,
 };
 
+use super::step_mask::{StepMask, gather_rows, kept_rows, scatter_rows};
 use crate::{Result, TensorError};
 
 /// Sizes of one recurrent evaluation.
@@ -179,4 +180,66 @@ pub(crate) fn flat_mut<'a, D: ndarray::Dimension>(
 #[inline(always)]
 pub(crate) fn gate_derivative(activation: super::lstm::GateActivation, y: f32) -> f32 {
     activation.derivative_from_output(y)
+}
+
+/// The input-side gradients of a recurrent layer from its gates' gradients `d_rows` (`[batch·time, gates]`):
+/// `dKernel = xᵀ·dGates` and `dx = dGates·kernelᵀ` (`[batch·time, input_dim]`), on the kept rows alone when
+/// there is a mask: a masked row's gate gradients are zeros, so its input gradient is zero and it adds nothing
+/// to the kernel's. Leaving those rows out of the kernel's sum changes how the product groups its additions
+/// (last-bit differences); each kept row of `dx` is the same product as over every row.
+pub(crate) fn input_gradients(
+    op: &'static str,
+    x_rows: ArrayView2<f32>,
+    d_rows: ArrayView2<f32>,
+    kernel: ArrayView2<f32>,
+    mask: Option<&StepMask>,
+) -> Result<(Array2<f32>, Array2<f32>)> {
+    let (rows_count, input_dim) = x_rows.dim();
+    let width = d_rows.ncols();
+    let mut d_kernel = crate::pooled::for_overwrite(Ix2(input_dim, width));
+    let mut d_x = crate::pooled::for_overwrite(Ix2(rows_count, input_dim));
+    let kept = mask.map(kept_rows);
+    let Some(kept) = kept.filter(|kept| kept.len() < rows_count) else {
+        matmul_into(op, &x_rows.t(), &d_rows, 0.0, &mut d_kernel.view_mut())?;
+        matmul_into(op, &d_rows, &kernel.t(), 0.0, &mut d_x.view_mut())?;
+        return Ok((d_kernel, d_x));
+    };
+    let n = kept.len();
+    let contiguous = |what: &str| internal(op, format!("{what} rows are not contiguous"));
+    let mut x_kept = crate::pooled::for_overwrite(Ix2(n, input_dim));
+    gather_rows(
+        x_rows.as_slice().ok_or_else(|| contiguous("input"))?,
+        input_dim,
+        &kept,
+        flat_mut(op, &mut x_kept)?,
+    );
+    let mut d_kept = crate::pooled::for_overwrite(Ix2(n, width));
+    gather_rows(
+        d_rows.as_slice().ok_or_else(|| contiguous("gradient"))?,
+        width,
+        &kept,
+        flat_mut(op, &mut d_kept)?,
+    );
+    matmul_into(
+        op,
+        &x_kept.t(),
+        &d_kept.view(),
+        0.0,
+        &mut d_kernel.view_mut(),
+    )?;
+    let mut d_x_kept = crate::pooled::for_overwrite(Ix2(n, input_dim));
+    matmul_into(
+        op,
+        &d_kept.view(),
+        &kernel.t(),
+        0.0,
+        &mut d_x_kept.view_mut(),
+    )?;
+    let d_x_flat = flat_mut(op, &mut d_x)?;
+    d_x_flat.fill(0.0);
+    scatter_rows(flat_mut(op, &mut d_x_kept)?, input_dim, &kept, d_x_flat);
+    for buffer in [x_kept, d_kept, d_x_kept] {
+        crate::buffer_pool::give_array(buffer);
+    }
+    Ok((d_kernel, d_x))
 }

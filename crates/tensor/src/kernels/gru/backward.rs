@@ -3,10 +3,10 @@
 use super::{GruCache, GruParams, OP_BACKWARD, validate};
 use crate::kernels::lstm::GateActivation;
 use crate::kernels::recurrent::{
-    check_initial_state, flat_mut, gate_derivative, grad_steps, internal, matmul_into,
-    previous_state, rows,
+    check_initial_state, flat_mut, gate_derivative, grad_steps, input_gradients, internal,
+    matmul_into, previous_state, rows,
 };
-use crate::kernels::step_mask::skips;
+use crate::kernels::step_mask::{gather_rows, kept_samples, scatter_rows, skips};
 use crate::{Result, TensorError};
 use ndarray::{Array1, Array2, Array3, ArrayView2, ArrayView3, ArrayViewD, Axis, Ix2, Ix3, s};
 
@@ -65,23 +65,32 @@ pub fn gru_backward(
     let activation = params.recurrent_activation;
     let reset_after = params.reset_after();
 
-    // Gradients of the pre-activations of the input projection (every row is written).
+    // Gradients of the pre-activations of the input projection (every row is written: masked rows with zeros).
     let mut d_x_pre = crate::pooled::for_overwrite(Ix3(batch, time, width));
-    // Gradients of the recurrent projection's pre-activations of one step: (z, r, h) with `reset_after`,
-    // (z, r) without.
+    // Gradients of the recurrent projection's pre-activations of one step's kept samples, packed in front:
+    // (z, r, h) with `reset_after`, (z, r) without.
     let recurrent_width = if reset_after { width } else { 2 * units };
-    let mut d_recurrent = crate::pooled::zeros(Ix2(batch, recurrent_width));
+    let mut d_recurrent = crate::pooled::for_overwrite(Ix2(batch, recurrent_width));
     let mut d_recurrent_kernel = crate::pooled::zeros(Ix2(units, recurrent_width));
     let mut d_candidate_kernel = crate::pooled::zeros(Ix2(units, units));
     let mut d_recurrent_bias = Array1::<f32>::zeros(recurrent_width);
-    let mut d_candidate = crate::pooled::zeros(Ix2(batch, units));
-    let mut d_reset_input = crate::pooled::zeros(Ix2(batch, units));
+    // The gradient reaching each sample's state from the later steps; a masked step passes it through.
     let mut d_hidden = crate::pooled::zeros(Ix2(batch, units));
-    let mut d_previous = crate::pooled::zeros(Ix2(batch, units));
-    let mut previous = crate::pooled::zeros(Ix2(batch, units));
+    // The kept samples' rows of one step, packed in front.
+    let mut kept_d_hidden = crate::pooled::for_overwrite(Ix2(batch, units));
+    let mut d_previous = crate::pooled::for_overwrite(Ix2(batch, units));
+    let mut previous = crate::pooled::for_overwrite(Ix2(batch, units));
+    let mut d_candidate = crate::pooled::for_overwrite(Ix2(batch, units));
+    let mut kept_reset = crate::pooled::for_overwrite(Ix2(batch, units));
+    let mut d_reset_input = crate::pooled::for_overwrite(Ix2(batch, units));
     let zeros = crate::pooled::zeros(Ix2(batch, units));
     let zr_kernel = params.recurrent_kernel.slice(s![.., ..2 * units]);
     let h_kernel = params.recurrent_kernel.slice(s![.., 2 * units..]);
+    let kernel = if reset_after {
+        params.recurrent_kernel
+    } else {
+        zr_kernel
+    };
     let gates = cache
         .gates
         .as_slice()
@@ -91,132 +100,144 @@ pub fn gru_backward(
         .as_slice()
         .ok_or_else(|| internal(OP_BACKWARD, "reset inputs are not contiguous"))?;
 
+    let mut kept = Vec::with_capacity(batch);
+    let mut rows_of_step = Vec::with_capacity(batch);
     for step in (0..time).rev() {
         if step >= first_output_step {
             d_hidden += &grad_steps.index_axis(Axis(1), step - first_output_step);
         }
-        previous.assign(&previous_state(&cache.hidden, initial_state, &zeros, step));
+        kept_samples(cache.mask.as_ref(), batch, step, &mut kept);
+        let n = kept.len();
+        {
+            // A masked step: no gradient reaches its gates; the state's gradient passes through.
+            let d_x_flat = flat_mut(OP_BACKWARD, &mut d_x_pre)?;
+            for sample in (0..batch).filter(|&b| skips(cache.mask.as_ref(), b, step)) {
+                let row = sample * time + step;
+                d_x_flat[row * width..(row + 1) * width].fill(0.0);
+            }
+        }
+        if n == 0 {
+            continue;
+        }
+        rows_of_step.clear();
+        rows_of_step.extend(kept.iter().map(|&b| b * time + step));
+        let previous_all = previous_state(&cache.hidden, initial_state, &zeros, step);
+        {
+            let prev = flat_mut(OP_BACKWARD, &mut previous)?;
+            for (out, &sample) in prev.chunks_exact_mut(units).zip(&kept) {
+                for (o, v) in out.iter_mut().zip(previous_all.row(sample)) {
+                    *o = *v;
+                }
+            }
+        }
+        gather_rows(
+            flat_mut(OP_BACKWARD, &mut d_hidden)?,
+            units,
+            &kept,
+            flat_mut(OP_BACKWARD, &mut kept_d_hidden)?,
+        );
         let d_x_flat = flat_mut(OP_BACKWARD, &mut d_x_pre)?;
         let d_rec = flat_mut(OP_BACKWARD, &mut d_recurrent)?;
         let d_prev = flat_mut(OP_BACKWARD, &mut d_previous)?;
         let d_cand = flat_mut(OP_BACKWARD, &mut d_candidate)?;
-        let d_h = flat_mut(OP_BACKWARD, &mut d_hidden)?;
+        let d_h = flat_mut(OP_BACKWARD, &mut kept_d_hidden)?;
         let prev = flat_mut(OP_BACKWARD, &mut previous)?;
-        for sample in 0..batch {
-            let row = sample * time + step;
-            let g = &gates[row * width..(row + 1) * width];
-            let d_x_row = &mut d_x_flat[row * width..(row + 1) * width];
-            let d_rec_row = &mut d_rec[sample * recurrent_width..(sample + 1) * recurrent_width];
-            if skips(cache.mask.as_ref(), sample, step) {
-                // A masked step: no gradient reaches its gates; the state's gradient passes through.
-                d_x_row.fill(0.0);
-                d_rec_row.fill(0.0);
-                for k in 0..units {
-                    let at = sample * units + k;
-                    d_prev[at] = d_h[at];
-                    if !reset_after {
-                        d_cand[at] = 0.0;
-                    }
-                }
-                continue;
-            }
-            let at = sample * units..(sample + 1) * units;
+        for (i, &row) in rows_of_step.iter().enumerate() {
+            let at = i * units..(i + 1) * units;
             let row_grads = RowGrads {
-                d_x: d_x_row,
-                d_rec: d_rec_row,
+                d_x: &mut d_x_flat[row * width..(row + 1) * width],
+                d_rec: &mut d_rec[i * recurrent_width..(i + 1) * recurrent_width],
                 d_prev: &mut d_prev[at.clone()],
                 d_cand: &mut d_cand[at.clone()],
             };
-            let reset_row = &reset_input[row * units..(row + 1) * units];
             row_grads.fill(
                 activation,
                 reset_after,
-                g,
-                reset_row,
+                &gates[row * width..(row + 1) * width],
+                &reset_input[row * units..(row + 1) * units],
                 &d_h[at.clone()],
                 &prev[at],
             );
         }
         if !reset_after {
             // ĥ's pre-activation holds (r·h_{t-1})·U_h: its gradient reaches U_h, r and h_{t-1}.
-            let reset_step = cache.reset_input.index_axis(Axis(1), step);
+            gather_rows(
+                reset_input,
+                units,
+                &rows_of_step,
+                flat_mut(OP_BACKWARD, &mut kept_reset)?,
+            );
             matmul_into(
                 OP_BACKWARD,
-                &reset_step.t(),
-                &d_candidate.view(),
+                &kept_reset.slice(s![..n, ..]).t(),
+                &d_candidate.slice(s![..n, ..]),
                 1.0,
                 &mut d_candidate_kernel.view_mut(),
             )?;
             matmul_into(
                 OP_BACKWARD,
-                &d_candidate.view(),
+                &d_candidate.slice(s![..n, ..]),
                 &h_kernel.t(),
                 0.0,
-                &mut d_reset_input.view_mut(),
+                &mut d_reset_input.slice_mut(s![..n, ..]),
             )?;
             let d_x_flat = flat_mut(OP_BACKWARD, &mut d_x_pre)?;
             let d_rec = flat_mut(OP_BACKWARD, &mut d_recurrent)?;
             let d_prev = flat_mut(OP_BACKWARD, &mut d_previous)?;
             let d_reset = flat_mut(OP_BACKWARD, &mut d_reset_input)?;
             let prev = flat_mut(OP_BACKWARD, &mut previous)?;
-            for sample in 0..batch {
-                let row = sample * time + step;
+            for (i, &row) in rows_of_step.iter().enumerate() {
                 for k in 0..units {
-                    let at = sample * units + k;
+                    let at = i * units + k;
                     let r = gates[row * width + units + k];
                     let d_r = d_reset[at] * prev[at] * gate_derivative(activation, r);
                     d_x_flat[row * width + units + k] = d_r;
-                    d_rec[sample * recurrent_width + units + k] = d_r;
+                    d_rec[i * recurrent_width + units + k] = d_r;
                     d_prev[at] += d_reset[at] * r;
                 }
             }
         }
-        let kernel = if reset_after {
-            params.recurrent_kernel
-        } else {
-            zr_kernel
-        };
+        let d_recurrent_kept = d_recurrent.slice(s![..n, ..]);
         matmul_into(
             OP_BACKWARD,
-            &previous.t(),
-            &d_recurrent.view(),
+            &previous.slice(s![..n, ..]).t(),
+            &d_recurrent_kept,
             1.0,
             &mut d_recurrent_kernel.view_mut(),
         )?;
         matmul_into(
             OP_BACKWARD,
-            &d_recurrent.view(),
+            &d_recurrent_kept,
             &kernel.t(),
             1.0,
-            &mut d_previous.view_mut(),
+            &mut d_previous.slice_mut(s![..n, ..]),
         )?;
-        std::mem::swap(&mut d_hidden, &mut d_previous);
         if reset_after {
-            d_recurrent_bias += &d_recurrent.sum_axis(Axis(0));
+            d_recurrent_bias += &crate::pooled::sum_axis(&d_recurrent_kept, Axis(0));
         }
+        scatter_rows(
+            flat_mut(OP_BACKWARD, &mut d_previous)?,
+            units,
+            &kept,
+            flat_mut(OP_BACKWARD, &mut d_hidden)?,
+        );
     }
 
-    let x_rows = rows(OP_BACKWARD, x)?;
     let d_rows = d_x_pre
         .view()
         .into_shape_with_order((batch * time, width))
         .map_err(|e| internal(OP_BACKWARD, e))?;
-    let mut d_kernel = crate::pooled::for_overwrite(Ix2(dims.input_dim, width));
-    matmul_into(
+    let x_rows = rows(OP_BACKWARD, x)?;
+    let (d_kernel, d_x_rows) = input_gradients(
         OP_BACKWARD,
-        &x_rows.t(),
-        &d_rows,
-        0.0,
-        &mut d_kernel.view_mut(),
+        x_rows.view(),
+        d_rows,
+        params.kernel,
+        cache.mask.as_ref(),
     )?;
-    let mut d_x = crate::pooled::for_overwrite(Ix3(batch, time, dims.input_dim));
-    {
-        let mut d_x_rows = d_x
-            .view_mut()
-            .into_shape_with_order((batch * time, dims.input_dim))
-            .map_err(|e| internal(OP_BACKWARD, e))?;
-        matmul_into(OP_BACKWARD, &d_rows, &params.kernel.t(), 0.0, &mut d_x_rows)?;
-    }
+    let d_x = d_x_rows
+        .into_shape_with_order((batch, time, dims.input_dim))
+        .map_err(|e| internal(OP_BACKWARD, e))?;
     let d_input_bias = crate::pooled::sum_axis(&d_rows, Axis(0));
     let (d_recurrent_kernel, d_recurrent_bias) = if reset_after {
         (d_recurrent_kernel, Some(d_recurrent_bias))
@@ -233,6 +254,20 @@ pub fn gru_backward(
         (joined, None)
     };
     let d_initial_state = initial_state.map(|_| d_hidden.clone());
+    for buffer in [
+        d_hidden,
+        kept_d_hidden,
+        d_previous,
+        previous,
+        d_candidate,
+        kept_reset,
+        d_reset_input,
+        d_recurrent,
+        zeros,
+    ] {
+        crate::buffer_pool::give_array(buffer);
+    }
+    crate::buffer_pool::give_array(d_x_pre);
     Ok(GruGrads {
         x: d_x,
         kernel: d_kernel,

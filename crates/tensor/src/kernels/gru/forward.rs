@@ -7,7 +7,7 @@ use crate::kernels::lstm::GateActivation;
 use crate::kernels::recurrent::{
     Dims, check_initial_state, flat_mut, internal, matmul_into, output_of, rows,
 };
-use crate::kernels::step_mask::{StepMask, skips};
+use crate::kernels::step_mask::{StepMask, gather_rows, kept_samples, scatter_rows, skips};
 use ndarray::{Array2, Array3, ArrayD, ArrayView2, ArrayView3, Axis, Ix2, Ix3, s};
 
 /// Runs the GRU over `x: [batch, time, input_dim]` from `initial_state` (`[batch, units]`, zeros if `None`) and
@@ -94,88 +94,103 @@ fn run_forward(
     };
     let input_bias = params.input_bias.to_vec();
     let recurrent_bias = params.recurrent_bias.map(|b| b.to_vec());
-    let mut recurrent = crate::pooled::zeros(Ix2(batch, width));
-    let mut candidate = crate::pooled::zeros(Ix2(batch, units));
+    let reset_after = recurrent_bias.is_some();
+    // The recurrent projection of one step: (z, r, h) with `reset_after`, (z, r) without.
+    let recurrent_width = if reset_after { width } else { 2 * units };
+    let recurrent_kernel = if reset_after {
+        params.recurrent_kernel
+    } else {
+        params.recurrent_kernel.slice(s![.., ..2 * units])
+    };
+    // The kept samples' rows of one step, packed in front: a masked row needs no arithmetic at all.
+    let mut kept_state = crate::pooled::for_overwrite(Ix2(batch, units));
+    let mut recurrent = crate::pooled::for_overwrite(Ix2(batch, recurrent_width));
+    let mut kept_reset = crate::pooled::for_overwrite(Ix2(batch, units));
+    let mut candidate = crate::pooled::for_overwrite(Ix2(batch, units));
     let activation = params.recurrent_activation;
 
-    // The state before the step, kept when a sample skips it.
-    let mut carried = Vec::new();
+    let mut kept = Vec::with_capacity(batch);
     for step in 0..time {
-        let masked: Vec<usize> = (0..batch).filter(|&b| skips(mask, b, step)).collect();
-        if !masked.is_empty() {
-            let state_flat = flat_mut(OP, &mut state)?;
-            carried.clear();
-            for &sample in &masked {
-                carried.extend_from_slice(&state_flat[sample * units..(sample + 1) * units]);
+        kept_samples(mask, batch, step, &mut kept);
+        let n = kept.len();
+        {
+            // Masked rows keep their state; their reset-gate input is never read, but stays finite.
+            let reset_flat = flat_mut(OP, &mut reset_input)?;
+            for sample in (0..batch).filter(|&b| skips(mask, b, step)) {
+                let row = sample * time + step;
+                reset_flat[row * units..(row + 1) * units].fill(0.0);
             }
         }
-        let zr_kernel = params.recurrent_kernel.slice(s![.., ..2 * units]);
-        match &recurrent_bias {
-            Some(_) => matmul_into(
+        if n > 0 {
+            gather_rows(
+                flat_mut(OP, &mut state)?,
+                units,
+                &kept,
+                flat_mut(OP, &mut kept_state)?,
+            );
+            matmul_into(
                 OP,
-                &state.view(),
-                &params.recurrent_kernel,
+                &kept_state.slice(s![..n, ..]),
+                &recurrent_kernel,
                 0.0,
-                &mut recurrent.view_mut(),
-            )?,
-            None => {
-                let mut zr = recurrent.slice_mut(s![.., ..2 * units]);
-                let mut zr_buffer = crate::pooled::zeros(Ix2(batch, 2 * units));
+                &mut recurrent.slice_mut(s![..n, ..]),
+            )?;
+            let gates_flat = flat_mut(OP, &mut gates)?;
+            let reset_flat = flat_mut(OP, &mut reset_input)?;
+            let recurrent_flat = flat_mut(OP, &mut recurrent)?;
+            let state_flat = flat_mut(OP, &mut kept_state)?;
+            for (i, &sample) in kept.iter().enumerate() {
+                let row = sample * time + step;
+                let step_row = StepRow {
+                    g: &mut gates_flat[row * width..(row + 1) * width],
+                    u: &recurrent_flat[i * recurrent_width..(i + 1) * recurrent_width],
+                    reset: &mut reset_flat[row * units..(row + 1) * units],
+                    h: &mut state_flat[i * units..(i + 1) * units],
+                };
+                match &recurrent_bias {
+                    Some(b) => step_row.reset_after(activation, &input_bias, b),
+                    None => step_row.reset_before(activation, &input_bias),
+                }
+            }
+            if !reset_after {
+                // ĥ needs (r·h_{t-1})·U_h of every kept sample before the state can move on.
+                let rows: Vec<usize> = kept.iter().map(|&b| b * time + step).collect();
+                gather_rows(
+                    flat_mut(OP, &mut reset_input)?,
+                    units,
+                    &rows,
+                    flat_mut(OP, &mut kept_reset)?,
+                );
+                let h_kernel = params.recurrent_kernel.slice(s![.., 2 * units..]);
                 matmul_into(
                     OP,
-                    &state.view(),
-                    &zr_kernel,
+                    &kept_reset.slice(s![..n, ..]),
+                    &h_kernel,
                     0.0,
-                    &mut zr_buffer.view_mut(),
+                    &mut candidate.slice_mut(s![..n, ..]),
                 )?;
-                zr.assign(&zr_buffer);
-                crate::buffer_pool::give_array(zr_buffer);
+                let gates_flat = flat_mut(OP, &mut gates)?;
+                let candidate_flat = flat_mut(OP, &mut candidate)?;
+                let state_flat = flat_mut(OP, &mut kept_state)?;
+                for (i, &row) in rows.iter().enumerate() {
+                    let g = &mut gates_flat[row * width..(row + 1) * width];
+                    let c = &candidate_flat[i * units..(i + 1) * units];
+                    let h = &mut state_flat[i * units..(i + 1) * units];
+                    candidate_update(g, c, &input_bias[2 * units..], h);
+                }
             }
-        }
-        let gates_flat = flat_mut(OP, &mut gates)?;
-        let reset_flat = flat_mut(OP, &mut reset_input)?;
-        let recurrent_flat = flat_mut(OP, &mut recurrent)?;
-        let state_flat = flat_mut(OP, &mut state)?;
-        for sample in 0..batch {
-            let row = sample * time + step;
-            let g = &mut gates_flat[row * width..(row + 1) * width];
-            let u = &recurrent_flat[sample * width..(sample + 1) * width];
-            let reset = &mut reset_flat[row * units..(row + 1) * units];
-            let h = &mut state_flat[sample * units..(sample + 1) * units];
-            let step_row = StepRow { g, u, reset, h };
-            match &recurrent_bias {
-                Some(b) => step_row.reset_after(activation, &input_bias, b),
-                None => step_row.reset_before(activation, &input_bias),
-            }
-        }
-        if recurrent_bias.is_none() {
-            // ĥ needs (r·h_{t-1})·U_h of every sample before the state can move on.
-            let reset_step = reset_input.index_axis(Axis(1), step);
-            let h_kernel = params.recurrent_kernel.slice(s![.., 2 * units..]);
-            matmul_into(OP, &reset_step, &h_kernel, 0.0, &mut candidate.view_mut())?;
-            let gates_flat = flat_mut(OP, &mut gates)?;
-            let candidate_flat = flat_mut(OP, &mut candidate)?;
-            let state_flat = flat_mut(OP, &mut state)?;
-            for sample in 0..batch {
-                let row = sample * time + step;
-                let g = &mut gates_flat[row * width..(row + 1) * width];
-                let c = &candidate_flat[sample * units..(sample + 1) * units];
-                let h = &mut state_flat[sample * units..(sample + 1) * units];
-                candidate_update(g, c, &input_bias[2 * units..], h);
-            }
-        }
-        if !masked.is_empty() {
-            let state_flat = flat_mut(OP, &mut state)?;
-            for (i, &sample) in masked.iter().enumerate() {
-                state_flat[sample * units..(sample + 1) * units]
-                    .copy_from_slice(&carried[i * units..(i + 1) * units]);
-            }
+            scatter_rows(
+                flat_mut(OP, &mut kept_state)?,
+                units,
+                &kept,
+                flat_mut(OP, &mut state)?,
+            );
         }
         hidden.index_axis_mut(Axis(1), step).assign(&state);
     }
-    crate::buffer_pool::give_array(recurrent);
-    crate::buffer_pool::give_array(candidate);
-    crate::buffer_pool::give_array(state);
+    for buffer in [recurrent, candidate, state, kept_state, kept_reset] {
+        crate::buffer_pool::give_array(buffer);
+    }
     Ok((gates, reset_input, hidden))
 }
 

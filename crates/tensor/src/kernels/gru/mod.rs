@@ -83,7 +83,7 @@ pub struct GruCache {
     dims: Dims,
     return_sequences: bool,
     reset_after: bool,
-    /// `[batch, time, 3·units]`: z, r and ĥ after their activations.
+    /// `[batch, time, 3·units]`: z, r and ĥ after their activations (kept steps only).
     gates: Array3<f32>,
     /// `[batch, time, units]`: `u_h` (the recurrent candidate before the reset gate) with `reset_after`,
     /// `r·h_{t-1}` without.
@@ -109,7 +109,8 @@ impl GruCache {
         self.hidden.view()
     }
 
-    /// Activated gates of every step, `[batch, time, 3·units]` in the order (z, r, ĥ).
+    /// Activated gates of every step, `[batch, time, 3·units]` in the order (z, r, ĥ); a masked step's row
+    /// holds only its input projection (no arithmetic runs for it).
     pub fn gates(&self) -> ArrayView3<'_, f32> {
         self.gates.view()
     }

@@ -1,7 +1,9 @@
 //! The LSTM's backward pass: backpropagation through time from the states the forward pass kept.
 
 use super::*;
-use crate::kernels::step_mask::skips;
+use crate::kernels::recurrent::input_gradients;
+use crate::kernels::step_mask::{gather_rows, kept_samples, scatter_rows, skips};
+use ndarray::s;
 
 /// Backpropagation through time: the gradients of `sum(output · grad_output)`.
 ///
@@ -67,19 +69,30 @@ pub fn lstm_backward(
     let gates = flat(&cache.gates)?;
     let cells = flat(&cache.cells)?;
 
+    // The kept samples' rows of one step, packed in front: a masked row needs no arithmetic at all.
+    let mut kept_d_gates = crate::pooled::for_overwrite(Ix2(batch, gate_width));
+    let mut kept_hidden = crate::pooled::for_overwrite(Ix2(batch, units));
+    let mut kept_d_hidden = crate::pooled::for_overwrite(Ix2(batch, units));
+    let mut kept = Vec::with_capacity(batch);
+    let mut kept_rows = Vec::with_capacity(batch);
+    let mask = cache.mask.as_ref();
+
     for step in (0..time).rev() {
         if step >= first_output_step {
             d_hidden += &grad_steps.index_axis(Axis(1), step - first_output_step);
         }
+        kept_samples(mask, batch, step, &mut kept);
+        let n = kept.len();
         let d_hidden_flat = flat(&d_hidden)?;
         let d_gates_flat = flat_mut(&mut d_gates)?;
-        for sample in 0..batch {
+        for sample in (0..batch).filter(|&b| skips(mask, b, step)) {
+            // No gradient reaches a masked step's gates; the gradients of its states pass through unchanged.
             let row = sample * time + step;
-            if skips(cache.mask.as_ref(), sample, step) {
-                // No gradient reaches a masked step's gates; its cell gradient passes through unchanged.
-                d_gates_flat[row * gate_width..(row + 1) * gate_width].fill(0.0);
-                continue;
-            }
+            d_gates_flat[row * gate_width..(row + 1) * gate_width].fill(0.0);
+        }
+        kept_rows.clear();
+        kept_rows.extend(kept.iter().map(|&b| b * time + step));
+        for (&sample, &row) in kept.iter().zip(&kept_rows) {
             let cell_prev = if step == 0 {
                 &zero_state[..]
             } else {
@@ -95,18 +108,25 @@ pub fn lstm_backward(
                 params.recurrent_activation,
             );
         }
-        // A masked step passes the gradients of its states straight to the previous step's.
-        let mask = cache.mask.as_ref();
-        let masked: Vec<usize> = (0..batch).filter(|&b| skips(mask, b, step)).collect();
-        let mut carried = Vec::with_capacity(masked.len() * units);
-        for &sample in &masked {
-            carried.extend_from_slice(&flat(&d_hidden)?[sample * units..(sample + 1) * units]);
-        }
-        if step > 0 {
-            let d_gates_step = d_gates.index_axis(Axis(1), step);
-            let hidden_prev = cache.hidden.index_axis(Axis(1), step - 1);
+        if step > 0 && n > 0 {
+            gather_rows(
+                d_gates_flat,
+                gate_width,
+                &kept_rows,
+                flat_mut(&mut kept_d_gates)?,
+            );
+            for row in kept_rows.iter_mut() {
+                *row -= 1;
+            }
+            gather_rows(
+                flat(&cache.hidden)?,
+                units,
+                &kept_rows,
+                flat_mut(&mut kept_hidden)?,
+            );
+            let d_gates_step = kept_d_gates.slice(s![..n, ..]);
             matmul_into(
-                &hidden_prev.t(),
+                &kept_hidden.slice(s![..n, ..]).t(),
                 &d_gates_step,
                 1.0,
                 &mut d_recurrent_kernel.view_mut(),
@@ -115,13 +135,14 @@ pub fn lstm_backward(
                 &d_gates_step,
                 &params.recurrent_kernel.t(),
                 0.0,
-                &mut d_hidden.view_mut(),
+                &mut kept_d_hidden.slice_mut(s![..n, ..]),
             )?;
-        }
-        let d_hidden_flat = flat_mut(&mut d_hidden)?;
-        for (i, &sample) in masked.iter().enumerate() {
-            d_hidden_flat[sample * units..(sample + 1) * units]
-                .copy_from_slice(&carried[i * units..(i + 1) * units]);
+            scatter_rows(
+                flat(&kept_d_hidden)?,
+                units,
+                &kept,
+                flat_mut(&mut d_hidden)?,
+            );
         }
     }
 
@@ -131,22 +152,18 @@ pub fn lstm_backward(
         .view()
         .into_shape_with_order((batch * time, gate_width))
         .map_err(shape_internal)?;
-    // Both products overwrite their destination (`beta = 0`).
-    let mut d_kernel = crate::pooled::for_overwrite(Ix2(input_dim, gate_width));
-    matmul_into(&x_rows.t(), &d_gate_rows, 0.0, &mut d_kernel.view_mut())?;
-    let mut d_x = crate::pooled::for_overwrite(Ix3(batch, time, input_dim));
-    {
-        let mut d_x_rows = d_x
-            .view_mut()
-            .into_shape_with_order((batch * time, input_dim))
-            .map_err(shape_internal)?;
-        matmul_into(&d_gate_rows, &params.kernel.t(), 0.0, &mut d_x_rows)?;
-    }
+    let (d_kernel, d_x) = input_gradients(OP_BACKWARD, x_rows, d_gate_rows, params.kernel, mask)?;
+    let d_x = d_x
+        .into_shape_with_order((batch, time, input_dim))
+        .map_err(shape_internal)?;
     let d_bias = crate::pooled::sum_axis(&d_gate_rows, Axis(0));
     crate::buffer_pool::give_array(d_gates);
     crate::buffer_pool::give_array(d_hidden);
     crate::buffer_pool::give(d_cell);
     crate::buffer_pool::give(zero_state);
+    for buffer in [kept_d_gates, kept_hidden, kept_d_hidden] {
+        crate::buffer_pool::give_array(buffer);
+    }
     Ok(LstmGrads {
         x: d_x,
         kernel: d_kernel,

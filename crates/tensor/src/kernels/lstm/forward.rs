@@ -1,7 +1,8 @@
 //! The LSTM's forward pass: every step's gates, cell and hidden states.
 
 use super::*;
-use crate::kernels::step_mask::{StepMask, skips};
+use crate::kernels::step_mask::{StepMask, gather_rows, kept_samples, skips};
+use ndarray::s;
 
 /// Runs the LSTM over `x: [batch, time, input_dim]` and keeps what [`lstm_backward`] needs.
 ///
@@ -110,24 +111,37 @@ pub(super) fn run_forward(
         }
     };
     let zero_state = crate::buffer_pool::take_zeroed(units);
-    // h_{t-1}·recurrent_kernel of the current step; zero for the first step since h₀ = 0.
+    // h_{t-1}·recurrent_kernel of the kept samples of the current step, packed in front; zero for the first
+    // step since h₀ = 0. A masked row needs no arithmetic at all.
     let mut recurrent = crate::pooled::zeros(Ix2(batch, gate_width));
+    let mut kept_hidden = crate::pooled::for_overwrite(Ix2(batch, units));
+    let mut kept = Vec::with_capacity(batch);
+    let mut kept_rows = Vec::with_capacity(batch);
 
     for step in 0..time {
-        if step > 0 {
-            let hidden_prev = hidden.index_axis(Axis(1), step - 1);
+        kept_samples(mask, batch, step, &mut kept);
+        let n = kept.len();
+        if step > 0 && n > 0 {
+            kept_rows.clear();
+            kept_rows.extend(kept.iter().map(|&b| b * time + step - 1));
+            gather_rows(
+                flat(&hidden)?,
+                units,
+                &kept_rows,
+                flat_mut(&mut kept_hidden)?,
+            );
             matmul_into(
-                &hidden_prev,
+                &kept_hidden.slice(s![..n, ..]),
                 &params.recurrent_kernel,
                 0.0,
-                &mut recurrent.view_mut(),
+                &mut recurrent.slice_mut(s![..n, ..]),
             )?;
         }
         let recurrent_flat = flat(&recurrent)?;
         let gates_flat = flat_mut(&mut gates)?;
         let cells_flat = flat_mut(&mut cells)?;
         let hidden_flat = flat_mut(&mut hidden)?;
-        for sample in 0..batch {
+        for (i, &sample) in kept.iter().enumerate() {
             let row = sample * time + step;
             // c_{t-1} sits just before c_t in the same sample's row block.
             let (before, current) = cells_flat.split_at_mut(row * units);
@@ -138,27 +152,29 @@ pub(super) fn run_forward(
             };
             cell_forward(
                 &mut gates_flat[row * gate_width..(row + 1) * gate_width],
-                &recurrent_flat[sample * gate_width..(sample + 1) * gate_width],
+                &recurrent_flat[i * gate_width..(i + 1) * gate_width],
                 bias,
                 cell_prev,
                 &mut current[..units],
                 &mut hidden_flat[row * units..(row + 1) * units],
                 params.recurrent_activation,
             );
-            if skips(mask, sample, step) {
-                // A masked step carries the previous states through (zeros before the first step).
-                let current = row * units..(row + 1) * units;
-                if step == 0 {
-                    cells_flat[current.clone()].fill(0.0);
-                    hidden_flat[current].fill(0.0);
-                } else {
-                    cells_flat.copy_within((row - 1) * units..row * units, row * units);
-                    hidden_flat.copy_within((row - 1) * units..row * units, row * units);
-                }
+        }
+        for sample in (0..batch).filter(|&b| skips(mask, b, step)) {
+            // A masked step carries the previous states through (zeros before the first step).
+            let row = sample * time + step;
+            let current = row * units..(row + 1) * units;
+            if step == 0 {
+                cells_flat[current.clone()].fill(0.0);
+                hidden_flat[current].fill(0.0);
+            } else {
+                cells_flat.copy_within((row - 1) * units..row * units, row * units);
+                hidden_flat.copy_within((row - 1) * units..row * units, row * units);
             }
         }
     }
     crate::buffer_pool::give_array(recurrent);
+    crate::buffer_pool::give_array(kept_hidden);
     crate::buffer_pool::give(zero_state);
     Ok(ForwardStates {
         gates,

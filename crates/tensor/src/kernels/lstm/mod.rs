@@ -167,7 +167,8 @@ impl LstmCache {
         self.cells.view()
     }
 
-    /// Activated gates of every step, `[batch, time, 4·units]` in the order (i, f, tanh(z_c), o).
+    /// Activated gates of every step, `[batch, time, 4·units]` in the order (i, f, tanh(z_c), o); a masked
+    /// step's row holds only its input projection (no arithmetic runs for it).
     pub fn gates(&self) -> ArrayView3<'_, f32> {
         self.gates.view()
     }
