@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
-# Trains the bAbI memory network (--model memnn), Keras's MNIST convnet (--model cnn), the transformer
+# Trains the bAbI memory network (--model memnn), Keras's MNIST convnet (--model cnn) or MLP (--model mlp), the transformer
 # classifier (--model transformer) or the Reuters recurrent classifier (--model reuters-rnn) with
 # Keras/TensorFlow, Keras/JAX and rkeras on the same data and machine, alternating runs, and prints rkeras's ratio
 # of training samples/s and of peak resident memory against each.
 #
-#   benches/compare_keras.sh [--model memnn|cnn|transformer|reuters-rnn] [--epochs 5] [--rounds 1] [--data DIR] [--seed 1] [--threads 2]
+#   benches/compare_keras.sh [--model memnn|cnn|mlp|transformer|reuters-rnn] [--epochs 5] [--rounds 1] [--data DIR] [--seed 1] [--threads 2]
 #                            [--train-samples 3840] [--out DIR]
 #
 # --threads sets TensorFlow's intra-op threads (default 2) and, when given, rkeras's thread pool (default: one
 # thread per core). The Keras references are ../shared/ref/keras_babi_memnn.py (next to this repository) and
 # benches/keras_mnist.py; the convnet trains on the first --train-samples MNIST training images of
-# ../shared/datasets/mnist (or --data) and validates on the first 1,000 test images, batch 128, Adadelta 1.0.
+# ../shared/datasets/mnist (or --data) and validates on the first 1,000 test images, batch 128, Adadelta 1.0;
+# the MLP (Dense 512 relu, Dropout 0.2, twice, Dense 10 softmax) on the same images flattened, RMSprop.
 # The transformer trains on rkeras-bench's synthetic sequences (2,000 training, 200 validation, 200 ids below
 # 10,000; benches/keras_transformer.py generates the same ids), Adam, batch 32; --data does not apply.
 # reuters-rnn (masked Embedding, Bidirectional GRU(32)) trains on the same ids padded with zeros in front, 20 to
@@ -18,7 +19,7 @@
 # $RKERAS_BENCH names an rkeras-bench binary to use instead of building one. Python is $KERAS_PYTHON, else /work/venv-keras/bin/python, else a virtual environment .venv-keras with
 # tensorflow-cpu 2.21.0, jax[cpu] and h5py created under the repository when missing (about 3 minutes).
 # Throughput is each run's median epoch after the first, validation pass included, per wall-clock second and
-# (convnet, transformer, reuters-rnn) per CPU-second of the process's threads, which a busy machine distorts far
+# (convnet, MLP, transformer, reuters-rnn) per CPU-second of the process's threads, which a busy machine distorts far
 # less; peak memory is /usr/bin/time's "Maximum resident set size" for every framework; start-to-first-batch runs
 # from the process's start (/proc, 10 ms resolution) to the first on_train_batch_begin.
 set -euo pipefail
@@ -35,7 +36,7 @@ threads=2
 rkeras_threads=()  # rkeras uses every core unless --threads is given
 out=""
 
-usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; }
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --model) model="$2"; shift 2 ;;
@@ -52,9 +53,9 @@ while [[ $# -gt 0 ]]; do
 done
 case "$model" in
     memnn) data="${data:-$here/../../shared/datasets/babi/tasks_1-20_v1-2/en-10k}" ;;
-    cnn) data="${data:-$here/../../shared/datasets/mnist}" ;;
+    cnn | mlp) data="${data:-$here/../../shared/datasets/mnist}" ;;
     transformer | reuters-rnn) data="" ;;
-    *) echo "unknown --model $model (memnn, cnn, transformer or reuters-rnn)" >&2; exit 2 ;;
+    *) echo "unknown --model $model (memnn, cnn, mlp, transformer or reuters-rnn)" >&2; exit 2 ;;
 esac
 data_args=()
 if [[ -n "$data" ]]; then
@@ -131,6 +132,9 @@ run_rkeras() {  # tag
 if [[ "$model" == cnn ]]; then
     keras_script=("$here/keras_mnist.py" --model cnn --train-samples "$train_samples")
     rkeras_workload=(cnn --train-samples "$train_samples")
+elif [[ "$model" == mlp ]]; then
+    keras_script=("$here/keras_mnist.py" --model mlp --train-samples "$train_samples")
+    rkeras_workload=(mnist-mlp --train-samples "$train_samples")
 elif [[ "$model" == transformer ]]; then
     keras_script=("$here/keras_transformer.py")
     rkeras_workload=(transformer)

@@ -1,5 +1,6 @@
-//! GEMM throughput (GFLOP/s): square products and the memory network's batch-32 layer shapes, on one thread,
-//! on two threads and with the automatic choice; the fused attention kernel against its naive reference.
+//! GEMM throughput (GFLOP/s): square products, the memory network's batch-32 layer shapes and the MNIST MLP's
+//! batch-128 products (forward and backward), on one thread, on two threads and with the automatic choice; the
+//! fused attention kernel against its naive reference.
 //!
 //! Run with `cargo bench --bench kernels -p rkeras`; criterion reports `elem/s`, which here is FLOP/s because
 //! the throughput of each case is its floating-point operation count (2·m·n·k per product).
@@ -56,6 +57,68 @@ fn lstm_gemm(c: &mut Criterion) {
             group.bench_function(format!("{label} {name}"), |bench| {
                 let lhs = MatRef::row_major(&a, m, k).unwrap();
                 let rhs = MatRef::row_major(&b, k, n).unwrap();
+                run(bench, || {
+                    gemm(black_box(&mut dst), lhs, rhs, 1.0, 0.0, par).unwrap()
+                });
+            });
+        }
+    }
+    group.finish();
+}
+
+/// The MNIST MLP's products at batch 128 (Dense 784→512→512→10), laid out as the matmul op runs them:
+/// forward `x·W`, backward `xᵀ·dy` (kernel gradient, `x` read transposed) and `dy·Wᵀ` (input gradient, `W`
+/// read transposed). The whole step is 410 MFLOP: 171 forward, 239 backward (no input gradient of the first
+/// layer).
+fn mnist_mlp_gemm(c: &mut Criterion) {
+    let mut group = c.benchmark_group("gemm mnist mlp");
+    configure(&mut group);
+    // (label, m, k, n, lhs stored transposed, rhs stored transposed)
+    for (label, m, k, n, lhs_t, rhs_t) in [
+        ("[128x784]·[784x512] dense_1", 128, 784, 512, false, false),
+        ("[128x512]·[512x512] dense_2", 128, 512, 512, false, false),
+        (
+            "[784x128]·[128x512] dense_1 kernel grad",
+            784,
+            128,
+            512,
+            true,
+            false,
+        ),
+        (
+            "[512x128]·[128x512] dense_2 kernel grad",
+            512,
+            128,
+            512,
+            true,
+            false,
+        ),
+        (
+            "[128x512]·[512x512] dense_2 input grad",
+            128,
+            512,
+            512,
+            false,
+            true,
+        ),
+    ] {
+        let a = data(m * k, 7);
+        let b = data(k * n, 8);
+        let mut dst = vec![0.0; m * n];
+        let flops = gemm_flops(m, n, k);
+        group.throughput(Throughput::Elements(flops));
+        for (name, par) in settings(flops) {
+            group.bench_function(format!("{label} {name}"), |bench| {
+                let lhs = if lhs_t {
+                    MatRef::row_major(&a, k, m).unwrap().t()
+                } else {
+                    MatRef::row_major(&a, m, k).unwrap()
+                };
+                let rhs = if rhs_t {
+                    MatRef::row_major(&b, n, k).unwrap().t()
+                } else {
+                    MatRef::row_major(&b, k, n).unwrap()
+                };
                 run(bench, || {
                     gemm(black_box(&mut dst), lhs, rhs, 1.0, 0.0, par).unwrap()
                 });
@@ -295,6 +358,7 @@ criterion_group!(
     square_gemm,
     lstm_gemm,
     memnn_batched,
+    mnist_mlp_gemm,
     fused_attention
 );
 criterion_main!(benches);

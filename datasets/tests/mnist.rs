@@ -2,7 +2,9 @@
 //! typed errors.
 
 use rkeras_datasets::DatasetError;
-use rkeras_datasets::mnist::{load_mnist, load_split, write_idx_images, write_idx_labels};
+use rkeras_datasets::mnist::{
+    load_mnist, load_split, load_split_head, write_idx_images, write_idx_labels,
+};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -148,5 +150,88 @@ fn count_mismatch_magic_and_truncation_are_typed_errors() {
     assert!(matches!(
         load_mnist(&crafted("empty")),
         Err(DatasetError::MissingMnistFile { .. })
+    ));
+}
+
+#[test]
+fn head_of_the_real_files_is_the_head_of_the_whole_files() {
+    let Some(dir) = real_dir() else { return };
+    let mnist = load_mnist(&dir).unwrap();
+    for n in [0, 1, 1280, 10_000] {
+        assert_eq!(
+            load_split_head(&dir, "train", n).unwrap(),
+            mnist.train.head(n)
+        );
+        assert_eq!(
+            load_split_head(&dir, "t10k", n).unwrap(),
+            mnist.test.head(n)
+        );
+    }
+    assert_eq!(load_split_head(&dir, "t10k", 60_000).unwrap(), mnist.test);
+}
+
+#[test]
+fn head_reads_gzipped_and_plain_files_and_stops_at_a_short_file() {
+    let dir = crafted("head");
+    let images = ndarray::Array3::from_shape_fn((5, 3, 2), |(i, r, c)| (i * 6 + r * 2 + c) as u8);
+    write_idx_images(&dir.join("t10k-images-idx3-ubyte"), &images).unwrap();
+    write_idx_labels(&dir.join("t10k-labels-idx1-ubyte"), &[9, 8, 7, 6, 5]).unwrap();
+    let bytes = std::fs::read(dir.join("t10k-images-idx3-ubyte")).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(
+        std::fs::File::create(dir.join("train-images-idx3-ubyte.gz")).unwrap(),
+        flate2::Compression::fast(),
+    );
+    gz.write_all(&bytes).unwrap();
+    gz.finish().unwrap();
+    write_idx_labels(&dir.join("train-labels-idx1-ubyte"), &[9, 8, 7, 6, 5]).unwrap();
+    for prefix in ["train", "t10k"] {
+        let whole = load_split(&dir, prefix).unwrap();
+        for n in 0..7 {
+            assert_eq!(
+                load_split_head(&dir, prefix, n).unwrap(),
+                whole.head(n),
+                "{prefix} {n}"
+            );
+        }
+    }
+    // Cut after the third image: two images read, four asked for is a truncation at byte 16 + 3·6.
+    std::fs::write(dir.join("t10k-images-idx3-ubyte"), &bytes[..16 + 18]).unwrap();
+    assert_eq!(
+        load_split_head(&dir, "t10k", 2).unwrap().labels.to_vec(),
+        vec![9, 8]
+    );
+    match load_split_head(&dir, "t10k", 4) {
+        Err(DatasetError::IdxTruncated {
+            expected, found, ..
+        }) => assert_eq!((expected, found), (16 + 24, 16 + 18)),
+        other => panic!("expected IdxTruncated, received {other:?}"),
+    }
+    // A header cut short, a wrong magic number, counts that disagree.
+    std::fs::write(dir.join("t10k-images-idx3-ubyte"), &bytes[..7]).unwrap();
+    assert!(matches!(
+        load_split_head(&dir, "t10k", 1),
+        Err(DatasetError::IdxTruncated {
+            expected: 16,
+            found: 7,
+            ..
+        })
+    ));
+    write_idx_labels(&dir.join("t10k-images-idx3-ubyte"), &[1]).unwrap();
+    assert!(matches!(
+        load_split_head(&dir, "t10k", 1),
+        Err(DatasetError::IdxMagic {
+            expected: 2051,
+            found: 2049,
+            ..
+        })
+    ));
+    write_idx_labels(&dir.join("train-labels-idx1-ubyte"), &[1, 2]).unwrap();
+    assert!(matches!(
+        load_split_head(&dir, "train", 1),
+        Err(DatasetError::MnistCountMismatch {
+            images: 5,
+            labels: 2,
+            ..
+        })
     ));
 }

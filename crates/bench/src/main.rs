@@ -106,6 +106,10 @@ pub(crate) struct Cli {
     /// result, whose samples/s count all ranks.
     #[arg(long)]
     pub(crate) distributed: bool,
+    /// Bytes of freed tensor buffers each thread keeps for reuse, in MiB (`buffer_pool::set_limit_bytes`;
+    /// default: the pool's 64 MiB). Lower trades speed for peak memory.
+    #[arg(long)]
+    pub(crate) pool_mib: Option<usize>,
     /// Print one JSON object per workload (default: one readable line).
     #[arg(long)]
     pub(crate) json: bool,
@@ -341,6 +345,9 @@ fn main() -> BenchResult<()> {
     let exec_to_main = seconds_since_exec();
     let cli = Cli::parse();
     COUNTING.store(cli.count_allocs, Ordering::Relaxed);
+    if let Some(mib) = cli.pool_mib {
+        rkeras::tensor::buffer_pool::set_limit_bytes(mib << 20);
+    }
     if cli.workload == WorkloadKind::All {
         return run_all();
     }

@@ -4,19 +4,19 @@
 
 use crate::workloads::Workload;
 use crate::{BenchResult, Cli};
-use rkeras::datasets::mnist::{load_mnist, mnist_dir};
+use rkeras::datasets::mnist::{load_split_head, mnist_dir};
 use rkeras::prelude::*;
 use serde_json::json;
 use std::time::Instant;
 
 /// Loads the two MNIST slices, images as `[n, 28, 28, 1]` or flattened to `[n, 784]`, labels as class indices.
+/// Only the samples used are read from the files (not the whole 47 MB training file).
 fn load(cli: &Cli, flatten: bool, model: Model, optimizer: &'static str) -> BenchResult<Workload> {
     let started = Instant::now();
     let dir = mnist_dir(cli.data.as_deref())?;
-    let mnist = load_mnist(&dir)?;
     let (train, val) = (
-        mnist.train.head(cli.train_samples),
-        mnist.test.head(cli.validation_samples),
+        load_split_head(&dir, "train", cli.train_samples)?,
+        load_split_head(&dir, "t10k", cli.validation_samples)?,
     );
     let data = json!({
         "source": dir.display().to_string(), "train_samples": train.len(), "validation_samples": val.len(),

@@ -15,6 +15,7 @@ use rand::seq::SliceRandom;
 use rkeras_callbacks::console::Carried;
 use rkeras_callbacks::{History, RunParams};
 use rkeras_tensor::Tensor;
+use std::borrow::Cow;
 
 /// Runs `f` on a worker of rayon's global pool (in place when already on one), carrying the calling thread's
 /// `console::capture` state there and back, so that what the callbacks print is recorded as if `fit` ran here.
@@ -35,20 +36,21 @@ pub(crate) fn epoch_rng(seed: u64, epoch: usize, stream: u64) -> StdRng {
 }
 
 /// Training data after the validation split.
-struct Split {
-    x: Vec<ArrayD<f32>>,
+struct Split<'x> {
+    /// The caller's inputs themselves unless `validation_split` cuts them (no copy of a whole dataset).
+    x: Cow<'x, [ArrayD<f32>]>,
     /// One target array per output.
     ys: Vec<ArrayD<f32>>,
     weights: Option<Array1<f32>>,
     validation: Option<crate::fit_config::ValidationData>,
 }
 
-fn split(
+fn split<'x>(
     model: &Model,
-    x: &[ArrayD<f32>],
+    x: &'x [ArrayD<f32>],
     ys: Vec<ArrayD<f32>>,
     config: &mut FitConfig<'_>,
-) -> Result<Split> {
+) -> Result<Split<'x>> {
     let n = check_arrays(&model.network, x, ys.first(), "x")?;
     let mut weights = match ys.first() {
         Some(y) => sample_weights(y, config, n)?,
@@ -57,7 +59,7 @@ fn split(
     if let Some((vx, vys)) = config.validation_data.take() {
         check_arrays(&model.network, &vx, vys.first(), "validation_data.x")?;
         return Ok(Split {
-            x: x.to_vec(),
+            x: Cow::Borrowed(x),
             ys,
             weights,
             validation: Some((vx, vys)),
@@ -72,7 +74,7 @@ fn split(
     }
     if v == 0.0 {
         return Ok(Split {
-            x: x.to_vec(),
+            x: Cow::Borrowed(x),
             ys,
             weights,
             validation: None,
@@ -95,7 +97,7 @@ fn split(
         *w = w.slice(ndarray::s![..train]).to_owned();
     }
     Ok(Split {
-        x: x.iter().map(head).collect(),
+        x: Cow::Owned(x.iter().map(head).collect()),
         ys: ys.iter().map(head).collect(),
         weights,
         validation: Some((x.iter().map(tail).collect(), ys.iter().map(tail).collect())),

@@ -19,8 +19,10 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod head;
 mod idx;
 
+pub use head::load_split_head;
 pub use idx::{IMAGES_MAGIC, LABELS_MAGIC, parse_idx_images, parse_idx_labels, read_maybe_gzipped};
 
 use crate::error::{DatasetError, Result};
