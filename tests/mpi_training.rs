@@ -281,17 +281,23 @@ fn a_callback_error_on_one_rank_alone_ends_every_rank_with_the_same_error() {
     assert_eq!(rank1, rank0, "the ranks end with different errors");
 }
 
+/// Under `mpirun` from [`rank_errors`]: where to write, and MPI with a watchdog that waits far longer than
+/// `rank_errors`' limit (so that a hang ends the job as a failed test, not through the watchdog).
+fn waiting_rank() -> Option<(String, std::sync::Arc<rkeras::distributed::Mpi>)> {
+    let out = std::env::var(ERRORS_OUT).ok()?;
+    let mpi = rkeras::distributed::Mpi::init().unwrap_or_else(|e| panic!("{e}"));
+    mpi.set_timeout(Duration::from_secs(600));
+    Some((out, mpi))
+}
+
 /// One rank of [`a_callback_error_on_one_rank_alone_ends_every_rank_with_the_same_error`]: rank 1's callback
 /// fails at the end of epoch 0; writes the error `fit` returns.
 #[test]
 #[ignore = "run under mpirun by a_callback_error_on_one_rank_alone_ends_every_rank_with_the_same_error"]
 fn one_ranks_callback_error_under_mpirun() {
-    let Ok(out) = std::env::var(ERRORS_OUT) else {
+    let Some((out, mpi)) = waiting_rank() else {
         return;
     };
-    let mpi = rkeras::distributed::Mpi::init().unwrap_or_else(|e| panic!("{e}"));
-    // A hang would end the job only after the watchdog's timeout, long after `rank_errors`' limit.
-    mpi.set_timeout(Duration::from_secs(600));
     let ids = ndarray::Array2::from_shape_fn((32, 3), |(i, j)| ((i + j) % 10) as f32);
     let rank = mpi.rank();
     let mut callback = rkeras::callbacks::LambdaCallback::new().on_epoch_end(move |e, _| {
@@ -527,11 +533,9 @@ fn a_stop_on_one_rank_alone_stops_every_rank_after_the_same_epoch_and_batch() {
 #[test]
 #[ignore = "run under mpirun by a_stop_on_one_rank_alone_stops_every_rank_after_the_same_epoch_and_batch"]
 fn one_ranks_stop_under_mpirun() {
-    let Ok(out) = std::env::var(ERRORS_OUT) else {
+    let Some((out, mpi)) = waiting_rank() else {
         return;
     };
-    let mpi = rkeras::distributed::Mpi::init().unwrap_or_else(|e| panic!("{e}"));
-    mpi.set_timeout(Duration::from_secs(600));
     let rank = mpi.rank();
     let runs = [
         stopped_fit(Some(mpi.clone()), Some(1), None),

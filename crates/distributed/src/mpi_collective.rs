@@ -176,7 +176,11 @@ impl Collective for Mpi {
             [] => (&[], vec![0; self.ranks]),
             [one] => (one.as_slice(), vec![0; self.ranks]),
             _ => {
-                joined = others.iter().map(|p| p.as_slice()).collect::<Vec<_>>().concat();
+                joined = others
+                    .iter()
+                    .map(|p| p.as_slice())
+                    .collect::<Vec<_>>()
+                    .concat();
                 (joined.as_slice(), displacements(&counts)?.0)
             }
         };
