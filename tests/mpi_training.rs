@@ -1,7 +1,7 @@
 //! Data-parallel training under `mpirun -np 2` (the `mpi` feature): both ranks end with the same weights, the
 //! same bits as one process running the same shards; a killed rank ends the job with an error, and a bad batch on one
 //! rank ends every rank with an error, and so do a message one rank alone cannot read and an error in one
-//! rank's callback.
+//! rank's callback; a stop one rank's callback alone asks for stops every rank after the same epoch or batch.
 #![cfg(feature = "mpi")]
 
 use std::path::{Path, PathBuf};
@@ -272,8 +272,8 @@ fn a_callback_error_on_one_rank_alone_ends_every_rank_with_the_same_error() {
     let Some((rank0, rank1)) = rank_errors("one_ranks_callback_error_under_mpirun") else {
         return;
     };
-    // Rank 1's `on_epoch_end` fails after epoch 0 (2 steps); rank 0 learns it in step 2's exchange instead of
-    // waiting there for the watchdog.
+    // Rank 1's `on_epoch_end` fails after epoch 0 (2 steps); rank 0 learns it in the agreement after the
+    // epoch's callbacks instead of waiting for the watchdog.
     assert_eq!(
         rank0,
         "distributed training: rank 1 failed at step 2: disk full"
@@ -281,17 +281,23 @@ fn a_callback_error_on_one_rank_alone_ends_every_rank_with_the_same_error() {
     assert_eq!(rank1, rank0, "the ranks end with different errors");
 }
 
+/// Under `mpirun` from [`rank_errors`]: where to write, and MPI with a watchdog that waits far longer than
+/// `rank_errors`' limit (so that a hang ends the job as a failed test, not through the watchdog).
+fn waiting_rank() -> Option<(String, std::sync::Arc<rkeras::distributed::Mpi>)> {
+    let out = std::env::var(ERRORS_OUT).ok()?;
+    let mpi = rkeras::distributed::Mpi::init().unwrap_or_else(|e| panic!("{e}"));
+    mpi.set_timeout(Duration::from_secs(600));
+    Some((out, mpi))
+}
+
 /// One rank of [`a_callback_error_on_one_rank_alone_ends_every_rank_with_the_same_error`]: rank 1's callback
 /// fails at the end of epoch 0; writes the error `fit` returns.
 #[test]
 #[ignore = "run under mpirun by a_callback_error_on_one_rank_alone_ends_every_rank_with_the_same_error"]
 fn one_ranks_callback_error_under_mpirun() {
-    let Ok(out) = std::env::var(ERRORS_OUT) else {
+    let Some((out, mpi)) = waiting_rank() else {
         return;
     };
-    let mpi = rkeras::distributed::Mpi::init().unwrap_or_else(|e| panic!("{e}"));
-    // A hang would end the job only after the watchdog's timeout, long after `rank_errors`' limit.
-    mpi.set_timeout(Duration::from_secs(600));
     let ids = ndarray::Array2::from_shape_fn((32, 3), |(i, j)| ((i + j) % 10) as f32);
     let rank = mpi.rank();
     let mut callback = rkeras::callbacks::LambdaCallback::new().on_epoch_end(move |e, _| {
@@ -427,4 +433,114 @@ fn cut_on_rank_one(sums: bool) {
         gathers: Default::default(),
     });
     write_fit_error(ids, collective, rank, &out, None);
+}
+
+/// Sets `stop_training` on rank 1 alone: at the end of epoch `epoch_end`, or after `batches` training batches.
+struct StopOnRankOne {
+    rank: usize,
+    epoch_end: Option<usize>,
+    batches: Option<usize>,
+    seen: usize,
+}
+
+impl rkeras::callbacks::Callback for StopOnRankOne {
+    fn name(&self) -> &'static str {
+        "StopOnRankOne"
+    }
+
+    fn on_epoch_end(
+        &mut self,
+        epoch: usize,
+        _: &mut rkeras::callbacks::Logs,
+        ctl: &mut dyn rkeras::callbacks::TrainerControl,
+    ) -> rkeras::callbacks::Result<()> {
+        if self.rank == 1 && self.epoch_end == Some(epoch) {
+            ctl.set_stop_training(true);
+        }
+        Ok(())
+    }
+
+    fn on_train_batch_end(
+        &mut self,
+        _: usize,
+        _: &rkeras::callbacks::Logs,
+        ctl: &mut dyn rkeras::callbacks::TrainerControl,
+    ) -> rkeras::callbacks::Result<()> {
+        self.seen += 1;
+        if self.rank == 1 && self.batches == Some(self.seen) {
+            ctl.set_stop_training(true);
+        }
+        Ok(())
+    }
+}
+
+/// The epochs logged and the weights' bits (as text) after up to 4 epochs of 2 batches of 16 in 2 shards,
+/// across `collective` if given, with rank 1 (or the one process, as rank 1) stopping where `stop` says.
+fn stopped_fit(
+    collective: Option<std::sync::Arc<dyn rkeras::engine::Collective>>,
+    epoch_end: Option<usize>,
+    batches: Option<usize>,
+) -> String {
+    let ids = ndarray::Array2::from_shape_fn((32, 3), |(i, j)| ((i * 7 + j) % 10) as f32);
+    let labels = ndarray::Array2::from_shape_fn((32, 1), |(i, _)| (i % 3) as f32);
+    let rank = collective.as_ref().map_or(1, |c| c.rank());
+    let mut stop = StopOnRankOne {
+        rank,
+        epoch_end,
+        batches,
+        seen: 0,
+    };
+    let mut config = rkeras::engine::FitConfig::new()
+        .epochs(4)
+        .batch_size(16)
+        .shards(2)
+        .shuffle(false)
+        .verbose(0)
+        .callback(&mut stop);
+    if let Some(c) = collective {
+        config = config.collective(c);
+    }
+    let mut model = small_model();
+    let history = model
+        .fit(&[ids.into_dyn()], &labels.into_dyn(), config)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let bits: Vec<String> = model
+        .get_weights()
+        .iter()
+        .flatten()
+        .map(|v| format!("{:08x}", v.to_bits()))
+        .collect();
+    format!("{} epochs: {}", history.epoch.len(), bits.join(""))
+}
+
+#[test]
+fn a_stop_on_one_rank_alone_stops_every_rank_after_the_same_epoch_and_batch() {
+    let Some((rank0, rank1)) = rank_errors("one_ranks_stop_under_mpirun") else {
+        return;
+    };
+    let one = [
+        stopped_fit(None, Some(1), None),
+        stopped_fit(None, None, Some(5)),
+    ];
+    assert!(one[0].starts_with("2 epochs: ") && one[1].starts_with("3 epochs: "));
+    assert_eq!(rank0, one.join("\n"), "rank 0 differs from one process");
+    assert_eq!(rank1, rank0, "the ranks stopped at different points");
+}
+
+/// One rank of [`a_stop_on_one_rank_alone_stops_every_rank_after_the_same_epoch_and_batch`]: rank 1 stops at
+/// the end of epoch 1, then (a second `fit`) after its 5th batch, inside epoch 2; writes what each run logged
+/// and the weights.
+#[test]
+#[ignore = "run under mpirun by a_stop_on_one_rank_alone_stops_every_rank_after_the_same_epoch_and_batch"]
+fn one_ranks_stop_under_mpirun() {
+    let Some((out, mpi)) = waiting_rank() else {
+        return;
+    };
+    let rank = mpi.rank();
+    let runs = [
+        stopped_fit(Some(mpi.clone()), Some(1), None),
+        stopped_fit(Some(mpi), None, Some(5)),
+    ];
+    let path = rkeras::distributed::rank_path(Path::new(&out), rank);
+    std::fs::write(&path, runs.join("\n")).unwrap_or_else(|e| panic!("{e}"));
 }

@@ -136,20 +136,14 @@ impl Collective for Mpi {
         self.ranks
     }
 
+    /// An all-to-all with the same message to every other rank: this rank's own message is not copied through
+    /// MPI, and the receive buffer holds only the others' messages (at two ranks, the other's as it arrived).
     fn all_gather(&self, local: &[u8]) -> rkeras_engine::Result<Vec<Vec<u8>>> {
         let count = i32::try_from(local.len()).map_err(|_| too_long("a rank's step"))?;
-        let world = SimpleCommunicator::world();
-        self.watchdog.guard(|| {
-            let mut counts = vec![0i32; self.ranks];
-            world.all_gather_into(&count, &mut counts[..]);
-            let (displs, total) = displacements(&counts)?;
-            let mut buffer = vec![0u8; total];
-            {
-                let mut partition = PartitionMut::new(&mut buffer[..], &counts[..], &displs[..]);
-                world.all_gather_varcount_into(local, &mut partition);
-            }
-            Ok(split(buffer, &counts, &displs))
-        })
+        let counts: Vec<i32> = (0..self.ranks)
+            .map(|r| if r == self.rank { 0 } else { count })
+            .collect();
+        self.send_to_others(local, &counts, &vec![0; self.ranks], local)
     }
 
     fn all_to_all(&self, parts: &[Vec<u8>]) -> rkeras_engine::Result<Vec<Vec<u8>>> {
@@ -160,26 +154,68 @@ impl Collective for Mpi {
                 self.ranks
             )));
         }
+        // This rank's own part never goes through MPI (nor into the send and receive buffers): at two ranks the
+        // other rank's part is sent as it is, and the receive buffer holds only what the other rank sent.
+        let rank = self.rank;
         let counts = parts
             .iter()
-            .map(|p| i32::try_from(p.len()).map_err(|_| too_long("a rank's step")))
+            .enumerate()
+            .map(|(r, p)| match r == rank {
+                true => Ok(0),
+                false => i32::try_from(p.len()).map_err(|_| too_long("a rank's step")),
+            })
             .collect::<rkeras_engine::Result<Vec<i32>>>()?;
-        let (displs, _) = displacements(&counts)?;
-        let send = parts.concat();
+        let others: Vec<&Vec<u8>> = parts
+            .iter()
+            .enumerate()
+            .filter(|&(r, p)| r != rank && !p.is_empty())
+            .map(|(_, p)| p)
+            .collect();
+        let joined;
+        let (send, displs): (&[u8], Vec<i32>) = match others.as_slice() {
+            [] => (&[], vec![0; self.ranks]),
+            [one] => (one.as_slice(), vec![0; self.ranks]),
+            _ => {
+                joined = others
+                    .iter()
+                    .map(|p| p.as_slice())
+                    .collect::<Vec<_>>()
+                    .concat();
+                (joined.as_slice(), displacements(&counts)?.0)
+            }
+        };
+        self.send_to_others(send, &counts, &displs, &parts[rank])
+    }
+}
+
+impl Mpi {
+    /// Sends `counts[r]` bytes of `send` from `displs[r]` to rank `r` (0 to this rank), and returns what every
+    /// rank sent this one, in rank order, with `own` as this rank's.
+    fn send_to_others(
+        &self,
+        send: &[u8],
+        counts: &[i32],
+        displs: &[i32],
+        own: &[u8],
+    ) -> rkeras_engine::Result<Vec<Vec<u8>>> {
         let world = SimpleCommunicator::world();
-        self.watchdog.guard(|| {
+        let mut received = self.watchdog.guard(|| {
             let mut received = vec![0i32; self.ranks];
-            world.all_to_all_into(&counts[..], &mut received[..]);
+            world.all_to_all_into(counts, &mut received[..]);
             let (received_displs, total) = displacements(&received)?;
             let mut buffer = vec![0u8; total];
             {
-                let sent = Partition::new(&send[..], &counts[..], &displs[..]);
+                let sent = Partition::new(send, counts, displs);
                 let mut partition =
                     PartitionMut::new(&mut buffer[..], &received[..], &received_displs[..]);
                 world.all_to_all_varcount_into(&sent, &mut partition);
             }
-            Ok(split(buffer, &received, &received_displs))
-        })
+            Ok::<_, EngineError>(split(buffer, &received, &received_displs))
+        })?;
+        if let Some(mine) = received.get_mut(self.rank) {
+            mine.extend_from_slice(own);
+        }
+        Ok(received)
     }
 }
 
@@ -202,14 +238,18 @@ fn displacements(counts: &[i32]) -> rkeras_engine::Result<(Vec<i32>, usize)> {
 }
 
 /// The buffer cut into the ranks' messages (laid end to end from its start, as [`displacements`] places them),
-/// from the last one back: the first message keeps the buffer, so the longest copy of two ranks' is saved.
+/// from the last one back: the message at the buffer's start keeps the buffer, so the longest copy of two
+/// ranks' is saved.
 fn split(mut buffer: Vec<u8>, counts: &[i32], displs: &[i32]) -> Vec<Vec<u8>> {
     let mut parts: Vec<Vec<u8>> = counts
         .iter()
         .zip(displs)
         .rev()
         .map(|(&c, &d)| {
-            let mut part = buffer.split_off((d as usize).min(buffer.len()));
+            let mut part = match d {
+                0 => std::mem::take(&mut buffer),
+                _ => buffer.split_off((d as usize).min(buffer.len())),
+            };
             part.truncate(c as usize);
             part
         })
@@ -233,5 +273,13 @@ mod tests {
             [vec![1, 2], vec![], vec![3, 4, 5], vec![6]],
             "the messages come out in rank order"
         );
+        // An all-to-all's receive buffer has no room for this rank's own part (count 0).
+        for (counts, expected) in [
+            ([0, 4], [vec![], vec![7, 8, 9, 10]]),
+            ([4, 0], [vec![7, 8, 9, 10], vec![]]),
+        ] {
+            let (displs, _) = displacements(&counts).unwrap();
+            assert_eq!(split(vec![7, 8, 9, 10], &counts, &displs), expected);
+        }
     }
 }

@@ -47,6 +47,13 @@ pub enum EngineError {
         /// What it found.
         reason: String,
     },
+    /// Another rank stopped training (its `stop_training`) after the step this rank began: the step is dropped,
+    /// and every rank ends the epoch after the same batch. `fit` stops on seeing it and never returns it.
+    #[error("distributed training: rank {rank} stopped training")]
+    StoppedElsewhere {
+        /// The first rank that stopped.
+        rank: usize,
+    },
     /// A layer or graph error.
     #[error(transparent)]
     Layers(#[from] LayersError),

@@ -23,6 +23,9 @@ pub(crate) struct TrainingLoop<'m, 'c> {
     means: EpochMeans,
     /// The last finished epoch's logs, for `on_train_end`.
     last_logs: Logs,
+    /// Across ranks: this rank dropped a step because another rank stopped training, and so met the other
+    /// ranks' first agreement at the end of the epoch there.
+    stop_met: bool,
 }
 
 impl<'m, 'c> TrainingLoop<'m, 'c> {
@@ -76,6 +79,7 @@ impl<'m, 'c> TrainingLoop<'m, 'c> {
                 shard_count,
                 means: EpochMeans::default(),
                 last_logs: Logs::new(),
+                stop_met: false,
             },
             start,
         ))
@@ -127,7 +131,17 @@ impl<'m, 'c> TrainingLoop<'m, 'c> {
             .compiled
             .as_mut()
             .ok_or(crate::EngineError::NotCompiled("fit"))?;
-        let mut step = train_step(&model.network, compiled, shards, samples, dropout_rng)?;
+        let mut step = match train_step(&model.network, compiled, shards, samples, dropout_rng) {
+            // Another rank stopped training after the last step: this step is dropped, and the epoch ends
+            // here as on that rank.
+            Err(crate::EngineError::StoppedElsewhere { .. }) => {
+                compiled.collective_steps = compiled.collective_steps.saturating_sub(1);
+                self.ctl.stop = true;
+                self.stop_met = true;
+                return Ok(true);
+            }
+            step => step?,
+        };
         settle_step(compiled, &mut step);
         self.means.add(&step, compiled)?;
         let logs = self.means.logs(compiled);
@@ -153,9 +167,17 @@ impl<'m, 'c> TrainingLoop<'m, 'c> {
         // Across ranks: a failure one rank alone found in the epoch's last step stops every rank here.
         let compiled = self.ctl.model.compiled("fit")?;
         let (collective, step) = (compiled.collective.clone(), compiled.collective_steps);
-        crate::collective::agree(collective.as_deref(), step, Ok(()))?;
+        // A rank that stopped in the middle of the epoch sends its stop here (the others drop the step they
+        // began, which is where they meet this agreement).
+        if !std::mem::take(&mut self.stop_met) {
+            crate::collective::agree(collective.as_deref(), step, Ok(()), self.ctl.stop)?;
+        }
         let outcome = self.validate_and_end_epoch(epoch, validation);
-        self.shared(outcome)
+        let stop = self.shared(outcome)?;
+        // Across ranks: one rank's `stop_training` (a callback reading a value of its own, say) stops every
+        // rank after this epoch.
+        self.ctl.stop = crate::collective::agree(collective.as_deref(), step, Ok(()), stop)?;
+        Ok(self.ctl.stop)
     }
 
     /// [`TrainingLoop::end_epoch`] after the ranks' agreement.
@@ -202,7 +224,7 @@ impl<'m, 'c> TrainingLoop<'m, 'c> {
         });
         // Across ranks: the last agreement, so that an error in one rank's `on_train_end` (or its last
         // epoch's callbacks) reaches every rank.
-        crate::collective::agree(collective.as_deref(), step, ended)?;
+        crate::collective::agree(collective.as_deref(), step, ended, false)?;
         Ok(self.callbacks.take_history().unwrap_or_default())
     }
 

@@ -4,7 +4,8 @@
 //! every rank with the same error naming that rank and the step, and so do gradient sums that one rank cannot
 //! read, in a middle step or in the last one, and an error in one rank's callback (between the exchanges, in
 //! the last epoch's end or in `on_train_end` included). With 2, 3 or 4 ranks the logged metrics
-//! (merged from every shard's metric states) have the bits of one process.
+//! (merged from every shard's metric states) have the bits of one process. A stop one rank alone asks for
+//! (at an epoch's end or after a batch) stops every rank after the same batch, with the bits of one process.
 
 use ndarray::{Array2, ArrayD};
 use rand::rngs::StdRng;
@@ -237,9 +238,9 @@ const STEPS: usize = 4;
 
 /// The all-gather number of step `step`'s all-to-all: fit's first all-gather starts training; then each step
 /// makes two (the all-to-all of the shards, the all-gather of the summed gradient blocks) and each epoch ends
-/// with one (the ranks' agreement).
+/// with two (the ranks' agreements before validation and after the epoch's callbacks).
 fn all_to_all_call(step: usize) -> usize {
-    1 + 2 * step + step / STEPS
+    1 + 2 * step + 2 * (step / STEPS)
 }
 
 #[test]
@@ -493,6 +494,96 @@ fn ranks_log_the_metrics_of_one_process_bit_for_bit_from_merged_states() {
                 logs, &one,
                 "{ranks} ranks: rank {rank}'s logs differ from one process"
             );
+        }
+    }
+}
+
+/// Where [`Stopper`] sets `stop_training`: at the end of epoch `n`, or after `n` training batches of the whole
+/// `fit`.
+#[derive(Clone, Copy, Debug)]
+enum StopAt {
+    EpochEnd(usize),
+    Batches(usize),
+}
+
+/// A callback that sets `stop_training` where `at` says, on its own rank only (a decision from a value of
+/// that rank's, as a user callback may make).
+struct Stopper {
+    at: StopAt,
+    batches: usize,
+}
+
+impl rkeras_callbacks::Callback for Stopper {
+    fn name(&self) -> &'static str {
+        "Stopper"
+    }
+
+    fn on_epoch_end(
+        &mut self,
+        epoch: usize,
+        _: &mut rkeras_callbacks::Logs,
+        ctl: &mut dyn rkeras_callbacks::TrainerControl,
+    ) -> rkeras_callbacks::Result<()> {
+        if matches!(self.at, StopAt::EpochEnd(e) if e == epoch) {
+            ctl.set_stop_training(true);
+        }
+        Ok(())
+    }
+
+    fn on_train_batch_end(
+        &mut self,
+        _: usize,
+        _: &rkeras_callbacks::Logs,
+        ctl: &mut dyn rkeras_callbacks::TrainerControl,
+    ) -> rkeras_callbacks::Result<()> {
+        self.batches += 1;
+        if matches!(self.at, StopAt::Batches(n) if n == self.batches) {
+            ctl.set_stop_training(true);
+        }
+        Ok(())
+    }
+}
+
+/// The logs and weights after 4 epochs of 4 batches in `ranks` shards, with a [`Stopper`] at `at` on rank
+/// `stopper` alone (or, alone, in the one process).
+fn stopped_run(
+    collective: Option<Arc<dyn Collective>>,
+    ranks: usize,
+    at: StopAt,
+    stopper: usize,
+) -> (Vec<(String, Vec<u64>)>, Vec<u32>) {
+    let (x, y) = data(false);
+    let mut model = model();
+    let rank = collective.as_ref().map_or(stopper, |c| c.rank());
+    let mut stop = Stopper { at, batches: 0 };
+    let mut config = config_with(collective, 4, 16, ranks);
+    if rank == stopper {
+        config = config.callback(&mut stop);
+    }
+    let history = model.fit(&[x], &y, config).unwrap();
+    (history_bits(&history), bits(&model.get_weights()))
+}
+
+#[test]
+fn a_stop_on_one_rank_alone_stops_every_rank_after_the_same_epoch_and_batch() {
+    // The end of epoch 1 (2 epochs logged), a batch inside epoch 2 (rank 1 stops after its 10th batch: the
+    // others drop the step they began), and the last batch of epoch 1.
+    for at in [StopAt::EpochEnd(1), StopAt::Batches(10), StopAt::Batches(8)] {
+        for ranks in [2, 3] {
+            let (one_logs, one_weights) = stopped_run(None, ranks, at, 1);
+            let epochs = match at {
+                StopAt::Batches(10) => 3,
+                _ => 2,
+            };
+            assert_eq!(one_logs[0].1.len(), epochs, "{at:?}: epochs logged");
+            let all = on_n_ranks(ranks, None, move |_, c| stopped_run(Some(c), ranks, at, 1));
+            for (rank, (logs, weights)) in all.iter().enumerate() {
+                assert_eq!(logs, &one_logs, "{at:?}, {ranks} ranks: rank {rank}'s logs");
+                assert_eq!(
+                    weights, &one_weights,
+                    "{at:?}, {ranks} ranks: rank {rank}'s weights differ from one process"
+                );
+            }
         }
     }
 }

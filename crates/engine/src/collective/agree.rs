@@ -28,28 +28,73 @@ pub(super) fn carried_failure(messages: &[Vec<u8>]) -> Result<()> {
         .map_or(Ok(()), Err)
 }
 
-/// Every rank learns whether any rank failed where it alone could see it: one all-to-all of a few bytes. At
-/// the end of each epoch, before validation and the epoch's callbacks (`outcome` then `Ok`), a failure in the
-/// epoch's last step stops every rank at once instead of leaving the others waiting; at the end of `fit`,
-/// `outcome` is this rank's `on_train_end` (an error there reaches every rank). An error in `outcome` becomes
-/// [`EngineError::StepFailed`] naming this rank and `step` (the steps run so far), the same on every rank.
-/// Nothing to do alone.
+/// Every rank learns whether any rank failed where it alone could see it, and whether any rank stops training:
+/// one all-to-all of a few bytes. At the end of each epoch, before validation and the epoch's callbacks
+/// (`outcome` then `Ok`), a failure in the epoch's last step stops every rank at once instead of leaving the
+/// others waiting; after the epoch's callbacks, `stop` (this rank's `stop_training`) becomes every rank's, so
+/// that every rank stops after the same epoch; at the end of `fit`, `outcome` is this rank's `on_train_end` (an
+/// error there reaches every rank). An error in `outcome` becomes [`EngineError::StepFailed`] naming this rank
+/// and `step` (the steps run so far), the same on every rank. Returns whether any rank stops; alone, `stop`.
+///
+/// A rank that stopped in the middle of an epoch meets the others' next step here: their messages are that
+/// step's, which they drop on seeing this one ([`stopped_elsewhere`]); one that failed is an error here too.
 pub(crate) fn agree(
     collective: Option<&dyn Collective>,
     step: u64,
     outcome: Result<()>,
-) -> Result<()> {
+    stop: bool,
+) -> Result<bool> {
     let Some(collective) = collective.filter(|c| c.ranks() > 1) else {
-        return outcome;
+        return outcome.map(|()| stop);
     };
     let ranks = collective.ranks();
-    let parts: Vec<Vec<u8>> = match &outcome {
-        Ok(()) => (0..ranks)
-            .map(|r| codec::encode(&Ok(Vec::new()), r, ranks))
-            .collect(),
-        Err(e) => vec![codec::encode_step_failure(collective.rank(), step, &e.to_string()); ranks],
+    let message = match &outcome {
+        Ok(()) => codec::encode_agreement(stop),
+        Err(e) => codec::encode_step_failure(collective.rank(), step, &e.to_string()),
     };
-    carried_failure(&collective.all_to_all(&parts)?)
+    let messages = collective.all_to_all(&vec![message; ranks])?;
+    carried_failure(&messages)?;
+    outcome?;
+    let mut any = stop;
+    for (r, m) in messages.iter().enumerate() {
+        match codec::agreement(m) {
+            Some(theirs) => any |= theirs,
+            None => {
+                if let Some(reason) = codec::failed_step(m) {
+                    return Err(EngineError::Distributed(format!(
+                        "rank {r} failed in a training step: {reason}"
+                    )));
+                }
+                if !stop {
+                    return Err(out_of_step(r));
+                }
+            }
+        }
+    }
+    Ok(any)
+}
+
+/// The rank whose message in a step's all-to-all (`messages`, in rank order) is an agreement's: that rank
+/// stopped training after the previous step, and the step is dropped on every rank that began it (they all
+/// end the epoch there, as the stopped rank does). An error when that rank does not stop: the ranks are out of
+/// step.
+pub(super) fn stopped_elsewhere(messages: &[Vec<u8>]) -> Result<Option<usize>> {
+    match messages
+        .iter()
+        .enumerate()
+        .find_map(|(r, m)| codec::agreement(m).map(|stop| (r, stop)))
+    {
+        Some((r, true)) => Ok(Some(r)),
+        Some((r, false)) => Err(out_of_step(r)),
+        None => Ok(None),
+    }
+}
+
+fn out_of_step(rank: usize) -> EngineError {
+    EngineError::Distributed(format!(
+        "rank {rank} ended an epoch while this rank ran a training step; every rank must run the same fit on \
+         the same data"
+    ))
 }
 
 /// `outcome`, the result of what this rank did alone between two exchanges (its callbacks, a backup): an

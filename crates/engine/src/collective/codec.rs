@@ -12,6 +12,7 @@ use std::sync::Arc;
 const OK: u8 = 0;
 const FAILED: u8 = 1;
 const STEP_FAILED: u8 = 2;
+const AGREEMENT: u8 = 3;
 const NONE: u8 = 0;
 const BLOCK: u8 = 1;
 const ROWS: u8 = 2;
@@ -101,6 +102,29 @@ pub(super) fn step_failure(bytes: &[u8]) -> Option<EngineError> {
         step,
         reason: String::from_utf8_lossy(bytes.get(r.at..)?).into_owned(),
     })
+}
+
+/// A rank's message in an agreement at the end of an epoch or of `fit` (`super::agree`) when nothing failed:
+/// whether it stops training (its `stop_training`).
+pub(super) fn encode_agreement(stop: bool) -> Vec<u8> {
+    vec![AGREEMENT, u8::from(stop)]
+}
+
+/// Whether the rank that sent `bytes` stops training, when they are an agreement's message
+/// ([`encode_agreement`]); `None` for any other message.
+pub(super) fn agreement(bytes: &[u8]) -> Option<bool> {
+    match bytes {
+        [AGREEMENT, stop] => Some(*stop != 0),
+        _ => None,
+    }
+}
+
+/// The error message of a rank whose step failed ([`encode`] of an error), when `bytes` carry one.
+pub(super) fn failed_step(bytes: &[u8]) -> Option<String> {
+    match bytes.split_first() {
+        Some((&FAILED, reason)) => Some(String::from_utf8_lossy(reason).into_owned()),
+        _ => None,
+    }
 }
 
 /// A message back into shard results (`Err` inside: the rank's error message); the outer `Err` names what is

@@ -49,6 +49,11 @@ pub(super) fn exchange(
     }
     // A failure one rank alone found after the last step's exchange comes first, on every rank.
     agree::carried_failure(&messages)?;
+    // A rank that stopped training after the last step sent an agreement instead: the step is dropped.
+    if let Some(stopped) = agree::stopped_elsewhere(&messages)? {
+        mine?;
+        return Err(EngineError::StoppedElsewhere { rank: stopped });
+    }
     // A rank whose step failed ends with its own error; every other rank finds it in the message it sent.
     let mine = mine?;
     let mut received = gather_shards(&messages, count, ranks)?;
@@ -669,7 +674,7 @@ mod tests {
         on_ranks_or_fail(ranks, None, Some((reader, failed as usize)), |c| {
             (0..STEPS)
                 .try_for_each(|step| run_shards(Some(c), step, 5, |i| shard(i, &[])).map(|_| ()))
-                .and_then(|()| super::super::agree(Some(c), STEPS, Ok(())))
+                .and_then(|()| super::super::agree(Some(c), STEPS, Ok(()), false).map(|_| ()))
                 .err()
         })
     }
