@@ -27,7 +27,10 @@ fn qa_data(n: usize) -> (Vec<ArrayD<f32>>, ArrayD<f32>) {
     )
 }
 
-fn train(threads: usize, shards: usize) -> (Vec<Vec<u32>>, Vec<(String, Vec<u64>)>) {
+/// A run's outcome as bits: every weight's, and every logged value's, key by key.
+type RunBits = (Vec<Vec<u32>>, Vec<(String, Vec<u64>)>);
+
+fn train(threads: usize, shards: usize) -> RunBits {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
