@@ -83,9 +83,26 @@ fn check_finite(array: &ArrayD<f32>, arg: &str) -> Result<()> {
     Ok(())
 }
 
-/// The rows `indices` of `array`.
+/// The rows `indices` of `array` (`array.select(Axis(0), indices)`; a row-major array's rows are copied
+/// whole, one slice each, instead of through ndarray's general per-axis selection).
 pub(crate) fn take_rows(array: &ArrayD<f32>, indices: &[usize]) -> ArrayD<f32> {
-    array.select(Axis(0), indices)
+    let rows = array.shape().first().copied().unwrap_or(0);
+    let (Some(values), true) = (array.as_slice(), rows > 0) else {
+        return array.select(Axis(0), indices);
+    };
+    let width = values.len() / rows;
+    let mut taken = Vec::with_capacity(indices.len() * width);
+    for &i in indices {
+        match values.get(i * width..(i + 1) * width) {
+            Some(row) => taken.extend_from_slice(row),
+            // An index out of range: ndarray's own selection reports it.
+            None => return array.select(Axis(0), indices),
+        }
+    }
+    let mut shape = array.shape().to_vec();
+    shape[0] = indices.len();
+    ArrayD::from_shape_vec(ndarray::IxDyn(&shape), taken)
+        .unwrap_or_else(|_| array.select(Axis(0), indices))
 }
 
 /// Rows `start..end` of `array`.
@@ -160,4 +177,22 @@ pub(crate) fn check_sample_weight(w: &ndarray::Array1<f32>, n: usize) -> Result<
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn take_rows_equals_ndarrays_selection() {
+        let values: Vec<f32> = (0..60).map(|v| v as f32 * 0.5 - 3.0).collect();
+        let cube = ArrayD::from_shape_vec(ndarray::IxDyn(&[5, 3, 4]), values.clone()).unwrap();
+        let line = ArrayD::from_shape_vec(ndarray::IxDyn(&[60]), values).unwrap();
+        let transposed = cube.t().to_owned();
+        for indices in [vec![3, 0, 0, 2], vec![], vec![1]] {
+            for array in [&cube, &line, &transposed] {
+                assert_eq!(take_rows(array, &indices), array.select(Axis(0), &indices));
+            }
+        }
+    }
 }

@@ -26,6 +26,7 @@
 use rayon::prelude::*;
 
 use super::matmul::{check_product, gemm_checked, gemm_reference};
+use super::small::small_gemm;
 use super::{BatchedMatRef, MatRef, PARALLEL_FLOPS_THRESHOLD, Parallelism, gemm_flops};
 use crate::{Result, TensorError};
 
@@ -64,7 +65,7 @@ pub fn batched_gemm(
         let mut scratch = Vec::new();
         for (b, dst_item) in dst.chunks_exact_mut(item_len).enumerate() {
             let (l, r) = items(&lhs, &rhs, b)?;
-            gemm_checked(dst_item, l, r, alpha, beta, item_par, &mut scratch);
+            item_product(dst_item, l, r, alpha, beta, item_par, &mut scratch);
         }
         return Ok(());
     }
@@ -75,10 +76,25 @@ pub fn batched_gemm(
             let mut scratch = Vec::new();
             for (offset, dst_item) in dst_task.chunks_exact_mut(item_len).enumerate() {
                 let (l, r) = items(&lhs, &rhs, task * items_per_task + offset)?;
-                gemm_checked(dst_item, l, r, alpha, beta, Parallelism::None, &mut scratch);
+                item_product(dst_item, l, r, alpha, beta, Parallelism::None, &mut scratch);
             }
             Ok(())
         })
+}
+
+/// One item's product: a tiny one read in place by [`small_gemm`], any other by the `gemm` crate.
+fn item_product(
+    dst: &mut [f32],
+    lhs: MatRef<'_>,
+    rhs: MatRef<'_>,
+    alpha: f32,
+    beta: f32,
+    par: Parallelism,
+    scratch: &mut Vec<f32>,
+) {
+    if !small_gemm(dst, lhs, rhs, alpha, beta) {
+        gemm_checked(dst, lhs, rhs, alpha, beta, par, scratch);
+    }
 }
 
 /// Item-by-item [`gemm_reference`] with the same contract as [`batched_gemm`]; the reference for tests.

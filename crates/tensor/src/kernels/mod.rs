@@ -5,7 +5,8 @@
 //! number of threads.
 //!
 //! - [`gemm()`] / [`batched_gemm`]: matrix products on strided slice views ([`MatRef`], [`BatchedMatRef`]), with
-//!   the `gemm` crate as micro-kernel; [`matmul`], [`matmul_into`], [`batched_matmul`] on `ndarray` views.
+//!   the `gemm` crate as micro-kernel (tiny items of a batch read in place by a row-sum kernel instead);
+//!   [`matmul`], [`matmul_into`], [`batched_matmul`] on `ndarray` views.
 //! - [`conv2d_forward`] / [`conv2d_backward`]: 2-D convolution as im2col + GEMM over batch shards; max and
 //!   average pooling ([`max_pool2d_forward`], [`avg_pool2d_forward`]); [`conv2d_transpose_forward`] /
 //!   [`conv2d_transpose_backward`], the transposed convolution built on them.
@@ -51,6 +52,7 @@ pub mod random;
 mod recurrent;
 mod reduce;
 pub mod simple_rnn;
+mod small;
 pub mod smooth_activation;
 mod step_mask;
 #[cfg(test)]

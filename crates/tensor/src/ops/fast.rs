@@ -6,17 +6,35 @@ use ndarray::{ArrayD, Zip};
 /// `f` applied to every element, in a new array of the same shape.
 pub(crate) fn map(a: &ArrayD<f32>, f: impl Fn(f32) -> f32) -> ArrayD<f32> {
     match a.as_slice() {
-        Some(s) => crate::pooled::from_iter(a.raw_dim(), s.iter().map(|&v| f(v))),
+        Some(s) => filled(a, |out| {
+            for (o, &v) in out.iter_mut().zip(s) {
+                *o = f(v);
+            }
+        }),
         None => a.mapv(f),
     }
+}
+
+/// A new row-major array of `like`'s shape whose elements `fill` writes, every one of them: plain loops over
+/// slices, which the compiler vectorises (an iterator chain collected into a buffer is not).
+fn filled(like: &ArrayD<f32>, fill: impl FnOnce(&mut [f32])) -> ArrayD<f32> {
+    let mut out = crate::pooled::for_overwrite(like.raw_dim());
+    match out.as_slice_mut() {
+        Some(values) => fill(values),
+        // A fresh array is row-major; this arm is never taken.
+        None => out.fill(0.0),
+    }
+    out
 }
 
 /// `f(a, b)` elementwise for two arrays of the same shape.
 pub(crate) fn zip(a: &ArrayD<f32>, b: &ArrayD<f32>, f: impl Fn(f32, f32) -> f32) -> ArrayD<f32> {
     match (a.as_slice(), b.as_slice()) {
-        (Some(x), Some(y)) if a.shape() == b.shape() => {
-            crate::pooled::from_iter(a.raw_dim(), x.iter().zip(y).map(|(&p, &q)| f(p, q)))
-        }
+        (Some(x), Some(y)) if a.shape() == b.shape() => filled(a, |out| {
+            for ((o, &p), &q) in out.iter_mut().zip(x).zip(y) {
+                *o = f(p, q);
+            }
+        }),
         _ => {
             let mut out = crate::pooled::clone(a);
             Zip::from(&mut out).and(b).for_each(|o, &q| *o = f(*o, q));
@@ -34,8 +52,11 @@ pub(crate) fn zip3(
 ) -> ArrayD<f32> {
     let same = a.shape() == b.shape() && a.shape() == c.shape();
     if let (true, Some(x), Some(y), Some(z)) = (same, a.as_slice(), b.as_slice(), c.as_slice()) {
-        let values = x.iter().zip(y).zip(z).map(|((&p, &q), &r)| f(p, q, r));
-        return crate::pooled::from_iter(a.raw_dim(), values);
+        return filled(a, |out| {
+            for (((o, &p), &q), &r) in out.iter_mut().zip(x).zip(y).zip(z) {
+                *o = f(p, q, r);
+            }
+        });
     }
     let mut out = crate::pooled::clone(a);
     Zip::from(&mut out)

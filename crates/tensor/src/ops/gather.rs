@@ -9,19 +9,24 @@ use ndarray::{ArrayD, IxDyn};
 
 /// Converts float-coded ids to row indices, as Keras casts an Embedding's input to integers (truncating).
 fn row_indices(indices: &ArrayD<f32>, rows: usize) -> Result<Vec<usize>> {
-    let mut ids = Vec::with_capacity(indices.len());
-    for &v in indices {
-        let truncated = v.trunc();
-        if !v.is_finite() || truncated < 0.0 || truncated >= rows as f32 {
-            return Err(TensorError::IndexOutOfRange {
+    // `rows as f32` is a whole number, so `trunc(v) < rows ⟺ v < rows` and `trunc(v) ≥ 0 ⟺ v > −1`; inside
+    // that range `as usize` truncates as `trunc` does (without a libm call per id). NaN fails both tests.
+    let bound = rows as f32;
+    let id = |v: f32| {
+        if v > -1.0 && v < bound {
+            Ok(v as usize)
+        } else {
+            Err(TensorError::IndexOutOfRange {
                 op: "gather",
                 index: f64::from(v),
                 bound: rows,
-            });
+            })
         }
-        ids.push(truncated as usize);
+    };
+    match indices.as_slice() {
+        Some(values) => values.iter().map(|&v| id(v)).collect(),
+        None => indices.iter().map(|&v| id(v)).collect(),
     }
-    Ok(ids)
 }
 
 impl Tensor {
@@ -81,5 +86,53 @@ impl Tensor {
             },
             self.requires_grad(),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Keras's cast: truncate, then the id must lie in `0..rows`.
+    fn reference(v: f32, rows: usize) -> Option<usize> {
+        let t = v.trunc();
+        (v.is_finite() && t >= 0.0 && t < rows as f32).then_some(t as usize)
+    }
+
+    #[test]
+    fn row_indices_truncate_and_bound_as_keras_casts() {
+        let values = [
+            0.0,
+            -0.0,
+            -0.5,
+            -0.99,
+            -1.0,
+            -1.5,
+            0.7,
+            2.5,
+            20.999,
+            21.0,
+            21.99,
+            22.0,
+            22.5,
+            1e9,
+            f32::NAN,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            f32::MIN_POSITIVE,
+        ];
+        for rows in [1, 22, 16_777_217] {
+            for &v in &values {
+                let one = ArrayD::from_elem(IxDyn(&[1]), v);
+                let got = row_indices(&one, rows).ok().map(|ids| ids[0]);
+                assert_eq!(got, reference(v, rows), "id {v}, {rows} rows");
+            }
+        }
+        // A transposed (non-contiguous) array of ids is read in logical order.
+        let ids =
+            ArrayD::from_shape_vec(IxDyn(&[2, 3]), vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0]).unwrap();
+        let transposed = ids.t().to_owned();
+        assert!(transposed.as_slice().is_none());
+        assert_eq!(row_indices(&transposed, 6).unwrap(), vec![0, 3, 1, 4, 2, 5]);
     }
 }
