@@ -1,6 +1,6 @@
 //! GEMM throughput (GFLOP/s): square products, the memory network's batch-32 layer shapes and the MNIST MLP's
 //! batch-128 products (forward and backward), on one thread, on two threads and with the automatic choice; the
-//! fused attention kernel against its naive reference.
+//! fused attention kernel against its naive reference, and its backward pass.
 //!
 //! Run with `cargo bench --bench kernels -p rkeras`; criterion reports `elem/s`, which here is FLOP/s because
 //! the throughput of each case is its floating-point operation count (2·m·n·k per product).
@@ -15,7 +15,9 @@ use std::hint::black_box;
 
 use common::{configure, data, run, settings};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use rkeras_tensor::kernels::attention::{AttentionDims, attention_forward, attention_reference};
+use rkeras_tensor::kernels::attention::{
+    AttentionDims, AttentionGrads, attention_backward, attention_forward, attention_reference,
+};
 use rkeras_tensor::kernels::{BatchedMatRef, MatRef, batched_gemm, gemm, gemm_flops};
 
 fn square_gemm(c: &mut Criterion) {
@@ -352,6 +354,71 @@ fn fused_attention(c: &mut Criterion) {
     group.finish();
 }
 
+/// The fused attention backward pass (per batch item and head: `dV = Pᵀ·dO`, `dP = dO·Vᵀ`, the softmax backward
+/// row pass, `dQ = dS·K`, `dK = dSᵀ·Q`, each head written into its columns of the gradients) from the
+/// probabilities of a forward pass, on the same shapes as the forward bench; the throughput counts the four
+/// products' FLOPs (twice the forward's).
+fn fused_attention_backward(c: &mut Criterion) {
+    let mut group = c.benchmark_group("attention backward");
+    configure(&mut group);
+    for (label, batch, len) in [
+        ("classifier 32x2x200x32", 32, 200),
+        ("small 8x2x64x32", 8, 64),
+    ] {
+        let dims = AttentionDims {
+            batch,
+            heads: 2,
+            q_len: len,
+            kv_len: len,
+            key_dim: 32,
+            value_dim: 32,
+        };
+        let [nq, nk, nv, nout, nprobs] = dims.lens();
+        let (q, k, v, dout) = (data(nq, 5), data(nk, 6), data(nv, 7), data(nout, 8));
+        let (mut out, mut probs) = (vec![0.0; nout], vec![0.0; nprobs]);
+        attention_forward(
+            &mut out,
+            &mut probs,
+            &q,
+            &k,
+            &v,
+            dims,
+            None,
+            0.25,
+            None,
+            rkeras_tensor::kernels::Parallelism::None,
+        )
+        .unwrap();
+        let (mut dq, mut dk, mut dv) = (vec![0.0; nq], vec![0.0; nk], vec![0.0; nv]);
+        let flops = 2 * dims.forward_flops();
+        group.throughput(Throughput::Elements(flops));
+        for (name, par) in settings(flops) {
+            group.bench_function(format!("{label} fused {name}"), |bench| {
+                run(bench, || {
+                    attention_backward(
+                        AttentionGrads {
+                            dq: black_box(&mut dq),
+                            dk: &mut dk,
+                            dv: &mut dv,
+                        },
+                        &dout,
+                        &q,
+                        &k,
+                        &v,
+                        &probs,
+                        dims,
+                        0.25,
+                        None,
+                        par,
+                    )
+                    .unwrap()
+                });
+            });
+        }
+    }
+    group.finish();
+}
+
 criterion_group!(
     benches,
     fma_peak,
@@ -359,6 +426,7 @@ criterion_group!(
     lstm_gemm,
     memnn_batched,
     mnist_mlp_gemm,
-    fused_attention
+    fused_attention,
+    fused_attention_backward
 );
 criterion_main!(benches);

@@ -583,6 +583,77 @@ fn fused_attention_gradients_for_queries_keys_and_values() {
 }
 
 #[test]
+fn matmul_bias_gradients_for_input_kernel_and_bias() {
+    let x = input(&[2, 3, 4], 91, 1.0, 0.0);
+    let w = input(&[4, 5], 92, 1.0, 0.0);
+    let b = input(&[5], 93, 1.0, 0.0);
+    let weights = input(&[2, 3, 5], 94, 1.0, 0.0);
+    check(&[x, w, b], |t| {
+        t[0].matmul_bias(&t[1], &t[2])?
+            .mul(&Tensor::new(weights.clone()))?
+            .sum_all()
+    });
+}
+
+#[test]
+fn attention_on_heads_side_by_side_matches_the_rank_4_layout() {
+    use rkeras_tensor::ops::AttentionOptions;
+    // [batch, length, heads · features] is the memory of [batch, length, heads, features]: the same bits, and
+    // finite-difference gradients through the rank-3 form.
+    let (q, k, v) = (
+        input(&[2, 3, 2, 2], 81, 1.0, 0.0),
+        input(&[2, 4, 2, 2], 82, 1.0, 0.0),
+        input(&[2, 4, 2, 3], 83, 1.0, 0.0),
+    );
+    let flat = |a: &ArrayD<f32>| {
+        let s = a.shape();
+        a.clone()
+            .into_shape_with_order(IxDyn(&[s[0], s[1], s[2] * s[3]]))
+            .unwrap()
+    };
+    let (q3, k3, v3) = (flat(&q), flat(&k), flat(&v));
+    let weights = input(&[2, 3, 6], 84, 1.0, 0.0);
+    for causal in [false, true] {
+        let four = AttentionOptions {
+            causal,
+            ..Default::default()
+        };
+        let three = AttentionOptions {
+            causal,
+            heads: Some(2),
+            ..Default::default()
+        };
+        let (out4, probs4) = Tensor::new(q.clone())
+            .attention(&Tensor::new(k.clone()), &Tensor::new(v.clone()), &four)
+            .unwrap();
+        let (out3, probs3) = Tensor::new(q3.clone())
+            .attention(&Tensor::new(k3.clone()), &Tensor::new(v3.clone()), &three)
+            .unwrap();
+        assert_eq!(out3.shape(), &[2, 3, 6]);
+        let bits = |t: &Tensor| t.to_vec().iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&out3), bits(&out4));
+        assert_eq!(bits(&probs3), bits(&probs4));
+        check(&[q3.clone(), k3.clone(), v3.clone()], |t| {
+            let (out, _) = t[0].attention(&t[1], &t[2], &three)?;
+            out.mul(&Tensor::new(weights.clone()))?.sum_all()
+        });
+    }
+    // Features that do not split over the heads, and rank-4 inputs with `heads`, are shape errors.
+    let odd = AttentionOptions {
+        heads: Some(4),
+        ..Default::default()
+    };
+    let t3 = Tensor::new(v3.clone());
+    assert!(t3.attention(&t3, &t3, &odd).is_err());
+    let four_with_heads = AttentionOptions {
+        heads: Some(2),
+        ..Default::default()
+    };
+    let t4 = Tensor::new(q.clone());
+    assert!(t4.attention(&t4, &t4, &four_with_heads).is_err());
+}
+
+#[test]
 fn keras3_piecewise_and_lane_activations() {
     // Kinks at 0, ±0.5 (the shrinks), ±1 (hard_tanh, sparse_plus, sparse_sigmoid) and 0.3 (threshold): none
     // within 0.05.

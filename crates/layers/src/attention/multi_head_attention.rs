@@ -379,25 +379,24 @@ impl MultiHeadAttention {
     }
 
     /// Projects `x` `[batch, len, features]` with kernel `[features, heads, dim]` and bias `[heads, dim]` to
-    /// `[batch, len, heads, dim]`.
+    /// `[batch, len, heads · dim]` (the memory of `[batch, len, heads, dim]`, which the attention op reads as is).
     fn project(&self, x: &Tensor, kernel: usize, dim: usize) -> Result<Tensor> {
-        let (batch, len, features) = (x.shape()[0], x.shape()[1], x.shape()[2]);
+        let features = x.shape()[2];
         let name = self.name();
         let w = self
             .core
             .weight(kernel)?
             .reshape(&[features, self.num_heads * dim])
             .in_layer(name)?;
-        let mut y = x.matmul(&w).in_layer(name)?;
-        if self.use_bias {
-            let b = self
-                .core
-                .weight(kernel + 1)?
-                .reshape(&[self.num_heads * dim])
-                .in_layer(name)?;
-            y = y.add(&b).in_layer(name)?;
+        if !self.use_bias {
+            return x.matmul(&w).in_layer(name);
         }
-        y.reshape(&[batch, len, self.num_heads, dim]).in_layer(name)
+        let b = self
+            .core
+            .weight(kernel + 1)?
+            .reshape(&[self.num_heads * dim])
+            .in_layer(name)?;
+        x.matmul_bias(&w, &b).in_layer(name)
     }
 
     /// Runs a call with the masks its inputs carry, folding the inputs by the attention axes.
@@ -483,6 +482,7 @@ impl MultiHeadAttention {
             mask,
             causal: self.causal,
             dropout,
+            heads: Some(self.num_heads),
         };
         let (mut attended, scores) = q.attention(&k, &v, &options).in_layer(name)?;
         if let Some(empty) = empty {
@@ -492,19 +492,21 @@ impl MultiHeadAttention {
                 .in_layer(name)?;
             attended = attended.add(&mean).in_layer(name)?;
         }
-        let merged = attended
-            .reshape(&[batch, q_len, self.num_heads * vd])
-            .in_layer(name)?;
+        // `[batch, q_len, heads · value_dim]` already: the output projection reads it in place.
+        let merged = attended;
         let out_dim = self.output_dim.unwrap_or(query.shape()[2]);
         let w = self
             .core
             .weight(3 * per)?
             .reshape(&[self.num_heads * vd, out_dim])
             .in_layer(name)?;
-        let mut y = merged.matmul(&w).in_layer(name)?;
-        if self.use_bias {
-            y = y.add(&self.core.weight(3 * per + 1)?).in_layer(name)?;
-        }
+        let y = if self.use_bias {
+            merged
+                .matmul_bias(&w, &self.core.weight(3 * per + 1)?)
+                .in_layer(name)?
+        } else {
+            merged.matmul(&w).in_layer(name)?
+        };
         let mut outputs = vec![y];
         if self.return_scores {
             outputs.push(scores);

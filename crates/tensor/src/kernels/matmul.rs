@@ -48,6 +48,64 @@ pub fn gemm(
     Ok(())
 }
 
+/// `dst = alpha·lhs·rhs` into a row-major `m × n` block whose rows lie `row_stride` elements apart in `dst`
+/// (`row_stride ≥ n`; the elements between rows are left alone): one head's block of a
+/// `[len, heads · dim]` array written in place. Same arithmetic, so the same bits, as [`gemm()`] with `beta = 0`
+/// into a contiguous block, for `n > 4` (narrower products, which [`gemm()`] gives its narrow kernel, are
+/// computed by the `gemm` crate here).
+///
+/// # Errors
+/// [`TensorError::ShapeMismatch`] if `lhs.cols() != rhs.rows()`, [`TensorError::InvalidShape`] if
+/// `row_stride < n` or the last row reaches past the end of `dst`.
+pub fn gemm_strided_rows(
+    dst: &mut [f32],
+    row_stride: usize,
+    lhs: MatRef<'_>,
+    rhs: MatRef<'_>,
+    alpha: f32,
+) -> Result<()> {
+    let (m, n, k) = (lhs.rows(), rhs.cols(), lhs.cols());
+    if k != rhs.rows() {
+        return Err(TensorError::shape_mismatch(
+            "gemm_strided_rows",
+            &[m, k],
+            &[rhs.rows(), n],
+        ));
+    }
+    if m == 0 || n == 0 {
+        return Ok(());
+    }
+    let fits = row_stride >= n
+        && (m - 1)
+            .checked_mul(row_stride)
+            .and_then(|last| last.checked_add(n))
+            .is_some_and(|end| end <= dst.len() && isize::try_from(end).is_ok());
+    if !fits {
+        return Err(TensorError::invalid_shape(
+            "gemm_strided_rows",
+            &[dst.len()],
+            format!("{m} rows of {n} elements {row_stride} apart do not fit"),
+        ));
+    }
+    if k == 0 || alpha == 0.0 {
+        dst.chunks_mut(row_stride)
+            .take(m)
+            .for_each(|row| row[..n].fill(0.0));
+        return Ok(());
+    }
+    run_gemm(
+        dst,
+        (1, row_stride as isize),
+        false,
+        lhs,
+        rhs,
+        alpha,
+        0.0,
+        Parallelism::None,
+    );
+    Ok(())
+}
+
 /// Naive triple loop with the same contract as [`gemm()`], accumulating in `f64`; the reference for tests.
 ///
 /// # Errors
@@ -182,7 +240,8 @@ pub(crate) fn gemm_checked(
     }
 }
 
-/// Calls `gemm::gemm` on a destination of `lhs.rows() × rhs.cols()` elements with strides `(col, row)`.
+/// Calls `gemm::gemm` on a destination of `lhs.rows() × rhs.cols()` elements with strides `(col, row)`: row-major
+/// `(1, n)`, column-major `(m, 1)`, or rows further apart `(1, row_stride ≥ n)` ([`gemm_strided_rows`]).
 #[allow(clippy::too_many_arguments)]
 fn run_gemm(
     dst: &mut [f32],
@@ -195,8 +254,11 @@ fn run_gemm(
     par: Parallelism,
 ) {
     let (m, n, k) = (lhs.rows(), rhs.cols(), lhs.cols());
-    debug_assert!(lhs.cols() == rhs.rows() && dst.len() == m * n && m > 0 && n > 0 && k > 0);
-    debug_assert!((dst_cs, dst_rs) == (1, n as isize) || (dst_cs, dst_rs) == (m as isize, 1));
+    debug_assert!(lhs.cols() == rhs.rows() && m > 0 && n > 0 && k > 0);
+    debug_assert!(
+        ((dst_cs, dst_rs) == (m as isize, 1) && dst.len() == m * n)
+            || (dst_cs == 1 && dst_rs >= n as isize && (m - 1) * dst_rs as usize + n <= dst.len())
+    );
     // SAFETY: `gemm::gemm` reads lhs(i, p) at `lhs_ptr + i*lhs_rs + p*lhs_cs` for i < m, p < k, rhs(p, j)
     // likewise for p < k, j < n, and reads (if `read_dst`) and writes dst(i, j) at `dst_ptr + i*dst_rs + j*dst_cs`.
     // - `MatRef::new` checked that (rows-1)*row_stride + (cols-1)*col_stride < data.len() <= isize::MAX for
@@ -204,7 +266,9 @@ fn run_gemm(
     //   in isize; strides of dimensions of length 1 are passed as 0 (`gemm_stride`), so no offset is formed
     //   from them.
     // - The caller checked `lhs.cols() == rhs.rows()` and `dst.len() == m*n` (`check_product`); the destination
-    //   strides are row-major (1, n) or column-major (m, 1), whose largest offset is m*n - 1 < dst.len().
+    //   strides are row-major (1, n) or column-major (m, 1), whose largest offset is m*n - 1 < dst.len(); or
+    //   (`gemm_strided_rows`) (1, row_stride) with row_stride ≥ n, whose largest offset (m-1)*row_stride + n - 1
+    //   it checked to be < dst.len() (and to fit in isize).
     // - `dst` is a `&mut` borrow, so it cannot alias the shared borrows behind `lhs` and `rhs`, and no other
     //   thread can touch it while `gemm` runs (its own worker threads write disjoint tiles).
     // - m, n, k > 0 (asserted above by the callers' early returns); T = f32 is one of gemm's supported types.
@@ -383,6 +447,47 @@ mod tests {
                 assert!((c[i * 3 + j] - row_sum * b[j]).abs() < 1e-5);
             }
         }
+    }
+
+    #[test]
+    fn strided_rows_give_the_contiguous_products_bits_and_leave_the_gaps() {
+        for (m, n, k, stride) in [
+            (200, 32, 200, 64),
+            (7, 5, 3, 9),
+            (1, 5, 6, 5),
+            (33, 17, 0, 40),
+        ] {
+            let a = random_vec(m * k, 21);
+            let b = random_vec(k * n, 22);
+            let lhs = MatRef::row_major(&a, m, k).unwrap();
+            let rhs = MatRef::row_major(&b, n, k).unwrap().t();
+            let mut contiguous = vec![0.0; m * n];
+            gemm(&mut contiguous, lhs, rhs, 0.7, 0.0, Parallelism::None).unwrap();
+            let mut strided = vec![f32::NAN; (m - 1) * stride + n];
+            gemm_strided_rows(&mut strided, stride, lhs, rhs, 0.7).unwrap();
+            for i in 0..m {
+                let row = &strided[i * stride..i * stride + n];
+                assert_bits_eq(
+                    row,
+                    &contiguous[i * n..(i + 1) * n],
+                    &format!("{m}x{k}x{n} row {i}"),
+                );
+                if i + 1 < m {
+                    assert!(
+                        strided[i * stride + n..(i + 1) * stride]
+                            .iter()
+                            .all(|x| x.is_nan())
+                    );
+                }
+            }
+        }
+        let a = [0.0f32; 6];
+        let lhs = MatRef::row_major(&a, 2, 3).unwrap();
+        let rhs = MatRef::row_major(&a, 3, 2).unwrap();
+        assert!(gemm_strided_rows(&mut [0.0; 4], 1, lhs, rhs, 1.0).is_err());
+        assert!(gemm_strided_rows(&mut [0.0; 4], 3, lhs, rhs, 1.0).is_err());
+        assert!(gemm_strided_rows(&mut [0.0; 5], 3, lhs, rhs, 1.0).is_ok());
+        assert!(gemm_strided_rows(&mut [0.0; 5], 3, lhs, lhs, 1.0).is_err());
     }
 
     #[test]

@@ -69,7 +69,7 @@ pub use conv::{
 };
 pub use elementwise::{ELEMENTWISE_CHUNK, map, map_inplace, zip_map, zip_map_inplace};
 pub use mat_ref::{BatchedMatRef, MatRef};
-pub use matmul::{gemm, gemm_reference};
+pub use matmul::{gemm, gemm_reference, gemm_strided_rows};
 pub use parallelism::{
     PARALLEL_ELEMENTS_THRESHOLD, PARALLEL_FLOPS_THRESHOLD, Parallelism, gemm_flops,
 };

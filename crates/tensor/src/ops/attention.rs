@@ -25,6 +25,10 @@ pub struct AttentionOptions {
     /// Dropout multipliers of `[batch, heads, q_len, kv_len]` (0 or `1 / (1 − rate)`, see
     /// [`crate::ops::dropout_mask`]) applied to the probabilities before the weighted sum.
     pub dropout: Option<ArrayD<f32>>,
+    /// `Some(heads)`: queries, keys and values are `[batch, length, heads · features]`, each position's heads side
+    /// by side (the memory of `[batch, length, heads, features]`, so a projection's output is read where it is
+    /// and no reshape copies it), and the output is `[batch, q_len, heads · value_dim]`. `None`: rank-4 inputs.
+    pub heads: Option<usize>,
 }
 
 fn contiguous(t: &ArrayD<f32>) -> Vec<f32> {
@@ -49,6 +53,18 @@ fn shared_row_major(t: &Tensor) -> Arc<ArrayD<f32>> {
     }
 }
 
+/// Values a backward pass holds: when it is their last owner, its drop hands the buffer back to the pool (the
+/// next step's probabilities then reuse it instead of a fresh zeroed allocation).
+struct Pooled(Arc<ArrayD<f32>>);
+
+impl Drop for Pooled {
+    fn drop(&mut self) {
+        if let Some(values) = Arc::get_mut(&mut self.0) {
+            crate::buffer_pool::give_array(std::mem::take(values));
+        }
+    }
+}
+
 /// The row-major values of an array [`shared_row_major`] or `from_shape_vec` made.
 fn slice_of(a: &ArrayD<f32>) -> Result<&[f32]> {
     a.as_slice().ok_or_else(|| TensorError::Internal {
@@ -57,7 +73,7 @@ fn slice_of(a: &ArrayD<f32>) -> Result<&[f32]> {
     })
 }
 
-fn dims_of(q: &[usize], k: &[usize], v: &[usize]) -> Result<AttentionDims> {
+fn dims_of(q: &[usize], k: &[usize], v: &[usize], heads: Option<usize>) -> Result<AttentionDims> {
     let bad = |reason: &str| {
         Err(TensorError::invalid_shape(
             "attention",
@@ -65,9 +81,21 @@ fn dims_of(q: &[usize], k: &[usize], v: &[usize]) -> Result<AttentionDims> {
             format!("{reason}; received keys {k:?} and values {v:?}"),
         ))
     };
-    if q.len() != 4 || k.len() != 4 || v.len() != 4 {
-        return bad("queries, keys and values must be [batch, length, heads, features]");
-    }
+    let split = |s: &[usize]| -> Option<[usize; 4]> {
+        match (heads, s) {
+            (None, &[b, l, h, f]) => Some([b, l, h, f]),
+            (Some(h), &[b, l, hf]) if h > 0 && hf % h == 0 => Some([b, l, h, hf / h]),
+            _ => None,
+        }
+    };
+    let (Some(q), Some(k), Some(v)) = (split(q), split(k), split(v)) else {
+        return match heads {
+            None => bad("queries, keys and values must be [batch, length, heads, features]"),
+            Some(h) => bad(&format!(
+                "queries, keys and values must be [batch, length, heads · features] with {h} heads"
+            )),
+        };
+    };
     if k[..3] != v[..3] || q[0] != k[0] || q[2] != k[2] || q[3] != k[3] {
         return bad(
             "keys must match the queries' batch, heads and features, values the keys' batch, length and heads",
@@ -86,7 +114,8 @@ fn dims_of(q: &[usize], k: &[usize], v: &[usize]) -> Result<AttentionDims> {
 impl Tensor {
     /// Scaled-dot-product attention of queries `self` (`[batch, q_len, heads, key_dim]`) over keys
     /// (`[batch, kv_len, heads, key_dim]`) and values (`[batch, kv_len, heads, value_dim]`):
-    /// `softmax(scale·q·kᵀ, masked)·v` per head. Returns the output (`[batch, q_len, heads, value_dim]`) and the
+    /// `softmax(scale·q·kᵀ, masked)·v` per head (or all three `[batch, length, heads · features]`, see
+    /// [`AttentionOptions::heads`]). Returns the output (`[batch, q_len, heads, value_dim]`) and the
     /// probabilities before dropout (`[batch, heads, q_len, kv_len]`, Keras's `attention_scores`). Gradients
     /// flow from the output to queries, keys and values, and from the probabilities to queries and keys.
     ///
@@ -107,7 +136,7 @@ impl Tensor {
         values: &Tensor,
         options: &AttentionOptions,
     ) -> Result<(Tensor, Tensor)> {
-        let dims = dims_of(self.shape(), keys.shape(), values.shape())?;
+        let dims = dims_of(self.shape(), keys.shape(), values.shape(), options.heads)?;
         let scale = options.scale.unwrap_or(1.0 / (dims.key_dim as f32).sqrt());
         let mask_values = options.mask.as_ref().map(row_major);
         let mask = AttentionMask {
@@ -143,11 +172,11 @@ impl Tensor {
             op: "attention",
             reason: "output shape".into(),
         };
-        let out = ArrayD::from_shape_vec(
-            shape(&[dims.batch, dims.q_len, dims.heads, dims.value_dim]),
-            out,
-        )
-        .map_err(internal)?;
+        let out_shape = match options.heads {
+            None => vec![dims.batch, dims.q_len, dims.heads, dims.value_dim],
+            Some(_) => vec![dims.batch, dims.q_len, dims.heads * dims.value_dim],
+        };
+        let out = ArrayD::from_shape_vec(shape(&out_shape), out).map_err(internal)?;
         // One array of probabilities, both the returned scores' values and the backward passes' input.
         let probs = Arc::new(
             ArrayD::from_shape_vec(
@@ -158,6 +187,7 @@ impl Tensor {
         );
         let needs_grad = self.requires_grad() || keys.requires_grad() || values.requires_grad();
         let scores = self.attention_scores(keys, [&q, &k, &probs], dims, scale);
+        let (q, k, v, probs) = (Pooled(q), Pooled(k), Pooled(v), Pooled(probs));
         let output = Tensor::from_op(
             out,
             || {
@@ -167,10 +197,10 @@ impl Tensor {
                     move |ctx| {
                         let dout = row_major(ctx.grad);
                         let (q, k, v, probs) = (
-                            slice_of(&q)?,
-                            slice_of(&k)?,
-                            slice_of(&v)?,
-                            slice_of(&probs)?,
+                            slice_of(&q.0)?,
+                            slice_of(&k.0)?,
+                            slice_of(&v.0)?,
+                            slice_of(&probs.0)?,
                         );
                         let mut dq = crate::buffer_pool::take(q.len());
                         let mut dk = crate::buffer_pool::take(k.len());
@@ -217,13 +247,17 @@ impl Tensor {
         if !(self.requires_grad() || keys.requires_grad()) || !backprop::is_grad_enabled() {
             return Tensor::from_parts(TensorId::fresh(), Arc::clone(probs), false, None);
         }
-        let (q, k, shared) = (Arc::clone(q), Arc::clone(k), Arc::clone(probs));
+        let (q, k, shared) = (
+            Pooled(Arc::clone(q)),
+            Pooled(Arc::clone(k)),
+            Pooled(Arc::clone(probs)),
+        );
         let node = Node::new(
             "attention_scores",
             vec![self.clone(), keys.clone()],
             move |ctx| {
                 let dprobs = row_major(ctx.grad);
-                let (q, k, probs) = (slice_of(&q)?, slice_of(&k)?, slice_of(&shared)?);
+                let (q, k, probs) = (slice_of(&q.0)?, slice_of(&k.0)?, slice_of(&shared.0)?);
                 let mut dq = crate::buffer_pool::take(q.len());
                 let mut dk = crate::buffer_pool::take(k.len());
                 attention_scores_backward(

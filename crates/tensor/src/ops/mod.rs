@@ -17,6 +17,7 @@ mod layer_norm;
 mod loss;
 mod lstm;
 mod matmul;
+mod matmul_bias;
 mod reduce;
 mod relu_family;
 mod reverse;

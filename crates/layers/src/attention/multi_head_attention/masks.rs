@@ -66,7 +66,7 @@ impl InputMasks<'_> {
     }
 }
 
-/// `[batch, q_len, 1, 1]`: 1 where query `i` of item `b` may attend to no key under `mask` (`[batch, q_len,
+/// `[batch, q_len, 1]`: 1 where query `i` of item `b` may attend to no key under `mask` (`[batch, q_len,
 /// kv_len]`) and the causal rule, 0 elsewhere; `None` when every query attends to some key.
 ///
 /// Keras runs attention without dropout and without returned scores through `ops.dot_product_attention`,
@@ -75,7 +75,7 @@ impl InputMasks<'_> {
 pub(super) fn empty_rows(mask: &ArrayD<f32>, causal: bool) -> Option<ArrayD<f32>> {
     let (batch, q_len, kv_len) = (mask.shape()[0], mask.shape()[1], mask.shape()[2]);
     let mut any = false;
-    let rows = ArrayD::from_shape_fn(IxDyn(&[batch, q_len, 1, 1]), |ix| {
+    let rows = ArrayD::from_shape_fn(IxDyn(&[batch, q_len, 1]), |ix| {
         let (b, i) = (ix[0], ix[1]);
         let last = if causal { (i + 1).min(kv_len) } else { kv_len };
         let empty = (0..last).all(|j| mask[[b, i, j]] == 0.0);

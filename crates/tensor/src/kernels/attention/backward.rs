@@ -1,11 +1,11 @@
-//! The backward pass, per `(batch, head)` pair from the stored probabilities:
+//! The backward pass, per batch item and head from the stored probabilities:
 //! `dV = P̃ᵀ·dO`, `dP = (dO·Vᵀ) ⊙ D`, `dS = P ⊙ (dP − rowsum(P ⊙ dP))`, `dQ = scale·dS·K`, `dK = scale·dSᵀ·Q`,
 //! where `P̃ = P ⊙ D` is the probabilities after dropout.
 
+use super::AttentionDims;
 use super::forward::{for_each_pair, head_view};
 use super::softmax::softmax_backward_rows;
-use super::{AttentionDims, heads_to_positions};
-use crate::kernels::{MatRef, Parallelism, gemm};
+use crate::kernels::{MatRef, Parallelism, gemm, gemm_strided_rows};
 use crate::{Result, TensorError};
 
 /// The gradients of the three inputs, in their `[batch, len, heads, dim]` layouts.
@@ -61,65 +61,88 @@ pub fn attention_backward(
         value_dim,
     } = dims;
     let block = q_len * kv_len;
-    let mut dq_h = crate::buffer_pool::take(q.len());
-    let mut dk_h = crate::buffer_pool::take(k.len());
-    let mut dv_h = crate::buffer_pool::take(v.len());
+    // Parallel over batch items; each head's products write its columns of the item's gradient rows in place.
     for_each_pair(
         [
-            (&mut dq_h, q_len * key_dim),
-            (&mut dk_h, kv_len * key_dim),
-            (&mut dv_h, kv_len * value_dim),
+            (grads.dq, q_len * heads * key_dim),
+            (grads.dk, kv_len * heads * key_dim),
+            (grads.dv, kv_len * heads * value_dim),
         ],
-        batch * heads,
+        batch,
         par,
-        |pair, [dq, dk, dv]| {
-            let (b, h) = (pair / heads, pair % heads);
-            let p = &probs[pair * block..(pair + 1) * block];
-            let d = dropout.map(|d| &d[pair * block..(pair + 1) * block]);
-            let qh = head_view(q, b, h, q_len, heads, key_dim)?;
-            let kh = head_view(k, b, h, kv_len, heads, key_dim)?;
-            let vh = head_view(v, b, h, kv_len, heads, value_dim)?;
-            let doh = head_view(dout, b, h, q_len, heads, value_dim)?;
-            // dV = P̃ᵀ·dO.
-            let dropped: Option<Vec<f32>> =
-                d.map(|d| p.iter().zip(d).map(|(p, d)| p * d).collect());
-            let p_used = dropped.as_deref().unwrap_or(p);
-            let p_view = MatRef::row_major(p_used, q_len, kv_len)?;
-            gemm(dv, p_view.t(), doh, 1.0, 0.0, Parallelism::None)?;
-            // dP = (dO·Vᵀ) ⊙ D, then dS in place.
+        |b, [dq, dk, dv]| {
             let mut ds = crate::buffer_pool::take(block);
-            gemm(&mut ds, doh, vh.t(), 1.0, 0.0, Parallelism::None)?;
-            if let Some(d) = d {
-                ds.iter_mut().zip(d).for_each(|(g, d)| *g *= d);
-            }
-            let grads = softmax_to_queries_and_keys(&mut ds, p, [qh, kh], [dq, dk], kv_len, scale);
+            let mut dropped = dropout.map(|_| crate::buffer_pool::take(block));
+            let result = (0..heads).try_for_each(|h| {
+                let pair = b * heads + h;
+                let p = &probs[pair * block..(pair + 1) * block];
+                let d = dropout.map(|d| &d[pair * block..(pair + 1) * block]);
+                let qh = head_view(q, b, h, q_len, heads, key_dim)?;
+                let kh = head_view(k, b, h, kv_len, heads, key_dim)?;
+                let vh = head_view(v, b, h, kv_len, heads, value_dim)?;
+                let doh = head_view(dout, b, h, q_len, heads, value_dim)?;
+                // dV = P̃ᵀ·dO.
+                let p_used = match (d, dropped.as_deref_mut()) {
+                    (Some(d), Some(buffer)) => {
+                        buffer
+                            .iter_mut()
+                            .zip(p.iter().zip(d))
+                            .for_each(|(x, (p, d))| *x = p * d);
+                        &*buffer
+                    }
+                    _ => p,
+                };
+                let p_view = MatRef::row_major(p_used, q_len, kv_len)?;
+                gemm_strided_rows(
+                    &mut dv[h * value_dim..],
+                    heads * value_dim,
+                    p_view.t(),
+                    doh,
+                    1.0,
+                )?;
+                // dP = (dO·Vᵀ) ⊙ D, then dS in place.
+                gemm(&mut ds, doh, vh.t(), 1.0, 0.0, Parallelism::None)?;
+                if let Some(d) = d {
+                    ds.iter_mut().zip(d).for_each(|(g, d)| *g *= d);
+                }
+                softmax_to_queries_and_keys(
+                    &mut ds,
+                    p,
+                    [qh, kh],
+                    [&mut *dq, &mut *dk],
+                    h,
+                    heads,
+                    scale,
+                )
+            });
             crate::buffer_pool::give(ds);
-            grads
+            if let Some(buffer) = dropped {
+                crate::buffer_pool::give(buffer);
+            }
+            result
         },
     )?;
-    heads_to_positions(grads.dq, &dq_h, batch, heads, q_len, key_dim);
-    heads_to_positions(grads.dk, &dk_h, batch, heads, kv_len, key_dim);
-    heads_to_positions(grads.dv, &dv_h, batch, heads, kv_len, value_dim);
-    for buffer in [dq_h, dk_h, dv_h] {
-        crate::buffer_pool::give(buffer);
-    }
     Ok(())
 }
 
 /// One pair's softmax backward from `ds` (its probabilities' gradient `dP`, replaced by `dS = P ⊙ (dP −
-/// rowsum(P ⊙ dP))`), then `dQ = scale·dS·K` and `dK = scale·dSᵀ·Q` into the pair's head blocks.
+/// rowsum(P ⊙ dP))`), then `dQ = scale·dS·K` and `dK = scale·dSᵀ·Q` into head `h`'s columns of the batch item's
+/// `[len, heads · key_dim]` gradient rows.
 fn softmax_to_queries_and_keys(
     ds: &mut [f32],
     p: &[f32],
     [qh, kh]: [MatRef<'_>; 2],
     [dq, dk]: [&mut [f32]; 2],
-    kv_len: usize,
+    h: usize,
+    heads: usize,
     scale: f32,
 ) -> Result<()> {
+    let (q_len, kv_len, key_dim) = (qh.rows(), kh.rows(), qh.cols());
     softmax_backward_rows(ds, p, kv_len);
-    let ds_view = MatRef::row_major(ds, p.len() / kv_len.max(1), kv_len)?;
-    gemm(dq, ds_view, kh, scale, 0.0, Parallelism::None)?;
-    gemm(dk, ds_view.t(), qh, scale, 0.0, Parallelism::None)
+    let ds_view = MatRef::row_major(ds, q_len, kv_len)?;
+    let row_stride = heads * key_dim;
+    gemm_strided_rows(&mut dq[h * key_dim..], row_stride, ds_view, kh, scale)?;
+    gemm_strided_rows(&mut dk[h * key_dim..], row_stride, ds_view.t(), qh, scale)
 }
 
 /// The gradients of queries and keys (`[batch, len, heads, key_dim]`) from `dprobs`, a gradient of the
@@ -163,28 +186,34 @@ pub fn attention_scores_backward(
         ..
     } = dims;
     let block = q_len * kv_len;
-    let mut dq_h = crate::buffer_pool::take(q.len());
-    let mut dk_h = crate::buffer_pool::take(k.len());
     for_each_pair(
-        [(&mut dq_h, q_len * key_dim), (&mut dk_h, kv_len * key_dim)],
-        batch * heads,
+        [
+            (dq, q_len * heads * key_dim),
+            (dk, kv_len * heads * key_dim),
+        ],
+        batch,
         par,
-        |pair, [dq, dk]| {
-            let (b, h) = (pair / heads, pair % heads);
-            let p = &probs[pair * block..(pair + 1) * block];
+        |b, [dq, dk]| {
             let mut ds = crate::buffer_pool::take(block);
-            ds.copy_from_slice(&dprobs[pair * block..(pair + 1) * block]);
-            let qh = head_view(q, b, h, q_len, heads, key_dim)?;
-            let kh = head_view(k, b, h, kv_len, heads, key_dim)?;
-            let grads = softmax_to_queries_and_keys(&mut ds, p, [qh, kh], [dq, dk], kv_len, scale);
+            let result = (0..heads).try_for_each(|h| {
+                let pair = b * heads + h;
+                let p = &probs[pair * block..(pair + 1) * block];
+                ds.copy_from_slice(&dprobs[pair * block..(pair + 1) * block]);
+                let qh = head_view(q, b, h, q_len, heads, key_dim)?;
+                let kh = head_view(k, b, h, kv_len, heads, key_dim)?;
+                softmax_to_queries_and_keys(
+                    &mut ds,
+                    p,
+                    [qh, kh],
+                    [&mut *dq, &mut *dk],
+                    h,
+                    heads,
+                    scale,
+                )
+            });
             crate::buffer_pool::give(ds);
-            grads
+            result
         },
     )?;
-    heads_to_positions(dq, &dq_h, batch, heads, q_len, key_dim);
-    heads_to_positions(dk, &dk_h, batch, heads, kv_len, key_dim);
-    for buffer in [dq_h, dk_h] {
-        crate::buffer_pool::give(buffer);
-    }
     Ok(())
 }

@@ -1,9 +1,9 @@
-//! The forward pass: per `(batch, head)` pair, scores `scale·q·kᵀ` into the probability block, masked softmax
+//! The forward pass: per batch item, for each head, scores `scale·q·kᵀ` into the probability block, masked softmax
 //! in place, then `(probabilities ⊙ dropout)·v`.
 
 use super::softmax::{Prefix, softmax_prefix_rows};
-use super::{AttentionDims, AttentionMask, heads_to_positions};
-use crate::kernels::{MatRef, Parallelism, gemm};
+use super::{AttentionDims, AttentionMask};
+use crate::kernels::{MatRef, Parallelism, gemm, gemm_strided_rows};
 use crate::{Result, TensorError};
 use rayon::prelude::*;
 
@@ -24,7 +24,8 @@ pub(crate) fn head_view(
     MatRef::new(rest, len, dim, heads * dim, 1)
 }
 
-/// Runs `f(pair index, blocks…)` for every `(batch, head)` pair, in parallel when `par` allows.
+/// Runs `f(index, blocks…)` for each of `pairs` units of work (a `(batch, head)` pair or a batch item), block `i`
+/// of every buffer to unit `i`, in parallel when `par` allows.
 pub(crate) fn for_each_pair<const N: usize>(
     blocks: [(&mut [f32], usize); N],
     pairs: usize,
@@ -131,53 +132,58 @@ pub fn attention_forward(
         value_dim,
     } = dims;
     let block = q_len * kv_len;
-    let mut by_head = crate::buffer_pool::take(out.len());
+    // Parallel over batch items: each item's output rows hold every head side by side, so a head's product
+    // writes its columns of them in place (no per-head buffer and no copy into `[batch, q_len, heads, dim]`).
     for_each_pair(
-        [(probs, block), (&mut by_head, q_len * value_dim)],
-        batch * heads,
+        [(probs, heads * block), (out, q_len * heads * value_dim)],
+        batch,
         par,
-        |pair, [p, o]| {
-            let (b, h) = (pair / heads, pair % heads);
-            let qh = head_view(q, b, h, q_len, heads, key_dim)?;
-            let kh = head_view(k, b, h, kv_len, heads, key_dim)?;
-            let vh = head_view(v, b, h, kv_len, heads, value_dim)?;
-            gemm(p, qh, kh.t(), scale, 0.0, Parallelism::None)?;
-            match (mask.values, mask.causal) {
-                (None, false) => softmax_prefix_rows(p, kv_len, Prefix::All),
-                (None, true) => softmax_prefix_rows(p, kv_len, Prefix::Causal),
-                (Some(_), _) => masked_softmax_rows(p, kv_len, |i, j| mask.keeps(&dims, b, i, j)),
-            }
-            match dropout {
-                None => gemm(
-                    o,
-                    MatRef::row_major(p, q_len, kv_len)?,
-                    vh,
-                    1.0,
-                    0.0,
-                    Parallelism::None,
-                ),
-                Some(d) => {
-                    let d = &d[pair * block..(pair + 1) * block];
-                    let mut dropped = crate::buffer_pool::take(block);
-                    dropped
-                        .iter_mut()
-                        .zip(p.iter().zip(d))
-                        .for_each(|(x, (p, d))| *x = p * d);
-                    let product = gemm(
+        |b, [p_item, o_item]| {
+            for h in 0..heads {
+                let pair = b * heads + h;
+                let p = &mut p_item[h * block..(h + 1) * block];
+                let qh = head_view(q, b, h, q_len, heads, key_dim)?;
+                let kh = head_view(k, b, h, kv_len, heads, key_dim)?;
+                let vh = head_view(v, b, h, kv_len, heads, value_dim)?;
+                gemm(p, qh, kh.t(), scale, 0.0, Parallelism::None)?;
+                match (mask.values, mask.causal) {
+                    (None, false) => softmax_prefix_rows(p, kv_len, Prefix::All),
+                    (None, true) => softmax_prefix_rows(p, kv_len, Prefix::Causal),
+                    (Some(_), _) => {
+                        masked_softmax_rows(p, kv_len, |i, j| mask.keeps(&dims, b, i, j))
+                    }
+                }
+                let o = &mut o_item[h * value_dim..];
+                let row_stride = heads * value_dim;
+                match dropout {
+                    None => gemm_strided_rows(
                         o,
-                        MatRef::row_major(&dropped, q_len, kv_len)?,
+                        row_stride,
+                        MatRef::row_major(p, q_len, kv_len)?,
                         vh,
                         1.0,
-                        0.0,
-                        Parallelism::None,
-                    );
-                    crate::buffer_pool::give(dropped);
-                    product
+                    )?,
+                    Some(d) => {
+                        let d = &d[pair * block..(pair + 1) * block];
+                        let mut dropped = crate::buffer_pool::take(block);
+                        dropped
+                            .iter_mut()
+                            .zip(p.iter().zip(d))
+                            .for_each(|(x, (p, d))| *x = p * d);
+                        let product = gemm_strided_rows(
+                            o,
+                            row_stride,
+                            MatRef::row_major(&dropped, q_len, kv_len)?,
+                            vh,
+                            1.0,
+                        );
+                        crate::buffer_pool::give(dropped);
+                        product?
+                    }
                 }
             }
+            Ok(())
         },
     )?;
-    heads_to_positions(out, &by_head, batch, heads, q_len, value_dim);
-    crate::buffer_pool::give(by_head);
     Ok(())
 }

@@ -8,8 +8,9 @@
 //! and `return_attention_scores` need); scores are computed into them in place.
 //!
 //! Masked positions get probability 0, and a query row with no position kept gets all zeros (Keras's
-//! `Softmax` with a mask). Work is spread over the `batch × heads` pairs with rayon; each pair runs on one
-//! thread in a fixed order, so results are bit-identical whatever the number of threads.
+//! `Softmax` with a mask). Work is spread over the batch items with rayon (each item's heads write their
+//! columns of its `[len, heads · dim]` rows in place); each item runs on one thread in a fixed order, so results
+//! are bit-identical whatever the number of threads.
 //!
 //! ```
 //! use rkeras_tensor::kernels::attention::{AttentionDims, attention_forward};
@@ -128,26 +129,6 @@ impl AttentionMask<'_> {
                 let per = dims.q_len * dims.kv_len;
                 let base = if values.len() == per { 0 } else { b * per };
                 values[base + i * dims.kv_len + j] > 0.5
-            }
-        }
-    }
-}
-
-/// Copies a `[batch, heads, len, dim]` array into `[batch, len, heads, dim]`.
-pub(crate) fn heads_to_positions(
-    dst: &mut [f32],
-    src: &[f32],
-    batch: usize,
-    heads: usize,
-    len: usize,
-    dim: usize,
-) {
-    for b in 0..batch {
-        for h in 0..heads {
-            for t in 0..len {
-                let s = ((b * heads + h) * len + t) * dim;
-                let d = ((b * len + t) * heads + h) * dim;
-                dst[d..d + dim].copy_from_slice(&src[s..s + dim]);
             }
         }
     }
