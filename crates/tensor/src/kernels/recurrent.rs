@@ -238,8 +238,8 @@ pub(crate) fn input_gradients(
     let d_x_flat = flat_mut(op, &mut d_x)?;
     d_x_flat.fill(0.0);
     scatter_rows(flat_mut(op, &mut d_x_kept)?, input_dim, &kept, d_x_flat);
-    for buffer in [x_kept, d_kept, d_x_kept] {
-        crate::buffer_pool::give_array(buffer);
-    }
+    // The kept rows' buffers are dropped, not given to the buffer pool: their sizes follow each batch's mask, so
+    // kept buffers would seldom be asked for again and would fill the pool.
+    drop((x_kept, d_kept, d_x_kept));
     Ok((d_kernel, d_x))
 }
