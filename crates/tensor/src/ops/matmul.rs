@@ -22,7 +22,8 @@ fn bmm(x: &ArrayD<f32>, tx: bool, y: &ArrayD<f32>, ty: bool) -> Result<Array3<f3
     batched_product(xv, yv)
 }
 
-fn as_matrix<'a>(
+/// `array` viewed as the `[rows, cols]` matrix it holds in standard order; `op` names the operation in the error.
+pub(super) fn as_matrix<'a>(
     array: &'a ArrayD<f32>,
     rows: usize,
     cols: usize,
@@ -38,6 +39,41 @@ fn as_matrix<'a>(
                 format!("cannot view as [{rows}, {cols}]"),
             )
         })
+}
+
+/// A gradient for each input of an operation, `None` where the input needs none.
+type MaybeGrad = Option<ArrayD<f32>>;
+
+/// The gradients of `out = lhs · rhs` (`lhs` viewed as `[m, k]`, `rhs` as `[k, n]`, `grad` as `[m, n]`), each
+/// only when its input requires one: `grad · rhsᵀ` in `lhs`'s shape and `lhsᵀ · grad`.
+pub(super) fn matmul_grads(
+    grad: &ArrayD<f32>,
+    lhs: &Tensor,
+    rhs: &Tensor,
+    (m, k, n): (usize, usize, usize),
+    op: &'static str,
+) -> Result<(MaybeGrad, MaybeGrad)> {
+    let g = as_matrix(grad, m, n, op)?;
+    let grad_lhs = if lhs.requires_grad() {
+        let b = as_matrix(rhs.data(), k, n, op)?;
+        let d = product(g, b.t())?;
+        Some(
+            d.into_shape_with_order(IxDyn(lhs.shape()))
+                .map_err(|_| TensorError::Internal {
+                    op,
+                    reason: "grad reshape".into(),
+                })?,
+        )
+    } else {
+        None
+    };
+    let grad_rhs = if rhs.requires_grad() {
+        let a = as_matrix(lhs.data(), m, k, op)?;
+        Some(product(a.t(), g)?.into_dyn())
+    } else {
+        None
+    };
+    Ok((grad_lhs, grad_rhs))
 }
 
 impl Tensor {
@@ -88,25 +124,8 @@ impl Tensor {
             || {
                 Node::new("matmul", vec![self.clone(), rhs.clone()], move |ctx| {
                     let (lhs, rhs) = (&ctx.inputs[0], &ctx.inputs[1]);
-                    let g = as_matrix(ctx.grad, m, n, "matmul")?;
-                    let a = as_matrix(lhs.data(), m, k, "matmul")?;
-                    let b = as_matrix(rhs.data(), k, n, "matmul")?;
-                    let grad_lhs = if lhs.requires_grad() {
-                        let d = product(g, b.t())?;
-                        Some(d.into_shape_with_order(IxDyn(lhs.shape())).map_err(|_| {
-                            TensorError::Internal {
-                                op: "matmul",
-                                reason: "grad reshape".into(),
-                            }
-                        })?)
-                    } else {
-                        None
-                    };
-                    let grad_rhs = if rhs.requires_grad() {
-                        Some(product(a.t(), g)?.into_dyn())
-                    } else {
-                        None
-                    };
+                    let (grad_lhs, grad_rhs) =
+                        matmul_grads(ctx.grad, lhs, rhs, (m, k, n), "matmul")?;
                     Ok(vec![grad_lhs, grad_rhs])
                 })
             },

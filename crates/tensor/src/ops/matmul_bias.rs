@@ -2,24 +2,12 @@
 //! the bias (the projections of `MultiHeadAttention`), instead of a product and a broadcast add with its own
 //! output array and backward copy.
 
+use super::matmul::{as_matrix, matmul_grads};
 use crate::backprop::Node;
 use crate::error::{Result, TensorError};
 use crate::kernels::matmul_into;
 use crate::tensor::Tensor;
-use ndarray::{ArrayD, ArrayView2, Ix2, IxDyn};
-
-fn as_matrix(array: &ArrayD<f32>, rows: usize, cols: usize) -> Result<ArrayView2<'_, f32>> {
-    array
-        .view()
-        .into_shape_with_order((rows, cols))
-        .map_err(|_| {
-            TensorError::invalid_shape(
-                "matmul_bias",
-                array.shape(),
-                format!("cannot view as [{rows}, {cols}]"),
-            )
-        })
-}
+use ndarray::{Ix2, IxDyn};
 
 impl Tensor {
     /// `self · w + b`, where `self` is `[..., k]`, `w` the matrix `[k, n]` and `b` the row `[n]`; the result is
@@ -53,7 +41,7 @@ impl Tensor {
         }
         let (k, n) = (w.shape()[0], w.shape()[1]);
         let m: usize = self.shape()[..self.ndim() - 1].iter().product();
-        let lhs = as_matrix(self.data(), m, k)?;
+        let lhs = as_matrix(self.data(), m, k, "matmul_bias")?;
         let rhs = w
             .data()
             .view()
@@ -88,25 +76,8 @@ impl Tensor {
                     vec![self.clone(), w.clone(), b.clone()],
                     move |ctx| {
                         let (x, w, b) = (&ctx.inputs[0], &ctx.inputs[1], &ctx.inputs[2]);
-                        let g = as_matrix(ctx.grad, m, n)?;
-                        let grad_x = if x.requires_grad() {
-                            let rhs = as_matrix(w.data(), k, n)?;
-                            let d = crate::kernels::matmul(g, rhs.t())?;
-                            Some(d.into_shape_with_order(IxDyn(x.shape())).map_err(|_| {
-                                TensorError::Internal {
-                                    op: "matmul_bias",
-                                    reason: "grad reshape".into(),
-                                }
-                            })?)
-                        } else {
-                            None
-                        };
-                        let grad_w = if w.requires_grad() {
-                            let a = as_matrix(x.data(), m, k)?;
-                            Some(crate::kernels::matmul(a.t(), g)?.into_dyn())
-                        } else {
-                            None
-                        };
+                        let (grad_x, grad_w) =
+                            matmul_grads(ctx.grad, x, w, (m, k, n), "matmul_bias")?;
                         // The same sums, in the same order, as the backward pass of a broadcast `add`.
                         let grad_b = if b.requires_grad() {
                             Some(super::sum_to_shape(ctx.grad, b.shape(), "matmul_bias")?)
