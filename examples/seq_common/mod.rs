@@ -34,6 +34,10 @@ pub struct Args {
     /// Log every epoch's metrics here (CSVLogger).
     #[arg(long)]
     pub csv: Option<PathBuf>,
+    /// Back the training state up in this directory every epoch and, when a backup is there, resume from it
+    /// (BackupAndRestore): a long run that is stopped continues where it stopped when started again.
+    #[arg(long)]
+    pub backup: Option<PathBuf>,
     /// Write a JSON summary (test loss/accuracy, throughput, memory, history) here.
     #[arg(long)]
     pub summary_json: Option<PathBuf>,
@@ -174,6 +178,11 @@ pub fn train_and_report(
         .map(ModelCheckpoint::new)
         .transpose()?;
     let mut csv = args.csv.as_ref().map(CSVLogger::new);
+    let mut backup = args
+        .backup
+        .as_ref()
+        .map(BackupAndRestore::new)
+        .transpose()?;
     let mut tensorboard = args.pictures.tensorboard_callback();
     let mut history = History::default();
     let rounds: Vec<(usize, usize)> = match after_epoch {
@@ -201,6 +210,9 @@ pub fn train_and_report(
             config = config.callback(cb);
         }
         if let Some(cb) = csv.as_mut() {
+            config = config.callback(cb);
+        }
+        if let Some(cb) = backup.as_mut() {
             config = config.callback(cb);
         }
         if let Some(cb) = tensorboard.as_mut() {
