@@ -21,11 +21,15 @@ pub struct BackwardCtx<'a> {
 type DenseBackwardFn =
     Box<dyn Fn(&BackwardCtx<'_>) -> Result<Vec<Option<ArrayD<f32>>>> + Send + Sync>;
 type BackwardFn = Box<dyn Fn(&BackwardCtx<'_>) -> Result<Vec<Option<Gradient>>> + Send + Sync>;
+type OwnedBackwardFn =
+    Box<dyn Fn(&[Tensor], ArrayD<f32>) -> Result<Vec<Option<ArrayD<f32>>>> + Send + Sync>;
 
-/// A backward rule: dense input gradients (almost every op), or [`Gradient`]s that may hold rows (a lookup).
+/// A backward rule: dense input gradients (almost every op), [`Gradient`]s that may hold rows (a lookup), or
+/// dense input gradients made from the output gradient itself, which the rule owns (a reshape).
 enum Backward {
     Dense(DenseBackwardFn),
     Gradients(BackwardFn),
+    Owned(OwnedBackwardFn),
 }
 
 /// How a tensor was made: the op, its inputs and the rule mapping the output gradient to input gradients
@@ -61,6 +65,23 @@ impl Node {
             op,
             inputs,
             backward: Backward::Gradients(Box::new(backward)),
+        }
+    }
+
+    /// A node whose backward rule takes the output gradient by value (with the op's inputs) and may return
+    /// its buffer as an input gradient, as a reshape does: no copy, and no second buffer of its size.
+    pub fn passing_gradient(
+        op: &'static str,
+        inputs: Vec<Tensor>,
+        backward: impl Fn(&[Tensor], ArrayD<f32>) -> Result<Vec<Option<ArrayD<f32>>>>
+        + Send
+        + Sync
+        + 'static,
+    ) -> Node {
+        Node {
+            op,
+            inputs,
+            backward: Backward::Owned(Box::new(backward)),
         }
     }
 
@@ -254,19 +275,24 @@ fn propagate(
     grad: ArrayD<f32>,
     pending: &mut HashMap<TensorId, Gradient>,
 ) -> Result<()> {
-    let ctx = BackwardCtx {
+    let ctx = |grad| BackwardCtx {
         inputs: &node.inputs,
         output: tensor.data(),
-        grad: &grad,
+        grad,
     };
     let input_grads = match &node.backward {
-        Backward::Dense(rule) => rule(&ctx)?
-            .into_iter()
-            .map(|g| g.map(Gradient::Dense))
-            .collect(),
-        Backward::Gradients(rule) => rule(&ctx)?,
+        Backward::Owned(rule) => dense(rule(&node.inputs, grad)?),
+        Backward::Dense(rule) => {
+            let input_grads = dense(rule(&ctx(&grad))?);
+            crate::buffer_pool::give_array(grad);
+            input_grads
+        }
+        Backward::Gradients(rule) => {
+            let input_grads = rule(&ctx(&grad))?;
+            crate::buffer_pool::give_array(grad);
+            input_grads
+        }
     };
-    crate::buffer_pool::give_array(grad);
     if input_grads.len() != node.inputs.len() {
         return Err(TensorError::Internal {
             op: node.op,
@@ -297,6 +323,11 @@ fn propagate(
         accumulate(pending, input.id(), input_grad, node.op)?;
     }
     Ok(())
+}
+
+/// Dense input gradients as [`Gradient`]s.
+fn dense(grads: Vec<Option<ArrayD<f32>>>) -> Vec<Option<Gradient>> {
+    grads.into_iter().map(|g| g.map(Gradient::Dense)).collect()
 }
 
 fn accumulate(
@@ -432,6 +463,22 @@ mod tests {
         // A fresh forward pass can.
         let again = w.tensor().exp()?.sum_all()?.backward()?;
         assert!(again.get_var(&w).is_some());
+        Ok(())
+    }
+
+    #[test]
+    fn a_reshape_passes_its_output_gradient_back_in_the_input_shape() -> Result<()> {
+        let x = Tensor::leaf(
+            ndarray::Array::from_shape_fn((2, 3), |(i, j)| (i * 3 + j) as f32).into_dyn(),
+        );
+        let c = Tensor::from_vec(&[3, 2], vec![1.0, -2.0, 3.0, -4.0, 5.0, -6.0])?;
+        // x used twice: once through the reshape, once directly, so the reshaped gradient is accumulated.
+        let loss = x.reshape(&[3, 2])?.mul(&c)?.sum_all()?.add(&x.sum_all()?)?;
+        let grads = loss.backward()?;
+        let g = grads
+            .get(&x)
+            .map(|g| (g.shape().to_vec(), g.iter().copied().collect::<Vec<_>>()));
+        assert_eq!(g, Some((vec![2, 3], vec![2.0, -1.0, 4.0, -3.0, 6.0, -5.0])));
         Ok(())
     }
 }

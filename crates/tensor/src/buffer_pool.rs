@@ -102,22 +102,19 @@ impl Pool {
         self.buckets.binary_search_by_key(&capacity, |b| b.capacity)
     }
 
-    /// A buffer of exactly `capacity` if one is kept, else a kept one of at most 1.5 times as many
-    /// elements (a batch's last, shorter batch reuses the full batches' buffers); a miss records the size as
-    /// wanted.
+    /// A buffer of exactly `capacity` if one is kept; for a size not kept yet, a kept one of at most 1.5 times
+    /// as many elements (a batch's last, shorter batch reuses the full batches' buffers); a miss records the
+    /// size as wanted.
     fn take(&mut self, capacity: usize) -> Option<Vec<f32>> {
         self.clock += 1;
         let (index, exact) = match self.find(capacity) {
             Ok(index) => (index, true),
             Err(index) => (index, false),
         };
-        let exact_kept = exact
-            && self
-                .buckets
-                .get(index)
-                .is_some_and(|bucket| !bucket.buffers.is_empty());
-        let larger = (!exact_kept)
-            .then(|| self.larger_kept(index + usize::from(exact), capacity))
+        // Only a size the pool does not keep yet borrows a larger buffer: a size in use step after step
+        // waits for its own, so that it does not take the buffers another size will ask for.
+        let larger = (!exact)
+            .then(|| self.larger_kept(index, capacity))
             .flatten();
         let chosen = match (exact, larger) {
             (_, Some(larger)) => larger,
@@ -388,24 +385,28 @@ mod tests {
     }
 
     #[test]
-    fn a_shorter_request_reuses_a_kept_buffer_up_to_one_and_a_half_times_its_length() {
+    fn a_shorter_request_of_a_new_size_reuses_a_kept_buffer_up_to_one_and_a_half_times_its_length()
+    {
         let start = fresh();
-        let exact = seed(100, 3.0);
         let full = seed(128, 2.0);
-        // An exact size is preferred over a larger one.
-        let taken = take(100);
-        assert_eq!(taken.as_ptr(), exact);
-        // With none of its size left, 100 takes the buffer of 128 (a last, shorter batch).
+        // 100 is not kept: it takes the buffer of 128 (a last, shorter batch), zeroed to its length.
         let last = take_zeroed(100);
         assert_eq!((last.as_ptr(), last.len()), (full, 100));
         assert_eq!(last, vec![0.0; 100]);
-        assert_eq!(stats().hits, start.hits + 2);
+        assert_eq!(stats().hits, start.hits + 1);
         // Handed back, it is kept under its capacity and serves a full request again.
         give(last);
-        give(taken);
         let again = take(128);
         assert_eq!((again.as_ptr(), again.len()), (full, 128));
+        // A size the pool keeps (110, first asked for while the buffer of 128 was out) waits for its own
+        // buffers instead of taking another size's.
+        seed(110, 1.0);
+        give(again);
+        let own = take(110);
+        let none_left = take(110);
+        assert_ne!(none_left.as_ptr(), full);
         assert_eq!(stats().buffers, 1);
+        drop((own, none_left));
     }
 
     #[test]
