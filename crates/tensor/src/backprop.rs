@@ -21,11 +21,15 @@ pub struct BackwardCtx<'a> {
 type DenseBackwardFn =
     Box<dyn Fn(&BackwardCtx<'_>) -> Result<Vec<Option<ArrayD<f32>>>> + Send + Sync>;
 type BackwardFn = Box<dyn Fn(&BackwardCtx<'_>) -> Result<Vec<Option<Gradient>>> + Send + Sync>;
+type OwnedBackwardFn =
+    Box<dyn Fn(&[Tensor], ArrayD<f32>) -> Result<Vec<Option<ArrayD<f32>>>> + Send + Sync>;
 
-/// A backward rule: dense input gradients (almost every op), or [`Gradient`]s that may hold rows (a lookup).
+/// A backward rule: dense input gradients (almost every op), [`Gradient`]s that may hold rows (a lookup), or
+/// dense input gradients made from the output gradient itself, which the rule owns (a reshape).
 enum Backward {
     Dense(DenseBackwardFn),
     Gradients(BackwardFn),
+    Owned(OwnedBackwardFn),
 }
 
 /// How a tensor was made: the op, its inputs and the rule mapping the output gradient to input gradients
@@ -61,6 +65,23 @@ impl Node {
             op,
             inputs,
             backward: Backward::Gradients(Box::new(backward)),
+        }
+    }
+
+    /// A node whose backward rule takes the output gradient by value (with the op's inputs) and may return
+    /// its buffer as an input gradient, as a reshape does: no copy, and no second buffer of its size.
+    pub fn passing_gradient(
+        op: &'static str,
+        inputs: Vec<Tensor>,
+        backward: impl Fn(&[Tensor], ArrayD<f32>) -> Result<Vec<Option<ArrayD<f32>>>>
+        + Send
+        + Sync
+        + 'static,
+    ) -> Node {
+        Node {
+            op,
+            inputs,
+            backward: Backward::Owned(Box::new(backward)),
         }
     }
 
@@ -192,7 +213,20 @@ impl Tensor {
     /// Back-propagates from this scalar: returns d self / d leaf for every leaf that requires gradients.
     ///
     /// Gradients accumulate: a tensor used twice receives both contributions. Intermediate gradients are
-    /// dropped as soon as they have been propagated.
+    /// dropped as soon as they have been propagated, and the graph is taken apart as the walk goes: once a
+    /// node's rule has run, what it saved (its inputs' handles, masks, copies) is released, so each
+    /// activation is freed as soon as no rule still to run needs it. The graph can therefore be walked only
+    /// once: a second `backward` reaching it returns [`TensorError::GraphReleased`].
+    ///
+    /// ```
+    /// use rkeras_tensor::{TensorError, Variable};
+    /// let w = Variable::new("w", ndarray::arr1(&[2.0f32, 3.0]).into_dyn());
+    /// let loss = w.tensor().exp()?.sum_all()?;
+    /// let grads = loss.backward()?;
+    /// assert!(grads.get_var(&w).is_some());
+    /// assert!(matches!(loss.backward(), Err(TensorError::GraphReleased { op: "sum" })));
+    /// # Ok::<(), rkeras_tensor::TensorError>(())
+    /// ```
     pub fn backward(&self) -> Result<Gradients> {
         if self.len() != 1 {
             return Err(TensorError::BackwardOfNonScalar {
@@ -203,68 +237,97 @@ impl Tensor {
         if !self.requires_grad() {
             return Ok(store);
         }
-        let order = topological_order(self);
-        let leaves = order.iter().filter(|t| t.0.node.is_none()).count();
+        let mut order = topological_order(self)?;
+        let leaves = order.iter().filter(|t| t.0.op.is_none()).count();
         store.grads.reserve(leaves);
         let mut pending: HashMap<TensorId, Gradient> = HashMap::with_capacity(order.len());
         pending.insert(
             self.id(),
             Gradient::Dense(ArrayD::ones(IxDyn(self.shape()))),
         );
-        for tensor in order.iter().rev() {
-            let Some(grad) = pending.remove(&tensor.id()) else {
+        // Outputs before inputs; each tensor (and, with its node, its hold on its inputs) is dropped once
+        // its rule has run.
+        while let Some(tensor) = order.pop() {
+            let grad = pending.remove(&tensor.id());
+            let Some(op) = tensor.0.op else {
+                if let Some(grad) = grad {
+                    accumulate(&mut store.grads, tensor.id(), grad, "backward")?;
+                }
                 continue;
             };
-            let Some(node) = tensor.0.node.as_ref() else {
-                accumulate(&mut store.grads, tensor.id(), grad, "backward")?;
+            let node = tensor
+                .0
+                .take_node()
+                .ok_or(TensorError::GraphReleased { op })?;
+            let Some(grad) = grad else {
                 continue;
             };
-            let grad = grad.into_dense()?;
-            let ctx = BackwardCtx {
-                inputs: &node.inputs,
-                output: tensor.data(),
-                grad: &grad,
-            };
-            let input_grads = match &node.backward {
-                Backward::Dense(rule) => rule(&ctx)?
-                    .into_iter()
-                    .map(|g| g.map(Gradient::Dense))
-                    .collect(),
-                Backward::Gradients(rule) => rule(&ctx)?,
-            };
-            crate::buffer_pool::give_array(grad);
-            if input_grads.len() != node.inputs.len() {
-                return Err(TensorError::Internal {
-                    op: node.op,
-                    reason: format!(
-                        "{} gradients for {} inputs",
-                        input_grads.len(),
-                        node.inputs.len()
-                    ),
-                });
-            }
-            for (input, input_grad) in node.inputs.iter().zip(input_grads) {
-                let Some(input_grad) = input_grad else {
-                    continue;
-                };
-                if !input.requires_grad() {
-                    continue;
-                }
-                if input_grad.shape() != input.shape() {
-                    return Err(TensorError::Internal {
-                        op: node.op,
-                        reason: format!(
-                            "gradient shape {:?} for input shape {:?}",
-                            input_grad.shape(),
-                            input.shape()
-                        ),
-                    });
-                }
-                accumulate(&mut pending, input.id(), input_grad, node.op)?;
-            }
+            propagate(&node, &tensor, grad.into_dense()?, &mut pending)?;
         }
         Ok(store)
     }
+}
+
+/// Runs `node`'s rule on the gradient `grad` of its output `tensor`, adding the input gradients to `pending`.
+fn propagate(
+    node: &Node,
+    tensor: &Tensor,
+    grad: ArrayD<f32>,
+    pending: &mut HashMap<TensorId, Gradient>,
+) -> Result<()> {
+    let ctx = |grad| BackwardCtx {
+        inputs: &node.inputs,
+        output: tensor.data(),
+        grad,
+    };
+    let input_grads = match &node.backward {
+        Backward::Owned(rule) => dense(rule(&node.inputs, grad)?),
+        Backward::Dense(rule) => {
+            let input_grads = dense(rule(&ctx(&grad))?);
+            crate::buffer_pool::give_array(grad);
+            input_grads
+        }
+        Backward::Gradients(rule) => {
+            let input_grads = rule(&ctx(&grad))?;
+            crate::buffer_pool::give_array(grad);
+            input_grads
+        }
+    };
+    if input_grads.len() != node.inputs.len() {
+        return Err(TensorError::Internal {
+            op: node.op,
+            reason: format!(
+                "{} gradients for {} inputs",
+                input_grads.len(),
+                node.inputs.len()
+            ),
+        });
+    }
+    for (input, input_grad) in node.inputs.iter().zip(input_grads) {
+        let Some(input_grad) = input_grad else {
+            continue;
+        };
+        if !input.requires_grad() {
+            continue;
+        }
+        if input_grad.shape() != input.shape() {
+            return Err(TensorError::Internal {
+                op: node.op,
+                reason: format!(
+                    "gradient shape {:?} for input shape {:?}",
+                    input_grad.shape(),
+                    input.shape()
+                ),
+            });
+        }
+        accumulate(pending, input.id(), input_grad, node.op)?;
+    }
+    Ok(())
+}
+
+/// Dense input gradients as [`Gradient`]s.
+fn dense(grads: Vec<Option<ArrayD<f32>>>) -> Vec<Option<Gradient>> {
+    grads.into_iter().map(|g| g.map(Gradient::Dense)).collect()
 }
 
 fn accumulate(
@@ -291,8 +354,9 @@ fn accumulate(
     Ok(())
 }
 
-/// Tensors reachable from `root` through tensors that require gradients, inputs before outputs.
-fn topological_order(root: &Tensor) -> Vec<Tensor> {
+/// Tensors reachable from `root` through tensors that require gradients, inputs before outputs; an error if
+/// an earlier backward pass released part of the graph.
+fn topological_order(root: &Tensor) -> Result<Vec<Tensor>> {
     let hint = GRAPH_SIZE_HINT.with(Cell::get);
     let mut order = Vec::with_capacity(hint);
     let mut visited: HashSet<TensorId> = HashSet::with_capacity(hint);
@@ -307,15 +371,114 @@ fn topological_order(root: &Tensor) -> Vec<Tensor> {
         if !visited.insert(tensor.id()) {
             continue;
         }
-        stack.push((tensor.clone(), true));
-        if let Some(node) = tensor.0.node.as_ref() {
+        if let Some(op) = tensor.0.op {
+            let node = tensor.0.node();
+            let node = node.as_ref().ok_or(TensorError::GraphReleased { op })?;
+            stack.push((tensor.clone(), true));
             for input in node.inputs.iter().rev() {
                 if input.requires_grad() && !visited.contains(&input.id()) {
                     stack.push((input.clone(), false));
                 }
             }
+        } else {
+            stack.push((tensor.clone(), true));
         }
     }
     GRAPH_SIZE_HINT.with(|h| h.set(order.len()));
-    order
+    Ok(order)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    fn weights() -> Variable {
+        Variable::new("w", ndarray::arr1(&[0.5f32, -1.0, 2.0]).into_dyn())
+    }
+
+    #[test]
+    fn backward_releases_each_activation_once_its_rule_has_run() -> Result<()> {
+        let w = weights();
+        let c = Tensor::from_vec(&[3], vec![2.0, 3.0, 4.0])?;
+        let hidden = w.tensor().mul(&c)?;
+        let activated = hidden.exp()?;
+        let loss = activated.sum_all()?;
+        let (hidden_node, activated_node) =
+            (Arc::downgrade(&hidden.0), Arc::downgrade(&activated.0));
+        let activated_values = Arc::downgrade(&activated.data_arc());
+        drop((hidden, activated));
+        // Before the backward pass the loss's graph keeps both activations and their values.
+        assert!(hidden_node.upgrade().is_some() && activated_node.upgrade().is_some());
+        assert!(activated_values.upgrade().is_some());
+        let grads = loss.backward()?;
+        // The loss is still alive, but nothing behind it is.
+        assert!(hidden_node.upgrade().is_none());
+        assert!(activated_node.upgrade().is_none());
+        assert!(activated_values.upgrade().is_none());
+        assert_eq!(loss.op_name(), Some("sum"));
+        // d/dw sum(exp(w * c)) = c · exp(w * c)
+        let expected: Vec<f32> = [(0.5f32, 2.0f32), (-1.0, 3.0), (2.0, 4.0)]
+            .iter()
+            .map(|&(w, c)| c * (w * c).exp())
+            .collect();
+        let got = grads
+            .get_var(&w)
+            .map(|g| g.iter().copied().collect::<Vec<_>>());
+        assert_eq!(got, Some(expected));
+        Ok(())
+    }
+
+    #[test]
+    fn a_tensor_the_caller_holds_keeps_its_values_but_not_its_inputs() -> Result<()> {
+        let w = weights();
+        let hidden = w.tensor().exp()?;
+        let output = hidden.mul(&hidden)?;
+        let loss = output.sum_all()?;
+        let hidden_node = Arc::downgrade(&hidden.0);
+        drop(hidden);
+        loss.backward()?;
+        assert_eq!(output.to_vec().len(), 3);
+        assert_eq!(output.op_name(), Some("mul"));
+        assert!(hidden_node.upgrade().is_none());
+        Ok(())
+    }
+
+    #[test]
+    fn a_second_backward_through_a_released_graph_is_an_error() -> Result<()> {
+        let w = weights();
+        let shared = w.tensor().exp()?;
+        let first = shared.sum_all()?;
+        let second = shared.mul(&shared)?.sum_all()?;
+        first.backward()?;
+        assert_eq!(
+            first.backward().err(),
+            Some(TensorError::GraphReleased { op: "sum" })
+        );
+        // Another loss over the released part of the graph cannot be differentiated either.
+        assert_eq!(
+            second.backward().err(),
+            Some(TensorError::GraphReleased { op: "exp" })
+        );
+        // A fresh forward pass can.
+        let again = w.tensor().exp()?.sum_all()?.backward()?;
+        assert!(again.get_var(&w).is_some());
+        Ok(())
+    }
+
+    #[test]
+    fn a_reshape_passes_its_output_gradient_back_in_the_input_shape() -> Result<()> {
+        let x = Tensor::leaf(
+            ndarray::Array::from_shape_fn((2, 3), |(i, j)| (i * 3 + j) as f32).into_dyn(),
+        );
+        let c = Tensor::from_vec(&[3, 2], vec![1.0, -2.0, 3.0, -4.0, 5.0, -6.0])?;
+        // x used twice: once through the reshape, once directly, so the reshaped gradient is accumulated.
+        let loss = x.reshape(&[3, 2])?.mul(&c)?.sum_all()?.add(&x.sum_all()?)?;
+        let grads = loss.backward()?;
+        let g = grads
+            .get(&x)
+            .map(|g| (g.shape().to_vec(), g.iter().copied().collect::<Vec<_>>()));
+        assert_eq!(g, Some((vec![2, 3], vec![2.0, -1.0, 4.0, -3.0, 6.0, -5.0])));
+        Ok(())
+    }
 }

@@ -3,8 +3,9 @@
 //!
 //! Tensors hand their buffer back when their last owner drops, and so do intermediate gradients once they
 //! have been propagated and [`crate::Gradients`] when it drops; operations take their outputs from the pool.
-//! Buffers are kept by capacity and handed out only for exactly that length, which is what a training loop
-//! with fixed shapes asks for step after step. The pool takes back at most as many buffers of a size as it
+//! Buffers are kept by capacity and handed out for exactly that length, which is what a training loop
+//! with fixed shapes asks for step after step, or, when none of that length is kept, for a length down to
+//! two thirds of it (the shorter last batch of an epoch or an evaluation pass). The pool takes back at most as many buffers of a size as it
 //! has handed out: an array allocated elsewhere (a user's input batch, say) is freed as usual once those
 //! are back, so the pool never grows beyond what the thread's steps ask for.
 //!
@@ -40,6 +41,11 @@ pub const MAX_BUFFERS_PER_SIZE: usize = 32;
 
 /// At most this many distinct capacities are kept per thread.
 pub const MAX_SIZES: usize = 256;
+
+/// A request no buffer of its exact size can serve takes a kept buffer of up to 1 + 1 / `LARGER_BY_HALVES`
+/// (1.5) times its length: a training or evaluation pass whose last batch is shorter then reuses the buffers of the
+/// full batches instead of allocating a second set beside them.
+const LARGER_BY_HALVES: usize = 2;
 
 static LIMIT_BYTES: AtomicUsize = AtomicUsize::new(DEFAULT_LIMIT_BYTES);
 
@@ -96,19 +102,31 @@ impl Pool {
         self.buckets.binary_search_by_key(&capacity, |b| b.capacity)
     }
 
-    /// A buffer of exactly `capacity`, if one is kept; a miss records the size as wanted.
+    /// A buffer of exactly `capacity` if one is kept; for a size not kept yet, a kept one of at most 1.5 times
+    /// as many elements (a batch's last, shorter batch reuses the full batches' buffers); a miss records the
+    /// size as wanted.
     fn take(&mut self, capacity: usize) -> Option<Vec<f32>> {
         self.clock += 1;
-        let index = match self.find(capacity) {
-            Ok(index) => index,
-            Err(_) => {
+        let (index, exact) = match self.find(capacity) {
+            Ok(index) => (index, true),
+            Err(index) => (index, false),
+        };
+        // Only a size the pool does not keep yet borrows a larger buffer: a size in use step after step
+        // waits for its own, so that it does not take the buffers another size will ask for.
+        let larger = (!exact)
+            .then(|| self.larger_kept(index, capacity))
+            .flatten();
+        let chosen = match (exact, larger) {
+            (_, Some(larger)) => larger,
+            (true, None) => index,
+            (false, None) => {
                 self.stats.misses += 1;
                 self.track(capacity);
                 return None;
             }
         };
         let clock = self.clock;
-        let found = self.buckets.get_mut(index).and_then(|bucket| {
+        let found = self.buckets.get_mut(chosen).and_then(|bucket| {
             bucket.last_use = clock;
             bucket.lent += 1;
             bucket.buffers.pop()
@@ -122,6 +140,18 @@ impl Pool {
             None => self.stats.misses += 1,
         }
         found
+    }
+
+    /// The first bucket from `from` on holding a buffer of at most 1.5 × `capacity` elements.
+    fn larger_kept(&self, from: usize, capacity: usize) -> Option<usize> {
+        let most = capacity.saturating_add(capacity / LARGER_BY_HALVES);
+        self.buckets
+            .iter()
+            .enumerate()
+            .skip(from)
+            .take_while(|(_, bucket)| bucket.capacity <= most)
+            .find(|(_, bucket)| !bucket.buffers.is_empty())
+            .map(|(index, _)| index)
     }
 
     /// Starts keeping buffers of `capacity`, forgetting the least recently used size if too many are kept.
@@ -340,17 +370,43 @@ mod tests {
     }
 
     #[test]
-    fn only_wanted_sizes_are_kept_and_only_for_their_exact_length() {
+    fn only_wanted_sizes_are_kept_and_only_for_lengths_close_to_theirs() {
         let start = fresh();
         // Never asked for: freed.
         give(vec![1.0; 64]);
         assert_eq!(stats().buffers, 0);
         assert_eq!(stats().discarded, start.discarded + 1);
         seed(64, 1.0);
-        let other = take(63);
-        assert_eq!(other, vec![0.0; 63]);
-        assert_eq!(stats().misses, start.misses + 2);
+        // Longer, or less than two thirds of it: a fresh allocation.
+        assert_eq!(take(65), vec![0.0; 65]);
+        assert_eq!(take(42), vec![0.0; 42]);
+        assert_eq!(stats().misses, start.misses + 3);
         assert_eq!(stats().buffers, 1);
+    }
+
+    #[test]
+    fn a_shorter_request_of_a_new_size_reuses_a_kept_buffer_up_to_one_and_a_half_times_its_length()
+    {
+        let start = fresh();
+        let full = seed(128, 2.0);
+        // 100 is not kept: it takes the buffer of 128 (a last, shorter batch), zeroed to its length.
+        let last = take_zeroed(100);
+        assert_eq!((last.as_ptr(), last.len()), (full, 100));
+        assert_eq!(last, vec![0.0; 100]);
+        assert_eq!(stats().hits, start.hits + 1);
+        // Handed back, it is kept under its capacity and serves a full request again.
+        give(last);
+        let again = take(128);
+        assert_eq!((again.as_ptr(), again.len()), (full, 128));
+        // A size the pool keeps (110, first asked for while the buffer of 128 was out) waits for its own
+        // buffers instead of taking another size's.
+        seed(110, 1.0);
+        give(again);
+        let own = take(110);
+        let none_left = take(110);
+        assert_ne!(none_left.as_ptr(), full);
+        assert_eq!(stats().buffers, 1);
+        drop((own, none_left));
     }
 
     #[test]
@@ -369,25 +425,25 @@ mod tests {
     fn the_bytes_limit_evicts_the_least_recently_used_size() {
         fresh();
         let limit = limit_bytes();
-        let quarter = limit / 4 / 4; // elements in a quarter of the limit
-        for extra in 0..3 {
-            seed(quarter + extra, 0.0);
+        // Sizes of a tenth, a fifth, two fifths and four fifths of the limit: none within 1.5 times another.
+        let tenth = limit / 4 / 10;
+        for size in [tenth, 2 * tenth, 4 * tenth] {
+            seed(size, 0.0);
         }
         // Touch the first size so that the second becomes the least recently used.
-        seed(quarter, 0.0);
-        seed(quarter + 3, 0.0);
+        seed(tenth, 0.0);
         assert!(stats().bytes <= limit);
-        seed(quarter + 4, 0.0);
+        seed(8 * tenth, 0.0);
         let now = stats();
         assert!(now.bytes <= limit, "{} > {limit}", now.bytes);
-        assert_eq!(now.buffers, 3);
+        assert_eq!(now.buffers, 2);
         assert!(now.discarded >= 2);
         // The recently used size survived, the stale ones did not.
         let hits = now.hits;
-        drop(take(quarter));
+        drop(take(tenth));
         assert_eq!(stats().hits, hits + 1);
-        drop(take(quarter + 1));
-        drop(take(quarter + 2));
+        drop(take(2 * tenth));
+        drop(take(4 * tenth));
         assert_eq!(stats().hits, hits + 1);
     }
 

@@ -60,6 +60,15 @@ pub enum TensorError {
         /// The tensor's shape.
         shape: Vec<usize>,
     },
+    /// `backward` reached a tensor whose graph an earlier `backward` already took apart (each backward pass
+    /// frees the saved values of the graph it walks: run the forward pass again for another gradient).
+    #[error(
+        "backward reached `{op}`, whose graph an earlier backward pass already released; run the forward pass again"
+    )]
+    GraphReleased {
+        /// The operation that produced the tensor.
+        op: &'static str,
+    },
     /// A gradient or kernel internal invariant failed (a bug in rkeras, not in the caller's input).
     #[error("internal error in {op}: {reason}")]
     Internal {

@@ -2,14 +2,16 @@
 //!
 //! A tensor is a cheap handle (an `Arc`): cloning it shares the data. An operation on tensors that require
 //! gradients records a backward rule (a [`crate::backprop::Node`]) in its output; [`Tensor::backward`] walks
-//! those records. The graph lives exactly as long as the tensors that reference it, so dropping the loss after
-//! `backward` frees the whole graph.
+//! those records and takes them apart as it goes: once a node's rule has run, the node's saved values and its
+//! hold on its inputs are released, so an activation is freed as soon as the backward pass is past it (unless
+//! the caller still holds the tensor). A graph is walked once: a second `backward` through it is an error
+//! ([`crate::TensorError::GraphReleased`]); run the forward pass again instead.
 
 use crate::backprop::{self, Node};
 use crate::error::{Result, TensorError};
 use ndarray::{ArrayD, IxDyn};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 /// A process-unique identifier of a tensor or variable; gradients are keyed by it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -29,7 +31,25 @@ pub(crate) struct TensorInner {
     pub(crate) id: TensorId,
     pub(crate) data: Arc<ArrayD<f32>>,
     pub(crate) requires_grad: bool,
-    pub(crate) node: Option<Node>,
+    /// The name of the op that made the tensor (`None` for constants, leaves and variables); kept after
+    /// `backward` has taken the node apart.
+    pub(crate) op: Option<&'static str>,
+    /// The backward rule and the inputs; `backward` takes it out once it has run, releasing what it saved.
+    node: Mutex<Option<Node>>,
+}
+
+impl TensorInner {
+    /// The node slot, locked (a poisoned lock still holds a valid `Option`).
+    pub(crate) fn node(&self) -> MutexGuard<'_, Option<Node>> {
+        self.node
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Takes the node out, dropping the graph behind this tensor once the caller drops it.
+    pub(crate) fn take_node(&self) -> Option<Node> {
+        self.node().take()
+    }
 }
 
 impl Drop for TensorInner {
@@ -63,7 +83,7 @@ impl std::fmt::Debug for Tensor {
         f.debug_struct("Tensor")
             .field("shape", &self.shape())
             .field("requires_grad", &self.requires_grad())
-            .field("op", &self.0.node.as_ref().map(|n| n.op_name()))
+            .field("op", &self.0.op)
             .finish()
     }
 }
@@ -80,7 +100,8 @@ impl Tensor {
             id,
             data,
             requires_grad,
-            node,
+            op: node.as_ref().map(Node::op_name),
+            node: Mutex::new(node),
         }))
     }
 
@@ -203,7 +224,7 @@ impl Tensor {
 
     /// The name of the operation that produced this tensor (`None` for constants and variables).
     pub fn op_name(&self) -> Option<&'static str> {
-        self.0.node.as_ref().map(|n| n.op_name())
+        self.0.op
     }
 
     /// How many tensors are alive in the process; used to test that graphs are freed.

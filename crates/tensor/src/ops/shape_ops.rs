@@ -17,6 +17,17 @@ fn reshaped(array: &ArrayD<f32>, shape: &[usize], op: &'static str) -> Result<Ar
     })
 }
 
+/// `array` in `shape`, reusing its buffer when it is row-major (a gradient flowing back through a reshape).
+fn reshaped_owned(array: ArrayD<f32>, shape: &[usize], op: &'static str) -> Result<ArrayD<f32>> {
+    if !array.is_standard_layout() {
+        return reshaped(&array, shape, op);
+    }
+    let from = array.shape().to_vec();
+    array
+        .into_shape_with_order(IxDyn(shape))
+        .map_err(|_| TensorError::shape_mismatch(op, &from, shape))
+}
+
 /// `array` with its axes reordered, in row-major layout. Swapping the last two axes of a row-major array (the
 /// memory network's `Permute((2, 1))`) takes the direct batched-transpose loop.
 fn permuted(array: &ArrayD<f32>, axes: &[usize]) -> ArrayD<f32> {
@@ -120,10 +131,10 @@ impl Tensor {
         Ok(Tensor::from_op(
             out,
             || {
-                Node::new("reshape", vec![self.clone()], |ctx| {
-                    Ok(vec![Some(reshaped(
-                        ctx.grad,
-                        ctx.inputs[0].shape(),
+                Node::passing_gradient("reshape", vec![self.clone()], |inputs, grad| {
+                    Ok(vec![Some(reshaped_owned(
+                        grad,
+                        inputs[0].shape(),
                         "reshape",
                     )?)])
                 })
