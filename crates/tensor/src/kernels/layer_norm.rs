@@ -153,10 +153,8 @@ fn backward_rows(
     for (b, sums) in sums.chunks_exact_mut(ROW_LANES).take(whole).enumerate() {
         let (rows, at) = (b * ROW_LANES, b * block);
         let (h, hx) = block_grad_sums(
-            &dy[at..],
-            &x[at..],
-            &mean[rows..],
-            &rstd[rows..],
+            (&dy[at..], &x[at..]),
+            (&mean[rows..], &rstd[rows..]),
             gamma,
             cols,
         );

@@ -43,10 +43,8 @@ pub(super) fn block_stats(
 /// rows of `cols` values in `dy` and `x`, bit for bit those of the one-row pass (which starts them at 0).
 #[inline]
 pub(super) fn block_grad_sums(
-    dy: &[f32],
-    x: &[f32],
-    mean: &[f32],
-    rstd: &[f32],
+    (dy, x): (&[f32], &[f32]),
+    (mean, rstd): (&[f32], &[f32]),
     gamma: Option<&[f32]>,
     cols: usize,
 ) -> ([f32; ROW_LANES], [f32; ROW_LANES]) {
