@@ -20,7 +20,7 @@
 //! ```
 
 use super::Parallelism;
-use super::layer_norm_lanes::{ROW_LANES, SUM_START, block_grad_sums, block_stats};
+use super::layer_norm_lanes::{ROW_LANES, SUM_START, block_grad_sums, block_stats, gamma_gradient};
 use crate::error::{Result, TensorError};
 use rayon::prelude::*;
 
@@ -274,18 +274,7 @@ pub fn layer_norm_backward(
     }
     if let Some(dgamma) = dgamma {
         check_len("dgamma", dgamma.len(), cols)?;
-        let mut products = crate::buffer_pool::take(x.len());
-        for ((p, (dy, x)), (&m, &r)) in products
-            .chunks_mut(cols)
-            .zip(dy.chunks(cols).zip(x.chunks(cols)))
-            .zip(stats.mean.iter().zip(&stats.rstd))
-        {
-            for ((p, &dy), &x) in p.iter_mut().zip(dy).zip(x) {
-                *p = dy * (x - m) * r;
-            }
-        }
-        super::sum_axis0(dgamma, &products, rows, cols)?;
-        crate::buffer_pool::give(products);
+        gamma_gradient(dgamma, (dy, x), (&stats.mean, &stats.rstd), cols);
     }
     if let Some(dbeta) = dbeta {
         check_len("dbeta", dbeta.len(), cols)?;
@@ -470,6 +459,34 @@ mod tests {
             zeros.iter().sum::<f32>().to_bits(),
             zeros.iter().fold(SUM_START, |s, &v| s + v).to_bits()
         );
+    }
+
+    /// The `gamma` gradient without the products array gives the bits of `sum_axis0` over that array, on one
+    /// block, several, and enough rows for the parallel partial sums.
+    #[test]
+    fn gamma_gradient_matches_the_sums_of_the_products() {
+        for (rows, cols) in [(5, 3), (700, 32), (3000, 33)] {
+            let x = random_vec(rows * cols, 13);
+            let dy = random_vec(rows * cols, 14);
+            let mean = random_vec(rows, 15);
+            let rstd: Vec<f32> = random_vec(rows, 16).iter().map(|v| 1.5 + v).collect();
+            let products: Vec<f32> = (0..rows * cols)
+                .map(|i| dy[i] * (x[i] - mean[i / cols]) * rstd[i / cols])
+                .collect();
+            let mut expected = vec![0.0; cols];
+            crate::kernels::sum_axis0(&mut expected, &products, rows, cols).unwrap();
+            for threads in [1, 2] {
+                let mut fused = vec![f32::NAN; cols];
+                crate::kernels::test_util::with_threads(threads, || {
+                    gamma_gradient(&mut fused, (&dy, &x), (&mean, &rstd), cols)
+                });
+                assert_bits_eq(
+                    &fused,
+                    &expected,
+                    &format!("{rows}x{cols}, {threads} threads"),
+                );
+            }
+        }
     }
 
     #[test]

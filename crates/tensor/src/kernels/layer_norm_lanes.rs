@@ -1,4 +1,5 @@
-//! The row sums of layer normalization, [`ROW_LANES`] rows side by side.
+//! The row sums of layer normalization, [`ROW_LANES`] rows side by side, and the `gamma` gradient's column sums
+//! without an array of products.
 //!
 //! Each row's sums run in the order of the one-row pass (element after element, from the same starting value),
 //! so every row gets the same bits; running the rows of a block side by side turns the one-row pass's chain of
@@ -61,4 +62,59 @@ pub(super) fn block_grad_sums(
         }
     }
     (sum_h, sum_hx)
+}
+
+/// `dgamma[j] = Σ_rows dy·(x − mean)·rstd` in the order of [`super::sum_axis0`] over the array of those products
+/// (column sums of blocks of [`super::AXIS0_BLOCK_ROWS`] rows from 0, added to `dgamma` block after block), so the
+/// same bits, without writing the products out.
+pub(super) fn gamma_gradient(
+    dgamma: &mut [f32],
+    (dy, x): (&[f32], &[f32]),
+    (mean, rstd): (&[f32], &[f32]),
+    cols: usize,
+) {
+    use rayon::prelude::*;
+    let rows_per_block = super::AXIS0_BLOCK_ROWS;
+    let block = rows_per_block * cols;
+    let partial = |(b, (dy, x)): (usize, (&[f32], &[f32]))| {
+        let mut sums = vec![0.0f32; cols];
+        let first = b * rows_per_block;
+        for ((dy, x), (&m, &r)) in dy
+            .chunks_exact(cols)
+            .zip(x.chunks_exact(cols))
+            .zip(mean[first..].iter().zip(&rstd[first..]))
+        {
+            for ((sum, &dy), &x) in sums.iter_mut().zip(dy).zip(x) {
+                *sum += dy * (x - m) * r;
+            }
+        }
+        sums
+    };
+    dgamma.fill(0.0);
+    if cols == 0 {
+        return;
+    }
+    let add = |dgamma: &mut [f32], sums: &[f32]| {
+        dgamma.iter_mut().zip(sums).for_each(|(d, s)| *d += s);
+    };
+    if x.len() < super::PARALLEL_ELEMENTS_THRESHOLD {
+        for sums in dy
+            .chunks(block)
+            .zip(x.chunks(block))
+            .enumerate()
+            .map(partial)
+        {
+            add(dgamma, &sums);
+        }
+    } else {
+        let partials: Vec<Vec<f32>> = dy
+            .par_chunks(block)
+            .zip(x.par_chunks(block))
+            .enumerate()
+            .map(partial)
+            .collect();
+        for sums in &partials {
+            add(dgamma, sums);
+        }
+    }
 }
