@@ -126,12 +126,19 @@ impl Dense {
         let x = inputs
             .first()
             .ok_or_else(|| LayersError::Graph(format!("layer `{name}` received no input")))?;
-        let z = x.matmul(&self.core.weight(0)?).in_layer(name)?;
-        if self.use_bias {
-            z.add(&self.core.weight(1)?).in_layer(name)
-        } else {
-            Ok(z)
+        let kernel = self.core.weight(0)?;
+        if !self.use_bias {
+            return x.matmul(&kernel).in_layer(name);
         }
+        let bias = self.core.weight(1)?;
+        // The bias as the product's starting value (no separate add pass and gradient copy) where that gives
+        // the bits of the product then the add.
+        if kernel.shape().first().copied().unwrap_or(usize::MAX)
+            <= rkeras_tensor::ops::MATMUL_BIAS_SAME_BITS_DEPTH
+        {
+            return x.matmul_bias(&kernel, &bias).in_layer(name);
+        }
+        x.matmul(&kernel).and_then(|z| z.add(&bias)).in_layer(name)
     }
 }
 

@@ -20,6 +20,7 @@
 //! ```
 
 use super::Parallelism;
+use super::layer_norm_lanes::{ROW_LANES, SUM_START, block_grad_sums, block_stats, gamma_gradient};
 use crate::error::{Result, TensorError};
 use rayon::prelude::*;
 
@@ -69,9 +70,27 @@ fn rows_of(len: usize, cols: usize) -> Result<usize> {
 /// One row's mean and reciprocal standard deviation.
 fn row_stats(x: &[f32], eps: f32) -> (f32, f32) {
     let n = x.len() as f32;
-    let mean = x.iter().sum::<f32>() / n;
-    let var = x.iter().map(|&v| (v - mean) * (v - mean)).sum::<f32>() / n;
+    let mean = x.iter().fold(SUM_START, |s, &v| s + v) / n;
+    let var = x
+        .iter()
+        .fold(SUM_START, |s, &v| s + (v - mean) * (v - mean))
+        / n;
     (mean, 1.0 / (var + eps).sqrt())
+}
+
+/// `y = (x − mean) · rstd · gamma + beta` over one row.
+fn normalize_row(
+    y: &mut [f32],
+    x: &[f32],
+    (m, r): (f32, f32),
+    gamma: Option<&[f32]>,
+    beta: Option<&[f32]>,
+) {
+    for (j, (y, &x)) in y.iter_mut().zip(x).enumerate() {
+        let g = gamma.map_or(1.0, |g| g[j]);
+        let b = beta.map_or(0.0, |b| b[j]);
+        *y = (x - m) * r * g + b;
+    }
 }
 
 /// The forward pass over consecutive rows.
@@ -86,20 +105,33 @@ fn forward_rows(
     cols: usize,
     eps: f32,
 ) {
+    let block = ROW_LANES * cols;
+    let whole = x.len() / block.max(1);
+    // Blocks of rows whose statistics are summed side by side, then the rows left one at a time.
     for (((y, x), mean), rstd) in y
+        .chunks_exact_mut(block)
+        .zip(x.chunks_exact(block))
+        .zip(mean.chunks_exact_mut(ROW_LANES))
+        .zip(rstd.chunks_exact_mut(ROW_LANES))
+    {
+        let (m, r) = block_stats(x, cols, eps);
+        mean.copy_from_slice(&m);
+        rstd.copy_from_slice(&r);
+        for (l, (y, x)) in y.chunks_mut(cols).zip(x.chunks(cols)).enumerate() {
+            normalize_row(y, x, (m[l], r[l]), gamma, beta);
+        }
+    }
+    let done = whole * ROW_LANES;
+    for (((y, x), mean), rstd) in y[done * cols..]
         .chunks_mut(cols)
-        .zip(x.chunks(cols))
-        .zip(mean.iter_mut())
-        .zip(rstd.iter_mut())
+        .zip(x[done * cols..].chunks(cols))
+        .zip(mean[done..].iter_mut())
+        .zip(rstd[done..].iter_mut())
     {
         let (m, r) = row_stats(x, eps);
         *mean = m;
         *rstd = r;
-        for (j, (y, &x)) in y.iter_mut().zip(x).enumerate() {
-            let g = gamma.map_or(1.0, |g| g[j]);
-            let b = beta.map_or(0.0, |b| b[j]);
-            *y = (x - m) * r * g + b;
-        }
+        normalize_row(y, x, (m, r), gamma, beta);
     }
 }
 
@@ -114,11 +146,28 @@ fn backward_rows(
     cols: usize,
 ) {
     let n = cols as f32;
-    for (((dx, dy), x), (&m, &r)) in dx
-        .chunks_mut(cols)
-        .zip(dy.chunks(cols))
-        .zip(x.chunks(cols))
-        .zip(mean.iter().zip(rstd))
+    let block = ROW_LANES * cols;
+    let whole = x.len() / block.max(1);
+    // The row sums of whole blocks side by side, those of the rows left one at a time.
+    let mut sums = vec![(0.0f32, 0.0f32); mean.len()];
+    for (b, sums) in sums.chunks_exact_mut(ROW_LANES).take(whole).enumerate() {
+        let (rows, at) = (b * ROW_LANES, b * block);
+        let (h, hx) = block_grad_sums(
+            (&dy[at..], &x[at..]),
+            (&mean[rows..], &rstd[rows..]),
+            gamma,
+            cols,
+        );
+        for (l, sum) in sums.iter_mut().enumerate() {
+            *sum = (h[l], hx[l]);
+        }
+    }
+    let done = whole * ROW_LANES;
+    for (((sum, dy), x), (&m, &r)) in sums[done..]
+        .iter_mut()
+        .zip(dy[done * cols..].chunks(cols))
+        .zip(x[done * cols..].chunks(cols))
+        .zip(mean[done..].iter().zip(&rstd[done..]))
     {
         let (mut sum_h, mut sum_hx) = (0.0f32, 0.0f32);
         for (j, (&dy, &x)) in dy.iter().zip(x).enumerate() {
@@ -126,6 +175,15 @@ fn backward_rows(
             sum_h += h;
             sum_hx += h * (x - m) * r;
         }
+        *sum = (sum_h, sum_hx);
+    }
+    for ((((dx, dy), x), (&m, &r)), &(sum_h, sum_hx)) in dx
+        .chunks_mut(cols)
+        .zip(dy.chunks(cols))
+        .zip(x.chunks(cols))
+        .zip(mean.iter().zip(rstd))
+        .zip(&sums)
+    {
         let (mean_h, mean_hx) = (sum_h / n, sum_hx / n);
         for (j, ((dx, &dy), &x)) in dx.iter_mut().zip(dy).zip(x).enumerate() {
             let h = dy * gamma.map_or(1.0, |g| g[j]);
@@ -216,17 +274,7 @@ pub fn layer_norm_backward(
     }
     if let Some(dgamma) = dgamma {
         check_len("dgamma", dgamma.len(), cols)?;
-        let mut products = crate::buffer_pool::take(x.len());
-        for (((p, &dy), &x), i) in products
-            .iter_mut()
-            .zip(dy)
-            .zip(x)
-            .zip((0..x.len()).map(|i| i / cols))
-        {
-            *p = dy * (x - stats.mean[i]) * stats.rstd[i];
-        }
-        super::sum_axis0(dgamma, &products, rows, cols)?;
-        crate::buffer_pool::give(products);
+        gamma_gradient(dgamma, (dy, x), (&stats.mean, &stats.rstd), cols);
     }
     if let Some(dbeta) = dbeta {
         check_len("dbeta", dbeta.len(), cols)?;
@@ -375,6 +423,68 @@ mod tests {
                 pool.install(|| run(&x, &gamma, &beta, &dy, cols, Parallelism::Rayon(0)));
             for (s, p) in serial.iter().zip(&parallel) {
                 assert_bits_eq(s, p, &format!("{threads} threads"));
+            }
+        }
+    }
+
+    /// Rows summed side by side in blocks give each row the bits it gets alone (the one-row pass), forward
+    /// and backward, including a row of negative zeros and the rows after the last whole block.
+    #[test]
+    fn rows_in_blocks_match_rows_alone_bit_for_bit() {
+        let (rows, cols) = (2 * ROW_LANES + 5, 32);
+        let mut x: Vec<f32> = random_vec(rows * cols, 9)
+            .iter()
+            .map(|v| 4.0 * v - 1.0)
+            .collect();
+        x[3 * cols..4 * cols].fill(-0.0);
+        let gamma = random_vec(cols, 10);
+        let beta = random_vec(cols, 11);
+        let dy = random_vec(rows * cols, 12);
+        let [y, dx, ..] = run(&x, &gamma, &beta, &dy, cols, Parallelism::None);
+        for r in 0..rows {
+            let at = r * cols..(r + 1) * cols;
+            let [y1, dx1, ..] = run(
+                &x[at.clone()],
+                &gamma,
+                &beta,
+                &dy[at.clone()],
+                cols,
+                Parallelism::None,
+            );
+            assert_bits_eq(&y[at.clone()], &y1, &format!("y row {r}"));
+            assert_bits_eq(&dx[at], &dx1, &format!("dx row {r}"));
+        }
+        let zeros = [-0.0f32; 4];
+        assert_eq!(
+            zeros.iter().sum::<f32>().to_bits(),
+            zeros.iter().fold(SUM_START, |s, &v| s + v).to_bits()
+        );
+    }
+
+    /// The `gamma` gradient without the products array gives the bits of `sum_axis0` over that array, on one
+    /// block, several, and enough rows for the parallel partial sums.
+    #[test]
+    fn gamma_gradient_matches_the_sums_of_the_products() {
+        for (rows, cols) in [(5, 3), (700, 32), (3000, 33)] {
+            let x = random_vec(rows * cols, 13);
+            let dy = random_vec(rows * cols, 14);
+            let mean = random_vec(rows, 15);
+            let rstd: Vec<f32> = random_vec(rows, 16).iter().map(|v| 1.5 + v).collect();
+            let products: Vec<f32> = (0..rows * cols)
+                .map(|i| dy[i] * (x[i] - mean[i / cols]) * rstd[i / cols])
+                .collect();
+            let mut expected = vec![0.0; cols];
+            crate::kernels::sum_axis0(&mut expected, &products, rows, cols).unwrap();
+            for threads in [1, 2] {
+                let mut fused = vec![f32::NAN; cols];
+                crate::kernels::test_util::with_threads(threads, || {
+                    gamma_gradient(&mut fused, (&dy, &x), (&mean, &rstd), cols)
+                });
+                assert_bits_eq(
+                    &fused,
+                    &expected,
+                    &format!("{rows}x{cols}, {threads} threads"),
+                );
             }
         }
     }

@@ -42,6 +42,7 @@ mod elementwise;
 pub mod exp;
 pub mod gru;
 pub mod layer_norm;
+mod layer_norm_lanes;
 pub mod layout;
 pub mod lstm;
 mod mat_ref;

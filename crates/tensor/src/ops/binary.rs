@@ -15,6 +15,9 @@ fn binary_forward(
     if lhs.shape() == rhs.shape() {
         return Ok(super::fast::zip(lhs.data(), rhs.data(), f));
     }
+    if let Some(out) = super::fast::zip_trailing(lhs.data(), rhs.data(), &f) {
+        return Ok(out);
+    }
     let shape = broadcast_shape(lhs.shape(), rhs.shape(), op)?;
     let l = lhs
         .data()
@@ -213,6 +216,33 @@ mod tests {
             grads.get_var(rhs).unwrap().clone(),
             out.data().clone(),
         )
+    }
+
+    /// The trailing-axes fast path (a bias row, a position table) gives the general broadcast's values, with
+    /// the smaller operand on either side.
+    #[test]
+    fn trailing_broadcasts_match_the_array_expressions() {
+        let big = Tensor::new(varied(&[2, 3, 4], 1));
+        for small_shape in [&[4][..], &[3, 4]] {
+            let small = Tensor::new(varied(small_shape, 2));
+            let spread = small
+                .data()
+                .broadcast(IxDyn(&[2, 3, 4]))
+                .unwrap()
+                .to_owned();
+            let forward = big.sub(&small).unwrap();
+            assert_identical(forward.data(), &(big.data() - &spread), "big - small");
+            let backward = small.sub(&big).unwrap();
+            assert_identical(backward.data(), &(&spread - big.data()), "small - big");
+        }
+        let mismatched = Tensor::new(varied(&[3, 1], 3));
+        let general = big.add(&mismatched).unwrap();
+        let spread = mismatched
+            .data()
+            .broadcast(IxDyn(&[2, 3, 4]))
+            .unwrap()
+            .to_owned();
+        assert_identical(general.data(), &(big.data() + &spread), "[3, 1] column");
     }
 
     #[test]

@@ -43,6 +43,41 @@ pub(crate) fn zip(a: &ArrayD<f32>, b: &ArrayD<f32>, f: impl Fn(f32, f32) -> f32)
     }
 }
 
+/// `f(a, b)` elementwise where one operand's shape is the other's trailing axes (a bias row, a position
+/// table added to every batch item): the larger operand's row-major slice in blocks of the smaller one's, each
+/// element computed as the general broadcast computes it. `None` when the shapes or layouts do not fit.
+pub(crate) fn zip_trailing(
+    a: &ArrayD<f32>,
+    b: &ArrayD<f32>,
+    f: impl Fn(f32, f32) -> f32,
+) -> Option<ArrayD<f32>> {
+    let trailing = |big: &ArrayD<f32>, small: &ArrayD<f32>| {
+        small.ndim() < big.ndim()
+            && !small.is_empty()
+            && big.shape()[big.ndim() - small.ndim()..] == *small.shape()
+    };
+    let (x, y) = (a.as_slice()?, b.as_slice()?);
+    if trailing(a, b) {
+        Some(filled(a, |out| {
+            for (o, x) in out.chunks_exact_mut(y.len()).zip(x.chunks_exact(y.len())) {
+                for ((o, &p), &q) in o.iter_mut().zip(x).zip(y) {
+                    *o = f(p, q);
+                }
+            }
+        }))
+    } else if trailing(b, a) {
+        Some(filled(b, |out| {
+            for (o, y) in out.chunks_exact_mut(x.len()).zip(y.chunks_exact(x.len())) {
+                for ((o, &p), &q) in o.iter_mut().zip(x).zip(y) {
+                    *o = f(p, q);
+                }
+            }
+        }))
+    } else {
+        None
+    }
+}
+
 /// `f(a[i], b[i], c[i])` for three arrays of the same shape, in a new array of `a`'s layout.
 pub(crate) fn zip3(
     a: &ArrayD<f32>,

@@ -9,6 +9,11 @@ use crate::kernels::matmul_into;
 use crate::tensor::Tensor;
 use ndarray::{Ix2, IxDyn};
 
+/// The deepest product (`k`, the kernel's rows) for which [`Tensor::matmul_bias`] gives the bits of `matmul`
+/// then `add`: the `gemm` crate never splits a product of depth up to 512 along `k` (its blocking takes at
+/// least 512 of it at once), and the other kernels add the bias once onto the finished sum.
+pub const MATMUL_BIAS_SAME_BITS_DEPTH: usize = 512;
+
 impl Tensor {
     /// `self · w + b`, where `self` is `[..., k]`, `w` the matrix `[k, n]` and `b` the row `[n]`; the result is
     /// `[..., n]`. The product accumulates onto the bias in one pass (`matmul` then `add` round the product
@@ -112,6 +117,13 @@ mod tests {
             (vec![2, 5], 32, 64),
             (vec![7], 3, 1),
             (vec![3, 2, 4], 64, 17),
+            // Dense layers' sizes: the transformer's feed-forward network and head, the MLP's last layers.
+            (vec![4, 200], 32, 32),
+            (vec![32], 32, 20),
+            (vec![32], 20, 46),
+            (vec![64], 300, 3),
+            (vec![128], 512, 10),
+            (vec![16], super::MATMUL_BIAS_SAME_BITS_DEPTH, 40),
         ] {
             let m: usize = lead.iter().product();
             let x =

@@ -35,6 +35,7 @@ pub use conv_transpose::Conv2dTransposeOptions;
 pub use dropout::dropout_mask;
 pub use gru::GruConfig;
 pub use lstm::LstmConfig;
+pub use matmul_bias::MATMUL_BIAS_SAME_BITS_DEPTH;
 pub use relu_family::ReluOptions;
 
 use crate::error::{Result, TensorError};

@@ -105,10 +105,18 @@ fn softmax_row(row: &mut [f32]) {
             *sum += *s;
         }
     }
+    // The row's last partial chunk takes the `exp` of a whole one (lanes past the row's end are computed and
+    // dropped), then is summed in order as before: the same values and the same sum as one element at a time.
+    let rest = chunks.into_remainder();
+    let mut lanes = [0.0f32; LANES];
+    lanes[..rest.len()].copy_from_slice(rest);
+    for v in &mut lanes {
+        *v = exp(*v - max);
+    }
+    rest.copy_from_slice(&lanes[..rest.len()]);
     let mut sum = 0.0f32;
-    for s in chunks.into_remainder() {
-        *s = exp(*s - max);
-        sum += *s;
+    for &s in rest.iter() {
+        sum += s;
     }
     for s in sums {
         sum += s;
@@ -241,6 +249,34 @@ mod tests {
             a.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
             b.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
         );
+    }
+
+    /// The last partial chunk of a row, whose `exp` runs on a whole chunk, gives the bits of the element-at-a-time
+    /// pass (each `exp` and the running sum of the remainder, then the lanes' sums in order).
+    #[test]
+    fn the_partial_chunk_matches_the_element_at_a_time_pass() {
+        for cols in [1, 5, 16, 23, 200] {
+            let row = scores(cols);
+            let mut fast = row.clone();
+            softmax_prefix_rows(&mut fast, cols, Prefix::All);
+            let max = row.iter().fold(f32::NEG_INFINITY, |m, &s| larger(m, s));
+            let e: Vec<f32> = row.iter().map(|&s| exp(s - max)).collect();
+            let whole = cols / LANES * LANES;
+            let mut sums = [0.0f32; LANES];
+            for chunk in e[..whole].chunks(LANES) {
+                for (sum, v) in sums.iter_mut().zip(chunk) {
+                    *sum += v;
+                }
+            }
+            let rest = e[whole..].iter().fold(0.0f32, |a, b| a + b);
+            let sum = sums.iter().fold(rest, |a, b| a + b);
+            let expected: Vec<u32> = e.iter().map(|v| (v * (1.0 / sum)).to_bits()).collect();
+            assert_eq!(
+                fast.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                expected,
+                "{cols}"
+            );
+        }
     }
 
     #[test]
