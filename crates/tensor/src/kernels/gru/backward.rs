@@ -67,20 +67,19 @@ pub fn gru_backward(
 
     // Gradients of the pre-activations of the input projection (every row is written: masked rows with zeros).
     let mut d_x_pre = crate::pooled::for_overwrite(Ix3(batch, time, width));
-    // Gradients of the recurrent projection's pre-activations ((z, r, h) with `reset_after`, (z, r) without)
-    // and the previous states of every kept (sample, step), packed in the order the loop visits them (each step's
-    // kept samples one after another): `dU = Σ_t h_{t-1}ᵀ·dRec_t` and the recurrent bias's gradient are then
-    // one product and one sum over all of them after the loop.
+    // Gradients of the recurrent projection's pre-activations of one step's kept samples, packed in front:
+    // (z, r, h) with `reset_after`, (z, r) without.
     let recurrent_width = if reset_after { width } else { 2 * units };
-    let mut d_recurrent = crate::pooled::for_overwrite(Ix2(batch * time, recurrent_width));
-    let mut previous = crate::pooled::for_overwrite(Ix2(batch * time, units));
-    let mut packed = 0;
+    let mut d_recurrent = crate::pooled::for_overwrite(Ix2(batch, recurrent_width));
+    let mut d_recurrent_kernel = crate::pooled::zeros(Ix2(units, recurrent_width));
     let mut d_candidate_kernel = crate::pooled::zeros(Ix2(units, units));
+    let mut d_recurrent_bias = Array1::<f32>::zeros(recurrent_width);
     // The gradient reaching each sample's state from the later steps; a masked step passes it through.
     let mut d_hidden = crate::pooled::zeros(Ix2(batch, units));
     // The kept samples' rows of one step, packed in front.
     let mut kept_d_hidden = crate::pooled::for_overwrite(Ix2(batch, units));
     let mut d_previous = crate::pooled::for_overwrite(Ix2(batch, units));
+    let mut previous = crate::pooled::for_overwrite(Ix2(batch, units));
     let mut d_candidate = crate::pooled::for_overwrite(Ix2(batch, units));
     let mut kept_reset = crate::pooled::for_overwrite(Ix2(batch, units));
     let mut d_reset_input = crate::pooled::for_overwrite(Ix2(batch, units));
@@ -123,10 +122,8 @@ pub fn gru_backward(
         rows_of_step.clear();
         rows_of_step.extend(kept.iter().map(|&b| b * time + step));
         let previous_all = previous_state(&cache.hidden, initial_state, &zeros, step);
-        let step_rows = packed..packed + n;
         {
-            let prev = &mut flat_mut(OP_BACKWARD, &mut previous)?
-                [step_rows.start * units..step_rows.end * units];
+            let prev = flat_mut(OP_BACKWARD, &mut previous)?;
             for (out, &sample) in prev.chunks_exact_mut(units).zip(&kept) {
                 for (o, v) in out.iter_mut().zip(previous_all.row(sample)) {
                     *o = *v;
@@ -140,13 +137,11 @@ pub fn gru_backward(
             flat_mut(OP_BACKWARD, &mut kept_d_hidden)?,
         );
         let d_x_flat = flat_mut(OP_BACKWARD, &mut d_x_pre)?;
-        let d_rec = &mut flat_mut(OP_BACKWARD, &mut d_recurrent)?
-            [step_rows.start * recurrent_width..step_rows.end * recurrent_width];
+        let d_rec = flat_mut(OP_BACKWARD, &mut d_recurrent)?;
         let d_prev = flat_mut(OP_BACKWARD, &mut d_previous)?;
         let d_cand = flat_mut(OP_BACKWARD, &mut d_candidate)?;
         let d_h = flat_mut(OP_BACKWARD, &mut kept_d_hidden)?;
-        let prev =
-            &flat_mut(OP_BACKWARD, &mut previous)?[step_rows.start * units..step_rows.end * units];
+        let prev = flat_mut(OP_BACKWARD, &mut previous)?;
         for (i, &row) in rows_of_step.iter().enumerate() {
             let at = i * units..(i + 1) * units;
             let row_grads = RowGrads {
@@ -187,12 +182,10 @@ pub fn gru_backward(
                 &mut d_reset_input.slice_mut(s![..n, ..]),
             )?;
             let d_x_flat = flat_mut(OP_BACKWARD, &mut d_x_pre)?;
-            let d_rec = &mut flat_mut(OP_BACKWARD, &mut d_recurrent)?
-                [step_rows.start * recurrent_width..step_rows.end * recurrent_width];
+            let d_rec = flat_mut(OP_BACKWARD, &mut d_recurrent)?;
             let d_prev = flat_mut(OP_BACKWARD, &mut d_previous)?;
             let d_reset = flat_mut(OP_BACKWARD, &mut d_reset_input)?;
-            let prev = &flat_mut(OP_BACKWARD, &mut previous)?
-                [step_rows.start * units..step_rows.end * units];
+            let prev = flat_mut(OP_BACKWARD, &mut previous)?;
             for (i, &row) in rows_of_step.iter().enumerate() {
                 for k in 0..units {
                     let at = i * units + k;
@@ -205,14 +198,24 @@ pub fn gru_backward(
                 }
             }
         }
+        let d_recurrent_kept = d_recurrent.slice(s![..n, ..]);
         matmul_into(
             OP_BACKWARD,
-            &d_recurrent.slice(s![step_rows.clone(), ..]),
+            &previous.slice(s![..n, ..]).t(),
+            &d_recurrent_kept,
+            1.0,
+            &mut d_recurrent_kernel.view_mut(),
+        )?;
+        matmul_into(
+            OP_BACKWARD,
+            &d_recurrent_kept,
             &kernel.t(),
             1.0,
             &mut d_previous.slice_mut(s![..n, ..]),
         )?;
-        packed = step_rows.end;
+        if reset_after {
+            d_recurrent_bias += &crate::pooled::sum_axis(&d_recurrent_kept, Axis(0));
+        }
         scatter_rows(
             flat_mut(OP_BACKWARD, &mut d_previous)?,
             units,
@@ -221,8 +224,6 @@ pub fn gru_backward(
         );
     }
 
-    let (d_recurrent_kernel, d_recurrent_bias) =
-        recurrent_gradients(&previous, &d_recurrent, packed, reset_after)?;
     let d_rows = d_x_pre
         .view()
         .into_shape_with_order((batch * time, width))
@@ -239,8 +240,8 @@ pub fn gru_backward(
         .into_shape_with_order((batch, time, dims.input_dim))
         .map_err(|e| internal(OP_BACKWARD, e))?;
     let d_input_bias = crate::pooled::sum_axis(&d_rows, Axis(0));
-    let d_recurrent_kernel = if reset_after {
-        d_recurrent_kernel
+    let (d_recurrent_kernel, d_recurrent_bias) = if reset_after {
+        (d_recurrent_kernel, Some(d_recurrent_bias))
     } else {
         let mut joined = crate::pooled::for_overwrite(Ix2(units, width));
         joined
@@ -251,7 +252,7 @@ pub fn gru_backward(
             .assign(&d_candidate_kernel);
         crate::buffer_pool::give_array(d_recurrent_kernel);
         crate::buffer_pool::give_array(d_candidate_kernel);
-        joined
+        (joined, None)
     };
     let d_initial_state = initial_state.map(|_| d_hidden.clone());
     for buffer in [
@@ -259,10 +260,10 @@ pub fn gru_backward(
         kept_d_hidden,
         d_previous,
         previous,
-        d_recurrent,
         d_candidate,
         kept_reset,
         d_reset_input,
+        d_recurrent,
         zeros,
     ] {
         crate::buffer_pool::give_array(buffer);
@@ -276,33 +277,6 @@ pub fn gru_backward(
         recurrent_bias: d_recurrent_bias,
         initial_state: d_initial_state,
     })
-}
-
-/// `dU = Σ h_{t-1}ᵀ·dRec_t` over the first `packed` rows of the packed previous states and recurrent gradients
-/// (one product: the sum over all kept steps groups its additions as the product's blocking does, not step by
-/// step), and with `reset_after` the recurrent bias's gradient, their column sums.
-fn recurrent_gradients(
-    previous: &Array2<f32>,
-    d_recurrent: &Array2<f32>,
-    packed: usize,
-    reset_after: bool,
-) -> Result<(Array2<f32>, Option<Array1<f32>>)> {
-    let (units, width) = (previous.ncols(), d_recurrent.ncols());
-    let d_recurrent = d_recurrent.slice(s![..packed, ..]);
-    let mut d_kernel = crate::pooled::for_overwrite(Ix2(units, width));
-    if packed == 0 {
-        d_kernel.fill(0.0);
-    } else {
-        matmul_into(
-            OP_BACKWARD,
-            &previous.slice(s![..packed, ..]).t(),
-            &d_recurrent,
-            0.0,
-            &mut d_kernel.view_mut(),
-        )?;
-    }
-    let d_bias = reset_after.then(|| crate::pooled::sum_axis(&d_recurrent, Axis(0)));
-    Ok((d_kernel, d_bias))
 }
 
 /// One sample's gradients of one unmasked step, written by [`RowGrads::fill`].
@@ -378,13 +352,13 @@ impl RowGrads<'_> {
         } else {
             let d_cand = &mut self.d_cand[..units];
             for k in 0..units {
-                let (dh, z, candidate) = (flush_subnormal(d_h[k]), g_z[k], g_h[k]);
-                let d_z = flush_subnormal(dh * (prev[k] - candidate) * derivative(z));
-                let d_a = flush_subnormal(dh * (1.0 - z) * (1.0 - candidate * candidate));
+                let (dh, z, candidate) = (d_h[k], g_z[k], g_h[k]);
+                let d_z = dh * (prev[k] - candidate) * derivative(z);
+                let d_a = dh * (1.0 - z) * (1.0 - candidate * candidate);
                 d_x_z[k] = d_z;
                 d_x_h[k] = d_a;
                 d_rec_z[k] = d_z;
-                d_prev[k] = flush_subnormal(dh * z);
+                d_prev[k] = dh * z;
                 d_cand[k] = d_a;
             }
         }
@@ -393,62 +367,7 @@ impl RowGrads<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::{GateActivation, RowGrads, recurrent_gradients};
-    use crate::kernels::test_util::{assert_gemm_close, random_vec};
-    use ndarray::{Array2, Axis, s};
-
-    /// `dU` as one product over every packed row against the step-by-step sum in `f64`, and against the
-    /// step-by-step sum in `f32` (one accumulating product per step, the order the loop used to take): both
-    /// within the product's rounding bound `4·ε·(k + 2)·2.3·(1 + |reference|)` for `k` packed rows. The bias's
-    /// gradient is the column sum of the packed rows, and the rows past `packed` are never read.
-    #[test]
-    fn recurrent_kernel_gradient_is_the_sum_over_the_packed_steps() {
-        let (units, width) = (32, 96);
-        // Kept samples per step, as a masked batch of 32 has them: none, some, all.
-        let per_step = [0, 3, 17, 32, 32, 9, 1, 25];
-        let packed: usize = per_step.iter().sum();
-        let rows = packed + 40;
-        let previous = Array2::from_shape_vec((rows, units), random_vec(rows * units, 7)).unwrap();
-        let mut d_recurrent =
-            Array2::from_shape_vec((rows, width), random_vec(rows * width, 8)).unwrap();
-        d_recurrent.slice_mut(s![packed.., ..]).fill(f32::NAN);
-        let (fast, bias) = recurrent_gradients(&previous, &d_recurrent, packed, true).unwrap();
-        let bias = bias.unwrap();
-        let mut exact = Array2::<f64>::zeros((units, width));
-        let mut per_step_f32 = Array2::<f32>::zeros((units, width));
-        let mut start = 0;
-        for &n in &per_step {
-            let (h, d) = (
-                previous.slice(s![start..start + n, ..]),
-                d_recurrent.slice(s![start..start + n, ..]),
-            );
-            exact += &h.mapv(f64::from).t().dot(&d.mapv(f64::from));
-            per_step_f32 += &h.t().dot(&d);
-            start += n;
-        }
-        let exact = exact.mapv(|v| v as f32);
-        let fast = fast.as_slice().unwrap();
-        assert_gemm_close(fast, exact.as_slice().unwrap(), packed, "dU against f64");
-        assert_gemm_close(
-            fast,
-            per_step_f32.as_slice().unwrap(),
-            packed,
-            "dU against the per-step sums",
-        );
-        let column_sums = d_recurrent
-            .slice(s![..packed, ..])
-            .mapv(f64::from)
-            .sum_axis(Axis(0))
-            .mapv(|v| v as f32);
-        assert_gemm_close(
-            bias.as_slice().unwrap(),
-            column_sums.as_slice().unwrap(),
-            packed,
-            "bias",
-        );
-        let (none, none_bias) = recurrent_gradients(&previous, &d_recurrent, 0, false).unwrap();
-        assert!(none.iter().all(|&v| v == 0.0) && none_bias.is_none());
-    }
+    use super::{GateActivation, RowGrads};
 
     /// One row's gate gradients: the expressions of the GRU's backward pass for normal values, and zeros once
     /// the state's gradient (or a product of it) is subnormal, instead of subnormal values.
