@@ -373,7 +373,6 @@ mod tests {
     /// the state's gradient (or a product of it) is subnormal, instead of subnormal values.
     #[test]
     fn row_gradients_flush_subnormal_values_to_zero() {
-        let units = 2;
         let g = [0.25f32, 0.5, 0.75, 0.5, -0.5, 0.25]; // z, r, ĥ
         let reset_input = [0.5f32, 2.0];
         let prev = [1.0f32, -1.0];
