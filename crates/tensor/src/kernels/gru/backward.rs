@@ -3,8 +3,8 @@
 use super::{GruCache, GruParams, OP_BACKWARD, validate};
 use crate::kernels::lstm::GateActivation;
 use crate::kernels::recurrent::{
-    check_initial_state, flat_mut, gate_derivative, grad_steps, input_gradients, internal,
-    matmul_into, previous_state, rows,
+    check_initial_state, flat_mut, flush_subnormal, gate_derivative, grad_steps, input_gradients,
+    internal, matmul_into, previous_state, rows,
 };
 use crate::kernels::step_mask::{gather_rows, kept_samples, scatter_rows, skips};
 use crate::{Result, TensorError};
@@ -190,7 +190,8 @@ pub fn gru_backward(
                 for k in 0..units {
                     let at = i * units + k;
                     let r = gates[row * width + units + k];
-                    let d_r = d_reset[at] * prev[at] * gate_derivative(activation, r);
+                    let d_r =
+                        flush_subnormal(d_reset[at] * prev[at] * gate_derivative(activation, r));
                     d_x_flat[row * width + units + k] = d_r;
                     d_rec[i * recurrent_width + units + k] = d_r;
                     d_prev[at] += d_reset[at] * r;
@@ -292,7 +293,7 @@ struct RowGrads<'a> {
 
 impl RowGrads<'_> {
     /// From the activated gates `g` (z, r, ĥ), the cached reset-gate input, the state's gradient `d_h` and the
-    /// previous state. The loops run over exact-length slices with the derivative chosen outside them, so
+    /// previous state. Subnormal gradients are flushed to zero ([`flush_subnormal`]). The loops run over exact-length slices with the derivative chosen outside them, so
     /// that they vectorise; every element is the same expression in the same order on every path.
     fn fill(
         self,
@@ -336,17 +337,17 @@ impl RowGrads<'_> {
             let (d_rec_r, d_rec_h) = (&mut d_rec_r[..units], &mut d_rec_h[..units]);
             let reset_input = &reset_input[..units];
             for k in 0..units {
-                let (dh, z, r, candidate) = (d_h[k], g_z[k], g_r[k], g_h[k]);
-                let d_z = dh * (prev[k] - candidate) * derivative(z);
-                let d_a = dh * (1.0 - z) * (1.0 - candidate * candidate);
+                let (dh, z, r, candidate) = (flush_subnormal(d_h[k]), g_z[k], g_r[k], g_h[k]);
+                let d_z = flush_subnormal(dh * (prev[k] - candidate) * derivative(z));
+                let d_a = flush_subnormal(dh * (1.0 - z) * (1.0 - candidate * candidate));
                 d_x_z[k] = d_z;
                 d_x_h[k] = d_a;
                 d_rec_z[k] = d_z;
-                d_prev[k] = dh * z;
-                let d_r = d_a * reset_input[k] * derivative(r);
+                d_prev[k] = flush_subnormal(dh * z);
+                let d_r = flush_subnormal(d_a * reset_input[k] * derivative(r));
                 d_x_r[k] = d_r;
                 d_rec_r[k] = d_r;
-                d_rec_h[k] = d_a * r;
+                d_rec_h[k] = flush_subnormal(d_a * r);
             }
         } else {
             let d_cand = &mut self.d_cand[..units];
@@ -361,5 +362,53 @@ impl RowGrads<'_> {
                 d_cand[k] = d_a;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{GateActivation, RowGrads};
+
+    /// One row's gate gradients: the expressions of the GRU's backward pass for normal values, and zeros once
+    /// the state's gradient (or a product of it) is subnormal, instead of subnormal values.
+    #[test]
+    fn row_gradients_flush_subnormal_values_to_zero() {
+        let g = [0.25f32, 0.5, 0.75, 0.5, -0.5, 0.25]; // z, r, ĥ
+        let reset_input = [0.5f32, 2.0];
+        let prev = [1.0f32, -1.0];
+        let run = |d_h: [f32; 2]| {
+            let (mut d_x, mut d_rec, mut d_prev, mut d_cand) =
+                ([9.0f32; 6], [9.0f32; 6], [9.0f32; 2], [9.0f32; 2]);
+            RowGrads {
+                d_x: &mut d_x,
+                d_rec: &mut d_rec,
+                d_prev: &mut d_prev,
+                d_cand: &mut d_cand,
+            }
+            .fill(GateActivation::Sigmoid, true, &g, &reset_input, &d_h, &prev);
+            (d_x, d_rec, d_prev)
+        };
+        let (d_x, d_rec, d_prev) = run([1.0, 3e-38]);
+        // Unit 0, d_h = 1: d_z = (h₋₁ − ĥ)·z(1 − z), d_a = (1 − z)(1 − ĥ²), d_r = d_a·u_h·r(1 − r).
+        let (z, r, c) = (0.25f32, 0.75f32, -0.5f32);
+        let d_a = (1.0 - z) * (1.0 - c * c);
+        assert_eq!(d_x[0], (1.0 - c) * (z * (1.0 - z)));
+        assert_eq!(d_x[4], d_a);
+        assert_eq!(d_x[2], d_a * 0.5 * (r * (1.0 - r)));
+        assert_eq!(d_rec[4], d_a * r);
+        assert_eq!(d_prev[0], z);
+        // Unit 1, d_h = 3e-38 (normal): d_prev = d_h·z and d_a stay normal, d_z and d_r fall below 1.2e-38.
+        assert_eq!(d_prev[1], 3e-38 * 0.5);
+        assert_eq!(d_x[5], 3e-38 * (1.0 - 0.5) * (1.0 - 0.25 * 0.25));
+        assert!(d_x[5].is_normal());
+        assert_eq!(d_x[1], 0.0, "d_z of unit 1 is subnormal before the flush");
+        assert_eq!(d_x[3], 0.0, "d_r of unit 1 is subnormal before the flush");
+        assert!((d_x[1] == d_rec[1]) && (d_x[3] == d_rec[3]));
+        let (d_x, d_rec, d_prev) = run([f32::MIN_POSITIVE / 4.0, -f32::MIN_POSITIVE / 2.0]);
+        let all = d_x.iter().chain(&d_rec).chain(&d_prev);
+        assert!(
+            all.clone().all(|&v| v == 0.0),
+            "{d_x:?} {d_rec:?} {d_prev:?}"
+        );
     }
 }

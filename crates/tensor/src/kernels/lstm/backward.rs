@@ -1,7 +1,7 @@
 //! The LSTM's backward pass: backpropagation through time from the states the forward pass kept.
 
 use super::*;
-use crate::kernels::recurrent::input_gradients;
+use crate::kernels::recurrent::{flush_subnormal, input_gradients};
 use crate::kernels::step_mask::{gather_rows, kept_samples, scatter_rows, skips};
 use ndarray::s;
 
@@ -174,6 +174,7 @@ pub fn lstm_backward(
 
 /// One step of backpropagation through the cell for one sample. `d_cell` holds the gradient reaching `c_t` from
 /// later steps on entry and the gradient reaching `c_{t-1}` on exit; `d_z` receives the pre-activation gradients.
+/// Subnormal gradients are flushed to zero ([`flush_subnormal`]); normal ones keep their bits.
 pub(super) fn cell_backward(
     gates: &[f32],
     cell_prev: &[f32],
@@ -200,11 +201,12 @@ pub(super) fn cell_backward(
     for k in 0..units {
         let (i, f, candidate, o) = (g_i[k], g_f[k], g_c[k], g_o[k]);
         let tanh_c = crate::kernels::activation::tanh(cell[k]);
-        let dc = d_cell[k] + d_hidden[k] * o * (1.0 - tanh_c * tanh_c);
-        d_i[k] = dc * candidate * activation.derivative_from_output(i);
-        d_f[k] = dc * cell_prev[k] * activation.derivative_from_output(f);
-        d_c[k] = dc * i * (1.0 - candidate * candidate);
-        d_o[k] = d_hidden[k] * tanh_c * activation.derivative_from_output(o);
-        d_cell[k] = dc * f;
+        let d_h = flush_subnormal(d_hidden[k]);
+        let dc = flush_subnormal(d_cell[k] + d_h * o * (1.0 - tanh_c * tanh_c));
+        d_i[k] = flush_subnormal(dc * candidate * activation.derivative_from_output(i));
+        d_f[k] = flush_subnormal(dc * cell_prev[k] * activation.derivative_from_output(f));
+        d_c[k] = flush_subnormal(dc * i * (1.0 - candidate * candidate));
+        d_o[k] = flush_subnormal(d_h * tanh_c * activation.derivative_from_output(o));
+        d_cell[k] = flush_subnormal(dc * f);
     }
 }

@@ -2,7 +2,8 @@
 
 use super::{OP_BACKWARD, SimpleRnnCache, SimpleRnnParams, validate};
 use crate::kernels::recurrent::{
-    check_initial_state, flat_mut, grad_steps, internal, matmul_into, previous_state, rows,
+    check_initial_state, flat_mut, flush_subnormal, grad_steps, internal, matmul_into,
+    previous_state, rows,
 };
 use crate::kernels::step_mask::skips;
 use crate::{Result, TensorError};
@@ -78,10 +79,13 @@ pub fn simple_rnn_backward(
                     continue;
                 }
                 for k in 0..units {
-                    let d = d_hidden_flat[sample * units + k]
-                        * params
-                            .activation
-                            .derivative_from_output(hidden[row * units + k]);
+                    // Subnormal gradients are flushed to zero, as in the GRU and LSTM kernels.
+                    let d = flush_subnormal(
+                        d_hidden_flat[sample * units + k]
+                            * params
+                                .activation
+                                .derivative_from_output(hidden[row * units + k]),
+                    );
                     d_pre_flat[row * units + k] = d;
                     d_step_flat[sample * units + k] = d;
                 }
