@@ -131,6 +131,10 @@ impl Callback for BackupAndRestore {
         Ok(())
     }
 
+    fn saves_within_epoch(&self) -> bool {
+        matches!(self.save_freq, SaveFreq::Batches(_))
+    }
+
     fn on_train_batch_end(
         &mut self,
         batch: usize,
