@@ -641,7 +641,7 @@ fn trained(model: &Model) -> Trained {
     let slots = state
         .slots
         .iter()
-        .map(|s| (s.slot.clone(), s.param_index, bits(&[s.value.clone()])))
+        .map(|s| (s.slot.clone(), s.param_index, bits(std::slice::from_ref(&s.value))))
         .collect();
     (bits(&model.get_weights()), state.iterations, slots)
 }
