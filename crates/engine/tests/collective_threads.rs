@@ -641,7 +641,13 @@ fn trained(model: &Model) -> Trained {
     let slots = state
         .slots
         .iter()
-        .map(|s| (s.slot.clone(), s.param_index, bits(std::slice::from_ref(&s.value))))
+        .map(|s| {
+            (
+                s.slot.clone(),
+                s.param_index,
+                bits(std::slice::from_ref(&s.value)),
+            )
+        })
         .collect();
     (bits(&model.get_weights()), state.iterations, slots)
 }
