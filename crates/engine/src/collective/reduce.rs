@@ -77,11 +77,12 @@ pub(super) fn exchange(
                     .map(|s| step.update(s, OK, rank, ranks))
                     .transpose()
             });
-            let message = match &update {
-                Ok(Some(message)) => message.clone(),
-                other => sums_message(&other.as_ref().map(|_| None).map_err(Clone::clone)),
+            let (message, updated) = match update {
+                Ok(Some(message)) => (message, true),
+                Ok(None) => (sums_message(&Ok(None)), false),
+                Err(reason) => (sums_message(&Err(reason)), false),
             };
-            (message, Ok(None), update.is_ok_and(|u| u.is_some()))
+            (message, Ok(None), updated)
         }
         None => (sums_message(&sums), sums, false),
     };
@@ -89,7 +90,7 @@ pub(super) fn exchange(
     let gathered_messages = collective.all_gather(&message)?;
     let gathered = Instant::now();
     first_failure(&gathered_messages, step)?;
-    if let (true, Some(sharded)) = (updated, sharded.as_ref()) {
+    if let (true, Some(sharded)) = (updated, sharded.as_mut()) {
         // What this rank alone cannot read reaches the others in their next all-to-all.
         sharded
             .install(&gathered_messages, rank, ranks)
@@ -142,6 +143,9 @@ pub(super) fn exchange(
         others(&mut messages.iter().map(Vec::len))
             + others(&mut gathered_messages.iter().map(Vec::len)),
     );
+    if let (true, Some(sharded)) = (updated, sharded.as_mut()) {
+        sharded.recycle(message);
+    }
     Ok(Shards {
         results,
         grads,

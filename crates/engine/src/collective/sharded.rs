@@ -31,11 +31,14 @@ enum Layout {
     Whole,
 }
 
-/// A rank's optimizer over its blocks of the weights.
+/// A rank's optimizer over its blocks of the weights, with the buffers a step reuses (each block weight's
+/// block, the message of the updated blocks).
 #[derive(Debug)]
 pub(crate) struct BlockOptimizer {
     optimizer: Box<dyn Optimizer>,
     layout: Vec<Layout>,
+    blocks: Vec<Option<ArrayD<f32>>>,
+    message: Vec<u8>,
 }
 
 /// Whether `optimizer` can step blocks of the weights apart with the bits of the whole step: an element-wise
@@ -92,6 +95,8 @@ impl ShardedStep<'_> {
             None => BlockOptimizer::new(self.full, self.weights, &sums, rank, ranks)?,
         };
         let blocks = self.blocks.insert(blocks);
+        let mut buffers = std::mem::take(&mut blocks.blocks);
+        buffers.resize_with(self.weights.len(), || None);
         // A learning rate a callback set on the model's optimizer holds from the next step on.
         if self.full.schedule().is_none()
             && blocks.optimizer.learning_rate() != self.full.learning_rate()
@@ -105,14 +110,20 @@ impl ShardedStep<'_> {
         sums.resize_with(self.weights.len(), || Sum::Nothing);
         let mut parts = Vec::with_capacity(sums.len());
         let mut grads = Vec::with_capacity(sums.len());
-        for (i, (sum, layout)) in sums.into_iter().zip(&blocks.layout).enumerate() {
+        for (i, ((sum, layout), buffer)) in sums
+            .into_iter()
+            .zip(&blocks.layout)
+            .zip(&mut buffers)
+            .enumerate()
+        {
             let weight = &self.weights[i];
             let (part, grad) = match (layout, sum) {
-                (Layout::Block { mine, .. }, Sum::Block { values, .. }) => {
-                    (Part::Block(block_of(weight, mine)?), vec1(values)?)
-                }
+                (Layout::Block { mine, .. }, Sum::Block { values, .. }) => (
+                    Part::Block(block_of(weight, mine, buffer.take())?),
+                    vec1(values)?,
+                ),
                 (Layout::Block { mine, .. }, Sum::Nothing) => (
-                    Part::Block(block_of(weight, mine)?),
+                    Part::Block(block_of(weight, mine, buffer.take())?),
                     Gradient::Dense(ArrayD::zeros(IxDyn(&[mine.len()]))),
                 ),
                 (Layout::Whole, Sum::Whole(g)) => (Part::Whole(weight.write()), g),
@@ -145,16 +156,28 @@ impl ShardedStep<'_> {
                 Layout::Whole => 0,
             })
             .sum();
-        let mut message = Vec::with_capacity(1 + 4 * floats);
+        let mut message = std::mem::take(&mut blocks.message);
+        message.clear();
+        message.reserve(1 + 4 * floats);
         message.push(ok);
-        for ((part, layout), weight) in parts.into_iter().zip(&blocks.layout).zip(self.weights) {
+        let parts = parts.into_iter().zip(&blocks.layout).zip(self.weights);
+        for (((part, layout), weight), buffer) in parts.zip(&mut buffers) {
             if let (Part::Block(block), Layout::Block { mine, .. }) = (part, layout) {
                 let values = block.as_slice().ok_or("a block is not contiguous")?;
                 codec::put_f32s(&mut message, values);
                 write_block(weight, mine.clone(), values)?;
+                *buffer = Some(block);
             }
         }
+        blocks.blocks = buffers;
         Ok(message)
+    }
+
+    /// Takes back the message [`ShardedStep::update`] returned, to fill it again at the next step.
+    pub(super) fn recycle(&mut self, message: Vec<u8>) {
+        if let Some(blocks) = self.blocks.as_mut() {
+            blocks.message = message;
+        }
     }
 
     /// Writes the other ranks' updated blocks (`messages`, in rank order, each after its first byte) into the
@@ -207,14 +230,29 @@ fn vec1(values: Vec<f32>) -> Result2<Gradient> {
         .map_err(|e| e.to_string())
 }
 
-/// A copy of `weight`'s elements `mine` (row-major), as a 1-D array.
-fn block_of(weight: &Variable, mine: &Range<usize>) -> Result2<ArrayD<f32>> {
+/// A copy of `weight`'s elements `mine` (row-major), as a 1-D array: in `reuse` when it has that length.
+fn block_of(
+    weight: &Variable,
+    mine: &Range<usize>,
+    reuse: Option<ArrayD<f32>>,
+) -> Result2<ArrayD<f32>> {
     let value = weight.value();
     let values = value.as_slice().ok_or("a weight is not contiguous")?;
     let block = values
         .get(mine.clone())
         .ok_or("a block outside the weight")?;
-    ArrayD::from_shape_vec(IxDyn(&[block.len()]), block.to_vec()).map_err(|e| e.to_string())
+    match reuse {
+        Some(mut array) if array.len() == block.len() && array.is_standard_layout() => {
+            array
+                .as_slice_mut()
+                .ok_or("a block is not contiguous")?
+                .copy_from_slice(block);
+            Ok(array)
+        }
+        _ => {
+            ArrayD::from_shape_vec(IxDyn(&[block.len()]), block.to_vec()).map_err(|e| e.to_string())
+        }
+    }
 }
 
 /// Writes `values` into `weight`'s elements `mine`.
@@ -286,7 +324,12 @@ impl BlockOptimizer {
             .load_state(&load(Vec::new()))
             .and_then(|()| optimizer.load_state(&load(cut)))
             .map_err(|e| e.to_string())?;
-        Ok(BlockOptimizer { optimizer, layout })
+        Ok(BlockOptimizer {
+            optimizer,
+            layout,
+            blocks: Vec::new(),
+            message: Vec::new(),
+        })
     }
 }
 
