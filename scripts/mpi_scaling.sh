@@ -5,12 +5,14 @@
 # decode + sum µs, the sharded optimizer step inside decode + sum; then the step profile's optimizer µs). Build first:
 #   cargo build --release -p rkeras-bench --features rkeras-bench/mpi
 # Usage: scripts/mpi_scaling.sh [ROUNDS] [BATCH]   (BATCH: the memory network's batch, default 32)
+# MPI_EXTRA adds mpirun options, e.g. MPI_EXTRA="--mca mpi_yield_when_idle 1" on a loaded machine.
 set -euo pipefail
 rounds=${1:-2}
 batch=${2:-32}
 B=${RKERAS_BENCH:-target/release/rkeras-bench}
 MNIST=${MNIST:-../shared/datasets/mnist}
-M=(mpirun -np 2 --allow-run-as-root --oversubscribe --mca btl self,vader -x RAYON_NUM_THREADS=1)
+# shellcheck disable=SC2206
+M=(mpirun -np 2 --allow-run-as-root --oversubscribe --mca btl self,vader -x RAYON_NUM_THREADS=1 ${MPI_EXTRA:-})
 memnn=(memnn --generate 1000 --epochs 3 --shards 2 --threads 1 --batch-size "$batch" --json)
 cnn=(cnn --data "$MNIST" --train-samples 2560 --validation-samples 256 --epochs 2 --shards 2 --threads 1 --json)
 
