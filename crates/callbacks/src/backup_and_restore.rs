@@ -215,6 +215,21 @@ mod tests {
     }
 
     #[test]
+    fn saves_within_an_epoch_only_with_a_save_freq_in_batches() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(
+            !BackupAndRestore::new(dir.path())
+                .unwrap()
+                .saves_within_epoch()
+        );
+        let batches = BackupAndRestore::new(dir.path())
+            .unwrap()
+            .with_save_freq(SaveFreq::Batches(3))
+            .unwrap();
+        assert!(batches.saves_within_epoch());
+    }
+
+    #[test]
     fn batch_level_backups_rerun_the_interrupted_epoch() {
         // 4 batches per epoch, backup every 3 batches: saved during epoch 0 (batch 2) and epoch 1 (batch 1).
         let dir = tempfile::tempdir().unwrap();
