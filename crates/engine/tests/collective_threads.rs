@@ -6,6 +6,8 @@
 //! the last epoch's end or in `on_train_end` included). With 2, 3 or 4 ranks the logged metrics
 //! (merged from every shard's metric states) have the bits of one process. A stop one rank alone asks for
 //! (at an epoch's end or after a batch) stops every rank after the same batch, with the bits of one process.
+//! The sharded optimizer step gives one process's weights, iteration count and slots for every optimizer; an
+//! optimizer that needs whole gradients, or a backup within the epoch, makes every rank step the whole model.
 
 use ndarray::{Array2, ArrayD};
 use rand::rngs::StdRng;
