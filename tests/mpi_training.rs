@@ -347,7 +347,8 @@ fn a_message_one_rank_cannot_read_ends_every_rank_with_the_same_error() {
 }
 
 /// MPI with rank 1 receiving rank 0's all-to-all message of the second step cut short by a byte, or (with
-/// `sums`) rank 0's gradient sums of the last step (all-gather 4: the start of `fit`, then one per step).
+/// `sums`) rank 0's updated weights of the last step (all-gather 5: the start of `fit`, then one per step, and
+/// the optimizer slots gathered at the end of the first epoch: the sharded optimizer step).
 #[derive(Debug)]
 struct CutOnRankOne {
     mpi: std::sync::Arc<rkeras::distributed::Mpi>,
@@ -370,7 +371,7 @@ impl rkeras::engine::Collective for CutOnRankOne {
         let call = self
             .gathers
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        if self.sums && call == 4 && self.mpi.rank() == 1 {
+        if self.sums && call == 5 && self.mpi.rank() == 1 {
             received[0].pop();
         }
         Ok(received)
@@ -397,23 +398,23 @@ fn one_ranks_cut_message_under_mpirun() {
 }
 
 #[test]
-fn gradient_sums_one_rank_cannot_read_in_the_last_step_end_every_rank_with_the_same_error() {
+fn updated_weights_one_rank_cannot_read_in_the_last_step_end_every_rank_with_the_same_error() {
     let Some((rank0, rank1)) = rank_errors("one_ranks_cut_sums_under_mpirun") else {
         return;
     };
     assert!(
         rank0.starts_with(
-            "distributed training: rank 1 failed at step 3: cannot read the gradient sums of rank 0: "
+            "distributed training: rank 1 failed at step 3: cannot read the updated weights of rank 0: "
         ),
         "{rank0}"
     );
     assert_eq!(rank1, rank0, "the ranks end with different errors");
 }
 
-/// One rank of [`gradient_sums_one_rank_cannot_read_in_the_last_step_end_every_rank_with_the_same_error`]:
-/// rank 1 cannot read rank 0's gradient sums of the last step (3), which the end-of-epoch agreement shares.
+/// One rank of [`updated_weights_one_rank_cannot_read_in_the_last_step_end_every_rank_with_the_same_error`]:
+/// rank 1 cannot read rank 0's updated weights of the last step (3), which the end-of-epoch agreement shares.
 #[test]
-#[ignore = "run under mpirun by gradient_sums_one_rank_cannot_read_in_the_last_step_end_every_rank_with_the_same_error"]
+#[ignore = "run under mpirun by updated_weights_one_rank_cannot_read_in_the_last_step_end_every_rank_with_the_same_error"]
 fn one_ranks_cut_sums_under_mpirun() {
     cut_on_rank_one(true);
 }

@@ -217,7 +217,9 @@ pub(crate) fn train(workload: &mut Workload, cli: &Cli) -> BenchResult<Run> {
             config = config.shards(shards);
         }
         if let Some(collective) = crate::distributed::collective() {
-            config = config.collective(collective);
+            config = config
+                .collective(collective)
+                .shard_optimizer(!cli.whole_optimizer);
         }
         workload
             .model

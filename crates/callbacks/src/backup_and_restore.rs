@@ -131,6 +131,10 @@ impl Callback for BackupAndRestore {
         Ok(())
     }
 
+    fn saves_within_epoch(&self) -> bool {
+        matches!(self.save_freq, SaveFreq::Batches(_))
+    }
+
     fn on_train_batch_end(
         &mut self,
         batch: usize,
@@ -208,6 +212,21 @@ mod tests {
         let ran = simulate_fit(&mut backup, &mut ctl, &RunParams::default(), &epochs(3)).unwrap();
         assert!(ran.is_empty());
         assert_eq!(ctl.initial_epoch, Some(3));
+    }
+
+    #[test]
+    fn saves_within_an_epoch_only_with_a_save_freq_in_batches() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(
+            !BackupAndRestore::new(dir.path())
+                .unwrap()
+                .saves_within_epoch()
+        );
+        let batches = BackupAndRestore::new(dir.path())
+            .unwrap()
+            .with_save_freq(SaveFreq::Batches(3))
+            .unwrap();
+        assert!(batches.saves_within_epoch());
     }
 
     #[test]

@@ -102,6 +102,11 @@ pub trait Callback: Send {
     fn state_weights(&self) -> Option<Vec<ndarray::ArrayD<f32>>> {
         None
     }
+    /// Whether the callback saves the model or a backup in the middle of an epoch (a `save_freq` in batches):
+    /// training across ranks then keeps the whole optimizer state on every rank after every step.
+    fn saves_within_epoch(&self) -> bool {
+        false
+    }
     /// Restores weights returned by [`Callback::state_weights`].
     fn load_state_weights(&mut self, weights: Vec<ndarray::ArrayD<f32>>) -> Result<()> {
         Ok(())
@@ -168,6 +173,9 @@ macro_rules! forward_callback {
             }
             fn state_weights(&self) -> Option<Vec<ndarray::ArrayD<f32>>> {
                 (**self).state_weights()
+            }
+            fn saves_within_epoch(&self) -> bool {
+                (**self).saves_within_epoch()
             }
             fn load_state_weights(&mut self, weights: Vec<ndarray::ArrayD<f32>>) -> Result<()> {
                 (**self).load_state_weights(weights)

@@ -323,6 +323,10 @@ impl Callback for ModelCheckpoint {
         Ok(())
     }
 
+    fn saves_within_epoch(&self) -> bool {
+        matches!(self.save_freq, SaveFreq::Batches(_))
+    }
+
     fn on_train_batch_end(
         &mut self,
         batch: usize,
@@ -370,6 +374,17 @@ impl Callback for ModelCheckpoint {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn saves_within_an_epoch_only_with_a_save_freq_in_batches() {
+        let dir = tempfile::tempdir().unwrap();
+        let checkpoint = || ModelCheckpoint::new(dir.path().join("w.keras")).unwrap();
+        assert!(!checkpoint().saves_within_epoch());
+        let every_two = checkpoint().with_save_freq(SaveFreq::Epochs(2)).unwrap();
+        assert!(!every_two.saves_within_epoch());
+        let batches = checkpoint().with_save_freq(SaveFreq::Batches(5)).unwrap();
+        assert!(batches.saves_within_epoch());
+    }
 
     #[test]
     fn decides_as_keras_on_edge_cases() {

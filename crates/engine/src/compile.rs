@@ -25,6 +25,10 @@ pub(crate) struct Compiled {
     pub(crate) collective: Option<std::sync::Arc<dyn crate::Collective>>,
     /// The training steps run across ranks since `fit` began (named in a failed step's error).
     pub(crate) collective_steps: u64,
+    /// Whether the running `fit` steps the optimizer block by block across ranks
+    /// ([`crate::collective::ShardedStep`]), and this rank's optimizer over its blocks once made.
+    pub(crate) shard_optimizer: bool,
+    pub(crate) block_optimizer: Option<crate::collective::BlockOptimizer>,
 }
 
 impl Compiled {
@@ -126,6 +130,8 @@ impl Model {
             batch_rng: crate::fit::epoch_rng(0, 0, crate::fit::DROPOUT_STREAM),
             collective: None,
             collective_steps: 0,
+            shard_optimizer: false,
+            block_optimizer: None,
         });
         Ok(())
     }

@@ -62,6 +62,12 @@ pub struct FitConfig<'a> {
     /// progress and runs `ModelCheckpoint`, `CSVLogger` and `TensorBoard`. `None` (the default): this process
     /// alone.
     pub collective: Option<std::sync::Arc<dyn crate::Collective>>,
+    /// Across ranks, step the optimizer block by block (ZeRO-1's idea): each rank updates the block of every
+    /// weight whose summed gradient it holds and the ranks gather the updated weights, with the bits of the
+    /// whole step. Used when the optimizer allows it (no `clipnorm` or `global_clipnorm`, no weight-decay
+    /// exclusions) and no callback saves in the middle of an epoch; otherwise every rank steps the whole
+    /// model. Defaults to `true`.
+    pub shard_optimizer: bool,
 }
 
 impl Default for FitConfig<'_> {
@@ -85,6 +91,7 @@ impl Default for FitConfig<'_> {
             validation_steps: None,
             max_queue_size: 10,
             collective: None,
+            shard_optimizer: true,
         }
     }
 }
@@ -157,6 +164,12 @@ impl<'a> FitConfig<'a> {
     /// Trains across the processes of `collective` (see [`FitConfig::collective`]).
     pub fn collective(mut self, collective: std::sync::Arc<dyn crate::Collective>) -> Self {
         self.collective = Some(collective);
+        self
+    }
+
+    /// Whether ranks step the optimizer block by block (see [`FitConfig::shard_optimizer`]).
+    pub fn shard_optimizer(mut self, shard_optimizer: bool) -> Self {
+        self.shard_optimizer = shard_optimizer;
         self
     }
 

@@ -176,4 +176,8 @@ impl Model {
     pub(crate) fn compiled(&self, what: &'static str) -> Result<&Compiled> {
         self.compiled.as_ref().ok_or(EngineError::NotCompiled(what))
     }
+
+    pub(crate) fn compiled_mut(&mut self, what: &'static str) -> Result<&mut Compiled> {
+        self.compiled.as_mut().ok_or(EngineError::NotCompiled(what))
+    }
 }

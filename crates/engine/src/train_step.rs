@@ -299,30 +299,51 @@ pub(crate) fn train_step(
             .outputs
             .iter()
             .all(|o| o.metrics.iter().all(|m| m.state().is_some()));
-    let crate::collective::Shards { mut results, grads } = {
+    let variables = network.trainable_weights();
+    let crate::collective::Shards {
+        mut results,
+        grads,
+        updated,
+    } = {
         let collective = compiled.collective.clone();
         let step = compiled.collective_steps;
         compiled.collective_steps += 1;
-        let compiled = &Task::of(compiled);
+        let mut blocks = compiled.block_optimizer.take();
+        let sharded = (compiled.shard_optimizer && collective.is_some()).then(|| {
+            crate::collective::ShardedStep {
+                blocks: &mut blocks,
+                full: compiled.optimizer.as_ref(),
+                weights: &variables,
+            }
+        });
+        let task = &Task::of(compiled);
         let parts: Vec<_> = shards
             .iter()
             .zip(&masks)
             .map(|(s, m)| divisor_part(&s.ys, s.weights.as_ref(), m))
             .collect();
-        let divisors = &batch_divisors(network, compiled, &parts, batch);
+        let divisors = &batch_divisors(network, task, &parts, batch);
         // Every shard's result: computed here, or by the rank that owns it when training across processes.
-        crate::collective::run_shards(collective.as_deref(), step, shards.len(), |i| {
-            shard_pass(
-                network,
-                compiled,
-                &shards[i],
-                divisors,
-                seeds[i],
-                i == 0,
-                batch,
-                merge.then_some(&masks[i][..]),
-            )
-        })?
+        let outcome = crate::collective::run_shards(
+            collective.as_deref(),
+            step,
+            shards.len(),
+            |i| {
+                shard_pass(
+                    network,
+                    task,
+                    &shards[i],
+                    divisors,
+                    seeds[i],
+                    i == 0,
+                    batch,
+                    merge.then_some(&masks[i][..]),
+                )
+            },
+            sharded,
+        );
+        compiled.block_optimizer = blocks;
+        outcome?
     };
     let parallel_wall = parallel_started.elapsed();
     let loss_value: f64 = results.iter().map(|r| r.loss).sum();
@@ -363,9 +384,14 @@ pub(crate) fn train_step(
         optimizer: Default::default(),
     };
     let mut spent_gradients = Vec::new();
+    if updated {
+        // The ranks stepped the optimizer block by block and gathered the updated weights.
+        let started = Instant::now();
+        network.apply_constraints()?;
+        timing.optimizer = started.elapsed();
+    }
     if let (true, Some(summed)) = (loss_value.is_finite(), grads) {
         let started = Instant::now();
-        let variables = network.trainable_weights();
         // The shards' gradients summed in shard order; an embedding table's gradient stays rows (ids, values
         // and per-lookup squares), a weight the loss does not reach gets zeros.
         let grads: Vec<Gradient> = variables

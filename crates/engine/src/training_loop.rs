@@ -40,6 +40,8 @@ impl<'m, 'c> TrainingLoop<'m, 'c> {
         let collective = config.collective.clone();
         let shared = collective.clone();
         let rank = collective.as_ref().map_or(0, |c| c.rank());
+        // Decided on the whole list, the same on every rank (rank 0 alone keeps the callbacks that save).
+        let saves_within_epoch = config.callbacks.iter().any(|c| c.saves_within_epoch());
         let user: Vec<Box<dyn Callback + 'c>> = config
             .callbacks
             .drain(..)
@@ -50,6 +52,11 @@ impl<'m, 'c> TrainingLoop<'m, 'c> {
         let verbose = if rank == 0 { params.verbose } else { 0 };
         let mut callbacks = CallbackList::for_fit(user, verbose);
         if let Some(compiled) = model.compiled.as_mut() {
+            compiled.shard_optimizer = config.shard_optimizer
+                && !saves_within_epoch
+                && collective.as_ref().is_some_and(|c| c.ranks() > 1)
+                && crate::collective::shardable(compiled.optimizer.as_ref());
+            compiled.block_optimizer = None;
             compiled.collective = collective;
             compiled.collective_steps = 0;
         }
@@ -172,6 +179,9 @@ impl<'m, 'c> TrainingLoop<'m, 'c> {
         if !std::mem::take(&mut self.stop_met) {
             crate::collective::agree(collective.as_deref(), step, Ok(()), self.ctl.stop)?;
         }
+        // After sharded optimizer steps the model's optimizer gets the whole state back before the epoch's
+        // callbacks, which may save it.
+        crate::collective::gather_slots(self.ctl.model.compiled_mut("fit")?)?;
         let outcome = self.validate_and_end_epoch(epoch, validation);
         let stop = self.shared(outcome)?;
         // Across ranks: one rank's `stop_training` (a callback reading a value of its own, say) stops every
@@ -211,12 +221,10 @@ impl<'m, 'c> TrainingLoop<'m, 'c> {
     pub(crate) fn finish(mut self) -> Result<History> {
         // Keras's `optimizer.finalize_variable_values(trainable_weights)` after the last epoch (EMA weights).
         let finalized = crate::train_step::finalize_optimizer(self.ctl.model);
-        let (collective, step) = self
-            .ctl
-            .model
-            .compiled
-            .as_mut()
-            .map_or((None, 0), |c| (c.collective.take(), c.collective_steps));
+        let (collective, step) = self.ctl.model.compiled.as_mut().map_or((None, 0), |c| {
+            c.block_optimizer = None;
+            (c.collective.take(), c.collective_steps)
+        });
         let ended = finalized.and_then(|()| {
             self.callbacks
                 .on_train_end(&self.last_logs, &mut self.ctl)

@@ -6,13 +6,19 @@
 //! the last epoch's end or in `on_train_end` included). With 2, 3 or 4 ranks the logged metrics
 //! (merged from every shard's metric states) have the bits of one process. A stop one rank alone asks for
 //! (at an epoch's end or after a batch) stops every rank after the same batch, with the bits of one process.
+//! The sharded optimizer step gives one process's weights, iteration count and slots for every optimizer; an
+//! optimizer that needs whole gradients, or a backup within the epoch, makes every rank step the whole model.
 
 use ndarray::{Array2, ArrayD};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use rkeras_callbacks::{BackupAndRestore, EarlyStopping, LambdaCallback};
+use rkeras_callbacks::{BackupAndRestore, EarlyStopping, LambdaCallback, SaveFreq};
 use rkeras_engine::{Collective, EngineError, FitConfig, Model};
 use rkeras_layers::{Dense, Embedding, Flatten, Input, LayerCall, set_random_seed};
+use rkeras_optim::{
+    AdadeltaConfig, AdagradConfig, Adam, AdamConfig, AdamWConfig, AdamaxConfig, FtrlConfig,
+    LionConfig, NadamConfig, Optimizer, RMSpropConfig, SGD, SGDConfig,
+};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier, Mutex, mpsc};
@@ -210,13 +216,17 @@ fn a_bad_batch_on_one_rank_stops_every_rank_with_an_error() {
 #[test]
 fn a_message_one_rank_cannot_read_stops_every_rank_naming_it_and_the_step() {
     // Rank 1 reads a cut all-to-all message from rank 0 in step 6 (epoch 1).
-    let errors = on_n_ranks(RANKS, Some((1, all_to_all_call(6))), |_, collective| {
-        let (x, y) = data(false);
-        model()
-            .fit(&[x], &y, config(Some(collective)))
-            .map(|_| ())
-            .unwrap_err()
-    });
+    let errors = on_n_ranks(
+        RANKS,
+        Some((1, all_to_all_call(6, true))),
+        |_, collective| {
+            let (x, y) = data(false);
+            model()
+                .fit(&[x], &y, config(Some(collective)))
+                .map(|_| ())
+                .unwrap_err()
+        },
+    );
     for (rank, error) in errors.iter().enumerate() {
         match error {
             EngineError::StepFailed {
@@ -237,23 +247,37 @@ fn a_message_one_rank_cannot_read_stops_every_rank_naming_it_and_the_step() {
 const STEPS: usize = 4;
 
 /// The all-gather number of step `step`'s all-to-all: fit's first all-gather starts training; then each step
-/// makes two (the all-to-all of the shards, the all-gather of the summed gradient blocks) and each epoch ends
-/// with two (the ranks' agreements before validation and after the epoch's callbacks).
-fn all_to_all_call(step: usize) -> usize {
-    1 + 2 * step + 2 * (step / STEPS)
+/// makes two (the all-to-all of the shards, the all-gather of the summed gradient blocks or, with the sharded
+/// optimizer step, of the updated weights) and each epoch ends with two (the ranks' agreements before
+/// validation and after the epoch's callbacks) and, with the sharded optimizer step, a third between them (the
+/// optimizer slots gathered).
+fn all_to_all_call(step: usize, sharded: bool) -> usize {
+    1 + 2 * step + (2 + usize::from(sharded)) * (step / STEPS)
 }
 
 #[test]
 fn gradient_sums_one_rank_cannot_read_stop_every_rank_naming_it_and_the_step() {
+    gathered_blocks_one_rank_cannot_read_stop_every_rank(false, "gradient sums");
+}
+
+#[test]
+fn updated_weights_one_rank_cannot_read_stop_every_rank_naming_it_and_the_step() {
+    gathered_blocks_one_rank_cannot_read_stop_every_rank(true, "updated weights");
+}
+
+/// A step's all-gathered blocks (the summed gradients, or with `sharded` the updated weights: `what`) cut
+/// short on one rank stop every rank with that rank's error.
+fn gathered_blocks_one_rank_cannot_read_stop_every_rank(sharded: bool, what: &'static str) {
     // A middle step's, an epoch's last step's (before validation) and the fit's last step's sums.
     let last = 4 * STEPS - 1;
     for ranks in [2, 3, 4] {
         for (step, validate) in [(6, false), (STEPS - 1, true), (last, false)] {
             let reader = ranks - 1;
-            let cut = (reader, all_to_all_call(step) + 1);
+            let cut = (reader, all_to_all_call(step, sharded) + 1);
             let errors = on_n_ranks(ranks, Some(cut), move |_, collective| {
                 let (x, y) = data(false);
-                let mut config = config_with(Some(collective), 4, 16, ranks);
+                let mut config =
+                    config_with(Some(collective), 4, 16, ranks).shard_optimizer(sharded);
                 if validate {
                     config = config.validation_data(vec![x.clone()], y.clone());
                 }
@@ -266,7 +290,7 @@ fn gradient_sums_one_rank_cannot_read_stop_every_rank_naming_it_and_the_step() {
                         step: s,
                         reason,
                     } if (*r, *s) == (reader, step as u64) => assert!(
-                        reason.starts_with("cannot read the gradient sums of rank 0: "),
+                        reason.starts_with(&format!("cannot read the {what} of rank 0: ")),
                         "{reason}"
                     ),
                     other => panic!("{ranks} ranks, step {step}: rank {rank} ended with {other}"),
@@ -585,5 +609,263 @@ fn a_stop_on_one_rank_alone_stops_every_rank_after_the_same_epoch_and_batch() {
                 );
             }
         }
+    }
+}
+
+/// A rank's collective that counts its all-gathers (the all-to-alls go through them).
+#[derive(Debug)]
+struct Counting {
+    inner: Arc<dyn Collective>,
+    gathers: AtomicUsize,
+}
+
+impl Collective for Counting {
+    fn rank(&self) -> usize {
+        self.inner.rank()
+    }
+
+    fn ranks(&self) -> usize {
+        self.inner.ranks()
+    }
+
+    fn all_gather(&self, local: &[u8]) -> rkeras_engine::Result<Vec<Vec<u8>>> {
+        self.gathers.fetch_add(1, Ordering::Relaxed);
+        self.inner.all_gather(local)
+    }
+}
+
+/// The weights' bits, the optimizer's iteration count and its slots' bits (slot name, weight, bits) after a
+/// `fit`.
+type Trained = (Vec<u32>, u64, Vec<(String, usize, Vec<u32>)>);
+
+fn trained(model: &Model) -> Trained {
+    let state = model.optimizer().unwrap().state();
+    let slots = state
+        .slots
+        .iter()
+        .map(|s| {
+            (
+                s.slot.clone(),
+                s.param_index,
+                bits(std::slice::from_ref(&s.value)),
+            )
+        })
+        .collect();
+    (bits(&model.get_weights()), state.iterations, slots)
+}
+
+type MakeOptimizer = fn() -> Box<dyn Optimizer>;
+
+/// Trains [`classifier`] with `optimizer` for 3 epochs in batches of 16, `shards` shards per batch, on `ranks`
+/// thread ranks (one process when `ranks` is 0), with `callbacks(rank)` added; every rank's result and the
+/// number of all-gathers it made.
+fn train_with(
+    optimizer: MakeOptimizer,
+    ranks: usize,
+    shards: usize,
+    sharded: bool,
+) -> Vec<(Trained, usize)> {
+    let run = move |collective: Option<Arc<dyn Collective>>| {
+        set_random_seed(11);
+        let (x, y) = data(false);
+        let mut model = classifier(
+            3,
+            "softmax",
+            "rmsprop",
+            "sparse_categorical_crossentropy",
+            &[],
+        );
+        model
+            .compile(optimizer(), "sparse_categorical_crossentropy", &[])
+            .unwrap();
+        let counting = collective.map(|inner| {
+            Arc::new(Counting {
+                inner,
+                gathers: AtomicUsize::new(0),
+            })
+        });
+        let mut config = config_with(None, 3, 16, shards).shard_optimizer(sharded);
+        if let Some(c) = &counting {
+            config = config.collective(c.clone());
+        }
+        model.fit(&[x], &y, config).unwrap();
+        let gathers = counting.map_or(0, |c| c.gathers.load(Ordering::Relaxed));
+        (trained(&model), gathers)
+    };
+    if ranks == 0 {
+        return vec![run(None)];
+    }
+    on_n_ranks(ranks, None, move |_, collective| run(Some(collective)))
+}
+
+/// All-gathers of a 3-epoch `fit` of 4 steps an epoch: the start, two a step, two an epoch (three with the
+/// sharded optimizer step: the slots), and the end's agreement.
+fn gathers(sharded: bool) -> usize {
+    1 + 2 * 3 * STEPS + (2 + usize::from(sharded)) * 3 + 1
+}
+
+fn optimizers() -> Vec<(&'static str, MakeOptimizer)> {
+    vec![
+        ("sgd", || Box::new(SGD::new(0.1).unwrap())),
+        ("sgd momentum nesterov, weight decay", || {
+            Box::new(
+                SGDConfig::default()
+                    .with_learning_rate(0.1)
+                    .with_momentum(0.9)
+                    .with_nesterov(true)
+                    .with_weight_decay(0.01)
+                    .build()
+                    .unwrap(),
+            )
+        }),
+        ("rmsprop centered momentum", || {
+            Box::new(
+                RMSpropConfig::default()
+                    .with_momentum(0.5)
+                    .with_centered(true)
+                    .build()
+                    .unwrap(),
+            )
+        }),
+        ("adam amsgrad, ema", || {
+            Box::new(
+                AdamConfig::default()
+                    .with_amsgrad(true)
+                    .with_ema(0.9)
+                    .build()
+                    .unwrap(),
+            )
+        }),
+        ("adam, clipvalue, accumulation", || {
+            Box::new(
+                AdamConfig::default()
+                    .with_clipvalue(0.01)
+                    .with_gradient_accumulation_steps(2)
+                    .build()
+                    .unwrap(),
+            )
+        }),
+        ("adamw", || {
+            Box::new(AdamWConfig::default().build().unwrap())
+        }),
+        ("adamax", || {
+            Box::new(AdamaxConfig::default().build().unwrap())
+        }),
+        ("nadam", || {
+            Box::new(NadamConfig::default().build().unwrap())
+        }),
+        ("adagrad", || {
+            Box::new(AdagradConfig::default().build().unwrap())
+        }),
+        ("adadelta", || {
+            Box::new(
+                AdadeltaConfig::default()
+                    .with_learning_rate(1.0)
+                    .build()
+                    .unwrap(),
+            )
+        }),
+        ("lion", || Box::new(LionConfig::default().build().unwrap())),
+        ("ftrl", || Box::new(FtrlConfig::default().build().unwrap())),
+    ]
+}
+
+#[test]
+fn the_sharded_optimizer_step_gives_every_optimizers_bits_of_one_process() {
+    for (name, optimizer) in optimizers() {
+        for ranks in [2, 3] {
+            let one = train_with(optimizer, 0, ranks, true).remove(0).0;
+            let all = train_with(optimizer, ranks, ranks, true);
+            for (rank, (result, gathers)) in all.iter().enumerate() {
+                assert_eq!(
+                    *gathers,
+                    self::gathers(true),
+                    "{name}: the step was not sharded"
+                );
+                assert!(
+                    result.0 == one.0,
+                    "{name}, {ranks} ranks: rank {rank}'s weights differ from one process's"
+                );
+                assert!(
+                    result.1 == one.1 && result.2 == one.2,
+                    "{name}, {ranks} ranks: rank {rank}'s optimizer state differs from one process's"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn an_optimizer_that_needs_whole_gradients_steps_the_whole_model_on_every_rank() {
+    let clipped: [(&str, MakeOptimizer); 2] = [
+        ("clipnorm", || {
+            Box::new(AdamConfig::default().with_clipnorm(0.01).build().unwrap())
+        }),
+        ("global_clipnorm", || {
+            Box::new(
+                RMSpropConfig::default()
+                    .with_global_clipnorm(0.01)
+                    .build()
+                    .unwrap(),
+            )
+        }),
+    ];
+    for (name, optimizer) in clipped {
+        let one = train_with(optimizer, 0, 2, true).remove(0).0;
+        for (rank, (result, gathers)) in train_with(optimizer, 2, 2, true).iter().enumerate() {
+            assert_eq!(
+                *gathers,
+                self::gathers(false),
+                "{name}: the step was sharded"
+            );
+            assert!(
+                *result == one,
+                "{name}: rank {rank} differs from one process"
+            );
+        }
+    }
+    // Asked for by the fit: the same bits with or without the sharded step.
+    let adam: MakeOptimizer = || Box::new(Adam::default());
+    let whole = train_with(adam, 2, 2, false);
+    let sharded = train_with(adam, 2, 2, true);
+    assert_eq!(whole[0].1, gathers(false));
+    assert!(whole[0].0 == sharded[0].0 && whole[1].0 == sharded[1].0);
+}
+
+#[test]
+fn a_backup_within_the_epoch_keeps_the_whole_optimizer_step_with_the_bits_of_one_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_path_buf();
+    // Rank 0 backs up every 3 batches (each backup must hold the whole optimizer state, so the ranks step the
+    // whole model).
+    let run = move || {
+        let root = root.clone();
+        on_n_ranks(2, None, move |rank, inner| {
+            let (x, y) = data(false);
+            let mut model = model();
+            let counting = Arc::new(Counting {
+                inner,
+                gathers: AtomicUsize::new(0),
+            });
+            let mut backup = BackupAndRestore::new(root.join(format!("rank{rank}")))
+                .unwrap()
+                .with_save_freq(SaveFreq::Batches(3))
+                .unwrap();
+            let config = config_with(None, 3, 16, 2)
+                .collective(counting.clone())
+                .callback(&mut backup);
+            let outcome = model.fit(&[x], &y, config).map(|_| trained(&model));
+            (outcome.ok(), counting.gathers.load(Ordering::Relaxed))
+        })
+    };
+    let (x, y) = data(false);
+    let mut one = model();
+    one.fit(&[x], &y, config_with(None, 3, 16, 2)).unwrap();
+    for (result, gathers) in run() {
+        assert_eq!(gathers, self::gathers(false), "the step was sharded");
+        assert!(
+            result == Some(trained(&one)),
+            "a rank differs from one process"
+        );
     }
 }

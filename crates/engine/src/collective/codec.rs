@@ -298,6 +298,15 @@ impl Reader<'_> {
         Ok(values)
     }
 
+    /// Reads the next `out.len()` f32s into `out`.
+    pub(super) fn f32s_to(&mut self, out: &mut [f32]) -> Result2<()> {
+        let bytes = self.take(out.len().checked_mul(4).ok_or("length overflows")?)?;
+        out.iter_mut()
+            .zip(bytes.chunks_exact(4))
+            .for_each(|(v, c)| *v = f32::from_le_bytes([c[0], c[1], c[2], c[3]]));
+        Ok(())
+    }
+
     /// Appends the next `n` f32s to `values`.
     pub(super) fn f32s_into(&mut self, n: usize, values: &mut Vec<f32>) -> Result2<()> {
         let bytes = self.take(n.checked_mul(4).ok_or("length overflows")?)?;

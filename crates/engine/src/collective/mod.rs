@@ -9,10 +9,12 @@ mod begin;
 mod codec;
 mod profile;
 mod reduce;
+mod sharded;
 
 pub(crate) use agree::{agree, share_outcome};
 pub(crate) use begin::begin_together;
 pub use profile::{CollectiveProfile, profile, reset_profile};
+pub(crate) use sharded::{BlockOptimizer, ShardedStep, gather_slots, shardable};
 
 use crate::error::Result;
 use crate::train_step::ShardResult;
@@ -75,10 +77,12 @@ fn nth_part(message: &[u8], n: usize) -> Option<Vec<u8>> {
 }
 
 /// Every shard's result of a step (their `grads` taken out) and the gradients summed over the shards in shard
-/// order, one per trainable weight (`None` when a shard's loss was not finite: nothing is updated).
+/// order, one per trainable weight (`None` when a shard's loss was not finite: nothing is updated; `None` too
+/// when a sharded optimizer step has already `updated` the weights).
 pub(crate) struct Shards {
     pub(crate) results: Vec<ShardResult>,
     pub(crate) grads: Option<Vec<Option<Gradient>>>,
+    pub(crate) updated: bool,
 }
 
 /// The shards rank `rank` of `ranks` computes when a batch has `count` shards: a consecutive block, the
@@ -125,11 +129,14 @@ where
 /// `pass` here, or — with a collective — the owned shards computed here and the rest shared with the other
 /// ranks ([`reduce`]). An error on any rank is an error on every rank, naming the rank (and `step`, this
 /// step's number in the `fit`, when one rank alone found it), so that no rank waits for one that has stopped.
+/// With `sharded` (and a collective) the ranks step the optimizer block by block and return `updated` weights
+/// instead of the gradients ([`ShardedStep`]).
 pub(crate) fn run_shards<F>(
     collective: Option<&dyn Collective>,
     step: u64,
     count: usize,
     pass: F,
+    sharded: Option<ShardedStep<'_>>,
 ) -> Result<Shards>
 where
     F: Fn(usize) -> Result<ShardResult> + Sync,
@@ -137,12 +144,16 @@ where
     let Some(collective) = collective else {
         let mut results = run_local(0..count, &pass)?;
         let grads = sum_shards(&mut results)?;
-        return Ok(Shards { results, grads });
+        return Ok(Shards {
+            results,
+            grads,
+            updated: false,
+        });
     };
     let (rank, ranks) = (collective.rank(), collective.ranks());
     let started = Instant::now();
     let mine = run_local(owned_shards(count, rank, ranks), &pass);
-    reduce::exchange(collective, step, count, mine, started)
+    reduce::exchange(collective, step, count, mine, started, sharded)
 }
 
 /// The shards' gradients (taken out of `results`) summed weight by weight in shard order; `None` when a shard

@@ -11,6 +11,7 @@
 //! one rank cannot read travel in the others' next all-to-all (see `agree`).
 
 use super::codec::{self, Piece, Reader, Received, Result2};
+use super::sharded::ShardedStep;
 use super::{Collective, Shards, agree, owned_shards, profile, sum_in_order};
 use crate::error::{EngineError, Result};
 use crate::train_step::ShardResult;
@@ -20,7 +21,7 @@ use std::time::Instant;
 
 /// How one weight's gradient is summed: nowhere (no shard reaches it), by blocks (dense, `shape`), or whole
 /// on every rank (an embedding table's rows).
-enum Sum {
+pub(super) enum Sum {
     Nothing,
     Block { shape: Vec<usize>, values: Vec<f32> },
     Whole(Gradient),
@@ -34,6 +35,7 @@ pub(super) fn exchange(
     count: usize,
     mine: Result<Vec<ShardResult>>,
     started: Instant,
+    mut sharded: Option<ShardedStep<'_>>,
 ) -> Result<Shards> {
     let (rank, ranks) = (collective.rank(), collective.ranks());
     let computed = Instant::now();
@@ -63,13 +65,38 @@ pub(super) fn exchange(
         .as_mut()
         .map_err(|e| e.clone())
         .and_then(|shards| block_sums(shards, rank, ranks));
+    // With a sharded optimizer step this rank updates its blocks now (not when the batch's loss is not
+    // finite: as in one process, nothing is updated then) and the all-gather carries the updated weights.
+    let (message, sums, updated) = match sharded.as_mut() {
+        Some(step) => {
+            let finite = received
+                .as_ref()
+                .is_ok_and(|r| r.iter().map(|r| r.loss).sum::<f64>().is_finite());
+            let update = sums.and_then(|s| {
+                s.filter(|_| finite)
+                    .map(|s| step.update(s, OK, rank, ranks))
+                    .transpose()
+            });
+            let (message, updated) = match update {
+                Ok(Some(message)) => (message, true),
+                Ok(None) => (sums_message(&Ok(None)), false),
+                Err(reason) => (sums_message(&Err(reason)), false),
+            };
+            (message, Ok(None), updated)
+        }
+        None => (sums_message(&sums), sums, false),
+    };
     let summed = Instant::now();
-    let message = sums_message(&sums);
     let gathered_messages = collective.all_gather(&message)?;
     let gathered = Instant::now();
     first_failure(&gathered_messages, step)?;
-    let grads = match sums {
+    if let (true, Some(sharded)) = (updated, sharded.as_mut()) {
         // What this rank alone cannot read reaches the others in their next all-to-all.
+        sharded
+            .install(&gathered_messages, rank, ranks)
+            .map_err(|reason| agree::share_failure(collective, step, reason))?;
+    }
+    let grads = match sums {
         Ok(Some(sums)) => Some(
             assemble(sums, &gathered_messages, ranks)
                 .map_err(|reason| agree::share_failure(collective, step, reason))?,
@@ -116,7 +143,14 @@ pub(super) fn exchange(
         others(&mut messages.iter().map(Vec::len))
             + others(&mut gathered_messages.iter().map(Vec::len)),
     );
-    Ok(Shards { results, grads })
+    if let (true, Some(sharded)) = (updated, sharded.as_mut()) {
+        sharded.recycle(message);
+    }
+    Ok(Shards {
+        results,
+        grads,
+        updated,
+    })
 }
 
 /// Every shard's result in shard order (the outer error: a rank's step failed, which every rank learns from
@@ -516,7 +550,7 @@ mod tests {
     #[test]
     fn ranks_sum_by_blocks_to_the_bits_of_one_process() {
         const SHARDS: usize = 5;
-        let one = run_shards(None, 0, SHARDS, |i| shard(i, &[])).unwrap();
+        let one = run_shards(None, 0, SHARDS, |i| shard(i, &[]), None).unwrap();
         let one_grads = one.grads.as_ref().unwrap();
         // The data make the order matter: the last shard first gives other bits.
         let reversed = sum_in_order(
@@ -533,7 +567,7 @@ mod tests {
         for ranks in [2, 3, 4, 7] {
             for native in [true, false] {
                 let all = on_ranks(ranks, native, |c| {
-                    run_shards(Some(c), 0, SHARDS, |i| shard(i, &[])).unwrap()
+                    run_shards(Some(c), 0, SHARDS, |i| shard(i, &[]), None).unwrap()
                 });
                 for (rank, shards) in all.iter().enumerate() {
                     let grads = shards.grads.as_ref().unwrap();
@@ -572,14 +606,14 @@ mod tests {
     #[test]
     fn a_shard_without_a_finite_loss_updates_nothing_on_any_rank() {
         let all = on_ranks(3, true, |c| {
-            run_shards(Some(c), 0, 5, |i| shard(i, &[3])).unwrap()
+            run_shards(Some(c), 0, 5, |i| shard(i, &[3]), None).unwrap()
         });
         assert!(
             all.iter()
                 .all(|s| s.grads.is_none() && s.results.len() == 5)
         );
         assert!(
-            run_shards(None, 0, 5, |i| shard(i, &[3]))
+            run_shards(None, 0, 5, |i| shard(i, &[3]), None)
                 .unwrap()
                 .grads
                 .is_none()
@@ -589,13 +623,19 @@ mod tests {
     #[test]
     fn an_error_on_one_rank_stops_every_rank_naming_it() {
         let all = on_ranks(3, true, |c| {
-            run_shards(Some(c), 0, 5, |i| {
-                if i == 4 {
-                    Err(EngineError::invalid("y", "bad targets"))
-                } else {
-                    shard(i, &[])
-                }
-            })
+            run_shards(
+                Some(c),
+                0,
+                5,
+                |i| {
+                    if i == 4 {
+                        Err(EngineError::invalid("y", "bad targets"))
+                    } else {
+                        shard(i, &[])
+                    }
+                },
+                None,
+            )
             .err()
             .map(|e| e.to_string())
         });
@@ -616,7 +656,7 @@ mod tests {
         // Rank 1 runs 4 shards where the others run 5: every rank ends with an error instead of waiting.
         let all = on_ranks(2, true, |c| {
             let count = if c.rank() == 1 { 4 } else { 5 };
-            run_shards(Some(c), 0, count, |i| shard(i, &[]))
+            run_shards(Some(c), 0, count, |i| shard(i, &[]), None)
                 .err()
                 .map(|e| e.to_string())
         });
@@ -633,7 +673,7 @@ mod tests {
             // The last rank receives rank 0's message cut short; the others read theirs.
             let reader = ranks - 1;
             let all = on_ranks_or_fail(ranks, Some((reader, 0)), None, |c| {
-                run_shards(Some(c), 9, 5, |i| shard(i, &[])).err()
+                run_shards(Some(c), 9, 5, |i| shard(i, &[]), None).err()
             });
             for (rank, error) in all.iter().enumerate() {
                 match error {
@@ -673,7 +713,9 @@ mod tests {
         const STEPS: u64 = 4;
         on_ranks_or_fail(ranks, None, Some((reader, failed as usize)), |c| {
             (0..STEPS)
-                .try_for_each(|step| run_shards(Some(c), step, 5, |i| shard(i, &[])).map(|_| ()))
+                .try_for_each(|step| {
+                    run_shards(Some(c), step, 5, |i| shard(i, &[]), None).map(|_| ())
+                })
                 .and_then(|()| super::super::agree(Some(c), STEPS, Ok(()), false).map(|_| ()))
                 .err()
         })
