@@ -121,12 +121,18 @@ impl Dense {
         self.units
     }
 
-    fn pre_activation(&self, inputs: &[Tensor]) -> Result<Tensor> {
+    /// `x · kernel`, without the bias.
+    fn product(&self, inputs: &[Tensor]) -> Result<Tensor> {
         let name = self.name();
         let x = inputs
             .first()
             .ok_or_else(|| LayersError::Graph(format!("layer `{name}` received no input")))?;
-        let z = x.matmul(&self.core.weight(0)?).in_layer(name)?;
+        x.matmul(&self.core.weight(0)?).in_layer(name)
+    }
+
+    fn pre_activation(&self, inputs: &[Tensor]) -> Result<Tensor> {
+        let name = self.name();
+        let z = self.product(inputs)?;
         if self.use_bias {
             z.add(&self.core.weight(1)?).in_layer(name)
         } else {
@@ -207,6 +213,11 @@ impl Layer for Dense {
     }
 
     fn forward(&self, inputs: &[Tensor], _ctx: &mut CallContext<'_>) -> Result<Tensor> {
+        if self.use_bias && self.activation == ActivationFn::Relu {
+            // The bias and ReLU in one pass each way (the same bits as `add` then `relu`).
+            let z = self.product(inputs)?;
+            return z.bias_relu(&self.core.weight(1)?).in_layer(self.name());
+        }
         self.activation
             .apply(&self.pre_activation(inputs)?)
             .in_layer(self.name())

@@ -61,29 +61,77 @@ fn combine(row: &mut [f32], acc: &[f32], alpha: f32, beta: f32) {
     }
 }
 
+/// Result columns whose running sums stay in registers across the whole depth (eight AVX2 vectors).
+const BLOCK: usize = 64;
+
 /// One result row's sums into `acc` (`n` elements, overwritten): `acc = Σ_p lhs(i, p)·rhs(p, :)`, the first
-/// term a product and every further one a fused multiply-add, in increasing `p`. The caller checked that
-/// every row of `rhs` holds `n` elements in place.
+/// term a product and every further one a fused multiply-add, in increasing `p`. Blocks of [`BLOCK`] columns
+/// keep their sums in registers (a fixed-size array the compiler keeps in vector registers), the last
+/// narrower columns in `acc` itself ([`column_sums`]); both sum each element the same way. The caller checked
+/// that every row of `rhs` holds `n` elements in place.
 #[inline(always)]
 fn row_sums(acc: &mut [f32], lhs: &MatRef<'_>, rhs: &MatRef<'_>, i: usize) {
-    let n = acc.len();
-    let (a_data, b_data) = (lhs.data(), rhs.data());
-    let a = |p: usize| {
-        a_data
-            .get(i * lhs.row_stride() + p * lhs.col_stride())
-            .copied()
-            .unwrap_or(0.0)
-    };
+    let mut blocks = acc.chunks_exact_mut(BLOCK);
+    let mut column = 0;
+    for out in &mut blocks {
+        let mut sums = [0.0f32; BLOCK];
+        let first = lhs_at(lhs, i, 0);
+        let row = rhs_block(rhs, 0, column);
+        for (c, &b) in sums.iter_mut().zip(row) {
+            *c = first * b;
+        }
+        for p in 1..lhs.cols() {
+            let a = lhs_at(lhs, i, p);
+            let row = rhs_block(rhs, p, column);
+            for (c, &b) in sums.iter_mut().zip(row) {
+                *c = a.mul_add(b, *c);
+            }
+        }
+        out.copy_from_slice(&sums);
+        column += BLOCK;
+    }
+    column_sums(blocks.into_remainder(), lhs, rhs, i, column);
+}
+
+/// `lhs(i, p)` (0 outside the matrix, which the caller's checks rule out).
+#[inline(always)]
+fn lhs_at(lhs: &MatRef<'_>, i: usize, p: usize) -> f32 {
+    lhs.data()
+        .get(i * lhs.row_stride() + p * lhs.col_stride())
+        .copied()
+        .unwrap_or(0.0)
+}
+
+/// `rhs(p, column..column + BLOCK)` as a fixed-size row (zeros outside the matrix, which the caller's checks
+/// rule out).
+#[inline(always)]
+fn rhs_block<'a>(rhs: &'a MatRef<'_>, p: usize, column: usize) -> &'a [f32; BLOCK] {
+    const ZEROS: [f32; BLOCK] = [0.0; BLOCK];
+    let start = p * rhs.row_stride() + column;
+    rhs.data()
+        .get(start..start + BLOCK)
+        .and_then(|row| row.try_into().ok())
+        .unwrap_or(&ZEROS)
+}
+
+/// The sums of columns `column..column + acc.len()` of one result row, kept in `acc` (the same order of
+/// operations as [`row_sums`]' blocks).
+#[inline(always)]
+fn column_sums(acc: &mut [f32], lhs: &MatRef<'_>, rhs: &MatRef<'_>, i: usize, column: usize) {
+    if acc.is_empty() {
+        return;
+    }
+    let (n, b_data) = (acc.len(), rhs.data());
     let b = |p: usize| {
-        let start = p * rhs.row_stride();
+        let start = p * rhs.row_stride() + column;
         b_data.get(start..start + n).unwrap_or(&[])
     };
-    let first = a(0);
+    let first = lhs_at(lhs, i, 0);
     for (c, &b) in acc.iter_mut().zip(b(0)) {
         *c = first * b;
     }
     for p in 1..lhs.cols() {
-        let a = a(p);
+        let a = lhs_at(lhs, i, p);
         for (c, &b) in acc.iter_mut().zip(b(p)) {
             *c = a.mul_add(b, *c);
         }
@@ -230,6 +278,23 @@ mod tests {
         gemm(&mut via_gemm, lhs, rhs, 1.0, 0.0, Parallelism::None).unwrap();
         if small_gemm(&mut direct, lhs, rhs, 1.0, 0.0) {
             assert_gemm_close(&direct, &via_gemm, 4, "small vs gemm");
+        }
+    }
+    /// Register blocks and in-place running sums give the same bits (the blocks' order of operations is the
+    /// in-place one), on the memory network's widths and across a block's edge.
+    #[test]
+    fn blocks_match_running_sums_in_place() {
+        for (m, n, k) in [(4, 64, 68), (68, 64, 4), (3, 130, 9), (2, 200, 1)] {
+            let (a, b) = (random_vec(m * k, 21), random_vec(k * n, 22));
+            let lhs = MatRef::row_major(&a, m, k).unwrap();
+            let rhs = MatRef::row_major(&b, k, n).unwrap();
+            for i in 0..m {
+                let (mut blocked, mut in_place) = (vec![f32::NAN; n], vec![f32::NAN; n]);
+                row_sums(&mut blocked, &lhs, &rhs, i);
+                column_sums(&mut in_place, &lhs, &rhs, i, 0);
+                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&blocked), bits(&in_place), "{m}x{k}·{k}x{n} row {i}");
+            }
         }
     }
 }
