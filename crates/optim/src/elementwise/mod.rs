@@ -80,6 +80,7 @@ per_target! {
 
 per_target! {
     /// The slice loop of [`for_each_3`].
+    #[allow(clippy::too_many_arguments)]
     fn slices_3<F: Fn(&mut f32, f32, f32, &mut f32, &mut f32, &mut f32)>(
         ws: &mut [f32],
         gs: &[f32],
@@ -138,9 +139,12 @@ pub(crate) fn for_each_1(
     a: &mut ArrayD<f32>,
     f: impl Fn(&mut f32, f32, f32, &mut f32),
 ) {
-    if let (Some(ws), Some(gs), Ok(ss), Some(a_s)) =
-        (w.as_slice_mut(), g.as_slice(), squares_slice(squares), a.as_slice_mut())
-    {
+    if let (Some(ws), Some(gs), Ok(ss), Some(a_s)) = (
+        w.as_slice_mut(),
+        g.as_slice(),
+        squares_slice(squares),
+        a.as_slice_mut(),
+    ) {
         return slices_1(Target::detected(), ws, gs, ss, a_s, f);
     }
     match squares {
@@ -283,10 +287,22 @@ mod tests {
     /// Parameters, gradients, squares and slots with awkward values (zeros of both signs, subnormals, huge and
     /// non-finite values) and a length that leaves a tail on every vector width.
     fn awkward(len: usize, salt: u32) -> Vec<f32> {
-        let special = [0.0, -0.0, 1e-40, -1e-39, 3.4e38, f32::INFINITY, f32::NAN, 1.0, -2.5];
+        let special = [
+            0.0,
+            -0.0,
+            1e-40,
+            -1e-39,
+            3.4e38,
+            f32::INFINITY,
+            f32::NAN,
+            1.0,
+            -2.5,
+        ];
         (0..len)
             .map(|i| {
-                let k = (i as u32).wrapping_mul(2_654_435_761).wrapping_add(salt.wrapping_mul(40_503));
+                let k = (i as u32)
+                    .wrapping_mul(2_654_435_761)
+                    .wrapping_add(salt.wrapping_mul(40_503));
                 if k % 31 == 0 {
                     special[(k as usize / 31) % special.len()]
                 } else {
@@ -326,7 +342,8 @@ mod tests {
     #[test]
     fn every_target_matches_one_element_at_a_time() {
         let len = 1037;
-        let updates: [(&str, Update); 3] = [("rmsprop", rmsprop), ("adam", adam), ("adadelta", adadelta)];
+        let updates: [(&str, Update); 3] =
+            [("rmsprop", rmsprop), ("adam", adam), ("adadelta", adadelta)];
         let targets = [Target::Baseline, Target::Avx2, Target::Avx512];
         let mut ran = Vec::new();
         for target in targets.into_iter().filter(|t| t.available()) {
@@ -342,14 +359,25 @@ mod tests {
                     for i in 0..len {
                         let g2 = if with_squares { sq[i] } else { g[i] * g[i] };
                         let [a, b, c] = &mut s_ref;
-                        std::hint::black_box(update)(&mut w_ref[i], g[i], g2, &mut a[i], &mut b[i], &mut c[i]);
+                        std::hint::black_box(update)(
+                            &mut w_ref[i],
+                            g[i],
+                            g2,
+                            &mut a[i],
+                            &mut b[i],
+                            &mut c[i],
+                        );
                     }
                     let ss = with_squares.then_some(&sq[..]);
                     // Three slots.
                     let (mut w3, mut s3) = (w0.clone(), slots0.clone());
                     let [a, b, c] = &mut s3;
                     slices_3(target, &mut w3, &g, ss, a, b, c, update);
-                    assert_eq!(bits(&w3), bits(&w_ref), "{name} {target:?} squares {with_squares}");
+                    assert_eq!(
+                        bits(&w3),
+                        bits(&w_ref),
+                        "{name} {target:?} squares {with_squares}"
+                    );
                     for (x, y) in s3.iter().zip(&s_ref) {
                         assert_eq!(bits(x), bits(y), "{name} {target:?} slots");
                     }
@@ -368,7 +396,14 @@ mod tests {
                         let g2 = if with_squares { sq[i] } else { g[i] * g[i] };
                         let [a, b, _] = &mut s2_ref;
                         let mut scratch = 0.0;
-                        std::hint::black_box(update)(&mut w2_ref[i], g[i], g2, &mut a[i], &mut b[i], &mut scratch);
+                        std::hint::black_box(update)(
+                            &mut w2_ref[i],
+                            g[i],
+                            g2,
+                            &mut a[i],
+                            &mut b[i],
+                            &mut scratch,
+                        );
                     }
                     assert_eq!(bits(&w2), bits(&w2_ref), "{name} {target:?} two slots");
                     assert_eq!(bits(c), bits(&c_copy));
@@ -381,12 +416,21 @@ mod tests {
                     for i in 0..len {
                         let g2 = if with_squares { sq[i] } else { g[i] * g[i] };
                         let (mut b, mut c) = (0.5, 0.0);
-                        std::hint::black_box(update)(&mut w1_ref[i], g[i], g2, &mut a1_ref[i], &mut b, &mut c);
+                        std::hint::black_box(update)(
+                            &mut w1_ref[i],
+                            g[i],
+                            g2,
+                            &mut a1_ref[i],
+                            &mut b,
+                            &mut c,
+                        );
                     }
                     assert_eq!(bits(&w1), bits(&w1_ref), "{name} {target:?} one slot");
                     assert_eq!(bits(&a1), bits(&a1_ref));
                     let mut w0t = w0.clone();
-                    slices_0(target, &mut w0t, &g, ss, |w, g, g2| *w -= (0.01 * g) / (g2 + 1e-7).sqrt());
+                    slices_0(target, &mut w0t, &g, ss, |w, g, g2| {
+                        *w -= (0.01 * g) / (g2 + 1e-7).sqrt()
+                    });
                     let w0_ref: Vec<f32> = (0..len)
                         .map(|i| {
                             let g2 = if with_squares { sq[i] } else { g[i] * g[i] };

@@ -70,7 +70,16 @@ mod tests {
     /// that cancel to zero, NaN and infinities among the inputs, at rank 2 and 3.
     #[test]
     fn same_bits_as_add_then_relu() {
-        let special = [0.0, -0.0, 1.5, -1.5, f32::NAN, f32::INFINITY, f32::NEG_INFINITY, 1e-40];
+        let special = [
+            0.0,
+            -0.0,
+            1.5,
+            -1.5,
+            f32::NAN,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            1e-40,
+        ];
         for shape in [vec![5, 7], vec![2, 3, 4], vec![1, 16]] {
             let n = *shape.last().unwrap();
             let len: usize = shape.iter().product();
@@ -83,10 +92,22 @@ mod tests {
                     }
                 })
                 .collect();
-            let b: Vec<f32> = (0..n).map(|j| if j % 3 == 0 { -z[j] } else { j as f32 / 7.0 - 0.5 }).collect();
-            let g: Vec<f32> = (0..len).map(|i| ((i * 31) % 17) as f32 / 4.0 - 2.0).collect();
+            let b: Vec<f32> = (0..n)
+                .map(|j| {
+                    if j % 3 == 0 {
+                        -z[j]
+                    } else {
+                        j as f32 / 7.0 - 0.5
+                    }
+                })
+                .collect();
+            let g: Vec<f32> = (0..len)
+                .map(|i| ((i * 31) % 17) as f32 / 4.0 - 2.0)
+                .collect();
             let run = |fused: bool| {
-                let zt = Tensor::leaf(ndarray::ArrayD::from_shape_vec(shape.clone(), z.clone()).unwrap());
+                let zt = Tensor::leaf(
+                    ndarray::ArrayD::from_shape_vec(shape.clone(), z.clone()).unwrap(),
+                );
                 let bt = Tensor::leaf(ndarray::ArrayD::from_shape_vec(vec![n], b.clone()).unwrap());
                 let y = if fused {
                     zt.bias_relu(&bt).unwrap()
@@ -94,10 +115,20 @@ mod tests {
                     zt.add(&bt).unwrap().relu().unwrap()
                 };
                 let weights = Tensor::from_vec(&shape, g.clone()).unwrap();
-                let grads = y.mul(&weights).unwrap().sum_all().unwrap().backward().unwrap();
+                let grads = y
+                    .mul(&weights)
+                    .unwrap()
+                    .sum_all()
+                    .unwrap()
+                    .backward()
+                    .unwrap();
                 let gz = grads.gradient(&zt).unwrap().clone().into_dense().unwrap();
                 let gb = grads.gradient(&bt).unwrap().clone().into_dense().unwrap();
-                (y.to_vec(), gz.iter().copied().collect::<Vec<_>>(), gb.iter().copied().collect::<Vec<_>>())
+                (
+                    y.to_vec(),
+                    gz.iter().copied().collect::<Vec<_>>(),
+                    gb.iter().copied().collect::<Vec<_>>(),
+                )
             };
             let (fused, reference) = (run(true), run(false));
             assert_eq!(bits(fused.0), bits(reference.0), "{shape:?} forward");
@@ -109,8 +140,17 @@ mod tests {
     #[test]
     fn wrong_shapes_are_errors() {
         let z = Tensor::from_vec(&[2, 3], vec![0.0; 6]).unwrap();
-        assert!(z.bias_relu(&Tensor::from_vec(&[2], vec![0.0; 2]).unwrap()).is_err());
-        assert!(z.bias_relu(&Tensor::from_vec(&[1, 3], vec![0.0; 3]).unwrap()).is_err());
-        assert!(z.bias_relu(&Tensor::from_vec(&[3], vec![0.0; 3]).unwrap()).is_ok());
+        assert!(
+            z.bias_relu(&Tensor::from_vec(&[2], vec![0.0; 2]).unwrap())
+                .is_err()
+        );
+        assert!(
+            z.bias_relu(&Tensor::from_vec(&[1, 3], vec![0.0; 3]).unwrap())
+                .is_err()
+        );
+        assert!(
+            z.bias_relu(&Tensor::from_vec(&[3], vec![0.0; 3]).unwrap())
+                .is_ok()
+        );
     }
 }
