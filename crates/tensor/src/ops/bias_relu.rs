@@ -115,13 +115,8 @@ mod tests {
                     zt.add(&bt).unwrap().relu().unwrap()
                 };
                 let weights = Tensor::from_vec(&shape, g.clone()).unwrap();
-                let grads = y
-                    .mul(&weights)
-                    .unwrap()
-                    .sum_all()
-                    .unwrap()
-                    .backward()
-                    .unwrap();
+                let loss = y.mul(&weights).and_then(|p| p.sum_all()).unwrap();
+                let grads = loss.backward().unwrap();
                 let gz = grads.gradient(&zt).unwrap().clone().into_dense().unwrap();
                 let gb = grads.gradient(&bt).unwrap().clone().into_dense().unwrap();
                 (
