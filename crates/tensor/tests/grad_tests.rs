@@ -683,3 +683,16 @@ fn keras3_piecewise_and_lane_activations() {
     check(&[x.clone()], |x| x[0].sparsemax(-1)?.square());
     check(&[x], |x| x[0].sparsemax(0)?.square());
 }
+
+#[test]
+fn bias_relu_gradients_for_input_and_bias() {
+    // |z| ≥ 0.2 and |b| ≤ 0.1 keep every sum at least 0.1 away from ReLU's kink.
+    let z = input(&[2, 3, 5], 95, 1.0, 0.2);
+    let b = input(&[5], 96, 0.1, 0.0);
+    let weights = input(&[2, 3, 5], 97, 1.0, 0.0);
+    check(&[z, b], |t| {
+        t[0].bias_relu(&t[1])?
+            .mul(&Tensor::new(weights.clone()))?
+            .sum_all()
+    });
+}

@@ -121,15 +121,24 @@ impl Dense {
         self.units
     }
 
+    /// `x · kernel`, without the bias.
+    fn product(&self, inputs: &[Tensor]) -> Result<Tensor> {
+        let name = self.name();
+        let x = inputs
+            .first()
+            .ok_or_else(|| LayersError::Graph(format!("layer `{name}` received no input")))?;
+        x.matmul(&self.core.weight(0)?).in_layer(name)
+    }
+
     fn pre_activation(&self, inputs: &[Tensor]) -> Result<Tensor> {
+        if !self.use_bias {
+            return self.product(inputs);
+        }
         let name = self.name();
         let x = inputs
             .first()
             .ok_or_else(|| LayersError::Graph(format!("layer `{name}` received no input")))?;
         let kernel = self.core.weight(0)?;
-        if !self.use_bias {
-            return x.matmul(&kernel).in_layer(name);
-        }
         let bias = self.core.weight(1)?;
         // The bias as the product's starting value (no separate add pass and gradient copy) where that gives
         // the bits of the product then the add.
@@ -214,6 +223,11 @@ impl Layer for Dense {
     }
 
     fn forward(&self, inputs: &[Tensor], _ctx: &mut CallContext<'_>) -> Result<Tensor> {
+        if self.use_bias && self.activation == ActivationFn::Relu {
+            // The bias and ReLU in one pass each way (the same bits as `add` then `relu`).
+            let z = self.product(inputs)?;
+            return z.bias_relu(&self.core.weight(1)?).in_layer(self.name());
+        }
         self.activation
             .apply(&self.pre_activation(inputs)?)
             .in_layer(self.name())

@@ -26,7 +26,6 @@
 use rayon::prelude::*;
 
 use super::matmul::{check_product, gemm_checked, gemm_reference};
-use super::small::small_gemm;
 use super::{BatchedMatRef, MatRef, PARALLEL_FLOPS_THRESHOLD, Parallelism, gemm_flops};
 use crate::{Result, TensorError};
 
@@ -82,7 +81,8 @@ pub fn batched_gemm(
         })
 }
 
-/// One item's product: a tiny one read in place by [`small_gemm`], any other by the `gemm` crate.
+/// One item's product, by the `gemm` crate. (A kernel reading tiny items in place, without packing, was measured
+/// against it on the memory network's products and was slower: `docs/performance.md`.)
 fn item_product(
     dst: &mut [f32],
     lhs: MatRef<'_>,
@@ -92,9 +92,7 @@ fn item_product(
     par: Parallelism,
     scratch: &mut Vec<f32>,
 ) {
-    if !small_gemm(dst, lhs, rhs, alpha, beta) {
-        gemm_checked(dst, lhs, rhs, alpha, beta, par, scratch);
-    }
+    gemm_checked(dst, lhs, rhs, alpha, beta, par, scratch);
 }
 
 /// Item-by-item [`gemm_reference`] with the same contract as [`batched_gemm`]; the reference for tests.

@@ -53,7 +53,6 @@ pub mod random;
 mod recurrent;
 mod reduce;
 pub mod simple_rnn;
-mod small;
 pub mod smooth_activation;
 mod step_mask;
 #[cfg(test)]

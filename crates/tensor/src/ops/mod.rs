@@ -4,6 +4,7 @@
 mod activation;
 mod attention;
 mod batch_norm;
+mod bias_relu;
 mod binary;
 mod conv;
 mod conv_op;
