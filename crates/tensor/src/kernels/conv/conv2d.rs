@@ -23,7 +23,7 @@
 
 use super::Conv2dGeometry;
 use super::im2col::{col2im_add, im2col};
-use super::implicit;
+use super::{direct, implicit};
 use crate::buffer_pool;
 use crate::kernels::{MatRef, Parallelism, gemm};
 use crate::{Result, TensorError};
@@ -148,9 +148,17 @@ fn conv2d_forward_epilogue(
     g.check_conv(input.len(), kernel.len(), bias.map(<[f32]>::len), out.len())?;
     let (p, pl, oc, og) = (g.positions(), g.patch_len(), g.out_c, g.group_out());
     let shard = g.shard_images();
+    let direct = direct::applies(g);
     for_shards(out, shard * p * oc, par, |s, out| {
         let images = out.len() / (p * oc);
         let first = s * shard;
+        if direct {
+            for (i, out) in out.chunks_exact_mut(p * oc).enumerate() {
+                let image = &input[(first + i) * g.image_len()..(first + i + 1) * g.image_len()];
+                direct::forward_image(g, image, kernel, bias, relu, out);
+            }
+            return Ok(());
+        }
         if implicit::applies(g) {
             let mut block = buffer_pool::take(implicit::full_rows(g) * oc);
             for (i, out) in out.chunks_exact_mut(p * oc).enumerate() {

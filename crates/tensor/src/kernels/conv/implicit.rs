@@ -90,14 +90,54 @@ pub(crate) fn shard_rows(g: &Conv2dGeometry, images: usize) -> usize {
 
 /// `dst = src`, or with a ReLU output `y`, ReLU's gradient `src · (1 if y > 0 else 0)` (as
 /// `Tensor::relu`'s backward computes it, so `−0` and NaN come out the same).
+#[inline]
 pub(crate) fn copy_masked(dst: &mut [f32], src: &[f32], y: Option<&[f32]>) {
     match y {
         None => dst.copy_from_slice(src),
-        Some(y) => dst
-            .iter_mut()
-            .zip(src.iter().zip(y))
-            .for_each(|(d, (g, y))| *d = g * if *y > 0.0 { 1.0 } else { 0.0 }),
+        Some(y) => mask::apply(dst, src, y),
     }
+}
+
+/// ReLU's gradient mask, compiled for AVX-512 and AVX2 (selected at run time; one multiplication by 0 or 1
+/// per value, so every target gives the same bits).
+mod mask {
+    /// `dst = src · (1 if y > 0 else 0)` over the common length.
+    #[inline(always)]
+    fn body(dst: &mut [f32], src: &[f32], y: &[f32]) {
+        let n = dst.len().min(src.len()).min(y.len());
+        let (dst, src, y) = (&mut dst[..n], &src[..n], &y[..n]);
+        for i in 0..n {
+            dst[i] = src[i] * if y[i] > 0.0 { 1.0 } else { 0.0 };
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    pub(super) fn apply(dst: &mut [f32], src: &[f32], y: &[f32]) {
+        /// # Safety
+        /// AVX-512F must be available.
+        #[target_feature(enable = "avx512f,avx2")]
+        unsafe fn avx512(dst: &mut [f32], src: &[f32], y: &[f32]) {
+            body(dst, src, y);
+        }
+        /// # Safety
+        /// AVX2 must be available.
+        #[target_feature(enable = "avx2")]
+        unsafe fn avx2(dst: &mut [f32], src: &[f32], y: &[f32]) {
+            body(dst, src, y);
+        }
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: AVX-512F was detected just above; the body uses bounds-checked slices only.
+            unsafe { avx512(dst, src, y) }
+        } else if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: AVX2 was detected just above; the body uses bounds-checked slices only.
+            unsafe { avx2(dst, src, y) }
+        } else {
+            body(dst, src, y);
+        }
+    }
+
+    #[cfg(not(target_arch = "x86_64"))]
+    pub(super) use body as apply;
 }
 
 /// Writes the output gradient `dy` of consecutive images (masked by ReLU's output `y` when given) into
