@@ -92,9 +92,11 @@ fn window_backward<const N: usize>(
 ) {
     let mut best = [0.0f32; N];
     best.copy_from_slice(&image[start + taps[0] + ch..][..N]);
-    let mut winner = [0u32; N];
-    for (k, &t) in (1u32..).zip(&taps[1..]) {
-        let x = &image[start + t + ch..][..N];
+    // The winning tap's number as an `f32` (exact for any window), so that the selects and the comparisons
+    // below stay on one vector type.
+    let mut winner = [0.0f32; N];
+    for (k, &t) in taps.iter().enumerate().skip(1) {
+        let (k, x) = (k as f32, &image[start + t + ch..][..N]);
         for l in 0..N {
             let take = x[l] > best[l];
             best[l] = if take { x[l] } else { best[l] };
@@ -102,8 +104,8 @@ fn window_backward<const N: usize>(
         }
     }
     let dy = &dy[ch..][..N];
-    for (k, &t) in (0u32..).zip(taps) {
-        let d = &mut dx[start + t + ch..][..N];
+    for (k, &t) in taps.iter().enumerate() {
+        let (k, d) = (k as f32, &mut dx[start + t + ch..][..N]);
         for l in 0..N {
             let base = if tiled { 0.0 } else { d[l] };
             d[l] = base + if winner[l] == k { dy[l] } else { 0.0 };
