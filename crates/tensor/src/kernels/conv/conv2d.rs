@@ -420,13 +420,16 @@ fn write_totals(
     Ok(())
 }
 
+/// The backward pass's operands: the input, the kernel, the output gradient and ReLU's output (when fused).
+type Operands<'a> = (&'a [f32], &'a [f32], &'a [f32], Option<&'a [f32]>);
+
 /// The implicit path's backward pass, one pass per shard of images: the shard's output gradient is masked by
 /// ReLU's output (when given) once, into the shard's full-width layout, and while it is in cache the bias
 /// gradient, the kernel gradient (one product per kernel row) and each image's input gradient read it.
 /// Returns each shard's partial `[kernel gradient, bias gradient]` (zero where not requested), in shard order;
 /// `grad_input` is overwritten when given.
 fn implicit_backward(
-    (input, kernel, grad_out, relu_out): (&[f32], &[f32], &[f32], Option<&[f32]>),
+    (input, kernel, grad_out, relu_out): Operands<'_>,
     grad_input: Option<&mut [f32]>,
     (want_kernel, want_bias): (bool, bool),
     g: &Conv2dGeometry,

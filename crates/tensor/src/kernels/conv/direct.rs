@@ -118,37 +118,24 @@ fn forward_body(
     }
 }
 
-#[cfg(target_arch = "x86_64")]
 mod simd {
     use super::{Conv2dGeometry, forward_body};
+    use crate::kernels::per_target::per_target;
 
+    /// Whether the machine has the fused multiply-add the kernel's bits depend on (see the module's text).
     pub(super) fn available() -> bool {
-        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-    }
-
-    pub(super) fn forward(
-        g: &Conv2dGeometry,
-        offsets: &[usize],
-        image: &[f32],
-        kernel: &[f32],
-        bias: Option<&[f32]>,
-        relu: bool,
-        out: &mut [f32],
-    ) {
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: AVX-512F was detected just above (and FMA by `applies`); the body reads and writes
-            // only through bounds-checked slices.
-            unsafe { forward_avx512(g, offsets, image, kernel, bias, relu, out) }
-        } else {
-            // SAFETY: `applies` checked that AVX2 and FMA are available; bounds-checked slices only.
-            unsafe { forward_fma(g, offsets, image, kernel, bias, relu, out) }
+        #[cfg(target_arch = "x86_64")]
+        {
+            std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("fma")
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            false
         }
     }
 
-    /// # Safety
-    /// AVX-512F and FMA must be available.
-    #[target_feature(enable = "avx512f,avx2,fma")]
-    unsafe fn forward_avx512(
+    per_target!(pub(super) fn forward(
         g: &Conv2dGeometry,
         offsets: &[usize],
         image: &[f32],
@@ -156,44 +143,7 @@ mod simd {
         bias: Option<&[f32]>,
         relu: bool,
         out: &mut [f32],
-    ) {
-        forward_body(g, offsets, image, kernel, bias, relu, out);
-    }
-
-    /// # Safety
-    /// AVX2 and FMA must be available.
-    #[target_feature(enable = "avx2,fma")]
-    unsafe fn forward_fma(
-        g: &Conv2dGeometry,
-        offsets: &[usize],
-        image: &[f32],
-        kernel: &[f32],
-        bias: Option<&[f32]>,
-        relu: bool,
-        out: &mut [f32],
-    ) {
-        forward_body(g, offsets, image, kernel, bias, relu, out);
-    }
-}
-
-#[cfg(not(target_arch = "x86_64"))]
-mod simd {
-    use super::Conv2dGeometry;
-
-    pub(super) fn available() -> bool {
-        false
-    }
-
-    pub(super) fn forward(
-        _: &Conv2dGeometry,
-        _: &[usize],
-        _: &[f32],
-        _: &[f32],
-        _: Option<&[f32]>,
-        _: bool,
-        _: &mut [f32],
-    ) {
-    }
+    ) => forward_body);
 }
 
 #[cfg(test)]

@@ -111,33 +111,7 @@ mod mask {
         }
     }
 
-    #[cfg(target_arch = "x86_64")]
-    pub(super) fn apply(dst: &mut [f32], src: &[f32], y: &[f32]) {
-        /// # Safety
-        /// AVX-512F must be available.
-        #[target_feature(enable = "avx512f,avx2")]
-        unsafe fn avx512(dst: &mut [f32], src: &[f32], y: &[f32]) {
-            body(dst, src, y);
-        }
-        /// # Safety
-        /// AVX2 must be available.
-        #[target_feature(enable = "avx2")]
-        unsafe fn avx2(dst: &mut [f32], src: &[f32], y: &[f32]) {
-            body(dst, src, y);
-        }
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: AVX-512F was detected just above; the body uses bounds-checked slices only.
-            unsafe { avx512(dst, src, y) }
-        } else if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: AVX2 was detected just above; the body uses bounds-checked slices only.
-            unsafe { avx2(dst, src, y) }
-        } else {
-            body(dst, src, y);
-        }
-    }
-
-    #[cfg(not(target_arch = "x86_64"))]
-    pub(super) use body as apply;
+    crate::kernels::per_target::per_target!(pub(super) fn apply(dst: &mut [f32], src: &[f32], y: &[f32]) => body);
 }
 
 /// Writes the output gradient `dy` of consecutive images (masked by ReLU's output `y` when given) into

@@ -2,8 +2,8 @@
 //! a tap then sits at the same offset from its window's start for every output, so the selection is a run of
 //! branch-free channel-vector selects with no bounds checks and no flat indices. The backward pass keeps the
 //! winning tap per channel as a small number and adds `dy` at the winner and `+0` at the other taps, one
-//! vectorised pass per tap. Both passes select 16 channels at a time in registers and are compiled for AVX-512
-//! and AVX2 (selected at run time; comparisons and selects only, so every target gives the same bits).
+//! vectorised pass per tap. Both passes are compiled for AVX-512 and AVX2 (selected at run time; comparisons
+//! and selects only, so every target gives the same bits).
 //!
 //! The comparisons are `select_window`'s (`x > max`, the first maximum wins, a NaN only as the first value), so
 //! values and gradients are bit for bit those of the general kernels: `dx` starts at `+0` and a sum of `+0`
@@ -38,9 +38,6 @@ fn window_start(g: &Conv2dGeometry, p: usize) -> usize {
     (oy * g.stride_h * g.in_w + ox * g.stride_w) * g.in_c
 }
 
-/// Channels selected together in registers (one AVX-512 register, two AVX2 registers).
-const LANES: usize = 16;
-
 /// The maxima of one image's windows into `out` (`positions × in_c`).
 pub(super) fn values_image(g: &Conv2dGeometry, image: &[f32], out: &mut [f32]) {
     let taps = tap_offsets(g);
@@ -65,71 +62,25 @@ pub(super) fn backward_image(g: &Conv2dGeometry, image: &[f32], dy: &[f32], dx: 
     simd::backward(g, &taps, tiled, image, dy, dx);
 }
 
-/// The maxima of `N` channels from `ch` of the window at `start`: the first tap, then `x > max` per tap.
-#[inline(always)]
-fn window_max<const N: usize>(image: &[f32], taps: &[usize], start: usize, ch: usize) -> [f32; N] {
-    let mut best = [0.0f32; N];
-    best.copy_from_slice(&image[start + taps[0] + ch..][..N]);
-    for &t in &taps[1..] {
-        let x = &image[start + t + ch..][..N];
-        for l in 0..N {
-            best[l] = if x[l] > best[l] { x[l] } else { best[l] };
-        }
-    }
-    best
-}
-
-/// The backward pass of `N` channels from `ch` of the window at `start`: the winning tap per channel (the
-/// first maximum, as [`window_max`] selects it), then `dy` added there and `+0` at the other taps.
-#[inline(always)]
-fn window_backward<const N: usize>(
-    image: &[f32],
-    taps: &[usize],
-    (start, ch): (usize, usize),
-    tiled: bool,
-    dy: &[f32],
-    dx: &mut [f32],
-) {
-    let mut best = [0.0f32; N];
-    best.copy_from_slice(&image[start + taps[0] + ch..][..N]);
-    // The winning tap's number as an `f32` (exact for any window), so that the selects and the comparisons
-    // below stay on one vector type.
-    let mut winner = [0.0f32; N];
-    for (k, &t) in taps.iter().enumerate().skip(1) {
-        let (k, x) = (k as f32, &image[start + t + ch..][..N]);
-        for l in 0..N {
-            let take = x[l] > best[l];
-            best[l] = if take { x[l] } else { best[l] };
-            winner[l] = if take { k } else { winner[l] };
-        }
-    }
-    let dy = &dy[ch..][..N];
-    for (k, &t) in taps.iter().enumerate() {
-        let (k, d) = (k as f32, &mut dx[start + t + ch..][..N]);
-        for l in 0..N {
-            let base = if tiled { 0.0 } else { d[l] };
-            d[l] = base + if winner[l] == k { dy[l] } else { 0.0 };
-        }
-    }
-}
-
-/// [`values_image`]'s body, compiled once per target by the callers in `simd`.
+/// [`values_image`]'s body, compiled once per target by the callers in `simd`: per window, the first tap's
+/// channels, then `x > max` per further tap, over the whole channel vector.
 #[inline(always)]
 fn values_body(g: &Conv2dGeometry, taps: &[usize], image: &[f32], out: &mut [f32]) {
     let c = g.in_c;
-    let full = c - c % LANES;
     for (p, o) in out.chunks_exact_mut(c).enumerate() {
         let start = window_start(g, p);
-        for ch in (0..full).step_by(LANES) {
-            o[ch..ch + LANES].copy_from_slice(&window_max::<LANES>(image, taps, start, ch));
-        }
-        for ch in full..c {
-            o[ch] = window_max::<1>(image, taps, start, ch)[0];
+        o.copy_from_slice(&image[start + taps[0]..][..c]);
+        for &t in &taps[1..] {
+            for (o, &x) in o.iter_mut().zip(&image[start + t..][..c]) {
+                *o = if x > *o { x } else { *o };
+            }
         }
     }
 }
 
-/// [`backward_image`]'s body after the zeroing, compiled once per target by the callers in `simd`.
+/// [`backward_image`]'s body after the zeroing, compiled once per target by the callers in `simd`: per window,
+/// the winning tap per channel (the first maximum, as [`values_body`] selects it), then `dy` added there and
+/// `+0` at the other taps.
 #[inline(always)]
 fn backward_body(
     g: &Conv2dGeometry,
@@ -140,99 +91,50 @@ fn backward_body(
     dx: &mut [f32],
 ) {
     let c = g.in_c;
-    let full = c - c % LANES;
+    // The winning tap's number as an `f32` (exact for any window), so that the selects and the comparisons
+    // stay on one vector type.
+    let (mut best, mut winner) = (vec![0.0f32; c], vec![0.0f32; c]);
     for (p, dy) in dy.chunks_exact(c).enumerate() {
         let start = window_start(g, p);
-        for ch in (0..full).step_by(LANES) {
-            window_backward::<LANES>(image, taps, (start, ch), tiled, dy, dx);
+        best.copy_from_slice(&image[start + taps[0]..][..c]);
+        winner.fill(0.0);
+        for (k, &t) in taps.iter().enumerate().skip(1) {
+            let (k, x) = (k as f32, &image[start + t..][..c]);
+            for ((b, w), &x) in best.iter_mut().zip(winner.iter_mut()).zip(x) {
+                let take = x > *b;
+                *b = if take { x } else { *b };
+                *w = if take { k } else { *w };
+            }
         }
-        for ch in full..c {
-            window_backward::<1>(image, taps, (start, ch), tiled, dy, dx);
+        for (k, &t) in taps.iter().enumerate() {
+            let (k, d) = (k as f32, &mut dx[start + t..][..c]);
+            if tiled {
+                for ((d, &w), &v) in d.iter_mut().zip(&winner).zip(dy) {
+                    *d = 0.0 + if w == k { v } else { 0.0 };
+                }
+            } else {
+                for ((d, &w), &v) in d.iter_mut().zip(&winner).zip(dy) {
+                    *d += if w == k { v } else { 0.0 };
+                }
+            }
         }
     }
 }
 
-#[cfg(target_arch = "x86_64")]
 mod simd {
     use super::{Conv2dGeometry, backward_body, values_body};
+    use crate::kernels::per_target::per_target;
 
-    pub(super) fn values(g: &Conv2dGeometry, taps: &[usize], image: &[f32], out: &mut [f32]) {
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: AVX-512F was detected just above; the body uses bounds-checked slices only.
-            unsafe { values_avx512(g, taps, image, out) }
-        } else if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: AVX2 was detected just above; the body uses bounds-checked slices only.
-            unsafe { values_avx2(g, taps, image, out) }
-        } else {
-            values_body(g, taps, image, out);
-        }
-    }
+    per_target!(pub(super) fn values(g: &Conv2dGeometry, taps: &[usize], image: &[f32], out: &mut [f32]) => values_body);
 
-    pub(super) fn backward(
+    per_target!(pub(super) fn backward(
         g: &Conv2dGeometry,
         taps: &[usize],
         tiled: bool,
         image: &[f32],
         dy: &[f32],
         dx: &mut [f32],
-    ) {
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: AVX-512F was detected just above; the body uses bounds-checked slices only.
-            unsafe { backward_avx512(g, taps, tiled, image, dy, dx) }
-        } else if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: AVX2 was detected just above; the body uses bounds-checked slices only.
-            unsafe { backward_avx2(g, taps, tiled, image, dy, dx) }
-        } else {
-            backward_body(g, taps, tiled, image, dy, dx);
-        }
-    }
-
-    /// # Safety
-    /// AVX-512F must be available.
-    #[target_feature(enable = "avx512f,avx2")]
-    unsafe fn values_avx512(g: &Conv2dGeometry, taps: &[usize], image: &[f32], out: &mut [f32]) {
-        values_body(g, taps, image, out);
-    }
-
-    /// # Safety
-    /// AVX2 must be available.
-    #[target_feature(enable = "avx2")]
-    unsafe fn values_avx2(g: &Conv2dGeometry, taps: &[usize], image: &[f32], out: &mut [f32]) {
-        values_body(g, taps, image, out);
-    }
-
-    /// # Safety
-    /// AVX-512F must be available.
-    #[target_feature(enable = "avx512f,avx2")]
-    unsafe fn backward_avx512(
-        g: &Conv2dGeometry,
-        taps: &[usize],
-        tiled: bool,
-        image: &[f32],
-        dy: &[f32],
-        dx: &mut [f32],
-    ) {
-        backward_body(g, taps, tiled, image, dy, dx);
-    }
-
-    /// # Safety
-    /// AVX2 must be available.
-    #[target_feature(enable = "avx2")]
-    unsafe fn backward_avx2(
-        g: &Conv2dGeometry,
-        taps: &[usize],
-        tiled: bool,
-        image: &[f32],
-        dy: &[f32],
-        dx: &mut [f32],
-    ) {
-        backward_body(g, taps, tiled, image, dy, dx);
-    }
-}
-
-#[cfg(not(target_arch = "x86_64"))]
-mod simd {
-    pub(super) use super::{backward_body as backward, values_body as values};
+    ) => backward_body);
 }
 
 #[cfg(test)]
