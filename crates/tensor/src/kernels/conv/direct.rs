@@ -103,9 +103,18 @@ fn forward_body(
                     acc[l] = x.mul_add(w[l], acc[l]);
                 }
             }
-            for l in 0..LANES {
-                y[l] = finish(acc[l], bias[f0 + l], has_bias, relu);
+            // The epilogue as whole-vector passes (a flag test per value keeps it scalar).
+            if has_bias {
+                for (a, b) in acc.iter_mut().zip(&bias[f0..f0 + LANES]) {
+                    *a += b;
+                }
             }
+            if relu {
+                for a in &mut acc {
+                    *a = if *a > 0.0 { *a } else { 0.0 };
+                }
+            }
+            y.copy_from_slice(&acc);
             f0 += LANES;
         }
         for (f, y) in (f0..oc).zip(y.chunks_exact_mut(LANES).into_remainder()) {
