@@ -10,6 +10,7 @@
 //! machines with FMA (elsewhere the im2col path runs).
 
 use super::Conv2dGeometry;
+use crate::kernels::per_target::per_target;
 
 /// Most taps (`kernel_h · kernel_w · in_c`) the direct kernel takes: the patch is held on the stack.
 const MAX_TAPS: usize = 32;
@@ -56,7 +57,7 @@ pub(crate) fn forward_image(
     out: &mut [f32],
 ) {
     let offsets = tap_offsets(g);
-    simd::forward(g, &offsets, image, kernel, bias, relu, out);
+    forward(g, &offsets, image, kernel, bias, relu, out);
 }
 
 /// The bias and ReLU of one output value, as the im2col path's epilogue computes them.
@@ -70,9 +71,9 @@ fn finish(acc: f32, bias: f32, has_bias: bool, relu: bool) -> f32 {
     }
 }
 
-/// The kernel's body, compiled once per target by the callers in `simd`.
-#[inline(always)]
-fn forward_body(
+per_target! {
+/// The kernel's loop, compiled per target.
+fn forward(
     g: &Conv2dGeometry,
     offsets: &[usize],
     image: &[f32],
@@ -127,10 +128,9 @@ fn forward_body(
     }
 }
 
-mod simd {
-    use super::{Conv2dGeometry, forward_body};
-    use crate::kernels::per_target::per_target;
+}
 
+mod simd {
     /// Whether the machine has the fused multiply-add the kernel's bits depend on (see the module's text).
     pub(super) fn available() -> bool {
         #[cfg(target_arch = "x86_64")]
@@ -143,16 +143,6 @@ mod simd {
             false
         }
     }
-
-    per_target!(pub(super) fn forward(
-        g: &Conv2dGeometry,
-        offsets: &[usize],
-        image: &[f32],
-        kernel: &[f32],
-        bias: Option<&[f32]>,
-        relu: bool,
-        out: &mut [f32],
-    ) => forward_body);
 }
 
 #[cfg(test)]

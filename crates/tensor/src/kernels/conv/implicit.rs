@@ -101,17 +101,16 @@ pub(crate) fn copy_masked(dst: &mut [f32], src: &[f32], y: Option<&[f32]>) {
 /// ReLU's gradient mask, compiled for AVX-512 and AVX2 (selected at run time; one multiplication by 0 or 1
 /// per value, so every target gives the same bits).
 mod mask {
-    /// `dst = src · (1 if y > 0 else 0)` over the common length.
-    #[inline(always)]
-    fn body(dst: &mut [f32], src: &[f32], y: &[f32]) {
-        let n = dst.len().min(src.len()).min(y.len());
-        let (dst, src, y) = (&mut dst[..n], &src[..n], &y[..n]);
-        for i in 0..n {
-            dst[i] = src[i] * if y[i] > 0.0 { 1.0 } else { 0.0 };
+    crate::kernels::per_target::per_target! {
+        /// `dst = src · (1 if y > 0 else 0)` over the common length.
+        pub(super) fn apply(dst: &mut [f32], src: &[f32], y: &[f32]) {
+            let n = dst.len().min(src.len()).min(y.len());
+            let (dst, src, y) = (&mut dst[..n], &src[..n], &y[..n]);
+            for i in 0..n {
+                dst[i] = src[i] * if y[i] > 0.0 { 1.0 } else { 0.0 };
+            }
         }
     }
-
-    crate::kernels::per_target::per_target!(pub(super) fn apply(dst: &mut [f32], src: &[f32], y: &[f32]) => body);
 }
 
 /// Writes the output gradient `dy` of consecutive images (masked by ReLU's output `y` when given) into

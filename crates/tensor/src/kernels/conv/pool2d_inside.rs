@@ -10,6 +10,7 @@
 //! with anything is never `−0`, so adding `+0` at the losing taps changes no bit.
 
 use super::Conv2dGeometry;
+use crate::kernels::per_target::per_target;
 
 /// Whether every window of `g` lies inside the input.
 pub(super) fn applies(g: &Conv2dGeometry) -> bool {
@@ -41,7 +42,7 @@ fn window_start(g: &Conv2dGeometry, p: usize) -> usize {
 /// The maxima of one image's windows into `out` (`positions × in_c`).
 pub(super) fn values_image(g: &Conv2dGeometry, image: &[f32], out: &mut [f32]) {
     let taps = tap_offsets(g);
-    simd::values(g, &taps, image, out);
+    values(g, &taps, image, out);
 }
 
 /// Whether the windows tile the input: each input value lies in exactly one window.
@@ -59,13 +60,13 @@ pub(super) fn backward_image(g: &Conv2dGeometry, image: &[f32], dy: &[f32], dx: 
     if !tiled {
         dx.fill(0.0);
     }
-    simd::backward(g, &taps, tiled, image, dy, dx);
+    backward(g, &taps, tiled, image, dy, dx);
 }
 
-/// [`values_image`]'s body, compiled once per target by the callers in `simd`: per window, the first tap's
-/// channels, then `x > max` per further tap, over the whole channel vector.
-#[inline(always)]
-fn values_body(g: &Conv2dGeometry, taps: &[usize], image: &[f32], out: &mut [f32]) {
+per_target! {
+/// [`values_image`]'s loop, compiled per target: per window, the first tap's channels, then `x > max` per
+/// further tap, over the whole channel vector.
+fn values(g: &Conv2dGeometry, taps: &[usize], image: &[f32], out: &mut [f32]) {
     let c = g.in_c;
     for (p, o) in out.chunks_exact_mut(c).enumerate() {
         let start = window_start(g, p);
@@ -77,12 +78,12 @@ fn values_body(g: &Conv2dGeometry, taps: &[usize], image: &[f32], out: &mut [f32
         }
     }
 }
+}
 
-/// [`backward_image`]'s body after the zeroing, compiled once per target by the callers in `simd`: per window,
-/// the winning tap per channel (the first maximum, as [`values_body`] selects it), then `dy` added there and
-/// `+0` at the other taps.
-#[inline(always)]
-fn backward_body(
+per_target! {
+/// [`backward_image`]'s loop after the zeroing, compiled per target: per window, the winning tap per channel
+/// (the first maximum, as [`values`] selects it), then `dy` added there and `+0` at the other taps.
+fn backward(
     g: &Conv2dGeometry,
     taps: &[usize],
     tiled: bool,
@@ -120,21 +121,6 @@ fn backward_body(
         }
     }
 }
-
-mod simd {
-    use super::{Conv2dGeometry, backward_body, values_body};
-    use crate::kernels::per_target::per_target;
-
-    per_target!(pub(super) fn values(g: &Conv2dGeometry, taps: &[usize], image: &[f32], out: &mut [f32]) => values_body);
-
-    per_target!(pub(super) fn backward(
-        g: &Conv2dGeometry,
-        taps: &[usize],
-        tiled: bool,
-        image: &[f32],
-        dy: &[f32],
-        dx: &mut [f32],
-    ) => backward_body);
 }
 
 #[cfg(test)]
