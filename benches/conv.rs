@@ -6,7 +6,9 @@
 //! normalization. Each kernel runs next to its naive reference (on fewer images: the references are slow) and
 //! next to one `gemm` of the forward pass's shape, the best a product of that shape does on this machine (the
 //! GEMM peak the convolutions are measured against); the square products of `cargo bench --bench kernels` give
-//! the machine's peak for square shapes. conv1 (one input channel) runs as im2col + `gemm`; conv2 (32 input
+//! the machine's peak for square shapes. conv1 (one input channel) runs its forward pass as a direct kernel
+//! (the 9 taps read from the image, 16 filters accumulated in registers) and its kernel gradient as im2col +
+//! `gemm`; max pooling selects 16 channels at a time, compiled for AVX-512/AVX2; conv2 (32 input
 //! channels, stride 1, `valid`) as implicit GEMM on strided views of the images, its kernel gradient as one
 //! product per kernel row over a whole shard of images; `relu-masked` is the backward pass of a convolution
 //! fused with ReLU (`conv2d_backward_relu`, what `Conv2D(activation="relu")` runs), the mask applied as the

@@ -23,6 +23,7 @@
 //! # Ok::<(), rkeras_optim::OptimError>(())
 //! ```
 
+use crate::adadelta_kernel::{self, Coefficients};
 use crate::base::{BaseConfig, check_decay_rate, check_epsilon};
 use crate::elementwise::for_each_2;
 use crate::error::Result;
@@ -104,23 +105,33 @@ impl OptimizerConfig for AdadeltaConfig {
             let [acc_grad, acc_delta] = slots else {
                 return Err(unexpected_slots(Adadelta::CLASS_NAME));
             };
-            match squares.as_ref() {
-                None => for_each_2(
+            let c = Coefficients {
+                learning_rate: lr,
+                rho,
+                one_minus_rho,
+                epsilon,
+            };
+            let contiguous = (
+                param.as_slice_mut(),
+                grad.as_slice(),
+                acc_grad.as_slice_mut(),
+                acc_delta.as_slice_mut(),
+            );
+            match (squares.as_ref(), contiguous) {
+                (None, (Some(w), Some(g), Some(ag), Some(ad))) => {
+                    adadelta_kernel::update(w, g, ag, ad, c);
+                }
+                (None, _) => for_each_2(
                     param,
                     &grad,
                     None,
                     acc_grad,
                     acc_delta,
-                    |w, g, g2, ag, ad| {
-                        *ag = rho * *ag + one_minus_rho * g2;
-                        let delta = -((*ad + epsilon).sqrt() * g) / (*ag + epsilon).sqrt();
-                        *ad = rho * *ad + one_minus_rho * (delta * delta);
-                        *w += lr * delta;
-                    },
+                    |w, g, _, ag, ad| adadelta_kernel::update_one(w, g, ag, ad, c),
                 ),
                 // A row gradient's per-lookup squares: Keras/TensorFlow's `delta` is per lookup too
                 // (`deltaₖ = −sqrt(ad + ε)·gₖ / sqrt(ag + ε)`), so `Σₖ deltaₖ² = (ad + ε)·Σₖ gₖ² / (ag + ε)`.
-                Some(sq) => for_each_2(
+                (Some(sq), _) => for_each_2(
                     param,
                     &grad,
                     Some(sq),

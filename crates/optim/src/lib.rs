@@ -25,6 +25,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 mod adadelta;
+mod adadelta_kernel;
 mod adagrad;
 mod adam;
 mod adamax;

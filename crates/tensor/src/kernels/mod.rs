@@ -49,6 +49,7 @@ mod mat_ref;
 mod matmul;
 mod narrow;
 mod parallelism;
+mod per_target;
 pub mod random;
 mod recurrent;
 mod reduce;

@@ -23,7 +23,7 @@
 
 use super::Conv2dGeometry;
 use super::im2col::{col2im_add, im2col};
-use super::implicit;
+use super::{direct, implicit};
 use crate::buffer_pool;
 use crate::kernels::{MatRef, Parallelism, gemm};
 use crate::{Result, TensorError};
@@ -148,9 +148,17 @@ fn conv2d_forward_epilogue(
     g.check_conv(input.len(), kernel.len(), bias.map(<[f32]>::len), out.len())?;
     let (p, pl, oc, og) = (g.positions(), g.patch_len(), g.out_c, g.group_out());
     let shard = g.shard_images();
+    let direct = direct::applies(g);
     for_shards(out, shard * p * oc, par, |s, out| {
         let images = out.len() / (p * oc);
         let first = s * shard;
+        if direct {
+            for (i, out) in out.chunks_exact_mut(p * oc).enumerate() {
+                let image = &input[(first + i) * g.image_len()..(first + i + 1) * g.image_len()];
+                direct::forward_image(g, image, kernel, bias, relu, out);
+            }
+            return Ok(());
+        }
         if implicit::applies(g) {
             let mut block = buffer_pool::take(implicit::full_rows(g) * oc);
             for (i, out) in out.chunks_exact_mut(p * oc).enumerate() {
@@ -303,58 +311,44 @@ fn backward(
     let out_chunk = shard * p * oc;
     let range = |s: usize| s * out_chunk..(s * out_chunk + out_chunk).min(grad_out.len());
     let mask = |s: usize| relu_out.map(|y| &y[range(s)]);
+    if implicit::applies(g) {
+        let partials = implicit_backward(
+            (input, kernel, grad_out, relu_out),
+            grad_input,
+            (grad_kernel.is_some(), grad_bias.is_some()),
+            g,
+            par,
+        )?;
+        return write_totals(&partials, grad_kernel, grad_bias, g);
+    }
     if let Some(grad_input) = grad_input {
         g.check_len("the input gradient", grad_input.len(), input.len())?;
-        if implicit::applies(g) {
-            let mut flipped = buffer_pool::take(kernel.len());
-            implicit::flipped_kernel(g, kernel, &mut flipped);
-            let (padded_len, block_len) = implicit::input_grad_scratch(g);
-            for_shards(grad_input, shard * g.image_len(), par, |s, dx| {
-                let (dy, y) = (&grad_out[range(s)], mask(s));
-                let mut padded = buffer_pool::take(padded_len);
-                padded.fill(0.0);
-                let mut block = buffer_pool::take(block_len);
-                for (i, (dx, dy)) in dx
+        for_shards(grad_input, shard * g.image_len(), par, |s, dx| {
+            dx.fill(0.0);
+            let dy = masked_shard(&grad_out[range(s)], mask(s));
+            let rows = dy.len() / oc;
+            let mut dcols = buffer_pool::take(rows * pl);
+            for group in 0..g.groups {
+                let dy = MatRef::new(&dy[group * og..], rows, og, oc, 1)?;
+                gemm(
+                    &mut dcols,
+                    dy,
+                    kernel_view(g, kernel, group)?.t(),
+                    1.0,
+                    0.0,
+                    Parallelism::None,
+                )?;
+                for (image, dcols) in dx
                     .chunks_exact_mut(g.image_len())
-                    .zip(dy.chunks_exact(p * oc))
-                    .enumerate()
+                    .zip(dcols.chunks_exact(p * pl))
                 {
-                    let y = y.map(|y| &y[i * p * oc..(i + 1) * p * oc]);
-                    implicit::input_grad_image(g, dy, y, &flipped, &mut padded, &mut block, dx)?;
+                    col2im_add(g, dcols, group, image);
                 }
-                buffer_pool::give(padded);
-                buffer_pool::give(block);
-                Ok(())
-            })?;
-            buffer_pool::give(flipped);
-        } else {
-            for_shards(grad_input, shard * g.image_len(), par, |s, dx| {
-                dx.fill(0.0);
-                let dy = masked_shard(&grad_out[range(s)], mask(s));
-                let rows = dy.len() / oc;
-                let mut dcols = buffer_pool::take(rows * pl);
-                for group in 0..g.groups {
-                    let dy = MatRef::new(&dy[group * og..], rows, og, oc, 1)?;
-                    gemm(
-                        &mut dcols,
-                        dy,
-                        kernel_view(g, kernel, group)?.t(),
-                        1.0,
-                        0.0,
-                        Parallelism::None,
-                    )?;
-                    for (image, dcols) in dx
-                        .chunks_exact_mut(g.image_len())
-                        .zip(dcols.chunks_exact(p * pl))
-                    {
-                        col2im_add(g, dcols, group, image);
-                    }
-                }
-                buffer_pool::give(dcols);
-                give_shard(dy);
-                Ok(())
-            })?;
-        }
+            }
+            buffer_pool::give(dcols);
+            give_shard(dy);
+            Ok(())
+        })?;
     }
     if grad_kernel.is_none() && grad_bias.is_none() {
         return Ok(());
@@ -369,18 +363,6 @@ fn backward(
                 db.iter_mut().zip(row).for_each(|(d, v)| *d += v);
             }
         };
-        if grad_kernel.is_some() && implicit::applies(g) {
-            // The shard's images as one strided view: one product per kernel row over all of them.
-            let images = rows / p;
-            let first = s * shard * g.image_len();
-            let images_in = &input[first..first + images * g.image_len()];
-            let mut dy_full = buffer_pool::take(implicit::shard_rows(g, images) * oc);
-            implicit::spread_rows(g, &grad_out[range(s)], mask(s), &mut dy_full);
-            implicit::valid_rows(g, &dy_full).for_each(|r| add_rows(db, r));
-            implicit::kernel_grad_shard(g, images_in, &dy_full, dk)?;
-            buffer_pool::give(dy_full);
-            return Ok(acc);
-        }
         let dy = masked_shard(&grad_out[range(s)], mask(s));
         add_rows(db, &dy);
         if grad_kernel.is_some() {
@@ -412,8 +394,19 @@ fn backward(
             .map(partial)
             .collect::<Result<_>>()?,
     };
+    write_totals(&partials, grad_kernel, grad_bias, g)
+}
+
+/// Sums the shards' partial `[kernel gradient, bias gradient]` in shard order and writes the requested ones.
+fn write_totals(
+    partials: &[Vec<f32>],
+    grad_kernel: Option<&mut [f32]>,
+    grad_bias: Option<&mut [f32]>,
+    g: &Conv2dGeometry,
+) -> Result<()> {
+    let (pl, oc) = (g.patch_len(), g.out_c);
     let mut total = vec![0.0f32; pl * oc + oc];
-    for part in &partials {
+    for part in partials {
         total.iter_mut().zip(part).for_each(|(t, v)| *t += v);
     }
     if let Some(dk) = grad_kernel {
@@ -425,6 +418,90 @@ fn backward(
         db.copy_from_slice(&total[pl * oc..]);
     }
     Ok(())
+}
+
+/// The backward pass's operands: the input, the kernel, the output gradient and ReLU's output (when fused).
+type Operands<'a> = (&'a [f32], &'a [f32], &'a [f32], Option<&'a [f32]>);
+
+/// The implicit path's backward pass, one pass per shard of images: the shard's output gradient is masked by
+/// ReLU's output (when given) once, into the shard's full-width layout, and while it is in cache the bias
+/// gradient, the kernel gradient (one product per kernel row) and each image's input gradient read it.
+/// Returns each shard's partial `[kernel gradient, bias gradient]` (zero where not requested), in shard order;
+/// `grad_input` is overwritten when given.
+fn implicit_backward(
+    (input, kernel, grad_out, relu_out): Operands<'_>,
+    grad_input: Option<&mut [f32]>,
+    (want_kernel, want_bias): (bool, bool),
+    g: &Conv2dGeometry,
+    par: Parallelism,
+) -> Result<Vec<Vec<f32>>> {
+    let (p, pl, oc, il) = (g.positions(), g.patch_len(), g.out_c, g.image_len());
+    let shard = g.shard_images();
+    let out_chunk = shard * p * oc;
+    let range = |s: usize| s * out_chunk..(s * out_chunk + out_chunk).min(grad_out.len());
+    let flipped = grad_input.is_some().then(|| {
+        let mut flipped = buffer_pool::take(kernel.len());
+        implicit::flipped_kernel(g, kernel, &mut flipped);
+        flipped
+    });
+    let (padded_len, block_len) = implicit::input_grad_scratch(g);
+    let image_stride = g.in_h * g.in_w * oc;
+    let pass = |s: usize, dx: Option<&mut [f32]>| -> Result<Vec<f32>> {
+        let mut acc = vec![0.0f32; pl * oc + oc];
+        let dy = &grad_out[range(s)];
+        let images = dy.len() / (p * oc);
+        let mut dy_full = buffer_pool::take(implicit::shard_rows(g, images) * oc);
+        implicit::spread_rows(g, dy, relu_out.map(|y| &y[range(s)]), &mut dy_full);
+        let (dk, db) = acc.split_at_mut(pl * oc);
+        if want_bias {
+            for row in implicit::valid_rows(g, &dy_full) {
+                for row in row.chunks_exact(oc) {
+                    db.iter_mut().zip(row).for_each(|(d, v)| *d += v);
+                }
+            }
+        }
+        if want_kernel {
+            let first = s * shard * il;
+            implicit::kernel_grad_shard(g, &input[first..first + images * il], &dy_full, dk)?;
+        }
+        if let (Some(dx), Some(flipped)) = (dx, flipped.as_deref()) {
+            let mut padded = buffer_pool::take(padded_len);
+            padded.fill(0.0);
+            let mut block = buffer_pool::take(block_len);
+            for (i, dx) in dx.chunks_exact_mut(il).enumerate() {
+                let rows = (&dy_full[i * image_stride..], g.in_w * oc);
+                implicit::input_grad_image(g, rows, flipped, &mut padded, &mut block, dx)?;
+            }
+            buffer_pool::give(padded);
+            buffer_pool::give(block);
+        }
+        buffer_pool::give(dy_full);
+        Ok(acc)
+    };
+    if let Some(dx) = grad_input.as_deref() {
+        g.check_len("the input gradient", dx.len(), input.len())?;
+    }
+    let shards = g.batch.div_ceil(shard);
+    let partials = match (grad_input, par) {
+        (Some(dx), Parallelism::None) => dx
+            .chunks_mut(shard * il)
+            .enumerate()
+            .map(|(s, dx)| pass(s, Some(dx)))
+            .collect::<Result<Vec<_>>>(),
+        (Some(dx), Parallelism::Rayon(_)) => dx
+            .par_chunks_mut(shard * il)
+            .enumerate()
+            .map(|(s, dx)| pass(s, Some(dx)))
+            .collect::<Result<Vec<_>>>(),
+        (None, Parallelism::None) => (0..shards).map(|s| pass(s, None)).collect(),
+        (None, Parallelism::Rayon(_)) => {
+            (0..shards).into_par_iter().map(|s| pass(s, None)).collect()
+        }
+    };
+    if let Some(flipped) = flipped {
+        buffer_pool::give(flipped);
+    }
+    partials
 }
 
 /// Direct seven-loop convolution accumulating in `f64`: the reference for tests.

@@ -37,6 +37,26 @@ fn contiguous_run(g: &Conv2dGeometry, ox: usize) -> Option<usize> {
     (first + g.kernel_w <= g.in_w).then_some(first)
 }
 
+/// `dst = src` for one kernel row's taps: the short runs of images with few channels (3 values for a 3×3
+/// kernel on one channel) as fixed-length moves instead of a call to `memcpy` each.
+#[inline]
+fn copy_run(dst: &mut [f32], src: &[f32]) {
+    fn fixed<const N: usize>(dst: &mut [f32], src: &[f32]) {
+        dst[..N].copy_from_slice(&src[..N]);
+    }
+    match dst.len() {
+        1 => fixed::<1>(dst, src),
+        2 => fixed::<2>(dst, src),
+        3 => fixed::<3>(dst, src),
+        4 => fixed::<4>(dst, src),
+        5 => fixed::<5>(dst, src),
+        6 => fixed::<6>(dst, src),
+        7 => fixed::<7>(dst, src),
+        8 => fixed::<8>(dst, src),
+        _ => dst.copy_from_slice(src),
+    }
+}
+
 /// Fills `cols` (`positions × patch_len`) with the patches of `image` (`in_h · in_w · in_c`) for `group`.
 pub(crate) fn im2col(g: &Conv2dGeometry, image: &[f32], group: usize, cols: &mut [f32]) {
     let cg = g.group_in();
@@ -56,7 +76,7 @@ pub(crate) fn im2col(g: &Conv2dGeometry, image: &[f32], group: usize, cols: &mut
             let line = iy * g.in_w;
             if let Some(ix) = first {
                 let at = (line + ix) * g.in_c;
-                taps.copy_from_slice(&image[at..at + run]);
+                copy_run(taps, &image[at..at + run]);
                 continue;
             }
             for (kx, dst) in taps.chunks_exact_mut(cg).enumerate() {

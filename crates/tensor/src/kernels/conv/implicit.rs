@@ -90,13 +90,26 @@ pub(crate) fn shard_rows(g: &Conv2dGeometry, images: usize) -> usize {
 
 /// `dst = src`, or with a ReLU output `y`, ReLU's gradient `src · (1 if y > 0 else 0)` (as
 /// `Tensor::relu`'s backward computes it, so `−0` and NaN come out the same).
+#[inline]
 pub(crate) fn copy_masked(dst: &mut [f32], src: &[f32], y: Option<&[f32]>) {
     match y {
         None => dst.copy_from_slice(src),
-        Some(y) => dst
-            .iter_mut()
-            .zip(src.iter().zip(y))
-            .for_each(|(d, (g, y))| *d = g * if *y > 0.0 { 1.0 } else { 0.0 }),
+        Some(y) => mask::apply(dst, src, y),
+    }
+}
+
+/// ReLU's gradient mask, compiled for AVX-512 and AVX2 (selected at run time; one multiplication by 0 or 1
+/// per value, so every target gives the same bits).
+mod mask {
+    crate::kernels::per_target::per_target! {
+        /// `dst = src · (1 if y > 0 else 0)` over the common length.
+        pub(super) fn apply(dst: &mut [f32], src: &[f32], y: &[f32]) {
+            let n = dst.len().min(src.len()).min(y.len());
+            let (dst, src, y) = (&mut dst[..n], &src[..n], &y[..n]);
+            for i in 0..n {
+                dst[i] = src[i] * if y[i] > 0.0 { 1.0 } else { 0.0 };
+            }
+        }
     }
 }
 
@@ -178,14 +191,15 @@ pub(crate) fn flipped_kernel(g: &Conv2dGeometry, kernel: &[f32], flipped: &mut [
     }
 }
 
-/// One image's input gradient `dx` (`in_h · in_w · in_c`, overwritten) from its output gradient `dy`, with
-/// `flipped` from [`flipped_kernel`]; `padded_dy` and `block` are scratch of [`input_grad_scratch`]'s lengths,
-/// and `padded_dy`'s border must be zero (only its interior is written here). With ReLU's output `y`, `dy` is
-/// masked by ReLU's gradient as it is copied (see [`copy_masked`]).
+/// One image's input gradient `dx` (`in_h · in_w · in_c`, overwritten) from its output gradient, whose row `oy`
+/// (`out_w · out_c` values, already masked by ReLU's gradient where the layer has one) starts at
+/// `oy · row_stride` in `dy` (the image's part of a shard's full-width layout from [`spread_rows`], or a plain
+/// `positions × out_c` array with `row_stride = out_w · out_c`); `flipped` from [`flipped_kernel`];
+/// `padded_dy` and `block` are scratch of [`input_grad_scratch`]'s lengths, and `padded_dy`'s border must be
+/// zero (only its interior is written here).
 pub(crate) fn input_grad_image(
     g: &Conv2dGeometry,
-    dy: &[f32],
-    y: Option<&[f32]>,
+    (dy, row_stride): (&[f32], usize),
     flipped: &[f32],
     padded_dy: &mut [f32],
     block: &mut [f32],
@@ -194,10 +208,9 @@ pub(crate) fn input_grad_image(
     let (oc, ic, ow) = (g.out_c, g.in_c, g.out_w);
     let (_, pw) = padded(g);
     let (top, left) = (g.kernel_h - 1, g.kernel_w - 1);
-    for (oy, src) in dy.chunks_exact(ow * oc).enumerate() {
+    for oy in 0..g.out_h {
         let at = ((oy + top) * pw + left) * oc;
-        let mask = y.map(|y| &y[oy * ow * oc..(oy + 1) * ow * oc]);
-        copy_masked(&mut padded_dy[at..at + ow * oc], src, mask);
+        padded_dy[at..at + ow * oc].copy_from_slice(&dy[oy * row_stride..][..ow * oc]);
     }
     let rows = block.len() / ic;
     let run = g.kernel_w * oc;
@@ -303,7 +316,8 @@ mod tests {
             let (pl, bl) = input_grad_scratch(&g);
             let (mut padded, mut block) = (vec![0.0; pl], vec![f32::NAN; bl]);
             let mut dx = vec![f32::NAN; x.len()];
-            input_grad_image(&g, &dy, None, &flipped, &mut padded, &mut block, &mut dx).unwrap();
+            let plain = (&dy[..], g.out_w * g.out_c);
+            input_grad_image(&g, plain, &flipped, &mut padded, &mut block, &mut dx).unwrap();
             assert_close(&dx, (&dx_ref, &dx_abs), "input gradient");
         }
     }

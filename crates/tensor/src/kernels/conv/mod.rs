@@ -4,6 +4,7 @@
 
 mod conv2d;
 mod conv2d_transpose;
+mod direct;
 mod geometry;
 mod im2col;
 mod implicit;

@@ -2,13 +2,15 @@
 //! a tap then sits at the same offset from its window's start for every output, so the selection is a run of
 //! branch-free channel-vector selects with no bounds checks and no flat indices. The backward pass keeps the
 //! winning tap per channel as a small number and adds `dy` at the winner and `+0` at the other taps, one
-//! vectorised pass per tap.
+//! vectorised pass per tap. Both passes are compiled for AVX-512 and AVX2 (selected at run time; comparisons
+//! and selects only, so every target gives the same bits).
 //!
 //! The comparisons are `select_window`'s (`x > max`, the first maximum wins, a NaN only as the first value), so
 //! values and gradients are bit for bit those of the general kernels: `dx` starts at `+0` and a sum of `+0`
 //! with anything is never `−0`, so adding `+0` at the losing taps changes no bit.
 
 use super::Conv2dGeometry;
+use crate::kernels::per_target::per_target;
 
 /// Whether every window of `g` lies inside the input.
 pub(super) fn applies(g: &Conv2dGeometry) -> bool {
@@ -39,16 +41,8 @@ fn window_start(g: &Conv2dGeometry, p: usize) -> usize {
 
 /// The maxima of one image's windows into `out` (`positions × in_c`).
 pub(super) fn values_image(g: &Conv2dGeometry, image: &[f32], out: &mut [f32]) {
-    let (c, taps) = (g.in_c, tap_offsets(g));
-    for (p, o) in out.chunks_exact_mut(c).enumerate() {
-        let start = window_start(g, p);
-        o.copy_from_slice(&image[start + taps[0]..][..c]);
-        for &t in &taps[1..] {
-            for (o, &x) in o.iter_mut().zip(&image[start + t..][..c]) {
-                *o = if x > *o { x } else { *o };
-            }
-        }
-    }
+    let taps = tap_offsets(g);
+    values(g, &taps, image, out);
 }
 
 /// Whether the windows tile the input: each input value lies in exactly one window.
@@ -62,32 +56,71 @@ fn tiles(g: &Conv2dGeometry) -> bool {
 /// When the windows tile the input, each value is written once as `+0 + (dy or +0)` (what zeroing and then
 /// adding gives) with no zeroing pass first.
 pub(super) fn backward_image(g: &Conv2dGeometry, image: &[f32], dy: &[f32], dx: &mut [f32]) {
-    let (c, taps) = (g.in_c, tap_offsets(g));
-    let tiled = tiles(g);
+    let (taps, tiled) = (tap_offsets(g), tiles(g));
     if !tiled {
         dx.fill(0.0);
     }
-    let (mut best, mut winner) = (vec![0.0f32; c], vec![0u32; c]);
+    backward(g, &taps, tiled, image, dy, dx);
+}
+
+per_target! {
+/// [`values_image`]'s loop, compiled per target: per window, the first tap's channels, then `x > max` per
+/// further tap, over the whole channel vector.
+fn values(g: &Conv2dGeometry, taps: &[usize], image: &[f32], out: &mut [f32]) {
+    let c = g.in_c;
+    for (p, o) in out.chunks_exact_mut(c).enumerate() {
+        let start = window_start(g, p);
+        o.copy_from_slice(&image[start + taps[0]..][..c]);
+        for &t in &taps[1..] {
+            for (o, &x) in o.iter_mut().zip(&image[start + t..][..c]) {
+                *o = if x > *o { x } else { *o };
+            }
+        }
+    }
+}
+}
+
+per_target! {
+/// [`backward_image`]'s loop after the zeroing, compiled per target: per window, the winning tap per channel
+/// (the first maximum, as [`values`] selects it), then `dy` added there and `+0` at the other taps.
+fn backward(
+    g: &Conv2dGeometry,
+    taps: &[usize],
+    tiled: bool,
+    image: &[f32],
+    dy: &[f32],
+    dx: &mut [f32],
+) {
+    let c = g.in_c;
+    // The winning tap's number as an `f32` (exact for any window), so that the selects and the comparisons
+    // stay on one vector type.
+    let (mut best, mut winner) = (vec![0.0f32; c], vec![0.0f32; c]);
     for (p, dy) in dy.chunks_exact(c).enumerate() {
         let start = window_start(g, p);
         best.copy_from_slice(&image[start + taps[0]..][..c]);
-        winner.fill(0);
-        for (k, &t) in (1u32..).zip(&taps[1..]) {
-            let x = &image[start + t..][..c];
+        winner.fill(0.0);
+        for (k, &t) in taps.iter().enumerate().skip(1) {
+            let (k, x) = (k as f32, &image[start + t..][..c]);
             for ((b, w), &x) in best.iter_mut().zip(winner.iter_mut()).zip(x) {
                 let take = x > *b;
                 *b = if take { x } else { *b };
                 *w = if take { k } else { *w };
             }
         }
-        for (k, &t) in (0u32..).zip(&taps) {
-            let d = &mut dx[start + t..][..c];
-            let zero_or = |d: f32| if tiled { 0.0 } else { d };
-            for ((d, &w), &v) in d.iter_mut().zip(&winner).zip(dy) {
-                *d = zero_or(*d) + if w == k { v } else { 0.0 };
+        for (k, &t) in taps.iter().enumerate() {
+            let (k, d) = (k as f32, &mut dx[start + t..][..c]);
+            if tiled {
+                for ((d, &w), &v) in d.iter_mut().zip(&winner).zip(dy) {
+                    *d = 0.0 + if w == k { v } else { 0.0 };
+                }
+            } else {
+                for ((d, &w), &v) in d.iter_mut().zip(&winner).zip(dy) {
+                    *d += if w == k { v } else { 0.0 };
+                }
             }
         }
     }
+}
 }
 
 #[cfg(test)]
