@@ -155,6 +155,8 @@ fn train_lstm(args: &Args, text: &str) -> Result<f64, Box<dyn std::error::Error>
         csv: None,
         initial_weights: None,
         pictures: Default::default(),
+        // The LSTM's own backup, beside the Transformer's: a directory holds one run's backup.
+        backup: args.backup.as_ref().map(|dir| dir.with_extension("lstm")),
         ..args.clone()
     };
     let run = Run {

@@ -35,7 +35,8 @@ pub struct Args {
     #[arg(long)]
     pub csv: Option<PathBuf>,
     /// Back the training state up in this directory every epoch and, when a backup is there, resume from it
-    /// (BackupAndRestore): a long run that is stopped continues where it stopped when started again.
+    /// (BackupAndRestore): a long run that is stopped continues where it stopped when started again. Not for
+    /// the examples that train one epoch at a time (text_generation, addition_rnn): an error there.
     #[arg(long)]
     pub backup: Option<PathBuf>,
     /// Write a JSON summary (test loss/accuracy, throughput, memory, history) here.
@@ -178,6 +179,12 @@ pub fn train_and_report(
         .map(ModelCheckpoint::new)
         .transpose()?;
     let mut csv = args.csv.as_ref().map(CSVLogger::new);
+    if after_epoch.is_some() && args.backup.is_some() {
+        return Err(
+            "--backup needs one fit call over all epochs; this example trains one epoch at a time"
+                .into(),
+        );
+    }
     let mut backup = args
         .backup
         .as_ref()

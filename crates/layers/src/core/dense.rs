@@ -131,23 +131,13 @@ impl Dense {
     }
 
     fn pre_activation(&self, inputs: &[Tensor]) -> Result<Tensor> {
-        if !self.use_bias {
-            return self.product(inputs);
-        }
         let name = self.name();
-        let x = inputs
-            .first()
-            .ok_or_else(|| LayersError::Graph(format!("layer `{name}` received no input")))?;
-        let kernel = self.core.weight(0)?;
-        let bias = self.core.weight(1)?;
-        // The bias as the product's starting value (no separate add pass and gradient copy) where that gives
-        // the bits of the product then the add.
-        if kernel.shape().first().copied().unwrap_or(usize::MAX)
-            <= rkeras_tensor::ops::MATMUL_BIAS_SAME_BITS_DEPTH
-        {
-            return x.matmul_bias(&kernel, &bias).in_layer(name);
+        let z = self.product(inputs)?;
+        if self.use_bias {
+            z.add(&self.core.weight(1)?).in_layer(name)
+        } else {
+            Ok(z)
         }
-        x.matmul(&kernel).and_then(|z| z.add(&bias)).in_layer(name)
     }
 }
 
