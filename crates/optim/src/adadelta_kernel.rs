@@ -1,7 +1,9 @@
-//! Adadelta's update over contiguous slices, compiled for AVX-512 and AVX2 (chosen at run time): the loop's
+//! Adadelta's update over contiguous slices, compiled per x86-64 level (chosen at run time): the loop's
 //! square roots and divisions run on 16 or 8 lanes instead of SSE2's 4. The coefficients are plain parameters,
 //! not a closure's captures, so the compiled loop keeps them in registers. Each element gets the same
 //! operations in the same order as [`update_one`] (no fused multiply-adds), so every target gives the same bits.
+
+use multiversion::multiversion;
 
 /// Adadelta's coefficients for one step, as `f32`.
 #[derive(Clone, Copy, Debug)]
@@ -22,60 +24,14 @@ pub(crate) fn update_one(w: &mut f32, g: f32, ag: &mut f32, ad: &mut f32, c: Coe
     *w += c.learning_rate * delta;
 }
 
-#[inline(always)]
-fn body(w: &mut [f32], g: &[f32], ag: &mut [f32], ad: &mut [f32], c: Coefficients) {
+/// [`update_one`] for every element of equally long slices.
+#[multiversion(targets = "simd")]
+pub(crate) fn update(w: &mut [f32], g: &[f32], ag: &mut [f32], ad: &mut [f32], c: Coefficients) {
     let n = w.len().min(g.len()).min(ag.len()).min(ad.len());
     let (w, g, ag, ad) = (&mut w[..n], &g[..n], &mut ag[..n], &mut ad[..n]);
     for i in 0..n {
         update_one(&mut w[i], g[i], &mut ag[i], &mut ad[i], c);
     }
-}
-
-/// [`update_one`] for every element of equally long slices.
-pub(crate) fn update(w: &mut [f32], g: &[f32], ag: &mut [f32], ad: &mut [f32], c: Coefficients) {
-    simd::update(w, g, ag, ad, c);
-}
-
-#[cfg(target_arch = "x86_64")]
-mod simd {
-    use super::{Coefficients, body};
-
-    pub(super) fn update(
-        w: &mut [f32],
-        g: &[f32],
-        ag: &mut [f32],
-        ad: &mut [f32],
-        c: Coefficients,
-    ) {
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: AVX-512F was detected just above; the body uses bounds-checked slices only.
-            unsafe { avx512(w, g, ag, ad, c) }
-        } else if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: AVX2 was detected just above; the body uses bounds-checked slices only.
-            unsafe { avx2(w, g, ag, ad, c) }
-        } else {
-            body(w, g, ag, ad, c);
-        }
-    }
-
-    /// # Safety
-    /// AVX-512F must be available.
-    #[target_feature(enable = "avx512f,avx2")]
-    unsafe fn avx512(w: &mut [f32], g: &[f32], ag: &mut [f32], ad: &mut [f32], c: Coefficients) {
-        body(w, g, ag, ad, c);
-    }
-
-    /// # Safety
-    /// AVX2 must be available.
-    #[target_feature(enable = "avx2")]
-    unsafe fn avx2(w: &mut [f32], g: &[f32], ag: &mut [f32], ad: &mut [f32], c: Coefficients) {
-        body(w, g, ag, ad, c);
-    }
-}
-
-#[cfg(not(target_arch = "x86_64"))]
-mod simd {
-    pub(super) use super::body as update;
 }
 
 #[cfg(test)]

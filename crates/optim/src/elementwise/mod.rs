@@ -1,106 +1,99 @@
 //! Element-wise loops over a parameter, its gradient and its slots.
 //!
 //! When every array is contiguous in standard order (the usual case: slots are created so, parameters and
-//! gradients normally are), the loop runs over plain slices, compiled for each instruction set and chosen at run
-//! time ([`targets`]); otherwise it falls back to `ndarray::Zip`, which walks any layout. Both visit the same
+//! gradients normally are), the loop runs over plain slices, compiled for each x86-64 level and chosen at run
+//! time (`multiversion`'s `simd` targets); otherwise it falls back to `ndarray::Zip`, which walks any layout. Both visit the same
 //! elements with the same arithmetic, so results are identical. Callers have checked that all shapes are equal.
 
-#[macro_use]
-pub(crate) mod targets;
-
+use multiversion::multiversion;
 use ndarray::{ArrayD, ArrayViewD, Zip};
-use targets::Target;
 
-per_target! {
-    /// The slice loop of [`for_each_0`]: `g²` from `ss` when given, else `g · g`.
-    fn slices_0<F: Fn(&mut f32, f32, f32)>(ws: &mut [f32], gs: &[f32], ss: Option<&[f32]>, f: F) {
-        match ss {
-            None => {
-                for (w, &g) in ws.iter_mut().zip(gs) {
-                    f(w, g, g * g);
-                }
+/// The slice loop of [`for_each_0`]: `g²` from `ss` when given, else `g · g`.
+#[multiversion(targets = "simd")]
+fn slices_0<F: Fn(&mut f32, f32, f32)>(ws: &mut [f32], gs: &[f32], ss: Option<&[f32]>, f: F) {
+    match ss {
+        None => {
+            for (w, &g) in ws.iter_mut().zip(gs) {
+                f(w, g, g * g);
             }
-            Some(ss) => {
-                for ((w, &g), &s) in ws.iter_mut().zip(gs).zip(ss) {
-                    f(w, g, s);
-                }
+        }
+        Some(ss) => {
+            for ((w, &g), &s) in ws.iter_mut().zip(gs).zip(ss) {
+                f(w, g, s);
             }
         }
     }
 }
 
-per_target! {
-    /// The slice loop of [`for_each_1`].
-    fn slices_1<F: Fn(&mut f32, f32, f32, &mut f32)>(
-        ws: &mut [f32],
-        gs: &[f32],
-        ss: Option<&[f32]>,
-        a_s: &mut [f32],
-        f: F,
-    ) {
-        match ss {
-            None => {
-                for ((w, &g), a) in ws.iter_mut().zip(gs).zip(a_s) {
-                    f(w, g, g * g, a);
-                }
+/// The slice loop of [`for_each_1`].
+#[multiversion(targets = "simd")]
+fn slices_1<F: Fn(&mut f32, f32, f32, &mut f32)>(
+    ws: &mut [f32],
+    gs: &[f32],
+    ss: Option<&[f32]>,
+    a_s: &mut [f32],
+    f: F,
+) {
+    match ss {
+        None => {
+            for ((w, &g), a) in ws.iter_mut().zip(gs).zip(a_s) {
+                f(w, g, g * g, a);
             }
-            Some(ss) => {
-                for (((w, &g), &s), a) in ws.iter_mut().zip(gs).zip(ss).zip(a_s) {
-                    f(w, g, s, a);
-                }
+        }
+        Some(ss) => {
+            for (((w, &g), &s), a) in ws.iter_mut().zip(gs).zip(ss).zip(a_s) {
+                f(w, g, s, a);
             }
         }
     }
 }
 
-per_target! {
-    /// The slice loop of [`for_each_2`].
-    fn slices_2<F: Fn(&mut f32, f32, f32, &mut f32, &mut f32)>(
-        ws: &mut [f32],
-        gs: &[f32],
-        ss: Option<&[f32]>,
-        a_s: &mut [f32],
-        bs: &mut [f32],
-        f: F,
-    ) {
-        match ss {
-            None => {
-                for (((w, &g), a), b) in ws.iter_mut().zip(gs).zip(a_s).zip(bs) {
-                    f(w, g, g * g, a, b);
-                }
+/// The slice loop of [`for_each_2`].
+#[multiversion(targets = "simd")]
+fn slices_2<F: Fn(&mut f32, f32, f32, &mut f32, &mut f32)>(
+    ws: &mut [f32],
+    gs: &[f32],
+    ss: Option<&[f32]>,
+    a_s: &mut [f32],
+    bs: &mut [f32],
+    f: F,
+) {
+    match ss {
+        None => {
+            for (((w, &g), a), b) in ws.iter_mut().zip(gs).zip(a_s).zip(bs) {
+                f(w, g, g * g, a, b);
             }
-            Some(ss) => {
-                for ((((w, &g), &s), a), b) in ws.iter_mut().zip(gs).zip(ss).zip(a_s).zip(bs) {
-                    f(w, g, s, a, b);
-                }
+        }
+        Some(ss) => {
+            for ((((w, &g), &s), a), b) in ws.iter_mut().zip(gs).zip(ss).zip(a_s).zip(bs) {
+                f(w, g, s, a, b);
             }
         }
     }
 }
 
-per_target! {
-    /// The slice loop of [`for_each_3`].
-    #[allow(clippy::too_many_arguments)]
-    fn slices_3<F: Fn(&mut f32, f32, f32, &mut f32, &mut f32, &mut f32)>(
-        ws: &mut [f32],
-        gs: &[f32],
-        ss: Option<&[f32]>,
-        a_s: &mut [f32],
-        bs: &mut [f32],
-        cs: &mut [f32],
-        f: F,
-    ) {
-        match ss {
-            None => {
-                for ((((w, &g), a), b), c) in ws.iter_mut().zip(gs).zip(a_s).zip(bs).zip(cs) {
-                    f(w, g, g * g, a, b, c);
-                }
+/// The slice loop of [`for_each_3`].
+#[allow(clippy::too_many_arguments)]
+#[multiversion(targets = "simd")]
+fn slices_3<F: Fn(&mut f32, f32, f32, &mut f32, &mut f32, &mut f32)>(
+    ws: &mut [f32],
+    gs: &[f32],
+    ss: Option<&[f32]>,
+    a_s: &mut [f32],
+    bs: &mut [f32],
+    cs: &mut [f32],
+    f: F,
+) {
+    match ss {
+        None => {
+            for ((((w, &g), a), b), c) in ws.iter_mut().zip(gs).zip(a_s).zip(bs).zip(cs) {
+                f(w, g, g * g, a, b, c);
             }
-            Some(ss) => {
-                let lanes = ws.iter_mut().zip(gs).zip(ss).zip(a_s).zip(bs).zip(cs);
-                for (((((w, &g), &s), a), b), c) in lanes {
-                    f(w, g, s, a, b, c);
-                }
+        }
+        Some(ss) => {
+            let lanes = ws.iter_mut().zip(gs).zip(ss).zip(a_s).zip(bs).zip(cs);
+            for (((((w, &g), &s), a), b), c) in lanes {
+                f(w, g, s, a, b, c);
             }
         }
     }
@@ -123,7 +116,7 @@ pub(crate) fn for_each_0(
     f: impl Fn(&mut f32, f32, f32),
 ) {
     if let (Some(ws), Some(gs), Ok(ss)) = (w.as_slice_mut(), g.as_slice(), squares_slice(squares)) {
-        return slices_0(Target::detected(), ws, gs, ss, f);
+        return slices_0(ws, gs, ss, f);
     }
     match squares {
         None => Zip::from(w).and(g).for_each(|w, &g| f(w, g, g * g)),
@@ -145,7 +138,7 @@ pub(crate) fn for_each_1(
         squares_slice(squares),
         a.as_slice_mut(),
     ) {
-        return slices_1(Target::detected(), ws, gs, ss, a_s, f);
+        return slices_1(ws, gs, ss, a_s, f);
     }
     match squares {
         None => Zip::from(w)
@@ -176,7 +169,7 @@ pub(crate) fn for_each_2(
         a.as_slice_mut(),
         b.as_slice_mut(),
     ) {
-        return slices_2(Target::detected(), ws, gs, ss, a_s, bs, f);
+        return slices_2(ws, gs, ss, a_s, bs, f);
     }
     match squares {
         None => Zip::from(w)
@@ -211,7 +204,7 @@ pub(crate) fn for_each_3(
         b.as_slice_mut(),
         c.as_slice_mut(),
     ) {
-        return slices_3(Target::detected(), ws, gs, ss, a_s, bs, cs, f);
+        return slices_3(ws, gs, ss, a_s, bs, cs, f);
     }
     match squares {
         None => Zip::from(w)
@@ -337,112 +330,100 @@ mod tests {
 
     type Update = fn(&mut f32, f32, f32, &mut f32, &mut f32, &mut f32);
 
-    /// Every target's slice loop gives the bits of one element at a time (each element's update a separate,
+    /// The slice loops (the copy compiled for this CPU) give the bits of one element at a time (each element's update a separate,
     /// opaque call), with and without given squares, for one to three slots.
     #[test]
-    fn every_target_matches_one_element_at_a_time() {
+    fn the_slice_loops_match_one_element_at_a_time() {
         let len = 1037;
         let updates: [(&str, Update); 3] =
             [("rmsprop", rmsprop), ("adam", adam), ("adadelta", adadelta)];
-        let targets = [Target::Baseline, Target::Avx2, Target::Avx512];
-        let mut ran = Vec::new();
-        for target in targets.into_iter().filter(|t| t.available()) {
-            ran.push(target);
-            for (name, update) in updates {
-                for with_squares in [false, true] {
-                    let (w0, g) = (awkward(len, 1), awkward(len, 2));
-                    let sq = awkward(len, 3).iter().map(|x| x.abs()).collect::<Vec<_>>();
-                    let slots0 = [awkward(len, 4), awkward(len, 5), awkward(len, 6)]
-                        .map(|s| s.iter().map(|x| x.abs()).collect::<Vec<_>>());
-                    // One element at a time.
-                    let (mut w_ref, mut s_ref) = (w0.clone(), slots0.clone());
-                    for i in 0..len {
-                        let g2 = if with_squares { sq[i] } else { g[i] * g[i] };
-                        let [a, b, c] = &mut s_ref;
-                        std::hint::black_box(update)(
-                            &mut w_ref[i],
-                            g[i],
-                            g2,
-                            &mut a[i],
-                            &mut b[i],
-                            &mut c[i],
-                        );
-                    }
-                    let ss = with_squares.then_some(&sq[..]);
-                    // Three slots.
-                    let (mut w3, mut s3) = (w0.clone(), slots0.clone());
-                    let [a, b, c] = &mut s3;
-                    slices_3(target, &mut w3, &g, ss, a, b, c, update);
-                    assert_eq!(
-                        bits(&w3),
-                        bits(&w_ref),
-                        "{name} {target:?} squares {with_squares}"
+        for (name, update) in updates {
+            for with_squares in [false, true] {
+                let (w0, g) = (awkward(len, 1), awkward(len, 2));
+                let sq = awkward(len, 3).iter().map(|x| x.abs()).collect::<Vec<_>>();
+                let slots0 = [awkward(len, 4), awkward(len, 5), awkward(len, 6)]
+                    .map(|s| s.iter().map(|x| x.abs()).collect::<Vec<_>>());
+                // One element at a time.
+                let (mut w_ref, mut s_ref) = (w0.clone(), slots0.clone());
+                for i in 0..len {
+                    let g2 = if with_squares { sq[i] } else { g[i] * g[i] };
+                    let [a, b, c] = &mut s_ref;
+                    std::hint::black_box(update)(
+                        &mut w_ref[i],
+                        g[i],
+                        g2,
+                        &mut a[i],
+                        &mut b[i],
+                        &mut c[i],
                     );
-                    for (x, y) in s3.iter().zip(&s_ref) {
-                        assert_eq!(bits(x), bits(y), "{name} {target:?} slots");
-                    }
-                    // Two, one and no slots: the third (and second, first) slot as scratch the update ignores
-                    // only where the formula does; compare against the same formula with scratch slots.
-                    let (mut w2, mut s2) = (w0.clone(), slots0.clone());
-                    let [a, b, c] = &mut s2;
-                    let c_copy = c.clone();
-                    slices_2(target, &mut w2, &g, ss, a, b, |w, g, g2, a, b| {
-                        let mut scratch = 0.0;
-                        update(w, g, g2, a, b, &mut scratch);
-                    });
-                    let mut s2_ref = slots0.clone();
-                    let mut w2_ref = w0.clone();
-                    for i in 0..len {
-                        let g2 = if with_squares { sq[i] } else { g[i] * g[i] };
-                        let [a, b, _] = &mut s2_ref;
-                        let mut scratch = 0.0;
-                        std::hint::black_box(update)(
-                            &mut w2_ref[i],
-                            g[i],
-                            g2,
-                            &mut a[i],
-                            &mut b[i],
-                            &mut scratch,
-                        );
-                    }
-                    assert_eq!(bits(&w2), bits(&w2_ref), "{name} {target:?} two slots");
-                    assert_eq!(bits(c), bits(&c_copy));
-                    let (mut w1, mut a1) = (w0.clone(), slots0[0].clone());
-                    slices_1(target, &mut w1, &g, ss, &mut a1, |w, g, g2, a| {
-                        let (mut b, mut c) = (0.5, 0.0);
-                        update(w, g, g2, a, &mut b, &mut c);
-                    });
-                    let (mut w1_ref, mut a1_ref) = (w0.clone(), slots0[0].clone());
-                    for i in 0..len {
-                        let g2 = if with_squares { sq[i] } else { g[i] * g[i] };
-                        let (mut b, mut c) = (0.5, 0.0);
-                        std::hint::black_box(update)(
-                            &mut w1_ref[i],
-                            g[i],
-                            g2,
-                            &mut a1_ref[i],
-                            &mut b,
-                            &mut c,
-                        );
-                    }
-                    assert_eq!(bits(&w1), bits(&w1_ref), "{name} {target:?} one slot");
-                    assert_eq!(bits(&a1), bits(&a1_ref));
-                    let mut w0t = w0.clone();
-                    slices_0(target, &mut w0t, &g, ss, |w, g, g2| {
-                        *w -= (0.01 * g) / (g2 + 1e-7).sqrt()
-                    });
-                    let w0_ref: Vec<f32> = (0..len)
-                        .map(|i| {
-                            let g2 = if with_squares { sq[i] } else { g[i] * g[i] };
-                            std::hint::black_box(w0[i] - (0.01 * g[i]) / (g2 + 1e-7).sqrt())
-                        })
-                        .collect();
-                    assert_eq!(bits(&w0t), bits(&w0_ref), "{name} {target:?} no slot");
                 }
+                let ss = with_squares.then_some(&sq[..]);
+                // Three slots.
+                let (mut w3, mut s3) = (w0.clone(), slots0.clone());
+                let [a, b, c] = &mut s3;
+                slices_3(&mut w3, &g, ss, a, b, c, update);
+                assert_eq!(bits(&w3), bits(&w_ref), "{name} squares {with_squares}");
+                for (x, y) in s3.iter().zip(&s_ref) {
+                    assert_eq!(bits(x), bits(y), "{name} slots");
+                }
+                // Two, one and no slots: the third (and second, first) slot as scratch the update ignores
+                // only where the formula does; compare against the same formula with scratch slots.
+                let (mut w2, mut s2) = (w0.clone(), slots0.clone());
+                let [a, b, c] = &mut s2;
+                let c_copy = c.clone();
+                slices_2(&mut w2, &g, ss, a, b, |w, g, g2, a, b| {
+                    let mut scratch = 0.0;
+                    update(w, g, g2, a, b, &mut scratch);
+                });
+                let mut s2_ref = slots0.clone();
+                let mut w2_ref = w0.clone();
+                for i in 0..len {
+                    let g2 = if with_squares { sq[i] } else { g[i] * g[i] };
+                    let [a, b, _] = &mut s2_ref;
+                    let mut scratch = 0.0;
+                    std::hint::black_box(update)(
+                        &mut w2_ref[i],
+                        g[i],
+                        g2,
+                        &mut a[i],
+                        &mut b[i],
+                        &mut scratch,
+                    );
+                }
+                assert_eq!(bits(&w2), bits(&w2_ref), "{name} two slots");
+                assert_eq!(bits(c), bits(&c_copy));
+                let (mut w1, mut a1) = (w0.clone(), slots0[0].clone());
+                slices_1(&mut w1, &g, ss, &mut a1, |w, g, g2, a| {
+                    let (mut b, mut c) = (0.5, 0.0);
+                    update(w, g, g2, a, &mut b, &mut c);
+                });
+                let (mut w1_ref, mut a1_ref) = (w0.clone(), slots0[0].clone());
+                for i in 0..len {
+                    let g2 = if with_squares { sq[i] } else { g[i] * g[i] };
+                    let (mut b, mut c) = (0.5, 0.0);
+                    std::hint::black_box(update)(
+                        &mut w1_ref[i],
+                        g[i],
+                        g2,
+                        &mut a1_ref[i],
+                        &mut b,
+                        &mut c,
+                    );
+                }
+                assert_eq!(bits(&w1), bits(&w1_ref), "{name} one slot");
+                assert_eq!(bits(&a1), bits(&a1_ref));
+                let mut w0t = w0.clone();
+                slices_0(&mut w0t, &g, ss, |w, g, g2| {
+                    *w -= (0.01 * g) / (g2 + 1e-7).sqrt()
+                });
+                let w0_ref: Vec<f32> = (0..len)
+                    .map(|i| {
+                        let g2 = if with_squares { sq[i] } else { g[i] * g[i] };
+                        std::hint::black_box(w0[i] - (0.01 * g[i]) / (g2 + 1e-7).sqrt())
+                    })
+                    .collect();
+                assert_eq!(bits(&w0t), bits(&w0_ref), "{name} no slot");
             }
         }
-        // The baseline runs everywhere; on x86-64 the machines this crate is measured on have AVX2 at least.
-        assert!(ran.contains(&Target::Baseline));
-        assert_eq!(ran.last().copied(), Some(Target::detected()));
     }
 }
