@@ -8,7 +8,7 @@
 #                            [--train-samples 3840] [--out DIR]
 #
 # --threads sets TensorFlow's intra-op threads (default 2) and, when given, rkeras's thread pool (default: one
-# thread per core). The Keras references are ../shared/ref/keras_babi_memnn.py (next to this repository) and
+# thread per core) and its shards per batch (one per thread, so each thread trains a slice of every batch). The Keras references are ../shared/ref/keras_babi_memnn.py (next to this repository) and
 # benches/keras_mnist.py; the convnet trains on the first --train-samples MNIST training images of
 # ../shared/datasets/mnist (or --data) and validates on the first 1,000 test images, batch 128, Adadelta 1.0;
 # the MLP (Dense 512 relu, Dropout 0.2, twice, Dense 10 softmax) on the same images flattened, RMSprop.
@@ -33,10 +33,10 @@ epochs=5
 rounds=1
 seed=1
 threads=2
-rkeras_threads=()  # rkeras uses every core unless --threads is given
+rkeras_threads=(--shards "$(nproc)")  # rkeras uses every core, one shard each, unless --threads is given
 out=""
 
-usage() { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; }
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --model) model="$2"; shift 2 ;;
@@ -45,7 +45,7 @@ while [[ $# -gt 0 ]]; do
         --rounds) rounds="$2"; shift 2 ;;
         --data) data="$2"; shift 2 ;;
         --seed) seed="$2"; shift 2 ;;
-        --threads) threads="$2"; rkeras_threads=(--threads "$2"); shift 2 ;;
+        --threads) threads="$2"; rkeras_threads=(--threads "$2" --shards "$2"); shift 2 ;;
         --out) out="$2"; shift 2 ;;
         -h|--help) usage; exit 0 ;;
         *) echo "unknown argument: $1" >&2; usage >&2; exit 2 ;;

@@ -58,6 +58,9 @@ pub(crate) enum WorkloadKind {
     All,
 }
 
+/// Shards per batch unless `--shards` or `--distributed` says otherwise: each batch whole, as Keras computes it.
+const DEFAULT_SHARDS: usize = 1;
+
 /// Training-throughput benchmark of rkeras.
 #[derive(Parser, Debug)]
 #[command(name = "rkeras-bench")]
@@ -93,13 +96,15 @@ pub(crate) struct Cli {
     /// Run in a rayon pool of this many threads (default: the global pool, one thread per core).
     #[arg(long)]
     pub(crate) threads: Option<usize>,
-    /// memnn: also train in a 1-thread and a 2-thread pool and report the throughput ratio.
+    /// memnn: also train in a 1-thread and a 2-thread pool (the same shards in both) and report the throughput
+    /// ratio; `--shards 2` splits each batch across the two threads.
     #[arg(long)]
     pub(crate) threads_compare: bool,
     /// Count heap allocations per training step and the live heap at each epoch's end (slightly slower).
     #[arg(long)]
     pub(crate) count_allocs: bool,
-    /// Shards per batch (`FitConfig::shards`; default: the engine's, or the ranks with --distributed).
+    /// Shards per batch (`FitConfig::shards`; default: the ranks with --distributed, else 1). The shard count,
+    /// not --threads, decides the summation order: a seeded run gives the same bits on any number of threads.
     #[arg(long)]
     pub(crate) shards: Option<usize>,
     /// Train across the ranks of `mpirun -np N` (feature `mpi`), one block of shards each; rank 0 prints the
@@ -135,10 +140,12 @@ fn steady(values: &[f64]) -> &[f64] {
 }
 
 impl Cli {
-    /// Shards per batch: `--shards`, else the ranks with `--distributed`, else the engine's default.
-    pub(crate) fn shards(&self) -> Option<usize> {
+    /// Shards per batch: `--shards`, else the ranks with `--distributed`, else [`DEFAULT_SHARDS`] (not the
+    /// engine's default, the pool's thread count, so that `--threads` does not change a seeded run's bits).
+    pub(crate) fn shards(&self) -> usize {
         self.shards
             .or(self.distributed.then(|| distributed::place().1))
+            .unwrap_or(DEFAULT_SHARDS)
     }
 
     /// Samples per step: `--batch-size`, else the workload's default.
@@ -310,7 +317,7 @@ fn report(result: &Value, as_json: bool) {
     }
     let b = &result["batch_micros"];
     println!(
-        "{}: {} samples/s · batch {} µs (forward {} / backward {} / optimizer {}) · peak RSS {} MB · first batch after {} ms · {} threads",
+        "{}: {} samples/s · batch {} µs (forward {} / backward {} / optimizer {}) · peak RSS {} MB · first batch after {} ms · {} threads · {} shards",
         result["workload"].as_str().unwrap_or("?"),
         result["train_samples_per_sec"],
         b["wall"],
@@ -320,6 +327,7 @@ fn report(result: &Value, as_json: bool) {
         result["peak_rss_mb"],
         result["start_to_first_batch_ms"],
         result["threads"],
+        result["shards"],
     );
     if let Some(allocs) = result.get("allocations") {
         println!(

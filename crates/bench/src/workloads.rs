@@ -212,10 +212,8 @@ pub(crate) fn train(workload: &mut Workload, cli: &Cli) -> BenchResult<Run> {
             .verbose(0)
             .seed(cli.seed)
             .validation_data(workload.x_val.clone(), workload.y_val.clone())
-            .callback(&mut timer);
-        if let Some(shards) = cli.shards() {
-            config = config.shards(shards);
-        }
+            .callback(&mut timer)
+            .shards(cli.shards());
         if let Some(collective) = crate::distributed::collective() {
             config = config
                 .collective(collective)

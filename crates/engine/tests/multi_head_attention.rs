@@ -311,3 +311,40 @@ fn returned_scores_carry_gradients() {
     }
     assert!(nonzero > 20, "only {nonzero} weight gradients are not zero");
 }
+
+/// A batch of one query row (every projection then a one-row product) gives, bit for bit, the output that row
+/// gets as the first item of a larger batch, with nonzero biases in all four projections.
+#[test]
+fn a_one_row_batch_matches_its_row_in_a_larger_batch() {
+    let layer = MultiHeadAttention::new(2, 8);
+    layer
+        .call_outputs(&[Input::new(&[1, 6]), Input::new(&[4, 6])])
+        .unwrap();
+    for (i, w) in layer.weights().iter().enumerate() {
+        let shape = w.shape();
+        let len: usize = shape.iter().product();
+        let values = (0..len)
+            .map(|j| ((j * 7919 + i * 104_729) % 2003) as f32 / 1001.5 - 1.0)
+            .collect();
+        w.set_value(ArrayD::from_shape_vec(IxDyn(&shape), values).unwrap())
+            .unwrap();
+    }
+    let scramble = |n: usize, seed: usize| -> Vec<f32> {
+        (0..n)
+            .map(|j| ((j * 331 + seed * 7) % 97) as f32 / 48.5 - 1.0)
+            .collect()
+    };
+    let (q, v) = (scramble(3 * 6, 1), scramble(3 * 4 * 6, 2));
+    let batch = |items: usize| {
+        let q = ArrayD::from_shape_vec(IxDyn(&[items, 1, 6]), q[..items * 6].to_vec()).unwrap();
+        let v = ArrayD::from_shape_vec(IxDyn(&[items, 4, 6]), v[..items * 24].to_vec()).unwrap();
+        run(&layer, vec![q, v])[0]
+            .data()
+            .iter()
+            .map(|x| x.to_bits())
+            .collect::<Vec<u32>>()
+    };
+    let (one, three) = (batch(1), batch(3));
+    assert_eq!(three.len(), 3 * one.len());
+    assert_eq!(one, three[..one.len()]);
+}

@@ -58,12 +58,20 @@ impl Tensor {
             reason: "bias not contiguous".into(),
         })?;
         let mut out = crate::pooled::for_overwrite(Ix2(m, n));
-        if let Some(values) = out.as_slice_mut() {
-            values
-                .chunks_exact_mut(n.max(1))
-                .for_each(|row| row.copy_from_slice(bias));
+        if m == 1 {
+            // The `gemm` crate computes a one-row product as a matrix–vector product that accumulates onto its
+            // destination, which would add the bias first: a one-row input takes the product, then the add, so
+            // it gets the bits it gets as a row of a larger input.
+            matmul_into(out.view_mut(), lhs, rhs, 1.0, 0.0)?;
+            out.iter_mut().zip(bias).for_each(|(y, b)| *y += b);
+        } else {
+            if let Some(values) = out.as_slice_mut() {
+                values
+                    .chunks_exact_mut(n.max(1))
+                    .for_each(|row| row.copy_from_slice(bias));
+            }
+            matmul_into(out.view_mut(), lhs, rhs, 1.0, 1.0)?;
         }
-        matmul_into(out.view_mut(), lhs, rhs, 1.0, 1.0)?;
         let mut out_shape = self.shape()[..self.ndim() - 1].to_vec();
         out_shape.push(n);
         let out =
@@ -150,6 +158,35 @@ mod tests {
                 bits(unfused.to_vec()),
                 "{lead:?} k={k} n={n}"
             );
+        }
+    }
+
+    /// A one-row input gives, bit for bit, the row it gives inside a larger input (the `gemm` crate takes
+    /// another path for one row), at the projections' and Dense's sizes.
+    #[test]
+    fn one_row_matches_its_row_in_a_larger_input() {
+        for (rows, k, n) in [
+            (3, 32, 64),
+            (200, 32, 64),
+            (5, 64, 32),
+            (4, 20, 46),
+            (2, 7, 5),
+        ] {
+            let x = Tensor::from_vec(&[rows, k], random_vec(rows * k, 4)).unwrap();
+            let w = Tensor::from_vec(&[k, n], random_vec(k * n, 5)).unwrap();
+            let b = Tensor::from_vec(&[n], random_vec(n, 6)).unwrap();
+            let all = x.matmul_bias(&w, &b).unwrap().to_vec();
+            for i in [0, rows - 1] {
+                let row =
+                    Tensor::from_vec(&[1, k], x.to_vec()[i * k..(i + 1) * k].to_vec()).unwrap();
+                let alone = row.matmul_bias(&w, &b).unwrap().to_vec();
+                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(
+                    bits(&alone),
+                    bits(&all[i * n..(i + 1) * n]),
+                    "row {i} of {rows}, k={k} n={n}"
+                );
+            }
         }
     }
 
