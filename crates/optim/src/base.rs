@@ -694,6 +694,21 @@ enum Plan<'a> {
     Rows(&'a IndexedSlices),
 }
 
+impl Drop for Plan<'_> {
+    /// Hands a row gradient's dense forms back to the buffer pool, for the next step's (a table-sized buffer
+    /// freed and allocated again every step costs its page faults and zeroing each time).
+    fn drop(&mut self) {
+        if let Plan::Dense { grad, squares } = self {
+            if let std::borrow::Cow::Owned(dense) = grad {
+                rkeras_tensor::buffer_pool::give_array(std::mem::take(dense));
+            }
+            if let Some(squares) = squares.take() {
+                rkeras_tensor::buffer_pool::give_array(squares);
+            }
+        }
+    }
+}
+
 impl<'a> Plan<'a> {
     fn of(
         optimizer: &'static str,

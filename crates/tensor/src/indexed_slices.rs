@@ -300,12 +300,17 @@ impl IndexedSlices {
         self.scatter(&self.squares)
     }
 
+    /// `rows` at their ids and zeros between them, each element written once (the ids ascend).
     fn scatter(&self, rows: &[f32]) -> Result<ArrayD<f32>> {
         let dim = self.dim;
-        let mut dense = crate::buffer_pool::take_zeroed(self.rows * dim);
+        let mut dense = crate::buffer_pool::take(self.rows * dim);
+        let mut next = 0;
         for (&id, row) in self.indices.iter().zip(rows.chunks_exact(dim.max(1))) {
+            dense[next * dim..id * dim].fill(0.0);
             dense[id * dim..(id + 1) * dim].copy_from_slice(row);
+            next = id + 1;
         }
+        dense[next * dim..].fill(0.0);
         ArrayD::from_shape_vec(IxDyn(&[self.rows, dim]), dense).map_err(|_| internal("dense shape"))
     }
 }
@@ -401,5 +406,21 @@ mod tests {
         );
         assert_eq!(s.values_view().unwrap().shape(), &[1, 2]);
         assert_eq!(s.squares_view().unwrap().shape(), &[1, 2]);
+    }
+
+    /// The dense form is written whole: a pooled buffer's old values do not show between the ids.
+    #[test]
+    fn dense_forms_overwrite_a_reused_buffer() {
+        let s = IndexedSlices::from_lookups(5, 2, &[3, 1], &[1.0, 2.0, 3.0, 4.0]).unwrap();
+        for _ in 0..2 {
+            let dense = s.to_dense().unwrap();
+            assert_eq!(
+                dense.as_slice().unwrap(),
+                &[0., 0., 3., 4., 0., 0., 1., 2., 0., 0.]
+            );
+            let mut stale = dense.into_raw_vec_and_offset().0;
+            stale.fill(f32::NAN);
+            crate::buffer_pool::give(stale);
+        }
     }
 }

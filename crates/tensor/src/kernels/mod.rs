@@ -48,6 +48,7 @@ pub mod lstm;
 mod mat_ref;
 mod matmul;
 mod narrow;
+mod packed_rows;
 mod parallelism;
 mod per_target;
 pub mod random;

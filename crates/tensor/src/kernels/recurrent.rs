@@ -2,10 +2,11 @@
 //! step or of every step, the external gradient of every step, and one checked matrix product.
 
 use ndarray::{
-    Array2, Array3, ArrayD, ArrayView2, ArrayView3, ArrayViewD, ArrayViewMut2, Axis, Ix2, Ix3,
+    Array2, Array3, ArrayD, ArrayView2, ArrayView3, ArrayViewD, ArrayViewMut2, Axis, Ix2, Ix3, s,
 };
 
-use super::step_mask::{StepMask, gather_rows, kept_rows, scatter_rows};
+use super::packed_rows::spread_in_place;
+use super::step_mask::{StepMask, gather_rows, kept_rows};
 use crate::{Result, TensorError};
 
 /// Sizes of one recurrent evaluation.
@@ -212,13 +213,9 @@ pub(crate) fn input_gradients(
 ) -> Result<(Array2<f32>, Array2<f32>)> {
     let (rows_count, input_dim) = x_rows.dim();
     let width = d_rows.ncols();
-    let mut d_kernel = crate::pooled::for_overwrite(Ix2(input_dim, width));
-    let mut d_x = crate::pooled::for_overwrite(Ix2(rows_count, input_dim));
     let kept = mask.map(kept_rows);
     let Some(kept) = kept.filter(|kept| kept.len() < rows_count) else {
-        matmul_into(op, &x_rows.t(), &d_rows, 0.0, &mut d_kernel.view_mut())?;
-        matmul_into(op, &d_rows, &kernel.t(), 0.0, &mut d_x.view_mut())?;
-        return Ok((d_kernel, d_x));
+        return packed_input_gradients(op, x_rows, d_rows, kernel, None, rows_count);
     };
     let n = kept.len();
     let contiguous = |what: &str| internal(op, format!("{what} rows are not contiguous"));
@@ -236,27 +233,55 @@ pub(crate) fn input_gradients(
         &kept,
         flat_mut(op, &mut d_kept)?,
     );
-    matmul_into(
+    let grads = packed_input_gradients(
         op,
-        &x_kept.t(),
-        &d_kept.view(),
-        0.0,
-        &mut d_kernel.view_mut(),
-    )?;
-    let mut d_x_kept = crate::pooled::for_overwrite(Ix2(n, input_dim));
-    matmul_into(
-        op,
-        &d_kept.view(),
-        &kernel.t(),
-        0.0,
-        &mut d_x_kept.view_mut(),
-    )?;
-    let d_x_flat = flat_mut(op, &mut d_x)?;
-    d_x_flat.fill(0.0);
-    scatter_rows(flat_mut(op, &mut d_x_kept)?, input_dim, &kept, d_x_flat);
+        x_kept.view(),
+        d_kept.view(),
+        kernel,
+        Some(&kept),
+        rows_count,
+    );
     // The kept rows' buffers are dropped, not given to the buffer pool: their sizes follow each batch's mask, so
     // kept buffers would seldom be asked for again and would fill the pool.
-    drop((x_kept, d_kept, d_x_kept));
+    drop((x_kept, d_kept));
+    grads
+}
+
+/// [`input_gradients`] from the kept rows packed in front, in row order (`x_kept`, `d_kept`: `[n, input_dim]`
+/// and `[n, gates]`): `dKernel = x_keptᵀ·d_kept`, and `dx` (`[rows_count, input_dim]`) holding `d_kept·kernelᵀ`
+/// at the rows `kept` (every row when `None`) and zeros at the others. The product is written to `dx`'s front
+/// rows and spread to its rows in place ([`spread_in_place`]), so no buffer of the batch's kept size is taken.
+pub(crate) fn packed_input_gradients(
+    op: &'static str,
+    x_kept: ArrayView2<f32>,
+    d_kept: ArrayView2<f32>,
+    kernel: ArrayView2<f32>,
+    kept: Option<&[usize]>,
+    rows_count: usize,
+) -> Result<(Array2<f32>, Array2<f32>)> {
+    let (n, input_dim) = x_kept.dim();
+    if d_kept.nrows() != n || kept.map_or(rows_count, <[usize]>::len) != n || n > rows_count {
+        return Err(internal(
+            op,
+            format!(
+                "{n} packed rows, {} gradients, {rows_count} rows",
+                d_kept.nrows()
+            ),
+        ));
+    }
+    let mut d_kernel = crate::pooled::for_overwrite(Ix2(input_dim, d_kept.ncols()));
+    matmul_into(op, &x_kept.t(), &d_kept, 0.0, &mut d_kernel.view_mut())?;
+    let mut d_x = crate::pooled::for_overwrite(Ix2(rows_count, input_dim));
+    matmul_into(
+        op,
+        &d_kept,
+        &kernel.t(),
+        0.0,
+        &mut d_x.slice_mut(s![..n, ..]),
+    )?;
+    if let Some(kept) = kept {
+        spread_in_place(flat_mut(op, &mut d_x)?, input_dim, kept);
+    }
     Ok((d_kernel, d_x))
 }
 

@@ -2,13 +2,14 @@
 
 use super::{GruCache, GruParams, OP_BACKWARD, validate};
 use crate::kernels::lstm::GateActivation;
+use crate::kernels::per_target::per_target;
 use crate::kernels::recurrent::{
-    check_initial_state, flat_mut, flush_subnormal, gate_derivative, grad_steps, input_gradients,
-    internal, matmul_into, previous_state, rows,
+    check_initial_state, flat_mut, flush_subnormal, gate_derivative, grad_steps, internal,
+    matmul_into, packed_input_gradients, previous_state, rows,
 };
-use crate::kernels::step_mask::{gather_rows, kept_samples, scatter_rows, skips};
+use crate::kernels::step_mask::{gather_rows, kept_samples, scatter_rows};
 use crate::{Result, TensorError};
-use ndarray::{Array1, Array2, Array3, ArrayView2, ArrayView3, ArrayViewD, Axis, Ix2, Ix3, s};
+use ndarray::{Array1, Array2, Array3, ArrayView2, ArrayView3, ArrayViewD, Axis, Ix2, s};
 
 /// Gradients of a scalar loss with respect to the GRU's input, weights and initial state.
 #[derive(Clone, Debug)]
@@ -65,8 +66,10 @@ pub fn gru_backward(
     let activation = params.recurrent_activation;
     let reset_after = params.reset_after();
 
-    // Gradients of the pre-activations of the input projection (every row is written: masked rows with zeros).
-    let mut d_x_pre = crate::pooled::for_overwrite(Ix3(batch, time, width));
+    // Gradients of the pre-activations of the input projection, at the kept rows' slots (as the cached gates).
+    let packed = &cache.packed;
+    let kept_count = packed.len();
+    let mut d_x_pre = crate::pooled::for_overwrite(Ix2(batch * time, width));
     // Gradients of the recurrent projection's pre-activations of one step's kept samples, packed in front:
     // (z, r, h) with `reset_after`, (z, r) without.
     let recurrent_width = if reset_after { width } else { 2 * units };
@@ -101,26 +104,19 @@ pub fn gru_backward(
         .ok_or_else(|| internal(OP_BACKWARD, "reset inputs are not contiguous"))?;
 
     let mut kept = Vec::with_capacity(batch);
-    let mut rows_of_step = Vec::with_capacity(batch);
+    let mut slots = Vec::with_capacity(batch);
     for step in (0..time).rev() {
         if step >= first_output_step {
             d_hidden += &grad_steps.index_axis(Axis(1), step - first_output_step);
         }
         kept_samples(cache.mask.as_ref(), batch, step, &mut kept);
+        // A masked step: no gradient reaches its gates; the state's gradient passes through.
         let n = kept.len();
-        {
-            // A masked step: no gradient reaches its gates; the state's gradient passes through.
-            let d_x_flat = flat_mut(OP_BACKWARD, &mut d_x_pre)?;
-            for sample in (0..batch).filter(|&b| skips(cache.mask.as_ref(), b, step)) {
-                let row = sample * time + step;
-                d_x_flat[row * width..(row + 1) * width].fill(0.0);
-            }
-        }
         if n == 0 {
             continue;
         }
-        rows_of_step.clear();
-        rows_of_step.extend(kept.iter().map(|&b| b * time + step));
+        slots.clear();
+        slots.extend(kept.iter().map(|&b| packed.slot(b * time + step)));
         let previous_all = previous_state(&cache.hidden, initial_state, &zeros, step);
         {
             let prev = flat_mut(OP_BACKWARD, &mut previous)?;
@@ -142,29 +138,34 @@ pub fn gru_backward(
         let d_cand = flat_mut(OP_BACKWARD, &mut d_candidate)?;
         let d_h = flat_mut(OP_BACKWARD, &mut kept_d_hidden)?;
         let prev = flat_mut(OP_BACKWARD, &mut previous)?;
-        for (i, &row) in rows_of_step.iter().enumerate() {
-            let at = i * units..(i + 1) * units;
-            let row_grads = RowGrads {
-                d_x: &mut d_x_flat[row * width..(row + 1) * width],
-                d_rec: &mut d_rec[i * recurrent_width..(i + 1) * recurrent_width],
-                d_prev: &mut d_prev[at.clone()],
-                d_cand: &mut d_cand[at.clone()],
-            };
-            row_grads.fill(
-                activation,
-                reset_after,
-                &gates[row * width..(row + 1) * width],
-                &reset_input[row * units..(row + 1) * units],
-                &d_h[at.clone()],
-                &prev[at],
-            );
+        // The whole step's buffers: the input projection's gradients at the kept rows' slots, the others of the
+        // kept samples packed in front.
+        let step_grads = &mut RowGrads {
+            d_x: d_x_flat,
+            d_rec,
+            d_prev,
+            d_cand,
+        };
+        let step_inputs = &StepInputs {
+            gates,
+            reset_input,
+            d_h,
+            prev,
+        };
+        match activation {
+            GateActivation::Sigmoid => {
+                sigmoid_rows(step_grads, step_inputs, &slots, reset_after, units)
+            }
+            other => fill_rows(step_grads, step_inputs, &slots, reset_after, units, |y| {
+                other.derivative_from_output(y)
+            }),
         }
         if !reset_after {
             // ĥ's pre-activation holds (r·h_{t-1})·U_h: its gradient reaches U_h, r and h_{t-1}.
             gather_rows(
                 reset_input,
                 units,
-                &rows_of_step,
+                &slots,
                 flat_mut(OP_BACKWARD, &mut kept_reset)?,
             );
             matmul_into(
@@ -186,13 +187,13 @@ pub fn gru_backward(
             let d_prev = flat_mut(OP_BACKWARD, &mut d_previous)?;
             let d_reset = flat_mut(OP_BACKWARD, &mut d_reset_input)?;
             let prev = flat_mut(OP_BACKWARD, &mut previous)?;
-            for (i, &row) in rows_of_step.iter().enumerate() {
+            for (i, &slot) in slots.iter().enumerate() {
                 for k in 0..units {
                     let at = i * units + k;
-                    let r = gates[row * width + units + k];
+                    let r = gates[slot * width + units + k];
                     let d_r =
                         flush_subnormal(d_reset[at] * prev[at] * gate_derivative(activation, r));
-                    d_x_flat[row * width + units + k] = d_r;
+                    d_x_flat[slot * width + units + k] = d_r;
                     d_rec[i * recurrent_width + units + k] = d_r;
                     d_prev[at] += d_reset[at] * r;
                 }
@@ -224,22 +225,33 @@ pub fn gru_backward(
         );
     }
 
-    let d_rows = d_x_pre
-        .view()
-        .into_shape_with_order((batch * time, width))
-        .map_err(|e| internal(OP_BACKWARD, e))?;
-    let x_rows = rows(OP_BACKWARD, x)?;
-    let (d_kernel, d_x_rows) = input_gradients(
-        OP_BACKWARD,
-        x_rows.view(),
-        d_rows,
-        params.kernel,
-        cache.mask.as_ref(),
-    )?;
+    // The masked rows' gate gradients are zeros: leaving them out of the bias's sum over rows is exact.
+    let d_kept = d_x_pre.slice(s![..kept_count, ..]);
+    let (d_kernel, d_x_rows) = match &cache.x_kept {
+        Some(x_kept) => packed_input_gradients(
+            OP_BACKWARD,
+            x_kept.slice(s![..kept_count, ..]),
+            d_kept,
+            params.kernel,
+            packed.kept(),
+            batch * time,
+        )?,
+        None => {
+            let x_rows = rows(OP_BACKWARD, x)?;
+            packed_input_gradients(
+                OP_BACKWARD,
+                x_rows.view(),
+                d_kept,
+                params.kernel,
+                None,
+                batch * time,
+            )?
+        }
+    };
     let d_x = d_x_rows
         .into_shape_with_order((batch, time, dims.input_dim))
         .map_err(|e| internal(OP_BACKWARD, e))?;
-    let d_input_bias = crate::pooled::sum_axis(&d_rows, Axis(0));
+    let d_input_bias = crate::pooled::sum_axis(&d_kept, Axis(0));
     let (d_recurrent_kernel, d_recurrent_bias) = if reset_after {
         (d_recurrent_kernel, Some(d_recurrent_bias))
     } else {
@@ -279,7 +291,62 @@ pub fn gru_backward(
     })
 }
 
-/// One sample's gradients of one unmasked step, written by [`RowGrads::fill`].
+/// What one step's gate gradients are computed from: the cached gates and reset-gate inputs (at the slots), the
+/// kept samples' state gradients and previous states (packed in front).
+struct StepInputs<'a> {
+    gates: &'a [f32],
+    reset_input: &'a [f32],
+    d_h: &'a [f32],
+    prev: &'a [f32],
+}
+
+/// [`RowGrads::fill_with`] for each kept sample `i` of a step, whose row sits at slot `slots[i]`.
+#[inline(always)]
+fn fill_rows(
+    grads: &mut RowGrads<'_>,
+    inputs: &StepInputs<'_>,
+    slots: &[usize],
+    reset_after: bool,
+    units: usize,
+    derivative: impl Fn(f32) -> f32 + Copy,
+) {
+    let width = 3 * units;
+    let recurrent_width = if reset_after { width } else { 2 * units };
+    for (i, &slot) in slots.iter().enumerate() {
+        let at = i * units..(i + 1) * units;
+        RowGrads {
+            d_x: &mut grads.d_x[slot * width..(slot + 1) * width],
+            d_rec: &mut grads.d_rec[i * recurrent_width..(i + 1) * recurrent_width],
+            d_prev: &mut grads.d_prev[at.clone()],
+            d_cand: &mut grads.d_cand[at.clone()],
+        }
+        .fill_with(
+            reset_after,
+            &inputs.gates[slot * width..(slot + 1) * width],
+            &inputs.reset_input[slot * units..(slot + 1) * units],
+            &inputs.d_h[at.clone()],
+            &inputs.prev[at],
+            derivative,
+        );
+    }
+}
+
+per_target! {
+/// [`fill_rows`] with the logistic sigmoid's derivative `y·(1 − y)`, compiled per target:
+/// the same expressions, so the same bits.
+fn sigmoid_rows(
+    grads: &mut RowGrads<'_>,
+    inputs: &StepInputs<'_>,
+    slots: &[usize],
+    reset_after: bool,
+    units: usize,
+) {
+    fill_rows(grads, inputs, slots, reset_after, units, |y| y * (1.0 - y))
+}
+}
+
+/// One sample's gradients of one unmasked step, written by [`RowGrads::fill_with`] (or, in [`fill_rows`], the
+/// buffers of a whole step's).
 struct RowGrads<'a> {
     /// The input projection's pre-activations, `3·units`.
     d_x: &'a mut [f32],
@@ -292,28 +359,11 @@ struct RowGrads<'a> {
 }
 
 impl RowGrads<'_> {
-    /// From the activated gates `g` (z, r, ĥ), the cached reset-gate input, the state's gradient `d_h` and the
-    /// previous state. Subnormal gradients are flushed to zero ([`flush_subnormal`]). The loops run over exact-length slices with the derivative chosen outside them, so
-    /// that they vectorise; every element is the same expression in the same order on every path.
-    fn fill(
-        self,
-        activation: GateActivation,
-        reset_after: bool,
-        g: &[f32],
-        reset_input: &[f32],
-        d_h: &[f32],
-        prev: &[f32],
-    ) {
-        match activation {
-            GateActivation::Sigmoid => {
-                self.fill_with(reset_after, g, reset_input, d_h, prev, |y| y * (1.0 - y))
-            }
-            other => self.fill_with(reset_after, g, reset_input, d_h, prev, |y| {
-                other.derivative_from_output(y)
-            }),
-        }
-    }
-
+    /// From the activated gates `g` (z, r, ĥ), the cached reset-gate input, the state's gradient `d_h`, the
+    /// previous state and the gate activation's `derivative` from its output (`y·(1 − y)` for the sigmoid).
+    /// Subnormal gradients are flushed to zero ([`flush_subnormal`]). The loops run over exact-length slices with
+    /// the derivative chosen outside them, so that they vectorise; every element is the same expression in the
+    /// same order on every path.
     #[inline(always)]
     fn fill_with(
         self,
@@ -367,7 +417,7 @@ impl RowGrads<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::{GateActivation, RowGrads};
+    use super::RowGrads;
 
     /// One row's gate gradients: the expressions of the GRU's backward pass for normal values, and zeros once
     /// the state's gradient (or a product of it) is subnormal, instead of subnormal values.
@@ -385,7 +435,7 @@ mod tests {
                 d_prev: &mut d_prev,
                 d_cand: &mut d_cand,
             }
-            .fill(GateActivation::Sigmoid, true, &g, &reset_input, &d_h, &prev);
+            .fill_with(true, &g, &reset_input, &d_h, &prev, |y| y * (1.0 - y));
             (d_x, d_rec, d_prev)
         };
         let (d_x, d_rec, d_prev) = run([1.0, 3e-38]);

@@ -4,11 +4,13 @@ use super::{GruCache, GruParams, OP, validate};
 use crate::Result;
 use crate::kernels::activation::{hard_sigmoid, hard_sigmoid_keras2, sigmoid, tanh};
 use crate::kernels::lstm::GateActivation;
+use crate::kernels::packed_rows::PackedRows;
+use crate::kernels::per_target::per_target;
 use crate::kernels::recurrent::{
     Dims, check_initial_state, flat_mut, internal, matmul_into, output_of, rows,
 };
-use crate::kernels::step_mask::{StepMask, gather_rows, kept_samples, scatter_rows, skips};
-use ndarray::{Array2, Array3, ArrayD, ArrayView2, ArrayView3, Axis, Ix2, Ix3, s};
+use crate::kernels::step_mask::{StepMask, gather_rows, kept_samples, scatter_rows};
+use ndarray::{Array2, ArrayD, ArrayView2, ArrayView3, Axis, Ix2, Ix3, s};
 
 /// Runs the GRU over `x: [batch, time, input_dim]` from `initial_state` (`[batch, units]`, zeros if `None`) and
 /// keeps what [`super::gru_backward`] needs.
@@ -38,17 +40,8 @@ pub fn gru_forward_masked(
     let dims = validate(OP, x.shape(), params)?;
     check_initial_state(OP, initial_state, dims)?;
     let mask = StepMask::new(OP, mask, dims.batch, dims.time)?;
-    let (gates, reset_input, hidden) = run_forward(x, params, initial_state, dims, mask.as_ref())?;
-    let output = output_of(&hidden, initial_state, dims, return_sequences);
-    let cache = GruCache {
-        dims,
-        return_sequences,
-        reset_after: params.reset_after(),
-        gates,
-        reset_input,
-        hidden,
-        mask,
-    };
+    let cache = run_forward(x, params, initial_state, dims, mask, return_sequences)?;
+    let output = output_of(&cache.hidden, initial_state, dims, return_sequences);
     Ok((output, cache))
 }
 
@@ -64,28 +57,62 @@ pub fn gru_forward_inference(
     Ok(output)
 }
 
-/// Gates, reset-gate inputs and hidden states of every step, batch-major.
+/// Gates and reset-gate inputs of the kept rows (packed), and hidden states of every step, batch-major.
 fn run_forward(
     x: ArrayView3<f32>,
     params: &GruParams,
     initial_state: Option<ArrayView2<f32>>,
     dims: Dims,
-    mask: Option<&StepMask>,
-) -> Result<(Array3<f32>, Array3<f32>, Array3<f32>)> {
+    mask: Option<StepMask>,
+    return_sequences: bool,
+) -> Result<GruCache> {
     let Dims {
-        batch, time, units, ..
+        batch,
+        time,
+        input_dim,
+        units,
     } = dims;
     let width = 3 * units;
-    let mut gates = crate::pooled::for_overwrite(Ix3(batch, time, width));
-    {
+    let rows_count = batch * time;
+    let packed = PackedRows::new(mask.as_ref(), rows_count);
+    let kept_count = packed.len();
+    // The input projection of the kept rows alone: a masked row needs no arithmetic at all.
+    let mut gates = crate::pooled::for_overwrite(Ix2(rows_count, width));
+    let x_kept = {
         let x_rows = rows(OP, x)?;
-        let mut gate_rows = gates
-            .view_mut()
-            .into_shape_with_order((batch * time, width))
-            .map_err(|e| internal(OP, e))?;
-        matmul_into(OP, &x_rows.view(), &params.kernel, 0.0, &mut gate_rows)?;
-    }
-    let mut reset_input = crate::pooled::for_overwrite(Ix3(batch, time, units));
+        match packed.kept() {
+            Some(kept_rows) => {
+                let mut x_kept = crate::pooled::for_overwrite(Ix2(rows_count, input_dim));
+                gather_rows(
+                    x_rows
+                        .as_slice()
+                        .ok_or_else(|| internal(OP, "input rows are not contiguous"))?,
+                    input_dim,
+                    kept_rows,
+                    flat_mut(OP, &mut x_kept)?,
+                );
+                matmul_into(
+                    OP,
+                    &x_kept.slice(s![..kept_count, ..]),
+                    &params.kernel,
+                    0.0,
+                    &mut gates.slice_mut(s![..kept_count, ..]),
+                )?;
+                Some(x_kept)
+            }
+            None => {
+                matmul_into(
+                    OP,
+                    &x_rows.view(),
+                    &params.kernel,
+                    0.0,
+                    &mut gates.view_mut(),
+                )?;
+                None
+            }
+        }
+    };
+    let mut reset_input = crate::pooled::for_overwrite(Ix2(rows_count, units));
     let mut hidden = crate::pooled::for_overwrite(Ix3(batch, time, units));
     // The current state h_{t-1}, updated in place to h_t at every step.
     let mut state: Array2<f32> = match initial_state {
@@ -110,17 +137,12 @@ fn run_forward(
     let activation = params.recurrent_activation;
 
     let mut kept = Vec::with_capacity(batch);
+    let mut slots = Vec::with_capacity(batch);
     for step in 0..time {
-        kept_samples(mask, batch, step, &mut kept);
+        kept_samples(mask.as_ref(), batch, step, &mut kept);
+        slots.clear();
+        slots.extend(kept.iter().map(|&b| packed.slot(b * time + step)));
         let n = kept.len();
-        {
-            // Masked rows keep their state; their reset-gate input is never read, but stays finite.
-            let reset_flat = flat_mut(OP, &mut reset_input)?;
-            for sample in (0..batch).filter(|&b| skips(mask, b, step)) {
-                let row = sample * time + step;
-                reset_flat[row * units..(row + 1) * units].fill(0.0);
-            }
-        }
         if n > 0 {
             gather_rows(
                 flat_mut(OP, &mut state)?,
@@ -139,26 +161,34 @@ fn run_forward(
             let reset_flat = flat_mut(OP, &mut reset_input)?;
             let recurrent_flat = flat_mut(OP, &mut recurrent)?;
             let state_flat = flat_mut(OP, &mut kept_state)?;
-            for (i, &sample) in kept.iter().enumerate() {
-                let row = sample * time + step;
-                let step_row = StepRow {
-                    g: &mut gates_flat[row * width..(row + 1) * width],
-                    u: &recurrent_flat[i * recurrent_width..(i + 1) * recurrent_width],
-                    reset: &mut reset_flat[row * units..(row + 1) * units],
-                    h: &mut state_flat[i * units..(i + 1) * units],
+            if let (Some(b), GateActivation::Sigmoid) = (&recurrent_bias, activation) {
+                let rows = &mut StepRows {
+                    gates: gates_flat,
+                    recurrent: recurrent_flat,
+                    reset: reset_flat,
+                    state: state_flat,
                 };
-                match &recurrent_bias {
-                    Some(b) => step_row.reset_after(activation, &input_bias, b),
-                    None => step_row.reset_before(activation, &input_bias),
+                sigmoid_reset_after_rows(rows, &slots, &input_bias, b);
+            } else {
+                for (i, &slot) in slots.iter().enumerate() {
+                    let step_row = StepRow {
+                        g: &mut gates_flat[slot * width..(slot + 1) * width],
+                        u: &recurrent_flat[i * recurrent_width..(i + 1) * recurrent_width],
+                        reset: &mut reset_flat[slot * units..(slot + 1) * units],
+                        h: &mut state_flat[i * units..(i + 1) * units],
+                    };
+                    match &recurrent_bias {
+                        Some(b) => step_row.reset_after(activation, &input_bias, b),
+                        None => step_row.reset_before(activation, &input_bias),
+                    }
                 }
             }
             if !reset_after {
                 // ĥ needs (r·h_{t-1})·U_h of every kept sample before the state can move on.
-                let rows: Vec<usize> = kept.iter().map(|&b| b * time + step).collect();
                 gather_rows(
                     flat_mut(OP, &mut reset_input)?,
                     units,
-                    &rows,
+                    &slots,
                     flat_mut(OP, &mut kept_reset)?,
                 );
                 let h_kernel = params.recurrent_kernel.slice(s![.., 2 * units..]);
@@ -172,8 +202,8 @@ fn run_forward(
                 let gates_flat = flat_mut(OP, &mut gates)?;
                 let candidate_flat = flat_mut(OP, &mut candidate)?;
                 let state_flat = flat_mut(OP, &mut kept_state)?;
-                for (i, &row) in rows.iter().enumerate() {
-                    let g = &mut gates_flat[row * width..(row + 1) * width];
+                for (i, &slot) in slots.iter().enumerate() {
+                    let g = &mut gates_flat[slot * width..(slot + 1) * width];
                     let c = &candidate_flat[i * units..(i + 1) * units];
                     let h = &mut state_flat[i * units..(i + 1) * units];
                     candidate_update(g, c, &input_bias[2 * units..], h);
@@ -191,7 +221,49 @@ fn run_forward(
     for buffer in [recurrent, candidate, state, kept_state, kept_reset] {
         crate::buffer_pool::give_array(buffer);
     }
-    Ok((gates, reset_input, hidden))
+    Ok(GruCache {
+        dims,
+        return_sequences,
+        reset_after,
+        gates,
+        reset_input,
+        hidden,
+        x_kept,
+        packed,
+        mask,
+    })
+}
+
+/// The flat buffers of one step's gate pass: the gates and reset-gate inputs at the kept rows' slots, the
+/// recurrent projections and states of the kept samples packed in front.
+struct StepRows<'a> {
+    gates: &'a mut [f32],
+    recurrent: &'a [f32],
+    reset: &'a mut [f32],
+    state: &'a mut [f32],
+}
+
+per_target! {
+/// The gate pass of one step's kept samples (`slots[i]` is sample `i`'s row) with `reset_after` and the logistic
+/// sigmoid (the layer's defaults), compiled per target: [`StepRow::reset_after`] row after row, the same bits.
+fn sigmoid_reset_after_rows(
+    rows: &mut StepRows<'_>,
+    slots: &[usize],
+    input_bias: &[f32],
+    recurrent_bias: &[f32],
+) {
+    let units = input_bias.len() / 3;
+    let width = 3 * units;
+    for (i, &slot) in slots.iter().enumerate() {
+        StepRow {
+            g: &mut rows.gates[slot * width..(slot + 1) * width],
+            u: &rows.recurrent[i * width..(i + 1) * width],
+            reset: &mut rows.reset[slot * units..(slot + 1) * units],
+            h: &mut rows.state[i * units..(i + 1) * units],
+        }
+        .reset_after_with(input_bias, recurrent_bias, sigmoid);
+    }
+}
 }
 
 /// One sample's row of one step: the input projection `g` (overwritten with the activated gates), the recurrent

@@ -48,9 +48,10 @@ pub use backward::{GruGrads, gru_backward};
 pub use forward::{gru_forward, gru_forward_inference, gru_forward_masked};
 
 use super::lstm::GateActivation;
+use super::packed_rows::PackedRows;
 use super::recurrent::{Dims, input_dims};
 use crate::{Result, TensorError};
-use ndarray::{Array3, ArrayView1, ArrayView2, ArrayView3};
+use ndarray::{Array2, Array3, ArrayView1, ArrayView2, ArrayView3};
 
 const OP: &str = "gru";
 const OP_BACKWARD: &str = "gru backward";
@@ -78,18 +79,25 @@ impl GruParams<'_> {
 }
 
 /// What the backward pass needs from the forward pass.
+///
+/// With a timestep mask the per-row values are kept for the kept rows alone, packed in front in row order
+/// ([`PackedRows`]); the buffers have the full row count, so that their size does not follow each batch's mask.
 #[derive(Clone, Debug)]
 pub struct GruCache {
     dims: Dims,
     return_sequences: bool,
     reset_after: bool,
-    /// `[batch, time, 3·units]`: z, r and ĥ after their activations (kept steps only).
-    gates: Array3<f32>,
-    /// `[batch, time, units]`: `u_h` (the recurrent candidate before the reset gate) with `reset_after`,
-    /// `r·h_{t-1}` without.
-    reset_input: Array3<f32>,
+    /// `[batch·time, 3·units]`: z, r and ĥ after their activations, at the kept rows' slots.
+    gates: Array2<f32>,
+    /// `[batch·time, units]`: `u_h` (the recurrent candidate before the reset gate) with `reset_after`,
+    /// `r·h_{t-1}` without, at the kept rows' slots.
+    reset_input: Array2<f32>,
     /// `[batch, time, units]`.
     hidden: Array3<f32>,
+    /// With a mask that skips some row: the input's kept rows, packed (`[batch·time, input_dim]`).
+    x_kept: Option<Array2<f32>>,
+    /// The slots of the kept rows.
+    packed: PackedRows,
     /// The timestep mask of the forward pass, when there was one.
     mask: Option<super::step_mask::StepMask>,
 }
@@ -100,6 +108,9 @@ impl Drop for GruCache {
         crate::buffer_pool::give_array(std::mem::take(&mut self.gates));
         crate::buffer_pool::give_array(std::mem::take(&mut self.reset_input));
         crate::buffer_pool::give_array(std::mem::take(&mut self.hidden));
+        if let Some(x_kept) = self.x_kept.take() {
+            crate::buffer_pool::give_array(x_kept);
+        }
     }
 }
 
@@ -109,10 +120,10 @@ impl GruCache {
         self.hidden.view()
     }
 
-    /// Activated gates of every step, `[batch, time, 3·units]` in the order (z, r, ĥ); a masked step's row
-    /// holds only its input projection (no arithmetic runs for it).
-    pub fn gates(&self) -> ArrayView3<'_, f32> {
-        self.gates.view()
+    /// Activated gates (z, r, ĥ) of the kept steps, `[kept rows, 3·units]`: the rows `sample·time + step` the
+    /// mask keeps (every row without a mask), in that order.
+    pub fn gates(&self) -> ArrayView2<'_, f32> {
+        self.gates.slice(ndarray::s![..self.packed.len(), ..])
     }
 }
 
