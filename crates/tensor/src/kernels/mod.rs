@@ -17,7 +17,8 @@
 //!   the whole batch (masked statistics and the inference-mode backward beside them).
 //! - [`layer_norm::layer_norm_forward`] / [`layer_norm::layer_norm_backward`]: fused layer normalization.
 //! - [`attention::attention_forward`] / [`attention::attention_backward`]: fused scaled-dot-product attention.
-//! - [`random::dropout_mask_into`]: dropout masks from eight xoshiro256++ streams run side by side.
+//! - [`random::dropout_mask_into`]: dropout masks from eight xoshiro256++ streams run side by side;
+//!   [`dropout::dropout_forward_into`] draws the same mask while it multiplies, keeping a byte per entry.
 //!
 //! ```
 //! use rkeras_tensor::kernels::{gemm, gemm_flops, MatRef, Parallelism};
@@ -38,6 +39,7 @@ pub mod attention;
 pub mod batch_norm;
 mod batched;
 mod conv;
+pub mod dropout;
 mod elementwise;
 pub mod exp;
 pub mod gru;

@@ -17,9 +17,9 @@
 //! # assert_eq!(mask, again);
 //! ```
 
-const LANES: usize = 8;
+pub(crate) const LANES: usize = 8;
 /// Draws per generator step (two `u32` per lane).
-const DRAWS_PER_STEP: usize = 2 * LANES;
+pub(crate) const DRAWS_PER_STEP: usize = 2 * LANES;
 
 /// The draw below which an entry is dropped: `rate · 2³²`, so that a uniform `u32` falls below it with
 /// probability `rate` (to within 2⁻³²). `rate` is clamped to `[0, 1)`.
@@ -38,12 +38,12 @@ fn splitmix64(state: &mut u64) -> u64 {
 }
 
 /// Eight xoshiro256++ states, word-major so that each word of all lanes is one vector.
-struct Streams {
+pub(crate) struct Streams {
     s: [[u64; LANES]; 4],
 }
 
 impl Streams {
-    fn new(seed: u64) -> Self {
+    pub(crate) fn new(seed: u64) -> Self {
         let mut state = seed;
         let mut s = [[0u64; LANES]; 4];
         for lane in 0..LANES {
@@ -56,7 +56,7 @@ impl Streams {
 
     /// One xoshiro256++ step of every lane.
     #[inline(always)]
-    fn next(&mut self) -> [u64; LANES] {
+    pub(crate) fn next(&mut self) -> [u64; LANES] {
         let [s0, s1, s2, s3] = &mut self.s;
         let mut out = [0u64; LANES];
         for l in 0..LANES {

@@ -2,22 +2,30 @@
 
 use crate::backprop::Node;
 use crate::error::{Result, TensorError};
+use crate::kernels::dropout::{dropout_backward_into, dropout_forward_into};
 use crate::kernels::random::{dropout_mask_into, dropout_threshold};
 use crate::tensor::Tensor;
-use ndarray::{ArrayD, IxDyn};
+use ndarray::{ArrayD, ArrayViewD, IxDyn, Zip};
 use rand::Rng;
+
+/// A rate outside `[0, 1)` is an error.
+fn check_rate(rate: f32) -> Result<()> {
+    if (0.0..1.0).contains(&rate) {
+        Ok(())
+    } else {
+        Err(TensorError::invalid_argument(
+            "dropout",
+            format!("rate must be in [0, 1), received {rate}"),
+        ))
+    }
+}
 
 /// A dropout mask of `shape`: each entry is 0 with probability `rate`, else `1 / (1 − rate)`.
 /// The same RNG state gives the same mask. Takes one `u64` from `rng` to seed
 /// [`crate::kernels::random::dropout_mask_into`] (eight xoshiro256++ streams side by side, one `u32` draw per
 /// entry, dropped when it falls below `rate · 2³²`).
 pub fn dropout_mask(shape: &[usize], rate: f32, rng: &mut impl Rng) -> Result<ArrayD<f32>> {
-    if !(0.0..1.0).contains(&rate) {
-        return Err(TensorError::invalid_argument(
-            "dropout",
-            format!("rate must be in [0, 1), received {rate}"),
-        ));
-    }
+    check_rate(rate)?;
     let len: usize = shape.iter().product();
     // Every entry is written below, so a reused buffer needs no zeroing.
     let mut values = crate::buffer_pool::take(len);
@@ -44,11 +52,35 @@ impl Tensor {
     /// assert!(y.to_vec().iter().all(|&v| v == 0.0 || v == 2.0));
     /// # Ok::<(), rkeras_tensor::TensorError>(())
     /// ```
+    ///
+    /// The mask is [`dropout_mask`]'s (the same draw from `rng`, the same bits), drawn in the pass that
+    /// multiplies a row-major input; only a byte per entry is kept for the backward pass.
     pub fn dropout(&self, rate: f32, rng: &mut impl Rng) -> Result<Tensor> {
         if rate == 0.0 {
             return Ok(self.clone());
         }
-        self.apply_mask(dropout_mask(self.shape(), rate, rng)?)
+        let Some(x) = self.data().as_slice() else {
+            return self.apply_mask(dropout_mask(self.shape(), rate, rng)?);
+        };
+        check_rate(rate)?;
+        let (threshold, scale) = (dropout_threshold(rate), 1.0 / (1.0 - rate));
+        let seed = rng.next_u64();
+        let mut out = crate::pooled::for_overwrite(self.data().raw_dim());
+        let mut keep = vec![0u8; x.len()];
+        let y = out.as_slice_mut().ok_or_else(|| TensorError::Internal {
+            op: "dropout",
+            reason: "output layout".into(),
+        })?;
+        dropout_forward_into(x, y, &mut keep, seed, threshold, scale);
+        Ok(Tensor::from_op(
+            out,
+            || {
+                Node::new("dropout", vec![self.clone()], move |ctx| {
+                    Ok(vec![Some(kept_gradient(ctx.grad, &keep, scale)?)])
+                })
+            },
+            self.requires_grad(),
+        ))
     }
 
     /// `self ⊙ mask` for a constant mask of the same shape (gradient `g ⊙ mask`).
@@ -76,11 +108,88 @@ impl Tensor {
     }
 }
 
+/// `g ⊙ m` for the mask `m` whose kept entries (`keep`, row-major) are `scale` and the others 0.
+fn kept_gradient(grad: &ArrayD<f32>, keep: &[u8], scale: f32) -> Result<ArrayD<f32>> {
+    let internal = |reason: &str| TensorError::Internal {
+        op: "dropout",
+        reason: reason.into(),
+    };
+    if let Some(g) = grad.as_slice() {
+        let mut dx = crate::pooled::for_overwrite(grad.raw_dim());
+        let d = dx
+            .as_slice_mut()
+            .ok_or_else(|| internal("gradient layout"))?;
+        dropout_backward_into(g, keep, d, scale);
+        return Ok(dx);
+    }
+    // Another layout: the general elementwise path, in the gradient's own memory order.
+    let keep =
+        ArrayViewD::from_shape(IxDyn(grad.shape()), keep).map_err(|_| internal("mask shape"))?;
+    let mut dx = crate::pooled::clone(grad);
+    Zip::from(&mut dx)
+        .and(&keep)
+        .for_each(|d, &k| *d *= if k != 0 { scale } else { 0.0 });
+    Ok(dx)
+}
+
 /// A mask kept for the backward pass; its buffer goes back to the pool when the graph is freed.
 struct PooledMask(ArrayD<f32>);
 
 impl Drop for PooledMask {
     fn drop(&mut self) {
         crate::buffer_pool::give_array(std::mem::take(&mut self.0));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pooled::testing::{assert_identical, varied};
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
+
+    /// The reference: the float mask of the same draw, multiplied in.
+    fn masked(shape: &[usize], seed: u64) -> ArrayD<f32> {
+        dropout_mask(shape, 0.3, &mut StdRng::seed_from_u64(seed)).unwrap()
+    }
+
+    #[test]
+    fn fused_dropout_gives_the_mask_products_and_gradient_bit_for_bit() {
+        let shape = [3, 5, 7];
+        let x = Tensor::leaf(varied(&shape, 1));
+        let weights = Tensor::new(varied(&shape, 2));
+        let y = x.dropout(0.3, &mut StdRng::seed_from_u64(4)).unwrap();
+        let mask = masked(&shape, 4);
+        assert_identical(y.data(), &(x.data() * &mask), "forward");
+        let loss = y.mul(&weights).unwrap().sum_all().unwrap();
+        let grads = loss.backward().unwrap();
+        assert_identical(
+            grads.get(&x).unwrap(),
+            &(weights.data() * &mask),
+            "gradient",
+        );
+    }
+
+    #[test]
+    fn a_gradient_of_another_layout_takes_the_mask_in_logical_order() {
+        let transposed = varied(&[4, 6], 3).reversed_axes();
+        let mask = masked(&[6, 4], 8);
+        // What `fast::zip` gives a mask multiplied into an array of another layout.
+        let mut expected = crate::pooled::clone(&transposed);
+        Zip::from(&mut expected)
+            .and(&mask)
+            .for_each(|e, &m| *e *= m);
+        let keep: Vec<u8> = mask.iter().map(|&m| u8::from(m != 0.0)).collect();
+        let dx = kept_gradient(&transposed, &keep, 1.0 / (1.0 - 0.3f32)).unwrap();
+        assert_identical(&dx, &expected, "transposed gradient");
+    }
+
+    #[test]
+    fn rates_outside_zero_to_one_are_errors() {
+        let x = Tensor::new(varied(&[4], 1));
+        let rng = &mut StdRng::seed_from_u64(0);
+        assert!(x.dropout(1.0, rng).is_err());
+        assert!(x.dropout(-0.1, rng).is_err());
+        assert!(x.dropout(f32::NAN, rng).is_err());
     }
 }
