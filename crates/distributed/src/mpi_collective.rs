@@ -3,8 +3,8 @@
 use crate::error::{DistributedError, Result};
 use crate::watchdog::Watchdog;
 use mpi::Threading;
-use mpi::datatype::{Partition, PartitionMut};
 use mpi::environment::Universe;
+use mpi::point_to_point::{Destination, MatchedReceiveVec, Source};
 use mpi::topology::{Communicator, SimpleCommunicator};
 use mpi::traits::CommunicatorCollectives;
 use rkeras_engine::{Collective, EngineError};
@@ -136,16 +136,13 @@ impl Collective for Mpi {
         self.ranks
     }
 
-    /// An all-to-all with the same message to every other rank: this rank's own message is not copied through
-    /// MPI, and the receive buffer holds only the others' messages (at two ranks, the other's as it arrived).
+    /// The same message to every other rank; this rank's own message is not copied through MPI.
     fn all_gather(&self, local: &[u8]) -> rkeras_engine::Result<Vec<Vec<u8>>> {
-        let count = i32::try_from(local.len()).map_err(|_| too_long("a rank's step"))?;
-        let counts: Vec<i32> = (0..self.ranks)
-            .map(|r| if r == self.rank { 0 } else { count })
-            .collect();
-        self.send_to_others(local, &counts, &vec![0; self.ranks], local)
+        self.send_to_others(|_| local, local)
     }
 
+    /// Each other rank's part straight from `parts` (no joined send buffer); this rank's own part is not copied
+    /// through MPI.
     fn all_to_all(&self, parts: &[Vec<u8>]) -> rkeras_engine::Result<Vec<Vec<u8>>> {
         if parts.len() != self.ranks {
             return Err(EngineError::Distributed(format!(
@@ -154,64 +151,54 @@ impl Collective for Mpi {
                 self.ranks
             )));
         }
-        // This rank's own part never goes through MPI (nor into the send and receive buffers): at two ranks the
-        // other rank's part is sent as it is, and the receive buffer holds only what the other rank sent.
-        let rank = self.rank;
-        let counts = parts
-            .iter()
-            .enumerate()
-            .map(|(r, p)| match r == rank {
-                true => Ok(0),
-                false => i32::try_from(p.len()).map_err(|_| too_long("a rank's step")),
-            })
-            .collect::<rkeras_engine::Result<Vec<i32>>>()?;
-        let others: Vec<&Vec<u8>> = parts
-            .iter()
-            .enumerate()
-            .filter(|&(r, p)| r != rank && !p.is_empty())
-            .map(|(_, p)| p)
-            .collect();
-        let joined;
-        let (send, displs): (&[u8], Vec<i32>) = match others.as_slice() {
-            [] => (&[], vec![0; self.ranks]),
-            [one] => (one.as_slice(), vec![0; self.ranks]),
-            _ => {
-                joined = others
-                    .iter()
-                    .map(|p| p.as_slice())
-                    .collect::<Vec<_>>()
-                    .concat();
-                (joined.as_slice(), displacements(&counts)?.0)
-            }
-        };
-        self.send_to_others(send, &counts, &displs, &parts[rank])
+        self.send_to_others(|r| &parts[r], &parts[self.rank])
     }
 }
 
 impl Mpi {
-    /// Sends `counts[r]` bytes of `send` from `displs[r]` to rank `r` (0 to this rank), and returns what every
-    /// rank sent this one, in rank order, with `own` as this rank's.
-    fn send_to_others(
+    /// Sends `part(r)` to every other rank `r` and returns what every rank sent this one, in rank order, with
+    /// `own` as this rank's. One message each way between every two ranks (non-blocking sends, then a matched
+    /// probe and receive per rank), so that a step's exchange is one round: no separate exchange of the
+    /// lengths, and each message received into a buffer of its length. Messages between two ranks arrive in
+    /// the order they were sent (MPI's non-overtaking rule), so the n-th exchange of every rank meets the n-th
+    /// of the others, as a collective would.
+    fn send_to_others<'p>(
         &self,
-        send: &[u8],
-        counts: &[i32],
-        displs: &[i32],
+        part: impl Fn(usize) -> &'p [u8],
         own: &[u8],
     ) -> rkeras_engine::Result<Vec<Vec<u8>>> {
+        let others = || (0..self.ranks).filter(|&r| r != self.rank);
+        if let Some(r) = others().find(|&r| i32::try_from(part(r).len()).is_err()) {
+            return Err(too_long(&format!("the message to rank {r}")));
+        }
         let world = SimpleCommunicator::world();
         let mut received = self.watchdog.guard(|| {
-            let mut received = vec![0i32; self.ranks];
-            world.all_to_all_into(counts, &mut received[..]);
-            let (received_displs, total) = displacements(&received)?;
-            let mut buffer = vec![0u8; total];
-            {
-                let sent = Partition::new(send, counts, displs);
-                let mut partition =
-                    PartitionMut::new(&mut buffer[..], &received[..], &received_displs[..]);
-                world.all_to_all_varcount_into(&sent, &mut partition);
-            }
-            Ok::<_, EngineError>(split(buffer, &received, &received_displs))
-        })?;
+            mpi::request::scope(|scope| {
+                let sends: Vec<_> = others()
+                    .map(|r| {
+                        world.process_at_rank(rank_of(r)).immediate_send_with_tag(
+                            scope,
+                            part(r),
+                            TAG,
+                        )
+                    })
+                    .collect();
+                let received: Vec<Vec<u8>> = (0..self.ranks)
+                    .map(|r| match r == self.rank {
+                        true => Vec::new(),
+                        false => {
+                            world
+                                .process_at_rank(rank_of(r))
+                                .matched_probe_with_tag(TAG)
+                                .matched_receive_vec()
+                                .0
+                        }
+                    })
+                    .collect();
+                sends.into_iter().for_each(|s| s.wait_without_status());
+                received
+            })
+        });
         if let Some(mine) = received.get_mut(self.rank) {
             mine.extend_from_slice(own);
         }
@@ -219,67 +206,16 @@ impl Mpi {
     }
 }
 
+/// The tag of the ranks' step messages on the world communicator.
+const TAG: mpi::Tag = 0x726b;
+
+/// Rank `r` as MPI counts (`r` is below the world's size, an MPI `int`).
+fn rank_of(r: usize) -> mpi::Rank {
+    mpi::Rank::try_from(r).unwrap_or(mpi::Rank::MAX)
+}
+
 fn too_long(what: &str) -> EngineError {
     EngineError::Distributed(format!(
         "{what} exceeds MPI's message size (2^31 bytes); use more shards"
     ))
-}
-
-/// Where each rank's message starts in a buffer of `counts` bytes in rank order, and the buffer's length.
-fn displacements(counts: &[i32]) -> rkeras_engine::Result<(Vec<i32>, usize)> {
-    let mut displs = Vec::with_capacity(counts.len());
-    let mut total = 0i64;
-    for &c in counts {
-        displs.push(i32::try_from(total).map_err(|_| too_long("a step's messages"))?);
-        total += i64::from(c);
-    }
-    let total = usize::try_from(total).map_err(|_| too_long("a step's messages"))?;
-    Ok((displs, total))
-}
-
-/// The buffer cut into the ranks' messages (laid end to end from its start, as [`displacements`] places them),
-/// from the last one back: the message at the buffer's start keeps the buffer, so the longest copy of two
-/// ranks' is saved.
-fn split(mut buffer: Vec<u8>, counts: &[i32], displs: &[i32]) -> Vec<Vec<u8>> {
-    let mut parts: Vec<Vec<u8>> = counts
-        .iter()
-        .zip(displs)
-        .rev()
-        .map(|(&c, &d)| {
-            let mut part = match d {
-                0 => std::mem::take(&mut buffer),
-                _ => buffer.split_off((d as usize).min(buffer.len())),
-            };
-            part.truncate(c as usize);
-            part
-        })
-        .collect();
-    parts.reverse();
-    parts
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_buffer_splits_into_the_ranks_messages_in_order() {
-        let counts = [2, 0, 3, 1];
-        let (displs, total) = displacements(&counts).unwrap();
-        assert_eq!((displs.as_slice(), total), ([0, 2, 2, 5].as_slice(), 6));
-        let parts = split(vec![1, 2, 3, 4, 5, 6], &counts, &displs);
-        assert_eq!(
-            parts,
-            [vec![1, 2], vec![], vec![3, 4, 5], vec![6]],
-            "the messages come out in rank order"
-        );
-        // An all-to-all's receive buffer has no room for this rank's own part (count 0).
-        for (counts, expected) in [
-            ([0, 4], [vec![], vec![7, 8, 9, 10]]),
-            ([4, 0], [vec![7, 8, 9, 10], vec![]]),
-        ] {
-            let (displs, _) = displacements(&counts).unwrap();
-            assert_eq!(split(vec![7, 8, 9, 10], &counts, &displs), expected);
-        }
-    }
 }

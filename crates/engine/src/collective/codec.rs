@@ -79,6 +79,47 @@ pub(super) fn encode(results: &Result<Vec<ShardResult>>, receiver: usize, ranks:
     out
 }
 
+/// This rank's own shard result `r` as rank `receiver` (this rank) would decode it from its own message: the
+/// same values and bits, moved out of `r` (a dense gradient's block copied) instead of encoded and decoded.
+pub(super) fn own_received(r: &mut ShardResult, receiver: usize, ranks: usize) -> Received {
+    Received {
+        loss: r.loss,
+        output_losses: std::mem::take(&mut r.output_losses),
+        predictions: std::mem::take(&mut r.predictions),
+        metric_states: r.metric_states.take(),
+        grads: r.grads.take().map(|grads| {
+            grads
+                .into_iter()
+                .map(|g| own_piece(g, receiver, ranks))
+                .collect()
+        }),
+    }
+}
+
+/// A gradient as [`put_gradient`] then [`Reader::piece`] give it to rank `receiver`.
+fn own_piece(g: Option<Gradient>, receiver: usize, ranks: usize) -> Piece {
+    match g {
+        None => Piece::None,
+        Some(Gradient::Dense(a)) => {
+            let block = super::owned_shards(a.len(), receiver, ranks);
+            let values = match a.as_slice() {
+                Some(values) => values[block].to_vec(),
+                None => a
+                    .iter()
+                    .skip(block.start)
+                    .take(block.len())
+                    .copied()
+                    .collect(),
+            };
+            Piece::Block {
+                shape: a.shape().to_vec(),
+                values,
+            }
+        }
+        Some(Gradient::Rows(rows)) => Piece::Rows(rows),
+    }
+}
+
 /// The message of rank `rank`, which alone found that step `step` failed (`reason`) after the step's last
 /// exchange.
 pub(super) fn encode_step_failure(rank: usize, step: u64, reason: &str) -> Vec<u8> {
@@ -431,6 +472,44 @@ mod tests {
             decode(&bytes[..bytes.len() - 1]).is_err(),
             "a cut message is an error"
         );
+    }
+
+    #[test]
+    fn a_ranks_own_result_has_the_bits_of_its_decoded_message() {
+        let rows = IndexedSlices::from_lookups(5, 2, &[3, 1, 3], &[1.0, 2.0, 3.0, 4.0, 5.5, -6.0])
+            .unwrap_or_else(|e| panic!("{e}"));
+        let values: Vec<f32> = (0..12).map(|i| (i as f32 - 5.5) * 1e-3).collect();
+        let dense =
+            ArrayD::from_shape_vec(IxDyn(&[3, 4]), values).unwrap_or_else(|e| panic!("{e}"));
+        // A transposed gradient (not contiguous in row-major order) goes through the elements' logical order.
+        let transposed = dense.t().as_standard_layout().into_owned().reversed_axes();
+        assert!(transposed.as_slice().is_none());
+        let shard = || ShardResult {
+            loss: 0.25,
+            output_losses: vec![0.5],
+            predictions: vec![Arc::new(dense.clone())],
+            metric_states: Some(vec![vec![vec![1.5, -0.0]]]),
+            grads: Some(vec![
+                Some(Gradient::Dense(dense.clone())),
+                None,
+                Some(Gradient::Rows(rows.clone())),
+                Some(Gradient::Dense(transposed.clone())),
+            ]),
+            forward: Duration::ZERO,
+            backward: Duration::ZERO,
+        };
+        for (receiver, ranks) in [(0, 1), (0, 2), (1, 2), (2, 3), (1, 7)] {
+            let decoded = decode(&encode(&Ok(vec![shard()]), receiver, ranks))
+                .unwrap_or_else(|e| panic!("{e}"))
+                .unwrap_or_else(|e| panic!("{e}"));
+            let own = own_received(&mut shard(), receiver, ranks);
+            let d = &decoded[0];
+            assert_eq!(own.loss.to_bits(), d.loss.to_bits());
+            assert_eq!(own.output_losses, d.output_losses);
+            assert_eq!(own.predictions, d.predictions);
+            assert_eq!(own.metric_states, d.metric_states);
+            assert_eq!(own.grads, d.grads, "rank {receiver} of {ranks}");
+        }
     }
 
     #[test]

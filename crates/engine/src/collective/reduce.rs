@@ -39,7 +39,13 @@ pub(super) fn exchange(
 ) -> Result<Shards> {
     let (rank, ranks) = (collective.rank(), collective.ranks());
     let computed = Instant::now();
-    let parts: Vec<Vec<u8>> = (0..ranks).map(|r| codec::encode(&mine, r, ranks)).collect();
+    // This rank's own part stays here (its results are read from `mine`, see `gather_shards`).
+    let parts: Vec<Vec<u8>> = (0..ranks)
+        .map(|r| match r == rank {
+            true => Vec::new(),
+            false => codec::encode(&mine, r, ranks),
+        })
+        .collect();
     let encoded = Instant::now();
     let messages = collective.all_to_all(&parts)?;
     let scattered = Instant::now();
@@ -57,8 +63,8 @@ pub(super) fn exchange(
         return Err(EngineError::StoppedElsewhere { rank: stopped });
     }
     // A rank whose step failed ends with its own error; every other rank finds it in the message it sent.
-    let mine = mine?;
-    let mut received = gather_shards(&messages, count, ranks)?;
+    let mut mine = mine?;
+    let mut received = gather_shards(&messages, count, rank, &mut mine)?;
     // From here on every rank takes part in the all-gather, so that an error found on one rank alone reaches
     // the others instead of leaving them waiting.
     let sums = received
@@ -153,18 +159,27 @@ pub(super) fn exchange(
     })
 }
 
-/// Every shard's result in shard order (the outer error: a rank's step failed, which every rank learns from
-/// that rank's message; the inner one, which this rank alone may find: a message it cannot read, or the wrong
-/// number of shards).
+/// Every shard's result in shard order, this rank's (`rank`) moved out of `mine` (the outer error: a rank's
+/// step failed, which every rank learns from that rank's message; the inner one, which this rank alone may
+/// find: a message it cannot read, or the wrong number of shards).
 fn gather_shards(
     messages: &[Vec<u8>],
     count: usize,
-    ranks: usize,
+    rank: usize,
+    mine: &mut [ShardResult],
 ) -> Result<std::result::Result<Vec<Received>, String>> {
+    let ranks = messages.len();
     let mut all = Vec::with_capacity(count);
     let mut problem = None;
     for (r, bytes) in messages.iter().enumerate() {
-        let part = match codec::decode(bytes) {
+        let part = match r == rank {
+            true => Ok(Ok(mine
+                .iter_mut()
+                .map(|m| codec::own_received(m, rank, ranks))
+                .collect())),
+            false => codec::decode(bytes),
+        };
+        let part = match part {
             Ok(part) => part,
             Err(reason) => {
                 problem.get_or_insert(format!("cannot read the message of rank {r}: {reason}"));
