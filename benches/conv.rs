@@ -13,6 +13,10 @@
 //! product per kernel row over a whole shard of images; `relu-masked` is the backward pass of a convolution
 //! fused with ReLU (`conv2d_backward_relu`, what `Conv2D(activation="relu")` runs), the mask applied as the
 //! output gradient is read.
+//! conv2's forward pass and input gradient run as Winograd F(2×2, 3×3) (16 products of `tiles × 32 · 32 × 64`,
+//! 2.25× fewer multiply-adds; the FLOP/s figures still count the direct product's multiply-adds, so they are
+//! "effective" FLOP/s); `RKERAS_WINOGRAD=0` runs the implicit GEMM instead, for the comparison, and each case's
+//! name says which path it took. `conv2 same` is the same layer with `same` padding (im2col before Winograd).
 //! `RKERAS_BENCH_FASTEST=1` makes every sample the fastest repetition (see `common`).
 
 mod common;
@@ -43,31 +47,36 @@ const SETTINGS: [(&str, Parallelism); 2] = [
     ("2 threads", Parallelism::Rayon(2)),
 ];
 
-/// mnist_cnn's two convolutions on `batch` images: (label, input shape, kernel shape).
-fn layers(batch: usize) -> [(String, [usize; 4], [usize; 4]); 2] {
+/// mnist_cnn's two convolutions on `batch` images, and its second with `same` padding: (label, input shape,
+/// kernel shape, padding).
+fn layers(batch: usize) -> [(String, [usize; 4], [usize; 4], ConvPadding); 3] {
+    let conv2 = |padding: ConvPadding| {
+        let wino = std::env::var("RKERAS_WINOGRAD").map_or(true, |v| v.trim() != "0");
+        let path = if wino { "winograd" } else { "gemm" };
+        let label = format!("conv2 {} {batch}x26x26x32 3x3x64 {path}", padding.name());
+        (label, [batch, 26, 26, 32], [3, 3, 32, 64], padding)
+    };
     [
         (
             format!("conv1 {batch}x28x28x1 3x3x32"),
             [batch, 28, 28, 1],
             [3, 3, 1, 32],
+            ConvPadding::Valid,
         ),
-        (
-            format!("conv2 {batch}x26x26x32 3x3x64"),
-            [batch, 26, 26, 32],
-            [3, 3, 32, 64],
-        ),
+        conv2(ConvPadding::Valid),
+        conv2(ConvPadding::Same),
     ]
 }
 
-fn geometry(input: [usize; 4], kernel: [usize; 4]) -> Conv2dGeometry {
-    Conv2dGeometry::conv(&input, &kernel, [1, 1], [1, 1], ConvPadding::Valid, 1).unwrap()
+fn geometry(input: [usize; 4], kernel: [usize; 4], padding: ConvPadding) -> Conv2dGeometry {
+    Conv2dGeometry::conv(&input, &kernel, [1, 1], [1, 1], padding, 1).unwrap()
 }
 
 fn conv_forward(c: &mut Criterion) {
     let mut group = c.benchmark_group("conv2d forward");
     configure(&mut group);
-    for (label, input, kernel) in BATCHES.into_iter().flat_map(layers) {
-        let g = geometry(input, kernel);
+    for (label, input, kernel, padding) in BATCHES.into_iter().flat_map(layers) {
+        let g = geometry(input, kernel, padding);
         let x = data(input.iter().product(), 1);
         let k = data(kernel.iter().product(), 2);
         let b = data(g.out_c, 3);
@@ -92,7 +101,7 @@ fn conv_forward(c: &mut Criterion) {
             });
         });
         // The naive seven loops on 2 images.
-        let small = geometry([2, input[1], input[2], input[3]], kernel);
+        let small = geometry([2, input[1], input[2], input[3]], kernel, padding);
         let xs = &x[..2 * small.image_len()];
         let mut ys = vec![0.0; small.output_shape().iter().product()];
         group.throughput(Throughput::Elements(small.flops()));
@@ -108,8 +117,8 @@ fn conv_forward(c: &mut Criterion) {
 fn conv_backward(c: &mut Criterion) {
     let mut group = c.benchmark_group("conv2d backward");
     configure(&mut group);
-    for (label, input, kernel) in BATCHES.into_iter().flat_map(layers) {
-        let g = geometry(input, kernel);
+    for (label, input, kernel, padding) in BATCHES.into_iter().flat_map(layers) {
+        let g = geometry(input, kernel, padding);
         let x = data(input.iter().product(), 1);
         let k = data(kernel.iter().product(), 2);
         let dy = data(g.output_shape().iter().product(), 3);

@@ -53,6 +53,11 @@ fn cases() -> Vec<Case> {
         // Stride 1, unpadded, 8 or more channels: the implicit-GEMM path (no im2col), two shards of images.
         ([3, 7, 6, 9], [3, 2, 9, 5], [1, 1], [1, 1], Valid, 1),
         ([40, 12, 12, 8], [3, 3, 8, 6], [1, 1], [1, 1], Valid, 1),
+        // 3×3, stride 1, 8 or more channels and filters: Winograd F(2×2, 3×3) for the forward pass and the input
+        // gradient, `valid` (odd and even sizes) and `same`, two shards of images each.
+        ([9, 24, 23, 8], [3, 3, 8, 9], [1, 1], [1, 1], Valid, 1),
+        ([7, 21, 22, 9], [3, 3, 9, 16], [1, 1], [1, 1], Same, 1),
+        ([3, 15, 16, 33], [3, 3, 33, 8], [1, 1], [1, 1], Same, 1),
     ]
 }
 
@@ -250,6 +255,29 @@ fn conv2d_gradients_match_finite_differences() {
             dilation: case.3,
             padding: case.4,
             groups: case.5,
+        };
+        check(&[x, k, b], |t| t[0].conv2d(&t[1], Some(&t[2]), options));
+    }
+}
+
+/// Through the op on Winograd's path (3×3, stride 1, 8 channels and filters), `valid` and `same`.
+#[test]
+fn winograd_conv2d_gradients_match_finite_differences() {
+    for (n, (shape, padding)) in [
+        ([2, 5, 6, 8], ConvPadding::Valid),
+        ([1, 4, 5, 8], ConvPadding::Same),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let (x, k) = (
+            input(&shape, 30 + n as u64),
+            input(&[3, 3, 8, 8], 40 + n as u64),
+        );
+        let b = input(&[8], 50 + n as u64);
+        let options = Conv2dOptions {
+            padding,
+            ..Conv2dOptions::default()
         };
         check(&[x, k, b], |t| t[0].conv2d(&t[1], Some(&t[2]), options));
     }

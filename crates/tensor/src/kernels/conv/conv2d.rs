@@ -4,6 +4,9 @@
 //! im2col copy: their forward pass, input gradient and kernel gradient are products on strided views of the
 //! images themselves (`implicit`).
 //!
+//! 3×3 stride-1 convolutions with 8 or more channels and filters run their forward pass and input gradient as
+//! Winograd F(2×2, 3×3) (`winograd`), 2.25× fewer multiply-adds; their kernel gradient stays as above.
+//!
 //! Shards hold a fixed number of images (chosen from the geometry, never from the thread count) and partial
 //! kernel gradients are summed in shard order, so results are bit-identical on any number of threads.
 //!
@@ -23,6 +26,7 @@
 
 use super::Conv2dGeometry;
 use super::im2col::{col2im_add, im2col};
+use super::winograd::{self, Images, Plan};
 use super::{direct, implicit};
 use crate::buffer_pool;
 use crate::kernels::{MatRef, Parallelism, gemm};
@@ -149,9 +153,14 @@ fn conv2d_forward_epilogue(
     let (p, pl, oc, og) = (g.positions(), g.patch_len(), g.out_c, g.group_out());
     let shard = g.shard_images();
     let direct = direct::applies(g);
-    for_shards(out, shard * p * oc, par, |s, out| {
+    let wino = winograd_kernel(g, kernel, Plan::forward(g))?;
+    let result = for_shards(out, shard * p * oc, par, |s, out| {
         let images = out.len() / (p * oc);
         let first = s * shard;
+        if let Some((plan, u)) = &wino {
+            let input = Images::packed(&input[first * g.image_len()..], plan);
+            return winograd::convolve(plan, input, u, (bias, relu), out);
+        }
         if direct {
             for (i, out) in out.chunks_exact_mut(p * oc).enumerate() {
                 let image = &input[(first + i) * g.image_len()..(first + i + 1) * g.image_len()];
@@ -199,7 +208,41 @@ fn conv2d_forward_epilogue(
         buffer_pool::give(cols);
         buffer_pool::give(tmp);
         Ok(())
-    })
+    });
+    if let Some((_, u)) = wino {
+        buffer_pool::give(u);
+    }
+    result
+}
+
+/// The Winograd plan and transformed kernel (pooled memory; give it back) when [`winograd`] applies; `kernel` is
+/// `[3, 3, plan's channels, plan's filters]`.
+fn winograd_kernel(
+    g: &Conv2dGeometry,
+    kernel: &[f32],
+    plan: Plan,
+) -> Result<Option<(Plan, Vec<f32>)>> {
+    if !winograd::applies(g) {
+        return Ok(None);
+    }
+    let mut u = buffer_pool::take(plan.kernel_len());
+    winograd::transform_kernel(&plan, kernel, &mut u)?;
+    Ok(Some((plan, u)))
+}
+
+/// The input-gradient plan and transformed flipped kernel when [`winograd`] applies.
+fn winograd_input_grad_kernel(
+    g: &Conv2dGeometry,
+    kernel: &[f32],
+) -> Result<Option<(Plan, Vec<f32>)>> {
+    if !winograd::applies(g) {
+        return Ok(None);
+    }
+    let mut flipped = buffer_pool::take(kernel.len());
+    implicit::flipped_kernel(g, kernel, &mut flipped);
+    let wino = winograd_kernel(g, &flipped, Plan::input_grad(g));
+    buffer_pool::give(flipped);
+    wino
 }
 
 /// Adds the bias to each row of `out` (`rows × bias.len()`) and, when `relu`, applies ReLU.
@@ -323,7 +366,15 @@ fn backward(
     }
     if let Some(grad_input) = grad_input {
         g.check_len("the input gradient", grad_input.len(), input.len())?;
-        for_shards(grad_input, shard * g.image_len(), par, |s, dx| {
+        let wino = winograd_input_grad_kernel(g, kernel)?;
+        let result = for_shards(grad_input, shard * g.image_len(), par, |s, dx| {
+            if let Some((plan, u)) = &wino {
+                let dy = masked_shard(&grad_out[range(s)], mask(s));
+                let result =
+                    winograd::convolve(plan, Images::packed(&dy, plan), u, (None, false), dx);
+                give_shard(dy);
+                return result;
+            }
             dx.fill(0.0);
             let dy = masked_shard(&grad_out[range(s)], mask(s));
             let rows = dy.len() / oc;
@@ -348,7 +399,11 @@ fn backward(
             buffer_pool::give(dcols);
             give_shard(dy);
             Ok(())
-        })?;
+        });
+        if let Some((_, u)) = wino {
+            buffer_pool::give(u);
+        }
+        result?;
     }
     if grad_kernel.is_none() && grad_bias.is_none() {
         return Ok(());
@@ -439,14 +494,18 @@ fn implicit_backward(
     let shard = g.shard_images();
     let out_chunk = shard * p * oc;
     let range = |s: usize| s * out_chunk..(s * out_chunk + out_chunk).min(grad_out.len());
-    let flipped = grad_input.is_some().then(|| {
+    let wino = match grad_input {
+        Some(_) => winograd_input_grad_kernel(g, kernel)?,
+        None => None,
+    };
+    let flipped = (grad_input.is_some() && wino.is_none()).then(|| {
         let mut flipped = buffer_pool::take(kernel.len());
         implicit::flipped_kernel(g, kernel, &mut flipped);
         flipped
     });
     let (padded_len, block_len) = implicit::input_grad_scratch(g);
     let image_stride = g.in_h * g.in_w * oc;
-    let pass = |s: usize, dx: Option<&mut [f32]>| -> Result<Vec<f32>> {
+    let pass = |s: usize, mut dx: Option<&mut [f32]>| -> Result<Vec<f32>> {
         let mut acc = vec![0.0f32; pl * oc + oc];
         let dy = &grad_out[range(s)];
         let images = dy.len() / (p * oc);
@@ -464,7 +523,14 @@ fn implicit_backward(
             let first = s * shard * il;
             implicit::kernel_grad_shard(g, &input[first..first + images * il], &dy_full, dk)?;
         }
-        if let (Some(dx), Some(flipped)) = (dx, flipped.as_deref()) {
+        if let (Some(dx), Some((plan, u))) = (dx.as_deref_mut(), &wino) {
+            let rows = Images {
+                data: &dy_full,
+                row_stride: g.in_w * oc,
+                image_stride,
+            };
+            winograd::convolve(plan, rows, u, (None, false), dx)?;
+        } else if let (Some(dx), Some(flipped)) = (dx, flipped.as_deref()) {
             let mut padded = buffer_pool::take(padded_len);
             padded.fill(0.0);
             let mut block = buffer_pool::take(block_len);
@@ -500,6 +566,9 @@ fn implicit_backward(
     };
     if let Some(flipped) = flipped {
         buffer_pool::give(flipped);
+    }
+    if let Some((_, u)) = wino {
+        buffer_pool::give(u);
     }
     partials
 }

@@ -1,6 +1,6 @@
 //! Convolution and pooling over channels-last images: [`Conv2dGeometry`] (Keras's output sizes and padding),
 //! [`conv2d_forward`] / [`conv2d_backward`] as im2col + packed GEMM (implicit GEMM, without the copy, for
-//! stride-1 unpadded windows), and max/average pooling; each with a direct reference for tests.
+//! stride-1 unpadded windows; Winograd F(2×2, 3×3) for 3×3 stride-1 windows with channels), and max/average pooling; each with a direct reference for tests.
 
 mod conv2d;
 mod conv2d_transpose;
@@ -10,6 +10,8 @@ mod im2col;
 mod implicit;
 mod pool2d;
 mod pool2d_inside;
+mod winograd;
+mod winograd_transforms;
 
 pub use conv2d::{
     Conv2dGrads, conv2d_backward, conv2d_backward_relu, conv2d_forward, conv2d_forward_relu,
