@@ -215,6 +215,25 @@ pub trait Layer: Send + Sync + 'static {
         Ok(None)
     }
 
+    /// When the layer is a 2-D max pooling: its window, strides and padding, so that a convolution ending in ReLU
+    /// whose output only this layer reads can run with it as one op ([`Layer::forward_max_pooled`]). `None`
+    /// (the default) otherwise.
+    fn max_pool2d_window(&self) -> Option<crate::pooling::MaxPool2dWindow> {
+        None
+    }
+
+    /// The layer followed by max pooling over `window`, as one op with the same values and gradients, when the
+    /// layer can run so (a 2-D convolution ending in ReLU); `None` (the default) when it cannot.
+    fn forward_max_pooled(
+        &self,
+        inputs: &[Tensor],
+        window: crate::pooling::MaxPool2dWindow,
+        ctx: &mut CallContext<'_>,
+    ) -> Result<Option<Tensor>> {
+        let _ = (inputs, window, ctx);
+        Ok(None)
+    }
+
     /// Whether a training-mode forward pass computes statistics over the whole batch (BatchNormalization),
     /// so that the batch must not be split into shards that run separately. Defaults to false.
     ///

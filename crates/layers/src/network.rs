@@ -3,6 +3,7 @@
 
 mod activity;
 mod masks;
+mod pooled_convolution;
 
 use crate::error::{LayersError, Result, format_shape};
 use crate::layer::{CallContext, LayerId, LayerRef};
@@ -333,6 +334,7 @@ impl Network {
                 masks.insert(symbolic.node_id(), vec![Some(mask.clone())]);
             }
         }
+        let pooling_readers = self.pooling_readers();
         for node in &self.nodes {
             if values.contains_key(&node.node_id()) {
                 continue;
@@ -371,6 +373,11 @@ impl Network {
                     node.node_id(),
                     outputs.into_iter().map(|o| o.output).collect(),
                 );
+                continue;
+            }
+            let pooled = Network::run_pooled(node, &pooling_readers, (&args, &arg_masks), ctx)?;
+            if let Some((pool, output)) = pooled {
+                values.insert(pool, vec![output]);
                 continue;
             }
             insert_masks(

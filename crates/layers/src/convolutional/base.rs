@@ -5,6 +5,7 @@ use super::window::{as_2d, as_4d, check_data_format, check_tuple, padding_from_n
 use crate::activations::ActivationFn;
 use crate::error::{InLayer, LayersError, Result};
 use crate::layer::{Layer, LayerCore, Shape, expect_inputs, shape_error};
+use crate::pooling::MaxPool2dWindow;
 use crate::serialization::{ConfigReader, base_config, initializer_to_config};
 use crate::weight_rules::WeightRules;
 use rand::rngs::StdRng;
@@ -373,6 +374,36 @@ impl ConvBase {
             .in_layer(self.core.name())
     }
 
+    /// The convolution, ReLU and max pooling over `window` as one op, for a 2-D convolution ending in ReLU;
+    /// `None` for the others.
+    pub(crate) fn forward_max_pooled(
+        &self,
+        layer: &dyn Layer,
+        inputs: &[Tensor],
+        window: crate::pooling::MaxPool2dWindow,
+    ) -> Result<Option<Tensor>> {
+        if self.rank != 2 || self.activation != ActivationFn::Relu {
+            return Ok(None);
+        }
+        let x = crate::call_inputs::single(layer, inputs)?;
+        let bias = self.bias(1)?;
+        let MaxPool2dWindow {
+            pool,
+            strides,
+            padding,
+        } = window;
+        x.conv2d_relu_max_pool2d(
+            &self.core.weight(0)?,
+            bias.as_ref(),
+            self.options(),
+            pool,
+            strides,
+            padding,
+        )
+        .in_layer(self.core.name())
+        .map(Some)
+    }
+
     pub(crate) fn forward_logits(
         &self,
         layer: &dyn Layer,
@@ -499,6 +530,15 @@ macro_rules! conv_layer {
                 _ctx: &mut crate::layer::CallContext<'_>,
             ) -> crate::error::Result<Option<rkeras_tensor::Tensor>> {
                 self.0.forward_logits(self, inputs)
+            }
+
+            fn forward_max_pooled(
+                &self,
+                inputs: &[rkeras_tensor::Tensor],
+                window: crate::pooling::MaxPool2dWindow,
+                _ctx: &mut crate::layer::CallContext<'_>,
+            ) -> crate::error::Result<Option<rkeras_tensor::Tensor>> {
+                self.0.forward_max_pooled(self, inputs, window)
             }
 
             fn config(&self) -> serde_json::Value {

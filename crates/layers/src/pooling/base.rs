@@ -18,6 +18,17 @@ pub(crate) enum PoolKind {
     Average,
 }
 
+/// A 2-D max pooling's window, strides and padding (what [`Layer::max_pool2d_window`] reports).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MaxPool2dWindow {
+    /// The window's height and width.
+    pub pool: [usize; 2],
+    /// Vertical and horizontal strides.
+    pub strides: [usize; 2],
+    /// How the input is padded.
+    pub padding: ConvPadding,
+}
+
 /// A pooling layer of `pool_size.len()` spatial axes, channels last.
 #[derive(Debug, Clone)]
 pub(crate) struct PoolBase {
@@ -145,6 +156,15 @@ impl PoolBase {
         y.reshape(&[n, steps, c]).in_layer(name)
     }
 
+    /// The window of a 2-D max pooling; `None` for the other kinds and ranks.
+    pub(crate) fn max_pool2d_window(&self) -> Option<MaxPool2dWindow> {
+        (self.kind == PoolKind::Max && self.pool_size.len() == 2).then(|| MaxPool2dWindow {
+            pool: as_2d(&self.pool_size, 1),
+            strides: as_2d(self.strides(), 1),
+            padding: self.padding,
+        })
+    }
+
     pub(crate) fn config(&self) -> serde_json::Value {
         let mut config = base_config(self.core.name(), true);
         config.insert("pool_size".into(), json!(self.pool_size));
@@ -238,6 +258,10 @@ macro_rules! pool_layer {
                 _ctx: &mut crate::layer::CallContext<'_>,
             ) -> crate::error::Result<rkeras_tensor::Tensor> {
                 self.0.forward(self, inputs)
+            }
+
+            fn max_pool2d_window(&self) -> Option<crate::pooling::MaxPool2dWindow> {
+                self.0.max_pool2d_window()
             }
 
             fn config(&self) -> serde_json::Value {

@@ -10,6 +10,7 @@ mod max_pooling2d;
 
 pub use average_pooling1d::AveragePooling1D;
 pub use average_pooling2d::AveragePooling2D;
+pub use base::MaxPool2dWindow;
 pub use global_pooling::{GlobalPooling, GlobalPoolingKind};
 pub use max_pooling1d::MaxPooling1D;
 pub use max_pooling2d::MaxPooling2D;

@@ -9,7 +9,8 @@
 //!   [`matmul`], [`matmul_into`], [`batched_matmul`] on `ndarray` views.
 //! - [`conv2d_forward`] / [`conv2d_backward`]: 2-D convolution as im2col + GEMM over batch shards; max and
 //!   average pooling ([`max_pool2d_forward`], [`avg_pool2d_forward`]); [`conv2d_transpose_forward`] /
-//!   [`conv2d_transpose_backward`], the transposed convolution built on them.
+//!   [`conv2d_transpose_backward`], the transposed convolution built on them; [`conv2d_relu_max_pool2d_forward`]
+//!   / [`conv2d_relu_max_pool2d_backward`], convolution + ReLU + max pooling per shard of images.
 //! - [`map_inplace`], [`map`], [`zip_map`], [`zip_map_inplace`]: elementwise kernels.
 //! - [`sum`], [`dot`], [`max`], [`sum_rows`], [`sum_axis0`]: reductions.
 //! - [`exp::exp`]: `e^x` in plain arithmetic, so that loops over it vectorize (softmax, sigmoid, tanh, LSTM).
@@ -66,10 +67,11 @@ pub use array_matmul::{batched_matmul, matmul, matmul_into};
 pub use batched::{batched_gemm, batched_gemm_reference};
 pub use conv::{
     Conv2dGeometry, Conv2dGrads, ConvPadding, avg_pool2d_backward, avg_pool2d_forward,
-    conv2d_backward, conv2d_backward_relu, conv2d_forward, conv2d_forward_relu, conv2d_reference,
-    conv2d_transpose_backward, conv2d_transpose_forward, conv2d_transpose_reference,
-    max_pool2d_backward, max_pool2d_backward_replay, max_pool2d_forward, max_pool2d_values,
-    pool2d_reference,
+    conv_relu_pool_applies, conv2d_backward, conv2d_backward_relu, conv2d_forward,
+    conv2d_forward_relu, conv2d_reference, conv2d_relu_max_pool2d_backward,
+    conv2d_relu_max_pool2d_forward, conv2d_transpose_backward, conv2d_transpose_forward,
+    conv2d_transpose_reference, max_pool2d_backward, max_pool2d_backward_replay,
+    max_pool2d_forward, max_pool2d_values, pool2d_reference,
 };
 pub use elementwise::{ELEMENTWISE_CHUNK, map, map_inplace, zip_map, zip_map_inplace};
 pub use mat_ref::{BatchedMatRef, MatRef};

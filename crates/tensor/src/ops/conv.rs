@@ -32,6 +32,20 @@ impl Default for Conv2dOptions {
     }
 }
 
+impl Conv2dOptions {
+    /// The geometry of these options over an input and a kernel of the given shapes.
+    pub(super) fn geometry(&self, input: &[usize], kernel: &[usize]) -> Result<Conv2dGeometry> {
+        Conv2dGeometry::conv(
+            input,
+            kernel,
+            self.strides,
+            self.dilation,
+            self.padding,
+            self.groups,
+        )
+    }
+}
+
 impl Tensor {
     /// 2-D convolution of a channels-last batch `self: [n, h, w, c]` with `kernel: [kh, kw, c / groups,
     /// filters]`, plus `bias: [filters]` when given; the output is `[n, out_h, out_w, filters]`.
@@ -50,14 +64,7 @@ impl Tensor {
         bias: Option<&Tensor>,
         options: Conv2dOptions,
     ) -> Result<Tensor> {
-        let geometry = Conv2dGeometry::conv(
-            self.shape(),
-            kernel.shape(),
-            options.strides,
-            options.dilation,
-            options.padding,
-            options.groups,
-        )?;
+        let geometry = options.geometry(self.shape(), kernel.shape())?;
         ConvOp {
             name: "conv2d",
             forward: kernels::conv2d_forward,
@@ -87,14 +94,7 @@ impl Tensor {
         bias: Option<&Tensor>,
         options: Conv2dOptions,
     ) -> Result<Tensor> {
-        let geometry = Conv2dGeometry::conv(
-            self.shape(),
-            kernel.shape(),
-            options.strides,
-            options.dilation,
-            options.padding,
-            options.groups,
-        )?;
+        let geometry = options.geometry(self.shape(), kernel.shape())?;
         ConvOp {
             name: "conv2d_relu",
             forward: kernels::conv2d_forward_relu,

@@ -1,7 +1,7 @@
 //! What `conv2d` and `conv2d_transpose` share: the bias check, the forward call into pooled memory and the
 //! graph node whose backward fills the input, kernel and bias gradients the inputs ask for.
 
-use crate::backprop::Node;
+use crate::backprop::{BackwardCtx, Node};
 use crate::error::{Result, TensorError};
 use crate::kernels::{Conv2dGeometry, Conv2dGrads, Parallelism};
 use crate::tensor::Tensor;
@@ -63,6 +63,39 @@ pub(super) fn array(shape: &[usize], values: Vec<f32>, op: &'static str) -> Resu
     })
 }
 
+/// The input, kernel and (when the node has one) bias gradients of a convolution-like node, each computed only
+/// when its input requires it, by `fill(input, kernel, grad_out, grads)`.
+pub(super) fn conv_gradients(
+    ctx: &BackwardCtx<'_>,
+    bias_len: usize,
+    name: &'static str,
+    fill: impl FnOnce(&[f32], &[f32], &[f32], Conv2dGrads<'_>) -> Result<()>,
+) -> Result<Vec<Option<ArrayD<f32>>>> {
+    let wants = |i: usize| ctx.inputs.get(i).is_some_and(Tensor::requires_grad);
+    let (x, k) = (
+        contiguous(ctx.inputs[0].data()),
+        contiguous(ctx.inputs[1].data()),
+    );
+    let dy = contiguous(ctx.grad);
+    let mut dx = wants(0).then(|| crate::buffer_pool::take(x.len()));
+    let mut dk = wants(1).then(|| crate::buffer_pool::take(k.len()));
+    let mut db = wants(2).then(|| vec![0.0; bias_len]);
+    let grads = Conv2dGrads {
+        input: dx.as_deref_mut(),
+        kernel: dk.as_deref_mut(),
+        bias: db.as_deref_mut(),
+    };
+    fill(slice(&x, name)?, slice(&k, name)?, slice(&dy, name)?, grads)?;
+    let mut grads = vec![
+        dx.map(|v| array(x.shape(), v, name)).transpose()?,
+        dk.map(|v| array(k.shape(), v, name)).transpose()?,
+    ];
+    if ctx.inputs.len() == 3 {
+        grads.push(db.map(|v| array(&[bias_len], v, name)).transpose()?);
+    }
+    Ok(grads)
+}
+
 impl ConvOp {
     /// Runs the op on `input`, `kernel` and an optional `bias`, recording the backward when any needs it.
     pub(super) fn run(
@@ -105,36 +138,18 @@ impl ConvOp {
             out,
             || {
                 Node::new(name, inputs, move |ctx| {
-                    let wants = |i: usize| ctx.inputs.get(i).is_some_and(Tensor::requires_grad);
-                    let (x, k) = (
-                        contiguous(ctx.inputs[0].data()),
-                        contiguous(ctx.inputs[1].data()),
-                    );
-                    let dy = contiguous(ctx.grad);
-                    let mut dx = wants(0).then(|| crate::buffer_pool::take(x.len()));
-                    let mut dk = wants(1).then(|| crate::buffer_pool::take(k.len()));
-                    let mut db = wants(2).then(|| vec![0.0; bias_len]);
-                    let grads = Conv2dGrads {
-                        input: dx.as_deref_mut(),
-                        kernel: dk.as_deref_mut(),
-                        bias: db.as_deref_mut(),
-                    };
-                    let (xs, ks, dys) = (slice(&x, name)?, slice(&k, name)?, slice(&dy, name)?);
-                    match relu_backward {
-                        Some(relu_backward) => {
-                            let y = contiguous(ctx.output);
-                            relu_backward(xs, ks, dys, slice(&y, name)?, grads, &g, par)?;
-                        }
-                        None => backward(xs, ks, dys, grads, &g, par)?,
-                    }
-                    let mut grads = vec![
-                        dx.map(|v| array(x.shape(), v, name)).transpose()?,
-                        dk.map(|v| array(k.shape(), v, name)).transpose()?,
-                    ];
-                    if ctx.inputs.len() == 3 {
-                        grads.push(db.map(|v| array(&[bias_len], v, name)).transpose()?);
-                    }
-                    Ok(grads)
+                    conv_gradients(
+                        ctx,
+                        bias_len,
+                        name,
+                        |xs, ks, dys, grads| match relu_backward {
+                            Some(relu_backward) => {
+                                let y = contiguous(ctx.output);
+                                relu_backward(xs, ks, dys, slice(&y, name)?, grads, &g, par)
+                            }
+                            None => backward(xs, ks, dys, grads, &g, par),
+                        },
+                    )
                 })
             },
             needs,

@@ -8,6 +8,7 @@ mod bias_relu;
 mod binary;
 mod conv;
 mod conv_op;
+mod conv_pool;
 mod conv_transpose;
 mod dropout;
 mod fast;

@@ -453,7 +453,7 @@ fn backward(
 }
 
 /// Sums the shards' partial `[kernel gradient, bias gradient]` in shard order and writes the requested ones.
-fn write_totals(
+pub(super) fn write_totals(
     partials: &[Vec<f32>],
     grad_kernel: Option<&mut [f32]>,
     grad_bias: Option<&mut [f32]>,

@@ -25,7 +25,7 @@ pub(super) fn applies(g: &Conv2dGeometry) -> bool {
 }
 
 /// The taps' offsets from the window's start in `select_window`'s order (rows, then columns).
-fn tap_offsets(g: &Conv2dGeometry) -> Vec<usize> {
+pub(super) fn tap_offsets(g: &Conv2dGeometry) -> Vec<usize> {
     (0..g.kernel_h)
         .flat_map(|ky| {
             (0..g.kernel_w).map(move |kx| (ky * g.dilation_h * g.in_w + kx * g.dilation_w) * g.in_c)
@@ -34,7 +34,7 @@ fn tap_offsets(g: &Conv2dGeometry) -> Vec<usize> {
 }
 
 /// The flat offset of output `p`'s window in its image.
-fn window_start(g: &Conv2dGeometry, p: usize) -> usize {
+pub(super) fn window_start(g: &Conv2dGeometry, p: usize) -> usize {
     let (oy, ox) = (p / g.out_w, p % g.out_w);
     (oy * g.stride_h * g.in_w + ox * g.stride_w) * g.in_c
 }
@@ -46,7 +46,7 @@ pub(super) fn values_image(g: &Conv2dGeometry, image: &[f32], out: &mut [f32]) {
 }
 
 /// Whether the windows tile the input: each input value lies in exactly one window.
-fn tiles(g: &Conv2dGeometry) -> bool {
+pub(super) fn tiles(g: &Conv2dGeometry) -> bool {
     (g.dilation_h, g.dilation_w) == (1, 1)
         && (g.stride_h, g.stride_w) == (g.kernel_h, g.kernel_w)
         && (g.in_h, g.in_w) == (g.out_h * g.kernel_h, g.out_w * g.kernel_w)
