@@ -15,8 +15,9 @@ bias), DepthwiseConv2D (depth_multiplier + strides + same, dilation without bias
 (depth_multiplier + same, strides without bias), both with strides and dilation_rate above 1 together (valid and
 same, equal and unequal per axis); and the options the first two leave out: Conv2D and Conv1D
 without bias, AveragePooling2D (same, strides 2), MaxPooling2D (valid, unequal strides), MaxPooling1D (same);
-and Conv2D layers that rkeras computes by implicit GEMM (stride 1, valid padding, 8 or more input channels:
-square and unequal kernels, with and without bias, relu).
+Conv2D layers that rkeras computes by implicit GEMM (stride 1, valid padding, 8 or more input channels:
+square and unequal kernels, with and without bias, relu), and 3×3 Conv2D layers it computes by Winograd (8 or more
+input channels and filters; valid and same, without bias; a relu convolution fused with the max pooling after it).
 """
 
 import json
@@ -107,6 +108,19 @@ def implicit_model():
     return keras.Model(inputs, outputs, name="conv2d_implicit_golden")
 
 
+def winograd_model():
+    # 3x3, stride 1, >= 8 input channels and filters: rkeras's Winograd path (valid and same, odd and even sizes,
+    # without bias); a relu convolution followed only by 2x2 max pooling: rkeras's fused convolution + pooling.
+    inputs = keras.Input((11, 10, 8))
+    x = layers.Conv2D(8, 3, activation="relu")(inputs)
+    x = layers.Conv2D(12, 3, padding="same", activation="relu")(x)
+    x = layers.MaxPooling2D((2, 2))(x)
+    x = layers.Conv2D(9, 3, padding="same", use_bias=False)(x)
+    x = layers.Flatten()(x)
+    outputs = layers.Dense(3)(x)
+    return keras.Model(inputs, outputs, name="conv2d_winograd_golden")
+
+
 MODELS = {
     "conv2d": (image_model, (4, 10, 9, 3)),
     "conv1d": (sequence_model, (4, 12, 3)),
@@ -115,6 +129,7 @@ MODELS = {
     "conv_options": (options_model, (3, 8, 9, 3)),
     "depthwise_strided_dilated": (strided_dilated_model, (3, 12, 12, 3)),
     "conv2d_implicit": (implicit_model, (5, 9, 8, 3)),
+    "conv2d_winograd": (winograd_model, (3, 11, 10, 8)),
 }
 
 

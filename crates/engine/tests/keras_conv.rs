@@ -133,6 +133,16 @@ fn convolutions_without_bias_and_the_remaining_pooling_paddings_predict_as_keras
     );
 }
 
+/// 3×3 convolutions from 8 or more channels into 8 or more filters (valid and same, without bias): the ones rkeras
+/// computes by Winograd F(2×2, 3×3); the second, with relu and followed by 2×2 max pooling, runs fused with it.
+#[test]
+fn conv2d_on_the_winograd_path_predicts_as_keras_and_its_weights_load_in_keras() {
+    round_trip(
+        "conv2d_winograd",
+        &["Conv2D", "MaxPooling2D", "Flatten", "Dense"],
+    );
+}
+
 /// Two Conv2D layers with stride 1, valid padding and 8 and 10 input channels (one with an unequal kernel and no
 /// bias): the convolutions rkeras computes by implicit GEMM instead of im2col.
 #[test]
