@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Trains the bAbI memory network (--model memnn), Keras's MNIST convnet (--model cnn) or MLP (--model mlp), the transformer
-# classifier (--model transformer) or the Reuters recurrent classifier (--model reuters-rnn) with
+# classifier (--model transformer), the Reuters recurrent classifier (--model reuters-rnn) or an LSTM / GRU classifier
+# (--model lstm, --model gru) with
 # Keras/TensorFlow, Keras/JAX and rkeras on the same data and machine, alternating runs, and prints rkeras's ratio
 # of training samples/s and of peak resident memory against each.
 #
-#   benches/compare_keras.sh [--model memnn|cnn|mlp|transformer|reuters-rnn] [--epochs 5] [--rounds 1] [--data DIR] [--seed 1] [--threads 2]
+#   benches/compare_keras.sh [--model memnn|cnn|mlp|transformer|reuters-rnn|lstm|gru] [--epochs 5] [--rounds 1] [--data DIR] [--seed 1] [--threads 2]
 #                            [--train-samples 3840] [--out DIR]
 #
 # --threads sets TensorFlow's intra-op threads (default 2) and, when given, rkeras's thread pool (default: one
@@ -15,11 +16,13 @@
 # The transformer trains on rkeras-bench's synthetic sequences (2,000 training, 200 validation, 200 ids below
 # 10,000; benches/keras_transformer.py generates the same ids), Adam, batch 32; --data does not apply.
 # reuters-rnn (masked Embedding, Bidirectional GRU(32)) trains on the same ids padded with zeros in front, 20 to
-# 200 kept (benches/keras_reuters_rnn.py), Adam, batch 32; --data does not apply.
+# 200 kept (benches/keras_reuters_rnn.py), Adam, batch 32; --data does not apply. lstm and gru (LSTM(64) or GRU(64) over
+# 20 steps of 32 features, Dense 10 softmax, Adam, batch 32) train on 5,000 synthetic samples (benches/keras_recurrent.py:
+# the same shapes and distribution as rkeras-bench's, not the same draws); --data does not apply.
 # $RKERAS_BENCH names an rkeras-bench binary to use instead of building one. Python is $KERAS_PYTHON, else /work/venv-keras/bin/python, else a virtual environment .venv-keras with
 # tensorflow-cpu 2.21.0, jax[cpu] and h5py created under the repository when missing (about 3 minutes).
 # Throughput is each run's median epoch after the first, validation pass included, per wall-clock second and
-# (convnet, MLP, transformer, reuters-rnn) per CPU-second of the process's threads, which a busy machine distorts far
+# (all but the memory network) per CPU-second of the process's threads, which a busy machine distorts far
 # less; peak memory is /usr/bin/time's "Maximum resident set size" for every framework; start-to-first-batch runs
 # from the process's start (/proc, 10 ms resolution) to the first on_train_batch_begin.
 set -euo pipefail
@@ -36,7 +39,7 @@ threads=2
 rkeras_threads=(--shards "$(nproc)")  # rkeras uses every core, one shard each, unless --threads is given
 out=""
 
-usage() { sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; }
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --model) model="$2"; shift 2 ;;
@@ -54,8 +57,8 @@ done
 case "$model" in
     memnn) data="${data:-$here/../../shared/datasets/babi/tasks_1-20_v1-2/en-10k}" ;;
     cnn | mlp) data="${data:-$here/../../shared/datasets/mnist}" ;;
-    transformer | reuters-rnn) data="" ;;
-    *) echo "unknown --model $model (memnn, cnn, mlp, transformer or reuters-rnn)" >&2; exit 2 ;;
+    transformer | reuters-rnn | lstm | gru) data="" ;;
+    *) echo "unknown --model $model (memnn, cnn, mlp, transformer, reuters-rnn, lstm or gru)" >&2; exit 2 ;;
 esac
 data_args=()
 if [[ -n "$data" ]]; then
@@ -141,6 +144,9 @@ elif [[ "$model" == transformer ]]; then
 elif [[ "$model" == reuters-rnn ]]; then
     keras_script=("$here/keras_reuters_rnn.py")
     rkeras_workload=(reuters-rnn)
+elif [[ "$model" == lstm || "$model" == gru ]]; then
+    keras_script=("$here/keras_recurrent.py" --layer "$model")
+    rkeras_workload=("$model")
 else
     keras_script=("$(cd "$here/../../shared/ref" && pwd)/keras_babi_memnn.py")
     rkeras_workload=(memnn)

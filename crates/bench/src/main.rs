@@ -40,6 +40,9 @@ pub(crate) enum WorkloadKind {
     Mlp,
     /// LSTM(64) over 20 steps of 32 features, then Dense(10, softmax), on 5,000 synthetic samples, Adam.
     Lstm,
+    /// GRU(64) (Keras 3's `reset_after=True`) over 20 steps of 32 features, then Dense(10, softmax), on the
+    /// `lstm` workload's 5,000 synthetic samples, Adam.
+    Gru,
     /// Keras's MNIST convnet (examples/mnist_cnn): Conv2D 32 and 64 3×3 relu, MaxPooling2D, Dropout, Dense
     /// 128 relu, Dropout, Dense 10 softmax (1,199,882 parameters); Adadelta (learning rate 1.0); batch 128.
     Cnn,

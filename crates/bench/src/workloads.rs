@@ -7,6 +7,7 @@ use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use rkeras::datasets::{BabiSource, Task, Vectorizer};
 use rkeras::engine::IntoOptimizer;
+use rkeras::layers::GRU;
 use rkeras::optim::AdadeltaConfig;
 use rkeras::prelude::*;
 use serde_json::{Value, json};
@@ -135,8 +136,9 @@ fn mlp(cli: &Cli) -> BenchResult<Workload> {
     })
 }
 
-/// LSTM(64) over 20 steps of 32 features, then Dense(10, softmax), on 5,000 samples (500 for validation).
-fn lstm(cli: &Cli) -> BenchResult<Workload> {
+/// LSTM(64) or GRU(64) over 20 steps of 32 features, then Dense(10, softmax), on 5,000 samples (500 for
+/// validation); the same data for both layers.
+fn recurrent(cli: &Cli, gru: bool) -> BenchResult<Workload> {
     let started = Instant::now();
     let (train, val, steps, features, classes) = (5_000, 500, 20, 32, 10);
     let mut rng = SmallRng::seed_from_u64(cli.seed);
@@ -148,8 +150,13 @@ fn lstm(cli: &Cli) -> BenchResult<Workload> {
     let [x_train, x_val, y_train, y_val] = split_rows(x.into_dyn(), y, train);
     let data_ms = started.elapsed().as_secs_f64() * 1e3;
     set_random_seed(cli.seed);
-    let model = Sequential::new(&[steps, features])
-        .add(LSTM::new(64))?
+    let model = Sequential::new(&[steps, features]);
+    let model = if gru {
+        model.add(GRU::new(64))?
+    } else {
+        model.add(LSTM::new(64))?
+    };
+    let model = model
         .add(Dense::new(classes).with_activation("softmax")?)?
         .build()?;
     Ok(Workload {
@@ -170,7 +177,8 @@ pub(crate) fn prepare(kind: WorkloadKind, cli: &Cli) -> BenchResult<Workload> {
     let mut workload = match kind {
         WorkloadKind::Memnn => memnn(cli)?,
         WorkloadKind::Mlp => mlp(cli)?,
-        WorkloadKind::Lstm => lstm(cli)?,
+        WorkloadKind::Lstm => recurrent(cli, false)?,
+        WorkloadKind::Gru => recurrent(cli, true)?,
         WorkloadKind::Cnn => crate::mnist::cnn(cli)?,
         WorkloadKind::MnistMlp => crate::mnist::mlp(cli)?,
         WorkloadKind::Transformer => crate::transformer::classifier(cli)?,
