@@ -81,7 +81,7 @@ impl GruParams<'_> {
 /// What the backward pass needs from the forward pass.
 ///
 /// With a timestep mask the per-row values are kept for the kept rows alone, packed in front in row order
-/// ([`PackedRows`]); the buffers have the full row count, so that their size does not follow each batch's mask.
+/// (`PackedRows`); the buffers have the full row count, so that their size does not follow each batch's mask.
 #[derive(Clone, Debug)]
 pub struct GruCache {
     dims: Dims,
