@@ -14,6 +14,13 @@ pub(crate) fn random_vec(len: usize, seed: u64) -> Vec<f32> {
         .collect()
 }
 
+/// `len` smooth values in `[-1, 1]`, `sin((7i + 13·seed) · 0.37)`: the convolution kernels' test data.
+pub(crate) fn sin_values(len: usize, seed: usize) -> Vec<f32> {
+    (0..len)
+        .map(|i| ((i * 7 + seed * 13) as f32 * 0.37).sin())
+        .collect()
+}
+
 /// Asserts that a fast product agrees with the `f64`-accumulated reference within rounding of a `k`-term sum
 /// of products of values in `[-1, 1]`, scaled by alpha, beta up to 2.3.
 pub(crate) fn assert_gemm_close(fast: &[f32], reference: &[f32], k: usize, what: &str) {

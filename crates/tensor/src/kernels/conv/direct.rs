@@ -149,6 +149,7 @@ mod simd {
 mod tests {
     use super::*;
     use crate::kernels::ConvPadding;
+    use crate::kernels::test_util::sin_values as values;
 
     #[test]
     fn the_convnets_first_layer_and_windows_inside_apply() {
@@ -166,12 +167,6 @@ mod tests {
         // Padding, or more than 32 taps, go through im2col.
         assert!(!conv([2, 28, 28, 1], [3, 3, 1, 32], [1, 1], [1, 1], Same));
         assert!(!conv([2, 9, 9, 4], [3, 3, 4, 8], [1, 1], [1, 1], Valid));
-    }
-
-    fn values(len: usize, seed: usize) -> Vec<f32> {
-        (0..len)
-            .map(|i| ((i * 7 + seed * 13) as f32 * 0.37).sin())
-            .collect()
     }
 
     /// The direct kernel gives the im2col path's bits (im2col, one `gemm`, then bias and ReLU) and the

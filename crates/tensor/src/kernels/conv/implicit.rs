@@ -231,12 +231,7 @@ pub(crate) fn input_grad_image(
 mod tests {
     use super::*;
     use crate::kernels::ConvPadding;
-
-    fn values(len: usize, seed: usize) -> Vec<f32> {
-        (0..len)
-            .map(|i| ((i * 7 + seed * 13) as f32 * 0.37).sin())
-            .collect()
-    }
+    use crate::kernels::test_util::sin_values as values;
 
     /// The gradients of one image by the definition, in `f64`: `(dx, dk)` for an output gradient `dy`, each
     /// with the sums of the absolute values of its terms (the scale of `f32`'s accumulated rounding).

@@ -318,12 +318,7 @@ mod tests {
     use super::super::implicit;
     use super::*;
     use crate::kernels::ConvPadding;
-
-    fn values(len: usize, seed: usize) -> Vec<f32> {
-        (0..len)
-            .map(|i| ((i * 7 + seed * 13) as f32 * 0.37).sin())
-            .collect()
-    }
+    use crate::kernels::test_util::sin_values as values;
 
     /// Each output against the `f64` definition, within `1e-5` of the output's scale (its largest magnitude).
     fn assert_close(got: &[f32], want: &[f64], what: &str) {
