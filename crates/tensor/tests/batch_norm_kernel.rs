@@ -10,6 +10,9 @@ use rkeras_tensor::kernels::batch_norm::{
     BatchNormGrads, ROWS_PER_BLOCK, batch_norm_backward, batch_norm_forward, batch_norm_statistics,
 };
 
+mod support;
+use support::two_threads;
+
 fn values(len: usize, seed: u64, min: f32, max: f32) -> Vec<f32> {
     let mut rng = StdRng::seed_from_u64(seed);
     Initializer::RandomUniform { min, max }
@@ -283,14 +286,6 @@ fn gradients_match_the_reference_formula_and_finite_differences() {
             "dbeta[{i}]"
         );
     }
-}
-
-fn two_threads<T: Send>(f: impl FnOnce() -> T + Send) -> T {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(2)
-        .build()
-        .unwrap()
-        .install(f)
 }
 
 fn bits(v: &[f32]) -> Vec<u32> {

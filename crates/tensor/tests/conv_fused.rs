@@ -13,6 +13,9 @@ use rkeras_tensor::kernels::{
 use rkeras_tensor::ops::Conv2dOptions;
 use rkeras_tensor::{Initializer, Tensor};
 
+mod support;
+use support::two_threads;
+
 fn values(len: usize, seed: u64) -> Vec<f32> {
     let mut rng = StdRng::seed_from_u64(seed);
     Initializer::RandomUniform {
@@ -27,14 +30,6 @@ fn values(len: usize, seed: u64) -> Vec<f32> {
 
 fn array(shape: &[usize], seed: u64) -> ArrayD<f32> {
     ArrayD::from_shape_vec(IxDyn(shape), values(shape.iter().product(), seed)).unwrap()
-}
-
-fn two_threads<T: Send>(f: impl FnOnce() -> T + Send) -> T {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(2)
-        .build()
-        .unwrap()
-        .install(f)
 }
 
 fn bits(values: &[f32]) -> Vec<u32> {

@@ -13,6 +13,9 @@ use rkeras_tensor::kernels::{
 use rkeras_tensor::ops::{Conv2dOptions, Conv2dTransposeOptions};
 use rkeras_tensor::{Initializer, Tensor};
 
+mod support;
+use support::two_threads;
+
 fn values(len: usize, seed: u64) -> Vec<f32> {
     let mut rng = StdRng::seed_from_u64(seed);
     Initializer::RandomUniform {
@@ -67,14 +70,6 @@ fn geometry(input: &[usize], kernel: &[usize], o: Conv2dTransposeOptions) -> Con
         o.output_padding,
     )
     .unwrap()
-}
-
-fn two_threads<T: Send>(f: impl FnOnce() -> T + Send) -> T {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(2)
-        .build()
-        .unwrap()
-        .install(f)
 }
 
 #[test]
