@@ -7,29 +7,9 @@ Tokenisation and vectorisation as ../shared/ref/keras_babi_memnn.py (words plus 
     KERAS_BACKEND=tensorflow /work/venv-keras/bin/python scripts/keras_babi_rnn.py \
         --data ../shared/datasets/babi/tasks_1-20_v1-2/en --task qa1 --summary-json keras_qa1.json
 """
-import argparse, glob, json, os, re, time
+import argparse, json, os, time
 
-
-def tokenize(sent):
-    # The original example used r"(\W+)?", which splits every word into letters on Python 3.7+.
-    return [t.strip() for t in re.split(r"(\W+)", sent) if t.strip()]
-
-
-def parse(lines):
-    data, story = [], []
-    for line in lines:
-        line = line.strip()
-        if not line:
-            continue
-        nid, line = line.split(" ", 1)
-        if int(nid) == 1:
-            story = []
-        if "\t" in line:
-            q, a, _supporting = line.split("\t")
-            data.append(([t for s in story for t in s], tokenize(q), a))
-        else:
-            story.append(tokenize(line))
-    return data
+from babi_stories import read_task
 
 
 def main():
@@ -55,12 +35,7 @@ def main():
         tf.config.threading.set_inter_op_parallelism_threads(1)
     keras.utils.set_random_seed(a.seed)
 
-    def read(split):
-        [path] = glob.glob(os.path.join(a.data, f"{a.task}_*_{split}.txt"))
-        with open(path) as f:
-            return parse(f.readlines())
-
-    train, test = read("train"), read("test")
+    train, test = read_task(a.data, a.task, "train"), read_task(a.data, a.task, "test")
     vocab = sorted(set(t for s, q, ans in train + test for t in s + q + [ans]))
     idx = {w: i + 1 for i, w in enumerate(vocab)}
     vocab_size = len(vocab) + 1

@@ -12,12 +12,14 @@ validating on the test split. OUT.json gets each epoch's logs and the final weig
 crates/engine/tests/keras_lockstep.rs holds what this printed for the shared fixture
 (`--data ../shared/fixtures/keras_memnn_qa1/data --weights ../shared/fixtures/keras_memnn_qa1/model.h5 --epochs 3`).
 """
-import argparse, glob, json, os, re
+import argparse, json, os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np
 import keras
 from keras import layers
+
+from babi_stories import read_task
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--data", required=True)
@@ -30,30 +32,7 @@ a = ap.parse_args()
 keras.utils.set_random_seed(a.seed)
 
 
-def tokenize(sentence):
-    return [t.strip() for t in re.split(r"(\W+)", sentence) if t.strip()]
-
-
-def parse(path):
-    data, story = [], []
-    for line in open(path):
-        line = line.strip()
-        if not line:
-            continue
-        nid, line = line.split(" ", 1)
-        if int(nid) == 1:
-            story = []
-        if "\t" in line:
-            question, answer, _ = line.split("\t")
-            data.append(([t for s in story for t in s], tokenize(question), answer))
-        else:
-            story.append(tokenize(line))
-    return data
-
-
-[train_path] = glob.glob(f"{a.data}/qa1_*_train.txt")
-[test_path] = glob.glob(f"{a.data}/qa1_*_test.txt")
-train, test = parse(train_path), parse(test_path)
+train, test = read_task(a.data, "qa1", "train"), read_task(a.data, "qa1", "test")
 vocab = sorted(set(t for s, q, ans in train + test for t in s + q + [ans]))
 index = {w: i + 1 for i, w in enumerate(vocab)}
 story_len = max(len(s) for s, _, _ in train + test)
