@@ -130,9 +130,9 @@ fn forward(
 
 }
 
-mod simd {
+pub(super) mod simd {
     /// Whether the machine has the fused multiply-add the kernel's bits depend on (see the module's text).
-    pub(super) fn available() -> bool {
+    pub(in crate::kernels::conv) fn available() -> bool {
         #[cfg(target_arch = "x86_64")]
         {
             std::arch::is_x86_feature_detected!("avx2")

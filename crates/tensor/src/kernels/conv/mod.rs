@@ -14,6 +14,7 @@ mod pool2d;
 mod pool2d_inside;
 mod pool2d_winners;
 mod winograd;
+mod winograd_product;
 mod winograd_transforms;
 
 pub use conv_relu_pool::{

@@ -1,29 +1,31 @@
 //! Winograd F(2×2, 3×3) convolution for 3×3, stride-1, undilated, ungrouped convolutions with enough channels:
 //! 2.25× fewer multiply-adds than the direct product (16 per 2×2 outputs and channel pair instead of 36).
 //!
-//! Per group of images: each 4×4 input tile (stride 2, zero outside the image) is transformed into 16 values per
-//! channel (`V`, `16 × tiles × channels`), the kernel once per call into 16 `channels × filters` matrices (`U`),
-//! the 16 products `M_t = V_t · U_t` run on the `gemm` crate, and each tile's 16 products are transformed back
-//! into its 2×2 outputs (with the bias and ReLU). The input gradient of such a convolution is the same form: a
+//! The kernel is transformed once per call into 16 `channels × filters` matrices (`U`). Then per block of a few
+//! tile rows (about 48 tiles, so that the block stays in cache): each 4×4 input tile (stride 2, zero outside
+//! the image) is transformed into 16 values per channel (`V`, `16 × tiles × channels`), the 16 products
+//! `M_t = V_t · U_t` run (`winograd_product`), and each tile's 16 products are transformed back into its 2×2
+//! outputs (with the bias and ReLU). The input gradient of such a convolution is the same form: a
 //! correlation of the output gradient with the kernel turned by 180° and its channel axes swapped, padded by
 //! `2 − pad`.
 //!
 //! Rounding differs from the direct product (the transforms add and subtract before the products): the tests
-//! bound the error against the `f64` definition relative to the output's scale. Groups of images are fixed by
+//! bound the error against the `f64` definition relative to the output's scale. Blocks of tiles are fixed by
 //! the geometry, so results are bit-identical on any number of threads. `RKERAS_WINOGRAD=0` in the environment
 //! turns the path off (read once), for comparisons with the GEMM paths.
 
 use super::Conv2dGeometry;
+use super::winograd_product::products;
 use super::winograd_transforms::{TILE, input_tile, kernel_tile, output_tile};
 use crate::buffer_pool;
-use crate::kernels::{MatRef, Parallelism, gemm};
 use crate::{Result, TensorError};
 
 /// Channels (and filters) below which the 16 products are too shallow or narrow to beat the direct product.
 const MIN_CHANNELS: usize = 8;
 
-/// Tiles per group of products: enough rows for efficient products, few enough for `V` and `M` to stay in cache.
-const TILE_ROWS: usize = 640;
+/// Tiles per block of products (rounded to whole tile rows): few enough for the block's `V` and `M` to stay in
+/// the core's cache between the transforms and the products.
+const BLOCK_TILES: usize = 48;
 
 /// Whether the environment leaves the Winograd path on (`RKERAS_WINOGRAD=0` turns it off).
 fn enabled() -> bool {
@@ -100,8 +102,8 @@ impl Plan {
         self.out_w.div_ceil(2)
     }
 
-    fn tiles(&self) -> usize {
-        self.out_h.div_ceil(2) * self.tiles_w()
+    fn tiles_h(&self) -> usize {
+        self.out_h.div_ceil(2)
     }
 
     /// Elements of the transformed kernel.
@@ -168,15 +170,9 @@ fn next_rows<'a>(
     Ok(out)
 }
 
-/// Scratch of [`convolve`] for one call: the transformed tiles and the products.
-fn scratch_lens(plan: &Plan, images: usize) -> (usize, usize) {
-    let rows = images.min(group_images(plan)) * plan.tiles();
-    (TILE * rows * plan.c, TILE * rows * plan.f)
-}
-
-/// Images per group of products.
-fn group_images(plan: &Plan) -> usize {
-    (TILE_ROWS / plan.tiles().max(1)).max(1)
+/// Tile rows per block of products: [`BLOCK_TILES`] tiles or one tile row, whichever is more.
+fn band(plan: &Plan) -> usize {
+    (BLOCK_TILES / plan.tiles_w().max(1)).max(1)
 }
 
 /// `out = conv(images, u) + bias` (through ReLU when `relu`) for `n` images, `out` holding `n` output images
@@ -192,48 +188,48 @@ pub(crate) fn convolve(
     if u.len() != plan.kernel_len() || bias.is_some_and(|b| b.len() != plan.f) {
         return Err(internal("kernel or bias sizes"));
     }
-    let (v_len, m_len) = scratch_lens(plan, n);
-    let (mut v, mut m) = (buffer_pool::take(v_len), buffer_pool::take(m_len));
+    let tiles_h = plan.tiles_h();
+    let (band, total) = (band(plan), n * tiles_h);
+    let most = band.min(total) * plan.tiles_w();
+    let (mut v, mut m) = (
+        buffer_pool::take(TILE * most * plan.c),
+        buffer_pool::take(TILE * most * plan.f),
+    );
     let zeros = vec![0.0f32; plan.c.max(plan.f) * 4];
     let bias = bias.unwrap_or(&zeros[..plan.f]);
-    let per_group = group_images(plan);
-    let result = out
-        .chunks_mut(per_group * plan.out_len())
-        .enumerate()
-        .try_for_each(|(k, out)| {
-            let count = out.len() / plan.out_len();
-            let rows = count * plan.tiles();
-            let (v, m) = (
-                &mut v[..TILE * rows * plan.c],
-                &mut m[..TILE * rows * plan.f],
-            );
-            transform_inputs(plan, images, k * per_group, count, &zeros[..plan.c], v)?;
-            for (t, m) in m.chunks_exact_mut(rows * plan.f).enumerate() {
-                let a = MatRef::row_major(&v[t * rows * plan.c..][..rows * plan.c], rows, plan.c)?;
-                let b = MatRef::row_major(
-                    &u[t * plan.c * plan.f..][..plan.c * plan.f],
-                    plan.c,
-                    plan.f,
-                )?;
-                gemm(m, a, b, 1.0, 0.0, Parallelism::None)?;
-            }
-            transform_outputs(plan, m, rows, (bias, relu), out)
-        });
+    // Tile row `r` (of all `n` images) writes the output from `start(r)` on; consecutive tile rows are adjacent.
+    let row_len = plan.out_w * plan.f;
+    let start = |r: usize| (r / tiles_h) * plan.out_len() + 2 * (r % tiles_h) * row_len;
+    let result = (0..total).step_by(band).try_for_each(|first| {
+        let last = (first + band).min(total);
+        let rows = (last - first) * plan.tiles_w();
+        let (v, m) = (
+            &mut v[..TILE * rows * plan.c],
+            &mut m[..TILE * rows * plan.f],
+        );
+        transform_inputs(plan, images, first..last, &zeros[..plan.c], v)?;
+        products(v, u, m, (rows, plan.c, plan.f))?;
+        let out = out
+            .get_mut(start(first)..start(last))
+            .ok_or_else(|| internal("output rows"))?;
+        transform_outputs(plan, m, (first..last, rows), (bias, relu), out)
+    });
     buffer_pool::give(v);
     buffer_pool::give(m);
     result
 }
 
-/// `V = Bᵀ d B` of every tile of images `first .. first + count` into `v` (`16 × tiles × c`).
+/// `V = Bᵀ d B` of every tile in tile rows `tile_rows` (counted over all images, `out_h / 2` rows each) into
+/// `v` (`16 × tiles × c`).
 fn transform_inputs(
     plan: &Plan,
     images: Images<'_>,
-    first: usize,
-    count: usize,
+    tile_rows: std::ops::Range<usize>,
     zeros: &[f32],
     v: &mut [f32],
 ) -> Result<()> {
-    let (c, rows) = (plan.c, count * plan.tiles());
+    let (c, tiles_h) = (plan.c, plan.tiles_h());
+    let rows = tile_rows.len() * plan.tiles_w();
     let mut planes = v.chunks_exact_mut(rows * c);
     let mut dst: [_; TILE] =
         std::array::from_fn(|_| planes.next().unwrap_or_default().chunks_exact_mut(c));
@@ -250,50 +246,54 @@ fn transform_inputs(
             .get(at..at + c)
             .ok_or_else(|| internal("input pixel"))
     };
-    for i in first..first + count {
-        for ty in 0..plan.out_h.div_ceil(2) {
-            for tx in 0..plan.tiles_w() {
-                let mut d: [&[f32]; TILE] = [zeros; TILE];
-                for (k, d) in d.iter_mut().enumerate() {
-                    *d = pixel(i, 2 * ty + k / 4, 2 * tx + k % 4)?;
-                }
-                let mut vs = next_rows(&mut dst)?;
-                input_tile(&d, &mut vs, c);
+    for r in tile_rows {
+        let (i, ty) = (r / tiles_h, r % tiles_h);
+        for tx in 0..plan.tiles_w() {
+            let mut d: [&[f32]; TILE] = [zeros; TILE];
+            for (k, d) in d.iter_mut().enumerate() {
+                *d = pixel(i, 2 * ty + k / 4, 2 * tx + k % 4)?;
             }
+            let mut vs = next_rows(&mut dst)?;
+            input_tile(&d, &mut vs, c);
         }
     }
     Ok(())
 }
 
 /// `Y = Aᵀ M A` (plus the bias, through ReLU when `relu`) of every tile in the products `m` (`16 × rows × f`)
-/// into the output images `out`, dropping the outputs past the last row or column.
+/// of tile rows `tile_rows` into `out` (their output rows), dropping the outputs past the last row or column.
 fn transform_outputs(
     plan: &Plan,
     m: &[f32],
-    rows: usize,
+    (tile_rows, rows): (std::ops::Range<usize>, usize),
     (bias, relu): (&[f32], bool),
     out: &mut [f32],
 ) -> Result<()> {
-    let f = plan.f;
+    let (f, tiles_h) = (plan.f, plan.tiles_h());
     let mut planes = m.chunks_exact(rows * f);
     let mut src: [_; TILE] =
         std::array::from_fn(|_| planes.next().unwrap_or_default().chunks_exact(f));
     let mut spare = vec![0.0f32; 4 * f];
     let row_len = plan.out_w * f;
-    for image in out.chunks_exact_mut(plan.out_len()) {
-        for pair in image.chunks_mut(2 * row_len) {
-            let (r0, r1) = pair.split_at_mut(row_len.min(pair.len()));
-            let (mut c0, mut c1) = (r0.chunks_mut(2 * f), r1.chunks_mut(2 * f));
-            for _ in 0..plan.tiles_w() {
-                let mut ms: [&[f32]; TILE] = [&[]; TILE];
-                for (m, src) in ms.iter_mut().zip(src.iter_mut()) {
-                    *m = src.next().ok_or_else(|| internal("product rows"))?;
-                }
-                let mut spares = spare.chunks_exact_mut(f);
-                let (y00, y01) = split_pair(c0.next(), f, &mut spares)?;
-                let (y10, y11) = split_pair(c1.next(), f, &mut spares)?;
-                output_tile(&ms, bias, relu, &mut [y00, y01, y10, y11], f);
+    let mut rest = out;
+    for r in tile_rows {
+        let ty = r % tiles_h;
+        let len = (plan.out_h - 2 * ty).min(2) * row_len;
+        let (pair, tail) = std::mem::take(&mut rest)
+            .split_at_mut_checked(len)
+            .ok_or_else(|| internal("output rows"))?;
+        rest = tail;
+        let (r0, r1) = pair.split_at_mut(row_len.min(pair.len()));
+        let (mut c0, mut c1) = (r0.chunks_mut(2 * f), r1.chunks_mut(2 * f));
+        for _ in 0..plan.tiles_w() {
+            let mut ms: [&[f32]; TILE] = [&[]; TILE];
+            for (m, src) in ms.iter_mut().zip(src.iter_mut()) {
+                *m = src.next().ok_or_else(|| internal("product rows"))?;
             }
+            let mut spares = spare.chunks_exact_mut(f);
+            let (y00, y01) = split_pair(c0.next(), f, &mut spares)?;
+            let (y10, y11) = split_pair(c1.next(), f, &mut spares)?;
+            output_tile(&ms, bias, relu, &mut [y00, y01, y10, y11], f);
         }
     }
     Ok(())
@@ -364,7 +364,7 @@ mod tests {
     }
 
     /// Forward passes over channel counts with vector tails, odd and even sizes, `valid` and `same`, one image
-    /// and several (more than one group of products), against the definition.
+    /// and several (several blocks of products, some spanning two images), against the definition.
     #[test]
     fn forward_matches_the_definition() {
         use ConvPadding::*;

@@ -21,26 +21,27 @@ per_target! {
 /// `U = G g Gᵀ` for `n` consecutive filters: `g[ky · 3 + kx]` holds the 9 taps' rows (at least `n` values
 /// each), `u[t]` receives the 16 transformed values (`t = 4 · row + column`).
 pub(crate) fn kernel_tile(g: &[&[f32]; 9], u: &mut [&mut [f32]; TILE], n: usize) {
-    let g: [&[f32]; 9] = std::array::from_fn(|i| &g[i][..n]);
+    // One loop over the filters on named slices, so that it vectorises.
+    let [g0, g1, g2, g3, g4, g5, g6, g7, g8] = *g;
+    let (g0, g1, g2) = (&g0[..n], &g1[..n], &g2[..n]);
+    let (g3, g4, g5) = (&g3[..n], &g4[..n], &g5[..n]);
+    let (g6, g7, g8) = (&g6[..n], &g7[..n], &g8[..n]);
+    let [u0, u1, u2, u3, u4, u5, u6, u7, u8, u9, u10, u11, u12, u13, u14, u15] = u;
+    let (u0, u1, u2, u3) = (&mut u0[..n], &mut u1[..n], &mut u2[..n], &mut u3[..n]);
+    let (u4, u5, u6, u7) = (&mut u4[..n], &mut u5[..n], &mut u6[..n], &mut u7[..n]);
+    let (u8, u9, u10, u11) = (&mut u8[..n], &mut u9[..n], &mut u10[..n], &mut u11[..n]);
+    let (u12, u13, u14, u15) = (&mut u12[..n], &mut u13[..n], &mut u14[..n], &mut u15[..n]);
+    // G applied to three values: (a, (a + b + c) / 2, (a − b + c) / 2, c).
+    let g_col = |a: f32, b: f32, c: f32| (a, (a + b + c) * 0.5, (a - b + c) * 0.5, c);
     for f in 0..n {
-        let k: [f32; 9] = std::array::from_fn(|i| g[i][f]);
-        // Rows: G g (4 × 3).
-        let mut r = [[0.0f32; 3]; 4];
-        for x in 0..3 {
-            let (a, b, c) = (k[x], k[3 + x], k[6 + x]);
-            r[0][x] = a;
-            r[1][x] = (a + b + c) * 0.5;
-            r[2][x] = (a - b + c) * 0.5;
-            r[3][x] = c;
-        }
-        // Columns: (G g) Gᵀ (4 × 4).
-        for (y, row) in r.iter().enumerate() {
-            let (a, b, c) = (row[0], row[1], row[2]);
-            u[4 * y][f] = a;
-            u[4 * y + 1][f] = (a + b + c) * 0.5;
-            u[4 * y + 2][f] = (a - b + c) * 0.5;
-            u[4 * y + 3][f] = c;
-        }
+        // Columns of G g (4 × 3), then the rows of (G g) Gᵀ (4 × 4).
+        let (r00, r10, r20, r30) = g_col(g0[f], g3[f], g6[f]);
+        let (r01, r11, r21, r31) = g_col(g1[f], g4[f], g7[f]);
+        let (r02, r12, r22, r32) = g_col(g2[f], g5[f], g8[f]);
+        (u0[f], u1[f], u2[f], u3[f]) = g_col(r00, r01, r02);
+        (u4[f], u5[f], u6[f], u7[f]) = g_col(r10, r11, r12);
+        (u8[f], u9[f], u10[f], u11[f]) = g_col(r20, r21, r22);
+        (u12[f], u13[f], u14[f], u15[f]) = g_col(r30, r31, r32);
     }
 }
 }
