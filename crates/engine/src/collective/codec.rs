@@ -3,6 +3,7 @@
 //! ([`super::owned_shards`] over the flattened elements), an embedding table's rows whole — little-endian; or the
 //! rank's error message.
 
+use super::block_values::BlockValues;
 use crate::error::{EngineError, Result};
 use crate::train_step::{MetricStates, ShardResult};
 use ndarray::{ArrayD, IxDyn};
@@ -17,26 +18,30 @@ const NONE: u8 = 0;
 const BLOCK: u8 = 1;
 const ROWS: u8 = 2;
 
-/// One shard's gradient of one weight as the receiving rank gets it.
+/// One shard's gradient of one weight as the receiving rank gets it (`'m`: the received message it is read
+/// from).
 #[derive(Debug, Clone, PartialEq)]
-pub(super) enum Piece {
+pub(super) enum Piece<'m> {
     /// The loss does not reach the weight.
     None,
     /// The receiver's block of a dense gradient of `shape`: its elements `owned_shards(len, receiver, ranks)`
-    /// in row-major order.
-    Block { shape: Vec<usize>, values: Vec<f32> },
+    /// in row-major order, left in the message (or in this rank's own gradient) until they are summed.
+    Block {
+        shape: Vec<usize>,
+        values: BlockValues<'m>,
+    },
     /// An embedding table's gradient rows, whole.
     Rows(IndexedSlices),
 }
 
 /// A shard's result as received: its losses, predictions and gradient pieces (`None` when its loss is not
 /// finite).
-pub(super) struct Received {
+pub(super) struct Received<'m> {
     pub(super) loss: f64,
     pub(super) output_losses: Vec<f64>,
     pub(super) predictions: Vec<Arc<ArrayD<f32>>>,
     pub(super) metric_states: Option<MetricStates>,
-    pub(super) grads: Option<Vec<Piece>>,
+    pub(super) grads: Option<Vec<Piece<'m>>>,
 }
 
 /// The message for rank `receiver` of `ranks` about this rank's shard results (or its error).
@@ -80,8 +85,13 @@ pub(super) fn encode(results: &Result<Vec<ShardResult>>, receiver: usize, ranks:
 }
 
 /// This rank's own shard result `r` as rank `receiver` (this rank) would decode it from its own message: the
-/// same values and bits, moved out of `r` (a dense gradient's block copied) instead of encoded and decoded.
-pub(super) fn own_received(r: &mut ShardResult, receiver: usize, ranks: usize) -> Received {
+/// same values and bits, moved out of `r` (a dense gradient kept whole with the range of its block) instead of
+/// encoded and decoded.
+pub(super) fn own_received(
+    r: &mut ShardResult,
+    receiver: usize,
+    ranks: usize,
+) -> Received<'static> {
     Received {
         loss: r.loss,
         output_losses: std::mem::take(&mut r.output_losses),
@@ -97,23 +107,14 @@ pub(super) fn own_received(r: &mut ShardResult, receiver: usize, ranks: usize) -
 }
 
 /// A gradient as [`put_gradient`] then [`Reader::piece`] give it to rank `receiver`.
-fn own_piece(g: Option<Gradient>, receiver: usize, ranks: usize) -> Piece {
+fn own_piece(g: Option<Gradient>, receiver: usize, ranks: usize) -> Piece<'static> {
     match g {
         None => Piece::None,
         Some(Gradient::Dense(a)) => {
             let block = super::owned_shards(a.len(), receiver, ranks);
-            let values = match a.as_slice() {
-                Some(values) => values[block].to_vec(),
-                None => a
-                    .iter()
-                    .skip(block.start)
-                    .take(block.len())
-                    .copied()
-                    .collect(),
-            };
             Piece::Block {
                 shape: a.shape().to_vec(),
-                values,
+                values: BlockValues::own(a, block),
             }
         }
         Some(Gradient::Rows(rows)) => Piece::Rows(rows),
@@ -172,7 +173,7 @@ pub(super) fn failed_step(bytes: &[u8]) -> Option<String> {
 /// malformed.
 pub(super) fn decode(
     bytes: &[u8],
-) -> std::result::Result<std::result::Result<Vec<Received>, String>, String> {
+) -> std::result::Result<std::result::Result<Vec<Received<'_>>, String>, String> {
     let mut r = Reader { bytes, at: 0 };
     match r.u8()? {
         FAILED => Ok(Err(String::from_utf8_lossy(&bytes[1..]).into_owned())),
@@ -295,8 +296,8 @@ pub(super) struct Reader<'b> {
     pub(super) at: usize,
 }
 
-impl Reader<'_> {
-    fn take(&mut self, n: usize) -> Result2<&[u8]> {
+impl<'b> Reader<'b> {
+    fn take(&mut self, n: usize) -> Result2<&'b [u8]> {
         let end = self
             .at
             .checked_add(n)
@@ -385,15 +386,18 @@ impl Reader<'_> {
             .map(Some)
     }
 
-    fn piece(&mut self) -> Result2<Piece> {
+    fn piece(&mut self) -> Result2<Piece<'b>> {
         match self.u8()? {
             NONE => Ok(Piece::None),
             BLOCK => {
                 let ndim = self.len()?;
                 let shape = (0..ndim).map(|_| self.len()).collect::<Result2<Vec<_>>>()?;
                 let n = self.len()?;
-                let values = self.f32s(n)?;
-                Ok(Piece::Block { shape, values })
+                let bytes = self.take(n.checked_mul(4).ok_or("length overflows")?)?;
+                Ok(Piece::Block {
+                    shape,
+                    values: BlockValues::Encoded(bytes),
+                })
             }
             ROWS => {
                 let (rows, dim, n) = (self.len()?, self.len()?, self.len()?);
@@ -462,7 +466,7 @@ mod tests {
         match &grads[0] {
             Piece::Block { shape, values } => {
                 assert_eq!(shape, &[2, 3]);
-                assert_eq!(bits(values), bits(&[-0.0, f32::MIN_POSITIVE]));
+                assert_eq!(bits(&values.to_vec()), bits(&[-0.0, f32::MIN_POSITIVE]));
             }
             other => panic!("{other:?}"),
         }
@@ -499,7 +503,8 @@ mod tests {
             backward: Duration::ZERO,
         };
         for (receiver, ranks) in [(0, 1), (0, 2), (1, 2), (2, 3), (1, 7)] {
-            let decoded = decode(&encode(&Ok(vec![shard()]), receiver, ranks))
+            let bytes = encode(&Ok(vec![shard()]), receiver, ranks);
+            let decoded = decode(&bytes)
                 .unwrap_or_else(|e| panic!("{e}"))
                 .unwrap_or_else(|e| panic!("{e}"));
             let own = own_received(&mut shard(), receiver, ranks);

@@ -6,6 +6,7 @@
 
 mod agree;
 mod begin;
+mod block_values;
 mod codec;
 mod profile;
 mod reduce;

@@ -10,13 +10,14 @@
 //! rank returns the same [`EngineError::StepFailed`] instead of waiting for the rank that stopped; gradient sums
 //! one rank cannot read travel in the others' next all-to-all (see `agree`).
 
+use super::block_values::{self, BlockValues};
 use super::codec::{self, Piece, Reader, Received, Result2};
 use super::sharded::ShardedStep;
 use super::{Collective, Shards, agree, owned_shards, profile, sum_in_order};
 use crate::error::{EngineError, Result};
 use crate::train_step::ShardResult;
 use ndarray::{ArrayD, IxDyn};
-use rkeras_tensor::Gradient;
+use rkeras_tensor::{Gradient, IndexedSlices};
 use std::time::Instant;
 
 /// How one weight's gradient is summed: nowhere (no shard reaches it), by blocks (dense, `shape`), or whole
@@ -162,12 +163,12 @@ pub(super) fn exchange(
 /// Every shard's result in shard order, this rank's (`rank`) moved out of `mine` (the outer error: a rank's
 /// step failed, which every rank learns from that rank's message; the inner one, which this rank alone may
 /// find: a message it cannot read, or the wrong number of shards).
-fn gather_shards(
-    messages: &[Vec<u8>],
+fn gather_shards<'m>(
+    messages: &'m [Vec<u8>],
     count: usize,
     rank: usize,
     mine: &mut [ShardResult],
-) -> Result<std::result::Result<Vec<Received>, String>> {
+) -> Result<std::result::Result<Vec<Received<'m>>, String>> {
     let ranks = messages.len();
     let mut all = Vec::with_capacity(count);
     let mut problem = None;
@@ -209,10 +210,20 @@ fn gather_shards(
     Ok(problem.map_or(Ok(all), Err))
 }
 
+/// One weight's sum over the shards so far: nothing yet, an embedding table's rows, the first shard's block,
+/// or the total of two or more shards' blocks.
+enum Partial<'m> {
+    Nothing,
+    Rows(Vec<IndexedSlices>),
+    First(Vec<usize>, BlockValues<'m>),
+    Total(Vec<usize>, Vec<f32>),
+}
+
 /// This rank's sums: per weight, its block of a dense gradient or an embedding table's whole gradient, added
-/// up in shard order; `None` when a shard's loss was not finite (no shard updates then). The first shard's
-/// blocks are taken out of `shards` as the totals.
-fn block_sums(shards: &mut [Received], rank: usize, ranks: usize) -> Result2<Option<Vec<Sum>>> {
+/// up in shard order; `None` when a shard's loss was not finite (no shard updates then). The pieces are taken
+/// out of `shards`; the first two shards' blocks are added into a new buffer, straight from the messages (and
+/// this rank's own gradients) they are in, and the later ones into it.
+fn block_sums(shards: &mut [Received<'_>], rank: usize, ranks: usize) -> Result2<Option<Vec<Sum>>> {
     let Some(mut grads) = shards
         .iter_mut()
         .map(|s| s.grads.as_mut())
@@ -226,13 +237,17 @@ fn block_sums(shards: &mut [Received], rank: usize, ranks: usize) -> Result2<Opt
     }
     let mut sums = Vec::with_capacity(weights);
     for i in 0..weights {
-        let mut sum = Sum::Nothing;
-        let mut rows = Vec::new();
+        let mut partial = Partial::Nothing;
         for (shard, g) in grads.iter_mut().enumerate() {
-            match (&mut g[i], &mut sum) {
-                (Piece::None, _) => {}
-                (Piece::Rows(r), Sum::Nothing) => rows.push(r.clone()),
-                (Piece::Block { shape, values }, Sum::Nothing) if rows.is_empty() => {
+            let piece = std::mem::replace(&mut g[i], Piece::None);
+            partial = match (piece, partial) {
+                (Piece::None, partial) => partial,
+                (Piece::Rows(r), Partial::Nothing) => Partial::Rows(vec![r]),
+                (Piece::Rows(r), Partial::Rows(mut rows)) => {
+                    rows.push(r);
+                    Partial::Rows(rows)
+                }
+                (Piece::Block { shape, values }, Partial::Nothing) => {
                     let len = shape.iter().product();
                     if owned_shards(len, rank, ranks).len() != values.len() {
                         return Err(format!(
@@ -240,22 +255,18 @@ fn block_sums(shards: &mut [Received], rank: usize, ranks: usize) -> Result2<Opt
                             values.len()
                         ));
                     }
-                    sum = Sum::Block {
-                        shape: shape.clone(),
-                        values: std::mem::take(values),
-                    };
+                    Partial::First(shape, values)
                 }
-                (
-                    Piece::Block { shape, values },
-                    Sum::Block {
-                        shape: s,
-                        values: total,
-                    },
-                ) if shape == s && values.len() == total.len() => {
-                    total
-                        .iter_mut()
-                        .zip(values.iter())
-                        .for_each(|(t, v)| *t += v);
+                (Piece::Block { shape, values }, Partial::First(s, first))
+                    if shape == s && values.len() == first.len() =>
+                {
+                    Partial::Total(s, block_values::sum_two(&first, &values))
+                }
+                (Piece::Block { shape, values }, Partial::Total(s, mut total))
+                    if shape == s && values.len() == total.len() =>
+                {
+                    block_values::add_to(&mut total, &values);
+                    Partial::Total(s, total)
                 }
                 _ => {
                     return Err(format!(
@@ -263,14 +274,19 @@ fn block_sums(shards: &mut [Received], rank: usize, ranks: usize) -> Result2<Opt
                          earlier shards'"
                     ));
                 }
-            }
+            };
         }
-        if !rows.is_empty() {
-            let whole = sum_in_order(rows.into_iter().map(|r| Some(Gradient::Rows(r))))
-                .map_err(|e| e.to_string())?;
-            sum = whole.map_or(Sum::Nothing, Sum::Whole);
-        }
-        sums.push(sum);
+        sums.push(match partial {
+            Partial::Nothing => Sum::Nothing,
+            Partial::Rows(rows) => sum_in_order(rows.into_iter().map(|r| Some(Gradient::Rows(r))))
+                .map_err(|e| e.to_string())?
+                .map_or(Sum::Nothing, Sum::Whole),
+            Partial::First(shape, values) => Sum::Block {
+                shape,
+                values: values.into_vec(),
+            },
+            Partial::Total(shape, values) => Sum::Block { shape, values },
+        });
     }
     Ok(Some(sums))
 }
