@@ -6,7 +6,8 @@ use ndarray::{Array1, Array2, Array3, ArrayD, IxDyn};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rkeras_tensor::kernels::gru::{
-    GruParams, gru_backward, gru_forward, gru_forward_inference, gru_forward_masked,
+    GruParams, gru_backward, gru_backward_weights, gru_forward, gru_forward_inference,
+    gru_forward_masked,
 };
 use rkeras_tensor::kernels::lstm::GateActivation;
 
@@ -469,6 +470,52 @@ fn without_an_initial_state_no_state_gradient_is_returned() {
     .unwrap();
     assert!(grads.initial_state.is_none());
     assert_eq!(grads.x.dim(), (2, 3, 4));
+}
+
+/// Without the input's gradient, the weights', biases' and initial state's are the bits of the full backward
+/// pass, masked or not, with either `reset_after`.
+#[test]
+fn the_weight_gradients_alone_are_the_full_passs_bits() {
+    let dims = (4, 5, 3, 6);
+    for (reset_after, masked) in [(true, false), (true, true), (false, true)] {
+        let mut problem = Problem::random(dims, reset_after, true, GateActivation::Sigmoid, 9);
+        if masked {
+            problem.mask = Some(pre_padding(dims.0, dims.1, 9));
+        }
+        let single = problem.single();
+        let (p, h0) = (
+            single.params(),
+            single.initial_state.as_ref().map(|h| h.view()),
+        );
+        let mask = problem.mask.as_ref().map(|m| m.view());
+        let (output, cache) = gru_forward_masked(single.x.view(), &p, h0, mask, true).unwrap();
+        let full = gru_backward(single.x.view(), &p, h0, &cache, output.view()).unwrap();
+        let weights = gru_backward_weights(single.x.view(), &p, h0, &cache, output.view()).unwrap();
+        let bits = |a: &ArrayD<f32>| a.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        let pairs = [
+            (full.kernel.into_dyn(), weights.kernel.into_dyn()),
+            (
+                full.recurrent_kernel.into_dyn(),
+                weights.recurrent_kernel.into_dyn(),
+            ),
+            (full.input_bias.into_dyn(), weights.input_bias.into_dyn()),
+            (
+                full.recurrent_bias.unwrap_or_default().into_dyn(),
+                weights.recurrent_bias.unwrap_or_default().into_dyn(),
+            ),
+            (
+                full.initial_state.unwrap().into_dyn(),
+                weights.initial_state.unwrap().into_dyn(),
+            ),
+        ];
+        for (i, (a, b)) in pairs.iter().enumerate() {
+            assert_eq!(
+                bits(a),
+                bits(b),
+                "gradient {i}, reset_after {reset_after}, masked {masked}"
+            );
+        }
+    }
 }
 
 #[test]

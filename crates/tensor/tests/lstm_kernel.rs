@@ -5,7 +5,8 @@ use ndarray::{Array1, Array2, Array3, ArrayD, IxDyn};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rkeras_tensor::kernels::lstm::{
-    GateActivation, LstmParams, lstm_backward, lstm_forward, lstm_forward_inference,
+    GateActivation, LstmParams, lstm_backward, lstm_backward_weights, lstm_forward,
+    lstm_forward_inference,
 };
 
 /// Weights and input in f32, as the kernel takes them.
@@ -411,4 +412,29 @@ fn keras3_hard_sigmoid_gradients_match_finite_differences() {
 #[test]
 fn gradients_match_finite_differences_with_many_units() {
     check_gradients((2, 3, 7, 32), GateActivation::Sigmoid, false, 31);
+}
+
+/// Without the input's gradient, the weights' gradients are the bits of the full backward pass.
+#[test]
+fn the_weight_gradients_alone_are_the_full_passs_bits() {
+    for return_sequences in [false, true] {
+        let problem = Problem::random((4, 5, 3, 6), GateActivation::Sigmoid, 0.6, 9);
+        let (x, p) = (problem.x.view(), problem.params());
+        let (output, cache) = lstm_forward(x, &p, return_sequences).unwrap();
+        let full = lstm_backward(x, &p, &cache, output.view()).unwrap();
+        let weights = lstm_backward_weights(x, &p, &cache, output.view()).unwrap();
+        let bits = |a: &[f32]| a.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        let slice = |a: &ArrayD<f32>| a.as_slice().unwrap().to_vec();
+        let pairs = [
+            (full.kernel.into_dyn(), weights.kernel.into_dyn()),
+            (
+                full.recurrent_kernel.into_dyn(),
+                weights.recurrent_kernel.into_dyn(),
+            ),
+            (full.bias.into_dyn(), weights.bias.into_dyn()),
+        ];
+        for (i, (a, b)) in pairs.iter().enumerate() {
+            assert_eq!(bits(&slice(a)), bits(&slice(b)), "gradient {i}");
+        }
+    }
 }

@@ -203,19 +203,29 @@ pub(crate) fn gate_derivative(activation: super::lstm::GateActivation, y: f32) -
 /// `dKernel = xᵀ·dGates` and `dx = dGates·kernelᵀ` (`[batch·time, input_dim]`), on the kept rows alone when
 /// there is a mask: a masked row's gate gradients are zeros, so its input gradient is zero and it adds nothing
 /// to the kernel's. Leaving those rows out of the kernel's sum changes how the product groups its additions
-/// (last-bit differences); each kept row of `dx` is the same product as over every row.
+/// (last-bit differences); each kept row of `dx` is the same product as over every row. Without
+/// `input_gradient`, `dx` is neither computed nor returned.
 pub(crate) fn input_gradients(
     op: &'static str,
     x_rows: ArrayView2<f32>,
     d_rows: ArrayView2<f32>,
     kernel: ArrayView2<f32>,
     mask: Option<&StepMask>,
-) -> Result<(Array2<f32>, Array2<f32>)> {
+    input_gradient: bool,
+) -> Result<(Array2<f32>, Option<Array2<f32>>)> {
     let (rows_count, input_dim) = x_rows.dim();
     let width = d_rows.ncols();
     let kept = mask.map(kept_rows);
     let Some(kept) = kept.filter(|kept| kept.len() < rows_count) else {
-        return packed_input_gradients(op, x_rows, d_rows, kernel, None, rows_count);
+        return packed_input_gradients(
+            op,
+            x_rows,
+            d_rows,
+            kernel,
+            None,
+            rows_count,
+            input_gradient,
+        );
     };
     let n = kept.len();
     let contiguous = |what: &str| internal(op, format!("{what} rows are not contiguous"));
@@ -240,6 +250,7 @@ pub(crate) fn input_gradients(
         kernel,
         Some(&kept),
         rows_count,
+        input_gradient,
     );
     // The kept rows' buffers are dropped, not given to the buffer pool: their sizes follow each batch's mask, so
     // kept buffers would seldom be asked for again and would fill the pool.
@@ -251,6 +262,7 @@ pub(crate) fn input_gradients(
 /// and `[n, gates]`): `dKernel = x_keptᵀ·d_kept`, and `dx` (`[rows_count, input_dim]`) holding `d_kept·kernelᵀ`
 /// at the rows `kept` (every row when `None`) and zeros at the others. The product is written to `dx`'s front
 /// rows and spread to its rows in place ([`spread_in_place`]), so no buffer of the batch's kept size is taken.
+/// Without `input_gradient` (an input that needs no gradient), `dx`'s product is skipped and `None` returned.
 pub(crate) fn packed_input_gradients(
     op: &'static str,
     x_kept: ArrayView2<f32>,
@@ -258,7 +270,8 @@ pub(crate) fn packed_input_gradients(
     kernel: ArrayView2<f32>,
     kept: Option<&[usize]>,
     rows_count: usize,
-) -> Result<(Array2<f32>, Array2<f32>)> {
+    input_gradient: bool,
+) -> Result<(Array2<f32>, Option<Array2<f32>>)> {
     let (n, input_dim) = x_kept.dim();
     if d_kept.nrows() != n || kept.map_or(rows_count, <[usize]>::len) != n || n > rows_count {
         return Err(internal(
@@ -271,6 +284,9 @@ pub(crate) fn packed_input_gradients(
     }
     let mut d_kernel = crate::pooled::for_overwrite(Ix2(input_dim, d_kept.ncols()));
     matmul_into(op, &x_kept.t(), &d_kept, 0.0, &mut d_kernel.view_mut())?;
+    if !input_gradient {
+        return Ok((d_kernel, None));
+    }
     let mut d_x = crate::pooled::for_overwrite(Ix2(rows_count, input_dim));
     matmul_into(
         op,
@@ -282,7 +298,7 @@ pub(crate) fn packed_input_gradients(
     if let Some(kept) = kept {
         spread_in_place(flat_mut(op, &mut d_x)?, input_dim, kept);
     }
-    Ok((d_kernel, d_x))
+    Ok((d_kernel, Some(d_x)))
 }
 
 #[cfg(test)]

@@ -2,7 +2,10 @@
 
 use crate::backprop::Node;
 use crate::error::{Result, TensorError};
-use crate::kernels::gru::{GruParams, gru_backward, gru_forward_inference, gru_forward_masked};
+use crate::kernels::gru::{
+    GruParams, GruWeightGrads, gru_backward, gru_backward_weights, gru_forward_inference,
+    gru_forward_masked,
+};
 use crate::kernels::lstm::GateActivation;
 use crate::tensor::Tensor;
 use ndarray::{ArrayView2, ArrayView3, Axis, Ix1, Ix2, Ix3};
@@ -137,7 +140,21 @@ impl Tensor {
                         .get(4)
                         .map(|h| view::<Ix2>(h, "initial_state"))
                         .transpose()?;
-                    let grads = gru_backward(x, &p, h0, &cache, ctx.grad.view())?;
+                    // An input that needs no gradient (a model's first layer) skips its product.
+                    let (d_x, grads) = if ctx.inputs[0].requires_grad() {
+                        let grads = gru_backward(x, &p, h0, &cache, ctx.grad.view())?;
+                        let rest = GruWeightGrads {
+                            kernel: grads.kernel,
+                            recurrent_kernel: grads.recurrent_kernel,
+                            input_bias: grads.input_bias,
+                            recurrent_bias: grads.recurrent_bias,
+                            initial_state: grads.initial_state,
+                        };
+                        (Some(grads.x.into_dyn()), rest)
+                    } else {
+                        let grads = gru_backward_weights(x, &p, h0, &cache, ctx.grad.view())?;
+                        (None, grads)
+                    };
                     let bias = match grads.recurrent_bias {
                         Some(recurrent) => {
                             ndarray::stack(Axis(0), &[grads.input_bias.view(), recurrent.view()])
@@ -150,7 +167,7 @@ impl Tensor {
                         None => grads.input_bias.into_dyn(),
                     };
                     let mut out = vec![
-                        Some(grads.x.into_dyn()),
+                        d_x,
                         Some(grads.kernel.into_dyn()),
                         Some(grads.recurrent_kernel.into_dyn()),
                         Some(bias),

@@ -28,6 +28,21 @@ pub struct GruGrads {
     pub initial_state: Option<Array2<f32>>,
 }
 
+/// [`GruGrads`] without the input's gradient ([`gru_backward_weights`]).
+#[derive(Clone, Debug)]
+pub struct GruWeightGrads {
+    /// `(input_dim, 3·units)`.
+    pub kernel: Array2<f32>,
+    /// `(units, 3·units)`.
+    pub recurrent_kernel: Array2<f32>,
+    /// `(3·units)`.
+    pub input_bias: Array1<f32>,
+    /// `(3·units)` with `reset_after`, else `None`.
+    pub recurrent_bias: Option<Array1<f32>>,
+    /// `[batch, units]` when an initial state was given.
+    pub initial_state: Option<Array2<f32>>,
+}
+
 /// Backpropagation through time: the gradients of `sum(output · grad_output)`.
 ///
 /// `x`, `params` and `initial_state` must be those given to the [`super::gru_forward`] call that produced
@@ -39,6 +54,38 @@ pub fn gru_backward(
     cache: &GruCache,
     grad_output: ArrayViewD<f32>,
 ) -> Result<GruGrads> {
+    let (d_x, grads) = backward(x, params, initial_state, cache, grad_output, true)?;
+    Ok(GruGrads {
+        x: d_x.ok_or_else(|| internal(OP_BACKWARD, "the input's gradient was not computed"))?,
+        kernel: grads.kernel,
+        recurrent_kernel: grads.recurrent_kernel,
+        input_bias: grads.input_bias,
+        recurrent_bias: grads.recurrent_bias,
+        initial_state: grads.initial_state,
+    })
+}
+
+/// [`gru_backward`] without the input's gradient, for an input that needs none (a model's first layer): the
+/// same gradients of the weights and initial state, bit for bit, without the product `dx = dGates·kernelᵀ`.
+pub fn gru_backward_weights(
+    x: ArrayView3<f32>,
+    params: &GruParams,
+    initial_state: Option<ArrayView2<f32>>,
+    cache: &GruCache,
+    grad_output: ArrayViewD<f32>,
+) -> Result<GruWeightGrads> {
+    Ok(backward(x, params, initial_state, cache, grad_output, false)?.1)
+}
+
+/// The gradients of the weights and initial state, and the input's when `input_gradient`.
+fn backward(
+    x: ArrayView3<f32>,
+    params: &GruParams,
+    initial_state: Option<ArrayView2<f32>>,
+    cache: &GruCache,
+    grad_output: ArrayViewD<f32>,
+    input_gradient: bool,
+) -> Result<(Option<Array3<f32>>, GruWeightGrads)> {
     let dims = validate(OP_BACKWARD, x.shape(), params)?;
     if dims != cache.dims {
         return Err(TensorError::shape_mismatch(
@@ -235,6 +282,7 @@ pub fn gru_backward(
             params.kernel,
             packed.kept(),
             batch * time,
+            input_gradient,
         )?,
         None => {
             let x_rows = rows(OP_BACKWARD, x)?;
@@ -245,11 +293,13 @@ pub fn gru_backward(
                 params.kernel,
                 None,
                 batch * time,
+                input_gradient,
             )?
         }
     };
     let d_x = d_x_rows
-        .into_shape_with_order((batch, time, dims.input_dim))
+        .map(|d_x| d_x.into_shape_with_order((batch, time, dims.input_dim)))
+        .transpose()
         .map_err(|e| internal(OP_BACKWARD, e))?;
     let d_input_bias = crate::pooled::sum_axis(&d_kept, Axis(0));
     let (d_recurrent_kernel, d_recurrent_bias) = if reset_after {
@@ -281,14 +331,14 @@ pub fn gru_backward(
         crate::buffer_pool::give_array(buffer);
     }
     crate::buffer_pool::give_array(d_x_pre);
-    Ok(GruGrads {
-        x: d_x,
+    let grads = GruWeightGrads {
         kernel: d_kernel,
         recurrent_kernel: d_recurrent_kernel,
         input_bias: d_input_bias,
         recurrent_bias: d_recurrent_bias,
         initial_state: d_initial_state,
-    })
+    };
+    Ok((d_x, grads))
 }
 
 /// What one step's gate gradients are computed from: the cached gates and reset-gate inputs (at the slots), the

@@ -44,7 +44,7 @@
 mod backward;
 mod forward;
 
-pub use backward::{GruGrads, gru_backward};
+pub use backward::{GruGrads, GruWeightGrads, gru_backward, gru_backward_weights};
 pub use forward::{gru_forward, gru_forward_inference, gru_forward_masked};
 
 use super::lstm::GateActivation;

@@ -1,6 +1,7 @@
 //! The LSTM's backward pass: backpropagation through time from the states the forward pass kept.
 
 use super::*;
+use crate::kernels::per_target::per_target;
 use crate::kernels::recurrent::{flush_subnormal, input_gradients};
 use crate::kernels::step_mask::{gather_rows, kept_samples, scatter_rows, skips};
 use ndarray::s;
@@ -15,6 +16,35 @@ pub fn lstm_backward(
     cache: &LstmCache,
     grad_output: ArrayViewD<f32>,
 ) -> Result<LstmGrads> {
+    let (d_x, weights) = backward(x, params, cache, grad_output, true)?;
+    let d_x = d_x.ok_or_else(|| internal("the input's gradient was not computed"))?;
+    Ok(LstmGrads {
+        x: d_x,
+        kernel: weights.kernel,
+        recurrent_kernel: weights.recurrent_kernel,
+        bias: weights.bias,
+    })
+}
+
+/// [`lstm_backward`] without the input's gradient, for an input that needs none (a model's first layer): the
+/// same weight gradients, bit for bit, without the product `dx = dGates·kernelᵀ`.
+pub fn lstm_backward_weights(
+    x: ArrayView3<f32>,
+    params: &LstmParams,
+    cache: &LstmCache,
+    grad_output: ArrayViewD<f32>,
+) -> Result<LstmWeightGrads> {
+    Ok(backward(x, params, cache, grad_output, false)?.1)
+}
+
+/// The gradients of the weights, and the input's when `input_gradient`.
+fn backward(
+    x: ArrayView3<f32>,
+    params: &LstmParams,
+    cache: &LstmCache,
+    grad_output: ArrayViewD<f32>,
+    input_gradient: bool,
+) -> Result<(Option<Array3<f32>>, LstmWeightGrads)> {
     let dims = validate(OP_BACKWARD, x.shape(), params)?;
     let cached = cache.dims;
     if (dims.batch, dims.time, dims.input_dim) != (cached.batch, cached.time, cached.input_dim) {
@@ -92,22 +122,19 @@ pub fn lstm_backward(
         }
         kept_rows.clear();
         kept_rows.extend(kept.iter().map(|&b| b * time + step));
-        for (&sample, &row) in kept.iter().zip(&kept_rows) {
-            let cell_prev = if step == 0 {
-                &zero_state[..]
-            } else {
-                &cells[(row - 1) * units..row * units]
-            };
-            cell_backward(
-                &gates[row * gate_width..(row + 1) * gate_width],
-                cell_prev,
-                &cells[row * units..(row + 1) * units],
-                &d_hidden_flat[sample * units..(sample + 1) * units],
-                &mut d_cell[sample * units..(sample + 1) * units],
-                &mut d_gates_flat[row * gate_width..(row + 1) * gate_width],
-                params.recurrent_activation,
-            );
+        let rows = &mut StepGrads {
+            gates,
+            cells,
+            zero_state: &zero_state,
+            d_hidden: d_hidden_flat,
+            d_cell: &mut d_cell,
+            d_gates: d_gates_flat,
+        };
+        match params.recurrent_activation {
+            GateActivation::Sigmoid => sigmoid_step_grads(rows, &kept, &kept_rows, step),
+            other => rows.run(&kept, &kept_rows, step, |y| other.derivative_from_output(y)),
         }
+        let d_gates_flat = &mut *rows.d_gates;
         if step > 0 && n > 0 {
             gather_rows(
                 d_gates_flat,
@@ -152,9 +179,17 @@ pub fn lstm_backward(
         .view()
         .into_shape_with_order((batch * time, gate_width))
         .map_err(shape_internal)?;
-    let (d_kernel, d_x) = input_gradients(OP_BACKWARD, x_rows, d_gate_rows, params.kernel, mask)?;
+    let (d_kernel, d_x) = input_gradients(
+        OP_BACKWARD,
+        x_rows,
+        d_gate_rows,
+        params.kernel,
+        mask,
+        input_gradient,
+    )?;
     let d_x = d_x
-        .into_shape_with_order((batch, time, input_dim))
+        .map(|d_x| d_x.into_shape_with_order((batch, time, input_dim)))
+        .transpose()
         .map_err(shape_internal)?;
     let d_bias = crate::pooled::sum_axis(&d_gate_rows, Axis(0));
     crate::buffer_pool::give_array(d_gates);
@@ -164,25 +199,77 @@ pub fn lstm_backward(
     for buffer in [kept_d_gates, kept_hidden, kept_d_hidden] {
         crate::buffer_pool::give_array(buffer);
     }
-    Ok(LstmGrads {
-        x: d_x,
+    let weights = LstmWeightGrads {
         kernel: d_kernel,
         recurrent_kernel: d_recurrent_kernel,
         bias: d_bias,
-    })
+    };
+    Ok((d_x, weights))
+}
+
+/// One step's buffers of the backward gate pass: the cached gates and cell states of every row, the gradients
+/// reaching each sample's hidden and cell state, and the gate gradients of every row.
+struct StepGrads<'a> {
+    gates: &'a [f32],
+    cells: &'a [f32],
+    /// `c₀ = 0`, `units` long.
+    zero_state: &'a [f32],
+    d_hidden: &'a [f32],
+    d_cell: &'a mut [f32],
+    d_gates: &'a mut [f32],
+}
+
+impl StepGrads<'_> {
+    /// [`cell_backward`] for each kept sample `kept[i]` of `step`, whose row is `rows[i]`.
+    #[inline(always)]
+    fn run(
+        &mut self,
+        kept: &[usize],
+        rows: &[usize],
+        step: usize,
+        derivative: impl Fn(f32) -> f32 + Copy,
+    ) {
+        let units = self.zero_state.len();
+        let width = 4 * units;
+        for (&sample, &row) in kept.iter().zip(rows) {
+            let cell_prev = if step == 0 {
+                self.zero_state
+            } else {
+                &self.cells[(row - 1) * units..row * units]
+            };
+            cell_backward(
+                &self.gates[row * width..(row + 1) * width],
+                cell_prev,
+                &self.cells[row * units..(row + 1) * units],
+                &self.d_hidden[sample * units..(sample + 1) * units],
+                &mut self.d_cell[sample * units..(sample + 1) * units],
+                &mut self.d_gates[row * width..(row + 1) * width],
+                derivative,
+            );
+        }
+    }
+}
+
+per_target! {
+/// [`StepGrads::run`] with the logistic sigmoid's derivative `y·(1 − y)`, compiled per target: the same
+/// expressions in the same order, so the same bits on every target.
+fn sigmoid_step_grads(grads: &mut StepGrads<'_>, kept: &[usize], rows: &[usize], step: usize) {
+    grads.run(kept, rows, step, |y| y * (1.0 - y))
+}
 }
 
 /// One step of backpropagation through the cell for one sample. `d_cell` holds the gradient reaching `c_t` from
 /// later steps on entry and the gradient reaching `c_{t-1}` on exit; `d_z` receives the pre-activation gradients.
 /// Subnormal gradients are flushed to zero ([`flush_subnormal`]); normal ones keep their bits.
-pub(super) fn cell_backward(
+#[inline(always)]
+fn cell_backward(
     gates: &[f32],
     cell_prev: &[f32],
     cell: &[f32],
     d_hidden: &[f32],
     d_cell: &mut [f32],
     d_z: &mut [f32],
-    activation: GateActivation,
+    derivative: impl Fn(f32) -> f32,
 ) {
     let units = cell.len();
     let (g_i, rest) = gates.split_at(units);
@@ -203,10 +290,63 @@ pub(super) fn cell_backward(
         let tanh_c = crate::kernels::activation::tanh(cell[k]);
         let d_h = flush_subnormal(d_hidden[k]);
         let dc = flush_subnormal(d_cell[k] + d_h * o * (1.0 - tanh_c * tanh_c));
-        d_i[k] = flush_subnormal(dc * candidate * activation.derivative_from_output(i));
-        d_f[k] = flush_subnormal(dc * cell_prev[k] * activation.derivative_from_output(f));
+        d_i[k] = flush_subnormal(dc * candidate * derivative(i));
+        d_f[k] = flush_subnormal(dc * cell_prev[k] * derivative(f));
         d_c[k] = flush_subnormal(dc * i * (1.0 - candidate * candidate));
-        d_o[k] = flush_subnormal(d_h * tanh_c * activation.derivative_from_output(o));
+        d_o[k] = flush_subnormal(d_h * tanh_c * derivative(o));
         d_cell[k] = flush_subnormal(dc * f);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernels::test_util::random_vec;
+
+    /// The sigmoid gate gradients compiled per target give the bits of the same loop built for baseline
+    /// x86-64 (37 units: vector tails), for the first step (`c₀ = 0`) and a later one, a sample left out, and
+    /// state gradients down to the subnormal range (flushed).
+    #[test]
+    fn the_per_target_gate_gradients_give_the_baseline_loops_bits() {
+        let (batch, time, units) = (3, 2, 37);
+        let width = 4 * units;
+        let unit_interval = |len, seed| -> Vec<f32> {
+            random_vec(len, seed)
+                .iter()
+                .map(|v| 0.5 + 0.49 * v)
+                .collect()
+        };
+        let gates = unit_interval(batch * time * width, 1);
+        let cells = random_vec(batch * time * units, 2);
+        let d_hidden: Vec<f32> = random_vec(batch * units, 3)
+            .iter()
+            .enumerate()
+            .map(|(i, v)| v * if i % 3 == 0 { 1e-37 } else { 1.0 })
+            .collect();
+        let d_cell = random_vec(batch * units, 4);
+        let zero_state = vec![0.0f32; units];
+        let kept = [0, 2];
+        for step in 0..time {
+            let rows: Vec<usize> = kept.iter().map(|&b| b * time + step).collect();
+            let run = |per_target: bool| {
+                let mut d_cell = d_cell.clone();
+                let mut d_gates = vec![0.0f32; batch * time * width];
+                let grads = &mut StepGrads {
+                    gates: &gates,
+                    cells: &cells,
+                    zero_state: &zero_state,
+                    d_hidden: &d_hidden,
+                    d_cell: &mut d_cell,
+                    d_gates: &mut d_gates,
+                };
+                if per_target {
+                    sigmoid_step_grads(grads, &kept, &rows, step);
+                } else {
+                    grads.run(&kept, &rows, step, |y| y * (1.0 - y));
+                }
+                [d_cell, d_gates].map(|v| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>())
+            };
+            assert_eq!(run(true), run(false), "step {step}");
+        }
     }
 }

@@ -1,6 +1,8 @@
 //! The LSTM's forward pass: every step's gates, cell and hidden states.
 
 use super::*;
+use crate::kernels::activation::{hard_sigmoid, hard_sigmoid_keras2, sigmoid};
+use crate::kernels::per_target::per_target;
 use crate::kernels::step_mask::{StepMask, gather_rows, kept_samples, skips};
 use ndarray::s;
 
@@ -137,29 +139,21 @@ pub(super) fn run_forward(
                 &mut recurrent.slice_mut(s![..n, ..]),
             )?;
         }
-        let recurrent_flat = flat(&recurrent)?;
-        let gates_flat = flat_mut(&mut gates)?;
-        let cells_flat = flat_mut(&mut cells)?;
-        let hidden_flat = flat_mut(&mut hidden)?;
-        for (i, &sample) in kept.iter().enumerate() {
-            let row = sample * time + step;
-            // c_{t-1} sits just before c_t in the same sample's row block.
-            let (before, current) = cells_flat.split_at_mut(row * units);
-            let cell_prev = if step == 0 {
-                &zero_state[..]
-            } else {
-                &before[(row - 1) * units..]
-            };
-            cell_forward(
-                &mut gates_flat[row * gate_width..(row + 1) * gate_width],
-                &recurrent_flat[i * gate_width..(i + 1) * gate_width],
-                bias,
-                cell_prev,
-                &mut current[..units],
-                &mut hidden_flat[row * units..(row + 1) * units],
-                params.recurrent_activation,
-            );
+        let rows = &mut StepRows {
+            gates: flat_mut(&mut gates)?,
+            recurrent: flat(&recurrent)?,
+            bias,
+            zero_state: &zero_state,
+            cells: flat_mut(&mut cells)?,
+            hidden: flat_mut(&mut hidden)?,
+        };
+        let at = StepAt { step, time };
+        match params.recurrent_activation {
+            GateActivation::Sigmoid => sigmoid_step(rows, &kept, at),
+            GateActivation::HardSigmoid => rows.run(&kept, at, hard_sigmoid),
+            GateActivation::HardSigmoidKeras2 => rows.run(&kept, at, hard_sigmoid_keras2),
         }
+        let (cells_flat, hidden_flat) = (&mut *rows.cells, &mut *rows.hidden);
         for sample in (0..batch).filter(|&b| skips(mask, b, step)) {
             // A masked step carries the previous states through (zeros before the first step).
             let row = sample * time + step;
@@ -191,8 +185,65 @@ pub(super) fn last_hidden(hidden: &Array3<f32>, dims: LstmDims) -> ArrayD<f32> {
     }
 }
 
+/// Where one step sits in the batch-major buffers: sample `b`'s row is `b·time + step`.
+#[derive(Clone, Copy)]
+pub(super) struct StepAt {
+    pub(super) step: usize,
+    pub(super) time: usize,
+}
+
+/// The flat buffers of one step's gate pass: the gates (input projection in, activated gates out), cell and
+/// hidden states of every row, the recurrent projections of the kept samples packed in front.
+pub(super) struct StepRows<'a> {
+    pub(super) gates: &'a mut [f32],
+    pub(super) recurrent: &'a [f32],
+    pub(super) bias: &'a [f32],
+    /// `c₀ = 0`, `units` long.
+    pub(super) zero_state: &'a [f32],
+    pub(super) cells: &'a mut [f32],
+    pub(super) hidden: &'a mut [f32],
+}
+
+impl StepRows<'_> {
+    /// [`cell_forward`] for each kept sample `kept[i]` of the step (its recurrent projection at row `i`).
+    #[inline(always)]
+    pub(super) fn run(&mut self, kept: &[usize], at: StepAt, gate: impl Fn(f32) -> f32 + Copy) {
+        let units = self.zero_state.len();
+        let width = 4 * units;
+        for (i, &sample) in kept.iter().enumerate() {
+            let row = sample * at.time + at.step;
+            // c_{t-1} sits just before c_t in the same sample's row block.
+            let (before, current) = self.cells.split_at_mut(row * units);
+            let cell_prev = if at.step == 0 {
+                self.zero_state
+            } else {
+                &before[(row - 1) * units..]
+            };
+            cell_forward(
+                &mut self.gates[row * width..(row + 1) * width],
+                &self.recurrent[i * width..(i + 1) * width],
+                self.bias,
+                cell_prev,
+                &mut current[..units],
+                &mut self.hidden[row * units..(row + 1) * units],
+                gate,
+            );
+        }
+    }
+}
+
+per_target! {
+/// The gate pass of one step's kept samples with the logistic sigmoid (Keras 3's default), compiled per
+/// target: [`StepRows::run`], the same expressions in the same order, so the same bits on every target.
+fn sigmoid_step(rows: &mut StepRows<'_>, kept: &[usize], at: StepAt) {
+    rows.run(kept, at, sigmoid)
+}
+}
+
 /// One cell update for one sample: completes the pre-activations `z` (i, f, c, o; the input projection) with
-/// the recurrent projection and the bias, activates them in place, and writes the new cell and hidden state.
+/// the recurrent projection and the bias, activates them in place with `gate` (and `tanh` for the candidate),
+/// and writes the new cell and hidden state.
+#[inline(always)]
 pub(super) fn cell_forward(
     z: &mut [f32],
     recurrent: &[f32],
@@ -200,7 +251,7 @@ pub(super) fn cell_forward(
     cell_prev: &[f32],
     cell: &mut [f32],
     hidden: &mut [f32],
-    activation: GateActivation,
+    gate: impl Fn(f32) -> f32,
 ) {
     for ((z, r), b) in z.iter_mut().zip(recurrent).zip(bias) {
         *z += r + b;
@@ -211,18 +262,7 @@ pub(super) fn cell_forward(
     let (z_c, z_o) = rest.split_at_mut(units);
     let (z_o, cell_prev, hidden) = (&mut z_o[..units], &cell_prev[..units], &mut hidden[..units]);
     let gates = CellGates { z_i, z_f, z_c, z_o };
-    // One loop per gate activation, so that each is a straight-line loop the compiler vectorizes.
-    match activation {
-        GateActivation::Sigmoid => activate_cell(gates, cell_prev, cell, hidden, |z| {
-            GateActivation::Sigmoid.apply(z)
-        }),
-        GateActivation::HardSigmoid => activate_cell(gates, cell_prev, cell, hidden, |z| {
-            GateActivation::HardSigmoid.apply(z)
-        }),
-        GateActivation::HardSigmoidKeras2 => activate_cell(gates, cell_prev, cell, hidden, |z| {
-            GateActivation::HardSigmoidKeras2.apply(z)
-        }),
-    }
+    activate_cell(gates, cell_prev, cell, hidden, gate);
 }
 
 /// The four pre-activation blocks of one sample's gates (each `units` long), activated in place.
@@ -259,5 +299,55 @@ pub(super) fn activate_cell(
     }
     for k in 0..units {
         hidden[k] = z_o[k] * crate::kernels::activation::tanh(cell[k]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernels::test_util::random_vec;
+
+    fn bits(values: &[f32]) -> Vec<u32> {
+        values.iter().map(|v| v.to_bits()).collect()
+    }
+
+    /// The sigmoid gate pass compiled per target gives the bits of the same loop built for baseline x86-64
+    /// (37 units: vector tails), for the first step (`c₀ = 0`) and a later one, with a sample left out.
+    #[test]
+    fn the_per_target_gate_pass_gives_the_baseline_loops_bits() {
+        let (batch, time, units) = (3, 2, 37);
+        let width = 4 * units;
+        let scaled = |len, seed, scale: f32| -> Vec<f32> {
+            random_vec(len, seed).iter().map(|v| v * scale).collect()
+        };
+        let (gates, recurrent) = (
+            scaled(batch * time * width, 1, 6.0),
+            scaled(batch * width, 2, 2.0),
+        );
+        let (bias, cells) = (scaled(width, 3, 0.5), scaled(batch * time * units, 4, 1.5));
+        let zero_state = vec![0.0f32; units];
+        let kept = [0, 2];
+        for step in 0..time {
+            let run = |per_target: bool| {
+                let (mut gates, mut cells) = (gates.clone(), cells.clone());
+                let mut hidden = vec![0.0f32; batch * time * units];
+                let rows = &mut StepRows {
+                    gates: &mut gates,
+                    recurrent: &recurrent,
+                    bias: &bias,
+                    zero_state: &zero_state,
+                    cells: &mut cells,
+                    hidden: &mut hidden,
+                };
+                let at = StepAt { step, time };
+                if per_target {
+                    sigmoid_step(rows, &kept, at);
+                } else {
+                    rows.run(&kept, at, sigmoid);
+                }
+                [gates, cells, hidden].map(|v| bits(&v))
+            };
+            assert_eq!(run(true), run(false), "step {step}");
+        }
     }
 }

@@ -56,7 +56,7 @@ use crate::{Result, TensorError};
 mod backward;
 mod forward;
 
-pub use backward::lstm_backward;
+pub use backward::{lstm_backward, lstm_backward_weights};
 pub use forward::{lstm_forward, lstm_forward_inference, lstm_forward_masked};
 
 const OP: &str = "lstm";
@@ -78,16 +78,6 @@ pub enum GateActivation {
 }
 
 impl GateActivation {
-    /// The activation at `z`.
-    #[inline(always)]
-    pub(crate) fn apply(self, z: f32) -> f32 {
-        match self {
-            GateActivation::Sigmoid => super::activation::sigmoid(z),
-            GateActivation::HardSigmoid => super::activation::hard_sigmoid(z),
-            GateActivation::HardSigmoidKeras2 => super::activation::hard_sigmoid_keras2(z),
-        }
-    }
-
     /// The derivative at the pre-activation, computed from the activation's output `y`.
     #[inline(always)]
     pub(crate) fn derivative_from_output(self, y: f32) -> f32 {
@@ -184,6 +174,17 @@ impl LstmCache {
 pub struct LstmGrads {
     /// `[batch, time, input_dim]`.
     pub x: Array3<f32>,
+    /// `(input_dim, 4·units)`.
+    pub kernel: Array2<f32>,
+    /// `(units, 4·units)`.
+    pub recurrent_kernel: Array2<f32>,
+    /// `(4·units)`.
+    pub bias: Array1<f32>,
+}
+
+/// Gradients of a scalar loss with respect to the LSTM's weights alone ([`lstm_backward_weights`]).
+#[derive(Clone, Debug)]
+pub struct LstmWeightGrads {
     /// `(input_dim, 4·units)`.
     pub kernel: Array2<f32>,
     /// `(units, 4·units)`.
