@@ -2,15 +2,16 @@
 //! examples/mnist_mlp), on the first `--train-samples` training images, validated on the first
 //! `--validation-samples` test images.
 
-use crate::workloads::Workload;
+use crate::workloads::{Validation, Workload};
 use crate::{BenchResult, Cli};
 use rkeras::datasets::mnist::{load_split_head, mnist_dir};
 use rkeras::prelude::*;
 use serde_json::json;
 use std::time::Instant;
 
-/// Loads the two MNIST slices, images as `[n, 28, 28, 1]` or flattened to `[n, 784]`, labels as class indices.
-/// Only the samples used are read from the files (not the whole 47 MB training file).
+/// Loads the two MNIST slices, images as `[n, 28, 28, 1]` or flattened to `[n, 784]`, labels as class indices;
+/// the validation images stay bytes until each `fit` call scales them. Only the samples used are read from the
+/// files (not the whole 47 MB training file).
 fn load(cli: &Cli, flatten: bool, model: Model, optimizer: &'static str) -> BenchResult<Workload> {
     let started = Instant::now();
     let dir = mnist_dir(cli.data.as_deref())?;
@@ -26,8 +27,10 @@ fn load(cli: &Cli, flatten: bool, model: Model, optimizer: &'static str) -> Benc
         model,
         x_train: vec![train.images_f32(flatten)],
         y_train: train.labels_f32().into_dyn(),
-        x_val: vec![val.images_f32(flatten)],
-        y_val: val.labels_f32().into_dyn(),
+        validation: Validation::Mnist {
+            split: val,
+            flatten,
+        },
         optimizer,
         data,
         setup_ms: (started.elapsed().as_secs_f64() * 1e3, 0.0, 0.0),

@@ -3,7 +3,7 @@
 //! Adam, batch 32.
 
 use crate::transformer::synthetic_id;
-use crate::workloads::{Workload, split_rows};
+use crate::workloads::{Validation, Workload, split_rows};
 use crate::{BenchResult, Cli};
 use ndarray::{Array1, Array2};
 use serde_json::json;
@@ -46,8 +46,7 @@ pub(crate) fn classifier(cli: &Cli) -> BenchResult<Workload> {
         model,
         x_train: vec![x_train],
         y_train,
-        x_val: vec![x_val],
-        y_val,
+        validation: Validation::Arrays(vec![x_val], y_val),
         optimizer: "adam",
         setup_ms: (data_ms, 0.0, 0.0),
         data: json!({ "source": format!("synthetic ids padded in front (20 to 200 kept), seed {}", cli.seed),

@@ -1,7 +1,7 @@
 //! The transformer classifier (examples/transformer_classifier): keras.io's "Text classification with
 //! Transformer" model on synthetic token sequences, Adam, batch 32.
 
-use crate::workloads::{Workload, split_rows};
+use crate::workloads::{Validation, Workload, split_rows};
 use crate::{BenchResult, Cli};
 use ndarray::{Array1, Array2};
 use serde_json::json;
@@ -45,8 +45,7 @@ pub(crate) fn classifier(cli: &Cli) -> BenchResult<Workload> {
         model,
         x_train: vec![x_train],
         y_train,
-        x_val: vec![x_val],
-        y_val,
+        validation: Validation::Arrays(vec![x_val], y_val),
         optimizer: "adam",
         setup_ms: (data_ms, 0.0, 0.0),
         data: json!({ "source": format!("synthetic ids, seed {}", cli.seed), "train_samples": train,

@@ -234,6 +234,20 @@ pub trait Layer: Send + Sync + 'static {
         Ok(None)
     }
 
+    /// Whether the layer is a `Flatten` (each sample's axes merged in row-major order), so that a layer reading
+    /// only its output can take the unflattened input instead ([`Layer::forward_flattened`]). Defaults to false.
+    fn flattens(&self) -> bool {
+        false
+    }
+
+    /// The layer applied to its input flattened to `[batch, features]`, with the same values and gradients as
+    /// after a `Flatten`, when the layer can read the unflattened input in place (Dense); `None` (the default)
+    /// when it cannot.
+    fn forward_flattened(&self, inputs: &[Tensor]) -> Result<Option<Tensor>> {
+        let _ = inputs;
+        Ok(None)
+    }
+
     /// Whether a training-mode forward pass computes statistics over the whole batch (BatchNormalization),
     /// so that the batch must not be split into shards that run separately. Defaults to false.
     ///

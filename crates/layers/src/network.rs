@@ -2,8 +2,10 @@
 //! without compile/fit), run batch by batch.
 
 mod activity;
+mod flattened_dense;
 mod masks;
 mod pooled_convolution;
+mod sole_readers;
 
 use crate::error::{LayersError, Result, format_shape};
 use crate::layer::{CallContext, LayerId, LayerRef};
@@ -335,6 +337,12 @@ impl Network {
             }
         }
         let pooling_readers = self.pooling_readers();
+        let sole_readers = self.sole_readers();
+        let logits_wanted = if want_logits {
+            output_ids.clone()
+        } else {
+            HashSet::new()
+        };
         for node in &self.nodes {
             if values.contains_key(&node.node_id()) {
                 continue;
@@ -378,6 +386,12 @@ impl Network {
             let pooled = Network::run_pooled(node, &pooling_readers, (&args, &arg_masks), ctx)?;
             if let Some((pool, output)) = pooled {
                 values.insert(pool, vec![output]);
+                continue;
+            }
+            let flattened =
+                Network::run_flattened(node, &sole_readers, &logits_wanted, (&args, &arg_masks))?;
+            if let Some((dense, output)) = flattened {
+                values.insert(dense, vec![output]);
                 continue;
             }
             insert_masks(

@@ -2,56 +2,10 @@
 //! values and every gradient are bit for bit those of the same layers run apart (a linear `Conv2D`, then an
 //! `Activation("relu")`, then the pooling), and a convolution whose output is also a model output is not fused.
 
-use ndarray::{ArrayD, IxDyn};
-use rand::SeedableRng;
-use rand::rngs::StdRng;
-use rkeras_layers::{
-    Activation, CallContext, Conv2D, Input, Layer, LayerCall, MaxPooling2D, Network,
-};
-use rkeras_tensor::Tensor;
+mod support;
 
-fn values(shape: &[usize], seed: u64) -> ArrayD<f32> {
-    let mut state = seed
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407);
-    ArrayD::from_shape_fn(IxDyn(shape), |_| {
-        state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((state >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
-    })
-}
-
-fn bits(values: &ArrayD<f32>) -> Vec<u32> {
-    values.iter().map(|v| v.to_bits()).collect()
-}
-
-/// The outputs' bit patterns, then the gradients of `Σ output ⊙ R` for the input and the convolution's kernel
-/// and bias, and the last output's op.
-fn run(net: &Network, conv: &Conv2D, x: &ArrayD<f32>) -> (Vec<Vec<u32>>, Option<&'static str>) {
-    let x = Tensor::leaf(x.clone());
-    let mut rng = StdRng::seed_from_u64(0);
-    let mut ctx = CallContext {
-        training: true,
-        rng: &mut rng,
-    };
-    let outputs = net.forward(std::slice::from_ref(&x), &mut ctx).unwrap();
-    let last = outputs.last().unwrap();
-    let r = Tensor::new(values(last.shape(), 7));
-    let grads = last.mul(&r).unwrap().sum_all().unwrap().backward().unwrap();
-    let mut out: Vec<Vec<u32>> = outputs.iter().map(|o| bits(o.data())).collect();
-    out.push(bits(grads.get(&x).unwrap()));
-    for w in conv.weights() {
-        out.push(bits(grads.get_var(&w).unwrap()));
-    }
-    (out, last.op_name())
-}
-
-fn same_weights(from: &Conv2D, to: &Conv2D) {
-    for (a, b) in from.weights().iter().zip(to.weights()) {
-        b.set_value((*a.value()).clone()).unwrap();
-    }
-}
+use rkeras_layers::{Activation, Conv2D, Input, Layer, LayerCall, MaxPooling2D, Network};
+use support::{run, same_weights, values};
 
 #[test]
 fn the_fused_convolution_and_pooling_give_the_separate_layers_bits() {
@@ -78,11 +32,11 @@ fn the_fused_convolution_and_pooling_give_the_separate_layers_bits() {
         // A negative bias, so that some windows lie wholly at or below zero and the mask stops their gradient.
         let bias = &fused_conv.weights()[1];
         bias.set_value(bias.value().mapv(|_| -0.5)).unwrap();
-        same_weights(&fused_conv, &conv);
+        same_weights(&fused_conv.weights(), &conv.weights());
 
-        let (a, op) = run(&fused, &fused_conv, &x);
+        let (a, op) = run(&fused, &fused_conv.weights(), &x);
         assert_eq!(op, Some("conv2d_relu_max_pool2d"));
-        let (b, op) = run(&separate, &conv, &x);
+        let (b, op) = run(&separate, &conv.weights(), &x);
         assert_eq!(op, Some("max_pool2d"));
         assert_eq!(a, b, "{shape:?}");
         assert!(a[0].iter().any(|&v| v != 0) && a[1].iter().any(|&v| v != 0));
@@ -97,7 +51,7 @@ fn a_convolution_whose_output_is_also_read_elsewhere_is_not_fused() {
     let features = conv.call(&input).unwrap();
     let pooled = MaxPooling2D::new([2, 2]).call(&features).unwrap();
     let both = Network::new(std::slice::from_ref(&input), &[features, pooled]).unwrap();
-    let (out, op) = run(&both, &conv, &x);
+    let (out, op) = run(&both, &conv.weights(), &x);
     assert_eq!(op, Some("max_pool2d"));
     let alone = Network::new(
         std::slice::from_ref(&input),
@@ -106,7 +60,7 @@ fn a_convolution_whose_output_is_also_read_elsewhere_is_not_fused() {
             .unwrap()],
     )
     .unwrap();
-    let (fused, op) = run(&alone, &conv, &x);
+    let (fused, op) = run(&alone, &conv.weights(), &x);
     assert_eq!(op, Some("conv2d_relu_max_pool2d"));
     // Same pooled values and, the loss reading only the pooled output, the same gradients.
     assert_eq!(out[1..], fused[..]);

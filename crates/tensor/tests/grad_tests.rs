@@ -137,6 +137,10 @@ fn matrix_products() {
     // A rank-3 input times a matrix, as Dense applies its kernel over the last axis.
     let a3 = input(&[2, 3, 5], 53, 1.0, 0.0);
     check(&[a3, b], |x| x[0].matmul(&x[1]));
+    // A batch flattened to [batch, features] times a matrix, as Dense after Flatten.
+    let batch = input(&[2, 3, 2, 2], 55, 1.0, 0.0);
+    let kernel = input(&[12, 3], 56, 1.0, 0.0);
+    check(&[batch, kernel], |x| x[0].flatten_matmul(&x[1]));
     for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
         let lhs = if ta {
             input(&[2, 4, 3], 54, 1.0, 0.0)

@@ -122,22 +122,40 @@ impl Dense {
     }
 
     /// `x · kernel`, without the bias.
-    fn product(&self, inputs: &[Tensor]) -> Result<Tensor> {
+    /// The input times the kernel; `flattened`: the input flattened to `[batch, features]` first.
+    fn product(&self, inputs: &[Tensor], flattened: bool) -> Result<Tensor> {
         let name = self.name();
         let x = inputs
             .first()
             .ok_or_else(|| LayersError::Graph(format!("layer `{name}` received no input")))?;
-        x.matmul(&self.core.weight(0)?).in_layer(name)
+        let kernel = self.core.weight(0)?;
+        if flattened {
+            x.flatten_matmul(&kernel).in_layer(name)
+        } else {
+            x.matmul(&kernel).in_layer(name)
+        }
     }
 
-    fn pre_activation(&self, inputs: &[Tensor]) -> Result<Tensor> {
+    fn pre_activation(&self, inputs: &[Tensor], flattened: bool) -> Result<Tensor> {
         let name = self.name();
-        let z = self.product(inputs)?;
+        let z = self.product(inputs, flattened)?;
         if self.use_bias {
             z.add(&self.core.weight(1)?).in_layer(name)
         } else {
             Ok(z)
         }
+    }
+
+    /// The layer's output (`flattened`: on its input flattened to `[batch, features]`).
+    fn activated(&self, inputs: &[Tensor], flattened: bool) -> Result<Tensor> {
+        if self.use_bias && self.activation == ActivationFn::Relu {
+            // The bias and ReLU in one pass each way (the same bits as `add` then `relu`).
+            let z = self.product(inputs, flattened)?;
+            return z.bias_relu(&self.core.weight(1)?).in_layer(self.name());
+        }
+        self.activation
+            .apply(&self.pre_activation(inputs, flattened)?)
+            .in_layer(self.name())
     }
 }
 
@@ -213,14 +231,11 @@ impl Layer for Dense {
     }
 
     fn forward(&self, inputs: &[Tensor], _ctx: &mut CallContext<'_>) -> Result<Tensor> {
-        if self.use_bias && self.activation == ActivationFn::Relu {
-            // The bias and ReLU in one pass each way (the same bits as `add` then `relu`).
-            let z = self.product(inputs)?;
-            return z.bias_relu(&self.core.weight(1)?).in_layer(self.name());
-        }
-        self.activation
-            .apply(&self.pre_activation(inputs)?)
-            .in_layer(self.name())
+        self.activated(inputs, false)
+    }
+
+    fn forward_flattened(&self, inputs: &[Tensor]) -> Result<Option<Tensor>> {
+        self.activated(inputs, true).map(Some)
     }
 
     fn forward_logits(
@@ -229,7 +244,7 @@ impl Layer for Dense {
         _ctx: &mut CallContext<'_>,
     ) -> Result<Option<Tensor>> {
         if self.activation == ActivationFn::Softmax {
-            Ok(Some(self.pre_activation(inputs)?))
+            Ok(Some(self.pre_activation(inputs, false)?))
         } else {
             Ok(None)
         }

@@ -8,32 +8,15 @@ use crate::error::Result;
 use crate::layer::CallContext;
 use crate::symbolic::SymbolicTensor;
 use rkeras_tensor::Tensor;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 impl Network {
     /// For each call whose output one max pooling call alone reads (and is not a model output): that pooling
     /// call, by the first call's node id.
     pub(super) fn pooling_readers(&self) -> HashMap<u64, &SymbolicTensor> {
-        let mut readers: HashMap<u64, Vec<&SymbolicTensor>> = HashMap::new();
-        for node in &self.nodes {
-            for input in node.inputs() {
-                readers.entry(input.node_id()).or_default().push(node);
-            }
-        }
-        let outputs: HashSet<u64> = self.outputs.iter().map(SymbolicTensor::node_id).collect();
+        let mut readers = self.sole_readers();
+        readers.retain(|_, reader| reader.layer().max_pool2d_window().is_some());
         readers
-            .into_iter()
-            .filter_map(|(id, readers)| match readers[..] {
-                [pool]
-                    if !outputs.contains(&id)
-                        && pool.inputs().len() == 1
-                        && pool.layer().max_pool2d_window().is_some() =>
-                {
-                    Some((id, pool))
-                }
-                _ => None,
-            })
-            .collect()
     }
 
     /// Runs `node` on `args` together with the pooling call [`Network::pooling_readers`] lists for it, when

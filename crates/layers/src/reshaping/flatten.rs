@@ -86,6 +86,10 @@ impl Layer for Flatten {
         x.reshape(&[batch, features]).in_layer(self.name())
     }
 
+    fn flattens(&self) -> bool {
+        true
+    }
+
     fn config(&self) -> serde_json::Value {
         let mut config = base_config(self.name(), true);
         config.insert("data_format".into(), json!("channels_last"));

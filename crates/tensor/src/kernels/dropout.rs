@@ -84,6 +84,15 @@ per_target! {
     }
 }
 
+per_target! {
+    /// [`dropout_backward_into`] written over the gradient itself: `g[i] ← g[i] · m[i]` (the same products).
+    pub fn dropout_backward_in_place(g: &mut [f32], keep: &[u8], scale: f32) {
+        for (g, &k) in g.iter_mut().zip(keep) {
+            *g *= factor(k != 0, scale);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,6 +150,9 @@ mod tests {
                     bits(&expected),
                     "backward, length {len}, rate {rate}"
                 );
+                let mut in_place = g.clone();
+                dropout_backward_in_place(&mut in_place, &keep, scale);
+                assert_eq!(bits(&in_place), bits(&expected), "in place, length {len}");
             }
         }
     }

@@ -2,7 +2,9 @@
 
 use crate::backprop::Node;
 use crate::error::{Result, TensorError};
-use crate::kernels::dropout::{dropout_backward_into, dropout_forward_into};
+use crate::kernels::dropout::{
+    dropout_backward_in_place, dropout_backward_into, dropout_forward_into,
+};
 use crate::kernels::random::{dropout_mask_into, dropout_threshold};
 use crate::tensor::Tensor;
 use ndarray::{ArrayD, ArrayViewD, IxDyn, Zip};
@@ -75,8 +77,16 @@ impl Tensor {
         Ok(Tensor::from_op(
             out,
             || {
-                Node::new("dropout", vec![self.clone()], move |ctx| {
-                    Ok(vec![Some(kept_gradient(ctx.grad, &keep, scale)?)])
+                // The gradient is masked where it lies: no second buffer of the batch's size.
+                Node::passing_gradient("dropout", vec![self.clone()], move |_, mut grad| {
+                    let whole = grad.len() == keep.len();
+                    if let (Some(g), true) = (grad.as_slice_mut(), whole) {
+                        dropout_backward_in_place(g, &keep, scale);
+                        return Ok(vec![Some(grad)]);
+                    }
+                    let dx = kept_gradient(&grad, &keep, scale)?;
+                    crate::buffer_pool::give_array(grad);
+                    Ok(vec![Some(dx)])
                 })
             },
             self.requires_grad(),

@@ -194,7 +194,7 @@ impl Tensor {
 }
 
 /// `lhs · rhs` for 2-D views of any strides (the gemm kernel).
-fn product(
+pub(super) fn product(
     lhs: ndarray::ArrayView2<f32>,
     rhs: ndarray::ArrayView2<f32>,
 ) -> Result<ndarray::Array2<f32>> {

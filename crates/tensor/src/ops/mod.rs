@@ -12,6 +12,7 @@ mod conv_pool;
 mod conv_transpose;
 mod dropout;
 mod fast;
+mod flatten_matmul;
 mod gather;
 mod gru;
 mod lane_activation;
