@@ -2,7 +2,7 @@
 //!
 //! Rows of the common small widths are handled as fixed-size arrays, so a row's copy or sum compiles to a few
 //! vector moves and adds instead of a `memcpy` call or a loop with a scalar tail (an embedding lookup copies
-//! thousands of rows of 4–64 floats per batch). Both loops are compiled per target ([`per_target!`]); neither
+//! thousands of rows of 4–64 floats per batch). Both loops are compiled per target (`per_target!`); neither
 //! fuses a multiply with an add, so every target gives the bits of the plain loops.
 
 use super::per_target::per_target;
