@@ -102,16 +102,8 @@ impl IndexedSlices {
         // Each lookup added to its id's row in lookup order, starting from zero.
         let mut sums = vec![0.0f32; indices.len() * dim];
         let mut squares = vec![0.0f32; indices.len() * dim];
-        for (&slot, lookup) in slots.iter().zip(values.chunks_exact(dim.max(1))) {
-            let range = slot * dim..(slot + 1) * dim;
-            let (Some(sum), Some(square)) = (sums.get_mut(range.clone()), squares.get_mut(range))
-            else {
-                return Err(internal("a lookup's slot lies outside the summed rows"));
-            };
-            for ((s, q), &c) in sum.iter_mut().zip(square.iter_mut()).zip(lookup) {
-                *s += c;
-                *q += c * c;
-            }
+        if !crate::kernels::gather::scatter_add_rows(&slots, values, dim, &mut sums, &mut squares) {
+            return Err(internal("a lookup's slot lies outside the summed rows"));
         }
         Ok(IndexedSlices {
             rows,

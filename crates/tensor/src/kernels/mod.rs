@@ -13,6 +13,8 @@
 //!   / [`conv2d_relu_max_pool2d_backward`], convolution + ReLU + max pooling per shard of images.
 //! - [`map_inplace`], [`map`], [`zip_map`], [`zip_map_inplace`]: elementwise kernels.
 //! - [`sum`], [`dot`], [`max`], [`sum_rows`], [`sum_axis0`]: reductions.
+//! - [`gather::gather_rows_into`] / [`gather::scatter_add_rows`]: embedding lookups' row copies and their
+//!   gradient rows' sums.
 //! - [`exp::exp`]: `e^x` in plain arithmetic, so that loops over it vectorize (softmax, sigmoid, tanh, LSTM).
 //! - [`batch_norm::batch_norm_forward`] / [`batch_norm::batch_norm_backward`]: fused batch normalization over
 //!   the whole batch (masked statistics and the inference-mode backward beside them).
@@ -43,6 +45,7 @@ mod conv;
 pub mod dropout;
 mod elementwise;
 pub mod exp;
+pub mod gather;
 pub mod gru;
 pub mod layer_norm;
 mod layer_norm_lanes;

@@ -58,9 +58,7 @@ impl Tensor {
             reason: "table layout".into(),
         })?;
         let mut values = crate::buffer_pool::take_empty(ids.len() * dim);
-        for &id in &ids {
-            values.extend_from_slice(&table[id * dim..(id + 1) * dim]);
-        }
+        crate::kernels::gather::gather_rows_into(table, dim, &ids, &mut values);
         let mut out_shape = Vec::with_capacity(indices.ndim() + 1);
         out_shape.extend_from_slice(indices.shape());
         out_shape.push(dim);
