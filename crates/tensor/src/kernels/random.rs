@@ -17,6 +17,8 @@
 //! # assert_eq!(mask, again);
 //! ```
 
+use super::per_target::per_target;
+
 pub(crate) const LANES: usize = 8;
 /// Draws per generator step (two `u32` per lane).
 pub(crate) const DRAWS_PER_STEP: usize = 2 * LANES;
@@ -105,37 +107,12 @@ fn fill(mask: &mut [f32], seed: u64, threshold: u32, scale: f32) {
     }
 }
 
-/// Writes a dropout mask into `mask`: 0 where the entry's `u32` draw is below `threshold` (see
-/// [`dropout_threshold`]), `scale` elsewhere. The same `seed` and length give the same mask on every machine.
-pub fn dropout_mask_into(mask: &mut [f32], seed: u64, threshold: u32, scale: f32) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: AVX-512F is available (checked on the line above).
-            return unsafe { fill_avx512(mask, seed, threshold, scale) };
-        }
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: AVX2 is available (checked on the line above).
-            return unsafe { fill_avx2(mask, seed, threshold, scale) };
-        }
+per_target! {
+    /// Writes a dropout mask into `mask`: 0 where the entry's `u32` draw is below `threshold` (see
+    /// [`dropout_threshold`]), `scale` elsewhere. The same `seed` and length give the same mask on every machine.
+    pub fn dropout_mask_into(mask: &mut [f32], seed: u64, threshold: u32, scale: f32) {
+        fill(mask, seed, threshold, scale);
     }
-    fill(mask, seed, threshold, scale);
-}
-
-/// # Safety
-/// AVX-512F must be available.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn fill_avx512(mask: &mut [f32], seed: u64, threshold: u32, scale: f32) {
-    fill(mask, seed, threshold, scale);
-}
-
-/// # Safety
-/// AVX2 must be available.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn fill_avx2(mask: &mut [f32], seed: u64, threshold: u32, scale: f32) {
-    fill(mask, seed, threshold, scale);
 }
 
 #[cfg(test)]

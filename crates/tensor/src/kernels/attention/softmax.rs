@@ -8,6 +8,7 @@
 //! does not depend on the number of threads. Rows with an explicit mask take the general per-element pass.
 
 use crate::kernels::exp::exp;
+use crate::kernels::per_target::per_target;
 
 /// Independent accumulators per row: one AVX-512 register of `f32`, two AVX2 ones.
 const LANES: usize = 16;
@@ -30,37 +31,12 @@ impl Prefix {
     }
 }
 
-/// Softmax in place of each row of a `rows × cols` block, over the keys `prefix` keeps (the others, and rows
-/// that keep none, get 0).
-pub(crate) fn softmax_prefix_rows(block: &mut [f32], cols: usize, prefix: Prefix) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: AVX-512F is available (checked on the line above).
-            return unsafe { softmax_avx512(block, cols, prefix) };
-        }
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: AVX2 is available (checked on the line above).
-            return unsafe { softmax_avx2(block, cols, prefix) };
-        }
+per_target! {
+    /// Softmax in place of each row of a `rows × cols` block, over the keys `prefix` keeps (the others, and rows
+    /// that keep none, get 0).
+    pub(crate) fn softmax_prefix_rows(block: &mut [f32], cols: usize, prefix: Prefix) {
+        softmax_rows(block, cols, prefix);
     }
-    softmax_rows(block, cols, prefix);
-}
-
-/// # Safety
-/// AVX-512F must be available.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn softmax_avx512(block: &mut [f32], cols: usize, prefix: Prefix) {
-    softmax_rows(block, cols, prefix);
-}
-
-/// # Safety
-/// AVX2 must be available.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn softmax_avx2(block: &mut [f32], cols: usize, prefix: Prefix) {
-    softmax_rows(block, cols, prefix);
 }
 
 #[inline(always)]
@@ -125,37 +101,12 @@ fn softmax_row(row: &mut [f32]) {
     row.iter_mut().for_each(|p| *p *= inv);
 }
 
-/// The softmax backward pass of each row of a `rows × cols` block: `ds` holds the probabilities' gradient
-/// `dP` and becomes `dS = P ⊙ (dP − rowsum(P ⊙ dP))`, `p` the probabilities.
-pub(crate) fn softmax_backward_rows(ds: &mut [f32], p: &[f32], cols: usize) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: AVX-512F is available (checked on the line above).
-            return unsafe { backward_avx512(ds, p, cols) };
-        }
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: AVX2 is available (checked on the line above).
-            return unsafe { backward_avx2(ds, p, cols) };
-        }
+per_target! {
+    /// The softmax backward pass of each row of a `rows × cols` block: `ds` holds the probabilities' gradient
+    /// `dP` and becomes `dS = P ⊙ (dP − rowsum(P ⊙ dP))`, `p` the probabilities.
+    pub(crate) fn softmax_backward_rows(ds: &mut [f32], p: &[f32], cols: usize) {
+        backward_rows(ds, p, cols);
     }
-    backward_rows(ds, p, cols);
-}
-
-/// # Safety
-/// AVX-512F must be available.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn backward_avx512(ds: &mut [f32], p: &[f32], cols: usize) {
-    backward_rows(ds, p, cols);
-}
-
-/// # Safety
-/// AVX2 must be available.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn backward_avx2(ds: &mut [f32], p: &[f32], cols: usize) {
-    backward_rows(ds, p, cols);
 }
 
 #[inline(always)]
