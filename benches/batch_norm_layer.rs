@@ -80,5 +80,10 @@ fn batch_norm_layer(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, batch_norm_layer);
+criterion_group! {
+    name = benches;
+    // Criterion's charts need system fonts a machine may lack; the figures go to docs/performance.md.
+    config = Criterion::default().without_plots();
+    targets = batch_norm_layer
+}
 criterion_main!(benches);

@@ -301,12 +301,10 @@ fn batch_norm(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(
-    benches,
-    conv_forward,
-    conv_backward,
-    pooling,
-    layer_norm,
-    batch_norm
-);
+criterion_group! {
+    name = benches;
+    // Criterion's charts need system fonts a machine may lack; the figures go to docs/performance.md.
+    config = Criterion::default().without_plots();
+    targets = conv_forward, conv_backward, pooling, layer_norm, batch_norm
+}
 criterion_main!(benches);

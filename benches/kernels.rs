@@ -419,14 +419,10 @@ fn fused_attention_backward(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(
-    benches,
-    fma_peak,
-    square_gemm,
-    lstm_gemm,
-    memnn_batched,
-    mnist_mlp_gemm,
-    fused_attention,
-    fused_attention_backward
-);
+criterion_group! {
+    name = benches;
+    // Criterion's charts need system fonts a machine may lack; the figures go to docs/performance.md.
+    config = Criterion::default().without_plots();
+    targets = fma_peak, square_gemm, lstm_gemm, memnn_batched, mnist_mlp_gemm, fused_attention, fused_attention_backward
+}
 criterion_main!(benches);

@@ -90,5 +90,10 @@ fn recurrent(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, recurrent);
+criterion_group! {
+    name = benches;
+    // Criterion's charts need system fonts a machine may lack; the figures go to docs/performance.md.
+    config = Criterion::default().without_plots();
+    targets = recurrent
+}
 criterion_main!(benches);

@@ -121,5 +121,10 @@ fn table_update(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, training_step, table_update);
+criterion_group! {
+    name = benches;
+    // Criterion's charts need system fonts a machine may lack; the figures go to docs/performance.md.
+    config = Criterion::default().without_plots();
+    targets = training_step, table_update
+}
 criterion_main!(benches);

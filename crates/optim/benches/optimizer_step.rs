@@ -68,5 +68,10 @@ fn steps(c: &mut Criterion) {
     bench_optimizer(c, "rmsprop clipnorm", Box::new(clipped));
 }
 
-criterion_group!(benches, steps);
+criterion_group! {
+    name = benches;
+    // Criterion's charts need system fonts a machine may lack; the figures go to docs/performance.md.
+    config = Criterion::default().without_plots();
+    targets = steps
+}
 criterion_main!(benches);
