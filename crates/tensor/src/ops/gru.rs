@@ -3,8 +3,7 @@
 use crate::backprop::Node;
 use crate::error::{Result, TensorError};
 use crate::kernels::gru::{
-    GruParams, GruWeightGrads, gru_backward, gru_backward_weights, gru_forward_inference,
-    gru_forward_masked,
+    GruParams, gru_backward_parts, gru_forward_inference, gru_forward_masked,
 };
 use crate::kernels::lstm::GateActivation;
 use crate::tensor::Tensor;
@@ -141,20 +140,14 @@ impl Tensor {
                         .map(|h| view::<Ix2>(h, "initial_state"))
                         .transpose()?;
                     // An input that needs no gradient (a model's first layer) skips its product.
-                    let (d_x, grads) = if ctx.inputs[0].requires_grad() {
-                        let grads = gru_backward(x, &p, h0, &cache, ctx.grad.view())?;
-                        let rest = GruWeightGrads {
-                            kernel: grads.kernel,
-                            recurrent_kernel: grads.recurrent_kernel,
-                            input_bias: grads.input_bias,
-                            recurrent_bias: grads.recurrent_bias,
-                            initial_state: grads.initial_state,
-                        };
-                        (Some(grads.x.into_dyn()), rest)
-                    } else {
-                        let grads = gru_backward_weights(x, &p, h0, &cache, ctx.grad.view())?;
-                        (None, grads)
-                    };
+                    let (d_x, grads) = gru_backward_parts(
+                        x,
+                        &p,
+                        h0,
+                        &cache,
+                        ctx.grad.view(),
+                        ctx.inputs[0].requires_grad(),
+                    )?;
                     let bias = match grads.recurrent_bias {
                         Some(recurrent) => {
                             ndarray::stack(Axis(0), &[grads.input_bias.view(), recurrent.view()])
@@ -167,7 +160,7 @@ impl Tensor {
                         None => grads.input_bias.into_dyn(),
                     };
                     let mut out = vec![
-                        d_x,
+                        d_x.map(|d| d.into_dyn()),
                         Some(grads.kernel.into_dyn()),
                         Some(grads.recurrent_kernel.into_dyn()),
                         Some(bias),

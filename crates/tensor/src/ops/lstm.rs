@@ -3,8 +3,7 @@
 use crate::backprop::Node;
 use crate::error::{Result, TensorError};
 use crate::kernels::lstm::{
-    GateActivation, LstmParams, LstmWeightGrads, lstm_backward, lstm_backward_weights,
-    lstm_forward_inference, lstm_forward_masked,
+    GateActivation, LstmParams, lstm_backward_parts, lstm_forward_inference, lstm_forward_masked,
 };
 use crate::tensor::Tensor;
 use ndarray::{ArrayView1, ArrayView2, ArrayView3, Ix1, Ix2, Ix3};
@@ -114,19 +113,15 @@ impl Tensor {
                             config.recurrent_activation,
                         )?;
                         // An input that needs no gradient (a model's first layer) skips its product.
-                        let (d_x, grads) = if ctx.inputs[0].requires_grad() {
-                            let grads = lstm_backward(x, &p, &cache, ctx.grad.view())?;
-                            let weights = LstmWeightGrads {
-                                kernel: grads.kernel,
-                                recurrent_kernel: grads.recurrent_kernel,
-                                bias: grads.bias,
-                            };
-                            (Some(grads.x.into_dyn()), weights)
-                        } else {
-                            (None, lstm_backward_weights(x, &p, &cache, ctx.grad.view())?)
-                        };
+                        let (d_x, grads) = lstm_backward_parts(
+                            x,
+                            &p,
+                            &cache,
+                            ctx.grad.view(),
+                            ctx.inputs[0].requires_grad(),
+                        )?;
                         Ok(vec![
-                            d_x,
+                            d_x.map(|d| d.into_dyn()),
                             Some(grads.kernel.into_dyn()),
                             Some(grads.recurrent_kernel.into_dyn()),
                             Some(grads.bias.into_dyn()),

@@ -54,7 +54,7 @@ pub fn gru_backward(
     cache: &GruCache,
     grad_output: ArrayViewD<f32>,
 ) -> Result<GruGrads> {
-    let (d_x, grads) = backward(x, params, initial_state, cache, grad_output, true)?;
+    let (d_x, grads) = gru_backward_parts(x, params, initial_state, cache, grad_output, true)?;
     Ok(GruGrads {
         x: d_x.ok_or_else(|| internal(OP_BACKWARD, "the input's gradient was not computed"))?,
         kernel: grads.kernel,
@@ -74,11 +74,12 @@ pub fn gru_backward_weights(
     cache: &GruCache,
     grad_output: ArrayViewD<f32>,
 ) -> Result<GruWeightGrads> {
-    Ok(backward(x, params, initial_state, cache, grad_output, false)?.1)
+    Ok(gru_backward_parts(x, params, initial_state, cache, grad_output, false)?.1)
 }
 
-/// The gradients of the weights and initial state, and the input's when `input_gradient`.
-fn backward(
+/// The gradients of the weights and initial state, and the input's when `input_gradient` (the op asks for it
+/// when its input needs a gradient).
+pub(crate) fn gru_backward_parts(
     x: ArrayView3<f32>,
     params: &GruParams,
     initial_state: Option<ArrayView2<f32>>,

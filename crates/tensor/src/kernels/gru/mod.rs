@@ -44,6 +44,7 @@
 mod backward;
 mod forward;
 
+pub(crate) use backward::gru_backward_parts;
 pub use backward::{GruGrads, GruWeightGrads, gru_backward, gru_backward_weights};
 pub use forward::{gru_forward, gru_forward_inference, gru_forward_masked};
 

@@ -16,7 +16,7 @@ pub fn lstm_backward(
     cache: &LstmCache,
     grad_output: ArrayViewD<f32>,
 ) -> Result<LstmGrads> {
-    let (d_x, weights) = backward(x, params, cache, grad_output, true)?;
+    let (d_x, weights) = lstm_backward_parts(x, params, cache, grad_output, true)?;
     let d_x = d_x.ok_or_else(|| internal("the input's gradient was not computed"))?;
     Ok(LstmGrads {
         x: d_x,
@@ -34,11 +34,12 @@ pub fn lstm_backward_weights(
     cache: &LstmCache,
     grad_output: ArrayViewD<f32>,
 ) -> Result<LstmWeightGrads> {
-    Ok(backward(x, params, cache, grad_output, false)?.1)
+    Ok(lstm_backward_parts(x, params, cache, grad_output, false)?.1)
 }
 
-/// The gradients of the weights, and the input's when `input_gradient`.
-fn backward(
+/// The gradients of the weights, and the input's when `input_gradient` (the op asks for it when its input needs
+/// a gradient).
+pub(crate) fn lstm_backward_parts(
     x: ArrayView3<f32>,
     params: &LstmParams,
     cache: &LstmCache,

@@ -56,6 +56,7 @@ use crate::{Result, TensorError};
 mod backward;
 mod forward;
 
+pub(crate) use backward::lstm_backward_parts;
 pub use backward::{lstm_backward, lstm_backward_weights};
 pub use forward::{lstm_forward, lstm_forward_inference, lstm_forward_masked};
 
