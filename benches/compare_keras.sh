@@ -19,8 +19,8 @@
 # 200 kept (benches/keras_reuters_rnn.py), Adam, batch 32; --data does not apply. lstm and gru (LSTM(64) or GRU(64) over
 # 20 steps of 32 features, Dense 10 softmax, Adam, batch 32) train on 5,000 synthetic samples (benches/keras_recurrent.py:
 # the same shapes and distribution as rkeras-bench's, not the same draws); --data does not apply.
-# $RKERAS_BENCH names an rkeras-bench binary to use instead of building one. Python is $KERAS_PYTHON, else /work/venv-keras/bin/python, else a virtual environment .venv-keras with
-# tensorflow-cpu 2.21.0, jax[cpu] and h5py created under the repository when missing (about 3 minutes).
+# $RKERAS_BENCH names an rkeras-bench binary to use instead of building one. Python is $KERAS_PYTHON, else the virtual environment .venv-keras-bench with
+# tensorflow-cpu 2.21.0, jax[cpu] and h5py, created under the repository when missing (about 3 minutes).
 # Throughput is each run's median epoch after the first, validation pass included, per wall-clock second and
 # (all but the memory network) per CPU-second of the process's threads, which a busy machine distorts far
 # less; peak memory is /usr/bin/time's "Maximum resident set size" for every framework; start-to-first-batch runs
@@ -69,14 +69,13 @@ out="${out:-$(mktemp -d -t compare-keras.XXXXXX)}"
 mkdir -p "$out"
 [[ -x /usr/bin/time ]] || { echo "needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
 
-venv="$repo/.venv-keras"
-py="${KERAS_PYTHON:-}"
-if [[ -z "$py" && -x /work/venv-keras/bin/python ]]; then py=/work/venv-keras/bin/python; fi
-py="${py:-$venv/bin/python}"
+venv="$repo/.venv-keras-bench"
+py="${KERAS_PYTHON:-$venv/bin/python}"
 if ! [[ -x "$py" ]] || ! "$py" -c "import tensorflow, jax, h5py" 2>/dev/null; then
     echo "setting up $venv (tensorflow-cpu 2.21.0, jax[cpu], h5py; a few minutes)…"
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet tensorflow-cpu==2.21.0 "jax[cpu]" h5py
+    py="$venv/bin/python"
 fi
 
 bench="${RKERAS_BENCH:-}"  # a built rkeras-bench to use as it is; by default it is built here

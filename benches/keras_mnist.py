@@ -3,7 +3,7 @@ rkeras-bench times its `cnn` / `mnist-mlp` workloads: the first --train-samples 
 the first --validation-samples test images, throughput the median epoch after the first (validation included),
 in samples per wall-clock second and per CPU-second (all threads).
 
-    KERAS_BACKEND=jax /work/venv-keras/bin/python benches/keras_mnist.py --model cnn \
+    KERAS_BACKEND=jax .venv-keras-bench/bin/python benches/keras_mnist.py --model cnn \
         --data ../shared/datasets/mnist --epochs 3 --summary-json out.json
 """
 import gzip, os, sys

@@ -3,7 +3,7 @@ features, then Dense(10, softmax); Adam, batch 32; 5,000 training and 500 valida
 [-1, 1) and labelled by a random linear teacher over the sum of the steps (the distribution and shapes of the rkeras
 workload, not its draws: its generator is Rust's SmallRng); timed as `rkeras-bench` times it (benches/keras_timing.py).
 
-    KERAS_BACKEND=jax /work/venv-keras/bin/python benches/keras_recurrent.py --layer gru --epochs 3 --summary-json out.json
+    KERAS_BACKEND=jax .venv-keras-bench/bin/python benches/keras_recurrent.py --layer gru --epochs 3 --summary-json out.json
 """
 import os, sys
 

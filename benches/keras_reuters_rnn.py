@@ -6,7 +6,7 @@ mod 181) ids and zeros before them (as pad_sequences pads), the label the last i
 throughput the median epoch after the first (validation included), in samples per wall-clock second and per
 CPU-second (all threads).
 
-    KERAS_BACKEND=jax /work/venv-keras/bin/python benches/keras_reuters_rnn.py --epochs 3 --summary-json out.json
+    KERAS_BACKEND=jax .venv-keras-bench/bin/python benches/keras_reuters_rnn.py --epochs 3 --summary-json out.json
 """
 import importlib.util, os, sys
 

@@ -4,7 +4,7 @@ validation sequences of 200 ids in [1, 10000), id (i, t) = 1 + SplitMix64(seed Â
 the label the first id mod 46; Adam, batch 32; throughput the median epoch after the first (validation
 included), in samples per wall-clock second and per CPU-second (all threads).
 
-    KERAS_BACKEND=jax /work/venv-keras/bin/python benches/keras_transformer.py --epochs 3 --summary-json out.json
+    KERAS_BACKEND=jax .venv-keras-bench/bin/python benches/keras_transformer.py --epochs 3 --summary-json out.json
 """
 import os, sys
 

@@ -1,5 +1,5 @@
 """Golden numbers of Keras 3's Adadelta for crates/optim/src/adadelta.rs: three steps on a 3-vector, learning_rate 1.0,
-then the slots and the default config. Run: /work/venv-keras/bin/python scripts/keras_adadelta_golden.py
+then the slots and the default config. Run: .venv-keras-bench/bin/python scripts/keras_adadelta_golden.py
 """
 import os
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")

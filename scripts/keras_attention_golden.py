@@ -4,7 +4,7 @@ Writes crates/layers/tests/fixtures/attention_golden.json (small, committed, so 
 Python): per case, Keras's class and config, the call options (`use_causal_mask`, `return_attention_scores`,
 explicit `[query_mask, value_mask]`), the inputs, the weights (set to random values) and Keras's outputs.
 
-Usage: KERAS_BACKEND=jax /work/main/.venv-keras/bin/python scripts/keras_attention_golden.py
+Usage: KERAS_BACKEND=jax .venv-keras/bin/python scripts/keras_attention_golden.py
 """
 
 import json

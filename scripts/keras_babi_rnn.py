@@ -4,7 +4,7 @@ RepeatVector(story length); the two added; LSTM(50); Dropout 0.3; Dense softmax 
 categorical cross-entropy on one-hot answers, batch 32, 40 epochs, validation_split=0.05; then the test split.
 Tokenisation and vectorisation as ../shared/ref/keras_babi_memnn.py (words plus "." and "?", padded in front).
 
-    KERAS_BACKEND=tensorflow /work/venv-keras/bin/python scripts/keras_babi_rnn.py \
+    KERAS_BACKEND=tensorflow .venv-keras-bench/bin/python scripts/keras_babi_rnn.py \
         --data ../shared/datasets/babi/tasks_1-20_v1-2/en --task qa1 --summary-json keras_qa1.json
 """
 import argparse, json, os, time

@@ -5,7 +5,7 @@ weights (seeded uniform values; forward layer's then backward layer's), an input
 none) and every output of Keras's call; and crates/engine/tests/fixtures/keras_bidirectional.h5, a model of two
 Bidirectional layers, with its predictions in keras_bidirectional_expected.json.
 
-Run: /work/venv-keras/bin/python scripts/keras_bidirectional_golden.py   (TensorFlow backend)
+Run: .venv-keras-bench/bin/python scripts/keras_bidirectional_golden.py   (TensorFlow backend)
 """
 import json
 import os

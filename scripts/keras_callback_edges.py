@@ -9,7 +9,7 @@ Every float is written as Python's repr in a string, so that NaN and infinities 
 parse the exact value.
 
 Usage (writes crates/callbacks/tests/fixtures/keras_callback_edges.json):
-    /work/venv-keras/bin/python scripts/keras_callback_edges.py
+    .venv-keras-bench/bin/python scripts/keras_callback_edges.py
 """
 
 import contextlib

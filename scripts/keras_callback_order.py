@@ -1,7 +1,7 @@
 """Records the order in which Keras 3 calls each callback hook in fit (with validation), evaluate and predict.
 
 Writes crates/engine/tests/fixtures/keras_callback_order.json, which crates/engine/tests/callback_order.rs
-compares with rkeras's order. Run: /work/venv-keras/bin/python scripts/keras_callback_order.py
+compares with rkeras's order. Run: .venv-keras-bench/bin/python scripts/keras_callback_order.py
 """
 
 import json

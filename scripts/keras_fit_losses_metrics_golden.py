@@ -2,7 +2,7 @@
 weights, SGD(0.5), BinaryFocalCrossentropy(gamma=1.5, label_smoothing=0.1, reduction="sum"), metrics accuracy,
 auc, precision and mae; two epochs of batch 4 without shuffling, validation data, then the history and weights.
 Writes crates/engine/tests/fixtures/keras_fit_losses_metrics.json.
-Run: /work/venv-keras/bin/python scripts/keras_fit_losses_metrics_golden.py
+Run: .venv-keras-bench/bin/python scripts/keras_fit_losses_metrics_golden.py
 """
 
 import json

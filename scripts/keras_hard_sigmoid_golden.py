@@ -8,7 +8,7 @@ a hard_sigmoid Dense and an LSTM with hard_sigmoid gates (crates/engine/tests/fi
 and a copy whose root `keras_version` says 2.15.0 (hard_sigmoid_keras2.h5), whose outputs under Keras 2's
 formula are computed here with the legacy function.
 
-    /work/venv-keras/bin/python scripts/keras_hard_sigmoid_golden.py
+    .venv-keras-bench/bin/python scripts/keras_hard_sigmoid_golden.py
 """
 
 import json

@@ -6,7 +6,7 @@ on the JAX backend the same lookups give the dense, summed gradient. Two steps e
 Records the table after each step and the slots after the last one.
 
 Usage (writes crates/optim/tests/fixtures/keras_indexed_slices.json; runs itself once per backend):
-    /work/venv-keras/bin/python scripts/keras_indexed_slices.py
+    .venv-keras-bench/bin/python scripts/keras_indexed_slices.py
 """
 
 import json

@@ -3,7 +3,7 @@
 For each loss class, every argument combination that changes the formula and every reduction, with and without
 sample weights: the class's serialised config (keras.losses.serialize), the inputs and Keras's value.
 Writes crates/engine/tests/fixtures/keras_losses_golden.json.
-Run: /work/venv-keras/bin/python scripts/keras_losses_golden.py
+Run: .venv-keras-bench/bin/python scripts/keras_losses_golden.py
 """
 
 import json

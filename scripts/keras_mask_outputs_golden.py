@@ -12,7 +12,7 @@ keras_mask_outputs_expected.json (input ids with padding before, inside and afte
 predictions). Each model is also checked here to predict differently without the mask, so the golden values
 depend on it. `keras_mask_outputs_h5_check.py` loads the weights rkeras saves back into these models.
 
-Run: /work/main/.venv-keras/bin/python scripts/keras_mask_outputs_golden.py   (JAX backend)
+Run: .venv-keras/bin/python scripts/keras_mask_outputs_golden.py   (JAX backend)
 """
 import json
 import os

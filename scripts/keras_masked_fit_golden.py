@@ -5,7 +5,7 @@ Two cases: a softmax Dense with sparse_categorical_crossentropy and accuracy, a 
 Weights are seeded uniform values (set before compile), SGD, no shuffling, 3 epochs of batch 16 over 40 samples
 (the last batch partial). Writes crates/engine/tests/fixtures/keras_masked_fit.json.
 
-Run: /work/venv-keras/bin/python scripts/keras_masked_fit_golden.py   (TensorFlow backend; MASKED_FIT_OUT=path
+Run: .venv-keras-bench/bin/python scripts/keras_masked_fit_golden.py   (TensorFlow backend; MASKED_FIT_OUT=path
 writes elsewhere). The TensorFlow backend is the reference: with JAX (3.15.1, JAX 0.10) the training step's
 metrics lose the output's mask (fit's and train_on_batch's accuracy count padded steps too) while its loss,
 evaluate and test_on_batch keep it, against Keras's own compile_utils / MeanMetricWrapper code.

@@ -3,7 +3,7 @@
 Writes crates/engine/tests/fixtures/keras_masked_loss.json: for each case the loss name, reduction, y_true,
 y_pred, mask, optional sample weights and Keras's value.
 
-Run: /work/main/.venv-keras/bin/python scripts/keras_masked_loss_golden.py   (JAX backend)
+Run: .venv-keras/bin/python scripts/keras_masked_loss_golden.py   (JAX backend)
 """
 import json
 import os

@@ -6,7 +6,7 @@ Writes crates/layers/tests/fixtures/keras_masking_golden.json: for each case the
 Keras's get_config gives them), each layer's weights (seeded uniform values), an input batch with padding
 (zeros before, after and inside the sequences), Keras's output and the mask Keras attaches to it (or null).
 
-Run: /work/main/.venv-keras/bin/python scripts/keras_masking_golden.py   (JAX backend)
+Run: .venv-keras/bin/python scripts/keras_masking_golden.py   (JAX backend)
 """
 import json
 import os

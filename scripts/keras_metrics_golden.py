@@ -2,7 +2,7 @@
 
 Each metric gets three update_state calls (the second and third with sample weights), its result after each
 call, then reset_state and one more update. Writes crates/engine/tests/fixtures/keras_metrics_golden.json.
-Run: /work/venv-keras/bin/python scripts/keras_metrics_golden.py
+Run: .venv-keras-bench/bin/python scripts/keras_metrics_golden.py
 """
 
 import json

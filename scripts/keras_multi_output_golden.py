@@ -6,7 +6,7 @@ A model x(3) -> Dense(4, tanh, "hidden") -> {Dense(2, softmax, "cls"), Dense(1, 
 2. Adam(0.01), losses by position, loss_weights [1, 0.5], metrics [[accuracy], [mae]]: one epoch of fit, saved
    compiled as keras_multi_output.keras and keras_multi_output.h5; then one more epoch ("continued").
 Writes crates/engine/tests/fixtures/keras_multi_output.json and the two files.
-Run: /work/venv-keras/bin/python scripts/keras_multi_output_golden.py
+Run: .venv-keras-bench/bin/python scripts/keras_multi_output_golden.py
 
 `... check <file> <fixture json>` loads an rkeras-written compiled file (after rkeras's first Adam epoch), checks
 that Keras sees it compiled with the same loss, loss_weights and metrics, trains the second epoch and compares

@@ -6,7 +6,7 @@ Dense(1, "reg")}); SGD(0.1), loss {cls: SparseCategoricalCrossentropy(reduction=
 loss_weights {cls: 1, reg: 0.5}, metrics {cls: [accuracy], reg: [mae, root_mean_squared_error]}, sample weights;
 one epoch of fit (batch 3, no shuffle, validation_data), then evaluate. Also the compile config Keras writes.
 Writes crates/engine/tests/fixtures/keras_multi_output_loss_objects.json.
-Run: /work/venv-keras/bin/python scripts/keras_multi_output_loss_objects_golden.py
+Run: .venv-keras-bench/bin/python scripts/keras_multi_output_loss_objects_golden.py
 """
 
 import json

@@ -8,7 +8,7 @@ Writes (small files, committed, so that the Rust tests run without Python):
 - crates/engine/tests/fixtures/norm_1d.h5, norm_2d.h5: models of these layers saved by Keras (`model.save`),
   with an input batch and Keras's predictions in norm_h5_golden.json.
 
-Usage: KERAS_BACKEND=tensorflow /work/venv-keras/bin/python scripts/keras_norm_golden.py
+Usage: KERAS_BACKEND=tensorflow .venv-keras-bench/bin/python scripts/keras_norm_golden.py
 """
 
 import json

@@ -2,7 +2,7 @@
 
 A Dense(3, softmax) classifier with fixed weights, SGD(0.1), sparse categorical crossentropy and accuracy:
 two train_on_batch calls (the second with sample weights), then test_on_batch and predict_on_batch.
-Writes crates/engine/tests/fixtures/keras_on_batch.json. Run: /work/venv-keras/bin/python scripts/keras_on_batch_golden.py
+Writes crates/engine/tests/fixtures/keras_on_batch.json. Run: .venv-keras-bench/bin/python scripts/keras_on_batch_golden.py
 """
 
 import json

@@ -3,7 +3,7 @@ Ftrl; weight decay, EMA, gradient accumulation; every schedule;
 `exclude_from_weight_decay` on a Dense layer's kernel and bias). Each optimizer case runs `steps` update steps on two
 variables with fixed gradients and records the weights after each step, every optimizer variable at the end (path and
 value), the weights after `finalize_variable_values` and the config. Each schedule case records its value at many steps.
-Run: /work/venv-keras/bin/python scripts/keras_optimizers_golden.py
+Run: .venv-keras-bench/bin/python scripts/keras_optimizers_golden.py
 Writes crates/optim/tests/fixtures/keras_optimizers.json.
 """
 import json

@@ -5,7 +5,7 @@ sets and writes counts, label counts, checksums and the first and last rows to
 datasets/tests/fixtures/keras_reuters.json; also NumPy's RandomState(113) permutation of 1000 items, and two
 tiny .npz files for the typed-error tests (an object array that is not of lists, and an int matrix).
 
-    /work/venv-keras/bin/python scripts/keras_reuters_golden.py [path/to/reuters.npz]
+    .venv-keras-bench/bin/python scripts/keras_reuters_golden.py [path/to/reuters.npz]
 """
 
 import json

@@ -3,7 +3,7 @@ Embedding(10000, 64, mask_zero=True), Bidirectional(GRU(32)), Dense softmax over
 categorical cross-entropy on one-hot topics, batch 32, validation_split=0.1; prints the test loss and accuracy
 and writes the same JSON summary fields as the example.
 
-    KERAS_BACKEND=jax /work/venv-keras/bin/python scripts/keras_reuters_rnn.py \
+    KERAS_BACKEND=jax .venv-keras-bench/bin/python scripts/keras_reuters_rnn.py \
         --data ../shared/datasets/reuters --epochs 3 --summary-json keras.json
 """
 import argparse

@@ -7,7 +7,7 @@ caches them in `_dropout_mask` / `_recurrent_dropout_mask` and reuses them at ev
 `recurrent_dropout > 0` LSTM and GRU switch to implementation 1, which takes one mask per gate, else one mask
 shared by the gates).
 
-Run: /work/main/.venv-keras/bin/python scripts/keras_rnn_dropout_golden.py   (JAX backend)
+Run: .venv-keras/bin/python scripts/keras_rnn_dropout_golden.py   (JAX backend)
 """
 import json
 import os

@@ -5,7 +5,7 @@ uniform values, biases included), an input batch, an optional initial state and 
 crates/engine/tests/fixtures/keras_rnn.h5 (a model of recurrent layers saved by Keras) with its predictions in
 keras_rnn_expected.json.
 
-Run: /work/venv-keras/bin/python scripts/keras_rnn_golden.py   (TensorFlow backend)
+Run: .venv-keras-bench/bin/python scripts/keras_rnn_golden.py   (TensorFlow backend)
 """
 import json
 import os

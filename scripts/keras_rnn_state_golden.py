@@ -6,7 +6,7 @@ Writes crates/layers/tests/fixtures/keras_rnn_state_golden.json: for each case a
 whose encoder LSTM hands its states to a decoder LSTM (`initial_state`) and to a Dense layer, with a GRU's state
 as a second model output, with its predictions in keras_rnn_state_expected.json.
 
-Run: /work/venv-keras/bin/python scripts/keras_rnn_state_golden.py   (TensorFlow backend)
+Run: .venv-keras-bench/bin/python scripts/keras_rnn_state_golden.py   (TensorFlow backend)
 """
 import json
 import os

@@ -5,7 +5,7 @@ Writes crates/layers/tests/fixtures/keras_rnn_stateful_golden.json: for each cas
 (seeded uniform values), two batches and Keras's outputs on the first, on the second (starting from the states
 the first left) and on the first again after `reset_states()`.
 
-Run: /work/main/.venv-keras/bin/python scripts/keras_rnn_stateful_golden.py   (JAX backend)
+Run: .venv-keras/bin/python scripts/keras_rnn_stateful_golden.py   (JAX backend)
 """
 import json
 import os

@@ -1,7 +1,7 @@
 """Prints Keras's pad_sequences and to_categorical outputs used as expected values in
 datasets/src/sequence.rs.
 
-Run: /work/venv-keras/bin/python scripts/keras_sequence_golden.py
+Run: .venv-keras-bench/bin/python scripts/keras_sequence_golden.py
 """
 import keras
 

@@ -3,7 +3,7 @@
 robustness tests have a Keras-written file (original HDF5 format, variable-length strings in the
 global heap, optimizer state) without the shared fixtures.
 
-Usage: KERAS_BACKEND=tensorflow /work/venv-keras/bin/python scripts/keras_small_h5.py
+Usage: KERAS_BACKEND=tensorflow .venv-keras-bench/bin/python scripts/keras_small_h5.py
 """
 
 import os

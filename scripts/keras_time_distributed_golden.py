@@ -5,7 +5,7 @@ weights (seeded uniform values), an input batch and Keras's output; and crates/e
 keras_time_distributed.h5, a model of TimeDistributed Conv1D, Flatten and Dense layers around an LSTM, with its
 predictions in keras_time_distributed_expected.json.
 
-Run: /work/venv-keras/bin/python scripts/keras_time_distributed_golden.py   (TensorFlow backend)
+Run: .venv-keras-bench/bin/python scripts/keras_time_distributed_golden.py   (TensorFlow backend)
 """
 import json
 import os

@@ -4,7 +4,7 @@ Runs Keras's own Tokenizer (tf.keras.preprocessing.text.Tokenizer, i.e. keras.sr
 on fixed texts under several configurations and writes word_index, word_counts, document counts, sequences and
 the four matrix modes to datasets/tests/fixtures/keras_tokenizer.json.
 
-    /work/venv-keras/bin/python scripts/keras_tokenizer_golden.py
+    .venv-keras-bench/bin/python scripts/keras_tokenizer_golden.py
 """
 
 import json

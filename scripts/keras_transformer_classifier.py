@@ -3,7 +3,7 @@ Reuters topics (num_words=10000, pad_sequences(maxlen=200), embed_dim 32, 2 head
 softmax over the 46 topics), Adam, sparse categorical cross-entropy, batch 32, validation_split=0.1; prints the
 test loss and accuracy and writes the same JSON summary fields as the example.
 
-    KERAS_BACKEND=jax /work/venv-keras/bin/python scripts/keras_transformer_classifier.py \
+    KERAS_BACKEND=jax .venv-keras-bench/bin/python scripts/keras_transformer_classifier.py \
         --data ../shared/datasets/reuters --epochs 2 --summary-json keras.json
 """
 import argparse
