@@ -193,18 +193,28 @@ fn rank_errors(rank_test: &str) -> Option<(String, String)> {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let out = dir.path().join("error.txt");
     let exe = std::env::current_exe().unwrap_or_else(|e| panic!("{e}"));
+    // The ranks' test output and mpirun's messages, shown when the job fails (a rank's panic is printed to
+    // its standard output by the test harness).
+    let log_path = dir.path().join("ranks.log");
+    let log = std::fs::File::create(&log_path).unwrap_or_else(|e| panic!("{e}"));
+    let log_err = log.try_clone().unwrap_or_else(|e| panic!("{e}"));
     let child = mpi
         .env(ERRORS_OUT, &out)
         .args(["-x", ERRORS_OUT])
         .arg(&exe)
         .args(["--ignored", "--exact", rank_test, "--test-threads=1"])
-        .stdout(Stdio::null())
+        .stdout(log)
+        .stderr(log_err)
         .spawn()
         .unwrap_or_else(|e| panic!("mpirun: {e}"));
     let (status, _) = wait(child, Duration::from_secs(120), rank_test);
-    assert!(status.success(), "the ranks' checks failed: {status}");
     let read =
         |p: &Path| std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    assert!(
+        status.success(),
+        "the ranks' checks failed: {status}; their output:\n{}",
+        String::from_utf8_lossy(&std::fs::read(&log_path).unwrap_or_default())
+    );
     Some((read(&out), read(&dir.path().join("error.rank1.txt"))))
 }
 
