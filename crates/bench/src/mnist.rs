@@ -5,13 +5,14 @@
 use crate::workloads::{Validation, Workload};
 use crate::{BenchResult, Cli};
 use rkeras::datasets::mnist::{load_split_head, mnist_dir};
+use rkeras::engine::ByteArray;
 use rkeras::prelude::*;
 use serde_json::json;
 use std::time::Instant;
 
 /// Loads the two MNIST slices, images as `[n, 28, 28, 1]` or flattened to `[n, 784]`, labels as class indices;
-/// the validation images stay bytes until each `fit` call scales them. Only the samples used are read from the
-/// files (not the whole 47 MB training file).
+/// the images stay bytes, which `fit` scales (`/ 255`) one batch at a time. Only the samples used are read from
+/// the files (not the whole 47 MB training file).
 fn load(cli: &Cli, flatten: bool, model: Model, optimizer: &'static str) -> BenchResult<Workload> {
     let started = Instant::now();
     let dir = mnist_dir(cli.data.as_deref())?;
@@ -25,7 +26,7 @@ fn load(cli: &Cli, flatten: bool, model: Model, optimizer: &'static str) -> Benc
     });
     Ok(Workload {
         model,
-        x_train: vec![train.images_f32(flatten)],
+        x_train: vec![ByteArray::new(train.images_u8(flatten), 255.0)?.into()],
         y_train: train.labels_f32().into_dyn(),
         validation: Validation::Mnist {
             split: val,

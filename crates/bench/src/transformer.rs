@@ -43,7 +43,7 @@ pub(crate) fn classifier(cli: &Cli) -> BenchResult<Workload> {
     let model = model::model(maxlen, vocab, classes)?;
     Ok(Workload {
         model,
-        x_train: vec![x_train],
+        x_train: vec![x_train.into()],
         y_train,
         validation: Validation::Arrays(vec![x_val], y_val),
         optimizer: "adam",

@@ -7,7 +7,7 @@ use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use rkeras::datasets::mnist::MnistSplit;
 use rkeras::datasets::{BabiSource, Task, Vectorizer};
-use rkeras::engine::IntoOptimizer;
+use rkeras::engine::{ByteArray, InputArray, IntoOptimizer};
 use rkeras::layers::GRU;
 use rkeras::optim::AdadeltaConfig;
 use rkeras::prelude::*;
@@ -17,7 +17,7 @@ use std::time::Instant;
 /// A model with its data, ready to train.
 pub(crate) struct Workload {
     pub(crate) model: Model,
-    pub(crate) x_train: Vec<ArrayD<f32>>,
+    pub(crate) x_train: Vec<InputArray>,
     pub(crate) y_train: ArrayD<f32>,
     pub(crate) validation: Validation,
     pub(crate) optimizer: &'static str,
@@ -30,21 +30,20 @@ pub(crate) struct Workload {
 pub(crate) enum Validation {
     /// Arrays kept whole and copied for each call.
     Arrays(Vec<ArrayD<f32>>, ArrayD<f32>),
-    /// MNIST test images kept as bytes and scaled to f32 for each call: a quarter of the f32 array is held
-    /// between calls, and no second copy beside the one `fit` holds.
+    /// MNIST test images kept as bytes, given to each call as bytes that `fit` scales per batch.
     Mnist { split: MnistSplit, flatten: bool },
 }
 
 impl Validation {
     /// The inputs and targets for one `fit` call.
-    fn data(&self) -> (Vec<ArrayD<f32>>, ArrayD<f32>) {
-        match self {
-            Validation::Arrays(x, y) => (x.clone(), y.clone()),
+    fn data(&self) -> BenchResult<(Vec<InputArray>, ArrayD<f32>)> {
+        Ok(match self {
+            Validation::Arrays(x, y) => (x.iter().cloned().map(Into::into).collect(), y.clone()),
             Validation::Mnist { split, flatten } => (
-                vec![split.images_f32(*flatten)],
+                vec![ByteArray::new(split.images_u8(*flatten), 255.0)?.into()],
                 split.labels_f32().into_dyn(),
             ),
-        }
+        })
     }
 }
 
@@ -86,7 +85,10 @@ fn memnn(cli: &Cli) -> BenchResult<Workload> {
             "source": source.to_string(), "task": cli.task, "train_samples": train.len(),
             "validation_samples": test.len(), "vocab_size": vocab, "story_maxlen": story, "query_maxlen": query,
         }),
-        x_train: vec![train.stories.into_dyn(), train.queries.into_dyn()],
+        x_train: vec![
+            train.stories.into_dyn().into(),
+            train.queries.into_dyn().into(),
+        ],
         y_train: train.answers.into_dyn(),
         validation: Validation::Arrays(
             vec![test.stories.into_dyn(), test.queries.into_dyn()],
@@ -149,7 +151,7 @@ fn mlp(cli: &Cli) -> BenchResult<Workload> {
         .build()?;
     Ok(Workload {
         model,
-        x_train: vec![x_train],
+        x_train: vec![x_train.into()],
         y_train,
         validation: Validation::Arrays(vec![x_val], y_val),
         optimizer: "adam",
@@ -184,7 +186,7 @@ fn recurrent(cli: &Cli, gru: bool) -> BenchResult<Workload> {
         .build()?;
     Ok(Workload {
         model,
-        x_train: vec![x_train],
+        x_train: vec![x_train.into()],
         y_train,
         validation: Validation::Arrays(vec![x_val], y_val),
         optimizer: "adam",
@@ -235,7 +237,7 @@ pub(crate) fn train(workload: &mut Workload, cli: &Cli) -> BenchResult<Run> {
             workload.model.reset_step_profile();
             rkeras::engine::collective::reset_profile();
         }
-        let (x_val, y_val) = workload.validation.data();
+        let (x_val, y_val) = workload.validation.data()?;
         let mut config = FitConfig::new()
             .epochs(to)
             .initial_epoch(from)

@@ -1,14 +1,15 @@
 //! Checking and batching the arrays given to fit / evaluate / predict.
 
 use crate::error::{EngineError, Result};
+use crate::inputs::Samples;
 use ndarray::{ArrayD, Axis};
 use rkeras_layers::Network;
 
 /// Checks `x` against the model's inputs (count, per-sample shape, finite values) and `y`'s sample count;
 /// returns the number of samples. `name` prefixes argument names (`x`, `validation_data.x`).
-pub(crate) fn check_arrays(
+pub(crate) fn check_arrays<A: Samples>(
     network: &Network,
-    x: &[ArrayD<f32>],
+    x: &[A],
     y: Option<&ArrayD<f32>>,
     name: &str,
 ) -> Result<usize> {
@@ -25,25 +26,26 @@ pub(crate) fn check_arrays(
     }
     let n = x
         .first()
-        .map(|a| a.shape().first().copied().unwrap_or(0))
+        .map(|a| a.sample_shape().first().copied().unwrap_or(0))
         .unwrap_or(0);
     for (i, (array, input)) in x.iter().zip(inputs).enumerate() {
         let arg = format!("{name}[{i}]");
-        if array.ndim() != input.shape().len() + 1 || &array.shape()[1..] != input.shape() {
+        let shape = array.sample_shape();
+        if shape.len() != input.shape().len() + 1 || &shape[1..] != input.shape() {
             return Err(EngineError::invalid(
                 arg,
                 format!(
                     "expected shape (samples, {:?}) for input `{}`, received {:?}",
                     input.shape(),
                     input.layer().name(),
-                    array.shape()
+                    shape
                 ),
             ));
         }
-        if array.shape()[0] != n {
+        if shape[0] != n {
             return Err(EngineError::invalid(
                 arg,
-                format!("{} samples, but {name}[0] has {n}", array.shape()[0]),
+                format!("{} samples, but {name}[0] has {n}", shape[0]),
             ));
         }
         check_finite(array, &arg)?;
@@ -68,15 +70,15 @@ pub(crate) fn check_arrays(
     Ok(n)
 }
 
-fn check_finite(array: &ArrayD<f32>, arg: &str) -> Result<()> {
-    let per_sample = array.len() / array.shape().first().copied().unwrap_or(1).max(1);
-    if let Some(pos) = array.iter().position(|v| !v.is_finite()) {
+fn check_finite<A: Samples>(array: &A, arg: &str) -> Result<()> {
+    let shape = array.sample_shape();
+    let per_sample = shape.iter().product::<usize>() / shape.first().copied().unwrap_or(1).max(1);
+    if let Some((pos, value)) = array.first_non_finite() {
         return Err(EngineError::invalid(
             arg,
             format!(
-                "sample {} holds a non-finite value ({})",
+                "sample {} holds a non-finite value ({value})",
                 pos / per_sample.max(1),
-                array.iter().nth(pos).copied().unwrap_or(f32::NAN)
             ),
         ));
     }

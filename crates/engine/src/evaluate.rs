@@ -5,6 +5,7 @@ use crate::control::RunControl;
 use crate::data::{check_arrays, check_batch_size};
 use crate::error::{EngineError, Result};
 use crate::evaluate_pass::{TestBatches, batch_inputs, batch_ranges, test_pass};
+use crate::inputs::AsInputs;
 use crate::model::Model;
 use crate::run_config::{EvaluateConfig, PredictConfig};
 use crate::source::DataSource;
@@ -71,7 +72,7 @@ impl Model {
             stop: false,
         };
         let batches = TestBatches::Arrays {
-            x,
+            x: x.input_list(),
             ys: &ys,
             batch_size: config.batch_size,
         };

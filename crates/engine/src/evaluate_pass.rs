@@ -4,6 +4,7 @@
 use crate::control::Host;
 use crate::data::row_range;
 use crate::error::Result;
+use crate::inputs::{InputRef, Samples};
 use crate::model::Model;
 use crate::source::loader::{Pass, RAN_OUT, read_pass};
 use crate::source::{Batch, DataSource};
@@ -19,7 +20,7 @@ use rkeras_tensor::Tensor;
 pub(crate) enum TestBatches<'d, 's> {
     /// `x` and the targets `ys` (already checked, one per output), `batch_size` samples at a time.
     Arrays {
-        x: &'d [ArrayD<f32>],
+        x: Vec<InputRef<'d>>,
         ys: &'d [ArrayD<f32>],
         batch_size: usize,
     },
@@ -43,7 +44,7 @@ pub(crate) fn test_pass<H: Host>(
         TestBatches::Arrays { x, ys, batch_size } => {
             // Batches are independent in inference mode: they run in parallel and their sums are added in batch
             // order (so the result does not depend on the thread count); the hooks then fire batch by batch.
-            let steps = array_steps(host.model(), x, ys, batch_size)?;
+            let steps = array_steps(host.model(), &x, ys, batch_size)?;
             for (batch, step) in steps.iter().enumerate() {
                 callbacks.on_test_batch_begin(batch, host)?;
                 let compiled = host.model().compiled("evaluate")?;
@@ -86,7 +87,7 @@ pub(crate) fn test_pass<H: Host>(
 /// Every batch's step over arrays, computed in parallel.
 fn array_steps(
     model: &Model,
-    x: &[ArrayD<f32>],
+    x: &[InputRef<'_>],
     ys: &[ArrayD<f32>],
     batch_size: usize,
 ) -> Result<Vec<StepResult>> {
@@ -134,8 +135,8 @@ pub(crate) fn batch_ranges(n: usize, batch_size: usize) -> Vec<(usize, usize)> {
 }
 
 /// Rows `start..end` of every input array, as tensors.
-pub(crate) fn batch_inputs(x: &[ArrayD<f32>], start: usize, end: usize) -> Vec<Tensor> {
+pub(crate) fn batch_inputs<A: Samples>(x: &[A], start: usize, end: usize) -> Vec<Tensor> {
     x.iter()
-        .map(|a| Tensor::new(row_range(a, start, end)))
+        .map(|a| Tensor::new(a.range_f32(start, end)))
         .collect()
 }

@@ -1,9 +1,10 @@
 //! `fit`: the epoch loop with validation, shuffling, sample weights and callbacks.
 
-use crate::data::{check_arrays, check_batch_size, mix_seed, row_range, take_rows};
+use crate::data::{check_arrays, check_batch_size, mix_seed, take_rows};
 use crate::error::{EngineError, Result};
 use crate::evaluate_pass::TestBatches;
 use crate::fit_config::FitConfig;
+use crate::inputs::{AsInputs, InputArray, InputRef, Samples};
 use crate::model::Model;
 use crate::targets::AsTargets;
 use crate::train_step::{Shard, shard_indices};
@@ -15,7 +16,6 @@ use rand::seq::SliceRandom;
 use rkeras_callbacks::console::Carried;
 use rkeras_callbacks::{History, RunParams};
 use rkeras_tensor::Tensor;
-use std::borrow::Cow;
 
 /// Runs `f` on a worker of rayon's global pool (in place when already on one), carrying the calling thread's
 /// `console::capture` state there and back, so that what the callbacks print is recorded as if `fit` ran here.
@@ -35,10 +35,27 @@ pub(crate) fn epoch_rng(seed: u64, epoch: usize, stream: u64) -> StdRng {
     StdRng::seed_from_u64(mix_seed(mix_seed(seed, stream), epoch as u64))
 }
 
+/// The training inputs after the validation split.
+enum TrainInputs<'x> {
+    /// The caller's inputs themselves (no copy of a whole dataset).
+    Given(Vec<InputRef<'x>>),
+    /// The first rows, cut by `validation_split`.
+    Cut(Vec<InputArray>),
+}
+
+impl TrainInputs<'_> {
+    fn list(&self) -> Vec<InputRef<'_>> {
+        match self {
+            TrainInputs::Given(x) => x.clone(),
+            TrainInputs::Cut(x) => x.input_list(),
+        }
+    }
+}
+
 /// Training data after the validation split.
 struct Split<'x> {
-    /// The caller's inputs themselves unless `validation_split` cuts them (no copy of a whole dataset).
-    x: Cow<'x, [ArrayD<f32>]>,
+    /// The caller's inputs themselves unless `validation_split` cuts them.
+    x: TrainInputs<'x>,
     /// One target array per output.
     ys: Vec<ArrayD<f32>>,
     weights: Option<Array1<f32>>,
@@ -47,11 +64,11 @@ struct Split<'x> {
 
 fn split<'x>(
     model: &Model,
-    x: &'x [ArrayD<f32>],
+    x: Vec<InputRef<'x>>,
     ys: Vec<ArrayD<f32>>,
     config: &mut FitConfig<'_>,
 ) -> Result<Split<'x>> {
-    let n = check_arrays(&model.network, x, ys.first(), "x")?;
+    let n = check_arrays(&model.network, &x, ys.first(), "x")?;
     let mut weights = match ys.first() {
         Some(y) => sample_weights(y, config, n)?,
         None => None,
@@ -59,7 +76,7 @@ fn split<'x>(
     if let Some((vx, vys)) = config.validation_data.take() {
         check_arrays(&model.network, &vx, vys.first(), "validation_data.x")?;
         return Ok(Split {
-            x: Cow::Borrowed(x),
+            x: TrainInputs::Given(x),
             ys,
             weights,
             validation: Some((vx, vys)),
@@ -74,7 +91,7 @@ fn split<'x>(
     }
     if v == 0.0 {
         return Ok(Split {
-            x: Cow::Borrowed(x),
+            x: TrainInputs::Given(x),
             ys,
             weights,
             validation: None,
@@ -91,16 +108,19 @@ fn split<'x>(
             ),
         ));
     }
-    let head = |a: &ArrayD<f32>| row_range(a, 0, train);
-    let tail = |a: &ArrayD<f32>| row_range(a, train, n);
+    let head = |a: &ArrayD<f32>| crate::data::row_range(a, 0, train);
+    let tail = |a: &ArrayD<f32>| crate::data::row_range(a, train, n);
     if let Some(w) = weights.as_mut() {
         *w = w.slice(ndarray::s![..train]).to_owned();
     }
     Ok(Split {
-        x: Cow::Owned(x.iter().map(head).collect()),
+        x: TrainInputs::Cut(x.iter().map(|a| a.rows(0, train)).collect()),
         ys: ys.iter().map(head).collect(),
         weights,
-        validation: Some((x.iter().map(tail).collect(), ys.iter().map(tail).collect())),
+        validation: Some((
+            x.iter().map(|a| a.rows(train, n)).collect(),
+            ys.iter().map(tail).collect(),
+        )),
     })
 }
 
@@ -152,17 +172,18 @@ pub(crate) fn log_keys(model: &Model, validates: bool) -> Vec<String> {
 }
 
 impl Model {
-    /// Trains the model (Keras's `fit`): `x` holds one array per model input (`[samples, ...]`), `y` the
-    /// targets: an array, or one array per output in output order (see [`crate::AsTargets`]). Returns the
-    /// per-epoch [`History`]. A wrong number of target arrays, or targets that do not fit their output's
-    /// loss, are errors before any callback runs, naming the output.
-    pub fn fit<Y: AsTargets + ?Sized>(
+    /// Trains the model (Keras's `fit`): `x` holds one array per model input (`[samples, ...]`: f32 values, or
+    /// bytes made f32 one batch at a time, see [`crate::inputs`]), `y` the targets: an array, or one array per
+    /// output in output order (see [`crate::AsTargets`]). Returns the per-epoch [`History`]. A wrong number of
+    /// target arrays, or targets that do not fit their output's loss, are errors before any callback runs,
+    /// naming the output.
+    pub fn fit<X: AsInputs + ?Sized, Y: AsTargets + ?Sized>(
         &mut self,
-        x: &[ArrayD<f32>],
+        x: &X,
         y: &Y,
         config: FitConfig<'_>,
     ) -> Result<History> {
-        let y = y.target_list();
+        let (x, y) = (x.input_list(), y.target_list());
         // The loop runs on a worker of rayon's pool: each batch's two shards then run on this worker and one
         // other, instead of the calling thread handing both to the pool and sleeping until they finish.
         in_worker(|| self.fit_on_current_thread(x, &y, config))
@@ -170,15 +191,16 @@ impl Model {
 
     fn fit_on_current_thread(
         &mut self,
-        x: &[ArrayD<f32>],
+        x: Vec<InputRef<'_>>,
         y: &[&ArrayD<f32>],
         mut config: FitConfig<'_>,
     ) -> Result<History> {
         self.compiled("fit")?;
         check_batch_size(config.batch_size)?;
         let shard_count = check_loop_arguments(&config)?;
-        let ys = crate::validate::fit_arguments(self, x, y, &mut config)?;
+        let ys = crate::validate::fit_arguments(self, &x, y, &mut config)?;
         let data = split(self, x, ys, &mut config)?;
+        let train_x = data.x.list();
         let n = data.ys.first().map_or(0, |y| y.shape()[0]);
         let params = RunParams {
             epochs: config.epochs,
@@ -199,10 +221,9 @@ impl Model {
                 let shards: Vec<Shard> = shard_indices(indices, run.shards_per_batch())
                     .into_iter()
                     .map(|part| Shard {
-                        inputs: data
-                            .x
+                        inputs: train_x
                             .iter()
-                            .map(|a| Tensor::new(take_rows(a, part)))
+                            .map(|a| Tensor::new(a.rows_f32(part)))
                             .collect(),
                         ys: data
                             .ys
@@ -221,6 +242,7 @@ impl Model {
             }
             let validation = data.validation.as_ref().map(|(x, ys)| {
                 let batch_size = config.batch_size;
+                let x = x.input_list();
                 (
                     TestBatches::Arrays { x, ys, batch_size },
                     config.validation_freq,

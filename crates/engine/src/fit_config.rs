@@ -5,8 +5,9 @@ use ndarray::{Array1, ArrayD};
 use rkeras_callbacks::Callback;
 use std::collections::HashMap;
 
-/// Validation inputs (one array per model input) and targets (one array per output).
-pub type ValidationData = (Vec<ArrayD<f32>>, Vec<ArrayD<f32>>);
+/// Validation inputs (one per model input: f32 values or bytes made f32 per batch) and targets (one array per
+/// output).
+pub type ValidationData = (Vec<crate::inputs::InputArray>, Vec<ArrayD<f32>>);
 
 /// The arguments of [`crate::Model::fit`], with Keras's defaults: batch_size 32, epochs 1, verbose 1,
 /// shuffle true, validation_freq 1.
@@ -126,9 +127,14 @@ impl<'a> FitConfig<'a> {
         self.validation_split = split;
         self
     }
-    /// Sets `validation_data`: the inputs and the targets (an array, or one array per output).
-    pub fn validation_data(mut self, x: Vec<ArrayD<f32>>, y: impl crate::IntoTargets) -> Self {
-        self.validation_data = Some((x, y.into_targets()));
+    /// Sets `validation_data`: the inputs (f32 arrays, or [`crate::inputs::InputArray`]s) and the targets (an
+    /// array, or one array per output).
+    pub fn validation_data(
+        mut self,
+        x: impl crate::inputs::IntoInputs,
+        y: impl crate::IntoTargets,
+    ) -> Self {
+        self.validation_data = Some((x.into_inputs(), y.into_targets()));
         self
     }
     /// Sets `shuffle`.

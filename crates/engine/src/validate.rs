@@ -13,6 +13,7 @@
 use crate::data::check_arrays;
 use crate::error::{EngineError, Result};
 use crate::fit_config::FitConfig;
+use crate::inputs::{InputRef, Samples};
 use crate::losses::{Loss, LossKind};
 use crate::model::Model;
 use ndarray::{ArrayD, IxDyn};
@@ -28,7 +29,7 @@ use std::collections::HashMap;
 /// `class_weight` (a single output only, as in Keras). Returns the targets, reshaped as [`targets`] does.
 pub(crate) fn fit_arguments(
     model: &Model,
-    x: &[ArrayD<f32>],
+    x: &[InputRef<'_>],
     y: &[&ArrayD<f32>],
     config: &mut FitConfig<'_>,
 ) -> Result<Vec<ArrayD<f32>>> {
@@ -52,9 +53,9 @@ pub(crate) fn fit_arguments(
 
 /// Checks `x` and the targets `ys` (one per output, each against its output and loss; `name` names `x`)
 /// and returns the targets, reshaped as [`targets`] does. `what` names the call, for a model not compiled.
-pub(crate) fn model_targets(
+pub(crate) fn model_targets<A: Samples>(
     model: &Model,
-    x: &[ArrayD<f32>],
+    x: &[A],
     ys: &[&ArrayD<f32>],
     name: &str,
     what: &'static str,

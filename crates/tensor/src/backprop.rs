@@ -38,6 +38,9 @@ pub struct Node {
     op: &'static str,
     inputs: Vec<Tensor>,
     backward: Backward,
+    /// Whether the rule reads [`BackwardCtx::output`]; when it does not, an op whose own rule does not read
+    /// this node's output may hold it without its values ([`Tensor::without_values`]).
+    reads_output: bool,
 }
 
 impl Node {
@@ -51,6 +54,7 @@ impl Node {
             op,
             inputs,
             backward: Backward::Dense(Box::new(backward)),
+            reads_output: true,
         }
     }
 
@@ -65,6 +69,7 @@ impl Node {
             op,
             inputs,
             backward: Backward::Gradients(Box::new(backward)),
+            reads_output: true,
         }
     }
 
@@ -82,7 +87,20 @@ impl Node {
             op,
             inputs,
             backward: Backward::Owned(Box::new(backward)),
+            reads_output: false,
         }
+    }
+
+    /// Declares that the rule never reads [`BackwardCtx::output`] (it gets an empty array once the output's
+    /// values are gone), so that the output's values can be freed before the backward pass.
+    pub fn output_unread(mut self) -> Node {
+        self.reads_output = false;
+        self
+    }
+
+    /// Whether the rule reads [`BackwardCtx::output`].
+    pub fn reads_output(&self) -> bool {
+        self.reads_output
     }
 
     /// The op's name.

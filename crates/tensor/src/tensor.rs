@@ -35,7 +35,10 @@ pub(crate) struct TensorInner {
     /// `backward` has taken the node apart.
     pub(crate) op: Option<&'static str>,
     /// The backward rule and the inputs; `backward` takes it out once it has run, releasing what it saved.
-    node: Mutex<Option<Node>>,
+    /// Shared with the handles [`Tensor::without_values`] makes.
+    node: Arc<Mutex<Option<Node>>>,
+    /// A handle without values ([`Tensor::without_values`]): the shape of the values it does not hold.
+    released_shape: Option<Box<[usize]>>,
 }
 
 impl TensorInner {
@@ -101,7 +104,30 @@ impl Tensor {
             data,
             requires_grad,
             op: node.as_ref().map(Node::op_name),
-            node: Mutex::new(node),
+            node: Arc::new(Mutex::new(node)),
+            released_shape: None,
+        }))
+    }
+
+    /// A handle to this tensor's place in the graph (its id and its node, shared) without its values, for an
+    /// op whose backward rule never reads this input's values: the values can then be freed as soon as the
+    /// caller drops the tensor, while the backward pass still reaches the node behind it. The tensor itself
+    /// (a clone) when its values are needed after all: a constant, leaf or variable, or a tensor whose own
+    /// rule reads its output ([`Node::output_unread`]). The handle's [`Tensor::data`] is an empty array;
+    /// [`Tensor::shape`] is the tensor's.
+    pub(crate) fn without_values(&self) -> Tensor {
+        let unread = self.0.node().as_ref().is_some_and(|n| !n.reads_output());
+        if !unread {
+            return self.clone();
+        }
+        LIVE_TENSORS.fetch_add(1, Ordering::Relaxed);
+        Tensor(Arc::new(TensorInner {
+            id: self.0.id,
+            data: Arc::new(ArrayD::zeros(IxDyn(&[0]))),
+            requires_grad: self.0.requires_grad,
+            op: self.0.op,
+            node: Arc::clone(&self.0.node),
+            released_shape: Some(self.shape().into()),
         }))
     }
 
@@ -165,22 +191,28 @@ impl Tensor {
 
     /// The shape.
     pub fn shape(&self) -> &[usize] {
-        self.0.data.shape()
+        match &self.0.released_shape {
+            Some(shape) => shape,
+            None => self.0.data.shape(),
+        }
     }
 
     /// The number of axes.
     pub fn ndim(&self) -> usize {
-        self.0.data.ndim()
+        self.shape().len()
     }
 
     /// The number of elements.
     pub fn len(&self) -> usize {
-        self.0.data.len()
+        match &self.0.released_shape {
+            Some(shape) => shape.iter().product(),
+            None => self.0.data.len(),
+        }
     }
 
     /// Whether the tensor has no elements.
     pub fn is_empty(&self) -> bool {
-        self.0.data.is_empty()
+        self.len() == 0
     }
 
     /// The values.

@@ -134,6 +134,42 @@ fn the_fused_op_is_conv2d_relu_then_max_pool2d_bit_for_bit_on_one_and_two_thread
     }
 }
 
+/// Input, kernel and bias gradients of `sum(dropout(y) · w)` for the fused op's `y` or the two ops', as bit
+/// patterns, and whether `y`'s values were alive after dropout's forward pass (the caller's `y` dropped).
+fn dropped_out(case: &Case, seed: u64, fused: bool) -> (Vec<Vec<u32>>, bool) {
+    let x = Tensor::leaf(array(&case.0, seed, true));
+    let k = Tensor::leaf(array(&case.1, seed + 1, true));
+    let b = Tensor::leaf(array(&[case.1[3]], seed + 2, true));
+    let (pool, strides, valid) = (case.4, case.5, ConvPadding::Valid);
+    let y = if fused {
+        x.conv2d_relu_max_pool2d(&k, Some(&b), options(case), pool, strides, valid)
+    } else {
+        x.conv2d_relu(&k, Some(&b), options(case))
+            .and_then(|y| y.max_pool2d(pool, strides, valid))
+    }
+    .unwrap();
+    let values = std::sync::Arc::downgrade(&y.data_arc());
+    let d = y.dropout(0.4, &mut StdRng::seed_from_u64(seed)).unwrap();
+    drop(y);
+    let alive = values.upgrade().is_some();
+    let w = Tensor::new(array(d.shape(), seed + 3, false));
+    let grads = d.mul(&w).unwrap().sum_all().unwrap().backward().unwrap();
+    let grads = [&x, &k, &b].map(|t| bits(grads.get(t).unwrap()));
+    (grads.to_vec(), alive)
+}
+
+#[test]
+fn dropout_after_the_fused_op_frees_its_output_and_keeps_the_gradients() {
+    for case in [&cases()[0], &cases()[3]] {
+        let (separate, held) = dropped_out(case, 7, false);
+        let (fused, fused_held) = dropped_out(case, 7, true);
+        // The fused op's backward pass reads its winners, not its output: dropout holds its place only.
+        assert!(held && !fused_held, "{case:?}");
+        assert_eq!(fused, separate, "{case:?}");
+        assert_eq!(two_threads(|| dropped_out(case, 7, true)).0, fused);
+    }
+}
+
 #[test]
 fn the_fused_op_matches_finite_differences() {
     // Continuous values and a small step: no ties within a window and no pre-activation within a step of
@@ -213,13 +249,14 @@ fn the_kernels_check_their_geometries_and_lengths() {
     assert!(forward(&pool, &x[1..], &mut out, &mut winners).is_err());
     assert!(forward(&pool, &x, &mut out, &mut winners[1..]).is_err());
     forward(&pool, &x, &mut out, &mut winners).unwrap();
-    assert_eq!((out, winners.clone()), (vec![4.5, 4.5], vec![0, 0]));
+    // Tap 0 wins both windows, and both maxima are positive (the winner byte's high bit).
+    assert_eq!((out, winners.clone()), (vec![4.5, 4.5], vec![0x80, 0x80]));
     let mut dk = vec![0.0; 18];
     let grads = Conv2dGrads {
         kernel: Some(&mut dk),
         ..Conv2dGrads::default()
     };
-    let saved = ([4.5, 4.5].as_slice(), winners.as_slice());
+    let saved = winners.as_slice();
     conv2d_relu_max_pool2d_backward(
         &x,
         &k,

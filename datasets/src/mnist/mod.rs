@@ -83,6 +83,20 @@ impl MnistSplit {
             .unwrap_or_else(|_| ArrayD::zeros(IxDyn(&shape)))
     }
 
+    /// The images as bytes in [`MnistSplit::images_f32`]'s shape: `(n, rows·cols)` when `flatten`, else
+    /// `(n, rows, cols, 1)` (for an input that scales them per batch, a quarter of the f32 array's size).
+    pub fn images_u8(&self, flatten: bool) -> ArrayD<u8> {
+        let (n, rows, cols) = self.images.dim();
+        let shape: Vec<usize> = if flatten {
+            vec![n, rows * cols]
+        } else {
+            vec![n, rows, cols, 1]
+        };
+        let values = self.images.iter().copied().collect();
+        ArrayD::from_shape_vec(IxDyn(&shape), values)
+            .unwrap_or_else(|_| ArrayD::zeros(IxDyn(&shape)))
+    }
+
     /// Labels as `f32` class ids `(n,)` (for sparse categorical losses).
     pub fn labels_f32(&self) -> Array1<f32> {
         self.labels.mapv(f32::from)

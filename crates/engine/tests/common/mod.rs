@@ -76,6 +76,24 @@ pub fn weight_bits(weights: &[ArrayD<f32>]) -> Vec<Vec<u32>> {
         .collect()
 }
 
+/// Every logged value's bits, key by key, to compare runs exactly.
+pub fn history_bits(history: &rkeras_engine::History) -> Vec<(String, Vec<u64>)> {
+    history
+        .history
+        .iter()
+        .map(|(k, v)| (k.clone(), v.iter().map(|x| x.to_bits()).collect()))
+        .collect()
+}
+
+/// Runs `f` on a rayon pool of `threads` threads.
+pub fn on_threads<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> R {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap()
+        .install(f)
+}
+
 /// Keras's `[layer.name for layer in model.layers]`.
 pub fn layer_names(model: &Model) -> Vec<String> {
     model

@@ -1,6 +1,7 @@
 //! `conv2d_relu_max_pool2d`: a convolution ending in ReLU and the max pooling after it as one op, on
 //! [`crate::kernels::conv2d_relu_max_pool2d_forward`] & co., so that neither the convolution's output nor its
-//! gradient is held for the whole batch (the op keeps one byte per pooled value).
+//! gradient is held for the whole batch (the op keeps one byte per pooled value, and its backward pass does not
+//! read its own output).
 
 use super::conv::Conv2dOptions;
 use super::conv_op::{array, contiguous, conv_gradients, slice};
@@ -67,15 +68,15 @@ impl Tensor {
         Ok(Tensor::from_op(
             array(&shape, out, NAME)?,
             || {
+                // The winners alone drive the backward pass: the output may go once nothing else reads it.
                 Node::new(NAME, inputs, move |ctx| {
-                    let y = contiguous(ctx.output);
                     conv_gradients(ctx, conv.out_c, NAME, |xs, ks, dys, grads| {
-                        let pooled = (slice(&y, NAME)?, &winners[..]);
                         kernels::conv2d_relu_max_pool2d_backward(
-                            xs, ks, dys, pooled, grads, &conv, &pg, par,
+                            xs, ks, dys, &winners, grads, &conv, &pg, par,
                         )
                     })
                 })
+                .output_unread()
             },
             needs,
         ))

@@ -56,7 +56,8 @@ impl Tensor {
     /// ```
     ///
     /// The mask is [`dropout_mask`]'s (the same draw from `rng`, the same bits), drawn in the pass that
-    /// multiplies a row-major input; only a byte per entry is kept for the backward pass.
+    /// multiplies a row-major input; only a byte per entry is kept for the backward pass, and not the input's
+    /// values (when the op that made the input does not need them either: see [`Node::output_unread`]).
     pub fn dropout(&self, rate: f32, rng: &mut impl Rng) -> Result<Tensor> {
         if rate == 0.0 {
             return Ok(self.clone());
@@ -77,8 +78,10 @@ impl Tensor {
         Ok(Tensor::from_op(
             out,
             || {
-                // The gradient is masked where it lies: no second buffer of the batch's size.
-                Node::passing_gradient("dropout", vec![self.clone()], move |_, mut grad| {
+                // The gradient is masked where it lies: no second buffer of the batch's size. The rule reads
+                // neither the input nor the output, so the input's values need not outlive the caller's hold.
+                let input = self.without_values();
+                Node::passing_gradient("dropout", vec![input], move |_, mut grad| {
                     let whole = grad.len() == keep.len();
                     if let (Some(g), true) = (grad.as_slice_mut(), whole) {
                         dropout_backward_in_place(g, &keep, scale);
@@ -107,11 +110,12 @@ impl Tensor {
         Ok(Tensor::from_op(
             out,
             || {
-                Node::new("dropout", vec![self.clone()], move |ctx| {
+                Node::new("dropout", vec![self.without_values()], move |ctx| {
                     Ok(vec![Some(super::fast::zip(ctx.grad, &mask.0, |g, m| {
                         g * m
                     }))])
                 })
+                .output_unread()
             },
             self.requires_grad(),
         ))
@@ -192,6 +196,38 @@ mod tests {
         let keep: Vec<u8> = mask.iter().map(|&m| u8::from(m != 0.0)).collect();
         let dx = kept_gradient(&transposed, &keep, 1.0 / (1.0 - 0.3f32)).unwrap();
         assert_identical(&dx, &expected, "transposed gradient");
+    }
+
+    #[test]
+    fn dropout_frees_its_input_s_values_when_no_rule_reads_them() {
+        let shape = [3, 5, 7];
+        let (first, second) = (masked(&shape, 4), masked(&shape, 5));
+        for fused in [true, false] {
+            // `reshape`'s rule does not read its output; `exp`'s does (its gradient is `g · exp(x)`).
+            let x = Tensor::leaf(varied(&shape, 1));
+            let (free, kept) = (x.reshape(&shape).unwrap(), x.exp().unwrap());
+            let exp = kept.data().clone();
+            let free_values = std::sync::Arc::downgrade(&free.data_arc());
+            let kept_values = std::sync::Arc::downgrade(&kept.data_arc());
+            let (a, b) = if fused {
+                let a = free.dropout(0.3, &mut StdRng::seed_from_u64(4));
+                (a, kept.dropout(0.3, &mut StdRng::seed_from_u64(5)))
+            } else {
+                (
+                    free.apply_mask(first.clone()),
+                    kept.apply_mask(second.clone()),
+                )
+            };
+            let (a, b) = (a.unwrap(), b.unwrap());
+            drop((free, kept));
+            assert!(free_values.upgrade().is_none(), "fused: {fused}");
+            assert!(kept_values.upgrade().is_some(), "fused: {fused}");
+            // The graph behind the released values is whole: d/dx (sum(a) + sum(b)) = m₁ + m₂ · exp(x).
+            let loss = a.sum_all().unwrap().add(&b.sum_all().unwrap()).unwrap();
+            let grads = loss.backward().unwrap();
+            let expected = &first + &(&second * &exp);
+            assert_identical(grads.get(&x).unwrap(), &expected, "gradient");
+        }
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Convolution, ReLU and max pooling as one pass per shard of images. The forward pass convolves a shard into
 //! a shard-sized scratch buffer and pools it into the output, keeping each pooled value's winning tap as a
-//! byte; the backward pass rebuilds a shard's ReLU-masked output gradient from the pooled gradient, the pooled
-//! values and the winners, and runs the convolution's backward pass on it. The batch's convolution output and
+//! byte (with ReLU's verdict on the maximum); the backward pass rebuilds a shard's ReLU-masked output gradient
+//! from the pooled gradient and the winners, and runs the convolution's backward pass on it. The batch's convolution output and
 //! its gradient (19 MB each for the MNIST convnet's second layer at batch 128) never exist whole.
 //!
 //! The shards are the convolution's own ([`Conv2dGeometry::shard_images`]), each runs the unfused kernels on
@@ -110,8 +110,8 @@ pub fn conv2d_relu_max_pool2d_forward(
     Ok(())
 }
 
-/// Gradients of [`conv2d_relu_max_pool2d_forward`] given its `out` and `winners` and `grad_out = d loss / d
-/// out`, written into `grads`.
+/// Gradients of [`conv2d_relu_max_pool2d_forward`] given its `winners` and `grad_out = d loss / d out`, written
+/// into `grads` (the pooled values are not needed: a winner byte also says whether ReLU passed the gradient).
 ///
 /// # Errors
 /// As [`conv2d_relu_max_pool2d_forward`].
@@ -120,14 +120,13 @@ pub fn conv2d_relu_max_pool2d_backward(
     input: &[f32],
     kernel: &[f32],
     grad_out: &[f32],
-    (out, winners): (&[f32], &[u8]),
+    winners: &[u8],
     grads: Conv2dGrads<'_>,
     conv: &Conv2dGeometry,
     pool: &Conv2dGeometry,
     par: Parallelism,
 ) -> Result<()> {
     check(conv, pool, input.len(), grad_out.len())?;
-    pool.check_len("the output", out.len(), grad_out.len())?;
     pool.check_len("the winners", winners.len(), grad_out.len())?;
     let Conv2dGrads {
         input: grad_input,
@@ -152,8 +151,7 @@ pub fn conv2d_relu_max_pool2d_backward(
         let mut dy = buffer_pool::take(images * conv_image);
         for (i, dy) in dy.chunks_exact_mut(conv_image.max(1)).enumerate() {
             let at = (first + i) * pool_image..(first + i + 1) * pool_image;
-            let (g, y, w) = (&grad_out[at.clone()], &out[at.clone()], &winners[at]);
-            pool2d_winners::spread_image(pool, g, y, w, dy);
+            pool2d_winners::spread_image(pool, &grad_out[at.clone()], &winners[at], dy);
         }
         let mut partial = vec![0.0f32; kernel_len + oc];
         let (dk, db) = partial.split_at_mut(kernel_len);
