@@ -24,29 +24,55 @@ const MIN_INPUT: f32 = -87.336_54;
 /// Above this, `e^x` overflows to +∞.
 const MAX_INPUT: f32 = 88.722_83;
 
-/// `e^x` (see the module documentation for its accuracy).
+/// The parts of `e^x = e^r · 2^n` for `x` within `[MIN_INPUT, MAX_INPUT]`: `e^r` (`|r| ≤ ln 2 / 2`) and
+/// `n = round(x / ln 2)`.
 #[inline(always)]
-pub fn exp(x: f32) -> f32 {
-    let clamped = x.clamp(MIN_INPUT, MAX_INPUT);
-    let shifted = clamped * LOG2_E + ROUND_MAGIC;
+fn reduce(x: f32) -> (f32, i32) {
+    let shifted = x * LOG2_E + ROUND_MAGIC;
     let n = shifted - ROUND_MAGIC;
     let n_bits = shifted.to_bits().wrapping_sub(ROUND_MAGIC.to_bits()) as i32;
-    let r = clamped - n * LN2_HIGH - n * LN2_LOW;
+    let r = x - n * LN2_HIGH - n * LN2_LOW;
     let r2 = r * r;
     let p = ((((1.987_569_1e-4 * r + 1.398_199_9e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r
         + 1.666_666_5e-1)
         * r
         + 0.5;
-    let e_r = p * r2 + r + 1.0;
+    (p * r2 + r + 1.0, n_bits)
+}
+
+/// `2^n` for `n` in `[−126, 127]` (a normal float).
+#[inline(always)]
+fn pow2(n: i32) -> f32 {
+    f32::from_bits(((n + 127) as u32) << 23)
+}
+
+/// `e^x` (see the module documentation for its accuracy).
+#[inline(always)]
+pub fn exp(x: f32) -> f32 {
+    let (e_r, n_bits) = reduce(x.clamp(MIN_INPUT, MAX_INPUT));
     // 2^n for n in [−126, 128] as 2^⌊n/2⌋ · 2^⌈n/2⌉, both normal floats (2^128 itself is not one).
     let half_n = n_bits >> 1;
-    let scale_a = f32::from_bits(((half_n + 127) as u32) << 23);
-    let scale_b = f32::from_bits(((n_bits - half_n + 127) as u32) << 23);
-    let y = e_r * scale_a * scale_b;
+    let y = e_r * pow2(half_n) * pow2(n_bits - half_n);
     if x < MIN_INPUT {
         0.0
     } else if x > MAX_INPUT {
         f32::INFINITY
+    } else if x.is_nan() {
+        x
+    } else {
+        y
+    }
+}
+
+/// `e^x` for `x ≤ 0` or NaN (a softmax's scores less their maximum): the bits of [`exp`] in fewer operations.
+/// There `n ≥ −126`, so `2^n` is one normal float and `e^r · 2^n` rounds once as `e^r · 2^⌊n/2⌋ · 2^⌈n/2⌉` does
+/// (its first product is exact), and nothing overflows. Not for `x > 0`.
+#[inline(always)]
+pub fn exp_nonpositive(x: f32) -> f32 {
+    let (e_r, n_bits) = reduce(if x > MIN_INPUT { x } else { MIN_INPUT });
+    let y = e_r * pow2(n_bits);
+    if x < MIN_INPUT {
+        0.0
     } else if x.is_nan() {
         x
     } else {
@@ -102,6 +128,43 @@ mod tests {
         assert!(exp(f32::NAN).is_nan());
         assert!(exp(MAX_INPUT).is_finite());
         assert!(exp(MIN_INPUT) > 0.0);
+    }
+
+    /// Every 997th f32 at or below zero (the bit patterns from +0 up to −∞, both edges and the underflow
+    /// threshold) and a NaN: the bits of [`exp`].
+    #[test]
+    fn nonpositive_gives_the_bits_of_exp() {
+        let check = |x: f32| {
+            let (a, b) = (exp_nonpositive(x), exp(x));
+            assert_eq!(a.to_bits(), b.to_bits(), "x = {x:e}: {a:e} vs {b:e}");
+        };
+        for bits in (0x8000_0000u32..=0xff80_0000).step_by(997) {
+            check(f32::from_bits(bits));
+        }
+        let below = f32::from_bits(MIN_INPUT.to_bits() + 1);
+        for x in [
+            0.0,
+            -0.0,
+            MIN_INPUT,
+            below,
+            -87.0,
+            -1e-30,
+            f32::NEG_INFINITY,
+        ] {
+            check(x);
+        }
+        assert_eq!(exp_nonpositive(f32::NAN).to_bits(), f32::NAN.to_bits());
+    }
+
+    /// Every f32 at or below zero: the bits of [`exp`] (`cargo test --release -- --ignored`).
+    #[test]
+    #[ignore = "2^31 values: minutes"]
+    fn nonpositive_gives_the_bits_of_exp_everywhere() {
+        for bits in 0x8000_0000u32..=0xff80_0000 {
+            let x = f32::from_bits(bits);
+            assert_eq!(exp_nonpositive(x).to_bits(), exp(x).to_bits(), "x = {x:e}");
+        }
+        assert_eq!(exp_nonpositive(0.0).to_bits(), exp(0.0).to_bits());
     }
 
     #[test]

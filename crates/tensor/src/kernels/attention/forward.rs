@@ -81,7 +81,7 @@ pub(crate) fn masked_softmax_rows(
         let mut sum = 0.0f32;
         for (j, s) in row.iter_mut().enumerate() {
             *s = if keep(i, j) {
-                crate::kernels::exp::exp(*s - max)
+                crate::kernels::exp::exp_nonpositive(*s - max)
             } else {
                 0.0
             };

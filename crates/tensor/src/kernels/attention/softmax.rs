@@ -7,7 +7,7 @@
 //! Against one running sum the rounding of the row sum differs by a few units in the last place; the result
 //! does not depend on the number of threads. Rows with an explicit mask take the general per-element pass.
 
-use crate::kernels::exp::exp;
+use crate::kernels::exp::exp_nonpositive;
 use crate::kernels::per_target::per_target;
 
 /// Independent accumulators per row: one AVX-512 register of `f32`, two AVX2 ones.
@@ -77,17 +77,17 @@ fn softmax_row(row: &mut [f32]) {
     let mut chunks = row.chunks_exact_mut(LANES);
     for chunk in &mut chunks {
         for (sum, s) in sums.iter_mut().zip(chunk.iter_mut()) {
-            *s = exp(*s - max);
+            *s = exp_nonpositive(*s - max);
             *sum += *s;
         }
     }
     // The row's last partial chunk takes the `exp` of a whole one (lanes past the row's end are computed and
     // dropped), then is summed in order as before: the same values and the same sum as one element at a time.
     let rest = chunks.into_remainder();
-    let mut lanes = [0.0f32; LANES];
+    let mut lanes = [max; LANES];
     lanes[..rest.len()].copy_from_slice(rest);
     for v in &mut lanes {
-        *v = exp(*v - max);
+        *v = exp_nonpositive(*v - max);
     }
     rest.copy_from_slice(&lanes[..rest.len()]);
     let mut sum = 0.0f32;
@@ -137,6 +137,7 @@ fn backward_rows(ds: &mut [f32], p: &[f32], cols: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kernels::exp::exp;
 
     /// Softmax of `row` in f64 over its first `kept` entries.
     fn softmax_f64(row: &[f32], kept: usize) -> Vec<f64> {
