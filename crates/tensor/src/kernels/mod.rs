@@ -63,6 +63,7 @@ mod reduce;
 pub mod simple_rnn;
 pub mod smooth_activation;
 mod step_mask;
+mod step_product;
 #[cfg(test)]
 mod test_util;
 

@@ -118,7 +118,8 @@ pub(crate) fn grad_steps<'a>(
     Ok((steps, first))
 }
 
-/// `c ← a·b + beta·c` into a contiguous destination; the operands may be strided views.
+/// `c ← a·b + beta·c` into a contiguous destination; the operands may be strided views (a right operand with
+/// contiguous rows takes the per-step product kernel, [`step_matmul_into`](super::step_product::step_matmul_into)).
 pub(crate) fn matmul_into(
     op: &'static str,
     a: &ArrayView2<f32>,
@@ -137,7 +138,7 @@ pub(crate) fn matmul_into(
             ),
         ));
     }
-    super::matmul_into(c.view_mut(), a.view(), b.view(), 1.0, beta)
+    super::step_product::step_matmul_into(c.view_mut(), a.view(), b.view(), beta)
 }
 
 /// `[batch, time, cols]` seen as `[batch·time, cols]` rows (copied to standard layout when needed).

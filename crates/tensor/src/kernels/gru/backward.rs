@@ -8,6 +8,7 @@ use crate::kernels::recurrent::{
     matmul_into, packed_input_gradients, previous_state, rows,
 };
 use crate::kernels::step_mask::{gather_rows, kept_samples, scatter_rows};
+use crate::kernels::step_product::step_matmul_into_copied;
 use crate::{Result, TensorError};
 use ndarray::{Array1, Array2, Array3, ArrayView2, ArrayView3, ArrayViewD, Axis, Ix2, s};
 
@@ -142,6 +143,9 @@ pub(crate) fn gru_backward_parts(
     } else {
         zr_kernel
     };
+    // The transposed kernels copied once, so that every step's state gradient reads rows in place.
+    let kernel_t = crate::pooled::standard_copy(&kernel.t());
+    let h_kernel_t = crate::pooled::standard_copy(&h_kernel.t());
     let gates = cache
         .gates
         .as_slice()
@@ -223,12 +227,12 @@ pub(crate) fn gru_backward_parts(
                 1.0,
                 &mut d_candidate_kernel.view_mut(),
             )?;
-            matmul_into(
-                OP_BACKWARD,
-                &d_candidate.slice(s![..n, ..]),
-                &h_kernel.t(),
+            step_matmul_into_copied(
+                d_reset_input.slice_mut(s![..n, ..]),
+                d_candidate.slice(s![..n, ..]),
+                h_kernel.t(),
+                h_kernel_t.view(),
                 0.0,
-                &mut d_reset_input.slice_mut(s![..n, ..]),
             )?;
             let d_x_flat = flat_mut(OP_BACKWARD, &mut d_x_pre)?;
             let d_rec = flat_mut(OP_BACKWARD, &mut d_recurrent)?;
@@ -255,12 +259,12 @@ pub(crate) fn gru_backward_parts(
             1.0,
             &mut d_recurrent_kernel.view_mut(),
         )?;
-        matmul_into(
-            OP_BACKWARD,
-            &d_recurrent_kept,
-            &kernel.t(),
+        step_matmul_into_copied(
+            d_previous.slice_mut(s![..n, ..]),
+            d_recurrent_kept,
+            kernel.t(),
+            kernel_t.view(),
             1.0,
-            &mut d_previous.slice_mut(s![..n, ..]),
         )?;
         if reset_after {
             d_recurrent_bias += &crate::pooled::sum_axis(&d_recurrent_kept, Axis(0));
@@ -328,6 +332,8 @@ pub(crate) fn gru_backward_parts(
         d_reset_input,
         d_recurrent,
         zeros,
+        kernel_t,
+        h_kernel_t,
     ] {
         crate::buffer_pool::give_array(buffer);
     }

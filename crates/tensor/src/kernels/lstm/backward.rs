@@ -4,6 +4,7 @@ use super::*;
 use crate::kernels::per_target::per_target;
 use crate::kernels::recurrent::{flush_subnormal, input_gradients};
 use crate::kernels::step_mask::{gather_rows, kept_samples, scatter_rows, skips};
+use crate::kernels::step_product::step_matmul_into_copied;
 use ndarray::s;
 
 /// Backpropagation through time: the gradients of `sum(output · grad_output)`.
@@ -107,6 +108,8 @@ pub(crate) fn lstm_backward_parts(
     let mut kept = Vec::with_capacity(batch);
     let mut kept_rows = Vec::with_capacity(batch);
     let mask = cache.mask.as_ref();
+    // The transposed recurrent kernel copied once, so that every step's `dh` reads rows in place.
+    let recurrent_kernel_t = crate::pooled::standard_copy(&params.recurrent_kernel.t());
 
     for step in (0..time).rev() {
         if step >= first_output_step {
@@ -159,11 +162,12 @@ pub(crate) fn lstm_backward_parts(
                 1.0,
                 &mut d_recurrent_kernel.view_mut(),
             )?;
-            matmul_into(
-                &d_gates_step,
-                &params.recurrent_kernel.t(),
+            step_matmul_into_copied(
+                kept_d_hidden.slice_mut(s![..n, ..]),
+                d_gates_step,
+                params.recurrent_kernel.t(),
+                recurrent_kernel_t.view(),
                 0.0,
-                &mut kept_d_hidden.slice_mut(s![..n, ..]),
             )?;
             scatter_rows(
                 flat(&kept_d_hidden)?,
@@ -197,7 +201,7 @@ pub(crate) fn lstm_backward_parts(
     crate::buffer_pool::give_array(d_hidden);
     crate::buffer_pool::give(d_cell);
     crate::buffer_pool::give(zero_state);
-    for buffer in [kept_d_gates, kept_hidden, kept_d_hidden] {
+    for buffer in [kept_d_gates, kept_hidden, kept_d_hidden, recurrent_kernel_t] {
         crate::buffer_pool::give_array(buffer);
     }
     let weights = LstmWeightGrads {

@@ -277,8 +277,9 @@ fn validate(op: &'static str, x_shape: &[usize], params: &LstmParams) -> Result<
     })
 }
 
-/// `c ← a·b + beta·c`: the one place where this kernel multiplies matrices. Every destination `c` is a
-/// contiguous buffer; only the operands `a` and `b` may be strided views.
+/// `c ← a·b + beta·c`: where this kernel multiplies matrices (but for the backward pass's `dGates·Uᵀ`, which
+/// reads a copy of `Uᵀ`). Every destination `c` is a contiguous buffer; only the operands `a` and `b` may be
+/// strided views.
 fn matmul_into(
     a: &ArrayView2<f32>,
     b: &ArrayView2<f32>,
@@ -293,7 +294,7 @@ fn matmul_into(
             c.shape()
         )));
     }
-    super::matmul_into(c.view_mut(), a.view(), b.view(), 1.0, beta)
+    super::step_product::step_matmul_into(c.view_mut(), a.view(), b.view(), beta)
 }
 
 /// A standard-layout `[batch, time, features]` array seen as `[batch·time, features]` rows.
