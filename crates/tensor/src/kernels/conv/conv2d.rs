@@ -5,7 +5,8 @@
 //! images themselves (`implicit`).
 //!
 //! 3×3 stride-1 convolutions with 8 or more channels and filters run their forward pass and input gradient as
-//! Winograd F(2×2, 3×3) (`winograd`), 2.25× fewer multiply-adds; their kernel gradient stays as above.
+//! Winograd F(2×2, 3×3) (`winograd`), 2.25× fewer multiply-adds, and their kernel gradient as its adjoint
+//! (`winograd_kernel_grad`).
 //!
 //! Shards hold a fixed number of images (chosen from the geometry, never from the thread count) and partial
 //! kernel gradients are summed in shard order, so results are bit-identical on any number of threads.
@@ -27,7 +28,7 @@
 use super::Conv2dGeometry;
 use super::im2col::{col2im_add, im2col};
 use super::winograd::{self, Images, Plan};
-use super::{direct, implicit};
+use super::{direct, implicit, winograd_kernel_grad};
 use crate::buffer_pool;
 use crate::kernels::{MatRef, Parallelism, gemm};
 use crate::{Result, TensorError};
@@ -420,7 +421,16 @@ fn backward(
         };
         let dy = masked_shard(&grad_out[range(s)], mask(s));
         add_rows(db, &dy);
-        if grad_kernel.is_some() {
+        if grad_kernel.is_some() && winograd::applies(g) {
+            let first = s * shard * g.image_len();
+            let images = &input[first..first + rows / p * g.image_len()];
+            let grads = Images {
+                data: &dy,
+                row_stride: g.out_w * oc,
+                image_stride: p * oc,
+            };
+            winograd_kernel_grad::kernel_grad(g, images, grads, dk)?;
+        } else if grad_kernel.is_some() {
             let mut cols = buffer_pool::take(rows * pl);
             let mut tmp = buffer_pool::take(pl * og);
             for group in 0..g.groups {
@@ -480,7 +490,7 @@ type Operands<'a> = (&'a [f32], &'a [f32], &'a [f32], Option<&'a [f32]>);
 
 /// The implicit path's backward pass, one pass per shard of images: the shard's output gradient is masked by
 /// ReLU's output (when given) once, into the shard's full-width layout, and while it is in cache the bias
-/// gradient, the kernel gradient (one product per kernel row) and each image's input gradient read it.
+/// gradient, the kernel gradient (one product per kernel row, or Winograd's adjoint) and each image's input gradient read it.
 /// Returns each shard's partial `[kernel gradient, bias gradient]` (zero where not requested), in shard order;
 /// `grad_input` is overwritten when given.
 fn implicit_backward(
@@ -521,7 +531,17 @@ fn implicit_backward(
         }
         if want_kernel {
             let first = s * shard * il;
-            implicit::kernel_grad_shard(g, &input[first..first + images * il], &dy_full, dk)?;
+            let images = &input[first..first + images * il];
+            if winograd::applies(g) {
+                let grads = Images {
+                    data: &dy_full,
+                    row_stride: g.in_w * oc,
+                    image_stride,
+                };
+                winograd_kernel_grad::kernel_grad(g, images, grads, dk)?;
+            } else {
+                implicit::kernel_grad_shard(g, images, &dy_full, dk)?;
+            }
         }
         if let (Some(dx), Some((plan, u))) = (dx.as_deref_mut(), &wino) {
             let rows = Images {

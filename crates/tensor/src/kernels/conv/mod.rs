@@ -14,6 +14,7 @@ mod pool2d;
 mod pool2d_inside;
 mod pool2d_winners;
 mod winograd;
+mod winograd_kernel_grad;
 mod winograd_product;
 mod winograd_transforms;
 

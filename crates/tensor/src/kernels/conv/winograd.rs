@@ -54,14 +54,14 @@ fn fits(g: &Conv2dGeometry) -> bool {
 /// `out_h × out_w × f`, output `(y, x)` reading input rows `y − pad_top ..` and columns `x − pad_left ..`.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Plan {
-    h: usize,
-    w: usize,
-    c: usize,
-    f: usize,
-    pad_top: usize,
-    pad_left: usize,
-    out_h: usize,
-    out_w: usize,
+    pub(super) h: usize,
+    pub(super) w: usize,
+    pub(super) c: usize,
+    pub(super) f: usize,
+    pub(super) pad_top: usize,
+    pub(super) pad_left: usize,
+    pub(super) out_h: usize,
+    pub(super) out_w: usize,
 }
 
 impl Plan {
@@ -98,11 +98,11 @@ impl Plan {
         self.out_h * self.out_w * self.f
     }
 
-    fn tiles_w(&self) -> usize {
+    pub(super) fn tiles_w(&self) -> usize {
         self.out_w.div_ceil(2)
     }
 
-    fn tiles_h(&self) -> usize {
+    pub(super) fn tiles_h(&self) -> usize {
         self.out_h.div_ceil(2)
     }
 
@@ -135,7 +135,28 @@ impl<'a> Images<'a> {
     }
 }
 
-fn internal(reason: &str) -> TensorError {
+impl<'a> Images<'a> {
+    /// Pixel `(image, y, x)`'s values (as many as `zeros` holds), or `zeros` outside the `h × w` image.
+    pub(super) fn pixel<'z>(
+        &self,
+        (i, y, x): (usize, usize, usize),
+        (h, w): (usize, usize),
+        zeros: &'z [f32],
+    ) -> Result<&'z [f32]>
+    where
+        'a: 'z,
+    {
+        if y >= h || x >= w {
+            return Ok(zeros);
+        }
+        let at = i * self.image_stride + y * self.row_stride + x * zeros.len();
+        self.data
+            .get(at..at + zeros.len())
+            .ok_or_else(|| internal("pixel"))
+    }
+}
+
+pub(super) fn internal(reason: &str) -> TensorError {
     TensorError::Internal {
         op: "conv2d",
         reason: format!("winograd: {reason}"),
@@ -160,7 +181,7 @@ pub(crate) fn transform_kernel(plan: &Plan, kernel: &[f32], u: &mut [f32]) -> Re
 }
 
 /// The next row of each of 16 planes.
-fn next_rows<'a>(
+pub(super) fn next_rows<'a>(
     rows: &mut [std::slice::ChunksExactMut<'a, f32>; TILE],
 ) -> Result<[&'a mut [f32]; TILE]> {
     let mut out: [&'a mut [f32]; TILE] = Default::default();
@@ -170,8 +191,18 @@ fn next_rows<'a>(
     Ok(out)
 }
 
+/// The 16 planes of `buf` (`16 × tiles × width`), each cut into its tiles' rows of `width` values.
+pub(super) fn plane_rows(
+    buf: &mut [f32],
+    tiles: usize,
+    width: usize,
+) -> [std::slice::ChunksExactMut<'_, f32>; TILE] {
+    let mut planes = buf.chunks_exact_mut(tiles * width);
+    std::array::from_fn(|_| planes.next().unwrap_or_default().chunks_exact_mut(width))
+}
+
 /// Tile rows per block of products: [`BLOCK_TILES`] tiles or one tile row, whichever is more.
-fn band(plan: &Plan) -> usize {
+pub(super) fn band(plan: &Plan) -> usize {
     (BLOCK_TILES / plan.tiles_w().max(1)).max(1)
 }
 
@@ -221,7 +252,7 @@ pub(crate) fn convolve(
 
 /// `V = Bᵀ d B` of every tile in tile rows `tile_rows` (counted over all images, `out_h / 2` rows each) into
 /// `v` (`16 × tiles × c`).
-fn transform_inputs(
+pub(super) fn transform_inputs(
     plan: &Plan,
     images: Images<'_>,
     tile_rows: std::ops::Range<usize>,
@@ -229,22 +260,12 @@ fn transform_inputs(
     v: &mut [f32],
 ) -> Result<()> {
     let (c, tiles_h) = (plan.c, plan.tiles_h());
-    let rows = tile_rows.len() * plan.tiles_w();
-    let mut planes = v.chunks_exact_mut(rows * c);
-    let mut dst: [_; TILE] =
-        std::array::from_fn(|_| planes.next().unwrap_or_default().chunks_exact_mut(c));
+    let mut dst = plane_rows(v, tile_rows.len() * plan.tiles_w(), c);
     let pixel = |i: usize, y: usize, x: usize| -> Result<&[f32]> {
-        let (Some(y), Some(x)) = (y.checked_sub(plan.pad_top), x.checked_sub(plan.pad_left)) else {
-            return Ok(zeros);
-        };
-        if y >= plan.h || x >= plan.w {
-            return Ok(zeros);
+        match (y.checked_sub(plan.pad_top), x.checked_sub(plan.pad_left)) {
+            (Some(y), Some(x)) => images.pixel((i, y, x), (plan.h, plan.w), zeros),
+            _ => Ok(zeros),
         }
-        let at = i * images.image_stride + y * images.row_stride + x * c;
-        images
-            .data
-            .get(at..at + c)
-            .ok_or_else(|| internal("input pixel"))
     };
     for r in tile_rows {
         let (i, ty) = (r / tiles_h, r % tiles_h);
@@ -314,7 +335,7 @@ fn split_pair<'a>(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::super::implicit;
     use super::*;
     use crate::kernels::ConvPadding;
@@ -363,12 +384,12 @@ mod tests {
         out
     }
 
-    /// Forward passes over channel counts with vector tails, odd and even sizes, `valid` and `same`, one image
-    /// and several (several blocks of products, some spanning two images), against the definition.
-    #[test]
-    fn forward_matches_the_definition() {
+    /// Geometries on Winograd's path (input shape, filters, padding): channel counts with vector tails, odd and
+    /// even sizes, `valid` and `same`, one image and several (several blocks of tiles, some spanning two
+    /// images), the convnet's second layer.
+    pub(in super::super) fn geometries() -> [([usize; 4], usize, ConvPadding); 8] {
         use ConvPadding::*;
-        for (input, filters, padding) in [
+        [
             ([1, 5, 5, 8], 8, Valid),
             ([2, 6, 7, 9], 11, Same),
             ([3, 9, 8, 33], 17, Valid),
@@ -377,7 +398,13 @@ mod tests {
             ([6, 14, 13, 16], 24, Same),
             ([2, 3, 3, 8], 8, Valid),
             ([2, 2, 3, 12], 9, Same),
-        ] {
+        ]
+    }
+
+    /// Forward passes over [`geometries`] against the definition.
+    #[test]
+    fn forward_matches_the_definition() {
+        for (input, filters, padding) in geometries() {
             let kernel = [3, 3, input[3], filters];
             let g = Conv2dGeometry::conv(&input, &kernel, [1, 1], [1, 1], padding, 1).unwrap();
             assert!(fits(&g));

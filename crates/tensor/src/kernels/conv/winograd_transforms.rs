@@ -10,39 +10,60 @@
 //!
 //! A 4×4 input tile `d` becomes `V = Bᵀ d B`, a 3×3 kernel `g` becomes `U = G g Gᵀ`, and the 2×2 outputs of the
 //! tile are `Y = Aᵀ (U ⊙ V) A`; summed over input channels, `U ⊙ V` is 16 products `V_t · U_t`. Every
-//! coefficient is 0, ±1 or ±1/2, so the transforms are additions (and halvings, exact in floating point).
+//! coefficient is 0, ±1 or ±1/2, so the transforms are additions (and halvings, exact in floating point). The
+//! kernel gradient needs the adjoints of the output and kernel transforms, `dM = A dY Aᵀ` and `dg = Gᵀ dU G`.
+//! Each loop writes at most four outputs (one row of a transformed tile): with more, LLVM leaves it scalar.
 
 use crate::kernels::per_target::per_target;
 
 /// Elements of a transformed tile.
 pub(crate) const TILE: usize = 16;
 
-per_target! {
-/// `U = G g Gᵀ` for `n` consecutive filters: `g[ky · 3 + kx]` holds the 9 taps' rows (at least `n` values
-/// each), `u[t]` receives the 16 transformed values (`t = 4 · row + column`).
-pub(crate) fn kernel_tile(g: &[&[f32]; 9], u: &mut [&mut [f32]; TILE], n: usize) {
-    // One loop over the filters on named slices, so that it vectorises.
+/// G applied to three values: `(a, (a + b + c) / 2, (a − b + c) / 2, c)`; `I` picks one of the four.
+#[inline(always)]
+fn g_col<const I: usize>(a: f32, b: f32, c: f32) -> f32 {
+    match I {
+        0 => a,
+        1 => (a + b + c) * 0.5,
+        2 => (a - b + c) * 0.5,
+        _ => c,
+    }
+}
+
+/// Row `I` of `U = (G g) Gᵀ` for `n` filters: row `I` of `G g` (three values per filter, from the kernel's
+/// columns), then `G`'s four rows. Four outputs per loop, so that it vectorises.
+#[inline(always)]
+fn kernel_row<const I: usize>(g: &[&[f32]; 9], u: &mut [&mut [f32]], n: usize) {
+    let [u0, u1, u2, u3] = u else {
+        return;
+    };
+    let (u0, u1, u2, u3) = (&mut u0[..n], &mut u1[..n], &mut u2[..n], &mut u3[..n]);
     let [g0, g1, g2, g3, g4, g5, g6, g7, g8] = *g;
     let (g0, g1, g2) = (&g0[..n], &g1[..n], &g2[..n]);
     let (g3, g4, g5) = (&g3[..n], &g4[..n], &g5[..n]);
     let (g6, g7, g8) = (&g6[..n], &g7[..n], &g8[..n]);
-    let [u0, u1, u2, u3, u4, u5, u6, u7, u8, u9, u10, u11, u12, u13, u14, u15] = u;
-    let (u0, u1, u2, u3) = (&mut u0[..n], &mut u1[..n], &mut u2[..n], &mut u3[..n]);
-    let (u4, u5, u6, u7) = (&mut u4[..n], &mut u5[..n], &mut u6[..n], &mut u7[..n]);
-    let (u8, u9, u10, u11) = (&mut u8[..n], &mut u9[..n], &mut u10[..n], &mut u11[..n]);
-    let (u12, u13, u14, u15) = (&mut u12[..n], &mut u13[..n], &mut u14[..n], &mut u15[..n]);
-    // G applied to three values: (a, (a + b + c) / 2, (a − b + c) / 2, c).
-    let g_col = |a: f32, b: f32, c: f32| (a, (a + b + c) * 0.5, (a - b + c) * 0.5, c);
     for f in 0..n {
-        // Columns of G g (4 × 3), then the rows of (G g) Gᵀ (4 × 4).
-        let (r00, r10, r20, r30) = g_col(g0[f], g3[f], g6[f]);
-        let (r01, r11, r21, r31) = g_col(g1[f], g4[f], g7[f]);
-        let (r02, r12, r22, r32) = g_col(g2[f], g5[f], g8[f]);
-        (u0[f], u1[f], u2[f], u3[f]) = g_col(r00, r01, r02);
-        (u4[f], u5[f], u6[f], u7[f]) = g_col(r10, r11, r12);
-        (u8[f], u9[f], u10[f], u11[f]) = g_col(r20, r21, r22);
-        (u12[f], u13[f], u14[f], u15[f]) = g_col(r30, r31, r32);
+        let r0 = g_col::<I>(g0[f], g3[f], g6[f]);
+        let r1 = g_col::<I>(g1[f], g4[f], g7[f]);
+        let r2 = g_col::<I>(g2[f], g5[f], g8[f]);
+        u0[f] = g_col::<0>(r0, r1, r2);
+        u1[f] = g_col::<1>(r0, r1, r2);
+        u2[f] = g_col::<2>(r0, r1, r2);
+        u3[f] = g_col::<3>(r0, r1, r2);
     }
+}
+
+per_target! {
+/// `U = G g Gᵀ` for `n` consecutive filters: `g[ky · 3 + kx]` holds the 9 taps' rows (at least `n` values
+/// each), `u[t]` receives the 16 transformed values (`t = 4 · row + column`).
+pub(crate) fn kernel_tile(g: &[&[f32]; 9], u: &mut [&mut [f32]; TILE], n: usize) {
+    let (u0, rest) = u.split_at_mut(4);
+    let (u1, rest) = rest.split_at_mut(4);
+    let (u2, u3) = rest.split_at_mut(4);
+    kernel_row::<0>(g, u0, n);
+    kernel_row::<1>(g, u1, n);
+    kernel_row::<2>(g, u2, n);
+    kernel_row::<3>(g, u3, n);
 }
 }
 
@@ -137,9 +158,165 @@ pub(crate) fn output_tile(
 }
 }
 
+/// A applied to two values: `(p, p + q, p − q, −q)`; `I` picks one of the four.
+#[inline(always)]
+fn a_col<const I: usize>(p: f32, q: f32) -> f32 {
+    match I {
+        0 => p,
+        1 => p + q,
+        2 => p - q,
+        _ => -q,
+    }
+}
+
+/// Row `I` of `dM = (A dY) Aᵀ` for `n` filters from the tile's 2×2 gradients `a b / c d`: row `I` of `A dY`
+/// (two values), then `A`'s four rows.
+#[inline(always)]
+fn output_grad_row<const I: usize>(dy: &[&[f32]; 4], dm: &mut [&mut [f32]], n: usize) {
+    let [m0, m1, m2, m3] = dm else {
+        return;
+    };
+    let (m0, m1, m2, m3) = (&mut m0[..n], &mut m1[..n], &mut m2[..n], &mut m3[..n]);
+    let [a, b, c, d] = *dy;
+    let (a, b, c, d) = (&a[..n], &b[..n], &c[..n], &d[..n]);
+    for f in 0..n {
+        let p = a_col::<I>(a[f], c[f]);
+        let q = a_col::<I>(b[f], d[f]);
+        m0[f] = a_col::<0>(p, q);
+        m1[f] = a_col::<1>(p, q);
+        m2[f] = a_col::<2>(p, q);
+        m3[f] = a_col::<3>(p, q);
+    }
+}
+
+per_target! {
+/// The adjoint of the output transform, `dM = A dY Aᵀ`, for `n` consecutive filters: `dy` holds a tile's 2×2
+/// output gradients in row order (at least `n` values each; a zero slice past the edge), `dm[t]` receives the
+/// 16 values' gradients.
+pub(crate) fn output_grad_tile(dy: &[&[f32]; 4], dm: &mut [&mut [f32]; TILE], n: usize) {
+    let (m0, rest) = dm.split_at_mut(4);
+    let (m1, rest) = rest.split_at_mut(4);
+    let (m2, m3) = rest.split_at_mut(4);
+    output_grad_row::<0>(dy, m0, n);
+    output_grad_row::<1>(dy, m1, n);
+    output_grad_row::<2>(dy, m2, n);
+    output_grad_row::<3>(dy, m3, n);
+}
+}
+
+/// Gᵀ applied to four values: `(w0 + (w1 + w2) / 2, (w1 − w2) / 2, (w1 + w2) / 2 + w3)`; `I` picks one.
+#[inline(always)]
+fn gt_col<const I: usize>(w0: f32, w1: f32, w2: f32, w3: f32) -> f32 {
+    match I {
+        0 => w0 + (w1 + w2) * 0.5,
+        1 => (w1 - w2) * 0.5,
+        _ => (w1 + w2) * 0.5 + w3,
+    }
+}
+
+/// Row `I` of `dg = (Gᵀ dU) G` for `n` filters: row `I` of `Gᵀ dU` (four values, from `dU`'s columns), then
+/// `Gᵀ`'s three rows.
+#[inline(always)]
+fn kernel_grad_row<const I: usize>(du: &[&[f32]; TILE], dg: &mut [&mut [f32]], n: usize) {
+    let [g0, g1, g2] = dg else {
+        return;
+    };
+    let (g0, g1, g2) = (&mut g0[..n], &mut g1[..n], &mut g2[..n]);
+    let [
+        u0,
+        u1,
+        u2,
+        u3,
+        u4,
+        u5,
+        u6,
+        u7,
+        u8,
+        u9,
+        u10,
+        u11,
+        u12,
+        u13,
+        u14,
+        u15,
+    ] = *du;
+    let (u0, u1, u2, u3) = (&u0[..n], &u1[..n], &u2[..n], &u3[..n]);
+    let (u4, u5, u6, u7) = (&u4[..n], &u5[..n], &u6[..n], &u7[..n]);
+    let (u8, u9, u10, u11) = (&u8[..n], &u9[..n], &u10[..n], &u11[..n]);
+    let (u12, u13, u14, u15) = (&u12[..n], &u13[..n], &u14[..n], &u15[..n]);
+    for f in 0..n {
+        let r0 = gt_col::<I>(u0[f], u4[f], u8[f], u12[f]);
+        let r1 = gt_col::<I>(u1[f], u5[f], u9[f], u13[f]);
+        let r2 = gt_col::<I>(u2[f], u6[f], u10[f], u14[f]);
+        let r3 = gt_col::<I>(u3[f], u7[f], u11[f], u15[f]);
+        g0[f] = gt_col::<0>(r0, r1, r2, r3);
+        g1[f] = gt_col::<1>(r0, r1, r2, r3);
+        g2[f] = gt_col::<2>(r0, r1, r2, r3);
+    }
+}
+
+per_target! {
+/// The adjoint of the kernel transform, `dg = Gᵀ dU G`, for `n` consecutive filters: `du[t]` holds the 16
+/// transformed values' gradients (at least `n` each), `dg[ky · 3 + kx]` receives the 9 taps' gradients.
+pub(crate) fn kernel_grad_tile(du: &[&[f32]; TILE], dg: &mut [&mut [f32]; 9], n: usize) {
+    let (g0, rest) = dg.split_at_mut(3);
+    let (g1, g2) = rest.split_at_mut(3);
+    kernel_grad_row::<0>(du, g0, n);
+    kernel_grad_row::<1>(du, g1, n);
+    kernel_grad_row::<2>(du, g2, n);
+}
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The adjoint transforms against the forward ones: `⟨A dY Aᵀ, M⟩ = ⟨dY, Aᵀ M A⟩` and
+    /// `⟨Gᵀ dU G, g⟩ = ⟨dU, G g Gᵀ⟩`.
+    #[test]
+    fn the_gradient_transforms_are_the_adjoints() {
+        let col = |v: &[f32]| -> Vec<Vec<f32>> { v.iter().map(|&x| vec![x]).collect() };
+        let m: Vec<f32> = (0..16)
+            .map(|i| ((i * 7 % 11) as f32) * 0.25 - 1.0)
+            .collect();
+        let dy = [0.5f32, -1.25, 2.0, 0.75];
+        let (ms, mut y) = (col(&m), vec![vec![0.0f32]; 4]);
+        let ms_ref: [&[f32]; TILE] = std::array::from_fn(|i| ms[i].as_slice());
+        let mut ys: [&mut [f32]; 4] = {
+            let mut it = y.iter_mut();
+            std::array::from_fn(|_| it.next().unwrap().as_mut_slice())
+        };
+        output_tile(&ms_ref, &[0.0], false, &mut ys, 1);
+        let mut dm = vec![vec![0.0f32]; TILE];
+        let dys: [&[f32]; 4] = std::array::from_fn(|i| &dy[i..i + 1]);
+        let mut dms: [&mut [f32]; TILE] = {
+            let mut it = dm.iter_mut();
+            std::array::from_fn(|_| it.next().unwrap().as_mut_slice())
+        };
+        output_grad_tile(&dys, &mut dms, 1);
+        let lhs: f32 = dm.iter().zip(&m).map(|(a, b)| a[0] * b).sum();
+        let rhs: f32 = y.iter().zip(&dy).map(|(a, b)| a[0] * b).sum();
+        assert!((lhs - rhs).abs() < 1e-5, "{lhs} vs {rhs}");
+
+        let k: Vec<f32> = (0..9).map(|i| ((i * 4 % 7) as f32) * 0.5 - 1.5).collect();
+        let du: Vec<f32> = (0..16).map(|i| ((i * 5 % 9) as f32) * 0.25 - 1.0).collect();
+        let (mut u, mut dg) = (vec![vec![0.0f32]; TILE], vec![vec![0.0f32]; 9]);
+        let ks: [&[f32]; 9] = std::array::from_fn(|i| &k[i..i + 1]);
+        let mut us: [&mut [f32]; TILE] = {
+            let mut it = u.iter_mut();
+            std::array::from_fn(|_| it.next().unwrap().as_mut_slice())
+        };
+        kernel_tile(&ks, &mut us, 1);
+        let dus: [&[f32]; TILE] = std::array::from_fn(|i| &du[i..i + 1]);
+        let mut dgs: [&mut [f32]; 9] = {
+            let mut it = dg.iter_mut();
+            std::array::from_fn(|_| it.next().unwrap().as_mut_slice())
+        };
+        kernel_grad_tile(&dus, &mut dgs, 1);
+        let lhs: f32 = dg.iter().zip(&k).map(|(a, b)| a[0] * b).sum();
+        let rhs: f32 = u.iter().zip(&du).map(|(a, b)| a[0] * b).sum();
+        assert!((lhs - rhs).abs() < 1e-5, "{lhs} vs {rhs}");
+    }
 
     /// A 4×4 input tile and a 3×3 kernel through the three transforms give the tile's 2×2 correlation outputs.
     #[test]
