@@ -177,11 +177,12 @@ pub(crate) struct ShardResult {
     pub(crate) backward: std::time::Duration,
 }
 
-/// One shard's forward and backward pass; with `metric_masks` (the shard's output masks) its metric states
-/// instead of its predictions.
+/// One shard's forward and backward pass, its gradients taken for `variables` (the network's trainable
+/// weights); with `metric_masks` (the shard's output masks) its metric states instead of its predictions.
 #[allow(clippy::too_many_arguments)]
 fn shard_pass(
     network: &Network,
+    variables: &[rkeras_tensor::Variable],
     task: &Task<'_>,
     shard: &Shard,
     divisors: &[f64],
@@ -217,7 +218,6 @@ fn shard_pass(
     let forward = started.elapsed();
     let grads = if loss_value.is_finite() {
         let mut grads = loss.backward()?;
-        let variables = network.trainable_weights();
         Some(
             variables
                 .iter()
@@ -331,6 +331,7 @@ pub(crate) fn train_step(
             |i| {
                 shard_pass(
                     network,
+                    &variables,
                     task,
                     &shards[i],
                     divisors,

@@ -10,8 +10,8 @@ mod sole_readers;
 use crate::error::{LayersError, Result, format_shape};
 use crate::layer::{CallContext, LayerId, LayerRef};
 use crate::symbolic::SymbolicTensor;
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use rkeras_tensor::{Tensor, Variable};
-use std::collections::{HashMap, HashSet};
 
 /// One output of a forward pass.
 #[derive(Debug, Clone)]
@@ -194,8 +194,12 @@ impl Network {
     pub fn regularization_loss(&self) -> Result<Option<Tensor>> {
         let mut total: Option<Tensor> = None;
         for layer in &self.layers {
+            let regularizers = layer.weight_regularizers();
+            if regularizers.is_empty() {
+                continue;
+            }
             let weights = layer.weights();
-            for (index, regularizer) in layer.weight_regularizers() {
+            for (index, regularizer) in regularizers {
                 let Some(weight) = weights.get(index).filter(|w| w.trainable()) else {
                     continue;
                 };
@@ -223,8 +227,12 @@ impl Network {
     /// after the optimizer's update), layer by layer.
     pub fn apply_constraints(&self) -> Result<()> {
         for layer in &self.layers {
+            let constraints = layer.weight_constraints();
+            if constraints.is_empty() {
+                continue;
+            }
             let weights = layer.weights();
-            for (index, constraint) in layer.weight_constraints() {
+            for (index, constraint) in constraints {
                 if let Some(weight) = weights.get(index).filter(|w| w.trainable()) {
                     constraint.apply(&mut weight.write()).map_err(|e| {
                         crate::LayersError::Config(format!("layer `{}`: {e}", layer.name()))
@@ -336,8 +344,8 @@ impl Network {
                 masks.insert(symbolic.node_id(), vec![Some(mask.clone())]);
             }
         }
-        let pooling_readers = self.pooling_readers();
         let sole_readers = self.sole_readers();
+        let pooling_readers = Network::pooling_readers(&sole_readers);
         let logits_wanted = if want_logits {
             output_ids.clone()
         } else {

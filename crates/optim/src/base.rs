@@ -394,13 +394,12 @@ impl BaseState {
             return Ok(());
         }
         for (index, (param, grad)) in params.iter().zip(grads).enumerate() {
-            let shape = grad.shape();
-            if param.shape() != shape.as_slice() {
+            if !grad.has_shape(param.shape()) {
                 return Err(OptimError::GradientShapeMismatch {
                     optimizer,
                     index,
                     param: param.shape().to_vec(),
-                    grad: shape,
+                    grad: grad.shape(),
                 });
             }
         }

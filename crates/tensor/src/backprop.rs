@@ -5,8 +5,9 @@ use crate::gradient::Gradient;
 use crate::tensor::{Tensor, TensorId};
 use crate::variable::Variable;
 use ndarray::{ArrayD, IxDyn};
+// The tape's maps are keyed by tensor ids, hashed once per op and lookup: foldhash instead of SipHash.
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use std::cell::Cell;
-use std::collections::{HashMap, HashSet};
 
 /// What a backward rule sees: the op's inputs, its output values and the gradient flowing into the output.
 pub struct BackwardCtx<'a> {
@@ -328,7 +329,7 @@ fn propagate(
         if !input.requires_grad() {
             continue;
         }
-        if input_grad.shape() != input.shape() {
+        if !input_grad.as_ref().has_shape(input.shape()) {
             return Err(TensorError::Internal {
                 op: node.op,
                 reason: format!(
@@ -356,7 +357,7 @@ fn accumulate(
 ) -> Result<()> {
     match store.get_mut(&id) {
         Some(existing) => {
-            if existing.shape() != grad.shape() {
+            if !existing.same_shape(&grad) {
                 return Err(TensorError::shape_mismatch(
                     op,
                     &existing.shape(),

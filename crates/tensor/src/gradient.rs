@@ -46,12 +46,29 @@ impl GradientRef<'_> {
             GradientRef::Rows(r) => r.dense_shape().to_vec(),
         }
     }
+
+    /// Whether the dense gradient has the shape `shape` ([`GradientRef::shape`] without allocating, for the
+    /// checks every backward rule and update step makes).
+    pub fn has_shape(&self, shape: &[usize]) -> bool {
+        match self {
+            GradientRef::Dense(g) => g.shape() == shape,
+            GradientRef::Rows(r) => r.dense_shape() == shape,
+        }
+    }
 }
 
 impl Gradient {
     /// The shape of the dense gradient (the leaf's shape).
     pub fn shape(&self) -> Vec<usize> {
         self.as_ref().shape()
+    }
+
+    /// Whether `other` is a gradient of the same shape (compared without allocating).
+    pub fn same_shape(&self, other: &Gradient) -> bool {
+        match self {
+            Gradient::Dense(g) => other.as_ref().has_shape(g.shape()),
+            Gradient::Rows(r) => other.as_ref().has_shape(&r.dense_shape()),
+        }
     }
 
     /// A borrowed view.
@@ -72,7 +89,7 @@ impl Gradient {
 
     /// Adds another gradient of the same leaf, `self` first: rows + rows stay rows, anything else becomes dense.
     pub fn add(&mut self, other: Gradient) -> Result<()> {
-        if self.shape() != other.shape() {
+        if !self.same_shape(&other) {
             return Err(TensorError::shape_mismatch(
                 "gradient",
                 &self.shape(),
@@ -120,6 +137,8 @@ mod tests {
             assert_eq!(matches!(sum, Gradient::Rows(_)), both_rows);
             assert_eq!(sum.into_dense().unwrap(), expected);
         }
+        assert!(a().same_shape(&d()) && d().same_shape(&b()));
+        assert!(a().as_ref().has_shape(&[4, 1]) && !d().as_ref().has_shape(&[1, 4]));
         let mut wrong = a();
         assert!(
             wrong

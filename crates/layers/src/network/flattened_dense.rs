@@ -7,8 +7,8 @@
 use super::Network;
 use crate::error::Result;
 use crate::symbolic::SymbolicTensor;
+use foldhash::{HashMap, HashSet};
 use rkeras_tensor::Tensor;
-use std::collections::{HashMap, HashSet};
 
 impl Network {
     /// Runs the dense call reading a flatten call `node`'s output alone (`readers`: [`Network::sole_readers`]),

@@ -5,10 +5,10 @@
 use super::{Network, insert_masks, mask_of, value_of};
 use crate::error::{LayersError, Result};
 use crate::layer::CallContext;
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rkeras_tensor::{Tensor, no_grad};
-use std::collections::{HashMap, HashSet};
 
 impl Network {
     /// Each output's timestep mask for `inputs` (as [`Network::forward_outputs`] gives it in
@@ -31,6 +31,13 @@ impl Network {
                 self.inputs.len(),
                 inputs.len()
             )));
+        }
+        // Without input masks and without a layer whose mask reads values no call makes a mask (every call
+        // would be skipped below): no output has one.
+        if input_masks.iter().all(Option::is_none)
+            && !self.nodes.iter().any(|n| n.layer().mask_reads_values())
+        {
+            return Ok(vec![None; self.outputs.len()]);
         }
         // The calls whose values a mask reads, and every call before them.
         let mut needed: HashSet<u64> = HashSet::new();
@@ -117,6 +124,18 @@ mod tests {
     use crate::{Dense, Embedding, Input, LSTM, LayerCall, Masking, Network};
     use rkeras_tensor::Tensor;
 
+    /// `network`'s output masks for `batch`, as `output_masks` and as the forward pass give them.
+    fn both_masks(network: &Network, batch: Tensor) -> (Vec<Option<Tensor>>, Vec<Option<Tensor>>) {
+        let masks = network.output_masks(std::slice::from_ref(&batch)).unwrap();
+        let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(0);
+        let mut ctx = crate::CallContext {
+            training: false,
+            rng: &mut rng,
+        };
+        let outs = network.forward_outputs(&[batch], &mut ctx, false).unwrap();
+        (masks, outs.into_iter().map(|o| o.mask).collect())
+    }
+
     #[test]
     fn output_masks_equal_the_forward_pass_masks() {
         let ids = Input::new(&[4]);
@@ -130,19 +149,25 @@ mod tests {
         let network = Network::new(&[ids], &[x]).unwrap();
         let batch =
             Tensor::from_vec(&[2, 4], vec![0.0, 1.0, 2.0, 0.0, 3.0, 0.0, 0.0, 0.0]).unwrap();
-        let masks = network.output_masks(std::slice::from_ref(&batch)).unwrap();
-        let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(0);
-        let mut ctx = crate::CallContext {
-            training: false,
-            rng: &mut rng,
-        };
-        let outs = network.forward_outputs(&[batch], &mut ctx, false).unwrap();
-        let expected = outs[0].mask.as_ref().unwrap().data().clone();
+        let (masks, forward) = both_masks(&network, batch);
+        let expected = forward[0].as_ref().unwrap().data().clone();
         assert_eq!(masks[0].as_ref().unwrap().data(), &expected);
         assert_eq!(
             expected.iter().copied().collect::<Vec<_>>(),
             [0.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0],
             "Masking reads the LSTM's outputs: zero only where the first step is padding"
         );
+    }
+
+    #[test]
+    fn without_a_mask_making_layer_no_output_has_a_mask() {
+        let ids = Input::new(&[4]);
+        let x = Embedding::new(6, 3).call(&ids).unwrap();
+        let x = LSTM::new(2).with_return_sequences(true).call(&x).unwrap();
+        let network = Network::new(&[ids], &[x]).unwrap();
+        let batch = Tensor::from_vec(&[1, 4], vec![0.0, 1.0, 2.0, 0.0]).unwrap();
+        let (masks, forward) = both_masks(&network, batch);
+        assert_eq!(masks.len(), 1);
+        assert!(masks[0].is_none() && forward[0].is_none());
     }
 }

@@ -7,14 +7,16 @@ use super::Network;
 use crate::error::Result;
 use crate::layer::CallContext;
 use crate::symbolic::SymbolicTensor;
+use foldhash::HashMap;
 use rkeras_tensor::Tensor;
-use std::collections::HashMap;
 
 impl Network {
-    /// For each call whose output one max pooling call alone reads (and is not a model output): that pooling
-    /// call, by the first call's node id.
-    pub(super) fn pooling_readers(&self) -> HashMap<u64, &SymbolicTensor> {
-        let mut readers = self.sole_readers();
+    /// Of the [`Network::sole_readers`], those that are max pooling calls: for each call whose output one max
+    /// pooling call alone reads (and is not a model output), that pooling call, by the first call's node id.
+    pub(super) fn pooling_readers<'n>(
+        sole_readers: &HashMap<u64, &'n SymbolicTensor>,
+    ) -> HashMap<u64, &'n SymbolicTensor> {
+        let mut readers = sole_readers.clone();
         readers.retain(|_, reader| reader.layer().max_pool2d_window().is_some());
         readers
     }

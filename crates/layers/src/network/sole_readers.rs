@@ -3,26 +3,31 @@
 
 use super::Network;
 use crate::symbolic::SymbolicTensor;
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt};
 
 impl Network {
     /// For each call whose output one call alone reads and that is not a model output: that reading call, by
     /// the first call's node id.
     pub(super) fn sole_readers(&self) -> HashMap<u64, &SymbolicTensor> {
-        let mut readers: HashMap<u64, Vec<&SymbolicTensor>> = HashMap::new();
+        // Per node id: how many times calls read its output, and the last call that did.
+        let mut readers: HashMap<u64, (usize, &SymbolicTensor)> =
+            HashMap::with_capacity(self.nodes.len());
         for node in &self.nodes {
             for input in node.inputs() {
-                readers.entry(input.node_id()).or_default().push(node);
+                readers
+                    .entry(input.node_id())
+                    .and_modify(|(count, reader)| {
+                        *count += 1;
+                        *reader = node;
+                    })
+                    .or_insert((1, node));
             }
         }
-        let outputs: HashSet<u64> = self.outputs.iter().map(SymbolicTensor::node_id).collect();
         readers
             .into_iter()
-            .filter_map(|(id, readers)| match readers[..] {
-                [reader] if !outputs.contains(&id) && reader.inputs().len() == 1 => {
-                    Some((id, reader))
-                }
-                _ => None,
+            .filter_map(|(id, (count, reader))| {
+                let output = self.outputs.iter().any(|o| o.node_id() == id);
+                (count == 1 && !output && reader.inputs().len() == 1).then_some((id, reader))
             })
             .collect()
     }
