@@ -88,27 +88,38 @@ fn check_finite<A: Samples>(array: &A, arg: &str) -> Result<()> {
 /// The rows `indices` of `array` (`array.select(Axis(0), indices)`; a row-major array's rows are copied
 /// whole, one slice each, instead of through ndarray's general per-axis selection).
 pub(crate) fn take_rows(array: &ArrayD<f32>, indices: &[usize]) -> ArrayD<f32> {
+    take_whole_rows(array, indices, |v| v).unwrap_or_else(|| array.select(Axis(0), indices))
+}
+
+/// The rows `indices` of a row-major `array`, each row copied as one slice with its values made f32 by
+/// `convert`; `None` when `array` is not row-major or empty, or an index is out of range (the caller's
+/// `select` then takes the general path, and reports a bad index).
+pub(crate) fn take_whole_rows<T: Copy>(
+    array: &ArrayD<T>,
+    indices: &[usize],
+    convert: impl Fn(T) -> f32,
+) -> Option<ArrayD<f32>> {
     let rows = array.shape().first().copied().unwrap_or(0);
     let (Some(values), true) = (array.as_slice(), rows > 0) else {
-        return array.select(Axis(0), indices);
+        return None;
     };
     let width = values.len() / rows;
     let mut taken = Vec::with_capacity(indices.len() * width);
     for &i in indices {
-        match values.get(i * width..(i + 1) * width) {
-            Some(row) => taken.extend_from_slice(row),
-            // An index out of range: ndarray's own selection reports it.
-            None => return array.select(Axis(0), indices),
-        }
+        taken.extend(
+            values
+                .get(i * width..(i + 1) * width)?
+                .iter()
+                .map(|&v| convert(v)),
+        );
     }
     let mut shape = array.shape().to_vec();
     shape[0] = indices.len();
-    ArrayD::from_shape_vec(ndarray::IxDyn(&shape), taken)
-        .unwrap_or_else(|_| array.select(Axis(0), indices))
+    ArrayD::from_shape_vec(ndarray::IxDyn(&shape), taken).ok()
 }
 
 /// Rows `start..end` of `array`.
-pub(crate) fn row_range(array: &ArrayD<f32>, start: usize, end: usize) -> ArrayD<f32> {
+pub(crate) fn row_range<T: Clone>(array: &ArrayD<T>, start: usize, end: usize) -> ArrayD<T> {
     array
         .slice_axis(Axis(0), ndarray::Slice::from(start..end))
         .to_owned()

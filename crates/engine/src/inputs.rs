@@ -56,43 +56,16 @@ impl ByteArray {
 
     /// The f32 values of the rows `indices`.
     pub(crate) fn take_rows(&self, indices: &[usize]) -> ArrayD<f32> {
-        let (rows, d) = (self.shape().first().copied().unwrap_or(0), self.divisor);
-        let (Some(bytes), true) = (self.values.as_slice(), rows > 0) else {
-            return self
-                .values
-                .select(Axis(0), indices)
-                .mapv(|b| f32::from(b) / d);
-        };
-        let width = bytes.len() / rows;
-        let mut taken = Vec::with_capacity(indices.len() * width);
-        for &i in indices {
-            match bytes.get(i * width..(i + 1) * width) {
-                Some(row) => taken.extend(row.iter().map(|&b| f32::from(b) / d)),
-                // An index out of range: ndarray's own selection reports it.
-                None => {
-                    return self
-                        .values
-                        .select(Axis(0), indices)
-                        .mapv(|b| f32::from(b) / d);
-                }
-            }
-        }
-        let mut shape = self.shape().to_vec();
-        shape[0] = indices.len();
-        ArrayD::from_shape_vec(ndarray::IxDyn(&shape), taken).unwrap_or_else(|_| {
-            self.values
-                .select(Axis(0), indices)
-                .mapv(|b| f32::from(b) / d)
-        })
+        let d = self.divisor;
+        let convert = |b: u8| f32::from(b) / d;
+        crate::data::take_whole_rows(&self.values, indices, convert)
+            .unwrap_or_else(|| self.values.select(Axis(0), indices).mapv(convert))
     }
 
     /// Rows `start..end`, still bytes.
     fn rows(&self, start: usize, end: usize) -> ByteArray {
         ByteArray {
-            values: self
-                .values
-                .slice_axis(Axis(0), ndarray::Slice::from(start..end))
-                .to_owned(),
+            values: crate::data::row_range(&self.values, start, end),
             divisor: self.divisor,
         }
     }
